@@ -1,0 +1,68 @@
+/**
+ * Layer rules from ../shared/STYLE.md, made executable:
+ *   cli -> server -> app -> engine,  cli -> app,  ui -> (HTTP contract only).
+ * Nothing points back. `npm run depcheck` fails the build on a violation.
+ */
+module.exports = {
+  forbidden: [
+    {
+      name: 'engine-is-a-library',
+      comment: 'engine knows nothing of jobs, HTTP, config files, users or the command line.',
+      severity: 'error',
+      from: { path: '^src/engine/' },
+      to: { path: '^src/(app|server|ui|cli)/' },
+    },
+    {
+      name: 'app-below-server',
+      comment: 'app holds use cases; it never imports the server, the UI or the CLI.',
+      severity: 'error',
+      from: { path: '^src/app/' },
+      to: { path: '^src/(server|ui|cli)/' },
+    },
+    {
+      name: 'app-without-http-framework',
+      comment: 'app never imports fastify (the server is a thin shell around the app).',
+      severity: 'error',
+      from: { path: '^src/(app|engine)/' },
+      to: { path: 'node_modules/(fastify|@fastify/)' },
+    },
+    {
+      name: 'server-below-cli',
+      severity: 'error',
+      from: { path: '^src/server/' },
+      to: { path: '^src/(cli|ui)/' },
+    },
+    {
+      name: 'ui-only-through-http',
+      comment: 'browser code talks to the server only through the HTTP contract.',
+      severity: 'error',
+      from: { path: '^src/ui/' },
+      to: { path: '^src/(engine|app|server|cli)/' },
+    },
+    {
+      name: 'nothing-imports-the-cli',
+      severity: 'error',
+      from: { path: '^src/(engine|app|server|ui)/' },
+      to: { path: '^src/cli/' },
+    },
+    {
+      name: 'one-owner-of-onnxruntime',
+      comment: 'onnxruntime-node is imported by exactly one engine file.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/engine/runtime/onnx-runtime\\.ts$' },
+      to: { path: 'node_modules/onnxruntime-(node|common)/' },
+    },
+    {
+      name: 'no-circular',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
+  },
+};

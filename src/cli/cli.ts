@@ -1,0 +1,39 @@
+import { createContext, UsageError, type CommandContext } from './command.ts';
+import { runDoctor } from './commands/doctor.ts';
+
+type Command = { summary: string; run: (ctx: CommandContext) => Promise<number> };
+
+const commands: Record<string, Command> = {
+  doctor: { summary: 'check Node.js, CPU features, ONNX Runtime providers and dependency versions', run: runDoctor },
+};
+
+function usage(): string {
+  const rows = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return ['Usage: fooocus <command> [options]', '', 'Commands:', ...rows, '', 'Run `fooocus <command> --help` for details.'].join('\n');
+}
+
+/** The CLI's composition root: dispatches argv to a command and maps errors to exit codes. */
+export async function main(
+  argv: string[],
+  io = { stdout: process.stdout, stderr: process.stderr, signal: new AbortController().signal },
+): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(usage() + '\n');
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands[name];
+  if (command === undefined) {
+    io.stderr.write(`error: unknown command "${name}"\n${usage()}\n`);
+    return 2;
+  }
+  try {
+    return await command.run(createContext(rest, io));
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr.write(`error: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,34 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** What every subcommand receives: its own arguments and the streams to write to (tests pass their own). */
+export interface CommandContext {
+  argv: string[];
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  signal: AbortSignal;
+  parse<O extends Options>(options: O): ReturnType<typeof parseArgs<{ options: O; allowPositionals: true; strict: true }>>;
+}
+
+/** A usage mistake: exit code 2 and a one-line message naming the option. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export function createContext(
+  argv: string[],
+  io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; signal: AbortSignal },
+): CommandContext {
+  return {
+    argv,
+    ...io,
+    parse(options) {
+      try {
+        return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+    },
+  };
+}
