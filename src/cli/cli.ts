@@ -1,4 +1,4 @@
-import { createContext, UsageError, type CommandContext } from './command.ts';
+import { createContext, UsageError, type CliIo, type CommandContext } from './command.ts';
 import { runDoctor } from './commands/doctor.ts';
 
 type Command = { summary: string; run: (ctx: CommandContext) => Promise<number> };
@@ -15,7 +15,7 @@ function usage(): string {
 /** The CLI's composition root: dispatches argv to a command and maps errors to exit codes. */
 export async function main(
   argv: string[],
-  io = { stdout: process.stdout, stderr: process.stderr, signal: new AbortController().signal },
+  io: CliIo = { stdout: process.stdout, stderr: process.stderr, signal: new AbortController().signal },
 ): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {

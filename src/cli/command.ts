@@ -16,10 +16,14 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-export function createContext(
-  argv: string[],
-  io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; signal: AbortSignal },
-): CommandContext {
+/** The process's streams and cancellation signal, injected so tests can capture them. */
+export interface CliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  signal: AbortSignal;
+}
+
+export function createContext(argv: string[], io: CliIo): CommandContext {
   return {
     argv,
     ...io,

@@ -1,0 +1,48 @@
+import { randomBytes } from 'node:crypto';
+import { open, rename, rm } from 'node:fs/promises';
+import { SAFETENSORS_DTYPE_BYTES, type TensorToWrite } from './safetensors-types.ts';
+
+/**
+ * Writes a safetensors file: 8-byte little-endian header length, JSON header padded with spaces to a multiple
+ * of 8, then the tensors back to back in the given order. The file appears under `file` only once complete
+ * (written to a temporary name, then renamed).
+ */
+export async function writeSafetensors(
+  file: string,
+  tensors: readonly TensorToWrite[],
+  metadata: Record<string, string> = {},
+): Promise<void> {
+  const header: Record<string, unknown> = {};
+  if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
+  let offset = 0;
+  for (const t of tensors) {
+    const bytes = t.shape.reduce((a, b) => a * b, 1) * SAFETENSORS_DTYPE_BYTES[t.dtype];
+    if (t.data.byteLength !== bytes) {
+      throw new Error(`tensor "${t.name}": ${t.data.byteLength} bytes of data for shape [${t.shape}] ${t.dtype} (${bytes} expected)`);
+    }
+    header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + bytes] };
+    offset += bytes;
+  }
+  let json = Buffer.from(JSON.stringify(header), 'utf8');
+  const padded = Math.ceil(json.length / 8) * 8;
+  json = Buffer.concat([json, Buffer.alloc(padded - json.length, 0x20)]);
+  const prefix = Buffer.alloc(8);
+  prefix.writeBigUInt64LE(BigInt(json.length));
+
+  const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  const handle = await open(tmp, 'wx');
+  try {
+    await handle.write(prefix);
+    await handle.write(json);
+    for (const t of tensors) {
+      await handle.write(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+    }
+    await handle.sync();
+    await handle.close();
+    await rename(tmp, file);
+  } catch (err) {
+    await handle.close().catch(() => undefined);
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
