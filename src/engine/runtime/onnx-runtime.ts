@@ -1,8 +1,10 @@
 /**
- * The one module that imports onnxruntime-node (a dependency-cruiser rule keeps it that way).
- * Everything else in the engine talks to ONNX Runtime through the functions exported here.
+ * The one module that imports onnxruntime-node (a dependency-cruiser rule keeps it that way). Everything else
+ * in the engine runs models through `createModelSession` and the `ModelSession` it returns.
  */
+import os from 'node:os';
 import * as ort from 'onnxruntime-node';
+import type { Tensor } from '../tensor.ts';
 
 export interface ExecutionProviderInfo {
   /** ONNX Runtime's id: `cpu`, `cuda`, `dml`, `coreml`, `webgpu`, `tensorrt`. */
@@ -18,4 +20,138 @@ export function listExecutionProviders(): ExecutionProviderInfo[] {
 
 export function onnxRuntimeVersion(): string {
   return ort.env.versions.node ?? ort.env.versions.common;
+}
+
+export type ExecutionProvider = 'cpu' | 'cuda' | 'dml' | 'coreml';
+
+export interface RuntimeOptions {
+  executionProvider?: ExecutionProvider;
+  /** Intra-op threads; default: every logical core. */
+  threads?: number;
+  /** ONNX Runtime graph optimization level; `all` (default) enables the fusions that matter on CPU. */
+  optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** GPU index for cuda/dml. */
+  deviceId?: number;
+}
+
+/** The requested execution provider cannot run here; the message says what to install. */
+export class ExecutionProviderUnavailableError extends Error {
+  override name = 'ExecutionProviderUnavailableError';
+  constructor(
+    readonly provider: ExecutionProvider,
+    detail: string,
+  ) {
+    super(`execution provider "${provider}" is not available: ${detail}`);
+  }
+}
+
+/** A run was cancelled through its AbortSignal before it started. */
+export class RunCancelledError extends Error {
+  override name = 'RunCancelledError';
+  constructor() {
+    super('cancelled');
+  }
+}
+
+const INSTALL_HINT: Record<ExecutionProvider, string> = {
+  cpu: '',
+  cuda: 'install the CUDA 12 libraries with `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node --allow-scripts=onnxruntime-node` (README, "Running on a GPU")',
+  dml: 'DirectML is available on Windows only, with a DirectX 12 GPU',
+  coreml: 'CoreML is available on macOS only',
+};
+
+function checkProviderListed(ep: ExecutionProvider): void {
+  if (ep === 'cpu') return;
+  const listed = listExecutionProviders().some((p) => p.name === ep);
+  if (!listed) throw new ExecutionProviderUnavailableError(ep, `this onnxruntime-node build for ${process.platform}-${process.arch} has no ${ep} provider; ${INSTALL_HINT[ep]}`);
+}
+
+function providerConfig(options: RuntimeOptions): ort.InferenceSession.ExecutionProviderConfig[] {
+  const ep = options.executionProvider ?? 'cpu';
+  if (ep === 'cpu') return ['cpu'];
+  const device = options.deviceId ?? 0;
+  // Fall back to CPU for any operator the accelerator does not implement.
+  if (ep === 'cuda') return [{ name: 'cuda', deviceId: device }, 'cpu'];
+  if (ep === 'dml') return [{ name: 'dml', deviceId: device }, 'cpu'];
+  return ['coreml', 'cpu'];
+}
+
+/**
+ * A loaded model. Runs are serialized (one at a time per session, which is how ONNX Runtime uses all intra-op
+ * threads for one request) and can be cancelled before they start; a started run finishes.
+ */
+export class ModelSession {
+  private queue: Promise<unknown> = Promise.resolve();
+  private released = false;
+
+  constructor(
+    private readonly session: ort.InferenceSession,
+    readonly buildSeconds: number,
+  ) {}
+
+  get inputNames(): readonly string[] {
+    return this.session.inputNames;
+  }
+
+  get outputNames(): readonly string[] {
+    return this.session.outputNames;
+  }
+
+  run(feeds: Record<string, Tensor>, signal?: AbortSignal): Promise<Record<string, Tensor>> {
+    const next = this.queue.then(async () => {
+      if (this.released) throw new Error('session was released');
+      if (signal?.aborted) throw new RunCancelledError();
+      const inputs: Record<string, ort.Tensor> = {};
+      for (const [name, t] of Object.entries(feeds)) inputs[name] = new ort.Tensor('float32', t.data, [...t.dims]);
+      const results = await this.session.run(inputs);
+      const out: Record<string, Tensor> = {};
+      for (const [name, t] of Object.entries(results)) {
+        out[name] = { dims: [...t.dims], data: t.data as Float32Array };
+      }
+      return out;
+    });
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Frees the native session (weights included). Waits for a run in progress. */
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    await this.queue;
+    await this.session.release();
+  }
+}
+
+/**
+ * Creates a session from ONNX model bytes whose initializers may reference external data files by name;
+ * `weightsDir` is the directory those names resolve in (the checkpoint's directory: weights are read in place).
+ */
+export async function createModelSession(model: Uint8Array, weightsDir: string | null, options: RuntimeOptions = {}): Promise<ModelSession> {
+  const ep = options.executionProvider ?? 'cpu';
+  checkProviderListed(ep);
+  const started = performance.now();
+  const sessionOptions: ort.InferenceSession.SessionOptions = {
+    executionProviders: providerConfig(options),
+    graphOptimizationLevel: options.optimization ?? 'all',
+    intraOpNumThreads: options.threads ?? os.availableParallelism(),
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    enableCpuMemArena: true,
+    enableMemPattern: true,
+    logSeverityLevel: 3,
+  };
+  if (weightsDir !== null) {
+    sessionOptions.extra = { session: { model_external_initializers_file_folder_path: weightsDir } };
+  }
+  try {
+    const session = await ort.InferenceSession.create(model, sessionOptions);
+    return new ModelSession(session, (performance.now() - started) / 1000);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (ep !== 'cpu' && /provider|cuda|dml|coreml|\.so|\.dll|dylib/i.test(message)) {
+      throw new ExecutionProviderUnavailableError(ep, `${message.split('\n')[0]}; ${INSTALL_HINT[ep]}`);
+    }
+    throw err;
+  }
 }

@@ -1,0 +1,156 @@
+/**
+ * The diffusion UNet of latent diffusion (Rombach et al. 2022, `openaimodel.UNetModel`) and its SDXL variant
+ * (Podell et al. 2023: ADM size conditioning through `label_emb`, linear transformer projections), as an ONNX
+ * graph named by checkpoint keys.
+ *
+ * Inputs:  x [B, Cin, h, w], timesteps [B] (float), context [B, T, ctx], y [B, adm] (SDXL only)
+ * Output:  out [B, Cout, h, w] (the model's epsilon / v prediction)
+ */
+import { attentionHeads, type UnetConfig } from '../models/architecture.ts';
+import { attr, GraphBuilder } from '../onnx/graph-builder.ts';
+import type { SafetensorsHeader } from '../io/safetensors-types.ts';
+import type { OnnxModel } from '../onnx/onnx-proto.ts';
+import { attention, conv2d, fromTokens, fusedAttention, gelu, groupNorm, layerNorm, linear, silu, toTokens, upsampleNearest2x } from './layers.ts';
+
+export interface UnetGraphOptions {
+  /** `fused`: ONNX Runtime's MultiHeadAttention kernel (default); `plain`: MatMul/Softmax, portable to any EP. */
+  attention?: 'fused' | 'plain';
+}
+
+const UNET_NORM_EPS = 1e-5;
+const TRANSFORMER_NORM_EPS = 1e-6;
+
+/** Sinusoidal timestep embedding of LDM's `timestep_embedding`: [cos(t f_i), sin(t f_i)], f_i = 10000^(-i/half). */
+export function buildTimestepEmbedding(g: GraphBuilder, timesteps: string, dim: number): string {
+  const half = dim / 2;
+  const freqs = Float32Array.from({ length: half }, (_, i) => Math.exp((-Math.log(10000) * i) / half));
+  const t = g.op('Unsqueeze', [timesteps, g.constInt64([1])]); // [B, 1]
+  const args = g.op('Mul', [t, g.constFloat(freqs, [1, half])]); // [B, half]
+  return g.op('Concat', [g.op('Cos', [args]), g.op('Sin', [args])], { axis: attr.int(1) }); // [B, dim]
+}
+
+interface UnetContext {
+  g: GraphBuilder;
+  cfg: UnetConfig;
+  opts: Required<UnetGraphOptions>;
+  embSilu: string; // SiLU(time embedding) [B, 4*mc], shared by every res block
+  context: string;
+}
+
+/** ResBlock: GroupNorm-SiLU-Conv, add the projected embedding, GroupNorm-SiLU-Conv, plus a (projected) skip. */
+function resBlock(u: UnetContext, x: string, prefix: string): string {
+  const { g, cfg } = u;
+  let h = conv2d(g, silu(g, groupNorm(g, x, `${prefix}in_layers.0.`, cfg.groups, UNET_NORM_EPS)), `${prefix}in_layers.2.`);
+  const emb = linear(g, u.embSilu, `${prefix}emb_layers.1.`); // [B, C]
+  h = g.op('Add', [h, g.op('Unsqueeze', [emb, g.constInt64([2, 3])])]);
+  h = conv2d(g, silu(g, groupNorm(g, h, `${prefix}out_layers.0.`, cfg.groups, UNET_NORM_EPS)), `${prefix}out_layers.3.`);
+  const skip = g.has(`${prefix}skip_connection.weight`) ? conv2d(g, x, `${prefix}skip_connection.`) : x;
+  return g.op('Add', [skip, h]);
+}
+
+function attentionLayer(u: UnetContext, x: string, context: string, prefix: string, heads: number): string {
+  const { g } = u;
+  const q = linear(g, x, `${prefix}to_q.`);
+  const k = linear(g, context, `${prefix}to_k.`);
+  const v = linear(g, context, `${prefix}to_v.`);
+  const width = g.shapeOf(`${prefix}to_q.weight`)![0]!;
+  const out = u.opts.attention === 'fused' ? fusedAttention(g, q, k, v, heads) : attention(g, q, k, v, heads, width / heads);
+  return linear(g, out, `${prefix}to_out.0.`);
+}
+
+/** GEGLU feed-forward (Shazeer 2020): proj to 2*inner, value * GELU(gate), project back. */
+function feedForward(u: UnetContext, x: string, prefix: string): string {
+  const { g } = u;
+  const inner = g.shapeOf(`${prefix}net.2.weight`)![1]!;
+  const proj = linear(g, x, `${prefix}net.0.proj.`); // [B, T, 2*inner]
+  const [value, gate] = g.opN('Split', [proj, g.constInt64([inner, inner])], 2, { axis: attr.int(-1) });
+  return linear(g, g.op('Mul', [value!, gelu(g, gate!)]), `${prefix}net.2.`);
+}
+
+/** BasicTransformerBlock: self-attention, cross-attention on the context, GEGLU; each pre-norm and residual. */
+function transformerBlock(u: UnetContext, x: string, prefix: string, heads: number): string {
+  const { g } = u;
+  let h = x;
+  const n1 = layerNorm(g, h, `${prefix}norm1.`);
+  h = g.op('Add', [attentionLayer(u, n1, n1, `${prefix}attn1.`, heads), h]);
+  h = g.op('Add', [attentionLayer(u, layerNorm(g, h, `${prefix}norm2.`), u.context, `${prefix}attn2.`, heads), h]);
+  return g.op('Add', [feedForward(u, layerNorm(g, h, `${prefix}norm3.`), `${prefix}ff.`), h]);
+}
+
+/** SpatialTransformer: GroupNorm, proj_in (1x1 conv or linear), `depth` transformer blocks, proj_out, residual. */
+function spatialTransformer(u: UnetContext, x: string, prefix: string, depth: number, channels: number): string {
+  const { g, cfg } = u;
+  const heads = attentionHeads(cfg, channels);
+  const normed = groupNorm(g, x, `${prefix}norm.`, cfg.groups, TRANSFORMER_NORM_EPS);
+  let h = cfg.linearProjection ? linear(g, toTokens(g, normed), `${prefix}proj_in.`) : toTokens(g, conv2d(g, normed, `${prefix}proj_in.`));
+  for (let i = 0; i < depth; i++) h = transformerBlock(u, h, `${prefix}transformer_blocks.${i}.`, heads);
+  const out = cfg.linearProjection ? fromTokens(g, linear(g, h, `${prefix}proj_out.`), x) : conv2d(g, fromTokens(g, h, x), `${prefix}proj_out.`);
+  return g.op('Add', [out, x]);
+}
+
+/** Builds the UNet graph from a checkpoint whose architecture was inferred into `cfg`. */
+export function buildUnetGraph(checkpoint: SafetensorsHeader, cfg: UnetConfig, options: UnetGraphOptions = {}): OnnxModel {
+  const g = new GraphBuilder('unet', checkpoint);
+  const p = cfg.prefix;
+  const mc = cfg.modelChannels;
+  const x = g.input('x', 'float32', ['batch', cfg.inChannels, 'height', 'width']);
+  const timesteps = g.input('timesteps', 'float32', ['batch']);
+  const context = g.input('context', 'float32', ['batch', 'tokens', cfg.contextDim]);
+
+  // 1. time (and SDXL size/ADM) embedding
+  let emb = linear(g, silu(g, linear(g, buildTimestepEmbedding(g, timesteps, mc), `${p}time_embed.0.`)), `${p}time_embed.2.`);
+  if (cfg.admInChannels !== null) {
+    const y = g.input('y', 'float32', ['batch', cfg.admInChannels]);
+    emb = g.op('Add', [emb, linear(g, silu(g, linear(g, y, `${p}label_emb.0.0.`)), `${p}label_emb.0.2.`)]);
+  }
+  const u: UnetContext = { g, cfg, opts: { attention: options.attention ?? 'fused' }, embSilu: silu(g, emb), context };
+
+  // 2. down path, keeping every block's output for the skip connections
+  let h = conv2d(g, x, `${p}input_blocks.0.0.`);
+  const skips: string[] = [h];
+  let block = 1;
+  let ch = mc;
+  cfg.channelMult.forEach((mult, level) => {
+    for (let r = 0; r < cfg.numResBlocks[level]!; r++, block++) {
+      h = resBlock(u, h, `${p}input_blocks.${block}.0.`);
+      ch = mult * mc;
+      const depth = cfg.inputTransformerDepth[block] ?? 0;
+      if (depth > 0) h = spatialTransformer(u, h, `${p}input_blocks.${block}.1.`, depth, ch);
+      skips.push(h);
+    }
+    if (level < cfg.channelMult.length - 1) {
+      h = conv2d(g, h, `${p}input_blocks.${block}.0.op.`, { stride: 2, padding: 1 });
+      skips.push(h);
+      block++;
+    }
+  });
+
+  // 3. middle
+  h = resBlock(u, h, `${p}middle_block.0.`);
+  if (cfg.middleTransformerDepth > 0) {
+    h = spatialTransformer(u, h, `${p}middle_block.1.`, cfg.middleTransformerDepth, ch);
+    h = resBlock(u, h, `${p}middle_block.2.`);
+  } else {
+    h = resBlock(u, h, `${p}middle_block.1.`);
+  }
+
+  // 4. up path: each block consumes one skip; the last block of each level but the lowest upsamples
+  let out = 0;
+  for (let level = cfg.channelMult.length - 1; level >= 0; level--) {
+    const blocks = cfg.numResBlocks[level]! + 1;
+    for (let r = 0; r < blocks; r++, out++) {
+      h = g.op('Concat', [h, skips.pop()!], { axis: attr.int(1) });
+      h = resBlock(u, h, `${p}output_blocks.${out}.0.`);
+      ch = cfg.channelMult[level]! * mc;
+      let sub = 1;
+      const depth = cfg.outputTransformerDepth[out] ?? 0;
+      if (depth > 0) h = spatialTransformer(u, h, `${p}output_blocks.${out}.${sub++}.`, depth, ch);
+      if (level > 0 && r === blocks - 1) h = conv2d(g, upsampleNearest2x(g, h), `${p}output_blocks.${out}.${sub}.conv.`);
+    }
+  }
+
+  // 5. output head
+  const result = conv2d(g, silu(g, groupNorm(g, h, `${p}out.0.`, cfg.groups, UNET_NORM_EPS)), `${p}out.2.`);
+  g.output(result, 'out', 'float32', ['batch', cfg.outChannels, 'height', 'width']);
+  return g.build({ 'fooocus.graph': 'unet' });
+}
