@@ -4,6 +4,12 @@ export interface Tensor {
   data: Float32Array;
 }
 
+/** Token ids and other integer inputs of ONNX graphs. */
+export interface Int64Tensor {
+  dims: readonly number[];
+  data: BigInt64Array;
+}
+
 export function elementCount(dims: readonly number[]): number {
   return dims.reduce((a, b) => a * b, 1);
 }

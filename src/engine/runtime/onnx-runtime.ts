@@ -4,7 +4,7 @@
  */
 import os from 'node:os';
 import * as ort from 'onnxruntime-node';
-import type { Tensor } from '../tensor.ts';
+import type { Int64Tensor, Tensor } from '../tensor.ts';
 
 export interface ExecutionProviderInfo {
   /** ONNX Runtime's id: `cpu`, `cuda`, `dml`, `coreml`, `webgpu`, `tensorrt`. */
@@ -97,12 +97,14 @@ export class ModelSession {
     return this.session.outputNames;
   }
 
-  run(feeds: Record<string, Tensor>, signal?: AbortSignal): Promise<Record<string, Tensor>> {
+  run(feeds: Record<string, Tensor | Int64Tensor>, signal?: AbortSignal): Promise<Record<string, Tensor>> {
     const next = this.queue.then(async () => {
       if (this.released) throw new Error('session was released');
       if (signal?.aborted) throw new RunCancelledError();
       const inputs: Record<string, ort.Tensor> = {};
-      for (const [name, t] of Object.entries(feeds)) inputs[name] = new ort.Tensor('float32', t.data, [...t.dims]);
+      for (const [name, t] of Object.entries(feeds)) {
+        inputs[name] = t.data instanceof BigInt64Array ? new ort.Tensor('int64', t.data, [...t.dims]) : new ort.Tensor('float32', t.data, [...t.dims]);
+      }
       const results = await this.session.run(inputs);
       const out: Record<string, Tensor> = {};
       for (const [name, t] of Object.entries(results)) {
