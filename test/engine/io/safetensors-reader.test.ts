@@ -1,12 +1,14 @@
 import { strict as assert } from 'node:assert';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   float16ToFloat32,
   float32ToFloat16Bits,
+  InvalidSafetensorsError,
   MissingTensorError,
+  parseSafetensorsHeader,
   readSafetensorsHeader,
   readTensorAsFloat32,
   writeSafetensors,
@@ -106,6 +108,64 @@ describe('safetensors reader', () => {
     const header = await readSafetensorsHeader(file);
     assert.equal(header.tensors.get('second')!.begin, 3);
     assert.deepEqual(await readTensorAsFloat32(header, 'second'), big);
+  });
+
+  it('converts the remaining integer, boolean and float8 dtypes by value', async () => {
+    const file = path.join(dir, 'ints.safetensors');
+    const le = (values: number[], bytes: number) => {
+      const out = new Uint8Array(values.length * bytes);
+      values.forEach((v, i) => {
+        for (let b = 0; b < bytes; b++) out[i * bytes + b] = Number((BigInt.asUintN(64, BigInt(v)) >> BigInt(8 * b)) & 0xffn);
+      });
+      return out;
+    };
+    await writeSafetensors(file, [
+      { name: 'i8', dtype: 'I8', shape: [3], data: le([-128, -1, 127], 1) },
+      { name: 'i16', dtype: 'I16', shape: [2], data: le([-32768, 300], 2) },
+      { name: 'u16', dtype: 'U16', shape: [2], data: le([65535, 1], 2) },
+      { name: 'u32', dtype: 'U32', shape: [1], data: le([4294967295], 4) },
+      { name: 'u64', dtype: 'U64', shape: [1], data: le([2 ** 40], 8) },
+      { name: 'bool', dtype: 'BOOL', shape: [3], data: new Uint8Array([0, 1, 2]) },
+      // E4M3FN: 0x38 = 1, 0xc0 = -2, 0x7e = 448 (largest), 0x01 = 2^-9, 0x7f = NaN.
+      { name: 'e4m3', dtype: 'F8_E4M3', shape: [5], data: new Uint8Array([0x38, 0xc0, 0x7e, 0x01, 0x7f]) },
+      // E5M2: 0x3c = 1, 0x7b = 57344 (largest), 0x7c = inf, 0x01 = 2^-16.
+      { name: 'e5m2', dtype: 'F8_E5M2', shape: [4], data: new Uint8Array([0x3c, 0x7b, 0x7c, 0x01]) },
+    ]);
+    const header = await readSafetensorsHeader(file);
+    const read = async (name: string) => [...(await readTensorAsFloat32(header, name))];
+    assert.deepEqual(await read('i8'), [-128, -1, 127]);
+    assert.deepEqual(await read('i16'), [-32768, 300]);
+    assert.deepEqual(await read('u16'), [65535, 1]);
+    assert.deepEqual(await read('u32'), [4294967296]); // nearest float32
+    assert.deepEqual(await read('u64'), [2 ** 40]);
+    assert.deepEqual(await read('bool'), [0, 1, 1]);
+    assert.deepEqual(await read('e4m3'), [1, -2, 448, 2 ** -9, NaN]);
+    assert.deepEqual(await read('e5m2'), [1, 57344, Infinity, 2 ** -16]);
+  });
+
+  it('refuses to read a tensor once the file has changed size', async () => {
+    const file = path.join(dir, 'changed.safetensors');
+    await writeSafetensors(file, [{ name: 'w', dtype: 'F32', shape: [1], data: new Float32Array([1]) }]);
+    const header = await readSafetensorsHeader(file);
+    await appendFile(file, 'extra');
+    await assert.rejects(readTensorAsFloat32(header, 'w'), (err: unknown) => {
+      assert.ok(err instanceof InvalidSafetensorsError);
+      assert.equal(err.rule, 'data-size-mismatch');
+      assert.equal(err.tensor, 'w');
+      return true;
+    });
+  });
+
+  it('rejects absurd claimed sizes from the 8-byte prefix alone, without allocating for them', () => {
+    const prefix = new Uint8Array(8);
+    new DataView(prefix.buffer).setBigUint64(0, 2n ** 63n, true);
+    assert.throws(() => parseSafetensorsHeader(prefix, Number.MAX_SAFE_INTEGER, 'huge.safetensors'), {
+      name: 'InvalidSafetensorsError',
+      rule: 'header-length-bounds',
+    });
+    // A prefix shorter than the header it claims is the caller's mistake, not the file's.
+    new DataView(prefix.buffer).setBigUint64(0, 1000n, true);
+    assert.throws(() => parseSafetensorsHeader(prefix, 5000, 'short.safetensors'), RangeError);
   });
 
   it('names the tensor when it is missing', async () => {
