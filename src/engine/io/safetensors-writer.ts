@@ -12,10 +12,14 @@ export async function writeSafetensors(
   tensors: readonly TensorToWrite[],
   metadata: Record<string, string> = {},
 ): Promise<void> {
-  const header: Record<string, unknown> = {};
+  // A null-prototype object keeps a tensor named `__proto__` an ordinary key.
+  const header: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   let offset = 0;
   for (const t of tensors) {
+    if (t.name === '' || t.name === '__metadata__' || Object.hasOwn(header, t.name)) {
+      throw new Error(`tensor name "${t.name}" is empty, reserved or listed twice`);
+    }
     const bytes = t.shape.reduce((a, b) => a * b, 1) * SAFETENSORS_DTYPE_BYTES[t.dtype];
     if (t.data.byteLength !== bytes) {
       throw new Error(`tensor "${t.name}": ${t.data.byteLength} bytes of data for shape [${t.shape}] ${t.dtype} (${bytes} expected)`);
