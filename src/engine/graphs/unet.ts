@@ -29,7 +29,8 @@ export function buildTimestepEmbedding(g: GraphBuilder, timesteps: string, dim: 
   return g.op('Concat', [g.op('Cos', [args]), g.op('Sin', [args])], { axis: attr.int(1) }); // [B, dim]
 }
 
-interface UnetContext {
+/** What every UNet block builder needs besides its input: exported so tests can build single blocks. */
+export interface UnetContext {
   g: GraphBuilder;
   cfg: UnetConfig;
   opts: Required<UnetGraphOptions>;
@@ -38,7 +39,7 @@ interface UnetContext {
 }
 
 /** ResBlock: GroupNorm-SiLU-Conv, add the projected embedding, GroupNorm-SiLU-Conv, plus a (projected) skip. */
-function resBlock(u: UnetContext, x: string, prefix: string): string {
+export function buildResBlock(u: UnetContext, x: string, prefix: string): string {
   const { g, cfg } = u;
   let h = conv2d(g, silu(g, groupNorm(g, x, `${prefix}in_layers.0.`, cfg.groups, UNET_NORM_EPS)), `${prefix}in_layers.2.`);
   const emb = linear(g, u.embSilu, `${prefix}emb_layers.1.`); // [B, C]
@@ -68,7 +69,7 @@ function feedForward(u: UnetContext, x: string, prefix: string): string {
 }
 
 /** BasicTransformerBlock: self-attention, cross-attention on the context, GEGLU; each pre-norm and residual. */
-function transformerBlock(u: UnetContext, x: string, prefix: string, heads: number): string {
+export function buildTransformerBlock(u: UnetContext, x: string, prefix: string, heads: number): string {
   const { g } = u;
   let h = x;
   const n1 = layerNorm(g, h, `${prefix}norm1.`);
@@ -78,12 +79,12 @@ function transformerBlock(u: UnetContext, x: string, prefix: string, heads: numb
 }
 
 /** SpatialTransformer: GroupNorm, proj_in (1x1 conv or linear), `depth` transformer blocks, proj_out, residual. */
-function spatialTransformer(u: UnetContext, x: string, prefix: string, depth: number, channels: number): string {
+export function buildSpatialTransformer(u: UnetContext, x: string, prefix: string, depth: number, channels: number): string {
   const { g, cfg } = u;
   const heads = attentionHeads(cfg, channels);
   const normed = groupNorm(g, x, `${prefix}norm.`, cfg.groups, TRANSFORMER_NORM_EPS);
   let h = cfg.linearProjection ? linear(g, toTokens(g, normed), `${prefix}proj_in.`) : toTokens(g, conv2d(g, normed, `${prefix}proj_in.`));
-  for (let i = 0; i < depth; i++) h = transformerBlock(u, h, `${prefix}transformer_blocks.${i}.`, heads);
+  for (let i = 0; i < depth; i++) h = buildTransformerBlock(u, h, `${prefix}transformer_blocks.${i}.`, heads);
   const out = cfg.linearProjection ? fromTokens(g, linear(g, h, `${prefix}proj_out.`), x) : conv2d(g, fromTokens(g, h, x), `${prefix}proj_out.`);
   return g.op('Add', [out, x]);
 }
@@ -112,10 +113,10 @@ export function buildUnetGraph(checkpoint: SafetensorsHeader, cfg: UnetConfig, o
   let ch = mc;
   cfg.channelMult.forEach((mult, level) => {
     for (let r = 0; r < cfg.numResBlocks[level]!; r++, block++) {
-      h = resBlock(u, h, `${p}input_blocks.${block}.0.`);
+      h = buildResBlock(u, h, `${p}input_blocks.${block}.0.`);
       ch = mult * mc;
       const depth = cfg.inputTransformerDepth[block] ?? 0;
-      if (depth > 0) h = spatialTransformer(u, h, `${p}input_blocks.${block}.1.`, depth, ch);
+      if (depth > 0) h = buildSpatialTransformer(u, h, `${p}input_blocks.${block}.1.`, depth, ch);
       skips.push(h);
     }
     if (level < cfg.channelMult.length - 1) {
@@ -126,12 +127,12 @@ export function buildUnetGraph(checkpoint: SafetensorsHeader, cfg: UnetConfig, o
   });
 
   // 3. middle
-  h = resBlock(u, h, `${p}middle_block.0.`);
+  h = buildResBlock(u, h, `${p}middle_block.0.`);
   if (cfg.middleTransformerDepth > 0) {
-    h = spatialTransformer(u, h, `${p}middle_block.1.`, cfg.middleTransformerDepth, ch);
-    h = resBlock(u, h, `${p}middle_block.2.`);
+    h = buildSpatialTransformer(u, h, `${p}middle_block.1.`, cfg.middleTransformerDepth, ch);
+    h = buildResBlock(u, h, `${p}middle_block.2.`);
   } else {
-    h = resBlock(u, h, `${p}middle_block.1.`);
+    h = buildResBlock(u, h, `${p}middle_block.1.`);
   }
 
   // 4. up path: each block consumes one skip; the last block of each level but the lowest upsamples
@@ -140,11 +141,11 @@ export function buildUnetGraph(checkpoint: SafetensorsHeader, cfg: UnetConfig, o
     const blocks = cfg.numResBlocks[level]! + 1;
     for (let r = 0; r < blocks; r++, out++) {
       h = g.op('Concat', [h, skips.pop()!], { axis: attr.int(1) });
-      h = resBlock(u, h, `${p}output_blocks.${out}.0.`);
+      h = buildResBlock(u, h, `${p}output_blocks.${out}.0.`);
       ch = cfg.channelMult[level]! * mc;
       let sub = 1;
       const depth = cfg.outputTransformerDepth[out] ?? 0;
-      if (depth > 0) h = spatialTransformer(u, h, `${p}output_blocks.${out}.${sub++}.`, depth, ch);
+      if (depth > 0) h = buildSpatialTransformer(u, h, `${p}output_blocks.${out}.${sub++}.`, depth, ch);
       if (level > 0 && r === blocks - 1) h = conv2d(g, upsampleNearest2x(g, h), `${p}output_blocks.${out}.${sub}.conv.`);
     }
   }

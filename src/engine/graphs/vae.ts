@@ -13,7 +13,7 @@ import { attention, conv2d, fromTokens, groupNorm, silu, toTokens, upsampleNeare
 
 const VAE_NORM_EPS = 1e-6;
 
-function resnetBlock(g: GraphBuilder, cfg: VaeConfig, x: string, prefix: string): string {
+export function buildVaeResnetBlock(g: GraphBuilder, cfg: VaeConfig, x: string, prefix: string): string {
   let h = conv2d(g, silu(g, groupNorm(g, x, `${prefix}norm1.`, cfg.groups, VAE_NORM_EPS)), `${prefix}conv1.`);
   h = conv2d(g, silu(g, groupNorm(g, h, `${prefix}norm2.`, cfg.groups, VAE_NORM_EPS)), `${prefix}conv2.`);
   const skip = g.has(`${prefix}nin_shortcut.weight`) ? conv2d(g, x, `${prefix}nin_shortcut.`) : x;
@@ -28,7 +28,7 @@ function pointwise(g: GraphBuilder, tokens: string, prefix: string): string {
 }
 
 /** Single-head self-attention over all spatial positions (the mid-block `attn_1`). */
-function attentionBlock(g: GraphBuilder, cfg: VaeConfig, x: string, prefix: string): string {
+export function buildVaeAttentionBlock(g: GraphBuilder, cfg: VaeConfig, x: string, prefix: string): string {
   const channels = g.shapeOf(`${prefix}q.weight`)![0]!;
   const tokens = toTokens(g, groupNorm(g, x, `${prefix}norm.`, cfg.groups, VAE_NORM_EPS)); // [B, HW, C]
   const attended = attention(g, pointwise(g, tokens, `${prefix}q.`), pointwise(g, tokens, `${prefix}k.`), pointwise(g, tokens, `${prefix}v.`), 1, channels);
@@ -36,8 +36,8 @@ function attentionBlock(g: GraphBuilder, cfg: VaeConfig, x: string, prefix: stri
 }
 
 function midBlock(g: GraphBuilder, cfg: VaeConfig, x: string, prefix: string): string {
-  const h = attentionBlock(g, cfg, resnetBlock(g, cfg, x, `${prefix}mid.block_1.`), `${prefix}mid.attn_1.`);
-  return resnetBlock(g, cfg, h, `${prefix}mid.block_2.`);
+  const h = buildVaeAttentionBlock(g, cfg, buildVaeResnetBlock(g, cfg, x, `${prefix}mid.block_1.`), `${prefix}mid.attn_1.`);
+  return buildVaeResnetBlock(g, cfg, h, `${prefix}mid.block_2.`);
 }
 
 export function buildVaeDecoderGraph(checkpoint: SafetensorsHeader, cfg: VaeConfig): OnnxModel {
@@ -47,7 +47,7 @@ export function buildVaeDecoderGraph(checkpoint: SafetensorsHeader, cfg: VaeConf
   let h = conv2d(g, conv2d(g, z, `${cfg.prefix}post_quant_conv.`), `${d}conv_in.`);
   h = midBlock(g, cfg, h, d);
   for (let level = cfg.channelMult.length - 1; level >= 0; level--) {
-    for (let i = 0; i <= cfg.numResBlocks; i++) h = resnetBlock(g, cfg, h, `${d}up.${level}.block.${i}.`);
+    for (let i = 0; i <= cfg.numResBlocks; i++) h = buildVaeResnetBlock(g, cfg, h, `${d}up.${level}.block.${i}.`);
     if (level > 0) h = conv2d(g, upsampleNearest2x(g, h), `${d}up.${level}.upsample.conv.`);
   }
   const image = conv2d(g, silu(g, groupNorm(g, h, `${d}norm_out.`, cfg.groups, VAE_NORM_EPS)), `${d}conv_out.`);
@@ -61,7 +61,7 @@ export function buildVaeEncoderGraph(checkpoint: SafetensorsHeader, cfg: VaeConf
   const image = g.input('image', 'float32', ['batch', cfg.imageChannels, 'image_height', 'image_width']);
   let h = conv2d(g, image, `${e}conv_in.`);
   for (let level = 0; level < cfg.channelMult.length; level++) {
-    for (let i = 0; i < cfg.numResBlocks; i++) h = resnetBlock(g, cfg, h, `${e}down.${level}.block.${i}.`);
+    for (let i = 0; i < cfg.numResBlocks; i++) h = buildVaeResnetBlock(g, cfg, h, `${e}down.${level}.block.${i}.`);
     if (level < cfg.channelMult.length - 1) {
       // ldm pads right and bottom by one, then convolves with stride 2 and no padding.
       const padded = g.op('Pad', [h, g.constInt64([0, 0, 0, 0, 0, 0, 1, 1]), g.constFloat([0], [])]);
