@@ -15,3 +15,21 @@ export {
 } from './io/safetensors-types.ts';
 export { writeSafetensors } from './io/safetensors-writer.ts';
 export { sha256File, type Sha256FileOptions } from './io/sha256.ts';
+export {
+  createModelSession,
+  ExecutionProviderUnavailableError,
+  ModelSession,
+  RunCancelledError,
+  type ExecutionProvider,
+  type RuntimeOptions,
+} from './runtime/onnx-runtime.ts';
+export type { CheckpointArchitecture, ClipTextConfig, ModelFamily, UnetConfig, VaeConfig } from './models/architecture.ts';
+export { loadCheckpoint, type CheckpointComponent, type LoadCheckpointOptions, type LoadedCheckpoint } from './models/load-checkpoint.ts';
+export { buildClipTextGraph, type ClipTextGraphOptions } from './graphs/clip-text.ts';
+export { buildUnetGraph, type UnetGraphOptions } from './graphs/unet.ts';
+export { buildVaeDecoderGraph, buildVaeEncoderGraph } from './graphs/vae.ts';
+export { CheckpointKeyError } from './onnx/graph-builder.ts';
+export { encodeOnnxModel, type OnnxModel } from './onnx/onnx-proto.ts';
+export { createTensor, type Int64Tensor, type Tensor } from './tensor.ts';
+export type { Denoiser, SampleContext, Sampler } from './sampling/sampler-types.ts';
+export { encodePrompt, type PromptConditioning, type TextEncoder } from './pipeline/prompt-encoding.ts';
