@@ -24,6 +24,16 @@ export {
   type RuntimeOptions,
 } from './runtime/onnx-runtime.ts';
 export type { CheckpointArchitecture, ClipTextConfig, ModelFamily, UnetConfig, VaeConfig } from './models/architecture.ts';
+export { attentionHeads } from './models/architecture.ts';
+export { UnsupportedCheckpointError } from './models/checkpoint-errors.ts';
+export { FAMILY_PROFILES, getFamilyProfile, type FamilyProfile, type TextEncoderSlot } from './models/family-profiles.ts';
+export {
+  inspectCheckpoint,
+  inspectHeader,
+  type CheckpointInspection,
+  type InspectCheckpointOptions,
+  type ParameterCounts,
+} from './models/inspect.ts';
 export { loadCheckpoint, type CheckpointComponent, type LoadCheckpointOptions, type LoadedCheckpoint } from './models/load-checkpoint.ts';
 export { buildClipTextGraph, type ClipTextGraphOptions } from './graphs/clip-text.ts';
 export { buildUnetGraph, type UnetGraphOptions } from './graphs/unet.ts';
