@@ -1,10 +1,12 @@
 import { createContext, UsageError, type CliIo, type CommandContext } from './command.ts';
 import { runDoctor } from './commands/doctor.ts';
+import { runInspect } from './commands/inspect.ts';
 
 type Command = { summary: string; run: (ctx: CommandContext) => Promise<number> };
 
 const commands: Record<string, Command> = {
   doctor: { summary: 'check Node.js, CPU features, ONNX Runtime providers and dependency versions', run: runDoctor },
+  inspect: { summary: 'show the family, architecture, parameter counts and SHA-256 of a .safetensors checkpoint', run: runInspect },
 };
 
 function usage(): string {
