@@ -10,7 +10,7 @@ import { randomSeed, torchRandn, TorchGenerator } from '../../../src/engine/rand
 const TOLERANCE = 5e-5; // published values have 4 decimals
 
 function assertClose(actual: ArrayLike<number>, expected: readonly number[], what: string): void {
-  assert.ok(actual.length >= expected.length, `${what}: ${actual.length} values, expected at least ${expected.length}`);
+  assert.ok(actual.length >= expected.length, `${what}: only ${actual.length} values`);
   expected.forEach((e, i) => {
     assert.ok(Math.abs(actual[i]! - e) <= TOLERANCE, `${what}[${i}]: ${actual[i]} vs ${e}`);
   });
@@ -36,7 +36,8 @@ function streamUniforms(seed32: number, from: number, count: number): number[] {
 }
 
 describe('Mt19937', () => {
-  it('matches the reference generator (init_genrand(5489): first output, and the 10000th per C++ [rand.predef])', () => {
+  // init_genrand(5489) is the paper's default seed; C++ [rand.predef] fixes std::mt19937's 10000th output.
+  it('matches the reference generator: first and 10000th outputs for seed 5489', () => {
     const mt = new Mt19937(5489);
     assert.equal(mt.nextUint32(), 3499211612);
     for (let i = 2; i < 10000; i++) mt.nextUint32();
@@ -50,14 +51,15 @@ describe('Mt19937', () => {
 });
 
 describe('torchRandn: published PyTorch values', () => {
-  it('torch.manual_seed(0); torch.randn(4, 4) (vector path, one block; shared/STYLE.md, and the first block of the kornia doctest below)', () => {
+  // Quoted in shared/STYLE.md; also the first block of the kornia doctest below.
+  it('torch.manual_seed(0); torch.randn(4, 4) (vector path, one block)', () => {
     assertClose(torchRandn(0, [4, 4]), [
       -1.1258, -1.1524, -0.2506, -0.4339, 0.8487, 0.692, -0.316, -2.1152, 0.3223, -1.2633, 0.35, 0.3081, 0.1198, 1.2377,
       1.1168, -0.2473,
     ], 'seed 0 [4,4]');
   });
 
-  it('torch.manual_seed(0); torch.randn(1, 1, 2, 4, 6) (three blocks; kornia CenterCrop3D docstring doctest)', () => {
+  it('torch.manual_seed(0); torch.randn(1, 1, 2, 4, 6) (three blocks; kornia CenterCrop3D doctest)', () => {
     // kornia/augmentation/_3d/geometric/center_crop.py, run as a doctest against real torch in kornia's CI.
     assertClose(torchRandn(0, [1, 1, 2, 4, 6]), [
       -1.1258, -1.1524, -0.2506, -0.4339, 0.8487, 0.692, -0.316, -2.1152, 0.3223, -1.2633, 0.35, 0.3081, 0.1198, 1.2377,
@@ -67,7 +69,7 @@ describe('torchRandn: published PyTorch values', () => {
     ], 'seed 0 [1,1,2,4,6]');
   });
 
-  it('torch.manual_seed(0); normal_() of 8 values (scalar double path; kornia DistributionWithMapper docstring)', () => {
+  it('torch.manual_seed(0); normal_() of 8 values (scalar double path; kornia DistributionWithMapper)', () => {
     // kornia/augmentation/random_generator/base.py: Normal(0, 1).rsample((8,)) is torch.empty(8).normal_().
     assertClose(torchRandn(0, [8]), [1.541, -0.2934, -2.1788, 0.5684, -1.0845, -1.3986, 0.4033, 0.838], 'seed 0 [8]');
   });
