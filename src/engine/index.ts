@@ -43,3 +43,20 @@ export { encodeOnnxModel, type OnnxModel } from './onnx/onnx-proto.ts';
 export { createTensor, type Int64Tensor, type Tensor } from './tensor.ts';
 export type { Denoiser, SampleContext, Sampler } from './sampling/sampler-types.ts';
 export { encodePrompt, type PromptConditioning, type TextEncoder } from './pipeline/prompt-encoding.ts';
+export { Mt19937 } from './random/mt19937.ts';
+export { parseTorchSeed, randomSeed, torchRandn, TorchGenerator } from './random/torch-randn.ts';
+export {
+  buildDistilledSigmaTable,
+  buildScaledLinearSigmaTable,
+  getLcmSigmaTable,
+  getSdSigmaTable,
+  getSigmaMax,
+  getSigmaMin,
+  sigmaToContinuousTimestep,
+  sigmaToTimestep,
+  timestepToSigma,
+  type DiscreteSigmaTable,
+  type ScaledLinearOptions,
+} from './sampling/sigma-table.ts';
+export { getSigmas, isSchedulerName, MAX_STEPS, SCHEDULER_NAMES, type SchedulerName, type SigmaOptions } from './sampling/sigmas.ts';
+export { AYS_NOISE_LEVELS, type AysFamily } from './sampling/schedules/align-your-steps.ts';
