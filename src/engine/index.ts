@@ -60,3 +60,35 @@ export {
 } from './sampling/sigma-table.ts';
 export { getSigmas, isSchedulerName, MAX_STEPS, SCHEDULER_NAMES, type SchedulerName, type SigmaOptions } from './sampling/sigmas.ts';
 export { AYS_NOISE_LEVELS, type AysFamily } from './sampling/schedules/align-your-steps.ts';
+export {
+  adaptiveAnisotropicFilter,
+  buildGaussianWindow,
+  FOOOCUS_ANISOTROPIC_OPTIONS,
+  jointBilateralBlur,
+  reflectIndex,
+  standardizeGuidance,
+  type BilateralBlurOptions,
+} from './guidance/anisotropic-filter.ts';
+export { computeDiffusionProgress, MAX_TRAINING_TIMESTEP } from './guidance/diffusion-progress.ts';
+export { applySharpness, computeEps, SHARPNESS_ALPHA_SCALE } from './guidance/sharpness.ts';
+export { combineCfg, DEFAULT_ADAPTIVE_CFG } from './guidance/adaptive-cfg.ts';
+export {
+  DEFAULT_ADM_SCALER_END,
+  DEFAULT_ADM_SCALER_NEGATIVE,
+  DEFAULT_ADM_SCALER_POSITIVE,
+  encodeFooocusSdxlAdm,
+  encodeSdxlAdm,
+  encodeSdxlRefinerAdm,
+  fourierEmbed,
+  REFINER_NEGATIVE_AESTHETIC_SCORE,
+  REFINER_POSITIVE_AESTHETIC_SCORE,
+  roundToMultipleOf64,
+  scaledAdmSizes,
+  SDXL_ADM_EMBED_DIM,
+  selectAdm,
+  type FooocusAdmInput,
+  type FooocusAdmPair,
+  type SdxlAdmInput,
+  type SdxlRefinerAdmInput,
+} from './guidance/sdxl-adm.ts';
+export { LATENT_RGB_MAPS, previewLatentToRgb, type LatentRgbMap, type PreviewFamily, type PreviewImage } from './guidance/latent-preview.ts';
