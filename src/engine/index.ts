@@ -43,6 +43,9 @@ export { encodeOnnxModel, type OnnxModel } from './onnx/onnx-proto.ts';
 export { createTensor, type Int64Tensor, type Tensor } from './tensor.ts';
 export type { Denoiser, SampleContext, Sampler } from './sampling/sampler-types.ts';
 export { encodePrompt, type PromptConditioning, type TextEncoder } from './pipeline/prompt-encoding.ts';
+export { ClipTokenizer } from './text/clip-tokenizer.ts';
+export { parsePromptWeights, type WeightedSegment } from './text/prompt-weights.ts';
+export { CLIP_WINDOW_LENGTH, tokenizeWeighted, type PadToken, type TokenizeWeightedOptions, type TokenWindow } from './text/token-windows.ts';
 export { Mt19937 } from './random/mt19937.ts';
 export { parseTorchSeed, randomSeed, torchRandn, TorchGenerator } from './random/torch-randn.ts';
 export {
