@@ -42,6 +42,14 @@ export { CheckpointKeyError } from './onnx/graph-builder.ts';
 export { encodeOnnxModel, type OnnxModel } from './onnx/onnx-proto.ts';
 export { createTensor, type Int64Tensor, type Tensor } from './tensor.ts';
 export type { Denoiser, SampleContext, Sampler } from './sampling/sampler-types.ts';
+export {
+  getSampler,
+  resolveSamplerName,
+  SAMPLER_ALIASES,
+  SAMPLER_NAMES,
+  SAMPLERS_DISCARDING_PENULTIMATE_SIGMA,
+  type SamplerName,
+} from './sampling/samplers/sampler-registry.ts';
 export { encodePrompt, type PromptConditioning, type TextEncoder } from './pipeline/prompt-encoding.ts';
 export { ClipTokenizer } from './text/clip-tokenizer.ts';
 export { parsePromptWeights, type WeightedSegment } from './text/prompt-weights.ts';
