@@ -118,7 +118,8 @@ async function stepUniPc(
 export function createUniPcSampler(variant: UniPcVariant): Sampler {
   return async (denoise, x, sigmas, ctx) => {
     const steps = sigmas.length - 1;
-    const order = Math.max(1, Math.min(3, steps - 1));
+    if (steps < 1) return x;
+    const order = Math.max(1, Math.min(3, steps - 1)); // ComfyUI: min(3, steps - 1); it cannot run 1 step
     const history: ModelValue[] = [];
     ctx.signal?.throwIfAborted();
     history.push({ lambda: -Math.log(sigmas[0]!), denoised: await denoise(x, sigmas[0]!, ctx.signal) });
