@@ -35,6 +35,18 @@ export interface LoadedCheckpoint {
   release(): Promise<void>;
 }
 
+/**
+ * ONNX Runtime optimization level per component when the caller sets none. Measured on SD1.5 (npm run bench):
+ * `all` adds NCHWc layout transforms that cost the UNet ~25 s of session build and ~1.6 GB of peak memory for a
+ * ~5% faster step, while the conv-heavy VAE decoder gains ~10% at no build cost.
+ */
+const DEFAULT_OPTIMIZATION: Record<CheckpointComponent, NonNullable<RuntimeOptions['optimization']>> = {
+  unet: 'extended',
+  text: 'extended',
+  'vae-decoder': 'all',
+  'vae-encoder': 'all',
+};
+
 export async function loadCheckpoint(
   header: SafetensorsHeader,
   architecture: CheckpointArchitecture,
@@ -59,7 +71,8 @@ export async function loadCheckpoint(
       const started = performance.now();
       const list: ModelSession[] = [];
       for (const model of build()) {
-        const session = await createModelSession(encodeOnnxModel(model), weightsDir, options.runtime);
+        const runtime = { ...options.runtime, optimization: options.runtime?.optimization ?? DEFAULT_OPTIMIZATION[component] };
+        const session = await createModelSession(encodeOnnxModel(model), weightsDir, runtime);
         sessions.push(session);
         list.push(session);
       }
