@@ -103,3 +103,25 @@ export {
   type SdxlRefinerAdmInput,
 } from './guidance/sdxl-adm.ts';
 export { LATENT_RGB_MAPS, previewLatentToRgb, type LatentRgbMap, type PreviewFamily, type PreviewImage } from './guidance/latent-preview.ts';
+export { InvalidImageError, type ImageProblem } from './output/image-errors.ts';
+export { decodePng, DEFAULT_MAX_PIXELS, encodePng, type DecodeImageOptions, type RgbImage } from './output/png.ts';
+export { readPngTextChunks } from './output/png-text.ts';
+export {
+  decodeImage,
+  DEFAULT_QUALITY,
+  detectImageFormat,
+  encodeImage,
+  readImageMetadata,
+  type EncodeImageOptions,
+  type ImageFormat,
+} from './output/image-encoding.ts';
+export {
+  InvalidMetadataError,
+  MAX_SEED,
+  type GenerationParameters,
+  type LoraReference,
+} from './output/generation-parameters.ts';
+export { FOOOCUS_SCHEME, formatFooocusJson } from './output/fooocus-metadata-scheme.ts';
+export { A1111_SCHEME, formatA1111Parameters } from './output/a1111-metadata-scheme.ts';
+export { MAX_METADATA_BYTES, parseGenerationMetadata, type MetadataScheme } from './output/generation-metadata.ts';
+export { formatA1111SamplerName, parseA1111SamplerName, parseA1111ScheduleType } from './output/sampler-display-names.ts';
