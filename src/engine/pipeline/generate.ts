@@ -1,0 +1,171 @@
+/**
+ * Text-to-image and image-to-image, the way Fooocus runs them. Each image follows the same recipe:
+ * 1. encode prompts, 2. prepare latents, 3. denoise, 4. decode.
+ */
+import { previewLatentToRgb, type PreviewImage } from '../guidance/latent-preview.ts';
+import type { CheckpointArchitecture } from '../models/architecture.ts';
+import { getFamilyProfile } from '../models/family-profiles.ts';
+import type { LoadedCheckpoint } from '../models/load-checkpoint.ts';
+import { TorchGenerator } from '../random/torch-randn.ts';
+import type { ModelSession } from '../runtime/onnx-runtime.ts';
+import { getSampler, resolveSamplerName, SAMPLERS_DISCARDING_PENULTIMATE_SIGMA } from '../sampling/samplers/sampler-registry.ts';
+import { getSigmaMax } from '../sampling/sigma-table.ts';
+import { getSigmas } from '../sampling/sigmas.ts';
+import type { ClipTokenizer } from '../text/clip-tokenizer.ts';
+import type { Tensor } from '../tensor.ts';
+import { MAX_SEED, validateGenerationRequest, type GenerationRequest } from './generation-request.ts';
+import type { TextEncoder } from './prompt-encoding.ts';
+import { buildStageConditioning } from './stage-conditioning.ts';
+import { createUnetDenoiser, type DenoiserStage } from './unet-denoiser.ts';
+import { decodeLatent, encodeImage, type RgbImage } from './vae-codec.ts';
+
+/** A loaded checkpoint ready for the pipeline. */
+export interface PipelineModel {
+  name: string;
+  architecture: CheckpointArchitecture;
+  unet: ModelSession;
+  textEncoders: TextEncoder[];
+  vaeDecoder: ModelSession | null;
+  vaeEncoder: ModelSession | null;
+}
+
+export function preparePipelineModel(name: string, loaded: LoadedCheckpoint, tokenizer: ClipTokenizer): PipelineModel {
+  if (loaded.unet === null) throw new Error(`${name}: the checkpoint has no UNet`);
+  const textEncoders = loaded.architecture.textEncoders.map((cfg, i) => ({
+    session: loaded.textEncoders[i]!,
+    tokenizer,
+    // SD1.x and SDXL's CLIP-L pad with EOS; OpenCLIP towers pad with 0 (ComfyUI `pad_with_end=False`).
+    padWith: cfg.layout === 'open-clip' ? ('zero' as const) : ('eos' as const),
+    width: cfg.width,
+  }));
+  return { name, architecture: loaded.architecture, unet: loaded.unet, textEncoders, vaeDecoder: loaded.vaeDecoder, vaeEncoder: loaded.vaeEncoder };
+}
+
+export type GenerationPhase = 'encode' | 'sample' | 'decode';
+
+export interface GenerationProgress {
+  phase: GenerationPhase;
+  /** 0-based index of the image being made, and how many the request makes. */
+  image: number;
+  images: number;
+  seed: bigint;
+  /** Steps done in the sampling phase (0 before the first step), and the total. */
+  step: number;
+  steps: number;
+  /** Cheap latent-to-RGB preview of the current x0 estimate (sampling phase). */
+  preview?: PreviewImage;
+}
+
+export interface GeneratedImage {
+  seed: bigint;
+  image: RgbImage;
+  /** The sampled latent [1, 4, H/8, W/8], in the diffusion's scaled space (before decode). */
+  latent: Tensor;
+  seconds: { encode: number; sample: number; decode: number };
+  unetEvaluations: number;
+}
+
+export interface GenerateOptions {
+  onProgress?: (p: GenerationProgress) => void;
+  signal?: AbortSignal;
+  /** Preview every n steps (default 1); 0 disables previews. */
+  previewEvery?: number;
+}
+
+/** The sampling schedule: ComfyUI computes one extra step and drops the penultimate sigma for some samplers. */
+export function scheduleFor(request: GenerationRequest, family: CheckpointArchitecture['family']): Float64Array {
+  const denoise = request.input?.denoise ?? 1;
+  const aysFamily = family === 'sdxl' || family === 'sdxl-refiner' ? 'sdxl' : 'sd15';
+  const discard = SAMPLERS_DISCARDING_PENULTIMATE_SIGMA.has(resolveSamplerName(request.sampler));
+  const sigmas = getSigmas(request.scheduler, request.steps + (discard ? 1 : 0), { denoise, family: aysFamily });
+  if (!discard) return sigmas;
+  return Float64Array.from([...sigmas.slice(0, -2), sigmas[sigmas.length - 1]!]);
+}
+
+/** Initial x: pure noise at full denoise (scaled by sqrt(1 + sigma^2) as ComfyUI's `max_denoise`), else the re-noised input latent. */
+export function prepareLatent(noise: Float32Array, dims: number[], sigma0: number, start: Tensor | null): Tensor {
+  const fullDenoise = start === null && Math.abs(sigma0 - getSigmaMax()) <= 1e-5 * getSigmaMax();
+  const scale = fullDenoise ? Math.sqrt(1 + sigma0 * sigma0) : sigma0;
+  const data = new Float32Array(noise.length);
+  for (let i = 0; i < data.length; i++) data[i] = noise[i]! * scale + (start?.data[i] ?? 0);
+  return { dims, data };
+}
+
+export async function generate(models: { base: PipelineModel; refiner?: PipelineModel }, request: GenerationRequest, options: GenerateOptions = {}): Promise<GeneratedImage[]> {
+  validateGenerationRequest(request);
+  const { base, refiner } = models;
+  const { signal } = options;
+  const report = options.onProgress ?? (() => undefined);
+  const profile = getFamilyProfile(base.architecture.family);
+  const previewFamily = profile.latentScale === 0.18215 ? 'sd15' : 'sdxl';
+  const previewEvery = options.previewEvery ?? 1;
+  const sigmas = scheduleFor(request, base.architecture.family);
+  const steps = sigmas.length - 1;
+  const switchStep = refiner === undefined ? steps : Math.round(steps * request.refinerSwitch);
+  const latentDims = [1, 4, request.height / 8, request.width / 8];
+  const results: GeneratedImage[] = [];
+
+  for (let index = 0; index < request.imageCount; index++) {
+    const seed = (request.seed + BigInt(index)) % (MAX_SEED + 1n);
+    const progress = { image: index, images: request.imageCount, seed, steps };
+
+    // 1. encode prompts (per model: the refiner has its own text encoders and ADM)
+    report({ ...progress, phase: 'encode', step: 0 });
+    let started = performance.now();
+    const stageFor = async (model: PipelineModel): Promise<DenoiserStage> => {
+      const common = { width: request.width, height: request.height, admScalers: request.admScalers };
+      return {
+        unet: model.unet,
+        positive: await buildStageConditioning(model.architecture, model.textEncoders, { ...common, parts: request.prompt, polarity: 'positive' }, signal),
+        negative: await buildStageConditioning(model.architecture, model.textEncoders, { ...common, parts: request.negativePrompt, polarity: 'negative' }, signal),
+      };
+    };
+    const baseStage = await stageFor(base);
+    const refinerStage = refiner !== undefined && switchStep < steps ? await stageFor(refiner) : undefined;
+    const encodeSeconds = (performance.now() - started) / 1000;
+
+    // 2. prepare latents: the same generator gives the initial noise and then each step's noise
+    started = performance.now();
+    const generator = new TorchGenerator(seed);
+    const noise = generator.randn(latentDims);
+    let start: Tensor | null = null;
+    if (request.input !== undefined) {
+      if (base.vaeEncoder === null) throw new Error(`${base.name}: image-to-image needs the VAE encoder`);
+      const mean = await encodeImage(base.vaeEncoder, request.input.image, signal);
+      start = { dims: mean.dims, data: mean.data.map((v) => v * profile.latentScale) };
+    }
+    const x = prepareLatent(noise, latentDims, sigmas[0]!, start);
+
+    // 3. denoise
+    let currentStep = 0;
+    let unetEvaluations = 0;
+    const denoise = createUnetDenoiser({
+      base: baseStage,
+      ...(refinerStage ? { refiner: { stage: refinerStage, fromStep: switchStep } } : {}),
+      guidance: { cfg: request.cfg, sharpness: request.sharpness, adaptiveCfg: request.adaptiveCfg },
+      currentStep: () => currentStep,
+      onUnetCall: (rows) => (unetEvaluations += rows),
+    });
+    report({ ...progress, phase: 'sample', step: 0 });
+    const sampled = await getSampler(request.sampler)(denoise, x, sigmas, {
+      noise: (dims) => generator.randn(dims),
+      signal,
+      onStep: (step, total, _x, denoised) => {
+        currentStep = step + 1;
+        const preview = previewEvery > 0 && (step + 1) % previewEvery === 0 ? previewLatentToRgb(denoised, previewFamily) : undefined;
+        report({ ...progress, phase: 'sample', step: step + 1, steps: total, ...(preview ? { preview } : {}) });
+      },
+    });
+    const sampleSeconds = (performance.now() - started) / 1000;
+
+    // 4. decode (the base model's VAE; SDXL base and refiner share the latent space)
+    started = performance.now();
+    report({ ...progress, phase: 'decode', step: steps });
+    const decoder = base.vaeDecoder ?? refiner?.vaeDecoder ?? null;
+    if (decoder === null) throw new Error(`${base.name}: the checkpoint has no VAE decoder`);
+    const unscaled: Tensor = { dims: sampled.dims, data: sampled.data.map((v) => v / profile.latentScale) };
+    const image = await decodeLatent(decoder, unscaled, { signal });
+    results.push({ seed, image, latent: sampled, seconds: { encode: encodeSeconds, sample: sampleSeconds, decode: (performance.now() - started) / 1000 }, unetEvaluations });
+  }
+  return results;
+}

@@ -1,0 +1,90 @@
+/**
+ * A typed generation request and the rules it must satisfy. Every violation names its field and the allowed
+ * range, so the CLI and the HTTP API can pass the message straight to the user.
+ */
+import { getSampler } from '../sampling/samplers/sampler-registry.ts';
+import { isSchedulerName, MAX_STEPS, SCHEDULER_NAMES } from '../sampling/sigmas.ts';
+import type { RgbImage } from './vae-codec.ts';
+import type { AdmScalers } from './stage-conditioning.ts';
+
+export interface GenerationRequest {
+  /** Prompt parts, each encoded separately and concatenated (Fooocus: the prompt's lines, then style parts). */
+  prompt: string[];
+  negativePrompt: string[];
+  width: number;
+  height: number;
+  steps: number;
+  cfg: number;
+  sharpness: number;
+  adaptiveCfg: number;
+  sampler: string;
+  scheduler: string;
+  /** Seed of the first image; image i uses (seed + i) mod 2^63, as Fooocus does. */
+  seed: bigint;
+  imageCount: number;
+  clipSkip: number;
+  admScalers: AdmScalers;
+  /** Fraction of the steps after which the refiner takes over (ignored without a refiner). */
+  refinerSwitch: number;
+  /** Image-to-image: the input (same size as the request) and how much of it to re-noise, in (0, 1]. */
+  input?: { image: RgbImage; denoise: number };
+}
+
+export class InvalidGenerationRequestError extends Error {
+  override name = 'InvalidGenerationRequestError';
+  constructor(
+    readonly field: string,
+    detail: string,
+  ) {
+    super(`${field}: ${detail}`);
+  }
+}
+
+export const MAX_SEED = (1n << 63n) - 1n;
+export const IMAGE_SIZE_LIMITS = { min: 64, max: 4096, multiple: 8 } as const;
+export const MAX_IMAGES_PER_REQUEST = 32;
+const MAX_PROMPT_CHARS = 20_000;
+
+function checkNumber(field: string, value: number, min: number, max: number, integer = false): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+    throw new InvalidGenerationRequestError(field, `must be ${integer ? 'an integer' : 'a number'} in ${min}..${max}, got ${String(value)}`);
+  }
+}
+
+function checkPrompt(field: string, parts: readonly string[]): void {
+  if (!Array.isArray(parts) || parts.some((p) => typeof p !== 'string')) throw new InvalidGenerationRequestError(field, 'must be a list of strings');
+  const chars = parts.reduce((n, p) => n + p.length, 0);
+  if (chars > MAX_PROMPT_CHARS) throw new InvalidGenerationRequestError(field, `is ${chars} characters long; the limit is ${MAX_PROMPT_CHARS}`);
+}
+
+export function validateGenerationRequest(r: GenerationRequest): void {
+  checkPrompt('prompt', r.prompt);
+  checkPrompt('negativePrompt', r.negativePrompt);
+  for (const field of ['width', 'height'] as const) {
+    checkNumber(field, r[field], IMAGE_SIZE_LIMITS.min, IMAGE_SIZE_LIMITS.max, true);
+    if (r[field] % IMAGE_SIZE_LIMITS.multiple !== 0) throw new InvalidGenerationRequestError(field, `must be a multiple of ${IMAGE_SIZE_LIMITS.multiple}, got ${r[field]}`);
+  }
+  checkNumber('steps', r.steps, 1, MAX_STEPS, true);
+  checkNumber('cfg', r.cfg, 1, 30);
+  checkNumber('sharpness', r.sharpness, 0, 30);
+  checkNumber('adaptiveCfg', r.adaptiveCfg, 1, 30);
+  checkNumber('imageCount', r.imageCount, 1, MAX_IMAGES_PER_REQUEST, true);
+  checkNumber('clipSkip', r.clipSkip, 1, 12, true);
+  checkNumber('refinerSwitch', r.refinerSwitch, 0.1, 1);
+  checkNumber('admScalers.positive', r.admScalers.positive, 0.1, 3);
+  checkNumber('admScalers.negative', r.admScalers.negative, 0.1, 3);
+  checkNumber('admScalers.end', r.admScalers.end, 0, 1);
+  if (typeof r.seed !== 'bigint' || r.seed < 0n || r.seed > MAX_SEED) throw new InvalidGenerationRequestError('seed', `must be an integer in 0..${MAX_SEED}, got ${String(r.seed)}`);
+  try {
+    getSampler(r.sampler);
+  } catch (err) {
+    throw new InvalidGenerationRequestError('sampler', (err as Error).message);
+  }
+  if (!isSchedulerName(r.scheduler)) throw new InvalidGenerationRequestError('scheduler', `must be one of ${SCHEDULER_NAMES.join(', ')}, got "${r.scheduler}"`);
+  if (r.input !== undefined) {
+    checkNumber('denoise', r.input.denoise, 0.01, 1);
+    const { width, height, rgb } = r.input.image;
+    if (width !== r.width || height !== r.height) throw new InvalidGenerationRequestError('input', `image is ${width}x${height} but the request asks for ${r.width}x${r.height}`);
+    if (rgb.length !== width * height * 3) throw new InvalidGenerationRequestError('input', `image has ${rgb.length} bytes, expected ${width * height * 3} for ${width}x${height} RGB`);
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * The denoiser the samplers call: an epsilon-prediction UNet wrapped the k-diffusion way (Karras et al. 2022:
+ * input scaled by 1/sqrt(sigma^2 + 1), x0 = x - sigma * eps) with Fooocus's guidance inside it: CFG with the
+ * unconditional pass skipped at CFG 1, image sharpness on the positive eps, adaptive CFG, timed ADM for SDXL,
+ * and the switch to a refiner model at a given step.
+ */
+import { combineCfg } from '../guidance/adaptive-cfg.ts';
+import { computeDiffusionProgress } from '../guidance/diffusion-progress.ts';
+import { selectAdm } from '../guidance/sdxl-adm.ts';
+import { applySharpness, computeEps } from '../guidance/sharpness.ts';
+import type { ModelSession } from '../runtime/onnx-runtime.ts';
+import type { Denoiser } from '../sampling/sampler-types.ts';
+import { sigmaToTimestep } from '../sampling/sigma-table.ts';
+import type { Tensor } from '../tensor.ts';
+
+/** ADM vector `y` of one prompt: fixed (refiner), or Fooocus's scaled/original pair chosen by timestep (SDXL). */
+export type AdmConditioning = { kind: 'fixed'; y: Float32Array } | { kind: 'timed'; scaled: Float32Array; original: Float32Array; end: number };
+
+export interface StageConditioning {
+  context: Tensor; // [1, T, ctx]
+  adm: AdmConditioning | null;
+}
+
+/** One model the sampler runs: the base, or the refiner after the switch. */
+export interface DenoiserStage {
+  unet: ModelSession;
+  positive: StageConditioning;
+  negative: StageConditioning;
+}
+
+export interface GuidanceSettings {
+  cfg: number;
+  /** Fooocus "Image Sharpness" (default 2); 0 disables the filter. */
+  sharpness: number;
+  /** Fooocus "CFG Mimicking from TSNR" (default 7). */
+  adaptiveCfg: number;
+}
+
+export interface DenoiserOptions {
+  base: DenoiserStage;
+  refiner?: { stage: DenoiserStage; fromStep: number };
+  guidance: GuidanceSettings;
+  /** The sampler's current step, advanced by the pipeline's onStep; decides base vs refiner. */
+  currentStep: () => number;
+  /** Counts UNet evaluations (one per batch row), for tests and statistics. */
+  onUnetCall?: (rows: number) => void;
+}
+
+function admFor(c: StageConditioning, timestep: number): Float32Array | null {
+  if (c.adm === null) return null;
+  return c.adm.kind === 'fixed' ? c.adm.y : selectAdm(c.adm.scaled, c.adm.original, timestep, c.adm.end);
+}
+
+/** Runs the UNet on x for each conditioning; rows with equal context length share one batched call. */
+async function predictEps(stage: DenoiserStage, xIn: Tensor, timestep: number, conds: StageConditioning[], signal: AbortSignal | undefined, onCall?: (rows: number) => void): Promise<Float32Array[]> {
+  const sameLength = conds.every((c) => c.context.dims[1] === conds[0]!.context.dims[1]);
+  if (!sameLength && conds.length > 1) {
+    const out: Float32Array[] = [];
+    for (const c of conds) out.push(...(await predictEps(stage, xIn, timestep, [c], signal, onCall)));
+    return out;
+  }
+  const rows = conds.length;
+  const n = xIn.data.length;
+  const x = new Float32Array(rows * n);
+  for (let r = 0; r < rows; r++) x.set(xIn.data, r * n);
+  const [, tokens, width] = conds[0]!.context.dims as [number, number, number];
+  const context = new Float32Array(rows * tokens * width);
+  conds.forEach((c, r) => context.set(c.context.data, r * tokens * width));
+  const feeds: Record<string, Tensor> = {
+    x: { dims: [rows, ...xIn.dims.slice(1)], data: x },
+    timesteps: { dims: [rows], data: new Float32Array(rows).fill(timestep) },
+    context: { dims: [rows, tokens, width], data: context },
+  };
+  const adms = conds.map((c) => admFor(c, timestep));
+  if (adms[0] !== null) {
+    const w = adms[0]!.length;
+    const y = new Float32Array(rows * w);
+    adms.forEach((a, r) => y.set(a!, r * w));
+    feeds.y = { dims: [rows, w], data: y };
+  }
+  onCall?.(rows);
+  const out = (await stage.unet.run(feeds, signal)).out!.data;
+  return conds.map((_, r) => out.subarray(r * n, (r + 1) * n));
+}
+
+/** x0 = x - sigma * eps (epsilon parameterization). */
+function toDenoised(x: Tensor, eps: Float32Array, sigma: number): Tensor {
+  const data = new Float32Array(x.data.length);
+  for (let i = 0; i < data.length; i++) data[i] = x.data[i]! - sigma * eps[i]!;
+  return { dims: x.dims, data };
+}
+
+export function createUnetDenoiser(options: DenoiserOptions): Denoiser {
+  const { guidance } = options;
+  const skipUncond = Math.abs(guidance.cfg - 1) < 1e-9;
+  return async (x, sigma, signal) => {
+    const stage = options.refiner !== undefined && options.currentStep() >= options.refiner.fromStep ? options.refiner.stage : options.base;
+    const timestep = sigmaToTimestep(sigma);
+    const scale = 1 / Math.sqrt(sigma * sigma + 1);
+    const xIn: Tensor = { dims: x.dims, data: x.data.map((v) => v * scale) };
+    if (skipUncond) {
+      const [eps] = await predictEps(stage, xIn, timestep, [stage.positive], signal, options.onUnetCall);
+      return toDenoised(x, eps!, sigma);
+    }
+    const [epsPos, epsNeg] = await predictEps(stage, xIn, timestep, [stage.positive, stage.negative], signal, options.onUnetCall);
+    const positiveX0 = toDenoised(x, epsPos!, sigma);
+    const negativeX0 = toDenoised(x, epsNeg!, sigma);
+    const progress = computeDiffusionProgress(timestep);
+    const positiveEps = applySharpness(x, positiveX0, guidance.sharpness, progress); // x - x0 form, sharpened
+    const finalEps = combineCfg(computeEps(x, negativeX0), positiveEps, guidance.cfg, guidance.adaptiveCfg, progress);
+    const data = new Float32Array(x.data.length);
+    for (let i = 0; i < data.length; i++) data[i] = x.data[i]! - finalEps.data[i]!;
+    return { dims: x.dims, data };
+  };
+}
