@@ -1,15 +1,11 @@
 import { deflateSync, inflateSync } from 'node:zlib';
+import type { RgbImage } from '../rgb-image.ts';
 import { InvalidImageError } from './image-errors.ts';
 import { encodePngChunk, iteratePngChunks, PNG_SIGNATURE, type PngChunk } from './png-chunks.ts';
 import { filterScanlines, unfilterScanlines } from './png-filters.ts';
 import { encodePngTextChunk } from './png-text.ts';
 
-/** Decoded pixels, row-major, 3 bytes (R, G, B) per pixel. */
-export interface RgbImage {
-  width: number;
-  height: number;
-  rgb: Uint8Array;
-}
+export type { RgbImage };
 
 export interface DecodeImageOptions {
   /** Refuse images with more pixels than this before allocating anything for them. Default 4096 x 4096. */

@@ -3,14 +3,10 @@
  * the way ComfyUI's tiled decode does) and VAE encode, with the conversions to and from 8-bit RGB.
  */
 import type { ModelSession } from '../runtime/onnx-runtime.ts';
+import type { RgbImage } from '../rgb-image.ts';
 import type { Tensor } from '../tensor.ts';
 
-export interface RgbImage {
-  width: number;
-  height: number;
-  /** Interleaved 8-bit RGB, row-major: [height, width, 3]. */
-  rgb: Uint8Array;
-}
+export type { RgbImage };
 
 export interface TileOptions {
   /** Latents with more than this many positions are decoded in tiles (default 128 x 128, i.e. 1024 x 1024 pixels). */
