@@ -1,11 +1,14 @@
-import { createContext, UsageError, type CliIo, type CommandContext } from './command.ts';
+import { createContext, type CliIo, type CommandContext } from './command.ts';
+import { describeFailure, EXIT_FAILURE } from './exit-codes.ts';
 import { runDoctor } from './commands/doctor.ts';
+import { runGenerate } from './commands/generate.ts';
 import { runInspect } from './commands/inspect.ts';
 
 type Command = { summary: string; run: (ctx: CommandContext) => Promise<number> };
 
 const commands: Record<string, Command> = {
   doctor: { summary: 'check Node.js, CPU features, ONNX Runtime providers and dependency versions', run: runDoctor },
+  generate: { summary: 'make images from a prompt (text-to-image, or image-to-image with --input)', run: runGenerate },
   inspect: { summary: 'show the family, architecture, parameter counts and SHA-256 of a .safetensors checkpoint', run: runInspect },
 };
 
@@ -32,10 +35,9 @@ export async function main(
   try {
     return await command.run(createContext(rest, io));
   } catch (err) {
-    if (err instanceof UsageError) {
-      io.stderr.write(`error: ${err.message}\n`);
-      return 2;
-    }
-    throw err;
+    const failure = describeFailure(err);
+    if (failure.code === EXIT_FAILURE) throw err;
+    io.stderr.write(`error: ${failure.message.split('\n')[0]}\n`);
+    return failure.code;
   }
 }

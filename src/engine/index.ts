@@ -104,7 +104,7 @@ export {
 } from './guidance/sdxl-adm.ts';
 export { LATENT_RGB_MAPS, previewLatentToRgb, type LatentRgbMap, type PreviewFamily, type PreviewImage } from './guidance/latent-preview.ts';
 export { InvalidImageError, type ImageProblem } from './output/image-errors.ts';
-export { decodePng, DEFAULT_MAX_PIXELS, encodePng, type DecodeImageOptions, type RgbImage } from './output/png.ts';
+export { decodePng, DEFAULT_MAX_PIXELS, encodePng, type DecodeImageOptions } from './output/png.ts';
 export { readPngTextChunks } from './output/png-text.ts';
 export {
   decodeImage,
@@ -125,3 +125,22 @@ export { FOOOCUS_SCHEME, formatFooocusJson } from './output/fooocus-metadata-sch
 export { A1111_SCHEME, formatA1111Parameters } from './output/a1111-metadata-scheme.ts';
 export { MAX_METADATA_BYTES, parseGenerationMetadata, type MetadataScheme } from './output/generation-metadata.ts';
 export { formatA1111SamplerName, parseA1111SamplerName, parseA1111ScheduleType } from './output/sampler-display-names.ts';
+export type { RgbImage } from './rgb-image.ts';
+export {
+  generate,
+  preparePipelineModel,
+  type GeneratedImage,
+  type GenerateOptions,
+  type GenerationPhase,
+  type GenerationProgress,
+  type PipelineModel,
+} from './pipeline/generate.ts';
+export {
+  IMAGE_SIZE_LIMITS,
+  InvalidGenerationRequestError,
+  MAX_IMAGES_PER_REQUEST,
+  validateGenerationRequest,
+  type GenerationRequest,
+} from './pipeline/generation-request.ts';
+export type { AdmScalers } from './pipeline/stage-conditioning.ts';
+export { decodeLatent, encodeToLatent } from './pipeline/vae-codec.ts';

@@ -15,17 +15,21 @@ const SAMPLER_LABELS: Record<string, string> = {
   dpm_adaptive: 'DPM adaptive',
   dpmpp_2s_ancestral: 'DPM++ 2S a',
   dpmpp_sde: 'DPM++ SDE',
+  dpmpp_sde_gpu: 'DPM++ SDE',
   dpmpp_2m: 'DPM++ 2M',
   dpmpp_2m_sde: 'DPM++ 2M SDE',
+  dpmpp_2m_sde_gpu: 'DPM++ 2M SDE',
   dpmpp_3m_sde: 'DPM++ 3M SDE',
+  dpmpp_3m_sde_gpu: 'DPM++ 3M SDE',
   lcm: 'LCM',
   tcd: 'TCD',
   restart: 'Restart',
   ddim: 'DDIM',
   uni_pc: 'UniPC',
+  uni_pc_bh2: 'UniPC',
 };
 
-const NO_KARRAS_SUFFIX = new Set(['euler', 'euler_ancestral', 'heun', 'dpm_fast', 'dpm_adaptive', 'ddim', 'uni_pc']);
+const NO_KARRAS_SUFFIX = new Set(['euler', 'euler_ancestral', 'heun', 'dpm_fast', 'dpm_adaptive', 'ddim', 'uni_pc', 'uni_pc_bh2']);
 
 /** A1111 `sd_schedulers.py` labels ("Schedule type") for the schedulers both projects share. */
 const SCHEDULE_TYPE_LABELS: Record<string, string> = {

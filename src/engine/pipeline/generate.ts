@@ -17,7 +17,7 @@ import { MAX_SEED, validateGenerationRequest, type GenerationRequest } from './g
 import type { TextEncoder } from './prompt-encoding.ts';
 import { buildStageConditioning } from './stage-conditioning.ts';
 import { createUnetDenoiser, type DenoiserStage } from './unet-denoiser.ts';
-import { decodeLatent, encodeImage, type RgbImage } from './vae-codec.ts';
+import { decodeLatent, encodeToLatent, type RgbImage } from './vae-codec.ts';
 
 /** A loaded checkpoint ready for the pipeline. */
 export interface PipelineModel {
@@ -37,6 +37,7 @@ export function preparePipelineModel(name: string, loaded: LoadedCheckpoint, tok
     // SD1.x and SDXL's CLIP-L pad with EOS; OpenCLIP towers pad with 0 (ComfyUI `pad_with_end=False`).
     padWith: cfg.layout === 'open-clip' ? ('zero' as const) : ('eos' as const),
     width: cfg.width,
+    vocabSize: cfg.vocabSize,
   }));
   return { name, architecture: loaded.architecture, unet: loaded.unet, textEncoders, vaeDecoder: loaded.vaeDecoder, vaeEncoder: loaded.vaeEncoder };
 }
@@ -131,7 +132,7 @@ export async function generate(models: { base: PipelineModel; refiner?: Pipeline
     let start: Tensor | null = null;
     if (request.input !== undefined) {
       if (base.vaeEncoder === null) throw new Error(`${base.name}: image-to-image needs the VAE encoder`);
-      const mean = await encodeImage(base.vaeEncoder, request.input.image, signal);
+      const mean = await encodeToLatent(base.vaeEncoder, request.input.image, signal);
       start = { dims: mean.dims, data: mean.data.map((v) => v * profile.latentScale) };
     }
     const x = prepareLatent(noise, latentDims, sigmas[0]!, start);

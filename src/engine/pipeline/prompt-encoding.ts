@@ -14,6 +14,8 @@ export interface TextEncoder {
   tokenizer: ClipTokenizer;
   padWith: PadToken;
   width: number;
+  /** Rows of the encoder's token embedding; every token id must be below it. */
+  vocabSize: number;
 }
 
 /** Cross-attention context and pooled vector of one prompt. */
@@ -47,6 +49,9 @@ export function applyTokenWeights(z: Float32Array, zEmpty: Float32Array, weights
 }
 
 async function encodePart(encoder: TextEncoder, text: string, signal?: AbortSignal): Promise<EncodedPart> {
+  if (encoder.tokenizer.vocabSize > encoder.vocabSize) {
+    throw new Error(`the tokenizer has ${encoder.tokenizer.vocabSize} tokens but the text encoder only ${encoder.vocabSize}; this checkpoint needs a different vocabulary`);
+  }
   const windows = tokenizeWeighted(encoder.tokenizer, text, { padWith: encoder.padWith });
   const weighted = windows.some((w) => w.weights.some((x) => x !== 1));
   const rows: TokenWindow[] = weighted ? [...windows, tokenizeWeighted(encoder.tokenizer, '', { padWith: encoder.padWith })[0]!] : windows;

@@ -108,7 +108,7 @@ export async function decodeLatent(vae: ModelSession, latent: Tensor, options: T
 }
 
 /** Encodes RGB to the posterior-mean latent [1, 4, H/8, W/8] (not yet multiplied by the latent scale). */
-export async function encodeImage(vae: ModelSession, image: RgbImage, signal?: AbortSignal): Promise<Tensor> {
+export async function encodeToLatent(vae: ModelSession, image: RgbImage, signal?: AbortSignal): Promise<Tensor> {
   if (image.width % 8 !== 0 || image.height % 8 !== 0) throw new RangeError(`input image size ${image.width}x${image.height} must be a multiple of 8`);
   return (await vae.run({ image: fromRgb(image) }, signal)).latent!;
 }

@@ -1,0 +1,152 @@
+/**
+ * The "make images" use case: load (and keep) the requested checkpoints, run the engine pipeline, and save each
+ * image with its metadata. Model files reach this service only as verified paths (the model store's job).
+ */
+import path from 'node:path';
+import {
+  getFamilyProfile,
+  generate,
+  inspectHeader,
+  loadCheckpoint,
+  preparePipelineModel,
+  readSafetensorsHeader,
+  type ClipTokenizer,
+  type GenerationParameters,
+  type GenerationProgress,
+  type GenerationRequest,
+  type ImageFormat,
+  type LoadedCheckpoint,
+  type PipelineModel,
+  type RuntimeOptions,
+} from '../../engine/index.ts';
+import { saveImage, type MetadataSchemeName } from '../outputs/output-writer.ts';
+
+/** A checkpoint the store has verified: where it is and what its bytes hash to. */
+export interface VerifiedModel {
+  path: string;
+  sha256: string;
+}
+
+export interface AppGenerationRequest extends GenerationRequest {
+  model: VerifiedModel;
+  refiner?: VerifiedModel;
+  /** The prompt and negative prompt as typed (before splitting into parts), for the metadata. */
+  rawPrompt: string;
+  rawNegativePrompt: string;
+  styles: string[];
+  performance?: string;
+  format: ImageFormat;
+  scheme: MetadataSchemeName;
+}
+
+export interface SavedImage {
+  path: string;
+  seed: bigint;
+  seconds: { encode: number; sample: number; decode: number };
+}
+
+export type ServiceProgress = GenerationProgress | { phase: 'load'; model: string; component: string; index: number; total: number };
+
+export interface GenerationServiceOptions {
+  runtime: RuntimeOptions;
+  outputsDir: string;
+  loadTokenizer: () => Promise<ClipTokenizer>;
+  software: string;
+}
+
+interface CachedModel {
+  key: string;
+  model: PipelineModel;
+  loaded: LoadedCheckpoint;
+}
+
+function modelName(file: string): string {
+  return path.basename(file).replace(/\.safetensors$/i, '');
+}
+
+export class GenerationService {
+  private cache: CachedModel[] = [];
+  private tokenizer: ClipTokenizer | null = null;
+
+  constructor(private readonly options: GenerationServiceOptions) {}
+
+  private async load(model: VerifiedModel, clipSkip: number, report: (p: ServiceProgress) => void, signal?: AbortSignal): Promise<CachedModel> {
+    const key = `${model.sha256}|${clipSkip}`;
+    const hit = this.cache.find((c) => c.key === key);
+    if (hit !== undefined) return hit;
+    this.tokenizer ??= await this.options.loadTokenizer();
+    const header = await readSafetensorsHeader(model.path);
+    const { architecture } = inspectHeader(header);
+    const finalLayerNorm = architecture.family === 'sd15' || architecture.family === 'sd2x';
+    const name = modelName(model.path);
+    const loaded = await loadCheckpoint(header, architecture, {
+      components: ['unet', 'text', 'vae-decoder', 'vae-encoder'],
+      runtime: this.options.runtime,
+      text: architecture.textEncoders.map((cfg) => ({ clipSkip: Math.min(clipSkip, cfg.layers), finalLayerNorm })),
+      onComponent: (component, index, total) => report({ phase: 'load', model: name, component, index, total }),
+      ...(signal ? { signal } : {}),
+    });
+    const entry = { key, model: preparePipelineModel(name, loaded, this.tokenizer), loaded };
+    this.cache.push(entry);
+    return entry;
+  }
+
+  /** Releases models not used by the current request, so memory holds at most one base and one refiner. */
+  private async evictExcept(keep: CachedModel[]): Promise<void> {
+    const drop = this.cache.filter((c) => !keep.includes(c));
+    this.cache = keep;
+    await Promise.all(drop.map((c) => c.loaded.release()));
+  }
+
+  async generate(request: AppGenerationRequest, opts: { onProgress?: (p: ServiceProgress) => void; signal?: AbortSignal } = {}): Promise<SavedImage[]> {
+    const report = opts.onProgress ?? (() => undefined);
+    const base = await this.load(request.model, request.clipSkip, report, opts.signal);
+    const refiner = request.refiner === undefined ? undefined : await this.load(request.refiner, request.clipSkip, report, opts.signal);
+    await this.evictExcept(refiner === undefined ? [base] : [base, refiner]);
+    const results = await generate({ base: base.model, ...(refiner ? { refiner: refiner.model } : {}) }, request, {
+      onProgress: report,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    const saved: SavedImage[] = [];
+    for (const r of results) {
+      const parameters = this.describe(request, base.model, r.seed);
+      const file = await saveImage(this.options.outputsDir, r.image, parameters, { format: request.format, scheme: request.scheme, software: this.options.software });
+      saved.push({ path: file, seed: r.seed, seconds: r.seconds });
+    }
+    return saved;
+  }
+
+  private describe(request: AppGenerationRequest, base: PipelineModel, seed: bigint): GenerationParameters {
+    const family = getFamilyProfile(base.architecture.family).family;
+    return {
+      prompt: request.rawPrompt,
+      negativePrompt: request.rawNegativePrompt,
+      fullPrompt: request.prompt,
+      fullNegativePrompt: request.negativePrompt,
+      styles: request.styles,
+      ...(request.performance ? { performance: request.performance } : {}),
+      steps: request.steps,
+      sampler: request.sampler,
+      scheduler: request.scheduler,
+      cfg: request.cfg,
+      sharpness: request.sharpness,
+      adaptiveCfg: request.adaptiveCfg,
+      ...(family === 'sdxl' ? { admScalers: [request.admScalers.positive, request.admScalers.negative, request.admScalers.end] as [number, number, number] } : {}),
+      seed: String(seed),
+      width: request.width,
+      height: request.height,
+      modelName: base.name,
+      modelHash: request.model.sha256.slice(0, 10),
+      ...(request.refiner
+        ? { refinerName: modelName(request.refiner.path), refinerHash: request.refiner.sha256.slice(0, 10), refinerSwitch: request.refinerSwitch }
+        : {}),
+      clipSkip: request.clipSkip,
+      ...(request.input ? { denoise: request.input.denoise } : {}),
+      version: this.options.software,
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.evictExcept([]);
+  }
+}

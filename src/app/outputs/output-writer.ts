@@ -1,0 +1,79 @@
+/**
+ * Saves generated images into the outputs directory, one folder per day as Fooocus does, with the generation
+ * parameters embedded (Fooocus JSON or AUTOMATIC1111 text). A file appears under its final name only when
+ * complete, and an existing file is never overwritten.
+ */
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, open, rm } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  A1111_SCHEME,
+  encodeImage,
+  FOOOCUS_SCHEME,
+  formatA1111Parameters,
+  formatFooocusJson,
+  type GenerationParameters,
+  type ImageFormat,
+  type RgbImage,
+} from '../../engine/index.ts';
+
+export type MetadataSchemeName = typeof FOOOCUS_SCHEME | typeof A1111_SCHEME;
+
+export interface SaveImageOptions {
+  format: ImageFormat;
+  scheme: MetadataSchemeName;
+  quality?: number;
+  software: string;
+  /** Clock, injectable for tests. */
+  now?: Date;
+}
+
+function pad(n: number, width = 2): string {
+  return String(n).padStart(width, '0');
+}
+
+/** `2026-11-22` and `2026-11-22_08-31-05`, in local time like Fooocus's folders and names. */
+function stamps(now: Date): { day: string; time: string } {
+  const day = `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+  return { day, time: `${day}_${pad(now.getHours())}-${pad(now.getMinutes())}-${pad(now.getSeconds())}` };
+}
+
+export function formatMetadata(parameters: GenerationParameters, scheme: MetadataSchemeName, software: string): Record<string, string> {
+  const text = scheme === FOOOCUS_SCHEME ? formatFooocusJson(parameters) : formatA1111Parameters(parameters);
+  return { parameters: text, fooocus_scheme: scheme, Software: software };
+}
+
+/** Writes the encoded image to a temporary file, then links it to a fresh final name (never clobbering). */
+export async function saveImage(outputsDir: string, image: RgbImage, parameters: GenerationParameters, options: SaveImageOptions): Promise<string> {
+  const { day, time } = stamps(options.now ?? new Date());
+  const dir = path.join(outputsDir, day);
+  await mkdir(dir, { recursive: true, mode: 0o750 });
+  const bytes = await encodeImage(image.rgb, image.width, image.height, {
+    format: options.format,
+    metadata: formatMetadata(parameters, options.scheme, options.software),
+    ...(options.quality === undefined ? {} : { quality: options.quality }),
+  });
+  const ext = options.format === 'jpeg' ? 'jpg' : options.format;
+  const tmp = path.join(dir, `.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await open(tmp, 'wx', 0o640);
+  try {
+    await handle.writeFile(bytes);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const final = path.join(dir, `${time}_${parameters.seed}${attempt === 0 ? '' : `_${attempt}`}.${ext}`);
+      try {
+        await link(tmp, final);
+        return final;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+    }
+    throw new Error(`could not find a free file name in ${dir}`);
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}

@@ -1,0 +1,112 @@
+import { strict as assert } from 'node:assert';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { main } from '../../src/cli/cli.ts';
+import { parseGenerationMetadata, readImageMetadata } from '../../src/engine/index.ts';
+import { writeTinyCheckpoint } from '../fixtures/checkpoints.ts';
+
+/** Runs the CLI with captured output; `onLine` sees each stdout line as it is written. */
+async function run(argv: string[], onLine?: (line: string, abort: () => void) => void): Promise<{ code: number; out: string; err: string }> {
+  const controller = new AbortController();
+  let out = '';
+  let err = '';
+  const stdout = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      const text = chunk.toString();
+      out += text;
+      for (const line of text.split('\n')) if (line !== '') onLine?.(line, () => controller.abort(new Error('interrupted')));
+      done();
+    },
+  });
+  const stderr = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      err += chunk.toString();
+      done();
+    },
+  });
+  const code = await main(argv, { stdout, stderr, signal: controller.signal });
+  return { code, out, err };
+}
+
+describe('fooocus generate', () => {
+  let dir: string;
+  let model: string;
+  before(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'fooocus-cli-gen-'));
+    model = await writeTinyCheckpoint(dir, 'sd15');
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const base = () => ['generate', 'a photo of a cat', '--model', model, '--tokenizer', 'byte-level', '--size', '64x64', '--steps', '3'];
+
+  it('saves a PNG whose metadata reads back as the request, and reports JSON-lines progress', async () => {
+    const out = path.join(dir, 'out1');
+    const r = await run([...base(), '--seed', '42', '--out', out, '--negative', 'blurry', '--cfg', '5']);
+    assert.equal(r.code, 0, r.err);
+    const events = r.out.trim().split('\n').map((l) => JSON.parse(l) as { event: string; label?: string; path?: string; done?: number });
+    assert.ok(events.some((e) => e.event === 'progress' && e.label === '[1/1] sampling' && e.done === 3));
+    const saved = events.find((e) => e.event === 'saved')!;
+    const meta = await readImageMetadata(new Uint8Array(readFileSync(saved.path!)));
+    const params = parseGenerationMetadata(meta.parameters!, meta.fooocus_scheme);
+    assert.equal(params.prompt, 'a photo of a cat');
+    assert.equal(params.negativePrompt, 'blurry');
+    assert.equal(params.seed, '42');
+    assert.equal(params.cfg, 5);
+    assert.equal(params.steps, 3);
+    assert.equal(params.sampler, 'dpmpp_2m_sde_gpu');
+    assert.equal(params.width, 64);
+  });
+
+  it('writes AUTOMATIC1111 parameters text with --metadata a1111', async () => {
+    const out = path.join(dir, 'out2');
+    const r = await run([...base(), '--seed', '7', '--out', out, '--metadata', 'a1111', '--format', 'webp']);
+    assert.equal(r.code, 0, r.err);
+    const day = readdirSync(out)[0]!;
+    const file = readdirSync(path.join(out, day))[0]!;
+    assert.match(file, /_7\.webp$/);
+    const meta = await readImageMetadata(new Uint8Array(readFileSync(path.join(out, day, file))));
+    assert.match(meta.parameters!, /Steps: 3, Sampler: DPM\+\+ 2M SDE Karras, .*Seed: 7/);
+  });
+
+  it('cancels cleanly on interrupt and leaves no file behind', async () => {
+    const out = path.join(dir, 'out3');
+    const r = await run([...base(), '--steps', '12', '--out', out], (line, abort) => {
+      const e = JSON.parse(line) as { label?: string; done?: number };
+      // The first sampling event is always written (later ones are throttled); the sampler then stops before its next step.
+      if (e.label === '[1/1] sampling' && e.done === 0) abort();
+    });
+    assert.equal(r.code, 130);
+    assert.match(r.err, /cancelled; no image was written/);
+    const files = existsSync(out) ? readdirSync(out, { recursive: true }).filter((f) => String(f).includes('.')) : [];
+    assert.deepEqual(files, []);
+  });
+
+  const invalid: [string, string[], RegExp][] = [
+    ['zero steps', ['--steps', '0'], /--steps: must be an integer in 1\.\.1000, got 0/],
+    ['non-numeric steps', ['--steps', 'many'], /--steps must be a number, got "many"/],
+    ['unknown sampler', ['--sampler', 'magic'], /--sampler: .*dpmpp_2m_sde/],
+    ['unknown scheduler', ['--scheduler', 'fast'], /--scheduler: must be one of .*karras/],
+    ['size off the latent grid', ['--size', '100x64'], /--size: width: must be a multiple of 8|--size: must be a multiple of 8/],
+    ['malformed size', ['--size', 'big'], /--size: size must look like 1152x896/],
+    ['cfg out of range', ['--cfg', '99'], /--cfg: must be a number in 1\.\.30, got 99/],
+    ['negative seed', ['--seed=-3'], /--seed must be an integer in 0\.\.9223372036854775807/],
+    ['bad format', ['--format', 'gif'], /--format must be png, jpeg or webp/],
+    ['too many images', ['--n', '1000'], /--n: must be an integer in 1\.\.32/],
+  ];
+  for (const [label, extra, message] of invalid) {
+    it(`names the option for ${label} (exit 2)`, async () => {
+      const r = await run([...base(), '--out', path.join(dir, 'never'), ...extra]);
+      assert.equal(r.code, 2, r.out + r.err);
+      assert.match(r.err, message);
+    });
+  }
+
+  it('refuses a pickle checkpoint by name', async () => {
+    const r = await run(['generate', 'x', '--model', path.join(dir, 'model.ckpt')]);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /pickle|\.ckpt/i);
+  });
+});
