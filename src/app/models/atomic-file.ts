@@ -1,0 +1,32 @@
+import { randomBytes } from 'node:crypto';
+import { open, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+
+/**
+ * Writes `data` to a temporary file beside `file`, flushes it and renames it over `file`, so a reader sees either
+ * the old content or the new, never a torn write (a crash mid-write leaves only a stray temp file).
+ */
+export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await open(temp, 'wx', mode);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } catch (err) {
+    await handle.close();
+    await rm(temp, { force: true });
+    throw err;
+  }
+  await handle.close();
+  try {
+    await rename(temp, file);
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  }
+}
+
+/** A name for a file being placed into `dir`: hidden, random, and ending in `.tmp` so `audit` can tell leftovers. */
+export function createTempName(dir: string, purpose: string): string {
+  return path.join(dir, `.${purpose}-${randomBytes(8).toString('hex')}.tmp`);
+}

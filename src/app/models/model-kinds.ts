@@ -1,0 +1,8 @@
+/** The kinds of file the model store holds; each is a subdirectory of the models directory with the same name. */
+export const MODEL_KINDS = ['checkpoints', 'loras', 'vae', 'upscalers', 'embeddings', 'tokenizers'] as const;
+
+export type ModelKind = (typeof MODEL_KINDS)[number];
+
+export function isModelKind(value: string): value is ModelKind {
+  return (MODEL_KINDS as readonly string[]).includes(value);
+}

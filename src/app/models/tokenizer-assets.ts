@@ -1,0 +1,26 @@
+/**
+ * Non-safetensors files the store accepts, kind `tokenizers` only: exact names with a pinned size and SHA-256.
+ * They are data (a gzip of text merges), never code, and the app reads them through `store.resolve('tokenizers',
+ * name)` like any model, so the same verification applies at every start.
+ */
+export interface PinnedAsset {
+  size: number;
+  sha256: string;
+  /** Where the file and its digest come from. */
+  source: string;
+}
+
+export const CLIP_BPE_VOCAB_NAME = 'bpe_simple_vocab_16e6.txt.gz';
+
+export const KNOWN_TOKENIZER_ASSETS: Readonly<Record<string, PinnedAsset>> = {
+  /**
+   * OpenAI CLIP byte-pair merges (github.com/openai/CLIP, clip/bpe_simple_vocab_16e6.txt.gz, MIT licence), used by
+   * SD 1.x CLIP ViT-L/14 and SDXL's OpenCLIP ViT-bigG/14. Digest computed with sha256sum over the copy described in
+   * the project's shared data SOURCE.md (data/clip/SOURCE.md), which records the same size and SHA-256.
+   */
+  [CLIP_BPE_VOCAB_NAME]: {
+    size: 1_356_917,
+    sha256: '924691ac288e54409236115652ad4aa250f48203de50a9e4722a6ecd48d6804a',
+    source: 'openai/CLIP clip/bpe_simple_vocab_16e6.txt.gz',
+  },
+};
