@@ -11,12 +11,27 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 
-const ALL = ['sd15:text', 'sd15:unet', 'sd15:vae', 'sdxl:text', 'sdxl:unet', 'sdxl:vae'];
+const ALL = ['sd15:text', 'sd15:unet', 'sd15:vae', 'sd15:image', 'sdxl:text', 'sdxl:unet', 'sdxl:vae', 'sdxl:image'];
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const json = process.argv.includes('--json');
 const cases = args.length === 0 ? ALL : ALL.filter((c) => args.some((a) => c === a || c.startsWith(`${a}:`)));
 const cacheDir = path.resolve(process.env.FOOOCUS_BENCH_CACHE ?? '.cache/bench');
 mkdirSync(cacheDir, { recursive: true });
+
+interface ImageResult {
+  family: string;
+  part: 'image';
+  shape: string;
+  loadSeconds: number;
+  encodeSeconds: number;
+  sampleSeconds: number;
+  decodeSeconds: number;
+  totalSeconds: number;
+  modelSeconds: number;
+  unetEvaluations: number;
+  overheadPercent: number;
+  peakRssBytes: number;
+}
 
 interface CaseResult {
   family: string;
@@ -31,10 +46,12 @@ interface CaseResult {
 }
 
 const results: CaseResult[] = [];
+const images: ImageResult[] = [];
 for (const c of cases) {
   const [family, part] = c.split(':') as [string, string];
   process.stderr.write(`bench: ${c} ...\n`);
-  const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'case.ts'), family, part, cacheDir], {
+  const script = part === 'image' ? ['image-case.ts', family, cacheDir] : ['case.ts', family, part, cacheDir];
+  const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, script[0]!), ...script.slice(1)], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 1 << 20,
@@ -45,11 +62,13 @@ for (const c of cases) {
     process.exitCode = 1;
     continue;
   }
-  results.push(JSON.parse(line) as CaseResult);
+  const parsed = JSON.parse(line) as CaseResult | ImageResult;
+  if (parsed.part === 'image') images.push(parsed as ImageResult);
+  else results.push(parsed as CaseResult);
 }
 
 if (json) {
-  console.log(JSON.stringify(results, null, 2));
+  console.log(JSON.stringify([...results, ...images], null, 2));
 } else {
   const gib = (b: number) => (b / 2 ** 30).toFixed(2);
   console.log('| model | part | shape | session build s | first run s | s per run | peak RSS GiB | fp32 weights GiB | RSS / weights |');
@@ -57,6 +76,17 @@ if (json) {
   for (const r of results) {
     console.log(
       `| ${r.family} | ${r.part} | ${r.shape} | ${r.buildSeconds.toFixed(1)} | ${r.firstRunSeconds.toFixed(2)} | ${r.secondsPerRun.toFixed(2)} | ${gib(r.peakRssBytes)} | ${gib(r.weightsFp32Bytes)} | ${r.rssOverWeights.toFixed(2)} |`,
+    );
+  }
+}
+if (!json && images.length > 0) {
+  const gib = (b: number) => (b / 2 ** 30).toFixed(2);
+  console.log('');
+  console.log('| model | image | load s | text s | sampling s | decode s | total s | inside ONNX Runtime s | pipeline overhead | peak RSS GiB |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of images) {
+    console.log(
+      `| ${r.family} | ${r.shape} | ${r.loadSeconds.toFixed(1)} | ${r.encodeSeconds.toFixed(2)} | ${r.sampleSeconds.toFixed(1)} | ${r.decodeSeconds.toFixed(1)} | ${r.totalSeconds.toFixed(1)} | ${r.modelSeconds.toFixed(1)} | ${r.overheadPercent.toFixed(2)}% | ${gib(r.peakRssBytes)} |`,
     );
   }
 }

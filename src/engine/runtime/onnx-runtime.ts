@@ -83,6 +83,8 @@ function providerConfig(options: RuntimeOptions): ort.InferenceSession.Execution
 export class ModelSession {
   private queue: Promise<unknown> = Promise.resolve();
   private released = false;
+  /** Runs completed and the seconds ONNX Runtime spent in them (for overhead accounting in benchmarks). */
+  readonly stats = { runs: 0, seconds: 0 };
 
   constructor(
     private readonly session: ort.InferenceSession,
@@ -105,7 +107,10 @@ export class ModelSession {
       for (const [name, t] of Object.entries(feeds)) {
         inputs[name] = t.data instanceof BigInt64Array ? new ort.Tensor('int64', t.data, [...t.dims]) : new ort.Tensor('float32', t.data, [...t.dims]);
       }
+      const started = performance.now();
       const results = await this.session.run(inputs);
+      this.stats.runs++;
+      this.stats.seconds += (performance.now() - started) / 1000;
       const out: Record<string, Tensor> = {};
       for (const [name, t] of Object.entries(results)) {
         out[name] = { dims: [...t.dims], data: t.data as Float32Array };
