@@ -6,6 +6,8 @@ export interface ProgressEvent {
   label: string;
   done: number;
   total: number;
+  /** Unit of done/total (e.g. `MiB`), shown as a throughput instead of s/it. */
+  unit?: string;
   /** Extra fields for the JSON-lines form. */
   fields?: Record<string, string | number>;
 }
@@ -67,10 +69,11 @@ export class ProgressReporter {
     const eta = perItem * (e.total - e.done);
     if (this.mode === 'json') {
       const rate = Number.isFinite(perItem) ? { secondsPerItem: Number(perItem.toFixed(3)), etaSeconds: Math.round(eta) } : {};
-      this.stream.write(JSON.stringify({ event: 'progress', label: e.label, done: e.done, total: e.total, ...rate, ...e.fields }) + '\n');
+      this.stream.write(JSON.stringify({ event: 'progress', label: e.label, done: e.done, total: e.total, ...(e.unit ? { unit: e.unit } : {}), ...rate, ...e.fields }) + '\n');
       return;
     }
-    const line = `${e.label} ${renderBar(e.done, e.total)} ${e.done}/${e.total}  ${formatRate(perItem)}  ETA ${formatDuration(eta)}`;
+    const rate = e.unit === undefined ? formatRate(perItem) : Number.isFinite(perItem) && perItem > 0 ? `${(1 / perItem).toFixed(1)} ${e.unit}/s` : `? ${e.unit}/s`;
+    const line = `${e.label} ${renderBar(e.done, e.total)} ${e.done}/${e.total}${e.unit === undefined ? '' : ` ${e.unit}`}  ${rate}  ETA ${formatDuration(eta)}`;
     this.stream.write(`\r\x1b[2K${line}`);
     this.lineOpen = true;
   }

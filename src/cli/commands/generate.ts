@@ -76,7 +76,7 @@ async function hashModel(file: string, reporter: ProgressReporter, signal: Abort
   if (!file.toLowerCase().endsWith('.safetensors')) throw new UsageError(`--model must be a .safetensors file, got "${file}" (pickle formats are refused: they can run code)`);
   const sha256 = await sha256File(file, {
     signal,
-    onProgress: (done, total) => reporter.update({ label: `hashing ${path.basename(file)}`, done: Math.round(done / 2 ** 20), total: Math.round(total / 2 ** 20), fields: { unit: 'MiB' } }),
+    onProgress: (done, total) => reporter.update({ label: `hashing ${path.basename(file)}`, done: Math.round(done / 2 ** 20), total: Math.round(total / 2 ** 20), unit: 'MiB' }),
   });
   reporter.finishLine();
   return { path: path.resolve(file), sha256 };
