@@ -1,0 +1,1 @@
+FT77pYg0h5qSetvf5FZqBe5XVoGCgwiFRSAyHCnNLcX0F4pYrm3w2qo+EM49znrTb+OKL0eM8tcQckj3kw1AAQ==

@@ -1,0 +1,112 @@
+/**
+ * Pulling a model named by a verified catalog entry: the injected downloader (the app's secure downloader in
+ * production) fetches it over https into a hidden temp file in the store and checks size and SHA-256; the store
+ * then checks them again itself (it does not depend on the injected function being right, and this seeds the
+ * hash cache), places the file without clobbering, and records `{ catalog: id, url }` as its source.
+ */
+import { link, mkdir, rm, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { inspectHeader, readSafetensorsHeader } from '../../engine/index.ts';
+import { createTempName } from './atomic-file.ts';
+import type { CatalogEntry } from './catalog.ts';
+import { readFileStamp } from './hash-cache.ts';
+import { ModelChangedError, ModelExistsError } from './model-errors.ts';
+import { checkContainedFile, toAbsoluteModelPath, toModelKey } from './model-path.ts';
+import type { ModelStore } from './model-store.ts';
+import { readTrustManifest, recordTrustEntry } from './trust-manifest.ts';
+
+export interface DownloadRequest {
+  url: string;
+  destination: string;
+  expectedSha256: string;
+  expectedSize: number;
+  onProgress?(bytesDone: number, total: number): void;
+  signal?: AbortSignal;
+}
+
+/** Downloads `url` to `destination`, refusing (and removing) anything whose size or SHA-256 differs. */
+export type DownloadFunction = (request: DownloadRequest) => Promise<unknown>;
+
+export interface PullModelOptions {
+  download: DownloadFunction;
+  onProgress?(bytesDone: number, total: number): void;
+  signal?: AbortSignal;
+  now?: () => Date;
+}
+
+export interface PulledModel {
+  path: string;
+  url: string;
+  /** false when the same file was already in the store and verified. */
+  downloaded: boolean;
+}
+
+export async function pullModel(store: ModelStore, entry: CatalogEntry, options: PullModelOptions): Promise<PulledModel> {
+  const key = toModelKey(entry.kind, entry.fileName);
+  const destination = toAbsoluteModelPath(store.dir, key);
+  const existing = (await readTrustManifest(store.dir)).models[key];
+  if (existing !== undefined && existing.sha256 === entry.sha256) {
+    await store.resolve(entry.kind, entry.fileName, { signal: options.signal });
+    const url = typeof existing.source === 'object' && existing.source.url !== undefined ? existing.source.url : entry.urls[0]!;
+    return { path: destination, url, downloaded: false };
+  }
+  if (existing !== undefined || (await checkContainedFile(store.dir, destination)) !== null) throw new ModelExistsError(destination);
+
+  const dir = path.dirname(destination);
+  await mkdir(dir, { recursive: true, mode: 0o755 });
+  const temp = createTempName(dir, 'pull');
+  try {
+    const url = await downloadFromFirstWorkingUrl(entry, temp, options);
+    const family = await verifyDownloaded(store, entry, temp, options.signal);
+    await link(temp, destination).catch((err: NodeJS.ErrnoException) => {
+      throw err.code === 'EEXIST' ? new ModelExistsError(destination) : err;
+    });
+    const stamp = await readFileStamp(destination);
+    await store.hashCache.remember(key, stamp, entry.sha256);
+    await recordTrustEntry(store.dir, key, {
+      kind: entry.kind,
+      size: entry.size,
+      sha256: entry.sha256,
+      source: { catalog: entry.id, url },
+      verifiedAt: (options.now?.() ?? new Date()).toISOString(),
+      ...(family === null ? {} : { family }),
+    });
+    return { path: destination, url, downloaded: true };
+  } finally {
+    await unlink(temp).catch(() => rm(temp, { force: true }));
+  }
+}
+
+/** Tries the entry's URLs in order; a failure (not a cancellation) moves on to the next mirror. */
+async function downloadFromFirstWorkingUrl(entry: CatalogEntry, temp: string, options: PullModelOptions): Promise<string> {
+  let lastError: unknown;
+  for (const url of entry.urls) {
+    try {
+      await options.download({
+        url,
+        destination: temp,
+        expectedSha256: entry.sha256,
+        expectedSize: entry.size,
+        onProgress: options.onProgress,
+        signal: options.signal,
+      });
+      return url;
+    } catch (err) {
+      options.signal?.throwIfAborted();
+      lastError = err;
+      await rm(temp, { force: true });
+    }
+  }
+  throw lastError;
+}
+
+/** Size, SHA-256, then (only for verified bytes) the safetensors header and, for checkpoints, the family. */
+async function verifyDownloaded(store: ModelStore, entry: CatalogEntry, temp: string, signal?: AbortSignal): Promise<string | null> {
+  const stamp = await readFileStamp(temp);
+  if (stamp.size !== String(entry.size)) throw new ModelChangedError(temp, 'size', `${entry.size} bytes`, `${stamp.size} bytes`);
+  const sha256 = await store.hashFile(temp, { signal });
+  if (sha256 !== entry.sha256) throw new ModelChangedError(temp, 'sha256', entry.sha256, sha256);
+  if (entry.kind === 'tokenizers') return null;
+  const header = await readSafetensorsHeader(temp);
+  return entry.kind === 'checkpoints' ? inspectHeader(header).architecture.family : null;
+}
