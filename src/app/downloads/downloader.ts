@@ -117,7 +117,9 @@ export async function downloadFile(request: DownloadRequest): Promise<DownloadRe
     await rename(part.path, destination);
     return { path: destination, sha256: found, size: expectedSize, resumedFrom, finalUrl };
   } catch (error) {
-    await part.close().catch(() => undefined);
+    // An empty part has nothing to resume: a refusal before the first byte leaves the directory as it was.
+    if (part.size === 0) await part.remove();
+    else await part.close().catch(() => undefined);
     throw translateTransferError(error, request, part.size);
   }
 }
