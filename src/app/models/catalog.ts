@@ -86,7 +86,8 @@ export function verifyCatalog(input: VerifyCatalogInput): VerifiedCatalog {
   return { catalog, keyId: signer.keyId, sha256: createHash('sha256').update(input.bytes).digest('hex') };
 }
 
-function parseCatalog(bytes: Uint8Array, file: string): Catalog {
+/** Parses and validates catalog bytes. Only for bytes whose signature was verified, or for a maintainer about to sign. */
+export function parseCatalog(bytes: Uint8Array, file: string): Catalog {
   let parsed: unknown;
   try {
     parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));

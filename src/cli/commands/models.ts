@@ -1,0 +1,87 @@
+import { importModel } from '../../app/models/import-model.ts';
+import { isModelKind, MODEL_KINDS } from '../../app/models/model-kinds.ts';
+import { openModelStore, type ModelListing } from '../../app/models/model-store.ts';
+import type { ModelSource } from '../../app/models/trust-manifest.ts';
+import { describeModelUserError } from '../../app/models/user-errors.ts';
+import { createContext, UsageError, type CommandContext } from '../command.ts';
+
+/** Until the config module provides it, the models directory is `./models` or `--models <dir>`. */
+export const DEFAULT_MODELS_DIR = 'models';
+
+const USAGE = [
+  'Usage:',
+  '  fooocus models list [--json] [--models <dir>]',
+  `  fooocus models import <file> [--kind ${MODEL_KINDS.join('|')}] [--name <name>] [--link] [--models <dir>]`,
+].join('\n');
+
+/** Runs `body`; a model-trust error the user can act on becomes one `error:` line and exit code 2. */
+export async function withModelUserErrors(ctx: CommandContext, body: () => Promise<number>): Promise<number> {
+  try {
+    return await body();
+  } catch (err) {
+    const message = describeModelUserError(err);
+    if (message === null) throw err;
+    ctx.stderr.write(`error: ${message}\n`);
+    return 2;
+  }
+}
+
+export function formatSource(source: ModelSource): string {
+  if (source === 'local-import') return 'local import';
+  if ('catalog' in source) return `catalog ${source.catalog}`;
+  return source.url;
+}
+
+function formatBytes(n: number): string {
+  return n >= 1e9 ? `${(n / 1e9).toFixed(2)} GB` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${n} B`;
+}
+
+export function formatModelList(models: readonly ModelListing[]): string {
+  if (models.length === 0) return 'No trusted models yet. Add one with `fooocus models import <file> --kind checkpoints`.';
+  const rows = models.map((m) => [m.kind, m.name, formatBytes(m.size), m.family ?? '-', formatSource(m.source), m.verifiedAt.slice(0, 10)]);
+  const header = ['KIND', 'NAME', 'SIZE', 'FAMILY', 'SOURCE', 'VERIFIED'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  return [header, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}
+
+async function runList(ctx: CommandContext, args: string[]): Promise<number> {
+  const { values, positionals } = createContext(args, ctx).parse({
+    json: { type: 'boolean', default: false },
+    models: { type: 'string', default: DEFAULT_MODELS_DIR },
+  });
+  if (positionals.length !== 0) throw new UsageError('models list takes no arguments (see fooocus models --help)');
+  const store = await openModelStore(values.models);
+  const models = await store.list();
+  ctx.stdout.write((values.json ? JSON.stringify(models, null, 2) : formatModelList(models)) + '\n');
+  return 0;
+}
+
+async function runImport(ctx: CommandContext, args: string[]): Promise<number> {
+  const { values, positionals } = createContext(args, ctx).parse({
+    kind: { type: 'string', default: 'checkpoints' },
+    name: { type: 'string' },
+    link: { type: 'boolean', default: false },
+    models: { type: 'string', default: DEFAULT_MODELS_DIR },
+  });
+  if (positionals.length !== 1) throw new UsageError('models import takes exactly one file: fooocus models import <file> [--kind checkpoints]');
+  if (!isModelKind(values.kind)) throw new UsageError(`--kind must be one of ${MODEL_KINDS.join(', ')}`);
+  const store = await openModelStore(values.models);
+  const imported = await importModel(store, positionals[0]!, { kind: values.kind, name: values.name, link: values.link, signal: ctx.signal });
+  const family = imported.family === null ? '' : ` (${imported.family})`;
+  ctx.stdout.write(`imported ${imported.kind}/${imported.name}${family}\n  sha256 ${imported.sha256}\n  path   ${imported.path}\n`);
+  return 0;
+}
+
+/** `fooocus models list|import`: what the store trusts, and the explicit act of trusting a local file. */
+export async function runModels(ctx: CommandContext): Promise<number> {
+  const [sub, ...args] = ctx.argv;
+  return withModelUserErrors(ctx, async () => {
+    if (sub === 'list') return runList(ctx, args);
+    if (sub === 'import') return runImport(ctx, args);
+    if (sub === '--help' || sub === '-h') {
+      ctx.stdout.write(USAGE + '\n');
+      return 0;
+    }
+    throw new UsageError(`unknown models subcommand ${JSON.stringify(sub ?? '')}; use list or import (see fooocus models --help)`);
+  });
+}
