@@ -93,6 +93,7 @@ export async function downloadFile(request: DownloadRequest): Promise<DownloadRe
   // 1. validate everything that can be checked without touching the network or the disk
   const expectedSha256 = validateSha256(request.expectedSha256);
   const expectedSize = validateSize(request.expectedSize);
+  validatePolicyLimits(policy);
   checkDownloadUrl(url, policy);
   const destination = await validateDestination(request.destination);
   signal?.throwIfAborted();
@@ -325,6 +326,16 @@ function validateSize(value: number): number {
     throw new InvalidDownloadRequestError('expectedSize', 'must be a positive whole number of bytes');
   }
   return value;
+}
+
+function validatePolicyLimits(policy: DownloadPolicy): void {
+  const { maxRedirects, timeoutMs } = policy;
+  if (maxRedirects !== undefined && !(Number.isSafeInteger(maxRedirects) && maxRedirects >= 0 && maxRedirects <= 20)) {
+    throw new InvalidDownloadRequestError('policy.maxRedirects', 'must be a whole number from 0 to 20');
+  }
+  if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
+    throw new InvalidDownloadRequestError('policy.timeoutMs', 'must be a positive number of milliseconds');
+  }
 }
 
 async function validateDestination(destination: string): Promise<string> {

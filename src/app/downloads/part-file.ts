@@ -1,7 +1,7 @@
 /**
  * The `<destination>.part` file a download streams into, hashed as it grows. It is opened without following
- * symlinks and only ever as a regular file, so a planted link cannot redirect the write outside the destination's
- * directory. Reopening an existing part hashes its bytes first, which is what makes resuming verifiable.
+ * symlinks, only as a regular file and only with a single link, so a planted symlink or hard link cannot redirect
+ * the write outside the destination's directory. Reopening an existing part hashes its bytes first, which is what makes resuming verifiable.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { constants } from 'node:fs';
@@ -38,7 +38,11 @@ export class PartFile {
     const flags = constants.O_RDWR | constants.O_CREAT | constants.O_APPEND | constants.O_NOFOLLOW;
     const handle = await open(path, flags, 0o644);
     try {
-      const { size } = await handle.stat();
+      const { size, nlink } = await handle.stat();
+      if (nlink > 1) {
+        // A hard link would let appends and truncation reach a file that lives somewhere else.
+        throw new InvalidDownloadRequestError('destination', `${path} has other hard links; remove it first`);
+      }
       const part = new PartFile(path, handle, createHash('sha256'), 0);
       if (size > maxSize) await part.restart();
       else await part.#hashExisting(size, signal);

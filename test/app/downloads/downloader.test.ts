@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -114,6 +114,23 @@ describe('downloadFile: verified, atomic downloads', () => {
     assert.equal(server.requests.length, before);
   });
 
+  it('refuses malformed requests (hash, size, redirect limit) before any request', async () => {
+    const before = server.requests.length;
+    const { dir, destination } = await freshDestination();
+    const url = `${server.origin}/model.bin`;
+    for (const extra of [
+      { expectedSha256: 'abc' },
+      { expectedSize: 0 },
+      { expectedSize: 1.5 },
+      { policy: testPolicy({ maxRedirects: Number.NaN }) },
+      { policy: testPolicy({ timeoutMs: -1 }) },
+    ]) {
+      await assert.rejects(downloadFile(request(url, destination, extra)), InvalidDownloadRequestError);
+    }
+    assert.equal(server.requests.length, before);
+    assert.deepEqual(await readdir(dir), []);
+  });
+
   it('never follows a .part symlink out of the destination directory', async () => {
     const { dir, destination } = await freshDestination();
     const outside = join(root, `outside-${caseNumber}.bin`);
@@ -122,6 +139,15 @@ describe('downloadFile: verified, atomic downloads', () => {
     await assert.rejects(downloadFile(request(`${server.origin}/model.bin`, destination)), InvalidDownloadRequestError);
     assert.equal(await readFile(outside, 'utf8'), 'untouched');
     assert.deepEqual(await readdir(dir), ['model.safetensors.part']);
+  });
+
+  it('never appends to a .part that is a hard link to another file', async () => {
+    const { destination } = await freshDestination();
+    const outside = join(root, `outside-${caseNumber}.bin`);
+    await writeFile(outside, 'untouched');
+    await link(outside, `${destination}.part`);
+    await assert.rejects(downloadFile(request(`${server.origin}/model.bin`, destination)), InvalidDownloadRequestError);
+    assert.equal(await readFile(outside, 'utf8'), 'untouched');
   });
 });
 
