@@ -104,7 +104,7 @@ async function hashWithCache(store: ModelStore, key: string, file: string, befor
   const sha256 = await store.hashFile(file, { onProgress: options.onHashProgress, signal: options.signal });
   const after = await readFileStamp(file);
   if (!sameStamp(before, after)) {
-    throw new ModelChangedError(file, 'sha256', 'a file that stays unchanged while it is verified', 'a file that changed during hashing');
+    throw new ModelChangedError(file, 'sha256', 'the recorded digest', 'unknown (the file changed while it was being hashed)');
   }
   if (options.useCache) await store.hashCache.remember(key, after, sha256);
   return sha256;

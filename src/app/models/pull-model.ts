@@ -61,6 +61,8 @@ export async function pullModel(store: ModelStore, entry: CatalogEntry, options:
     await link(temp, destination).catch((err: NodeJS.ErrnoException) => {
       throw err.code === 'EEXIST' ? new ModelExistsError(destination) : err;
     });
+    // Drop the temp name before taking the stamp: unlinking changes the inode's ctime.
+    await unlink(temp);
     const stamp = await readFileStamp(destination);
     await store.hashCache.remember(key, stamp, entry.sha256);
     await recordTrustEntry(store.dir, key, {

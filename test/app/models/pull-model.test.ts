@@ -56,7 +56,10 @@ describe('pullModel', () => {
     assert.deepEqual(recorded.source, { catalog: 'tiny-sdxl', url: entry.urls[1] });
     assert.equal(recorded.sha256, entry.sha256);
     assert.equal(recorded.family, 'sdxl');
-    assert.equal(await store.resolve('checkpoints', 'tiny-sdxl.safetensors'), pulled.path);
+    let hashed = 0;
+    const reopened = await openModelStore(models, { hashFile: async () => (hashed++, 'x') });
+    assert.equal(await reopened.resolve('checkpoints', 'tiny-sdxl.safetensors'), pulled.path);
+    assert.equal(hashed, 0, 'the pull seeded the hash cache');
     assert.deepEqual(readdirSync(path.join(models, 'checkpoints')), ['tiny-sdxl.safetensors'], 'no temp file left');
   });
 
