@@ -54,7 +54,7 @@ export function openGuardedRequest(
       hostname: target.host,
       port: target.url.port === '' ? 443 : Number(target.url.port),
       path: `${target.url.pathname}${target.url.search}`,
-      headers: { ...headers, host: target.url.host },
+      headers: { ...headers, host: formatHostHeader(target) },
       agent: false,
       lookup: createPublicOnlyLookup(target.host),
       rejectUnauthorized: true,
@@ -107,6 +107,12 @@ export function computeChainPins(cert: PeerCertificate): string[] {
 export function computeSpkiPin(certificate: Buffer | string): string {
   const spki = new X509Certificate(certificate).publicKey.export({ type: 'spki', format: 'der' });
   return createHash('sha256').update(spki).digest('base64');
+}
+
+/** The Host header for the normalised host (no trailing dot), so it names exactly what was checked. */
+function formatHostHeader(target: CheckedUrl): string {
+  const host = target.host.includes(':') ? `[${target.host}]` : target.host;
+  return target.url.port === '' ? host : `${host}:${target.url.port}`;
 }
 
 /** OpenSSL and Node report verification failures by code; they become one typed error naming the host. */
