@@ -12,6 +12,7 @@ import {
   PickleFormatError,
   UnsupportedCheckpointError,
 } from '../engine/index.ts';
+import { describeModelUserError } from '../app/models/user-errors.ts';
 import { UsageError } from './command.ts';
 
 const USER_ERRORS = [
@@ -32,6 +33,8 @@ export const EXIT_FAILURE = 1;
 export function describeFailure(err: unknown): { code: number; message: string } {
   const message = err instanceof Error ? err.message : String(err);
   if (USER_ERRORS.some((cls) => err instanceof cls)) return { code: EXIT_USER_ERROR, message };
+  const modelProblem = describeModelUserError(err);
+  if (modelProblem !== null) return { code: EXIT_USER_ERROR, message: modelProblem };
   const code = (err as NodeJS.ErrnoException | null)?.code;
   if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') return { code: EXIT_USER_ERROR, message };
   return { code: EXIT_FAILURE, message };

@@ -1,11 +1,13 @@
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { main } from '../../src/cli/cli.ts';
 import { parseGenerationMetadata, readImageMetadata } from '../../src/engine/index.ts';
+import { importModel } from '../../src/app/models/import-model.ts';
+import { openModelStore } from '../../src/app/models/model-store.ts';
 import { writeTinyCheckpoint } from '../fixtures/checkpoints.ts';
 
 /** Runs the CLI with captured output; `onLine` sees each stdout line as it is written. */
@@ -33,14 +35,18 @@ async function run(argv: string[], onLine?: (line: string, abort: () => void) =>
 
 describe('fooocus generate', () => {
   let dir: string;
+  let models: string;
   let model: string;
   before(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'fooocus-cli-gen-'));
-    model = await writeTinyCheckpoint(dir, 'sd15');
+    models = path.join(dir, 'models');
+    mkdirSync(models, { mode: 0o755 });
+    const file = await writeTinyCheckpoint(dir, 'sd15');
+    model = (await importModel(await openModelStore(models), file, { kind: 'checkpoints' })).name;
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  const base = () => ['generate', 'a photo of a cat', '--model', model, '--tokenizer', 'byte-level', '--size', '64x64', '--steps', '3'];
+  const base = () => ['generate', 'a photo of a cat', '--models', models, '--model', model, '--tokenizer', 'byte-level', '--size', '64x64', '--steps', '3'];
 
   it('saves a PNG whose metadata reads back as the request, and reports JSON-lines progress', async () => {
     const out = path.join(dir, 'out1');
@@ -104,9 +110,28 @@ describe('fooocus generate', () => {
     });
   }
 
-  it('refuses a pickle checkpoint by name', async () => {
-    const r = await run(['generate', 'x', '--model', path.join(dir, 'model.ckpt')]);
-    assert.equal(r.code, 2);
-    assert.match(r.err, /pickle|\.ckpt/i);
+  it('refuses a checkpoint that is not in the model store, saying how to import it', async () => {
+    const outside = await writeTinyCheckpoint(dir, 'sd15', { seed: 2 });
+    const r = await run(['generate', 'x', '--models', models, '--model', path.basename(outside)]);
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, /fooocus models import/);
+  });
+
+  it('refuses a file placed in the store by hand but never imported', async () => {
+    const stray = await writeTinyCheckpoint(path.join(models, 'checkpoints'), 'sd15', { seed: 3 });
+    const r = await run(['generate', 'x', '--models', models, '--model', path.basename(stray)]);
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, /not in the trust manifest.*fooocus models import/);
+  });
+
+  it('refuses a model file that changed after it was verified, before reading it', async () => {
+    const target = path.join(models, 'checkpoints', model);
+    const bytes = readFileSync(target);
+    bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 0xff;
+    writeFileSync(target + '.swap', bytes);
+    renameSync(target + '.swap', target);
+    const r = await run([...base(), '--out', path.join(dir, 'never2')]);
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, /changed/i);
   });
 });

@@ -14,11 +14,14 @@ import {
   randomSeed,
   readSafetensorsHeader,
   inspectHeader,
-  sha256File,
   type ImageFormat,
   type RgbImage,
 } from '../../engine/index.ts';
+import { ModelNotFoundError } from '../../app/models/model-errors.ts';
+import { openModelStore, type ModelStore } from '../../app/models/model-store.ts';
+import { CLIP_BPE_VOCAB_NAME } from '../../app/models/tokenizer-assets.ts';
 import { UsageError, type CommandContext } from '../command.ts';
+import { DEFAULT_MODELS_DIR } from './models.ts';
 import { ProgressReporter } from '../progress-reporter.ts';
 
 /** Engine request fields and the option that sets each, so validation errors name what the user typed. */
@@ -72,14 +75,29 @@ function cropToGrid(img: RgbImage): RgbImage {
   return { width, height, rgb };
 }
 
-async function hashModel(file: string, reporter: ProgressReporter, signal: AbortSignal): Promise<VerifiedModel> {
-  if (!file.toLowerCase().endsWith('.safetensors')) throw new UsageError(`--model must be a .safetensors file, got "${file}" (pickle formats are refused: they can run code)`);
-  const sha256 = await sha256File(file, {
-    signal,
-    onProgress: (done, total) => reporter.update({ label: `hashing ${path.basename(file)}`, done: Math.round(done / 2 ** 20), total: Math.round(total / 2 ** 20), unit: 'MiB' }),
-  });
+/**
+ * A checkpoint by its name in the model store: verified against the trust manifest (size and SHA-256) before
+ * anything reads it. Files outside the store are never loaded.
+ */
+async function resolveModel(store: ModelStore, name: string, reporter: ProgressReporter, signal: AbortSignal): Promise<VerifiedModel> {
+  const file = await store
+    .resolve('checkpoints', name, {
+      signal,
+      onHashProgress: (done, total) => reporter.update({ label: `verifying ${name}`, done: Math.round(done / 2 ** 20), total: Math.round(total / 2 ** 20), unit: 'MiB' }),
+    })
+    .catch((err: unknown) => {
+      if (!(err instanceof ModelNotFoundError)) throw err;
+      throw new UsageError(`--model: ${err.message}; see \`fooocus models list\`, and add a checkpoint with \`fooocus models import <file>\``);
+    });
   reporter.finishLine();
-  return { path: path.resolve(file), sha256 };
+  const entry = (await store.list()).find((m) => m.kind === 'checkpoints' && m.name === name);
+  if (entry === undefined) throw new UsageError(`--model: "${name}" vanished from the model store while loading`);
+  return { path: file, sha256: entry.sha256 };
+}
+
+async function loadTokenizer(store: ModelStore, option: string | undefined): Promise<ClipTokenizer> {
+  if (option === 'byte-level') return ClipTokenizer.byteLevel();
+  return ClipTokenizer.fromGzipFile(await store.resolve('tokenizers', option ?? CLIP_BPE_VOCAB_NAME));
 }
 
 function describeProgress(p: ServiceProgress, reporter: ProgressReporter): void {
@@ -115,20 +133,24 @@ export async function runGenerate(ctx: CommandContext): Promise<number> {
     format: { type: 'string', default: GENERATION_DEFAULTS.format },
     metadata: { type: 'string', default: GENERATION_DEFAULTS.scheme },
     tokenizer: { type: 'string' },
+    models: { type: 'string', default: DEFAULT_MODELS_DIR },
     threads: { type: 'string' },
     json: { type: 'boolean', default: false },
   });
-  if (positionals.length !== 1) throw new UsageError('give exactly one prompt: fooocus generate "a photo of a cat" --model <file.safetensors>');
-  if (values.model === undefined) throw new UsageError('--model <file.safetensors> is required');
+  if (positionals.length !== 1) throw new UsageError('give exactly one prompt: fooocus generate "a photo of a cat" --model <name>');
+  if (values.model === undefined) throw new UsageError('--model <name> is required (a checkpoint in the model store: see fooocus models list)');
   if (values.size !== undefined && values.aspect !== undefined) throw new UsageError('give --size or --aspect, not both');
   if (!['png', 'jpeg', 'webp'].includes(values.format)) throw new UsageError(`--format must be png, jpeg or webp, got "${values.format}"`);
   if (values.metadata !== 'fooocus' && values.metadata !== 'a1111') throw new UsageError(`--metadata must be fooocus or a1111, got "${values.metadata}"`);
   const stdoutIsTty = (ctx.stdout as NodeJS.WriteStream).isTTY === true;
   const reporter = new ProgressReporter(values.json || !stdoutIsTty ? ctx.stdout : ctx.stderr, values.json || !stdoutIsTty ? 'json' : 'tty');
 
-  // Decide the size from the model family (SDXL or SD1.5 area) or the input image.
-  const header = await readSafetensorsHeader(values.model);
-  const family = inspectHeader(header).architecture.family;
+  const store = await openModelStore(values.models);
+  const model = await resolveModel(store, values.model, reporter, ctx.signal);
+  const refiner = values.refiner === undefined ? undefined : await resolveModel(store, values.refiner, reporter, ctx.signal);
+
+  // Decide the size from the model family (SDXL or SD1.5 area) or the input image; the file is verified by now.
+  const family = inspectHeader(await readSafetensorsHeader(model.path)).architecture.family;
   const native = family === 'sd15' ? 512 : family === 'sd2x' ? 768 : 1024;
   let input: RgbImage | undefined;
   if (values.input !== undefined) input = cropToGrid(await decodeImage(new Uint8Array(await readFile(values.input))));
@@ -139,9 +161,6 @@ export async function runGenerate(ctx: CommandContext): Promise<number> {
     throw new UsageError(`--${values.size !== undefined ? 'size' : 'aspect'}: ${(err as Error).message}`);
   }
 
-  const model = await hashModel(values.model, reporter, ctx.signal);
-  const refiner = values.refiner === undefined ? undefined : await hashModel(values.refiner, reporter, ctx.signal);
-  const tokenizerPath = values.tokenizer ?? path.join('models', 'tokenizers', 'bpe_simple_vocab_16e6.txt.gz');
   const request: AppGenerationRequest = {
     prompt: promptParts(positionals[0]!),
     negativePrompt: promptParts(values.negative),
@@ -171,7 +190,7 @@ export async function runGenerate(ctx: CommandContext): Promise<number> {
   const service = new GenerationService({
     runtime: threads > 0 ? { threads } : {},
     outputsDir: path.resolve(values.out),
-    loadTokenizer: async () => (tokenizerPath === 'byte-level' ? ClipTokenizer.byteLevel() : ClipTokenizer.fromGzipFile(tokenizerPath)),
+    loadTokenizer: () => loadTokenizer(store, values.tokenizer),
     software: 'Fooocus-TS',
   });
   reporter.message(`seed ${request.seed}`, { seed: String(request.seed) });
