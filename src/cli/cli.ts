@@ -2,6 +2,7 @@ import { createContext, type CliIo, type CommandContext } from './command.ts';
 import { describeFailure, EXIT_FAILURE } from './exit-codes.ts';
 import { runAuditCommand } from './commands/audit.ts';
 import { runCatalog } from './commands/catalog.ts';
+import { runConfig } from './commands/config.ts';
 import { runDoctor } from './commands/doctor.ts';
 import { runGenerate } from './commands/generate.ts';
 import { runInspect } from './commands/inspect.ts';
@@ -12,6 +13,7 @@ type Command = { summary: string; run: (ctx: CommandContext) => Promise<number> 
 const commands: Record<string, Command> = {
   audit: { summary: 're-verify every model, check permissions, the catalog signature and untracked files', run: runAuditCommand },
   catalog: { summary: 'maintainers: keygen, sign and verify the signed model catalog', run: runCatalog },
+  config: { summary: 'show every setting with its source, or lock the reviewed config file against changes', run: runConfig },
   doctor: { summary: 'check Node.js, CPU features, ONNX Runtime providers and dependency versions', run: runDoctor },
   generate: { summary: 'make images from a prompt (text-to-image, or image-to-image with --input)', run: runGenerate },
   inspect: { summary: 'show the family, architecture, parameter counts and SHA-256 of a .safetensors checkpoint', run: runInspect },

@@ -1,0 +1,222 @@
+/**
+ * The configuration, as one TypeBox schema: every key with its type, bounds, default and a description a user can
+ * read. Objects refuse unknown keys at every level, so a typo (`server.prot`) is an error rather than a silently
+ * ignored setting. The defaults are the secure ones: loopback only, no insecure permissions, https downloads from
+ * a short list of hosts.
+ */
+import { KindGuard, Type, type Static, type TSchema } from '@sinclair/typebox';
+import { GENERATION_DEFAULTS } from '../generation/generation-defaults.ts';
+
+const Sha256Hex = Type.String({ pattern: '^[0-9a-f]{64}$', hint: 'a SHA-256 as 64 lowercase hex digits' });
+
+const HostName = Type.String({
+  maxLength: 253,
+  pattern: '^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$',
+  hint: 'a lowercase host name without scheme, port or path',
+});
+
+const HostPattern = Type.String({
+  maxLength: 253,
+  pattern: '^(\\*\\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$',
+  hint: 'a lowercase host name, or *.domain for its subdomains (no scheme, port or path)',
+});
+
+/** Base64 SHA-256 of a certificate's SubjectPublicKeyInfo, as `fooocus` and `openssl` print it. */
+const SpkiPin = Type.String({ pattern: '^(sha256/)?[A-Za-z0-9+/]{43}=$', hint: 'a base64 SPKI SHA-256 pin (44 characters)' });
+
+const pathOptions = { minLength: 1, maxLength: 4096, pattern: '^[^\\x00]+$', hint: 'a non-empty path' };
+
+/**
+ * Where model downloads may go (every redirect hop is checked too). Hugging Face answers `/resolve/` URLs with a
+ * redirect to its storage: Xet-backed repositories go to `cas-bridge.xethub.hf.co` or `transfer.xethub(-eu).hf.co`,
+ * older LFS repositories to `cdn-lfs(-us-1|-eu-1).hf.co` (formerly `cdn-lfs*.huggingface.co`), and large files are
+ * increasingly served from geo-routed edges under `*.cdn.hf.co` (`us.aws.cdn.hf.co`, `us.gcp.cdn.hf.co`, ...), as
+ * listed in https://huggingface.co/.well-known/meta.json. All of these are Hugging Face's own names. Civitai's API
+ * redirects to presigned object-storage URLs on account-specific hosts (Cloudflare R2, Backblaze B2) that are not
+ * listed here: such a download stops with an error naming the host, which the user can add after checking it.
+ * Every file is still verified against its SHA-256 before it is used, whatever host served it.
+ */
+export const DEFAULT_ALLOWED_HOSTS: readonly string[] = [
+  'huggingface.co',
+  'hf.co',
+  'cas-bridge.xethub.hf.co',
+  'transfer.xethub.hf.co',
+  'transfer.xethub-eu.hf.co',
+  'cdn-lfs.hf.co',
+  'cdn-lfs-us-1.hf.co',
+  'cdn-lfs-eu-1.hf.co',
+  '*.cdn.hf.co',
+  'cdn-lfs.huggingface.co',
+  'cdn-lfs-us-1.huggingface.co',
+  'cdn-lfs-eu-1.huggingface.co',
+  'civitai.com',
+];
+
+export const EXECUTION_PROVIDERS = ['cpu', 'cuda', 'dml', 'coreml'] as const;
+
+const strict = { additionalProperties: false } as const;
+
+export const AppConfigSchema = Type.Object(
+  {
+    server: Type.Object(
+      {
+        host: Type.String({
+          minLength: 1,
+          maxLength: 253,
+          pattern: '^[A-Za-z0-9.:-]+$',
+          hint: 'an IP address or host name',
+          default: '127.0.0.1',
+          description: 'Address the web server listens on. Anything but loopback needs server.auth.tokens.',
+        }),
+        port: Type.Integer({ minimum: 1, maximum: 65535, default: 7865, description: 'TCP port of the web server.' }),
+        auth: Type.Object(
+          {
+            tokens: Type.Array(Sha256Hex, {
+              maxItems: 64,
+              default: [],
+              description:
+                'SHA-256 (hex) of each accepted API token; the tokens themselves are never stored. ' +
+                'Empty means no authentication, which is only allowed while the server listens on loopback.',
+            }),
+          },
+          { ...strict, description: 'Who may use the API.' },
+        ),
+        rateLimit: Type.Object(
+          {
+            perMinute: Type.Integer({ minimum: 1, maximum: 100000, default: 60, description: 'API requests per client per minute.' }),
+          },
+          { ...strict, description: 'Request rate limits.' },
+        ),
+        maxQueuedJobs: Type.Integer({
+          minimum: 1,
+          maximum: 1024,
+          default: 16,
+          description: 'Generation jobs waiting at most; further requests are refused until the queue drains.',
+        }),
+      },
+      { ...strict, description: 'The web server.' },
+    ),
+    paths: Type.Object(
+      {
+        models: Type.String({
+          ...pathOptions,
+          default: './models',
+          description: 'Models directory (with its trust.json). Relative paths resolve against the config file directory.',
+        }),
+        outputs: Type.String({ ...pathOptions, default: './outputs', description: 'Where generated images are written.' }),
+        cache: Type.String({ ...pathOptions, default: './.cache', description: 'Hash cache and built ONNX graphs; safe to delete.' }),
+      },
+      { ...strict, description: 'Directories. Relative paths in the file resolve against its directory; elsewhere against the working directory.' },
+    ),
+    runtime: Type.Object(
+      {
+        executionProvider: Type.Union(
+          EXECUTION_PROVIDERS.map((p) => Type.Literal(p)),
+          { default: 'cpu', description: 'ONNX Runtime execution provider: cpu, cuda, dml (Windows) or coreml (macOS).' },
+        ),
+        threads: Type.Integer({ minimum: 0, maximum: 1024, default: 0, description: 'Inference threads; 0 uses all cores.' }),
+      },
+      { ...strict, description: 'Inference runtime.' },
+    ),
+    downloads: Type.Object(
+      {
+        allowedHosts: Type.Array(HostPattern, {
+          maxItems: 256,
+          default: [...DEFAULT_ALLOWED_HOSTS],
+          description: 'Hosts model downloads may contact, redirects included (exact names; *.domain for subdomains).',
+        }),
+        pins: Type.Record(HostName, Type.Array(SpkiPin, { minItems: 1, maxItems: 16 }), {
+          additionalProperties: false,
+          keyHint: 'a lowercase host name',
+          default: {},
+          description: 'Optional SPKI SHA-256 pins per host; when a host has pins, one must match its certificate chain.',
+        }),
+        maxRedirects: Type.Integer({ minimum: 0, maximum: 10, default: 5, description: 'Redirect hops a download may follow.' }),
+      },
+      { ...strict, description: 'Model downloads (always https, always verified against a known SHA-256).' },
+    ),
+    generation: Type.Object(
+      {
+        defaultModel: Type.Union([Type.Null(), Type.String({ minLength: 1, maxLength: 255 })], {
+          default: null,
+          description: 'Checkpoint name (as `fooocus models list` shows it) used when a request names none; null: requests must name one.',
+        }),
+        defaultSteps: Type.Integer({
+          minimum: 1,
+          maximum: 200,
+          default: GENERATION_DEFAULTS.steps,
+          description: 'Sampling steps when a request gives none.',
+        }),
+      },
+      { ...strict, description: 'Defaults for generation requests.' },
+    ),
+    security: Type.Object(
+      {
+        allowInsecurePermissions: Type.Boolean({
+          default: false,
+          description:
+            'Warn instead of refusing when the models directory is writable by group or others. Does not excuse the ' +
+            'config file itself (a writable config could set this); use --insecure-permissions for that.',
+        }),
+      },
+      { ...strict, description: 'Safety checks.' },
+    ),
+  },
+  { ...strict, description: 'Fooocus-TS configuration (fooocus.config.json).' },
+);
+
+/** The resolved configuration: every key present, paths absolute. */
+export type AppConfig = Static<typeof AppConfigSchema>;
+
+/** A dotted key path to a leaf (`server.port`); arrays and records are leaves. */
+export type ConfigKey = string;
+
+/** The schema with every key optional at every level: what a config file may contain. Unknown keys stay refused. */
+export function buildFileSchema(schema: TSchema = AppConfigSchema): TSchema {
+  if (!KindGuard.IsObject(schema)) return schema;
+  const properties = Object.fromEntries(
+    Object.entries(schema.properties).map(([key, child]) => [key, Type.Optional(buildFileSchema(child))]),
+  );
+  return Type.Object(properties, { additionalProperties: false, description: schema.description });
+}
+
+/** The leaf keys of the schema in declaration order, each with its schema. */
+export function listConfigKeys(schema: TSchema = AppConfigSchema, prefix = ''): { key: ConfigKey; schema: TSchema }[] {
+  if (!KindGuard.IsObject(schema)) return [{ key: prefix, schema }];
+  return Object.entries(schema.properties).flatMap(([name, child]) => listConfigKeys(child, prefix === '' ? name : `${prefix}.${name}`));
+}
+
+/** The schema of one leaf key, or undefined for a key the configuration does not have. */
+export function findKeySchema(key: ConfigKey): TSchema | undefined {
+  let schema: TSchema = AppConfigSchema;
+  for (const part of key.split('.')) {
+    if (!KindGuard.IsObject(schema) || !Object.hasOwn(schema.properties, part)) return undefined;
+    schema = schema.properties[part]!;
+  }
+  return KindGuard.IsObject(schema) ? undefined : schema;
+}
+
+/** A fresh copy of the defaults (paths still relative). */
+export function createDefaultConfig(): AppConfig {
+  const config: Record<string, unknown> = {};
+  for (const { key, schema } of listConfigKeys()) setKey(config, key, structuredClone(schema.default));
+  return config as AppConfig;
+}
+
+/** Reads a leaf by dotted key. */
+export function getKey(config: object, key: ConfigKey): unknown {
+  let node: unknown = config;
+  for (const part of key.split('.')) node = (node as Record<string, unknown>)[part];
+  return node;
+}
+
+/** Writes a leaf by dotted key, creating intermediate objects. */
+export function setKey(config: object, key: ConfigKey, value: unknown): void {
+  const parts = key.split('.');
+  let node = config as Record<string, unknown>;
+  for (const part of parts.slice(0, -1)) {
+    node[part] ??= {};
+    node = node[part] as Record<string, unknown>;
+  }
+  node[parts[parts.length - 1]!] = value;
+}

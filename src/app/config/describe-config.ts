@@ -1,0 +1,55 @@
+/**
+ * What `fooocus config show` prints: every key, its value and where the value came from, with secrets redacted.
+ * Token hashes are not the tokens, but they identify them and let an attacker test guesses offline, so they are
+ * shown only as a count.
+ */
+import { getKey, listConfigKeys, setKey, type ConfigKey } from './config-schema.ts';
+import type { LoadedConfig } from './load-config.ts';
+
+const SECRET_KEYS: ReadonlySet<ConfigKey> = new Set(['server.auth.tokens']);
+const REDACTED = '<redacted>';
+
+export interface ConfigRow {
+  key: ConfigKey;
+  value: string;
+  source: string;
+}
+
+/** One row per key, in schema order, secrets redacted. */
+export function listConfigRows(loaded: LoadedConfig): ConfigRow[] {
+  return listConfigKeys().map(({ key }) => ({
+    key,
+    value: formatValue(key, getKey(loaded.config, key)),
+    source: loaded.sources[key] ?? 'default',
+  }));
+}
+
+/** Aligned text lines: a header naming the file and lock state, then `key  value  source` rows. */
+export function describeConfig(loaded: LoadedConfig): string[] {
+  const rows = listConfigRows(loaded);
+  const keyWidth = Math.max(...rows.map((r) => r.key.length));
+  const valueWidth = Math.min(48, Math.max(...rows.map((r) => r.value.length)));
+  const lockState = loaded.lock === 'locked' ? 'locked, hash matches' : loaded.lock === 'unlocked' ? 'not locked' : '';
+  const header = loaded.file === null ? 'Config file: none (defaults, environment and flags)' : `Config file: ${loaded.file} (${lockState})`;
+  return [header, ...rows.map((r) => `${r.key.padEnd(keyWidth)}  ${r.value.padEnd(valueWidth)}  ${r.source}`)];
+}
+
+/** The configuration as JSON-ready data for `config show --json`: values with secrets redacted, and sources. */
+export function toRedactedJson(loaded: LoadedConfig): { file: string | null; lock: LoadedConfig['lock']; config: unknown; sources: Record<ConfigKey, string> } {
+  const config = structuredClone(loaded.config);
+  for (const key of SECRET_KEYS) {
+    const value = getKey(config, key);
+    setKey(config, key, Array.isArray(value) ? value.map(() => REDACTED) : REDACTED);
+  }
+  return { file: loaded.file, lock: loaded.lock, config, sources: { ...loaded.sources } };
+}
+
+function formatValue(key: ConfigKey, value: unknown): string {
+  if (SECRET_KEYS.has(key)) {
+    const count = Array.isArray(value) ? value.length : 0;
+    return count === 0 ? '(none)' : `${REDACTED} (${count})`;
+  }
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) return value.length === 0 ? '(none)' : value.map((v) => String(v)).join(', ');
+  return JSON.stringify(value);
+}
