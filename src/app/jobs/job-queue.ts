@@ -1,0 +1,372 @@
+/**
+ * The job queue: what the server and CLI call to run generations one at a time, fairly between clients, with a
+ * history that survives restarts. `JobQueue` is the contract (a distributed backend can implement it later);
+ * `LocalJobQueue` runs one worker in this process over a `JobStore`, and knows nothing of models: the work is
+ * an injected `JobExecutor`.
+ */
+import { JobNotFoundError, JobStateError, QueueClosedError, QueueQuotaError } from './job-errors.ts';
+import type { JobStore } from './job-store.ts';
+import type {
+  JobEvent,
+  JobListener,
+  JobPage,
+  JobPageRequest,
+  JobPreview,
+  JobProgress,
+  JobRecord,
+  JobResult,
+  JobView,
+  OwnerScope,
+} from './job-types.ts';
+import { OwnerRotation } from './owner-rotation.ts';
+
+export interface JobSubmission {
+  id: string;
+  /** Place in line when submitted, 1 = starts next. */
+  position: number;
+}
+
+/** What the executor gets besides the job: how to stop, and where to report. */
+export interface JobExecution {
+  /** Aborts when the job is cancelled or the queue shuts down: stop within a step and reject (or return). */
+  signal: AbortSignal;
+  /**
+   * Call once at the start of each image: the signal aborts when the user skips that image (carry on with the
+   * next) or when `signal` aborts (stop: check `signal.aborted` to tell the two apart).
+   */
+  skipSignal(): AbortSignal;
+  onProgress(progress: JobProgress, preview?: JobPreview): void;
+  /** Call once per saved image; throws if the result is malformed (a file path outside outputs). */
+  onImage(result: JobResult): void;
+}
+
+/**
+ * Runs one job. The results it returns that were not already reported through `onImage` are recorded too, so an
+ * executor may report images as they are saved, at the end, or both.
+ */
+export type JobExecutor = (job: JobRecord, execution: JobExecution) => Promise<JobResult[]>;
+
+export type Unsubscribe = () => void;
+
+/**
+ * Every method that names a job takes the caller's `OwnerScope`: another owner's job is `JobNotFoundError`,
+ * exactly like a job that does not exist. Failures are typed (`job-errors.ts`).
+ */
+export interface JobQueue {
+  /** Queues a job; `QueueQuotaError` when the owner already has too many queued. */
+  submit(owner: string, request: unknown): Promise<JobSubmission>;
+  /** Removes a queued job, or aborts a running one (it becomes `cancelled` when the executor stops). */
+  cancel(id: string, owner: OwnerScope): Promise<void>;
+  /** Skips the image a running job is making and carries on with the next; `JobStateError` unless running. */
+  skip(id: string, owner: OwnerScope): Promise<void>;
+  /** Queues an interrupted, failed or cancelled job again, as a new job with the same request. */
+  retry(id: string, owner: OwnerScope): Promise<JobSubmission>;
+  get(id: string, owner: OwnerScope): Promise<JobView>;
+  /** History, newest first. */
+  list(owner: OwnerScope, page?: JobPageRequest): Promise<JobPage>;
+  /** Deletes a finished job; returns its image files (relative to outputs) for the caller to remove. */
+  delete(id: string, owner: OwnerScope): Promise<{ files: string[] }>;
+  /**
+   * Delivers the job's events in order, starting with a `snapshot` of its current state (delivered before this
+   * returns). Listeners are dropped after the job's last event.
+   */
+  subscribe(id: string, owner: OwnerScope, listener: JobListener): Unsubscribe;
+  /** Stops taking jobs, interrupts the running one (retryable later), waits for it to stop, closes the store. */
+  close(): Promise<void>;
+}
+
+export interface LocalJobQueueOptions {
+  /** The queue owns the store from now on and closes it in `close()`. */
+  store: JobStore;
+  executor: JobExecutor;
+  /** Queued (not yet running) jobs allowed per owner; default 10. */
+  maxQueuedPerOwner?: number;
+  /** Turns an executor failure into a message safe to show the user; also the place to log it. */
+  describeFailure?: (error: unknown, job: JobRecord) => string;
+  /** Problems that must not stop the queue (a listener that throws); default `process.emitWarning`. */
+  reportError?: (error: unknown) => void;
+}
+
+interface RunningJob {
+  id: string;
+  abort: AbortController;
+  skip: AbortController | undefined;
+  /** The user asked to cancel (`cancelled`), or the queue is closing (`interrupted`). */
+  stop: 'cancel' | 'close' | undefined;
+  preview: JobPreview | null;
+  reported: Set<string>;
+  active: boolean;
+  settled: Promise<void>;
+}
+
+const GENERIC_FAILURE = 'Generation failed. The server log has the details.';
+
+export class LocalJobQueue implements JobQueue {
+  readonly #store: JobStore;
+  readonly #executor: JobExecutor;
+  readonly #maxQueued: number;
+  readonly #describeFailure: (error: unknown, job: JobRecord) => string;
+  readonly #reportError: (error: unknown) => void;
+  readonly #rotation: OwnerRotation;
+  readonly #listeners = new Map<string, Set<JobListener>>();
+  #positions = new Map<string, number>();
+  #running: RunningJob | undefined;
+  #closed = false;
+  #startScheduled = false;
+
+  /** Restores the queued jobs from the store in their order and starts working on the next microtask. */
+  constructor(options: LocalJobQueueOptions) {
+    const max = options.maxQueuedPerOwner ?? 10;
+    if (!Number.isInteger(max) || max < 1) throw new RangeError(`maxQueuedPerOwner must be a positive integer, got ${max}`);
+    this.#store = options.store;
+    this.#executor = options.executor;
+    this.#maxQueued = max;
+    this.#describeFailure = options.describeFailure ?? (() => GENERIC_FAILURE);
+    this.#reportError = options.reportError ?? ((error) => process.emitWarning(error instanceof Error ? error : String(error)));
+    this.#rotation = new OwnerRotation(this.#store.readStartOrders());
+    for (const job of this.#store.listQueued()) this.#rotation.enqueue(job.owner, job.id);
+    this.#positions = this.#rotation.positions();
+    this.#scheduleStart();
+  }
+
+  async submit(owner: string, request: unknown): Promise<JobSubmission> {
+    this.#assertOpen();
+    this.#assertQuota(owner);
+    return this.#enqueue(this.#store.create(owner, request));
+  }
+
+  async cancel(id: string, owner: OwnerScope): Promise<void> {
+    const job = this.#store.get(id, owner);
+    if (job.status === 'queued' && this.#rotation.remove(id)) {
+      this.#store.markCancelled(id);
+      this.#refreshPositions();
+      this.#emitLast(id, { type: 'cancelled', jobId: id });
+      return;
+    }
+    const running = this.#running;
+    if (job.status === 'running' && running?.id === id) {
+      running.stop ??= 'cancel';
+      running.abort.abort(new Error('job cancelled'));
+      return;
+    }
+    throw new JobStateError(id, job.status, 'cancel', 'Only queued or running jobs can be cancelled.');
+  }
+
+  async skip(id: string, owner: OwnerScope): Promise<void> {
+    const job = this.#store.get(id, owner);
+    const running = this.#running;
+    if (job.status !== 'running' || running?.id !== id) {
+      throw new JobStateError(id, job.status, 'skip an image of', 'Only a running job has an image to skip.');
+    }
+    running.skip?.abort(new Error('image skipped'));
+  }
+
+  async retry(id: string, owner: OwnerScope): Promise<JobSubmission> {
+    this.#assertOpen();
+    this.#assertQuota(this.#store.get(id, owner).owner);
+    return this.#enqueue(this.#store.retry(id, owner));
+  }
+
+  async get(id: string, owner: OwnerScope): Promise<JobView> {
+    return this.#view(this.#store.get(id, owner));
+  }
+
+  async list(owner: OwnerScope, page?: JobPageRequest): Promise<JobPage> {
+    const { jobs, nextCursor } = this.#store.list(owner, page);
+    return { jobs: jobs.map((job) => this.#view(job)), nextCursor };
+  }
+
+  async delete(id: string, owner: OwnerScope): Promise<{ files: string[] }> {
+    return this.#store.delete(id, owner);
+  }
+
+  subscribe(id: string, owner: OwnerScope, listener: JobListener): Unsubscribe {
+    const job = this.#store.get(id, owner);
+    const preview = this.#running?.id === id ? this.#running.preview : null;
+    this.#deliver(listener, { type: 'snapshot', job: this.#view(job), preview });
+    if (job.status !== 'queued' && job.status !== 'running') return () => {};
+    const listeners = this.#listeners.get(id) ?? new Set<JobListener>();
+    listeners.add(listener);
+    this.#listeners.set(id, listeners);
+    return () => {
+      listeners.delete(listener);
+      if (listeners.size === 0 && this.#listeners.get(id) === listeners) this.#listeners.delete(id);
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const running = this.#running;
+    if (running !== undefined) {
+      running.stop ??= 'close';
+      running.abort.abort(new Error('queue closing'));
+      await running.settled;
+    }
+    this.#listeners.clear();
+    this.#store.close();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new QueueClosedError();
+  }
+
+  #assertQuota(owner: string): void {
+    if (this.#store.countQueued(owner) >= this.#maxQueued) throw new QueueQuotaError(owner, this.#maxQueued);
+  }
+
+  #enqueue(job: JobRecord): JobSubmission {
+    this.#rotation.enqueue(job.owner, job.id);
+    this.#refreshPositions();
+    this.#scheduleStart();
+    return { id: job.id, position: this.#positions.get(job.id) ?? 1 };
+  }
+
+  #view(job: JobRecord): JobView {
+    return { ...job, position: job.status === 'queued' ? (this.#positions.get(job.id) ?? null) : null };
+  }
+
+  /** Recomputes places in line and tells each queued job whose place changed. */
+  #refreshPositions(): void {
+    const previous = this.#positions;
+    this.#positions = this.#rotation.positions();
+    for (const [jobId, position] of this.#positions) {
+      if (previous.get(jobId) !== position) this.#emit(jobId, { type: 'queued', jobId, position });
+    }
+  }
+
+  #scheduleStart(): void {
+    if (this.#startScheduled || this.#closed) return;
+    this.#startScheduled = true;
+    queueMicrotask(() => {
+      this.#startScheduled = false;
+      this.#startNext();
+    });
+  }
+
+  /** Starts the next job if the worker is free: one job at a time, since one inference owns the device. */
+  #startNext(): void {
+    if (this.#running !== undefined || this.#closed) return;
+    const pick = this.#rotation.next();
+    if (pick === undefined) return;
+    let job: JobRecord;
+    try {
+      job = this.#store.markRunning(pick.id);
+    } catch (error) {
+      // Another process changed it under us (shared database file): leave it and go on.
+      if (!(error instanceof JobStateError || error instanceof JobNotFoundError)) this.#reportError(error);
+      this.#refreshPositions();
+      this.#scheduleStart();
+      return;
+    }
+    const running: RunningJob = {
+      id: job.id,
+      abort: new AbortController(),
+      skip: undefined,
+      stop: undefined,
+      preview: null,
+      reported: new Set(),
+      active: true,
+      settled: Promise.resolve(),
+    };
+    this.#running = running;
+    this.#refreshPositions();
+    this.#emit(job.id, { type: 'started', jobId: job.id, startedAt: job.startedAt ?? Date.now() });
+    running.settled = this.#execute(running, job);
+  }
+
+  async #execute(running: RunningJob, job: JobRecord): Promise<void> {
+    let outcome: { ok: true; results: JobResult[] } | { ok: false; error: unknown };
+    try {
+      outcome = { ok: true, results: await this.#executor(job, this.#executionFor(running)) };
+    } catch (error) {
+      outcome = { ok: false, error };
+    }
+    running.active = false;
+    try {
+      this.#recordOutcome(running, job, outcome);
+    } catch (error) {
+      this.#reportError(error);
+    } finally {
+      this.#running = undefined;
+      this.#listeners.delete(running.id);
+      this.#scheduleStart();
+    }
+  }
+
+  #executionFor(running: RunningJob): JobExecution {
+    const id = running.id;
+    return {
+      signal: running.abort.signal,
+      skipSignal: () => {
+        running.skip = new AbortController();
+        return AbortSignal.any([running.abort.signal, running.skip.signal]);
+      },
+      onProgress: (progress, preview) => {
+        if (!running.active) return;
+        this.#store.updateProgress(id, progress);
+        running.preview = preview ?? null;
+        this.#emit(id, { type: 'progress', jobId: id, progress, preview: running.preview });
+      },
+      onImage: (result) => {
+        if (!running.active) return;
+        this.#store.addResult(id, result);
+        running.reported.add(result.imageId);
+        this.#emit(id, { type: 'image-saved', jobId: id, result });
+      },
+    };
+  }
+
+  #recordOutcome(
+    running: RunningJob,
+    job: JobRecord,
+    outcome: { ok: true; results: JobResult[] } | { ok: false; error: unknown },
+  ): void {
+    const id = running.id;
+    if (running.stop === 'close') {
+      const stopped = this.#store.markInterrupted(id);
+      this.#emitLast(id, { type: 'interrupted', jobId: id, error: stopped.error ?? '' });
+    } else if (running.stop === 'cancel') {
+      this.#store.markCancelled(id);
+      this.#emitLast(id, { type: 'cancelled', jobId: id });
+    } else if (outcome.ok) {
+      for (const result of outcome.results) {
+        if (!running.reported.has(result.imageId)) this.#store.addResult(id, result);
+      }
+      this.#emitLast(id, { type: 'finished', jobId: id, job: this.#store.markDone(id) });
+    } else {
+      const message = this.#safeDescription(outcome.error, job);
+      this.#store.markFailed(id, message);
+      this.#emitLast(id, { type: 'failed', jobId: id, error: message });
+    }
+  }
+
+  #safeDescription(error: unknown, job: JobRecord): string {
+    try {
+      return this.#describeFailure(error, job);
+    } catch (describeError) {
+      this.#reportError(describeError);
+      return GENERIC_FAILURE;
+    }
+  }
+
+  #emit(jobId: string, event: JobEvent): void {
+    const listeners = this.#listeners.get(jobId);
+    if (listeners === undefined) return;
+    for (const listener of [...listeners]) this.#deliver(listener, event);
+  }
+
+  /** Emits a job's final event and forgets its listeners. */
+  #emitLast(jobId: string, event: JobEvent): void {
+    this.#emit(jobId, event);
+    this.#listeners.delete(jobId);
+  }
+
+  #deliver(listener: JobListener, event: JobEvent): void {
+    try {
+      listener(event);
+    } catch (error) {
+      this.#reportError(error);
+    }
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * The job database's schema and its migrations. The version lives in its own table; each migration moves the
+ * schema from version i to i + 1, and the pending ones run with the version bump in one transaction, so a crash
+ * mid-upgrade leaves the previous version intact. Never edit a shipped migration: append a new one.
+ */
+import type { DatabaseSync } from 'node:sqlite';
+import { JobStoreVersionError } from './job-errors.ts';
+
+const MIGRATIONS: readonly string[] = [
+  // 1: jobs in submission order (seq), their saved images, and the order jobs started in (start_order) so the
+  // fairness rotation survives a restart.
+  `
+  CREATE TABLE jobs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    owner TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed', 'cancelled', 'interrupted')),
+    request TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    started_at INTEGER,
+    finished_at INTEGER,
+    start_order INTEGER,
+    progress TEXT,
+    error TEXT,
+    retry_of TEXT
+  ) STRICT;
+  CREATE INDEX jobs_by_owner ON jobs (owner, seq);
+  CREATE INDEX jobs_by_status ON jobs (status, seq);
+  CREATE TABLE job_results (
+    job_id TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+    ord INTEGER NOT NULL,
+    image_id TEXT NOT NULL,
+    file TEXT NOT NULL,
+    seed TEXT NOT NULL,
+    PRIMARY KEY (job_id, ord)
+  ) STRICT;
+  `,
+];
+
+export const JOB_SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Brings the database to the current schema; refuses one from a newer program. */
+export function migrateJobSchema(db: DatabaseSync, file: string): void {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL) STRICT');
+    const row = db.prepare('SELECT version FROM schema_version').get();
+    let version = typeof row?.version === 'number' ? row.version : 0;
+    if (version > JOB_SCHEMA_VERSION) throw new JobStoreVersionError(file, version, JOB_SCHEMA_VERSION);
+    if (row === undefined) db.prepare('INSERT INTO schema_version (version) VALUES (0)').run();
+    for (; version < JOB_SCHEMA_VERSION; version++) {
+      db.exec(MIGRATIONS[version] as string);
+      db.prepare('UPDATE schema_version SET version = ?').run(version + 1);
+    }
+    db.exec('COMMIT');
+  } catch (error) {
+    db.exec('ROLLBACK');
+    throw error;
+  }
+}
