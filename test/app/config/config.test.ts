@@ -1,0 +1,232 @@
+import { strict as assert } from 'node:assert';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { Value } from '@sinclair/typebox/value';
+import { ConfigError } from '../../../src/app/config/config-errors.ts';
+import { AppConfigSchema, createDefaultConfig, listConfigKeys } from '../../../src/app/config/config-schema.ts';
+import { ENV_OVERRIDES, FLAG_OVERRIDES } from '../../../src/app/config/config-overrides.ts';
+import { findDuplicateJsonKey } from '../../../src/app/config/duplicate-json-keys.ts';
+import { loadConfig } from '../../../src/app/config/load-config.ts';
+import { createTempDir, TOKEN_HASH, writeConfig } from './config-fixture.ts';
+
+/** Asserts a ConfigError whose message contains `text`, and returns it for further checks. */
+async function rejectsConfig(promise: Promise<unknown>, text: string | RegExp): Promise<ConfigError> {
+  let caught: unknown;
+  await assert.rejects(promise, (err) => {
+    caught = err;
+    return true;
+  });
+  assert.ok(caught instanceof ConfigError, `expected ConfigError, got ${String(caught)}`);
+  if (typeof text === 'string') assert.ok(caught.message.includes(text), `message ${JSON.stringify(caught.message)} lacks ${JSON.stringify(text)}`);
+  else assert.match(caught.message, text);
+  return caught;
+}
+
+describe('config schema', () => {
+  it('every key has a description and a default, and the defaults are a valid configuration', () => {
+    for (const { key, schema } of listConfigKeys()) {
+      assert.equal(typeof schema.description, 'string', `${key} has no description`);
+      assert.notEqual(schema.default, undefined, `${key} has no default`);
+    }
+    assert.ok(Value.Check(AppConfigSchema, createDefaultConfig()));
+  });
+
+  it('every env variable and flag names a real key', () => {
+    const keys = new Set(listConfigKeys().map((k) => k.key));
+    for (const spec of [...Object.values(ENV_OVERRIDES), ...Object.values(FLAG_OVERRIDES)]) assert.ok(keys.has(spec.key), spec.key);
+  });
+});
+
+describe('findDuplicateJsonKey', () => {
+  it('finds duplicates at any depth and is not fooled by braces, commas or quotes inside strings', () => {
+    assert.equal(findDuplicateJsonKey('{"a": 1, "b": {"c": "}{,\\"c\\"", "d": [{"c": 1}, {"c": 2}]}}'), null);
+    assert.equal(findDuplicateJsonKey('{"a": {"x": [1, {"k": 1, "k": 2}]}}'), 'a.x[1].k');
+    assert.equal(findDuplicateJsonKey('{"pins": {"hf.co": [], "hf.co": []}}'), 'pins["hf.co"]');
+    assert.equal(findDuplicateJsonKey('{"a": 1, "\\u0061": 2}'), 'a', 'escaped spellings of the same key');
+  });
+});
+
+describe('loadConfig', () => {
+  it('loads the defaults when there is no file, resolving paths against the working directory', async () => {
+    const cwd = createTempDir();
+    const loaded = await loadConfig({ cwd, env: {} });
+    assert.equal(loaded.file, null);
+    assert.equal(loaded.lock, 'no-file');
+    assert.equal(loaded.config.server.host, '127.0.0.1');
+    assert.equal(loaded.config.server.port, 7865);
+    assert.deepEqual(loaded.config.server.auth.tokens, []);
+    assert.equal(loaded.config.paths.models, path.join(cwd, 'models'));
+    assert.equal(loaded.config.security.allowInsecurePermissions, false);
+    assert.ok(loaded.config.downloads.allowedHosts.includes('huggingface.co'));
+    assert.ok(Object.values(loaded.sources).every((s) => s === 'default'));
+    assert.deepEqual(loaded.warnings, []);
+  });
+
+  it('reads fooocus.config.json from the working directory; relative paths resolve against the file', async () => {
+    const cwd = createTempDir();
+    const dir = createTempDir('elsewhere');
+    const file = writeConfig(dir, {
+      server: { port: 8080, auth: { tokens: [TOKEN_HASH] }, host: '0.0.0.0' },
+      paths: { models: 'my-models' },
+      runtime: { executionProvider: 'cuda', threads: 4 },
+      downloads: { pins: { 'huggingface.co': ['sha256/' + 'A'.repeat(43) + '='] } },
+      generation: { defaultModel: 'juggernaut.safetensors' },
+    });
+    const loaded = await loadConfig({ cwd, file, env: {} });
+    assert.equal(loaded.file, file);
+    assert.equal(loaded.config.server.port, 8080);
+    assert.equal(loaded.config.server.host, '0.0.0.0');
+    assert.equal(loaded.config.runtime.executionProvider, 'cuda');
+    assert.equal(loaded.config.paths.models, path.join(dir, 'my-models'));
+    assert.equal(loaded.config.paths.outputs, path.join(dir, 'outputs'), 'defaults sit next to the file');
+    assert.equal(loaded.sources['server.port'], `file:${file}`);
+    assert.equal(loaded.sources['server.rateLimit.perMinute'], 'default');
+
+    const implicit = writeConfig(cwd, { server: { port: 9000 } });
+    const found = await loadConfig({ cwd, env: {} });
+    assert.equal(found.file, implicit);
+    assert.equal(found.config.server.port, 9000);
+  });
+
+  it('refuses an unknown key, naming its path and the likely intended key', async () => {
+    const cwd = createTempDir();
+    const file = writeConfig(cwd, { server: { prot: 80 } });
+    const err = await rejectsConfig(loadConfig({ cwd, env: {} }), 'server.prot: unknown key (did you mean "port"?)');
+    assert.equal(err.key, 'server.prot');
+    assert.equal(err.file, file);
+  });
+
+  it('refuses a wrong type, naming the key, what was expected and what was found', async () => {
+    const cwd = createTempDir();
+    writeConfig(cwd, { server: { port: '80' } });
+    const err = await rejectsConfig(loadConfig({ cwd, env: {} }), 'server.port: expected integer from 1 to 65535, got "80"');
+    assert.equal(err.key, 'server.port');
+  });
+
+  it('refuses unknown keys at any depth, and bad items inside arrays and records', async () => {
+    const cases: [unknown, string][] = [
+      [{ server: { rateLimit: { perMinute: 5, burst: 10 } } }, 'server.rateLimit.burst: unknown key'],
+      [{ colour: 'blue' }, 'colour: unknown key'],
+      [{ server: { auth: { tokens: ['secret'] } } }, 'server.auth.tokens[0]: expected a SHA-256 as 64 lowercase hex digits, got "secret"'],
+      [{ downloads: { allowedHosts: ['https://evil.example'] } }, 'downloads.allowedHosts[0]: expected a lowercase host name'],
+      [{ downloads: { pins: { 'hf.co': ['short'] } } }, 'downloads.pins["hf.co"][0]: expected a base64 SPKI SHA-256 pin'],
+      [{ runtime: { executionProvider: 'tpu' } }, 'runtime.executionProvider: expected "cpu" or "cuda" or "dml" or "coreml", got "tpu"'],
+      [{ generation: { defaultModel: 3 } }, 'generation.defaultModel: expected null or non-empty string, got 3'],
+      [[1, 2], '(top level): expected object, got array of 2 items'],
+    ];
+    for (const [content, message] of cases) {
+      const cwd = createTempDir();
+      writeConfig(cwd, content);
+      await rejectsConfig(loadConfig({ cwd, env: {} }), message);
+    }
+  });
+
+  it('refuses duplicate keys, invalid JSON, invalid UTF-8 and files over 1 MiB; accepts a BOM', async () => {
+    const dup = createTempDir();
+    writeConfig(dup, '{"server": {"host": "127.0.0.1", "port": 1, "host": "0.0.0.0"}}');
+    await rejectsConfig(loadConfig({ cwd: dup, env: {} }), 'server.host: key appears more than once');
+
+    const bad = createTempDir();
+    writeConfig(bad, '{"server": {');
+    await rejectsConfig(loadConfig({ cwd: bad, env: {} }), 'not valid JSON');
+
+    const latin1 = createTempDir();
+    writeFileSync(writeConfig(latin1, ''), Buffer.from('{"\xe9":1}', 'latin1'));
+    await rejectsConfig(loadConfig({ cwd: latin1, env: {} }), 'not valid UTF-8');
+
+    const big = createTempDir();
+    writeConfig(big, `{"generation": {"defaultModel": "${'x'.repeat(1024 * 1024)}"}}`);
+    await rejectsConfig(loadConfig({ cwd: big, env: {} }), 'larger than 1048576 bytes');
+
+    const bom = createTempDir();
+    writeConfig(bom, '\ufeff{"server": {"port": 7000}}');
+    assert.equal((await loadConfig({ cwd: bom, env: {} })).config.server.port, 7000);
+  });
+
+  it('refuses an explicit config file that does not exist', async () => {
+    const cwd = createTempDir();
+    await rejectsConfig(loadConfig({ cwd, file: 'missing.json', env: {} }), 'config file not found');
+  });
+
+  it('applies typed environment overrides and flags over the file, recording each source', async () => {
+    const cwd = createTempDir();
+    const file = writeConfig(cwd, { server: { port: 8000, host: '127.0.0.2' }, paths: { models: 'file-models' } });
+    const loaded = await loadConfig({
+      cwd,
+      env: {
+        FOOOCUS_SERVER_PORT: '8080',
+        FOOOCUS_PATHS_OUTPUTS: 'env-outputs',
+        FOOOCUS_DOWNLOADS_ALLOWED_HOSTS: 'huggingface.co, *.hf.co',
+        FOOOCUS_GENERATION_DEFAULT_MODEL: '',
+        FOOOCUS_RUNTIME_THREADS: '8',
+        PATH: '/usr/bin',
+      },
+      flags: { port: '9090', models: 'flag-models', host: undefined },
+    });
+    assert.equal(loaded.config.server.port, 9090);
+    assert.equal(loaded.sources['server.port'], 'flag:--port');
+    assert.equal(loaded.config.server.host, '127.0.0.2');
+    assert.equal(loaded.sources['server.host'], `file:${file}`);
+    assert.equal(loaded.config.runtime.threads, 8);
+    assert.equal(loaded.sources['runtime.threads'], 'env:FOOOCUS_RUNTIME_THREADS');
+    assert.deepEqual(loaded.config.downloads.allowedHosts, ['huggingface.co', '*.hf.co']);
+    assert.equal(loaded.config.generation.defaultModel, null);
+    assert.equal(loaded.config.paths.models, path.join(cwd, 'flag-models'));
+    assert.equal(loaded.config.paths.outputs, path.join(cwd, 'env-outputs'));
+    assert.equal(loaded.sources['paths.outputs'], 'env:FOOOCUS_PATHS_OUTPUTS');
+  });
+
+  it('refuses an env value of the wrong type, naming the variable', async () => {
+    const cwd = createTempDir();
+    const err = await rejectsConfig(
+      loadConfig({ cwd, env: { FOOOCUS_SERVER_PORT: 'abc' } }),
+      'FOOOCUS_SERVER_PORT (server.port): expected integer from 1 to 65535, got "abc"',
+    );
+    assert.equal(err.source, 'env:FOOOCUS_SERVER_PORT');
+    await rejectsConfig(loadConfig({ cwd, env: { FOOOCUS_SECURITY_ALLOW_INSECURE_PERMISSIONS: 'yes please' } }), 'expected true or false');
+    await rejectsConfig(loadConfig({ cwd, flags: { port: '70000' }, env: {} }), '--port (server.port): expected integer from 1 to 65535, got 70000');
+  });
+
+  it('refuses unknown FOOOCUS_ variables and unknown flags, naming them', async () => {
+    const cwd = createTempDir();
+    await rejectsConfig(loadConfig({ cwd, env: { FOOOCUS_SERVER_PROT: '80', FOOOCUS_DEBUG: '1', HOME: '/root' } }), 'FOOOCUS_DEBUG, FOOOCUS_SERVER_PROT');
+    await rejectsConfig(loadConfig({ cwd, env: {}, flags: { verbose: true } }), '--verbose: not a configuration flag');
+  });
+
+  it('reads the file named by FOOOCUS_CONFIG', async () => {
+    const cwd = createTempDir();
+    const file = writeConfig(createTempDir(), { server: { port: 1234 } }, 'custom.json');
+    const loaded = await loadConfig({ cwd, env: { FOOOCUS_CONFIG: file } });
+    assert.equal(loaded.file, file);
+    assert.equal(loaded.config.server.port, 1234);
+  });
+
+  it('refuses to listen beyond loopback without API tokens', async () => {
+    const cwd = createTempDir();
+    const err = await rejectsConfig(loadConfig({ cwd, env: { FOOOCUS_SERVER_HOST: '0.0.0.0' } }), 'server.auth.tokens: empty, but server.host is "0.0.0.0"');
+    assert.equal(err.source, 'env:FOOOCUS_SERVER_HOST');
+    for (const host of ['localhost', '::1', '127.0.0.5']) {
+      assert.equal((await loadConfig({ cwd, env: {}, flags: { host } })).config.server.host, host);
+    }
+  });
+
+  it('refuses "~" in paths instead of creating a directory named "~"', async () => {
+    const cwd = createTempDir();
+    writeConfig(cwd, { paths: { models: '~/models' } });
+    await rejectsConfig(loadConfig({ cwd, env: {} }), 'paths.models');
+  });
+
+  it('never writes the config file or anything beside it', async () => {
+    const cwd = createTempDir();
+    const file = writeConfig(cwd, { server: { port: 8000 } });
+    const before = statSync(file);
+    const listing = readdirSync(cwd);
+    await loadConfig({ cwd, env: {} });
+    await assert.rejects(loadConfig({ cwd, env: { FOOOCUS_SERVER_PORT: 'x' } }));
+    const afterLoad = statSync(file);
+    assert.equal(afterLoad.mtimeMs, before.mtimeMs);
+    assert.equal(afterLoad.mode, before.mode);
+    assert.deepEqual(readdirSync(cwd), listing);
+  });
+});
