@@ -46,7 +46,7 @@ describe('fooocus generate', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  const base = () => ['generate', 'a photo of a cat', '--models', models, '--model', model, '--tokenizer', 'byte-level', '--size', '64x64', '--steps', '3'];
+  const base = () => ['generate', 'a photo of a cat', '--models', models, '--model', model, '--size', '64x64', '--steps', '3'];
 
   it('saves a PNG whose metadata reads back as the request, and reports JSON-lines progress', async () => {
     const out = path.join(dir, 'out1');

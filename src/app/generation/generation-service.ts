@@ -50,7 +50,8 @@ export type ServiceProgress = GenerationProgress | { phase: 'load'; model: strin
 export interface GenerationServiceOptions {
   runtime: RuntimeOptions;
   outputsDir: string;
-  loadTokenizer: () => Promise<ClipTokenizer>;
+  /** The tokenizer for text encoders with this many token embeddings (see tokenizer-selection.ts). */
+  loadTokenizer: (vocabSize: number) => Promise<ClipTokenizer>;
   software: string;
 }
 
@@ -66,7 +67,6 @@ function modelName(file: string): string {
 
 export class GenerationService {
   private cache: CachedModel[] = [];
-  private tokenizer: ClipTokenizer | null = null;
 
   constructor(private readonly options: GenerationServiceOptions) {}
 
@@ -74,9 +74,9 @@ export class GenerationService {
     const key = `${model.sha256}|${clipSkip}`;
     const hit = this.cache.find((c) => c.key === key);
     if (hit !== undefined) return hit;
-    this.tokenizer ??= await this.options.loadTokenizer();
     const header = await readSafetensorsHeader(model.path);
     const { architecture } = inspectHeader(header);
+    const tokenizer = await this.options.loadTokenizer(architecture.textEncoders[0]?.vocabSize ?? 0);
     const finalLayerNorm = architecture.family === 'sd15' || architecture.family === 'sd2x';
     const name = modelName(model.path);
     const loaded = await loadCheckpoint(header, architecture, {
@@ -86,7 +86,7 @@ export class GenerationService {
       onComponent: (component, index, total) => report({ phase: 'load', model: name, component, index, total }),
       ...(signal ? { signal } : {}),
     });
-    const entry = { key, model: preparePipelineModel(name, loaded, this.tokenizer), loaded };
+    const entry = { key, model: preparePipelineModel(name, loaded, tokenizer), loaded };
     this.cache.push(entry);
     return entry;
   }

@@ -8,7 +8,6 @@ import { GENERATION_DEFAULTS } from '../../app/generation/generation-defaults.ts
 import { GenerationService, type AppGenerationRequest, type ServiceProgress, type VerifiedModel } from '../../app/generation/generation-service.ts';
 import { parseSize, sizeForAspect } from '../../app/generation/image-size.ts';
 import {
-  ClipTokenizer,
   decodeImage,
   InvalidGenerationRequestError,
   randomSeed,
@@ -19,7 +18,7 @@ import {
 } from '../../engine/index.ts';
 import { ModelNotFoundError } from '../../app/models/model-errors.ts';
 import { openModelStore, type ModelStore } from '../../app/models/model-store.ts';
-import { CLIP_BPE_VOCAB_NAME } from '../../app/models/tokenizer-assets.ts';
+import { createTokenizerLoader } from '../../app/generation/tokenizer-selection.ts';
 import { UsageError, type CommandContext } from '../command.ts';
 import { DEFAULT_MODELS_DIR } from './models.ts';
 import { ProgressReporter } from '../progress-reporter.ts';
@@ -95,10 +94,6 @@ async function resolveModel(store: ModelStore, name: string, reporter: ProgressR
   return { path: file, sha256: entry.sha256 };
 }
 
-async function loadTokenizer(store: ModelStore, option: string | undefined): Promise<ClipTokenizer> {
-  if (option === 'byte-level') return ClipTokenizer.byteLevel();
-  return ClipTokenizer.fromGzipFile(await store.resolve('tokenizers', option ?? CLIP_BPE_VOCAB_NAME));
-}
 
 function describeProgress(p: ServiceProgress, reporter: ProgressReporter): void {
   if (p.phase === 'load') {
@@ -132,7 +127,6 @@ export async function runGenerate(ctx: CommandContext): Promise<number> {
     out: { type: 'string', default: 'outputs' },
     format: { type: 'string', default: GENERATION_DEFAULTS.format },
     metadata: { type: 'string', default: GENERATION_DEFAULTS.scheme },
-    tokenizer: { type: 'string' },
     models: { type: 'string', default: DEFAULT_MODELS_DIR },
     threads: { type: 'string' },
     json: { type: 'boolean', default: false },
@@ -190,7 +184,7 @@ export async function runGenerate(ctx: CommandContext): Promise<number> {
   const service = new GenerationService({
     runtime: threads > 0 ? { threads } : {},
     outputsDir: path.resolve(values.out),
-    loadTokenizer: () => loadTokenizer(store, values.tokenizer),
+    loadTokenizer: createTokenizerLoader(store),
     software: 'Fooocus-TS',
   });
   reporter.message(`seed ${request.seed}`, { seed: String(request.seed) });

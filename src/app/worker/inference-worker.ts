@@ -1,0 +1,147 @@
+/**
+ * Runs generation in a separate, restricted process. A crash, an out-of-memory kill or a runaway allocation while
+ * parsing a model or running inference fails that job with a clear reason; the caller (server, queue) keeps
+ * running and the next job gets a fresh process.
+ *
+ * The child runs under Node's permission model: it may read the application's own files and the models
+ * directory, write only the outputs and cache directories, load native addons (ONNX Runtime, sharp), and may not
+ * spawn processes or workers. Native addons are not confined by that model (they read the weights directly), so
+ * this is defence in depth, not a sandbox; SECURITY.md says how to add OS-level isolation.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { SavedImage, ServiceProgress } from '../generation/generation-service.ts';
+import type { FromWorker, ToWorker, WorkerGenerateRequest, WorkerSettings } from './worker-protocol.ts';
+
+export interface InferenceWorkerOptions extends WorkerSettings {
+  cacheDir: string;
+  /** Apply Node's permission model to the child (default true). */
+  restrict?: boolean;
+}
+
+/** The inference process died while a job was running. */
+export class WorkerCrashedError extends Error {
+  override name = 'WorkerCrashedError';
+  constructor(detail: string) {
+    super(`the inference process stopped while generating (${detail}); this job failed, the next one starts a fresh process`);
+  }
+}
+
+/** The worker reported a failure; `userError` means the request or a model file was at fault. */
+export class WorkerJobError extends Error {
+  override name = 'WorkerJobError';
+  constructor(
+    message: string,
+    readonly userError: boolean,
+    readonly cancelled: boolean,
+  ) {
+    super(message);
+  }
+}
+
+interface PendingJob {
+  resolve: (images: SavedImage[]) => void;
+  reject: (err: Error) => void;
+  onProgress: (p: ServiceProgress) => void;
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const projectRoot = path.resolve(here, '..', '..', '..');
+const sourceExtension = path.extname(fileURLToPath(import.meta.url));
+const entry = path.join(here, `worker-main${sourceExtension}`);
+/**
+ * From source, the child runs TypeScript with Node's own type transform rather than tsx: tsx's compiler needs
+ * worker threads and a child process, which the permission model rightly denies. The built package needs no flag.
+ */
+const loaderFlags = sourceExtension === '.ts' ? ['--experimental-transform-types', '--disable-warning=ExperimentalWarning'] : [];
+
+export class InferenceWorker {
+  private child: ChildProcess | null = null;
+  private ready: Promise<void> | null = null;
+  private jobs = new Map<number, PendingJob>();
+  private nextId = 1;
+
+  constructor(private readonly options: InferenceWorkerOptions) {}
+
+  /** Node flags that confine the child to what inference needs. */
+  permissionFlags(): string[] {
+    if (this.options.restrict === false) return [];
+    const read = [projectRoot, this.options.modelsDir, this.options.outputsDir, this.options.cacheDir];
+    const write = [this.options.outputsDir, this.options.cacheDir];
+    // --allow-addons is needed for ONNX Runtime and sharp; its warning restates the limit documented above.
+    return ['--permission', '--allow-addons', '--disable-warning=PERM0001', ...read.map((p) => `--allow-fs-read=${path.resolve(p)}`), ...write.map((p) => `--allow-fs-write=${path.resolve(p)}`)];
+  }
+
+  private start(): Promise<void> {
+    const settings: WorkerSettings = {
+      modelsDir: path.resolve(this.options.modelsDir),
+      outputsDir: path.resolve(this.options.outputsDir),
+      threads: this.options.threads,
+      executionProvider: this.options.executionProvider,
+      software: this.options.software,
+    };
+    const child = fork(entry, [JSON.stringify(settings)], {
+      serialization: 'advanced',
+      execArgv: [...loaderFlags, ...this.permissionFlags()],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    this.child = child;
+    this.ready = new Promise((resolve, reject) => {
+      child.once('error', reject);
+      child.on('message', (message: FromWorker) => {
+        if (message.type === 'ready') {
+          resolve();
+          return;
+        }
+        const job = this.jobs.get(message.id);
+        if (job === undefined) return;
+        if (message.type === 'progress') job.onProgress(message.progress);
+        else {
+          this.jobs.delete(message.id);
+          if (message.type === 'done') job.resolve(message.images);
+          else job.reject(new WorkerJobError(message.message, message.userError, message.cancelled));
+        }
+      });
+      child.once('exit', (code, signal) => {
+        const detail = signal !== null ? `killed by ${signal}` : `exit code ${code}`;
+        reject(new WorkerCrashedError(detail));
+        for (const job of this.jobs.values()) job.reject(new WorkerCrashedError(detail));
+        this.jobs.clear();
+        if (this.child === child) {
+          this.child = null;
+          this.ready = null;
+        }
+      });
+    });
+    return this.ready;
+  }
+
+  /** The running child's pid (tests use it to simulate a crash), or null. */
+  get pid(): number | null {
+    return this.child?.pid ?? null;
+  }
+
+  async generate(request: WorkerGenerateRequest, opts: { onProgress?: (p: ServiceProgress) => void; signal?: AbortSignal } = {}): Promise<SavedImage[]> {
+    await (this.ready ?? this.start());
+    const id = this.nextId++;
+    const child = this.child!;
+    return new Promise<SavedImage[]>((resolve, reject) => {
+      this.jobs.set(id, { resolve, reject, onProgress: opts.onProgress ?? (() => undefined) });
+      const cancel = () => child.send({ type: 'cancel', id } satisfies ToWorker);
+      opts.signal?.addEventListener('abort', cancel, { once: true });
+      child.send({ type: 'generate', id, request } satisfies ToWorker);
+    });
+  }
+
+  /** Stops the child (it releases its models first when it can). */
+  async close(): Promise<void> {
+    const child = this.child;
+    if (child === null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.disconnect();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Entry point of the inference process (forked by InferenceWorker). It verifies models through the store and runs
+ * the generation service; everything it knows arrives in its first argument (settings as JSON), nothing from the
+ * environment.
+ */
+import { GenerationService, type VerifiedModel } from '../generation/generation-service.ts';
+import { openModelStore, type ModelStore } from '../models/model-store.ts';
+import { createTokenizerLoader } from '../generation/tokenizer-selection.ts';
+import { describeModelUserError } from '../models/user-errors.ts';
+import type { FromWorker, ToWorker, WorkerGenerateRequest, WorkerSettings } from './worker-protocol.ts';
+
+const settings = JSON.parse(process.argv[2] ?? '{}') as WorkerSettings;
+const send = (message: FromWorker): void => {
+  process.send?.(message);
+};
+
+async function verified(store: ModelStore, name: string): Promise<VerifiedModel> {
+  const file = await store.resolve('checkpoints', name);
+  const entry = (await store.list()).find((m) => m.kind === 'checkpoints' && m.name === name);
+  if (entry === undefined) throw new Error(`${name}: not in the trust manifest`);
+  return { path: file, sha256: entry.sha256 };
+}
+
+const store = await openModelStore(settings.modelsDir);
+const service = new GenerationService({
+  runtime: { executionProvider: settings.executionProvider, ...(settings.threads > 0 ? { threads: settings.threads } : {}) },
+  outputsDir: settings.outputsDir,
+  software: settings.software,
+  loadTokenizer: createTokenizerLoader(store),
+});
+const running = new Map<number, AbortController>();
+
+async function runJob(id: number, request: WorkerGenerateRequest): Promise<void> {
+  const controller = new AbortController();
+  running.set(id, controller);
+  try {
+    const { model, refiner, ...rest } = request;
+    const images = await service.generate(
+      { ...rest, model: await verified(store, model), ...(refiner === undefined ? {} : { refiner: await verified(store, refiner) }) },
+      { signal: controller.signal, onProgress: (progress) => send({ type: 'progress', id, progress }) },
+    );
+    send({ type: 'done', id, images });
+  } catch (err) {
+    const userMessage = describeModelUserError(err);
+    const message = userMessage ?? (err instanceof Error && err.name === 'InvalidGenerationRequestError' ? err.message : 'generation failed in the inference process');
+    send({ type: 'failed', id, message, userError: userMessage !== null, cancelled: controller.signal.aborted });
+    if (userMessage === null && !controller.signal.aborted) process.stderr.write(`inference worker: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  } finally {
+    running.delete(id);
+  }
+}
+
+process.on('message', (message: ToWorker) => {
+  if (message.type === 'cancel') running.get(message.id)?.abort(new Error('cancelled'));
+  else void runJob(message.id, message.request);
+});
+process.on('disconnect', () => {
+  void service.close().finally(() => process.exit(0));
+});
+send({ type: 'ready' });

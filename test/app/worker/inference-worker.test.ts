@@ -1,0 +1,125 @@
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { importModel } from '../../../src/app/models/import-model.ts';
+import { openModelStore } from '../../../src/app/models/model-store.ts';
+import { InferenceWorker, WorkerCrashedError, WorkerJobError } from '../../../src/app/worker/inference-worker.ts';
+import type { WorkerGenerateRequest } from '../../../src/app/worker/worker-protocol.ts';
+import { writeTinyCheckpoint } from '../../fixtures/checkpoints.ts';
+
+describe('inference in a separate, restricted process', () => {
+  let dir: string;
+  let worker: InferenceWorker;
+  let model: string;
+  before(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'fooocus-worker-'));
+    for (const d of ['models', 'outputs', 'cache']) mkdirSync(path.join(dir, d), { mode: 0o755 });
+    const file = await writeTinyCheckpoint(dir, 'sd15');
+    model = (await importModel(await openModelStore(path.join(dir, 'models')), file, { kind: 'checkpoints' })).name;
+    worker = new InferenceWorker({
+      modelsDir: path.join(dir, 'models'),
+      outputsDir: path.join(dir, 'outputs'),
+      cacheDir: path.join(dir, 'cache'),
+      threads: 1,
+      executionProvider: 'cpu',
+      software: 'Fooocus-TS test',
+    });
+  });
+  after(async () => {
+    await worker.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const request = (overrides: Partial<WorkerGenerateRequest> = {}): WorkerGenerateRequest => ({
+    model,
+    prompt: ['a cat'],
+    negativePrompt: [''],
+    rawPrompt: 'a cat',
+    rawNegativePrompt: '',
+    styles: [],
+    width: 64,
+    height: 64,
+    steps: 3,
+    cfg: 4,
+    sharpness: 2,
+    adaptiveCfg: 7,
+    sampler: 'euler',
+    scheduler: 'karras',
+    seed: 5n,
+    imageCount: 1,
+    clipSkip: 1,
+    admScalers: { positive: 1.5, negative: 0.8, end: 0.3 },
+    refinerSwitch: 1,
+    format: 'png',
+    scheme: 'fooocus',
+    ...overrides,
+  });
+
+  it('confines the child with the permission model (read app and models, write outputs and cache, no child processes)', () => {
+    const flags = worker.permissionFlags();
+    assert.ok(flags.includes('--permission'));
+    assert.ok(flags.includes(`--allow-fs-write=${path.join(dir, 'outputs')}`));
+    assert.ok(flags.includes(`--allow-fs-read=${path.join(dir, 'models')}`));
+    assert.ok(!flags.some((f) => f.startsWith('--allow-child-process') || f.startsWith('--allow-worker')));
+    assert.ok(!flags.some((f) => f.startsWith('--allow-fs-write') && f.includes('models')));
+  });
+
+  it('those flags really deny writing the models directory, reading elsewhere and spawning processes', () => {
+    const probe = [
+      "const fs = require('node:fs');",
+      'const out = [];',
+      `try { fs.writeFileSync(${JSON.stringify(path.join(dir, 'models', 'evil.txt'))}, 'x'); out.push('wrote-models'); } catch (e) { out.push(e.code); }`,
+      "try { fs.readFileSync('/etc/hostname'); out.push('read-etc'); } catch (e) { out.push(e.code); }",
+      "try { require('node:child_process').execFileSync('true'); out.push('spawned'); } catch (e) { out.push(e.code); }",
+      `try { fs.writeFileSync(${JSON.stringify(path.join(dir, 'outputs', 'ok.txt'))}, 'x'); out.push('wrote-outputs'); } catch (e) { out.push(e.code); }`,
+      'console.log(JSON.stringify(out));',
+    ].join('\n');
+    const r = spawnSync(process.execPath, [...worker.permissionFlags(), '-e', probe], { encoding: 'utf8' });
+    assert.deepEqual(JSON.parse(r.stdout.trim()), ['ERR_ACCESS_DENIED', 'ERR_ACCESS_DENIED', 'ERR_ACCESS_DENIED', 'wrote-outputs'], r.stderr);
+  });
+
+  it('generates and saves an image from a verified model', async () => {
+    const phases = new Set<string>();
+    const [saved] = await worker.generate(request(), { onProgress: (p) => phases.add(p.phase) });
+    assert.ok(existsSync(saved!.path));
+    assert.equal(saved!.seed, 5n);
+    assert.ok(phases.has('sample'));
+  });
+
+  it('fails the job, not the caller, when the process is killed mid-job; the next job runs', async () => {
+    let killed = false;
+    await assert.rejects(
+      worker.generate(request({ steps: 20 }), {
+        onProgress: (p) => {
+          if (p.phase === 'sample' && !killed) {
+            killed = true;
+            process.kill(worker.pid!, 'SIGKILL');
+          }
+        },
+      }),
+      (e: unknown) => e instanceof WorkerCrashedError && /killed by SIGKILL/.test(e.message),
+    );
+    const [saved] = await worker.generate(request({ seed: 6n }));
+    assert.ok(existsSync(saved!.path));
+  });
+
+  it('reports an untrusted model as a user error', async () => {
+    await assert.rejects(worker.generate(request({ model: 'nope.safetensors' })), (e: unknown) => e instanceof WorkerJobError && e.userError && /nope/.test(e.message));
+  });
+
+  it('cancels a running job through its signal', async () => {
+    const controller = new AbortController();
+    await assert.rejects(
+      worker.generate(request({ steps: 30 }), {
+        signal: controller.signal,
+        onProgress: (p) => {
+          if (p.phase === 'sample') controller.abort();
+        },
+      }),
+      (e: unknown) => e instanceof WorkerJobError && e.cancelled,
+    );
+  });
+});
