@@ -71,7 +71,10 @@ export interface JobQueue {
    * returns). Listeners are dropped after the job's last event.
    */
   subscribe(id: string, owner: OwnerScope, listener: JobListener): Unsubscribe;
-  /** Stops taking jobs, interrupts the running one (retryable later), waits for it to stop, closes the store. */
+  /**
+   * Stops taking jobs, interrupts the running one (retryable later), waits for it to stop, closes the store.
+   * Queued jobs stay queued for the next start. Every other method then throws `QueueClosedError`.
+   */
   close(): Promise<void>;
 }
 
@@ -136,6 +139,7 @@ export class LocalJobQueue implements JobQueue {
   }
 
   async cancel(id: string, owner: OwnerScope): Promise<void> {
+    this.#assertOpen();
     const job = this.#store.get(id, owner);
     if (job.status === 'queued' && this.#rotation.remove(id)) {
       this.#store.markCancelled(id);
@@ -153,6 +157,7 @@ export class LocalJobQueue implements JobQueue {
   }
 
   async skip(id: string, owner: OwnerScope): Promise<void> {
+    this.#assertOpen();
     const job = this.#store.get(id, owner);
     const running = this.#running;
     if (job.status !== 'running' || running?.id !== id) {
@@ -168,19 +173,23 @@ export class LocalJobQueue implements JobQueue {
   }
 
   async get(id: string, owner: OwnerScope): Promise<JobView> {
+    this.#assertOpen();
     return this.#view(this.#store.get(id, owner));
   }
 
   async list(owner: OwnerScope, page?: JobPageRequest): Promise<JobPage> {
+    this.#assertOpen();
     const { jobs, nextCursor } = this.#store.list(owner, page);
     return { jobs: jobs.map((job) => this.#view(job)), nextCursor };
   }
 
   async delete(id: string, owner: OwnerScope): Promise<{ files: string[] }> {
+    this.#assertOpen();
     return this.#store.delete(id, owner);
   }
 
   subscribe(id: string, owner: OwnerScope, listener: JobListener): Unsubscribe {
+    this.#assertOpen();
     const job = this.#store.get(id, owner);
     const preview = this.#running?.id === id ? this.#running.preview : null;
     this.#deliver(listener, { type: 'snapshot', job: this.#view(job), preview });

@@ -199,6 +199,7 @@ describe('local job queue', () => {
     await queue.close();
     assert.equal((await watch.until('interrupted')).error, INTERRUPTED_MESSAGE);
     await assert.rejects(queue.submit('A', {}), QueueClosedError);
+    await assert.rejects(queue.get(running.id, 'A'), QueueClosedError);
 
     const after = createFakeExecutor();
     const reopened = openQueue(after.executor, file);
