@@ -1,7 +1,8 @@
 /**
  * Files that decide what Fooocus loads must be changeable only by their owner (or root): the config file, its
  * lock, and the models directory. Anyone else who can write them can point Fooocus at a different model, turn off
- * a check, or open the server to the network. A refusal says exactly which command fixes it.
+ * a check, or open the server to the network; the outputs directory is checked the same way. A refusal says exactly
+ * which command fixes it.
  *
  * Only POSIX permission bits and ownership are checked. On Windows, where files carry ACLs instead, the check is
  * skipped and a note says so. Only the path itself is checked, not its parent directories or the files in a
@@ -10,6 +11,7 @@
 import type { Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { InsecurePermissionsError } from './config-errors.ts';
+import type { AppConfig } from './config-schema.ts';
 
 export type PermissionKind = 'config' | 'models' | 'outputs';
 
@@ -22,8 +24,11 @@ export interface PermissionOptions {
   uid?: number;
 }
 
-/** Write bits that make a path unsafe: group or others for what decides loading, others only for outputs. */
-const UNSAFE_WRITE_BITS: Record<PermissionKind, number> = { config: 0o022, models: 0o022, outputs: 0o002 };
+/**
+ * Write bits that make a path unsafe. Outputs count too: a file planted there by another account would be shown as
+ * if Fooocus had made it (`fooocus audit` applies the same rule).
+ */
+const UNSAFE_WRITE_BITS = 0o022;
 
 const LABEL: Record<PermissionKind, string> = { config: 'config file', models: 'models directory', outputs: 'outputs directory' };
 
@@ -45,6 +50,22 @@ export async function checkSecurePermissions(path: string, options: PermissionOp
 }
 
 /**
+ * Checks the configured models and outputs directories, with `security.allowInsecurePermissions` deciding between
+ * refusal and warning. Composition roots call this after loadConfig, before anything is loaded or written.
+ */
+export async function checkConfiguredDirectories(
+  config: Pick<AppConfig, 'paths' | 'security'>,
+  options: Pick<PermissionOptions, 'platform' | 'uid'> = {},
+): Promise<string[]> {
+  const allowInsecure = config.security.allowInsecurePermissions;
+  const warnings = [
+    await checkSecurePermissions(config.paths.models, { ...options, kind: 'models', allowInsecure }),
+    await checkSecurePermissions(config.paths.outputs, { ...options, kind: 'outputs', allowInsecure }),
+  ];
+  return warnings.filter((w) => w !== null);
+}
+
+/**
  * The same check on stats already taken (an open handle's fstat), so what is checked is what is read.
  * Returns null or a warning, or throws InsecurePermissionsError; see checkSecurePermissions.
  */
@@ -61,7 +82,7 @@ export function evaluatePermissions(stats: Pick<Stats, 'mode' | 'uid'>, path: st
 
 function describeProblem(stats: Pick<Stats, 'uid'>, mode: number, path: string, options: PermissionOptions): string | null {
   const label = LABEL[options.kind];
-  const writers = mode & UNSAFE_WRITE_BITS[options.kind];
+  const writers = mode & UNSAFE_WRITE_BITS;
   if (writers !== 0) {
     const who = writers === 0o022 ? 'group and others' : writers === 0o020 ? 'group' : 'others';
     return (

@@ -3,7 +3,7 @@ import { chmodSync, chownSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { InsecurePermissionsError } from '../../../src/app/config/config-errors.ts';
-import { checkSecurePermissions, quoteForShell } from '../../../src/app/config/file-permissions.ts';
+import { checkConfiguredDirectories, checkSecurePermissions, quoteForShell } from '../../../src/app/config/file-permissions.ts';
 import { loadConfig } from '../../../src/app/config/load-config.ts';
 import { createTempDir, writeConfig } from './config-fixture.ts';
 
@@ -41,14 +41,14 @@ describe('checkSecurePermissions', () => {
     assert.equal(await checkSecurePermissions(models, { kind: 'models' }), null);
   });
 
-  it('allows a group-writable outputs directory but not a world-writable one; a missing directory is fine', async () => {
+  it('refuses a group-writable outputs directory; a missing directory is fine (it will be created with your umask)', async () => {
     const outputs = path.join(createTempDir(), 'outputs');
     assert.equal(await checkSecurePermissions(outputs, { kind: 'outputs' }), null);
     mkdirSync(outputs);
     chmodSync(outputs, 0o775);
-    assert.equal(await checkSecurePermissions(outputs, { kind: 'outputs' }), null);
-    chmodSync(outputs, 0o777);
-    await rejectsInsecure(checkSecurePermissions(outputs, { kind: 'outputs' }), outputs, 0o777, 'writable by others');
+    await rejectsInsecure(checkSecurePermissions(outputs, { kind: 'outputs' }), outputs, 0o775, 'outputs directory is writable by group');
+    chmodSync(outputs, 0o702);
+    await rejectsInsecure(checkSecurePermissions(outputs, { kind: 'outputs' }), outputs, 0o702, 'writable by others');
   });
 
   it('refuses a file owned by another non-root user, with the chown that fixes it', async () => {
@@ -71,6 +71,21 @@ describe('checkSecurePermissions', () => {
     chmodSync(models, 0o777);
     const warning = await checkSecurePermissions(models, { kind: 'models', allowInsecure: true });
     assert.match(warning ?? '', /^WARNING: .*writable by group and others.*chmod go-w .*explicitly allowed/);
+  });
+
+  it('checks the configured directories; security.allowInsecurePermissions in the file turns refusal into a warning', async () => {
+    const cwd = createTempDir();
+    const models = path.join(cwd, 'models');
+    mkdirSync(models);
+    chmodSync(models, 0o770);
+    writeConfig(cwd, { paths: { outputs: 'not-yet' } });
+    const strict = await loadConfig({ cwd, env: {} });
+    await rejectsInsecure(checkConfiguredDirectories(strict.config), models, 0o770, `chmod go-w ${models}`);
+    writeConfig(cwd, { paths: { outputs: 'not-yet' }, security: { allowInsecurePermissions: true } });
+    const relaxed = await loadConfig({ cwd, env: {} });
+    const warnings = await checkConfiguredDirectories(relaxed.config);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /^WARNING: .*models directory is writable by group \(mode 0770\)/);
   });
 
   it('lets the --insecure-permissions flag excuse the config file, but not the file itself', async () => {
