@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { combineCfg } from '../../../src/engine/guidance/adaptive-cfg.ts';
 import { createTensor } from '../../../src/engine/tensor.ts';
-import { createNormalRandom } from '../../fixtures/seeded-random.ts';
+import { createNormalRandom } from '../../../src/engine/random/seeded-normal.ts';
 import { referenceCfg } from '../../reference/guidance-reference.ts';
 
 const normal = createNormalRandom(42);

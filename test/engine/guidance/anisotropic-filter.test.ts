@@ -8,7 +8,7 @@ import {
   standardizeGuidance,
 } from '../../../src/engine/guidance/anisotropic-filter.ts';
 import { createTensor, type Tensor } from '../../../src/engine/tensor.ts';
-import { createNormalRandom } from '../../fixtures/seeded-random.ts';
+import { createNormalRandom } from '../../../src/engine/random/seeded-normal.ts';
 import { nestFlat, referenceAnisotropicFilter } from '../../reference/guidance-reference.ts';
 
 function randomTensor(dims: number[], seed: number, scale = 1): Tensor {

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { LATENT_RGB_MAPS, previewLatentToRgb } from '../../../src/engine/guidance/latent-preview.ts';
 import { createTensor } from '../../../src/engine/tensor.ts';
-import { createNormalRandom } from '../../fixtures/seeded-random.ts';
+import { createNormalRandom } from '../../../src/engine/random/seeded-normal.ts';
 import { referencePreviewPixel } from '../../reference/guidance-reference.ts';
 
 describe('previewLatentToRgb', () => {

@@ -4,7 +4,7 @@ import { computeDiffusionProgress } from '../../../src/engine/guidance/diffusion
 import { adaptiveAnisotropicFilter } from '../../../src/engine/guidance/anisotropic-filter.ts';
 import { applySharpness, computeEps } from '../../../src/engine/guidance/sharpness.ts';
 import { createTensor, type Tensor } from '../../../src/engine/tensor.ts';
-import { createNormalRandom } from '../../fixtures/seeded-random.ts';
+import { createNormalRandom } from '../../../src/engine/random/seeded-normal.ts';
 import { nestFlat, referenceSharpness } from '../../reference/guidance-reference.ts';
 
 function randomTensor(dims: number[], seed: number): Tensor {

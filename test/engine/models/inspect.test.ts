@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { SAFETENSORS_DTYPE_BYTES, type SafetensorsDtype, type SafetensorsHeader } from '../../../src/engine/io/safetensors-types.ts';
 import { inspectCheckpoint, inspectHeader, UnsupportedCheckpointError } from '../../../src/engine/index.ts';
-import { countParameters, listClipTextTensors, listUnetTensors, listVaeTensors, listCheckpointTensors, type TensorSpec } from '../../fixtures/checkpoint-layout.ts';
+import { countParameters, listClipTextTensors, listUnetTensors, listVaeTensors, listCheckpointTensors, type TensorSpec } from '../../../src/engine/models/checkpoint-layout.ts';
 import { expectedTinyArchitecture, listTinyCheckpointTensors, writeTinyCheckpoint, type TinyCheckpointOptions, type TinyFamily } from '../../fixtures/checkpoints.ts';
 import { referenceArchitecture, RELEASED_EXTRAS } from '../../fixtures/reference-architectures.ts';
 import { clipTextWeightShapes, unetWeightShapes, vaeWeightShapes } from '../../reference/weight-shapes.ts';

@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import type { Denoiser, SampleContext } from '../../../src/engine/sampling/sampler-types.ts';
 import { getSampler, SAMPLER_NAMES, SAMPLERS, type SamplerName } from '../../../src/engine/sampling/samplers/sampler-registry.ts';
 import { createTensor, type Tensor } from '../../../src/engine/tensor.ts';
-import { createNormalRandom } from '../../fixtures/seeded-random.ts';
+import { createNormalRandom } from '../../../src/engine/random/seeded-normal.ts';
 import * as ref from '../../reference/samplers-reference.ts';
 
 const REFERENCES: Record<SamplerName, ref.RefSampler> = {
