@@ -37,6 +37,15 @@ export function fromRgb(img: RgbImage): Tensor {
   return { dims: [1, 3, img.height, img.width], data };
 }
 
+/** Every SD VAE maps 8x8 pixels to one latent position; a decoder that does not is refused before its output is read. */
+function checkDecoded(out: Tensor, h: number, w: number): Float32Array {
+  const [, channels, height, width] = out.dims as [number, number, number, number];
+  if (channels !== 3 || height !== h * 8 || width !== w * 8) {
+    throw new Error(`the VAE decoder turned a ${h}x${w} latent into [${out.dims}], expected [1, 3, ${h * 8}, ${w * 8}]; only 8x VAEs are supported`);
+  }
+  return out.data;
+}
+
 function cropLatent(latent: Tensor, y0: number, x0: number, h: number, w: number): Tensor {
   const [, channels, height, width] = latent.dims as [number, number, number, number];
   const data = new Float32Array(channels * h * w);
@@ -69,9 +78,9 @@ export async function decodeLatent(vae: ModelSession, latent: Tensor, options: T
   const [, , h, w] = latent.dims as [number, number, number, number];
   const maxArea = options.maxArea ?? 128 * 128;
   if (h * w <= maxArea) {
-    const out = (await vae.run({ latent }, options.signal)).image!;
+    const out = checkDecoded((await vae.run({ latent }, options.signal)).image!, h, w);
     options.onTile?.(1, 1);
-    return { width: w * 8, height: h * 8, rgb: toRgb(out.data, w * 8, h * 8) };
+    return { width: w * 8, height: h * 8, rgb: toRgb(out, w * 8, h * 8) };
   }
   const tile = options.tile ?? 64;
   const overlap = options.overlap ?? 16;
@@ -87,7 +96,7 @@ export async function decodeLatent(vae: ModelSession, latent: Tensor, options: T
     for (const x0 of xs) {
       const th = Math.min(tile, h);
       const tw = Math.min(tile, w);
-      const out = (await vae.run({ latent: cropLatent(latent, y0, x0, th, tw) }, options.signal)).image!.data; // [1, 3, 8th, 8tw]
+      const out = checkDecoded((await vae.run({ latent: cropLatent(latent, y0, x0, th, tw) }, options.signal)).image!, th, tw); // [1, 3, 8th, 8tw]
       const ph = th * 8;
       const pw = tw * 8;
       for (let y = 0; y < ph; y++) {
@@ -110,5 +119,9 @@ export async function decodeLatent(vae: ModelSession, latent: Tensor, options: T
 /** Encodes RGB to the posterior-mean latent [1, 4, H/8, W/8] (not yet multiplied by the latent scale). */
 export async function encodeToLatent(vae: ModelSession, image: RgbImage, signal?: AbortSignal): Promise<Tensor> {
   if (image.width % 8 !== 0 || image.height % 8 !== 0) throw new RangeError(`input image size ${image.width}x${image.height} must be a multiple of 8`);
-  return (await vae.run({ image: fromRgb(image) }, signal)).latent!;
+  const latent = (await vae.run({ image: fromRgb(image) }, signal)).latent!;
+  if (latent.dims[2] !== image.height / 8 || latent.dims[3] !== image.width / 8) {
+    throw new Error(`the VAE encoder turned a ${image.width}x${image.height} image into [${latent.dims}]; only 8x VAEs are supported`);
+  }
+  return latent;
 }

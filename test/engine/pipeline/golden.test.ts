@@ -1,7 +1,7 @@
 /**
  * Golden outputs: one fingerprint per sampler family and per model family, made with the tiny fixtures and a
  * fixed seed. A change in any numeric path (graphs, schedules, samplers, guidance, decode) moves them.
- * Regenerate deliberately with FOOOCUS_UPDATE_GOLDEN=1 and explain the change in the commit.
+ * Regenerate deliberately with UPDATE_GOLDEN_FINGERPRINTS=1 and explain the change in the commit.
  */
 import { strict as assert } from 'node:assert';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -40,7 +40,7 @@ function latentBlockMeans(latent: Float32Array): number[] {
   return out;
 }
 
-const update = process.env.FOOOCUS_UPDATE_GOLDEN === '1';
+const update = process.env.UPDATE_GOLDEN_FINGERPRINTS === '1';
 const golden: Record<string, number[]> = update ? {} : (JSON.parse(readFileSync(GOLDEN_FILE, 'utf8')) as Record<string, number[]>);
 
 describe('golden outputs per sampler family', () => {
@@ -64,7 +64,7 @@ describe('golden outputs per sampler family', () => {
         return;
       }
       const expected = golden[key];
-      assert.ok(expected, `no golden fingerprint for ${key}; run with FOOOCUS_UPDATE_GOLDEN=1`);
+      assert.ok(expected, `no golden fingerprint for ${key}; run with UPDATE_GOLDEN_FINGERPRINTS=1`);
       const latentCount = 4 * 4 * 4;
       const worstLatent = Math.max(...fingerprint.slice(0, latentCount).map((v, i) => Math.abs(v - expected[i]!) / Math.max(1, Math.abs(expected[i]!))));
       const worstImage = Math.max(...fingerprint.slice(latentCount).map((v, i) => Math.abs(v - expected[latentCount + i]!)));
