@@ -144,3 +144,5 @@ export {
 } from './pipeline/generation-request.ts';
 export type { AdmScalers } from './pipeline/stage-conditioning.ts';
 export { decodeLatent, encodeToLatent } from './pipeline/vae-codec.ts';
+export { listCheckpointTensors, type LayoutExtras, type TensorSpec } from './models/checkpoint-layout.ts';
+export { generateRandomCheckpoint } from './models/random-checkpoint.ts';
