@@ -12,6 +12,7 @@ import {
   PickleFormatError,
   UnsupportedCheckpointError,
 } from '../engine/index.ts';
+import { ConfigError, ConfigLockMismatchError, InsecurePermissionsError } from '../app/config/config-errors.ts';
 import { describeModelUserError } from '../app/models/user-errors.ts';
 import { UsageError } from './command.ts';
 
@@ -25,6 +26,9 @@ const USER_ERRORS = [
   InvalidMetadataError,
   InvalidGenerationRequestError,
   ExecutionProviderUnavailableError,
+  ConfigError,
+  ConfigLockMismatchError,
+  InsecurePermissionsError,
 ];
 
 export const EXIT_USER_ERROR = 2;

@@ -16,11 +16,12 @@ import {
   type ImageFormat,
   type RgbImage,
 } from '../../engine/index.ts';
+import { ensureDemoModel, isDemoModel } from '../../app/demo/demo-model.ts';
 import { ModelNotFoundError } from '../../app/models/model-errors.ts';
 import { openModelStore, type ModelStore } from '../../app/models/model-store.ts';
 import { createTokenizerLoader } from '../../app/generation/tokenizer-selection.ts';
 import { UsageError, type CommandContext } from '../command.ts';
-import { DEFAULT_MODELS_DIR } from './models.ts';
+import { CONFIG_OPTIONS, loadCommandConfig } from '../command-config.ts';
 import { ProgressReporter } from '../progress-reporter.ts';
 
 /** Engine request fields and the option that sets each, so validation errors name what the user typed. */
@@ -124,23 +125,27 @@ export async function runGenerate(ctx: CommandContext): Promise<number> {
     input: { type: 'string' },
     denoise: { type: 'string' },
     'clip-skip': { type: 'string' },
-    out: { type: 'string', default: 'outputs' },
+    out: { type: 'string' },
+    ...CONFIG_OPTIONS,
     format: { type: 'string', default: GENERATION_DEFAULTS.format },
     metadata: { type: 'string', default: GENERATION_DEFAULTS.scheme },
-    models: { type: 'string', default: DEFAULT_MODELS_DIR },
     threads: { type: 'string' },
     json: { type: 'boolean', default: false },
   });
   if (positionals.length !== 1) throw new UsageError('give exactly one prompt: fooocus generate "a photo of a cat" --model <name>');
-  if (values.model === undefined) throw new UsageError('--model <name> is required (a checkpoint in the model store: see fooocus models list)');
+
   if (values.size !== undefined && values.aspect !== undefined) throw new UsageError('give --size or --aspect, not both');
   if (!['png', 'jpeg', 'webp'].includes(values.format)) throw new UsageError(`--format must be png, jpeg or webp, got "${values.format}"`);
   if (values.metadata !== 'fooocus' && values.metadata !== 'a1111') throw new UsageError(`--metadata must be fooocus or a1111, got "${values.metadata}"`);
   const stdoutIsTty = (ctx.stdout as NodeJS.WriteStream).isTTY === true;
   const reporter = new ProgressReporter(values.json || !stdoutIsTty ? ctx.stdout : ctx.stderr, values.json || !stdoutIsTty ? 'json' : 'tty');
 
-  const store = await openModelStore(values.models);
-  const model = await resolveModel(store, values.model, reporter, ctx.signal);
+  const { config } = await loadCommandConfig(ctx, { config: values.config, models: values.models, outputs: values.out, 'insecure-permissions': values['insecure-permissions'] });
+  const store = await openModelStore(config.paths.models);
+  const modelName = values.model ?? config.generation.defaultModel ?? (await ensureDemoModel(store));
+  if (modelName === null) throw new UsageError('--model <name> is required (a checkpoint in the model store: see fooocus models list)');
+  if (isDemoModel(modelName)) reporter.message(`using the built-in demo model (random weights, abstract images); get a real model with \`fooocus models pull <id>\` or \`fooocus models import <file>\``);
+  const model = await resolveModel(store, modelName, reporter, ctx.signal);
   const refiner = values.refiner === undefined ? undefined : await resolveModel(store, values.refiner, reporter, ctx.signal);
 
   // Decide the size from the model family (SDXL or SD1.5 area) or the input image; the file is verified by now.
@@ -163,7 +168,7 @@ export async function runGenerate(ctx: CommandContext): Promise<number> {
     styles: [],
     width: size.width,
     height: size.height,
-    steps: numberOption('steps', values.steps, GENERATION_DEFAULTS.steps),
+    steps: numberOption('steps', values.steps, config.generation.defaultSteps),
     cfg: numberOption('cfg', values.cfg, GENERATION_DEFAULTS.cfg),
     sharpness: numberOption('sharpness', values.sharpness, GENERATION_DEFAULTS.sharpness),
     adaptiveCfg: numberOption('adaptive-cfg', values['adaptive-cfg'], GENERATION_DEFAULTS.adaptiveCfg),
@@ -180,10 +185,10 @@ export async function runGenerate(ctx: CommandContext): Promise<number> {
     format: values.format as ImageFormat,
     scheme: values.metadata,
   };
-  const threads = numberOption('threads', values.threads, 0);
+  const threads = numberOption('threads', values.threads, config.runtime.threads);
   const service = new GenerationService({
-    runtime: threads > 0 ? { threads } : {},
-    outputsDir: path.resolve(values.out),
+    runtime: { executionProvider: config.runtime.executionProvider, ...(threads > 0 ? { threads } : {}) },
+    outputsDir: config.paths.outputs,
     loadTokenizer: createTokenizerLoader(store),
     software: 'Fooocus-TS',
   });

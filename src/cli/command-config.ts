@@ -1,0 +1,33 @@
+/**
+ * Loads the validated configuration for a command (defaults, config file, FOOOCUS_* variables, flags) and checks
+ * the models and outputs directories' permissions. Warnings go to stderr; refusals are typed errors (exit 2).
+ */
+import { checkConfiguredDirectories } from '../app/config/file-permissions.ts';
+import { loadConfig, type LoadedConfig } from '../app/config/load-config.ts';
+import type { CommandContext } from './command.ts';
+
+export interface ConfigFlags {
+  config?: string | undefined;
+  models?: string | undefined;
+  outputs?: string | undefined;
+  'insecure-permissions'?: boolean | undefined;
+}
+
+/** The option definitions every command that reads the configuration accepts. */
+export const CONFIG_OPTIONS = {
+  config: { type: 'string' },
+  models: { type: 'string' },
+  'insecure-permissions': { type: 'boolean' },
+} as const;
+
+export async function loadCommandConfig(ctx: CommandContext, flags: ConfigFlags): Promise<LoadedConfig> {
+  const loaded = await loadConfig({
+    cwd: process.cwd(),
+    ...(flags.config === undefined ? {} : { file: flags.config }),
+    env: process.env,
+    flags: { models: flags.models, outputs: flags.outputs, 'insecure-permissions': flags['insecure-permissions'] },
+  });
+  const warnings = [...loaded.warnings, ...(await checkConfiguredDirectories(loaded.config))];
+  for (const w of warnings) ctx.stderr.write(`warning: ${w}\n`);
+  return loaded;
+}
