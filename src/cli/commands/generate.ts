@@ -3,7 +3,6 @@
  * bar (or JSON lines when stdout is not a terminal), Ctrl-C to cancel, and images saved with their metadata.
  */
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { GENERATION_DEFAULTS } from '../../app/generation/generation-defaults.ts';
 import { GenerationService, type AppGenerationRequest, type ServiceProgress, type VerifiedModel } from '../../app/generation/generation-service.ts';
 import { parseSize, sizeForAspect } from '../../app/generation/image-size.ts';
