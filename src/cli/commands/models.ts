@@ -4,6 +4,7 @@ import { openModelStore, type ModelListing } from '../../app/models/model-store.
 import type { ModelSource } from '../../app/models/trust-manifest.ts';
 import { describeModelUserError } from '../../app/models/user-errors.ts';
 import { createContext, UsageError, type CommandContext } from '../command.ts';
+import { runPull } from './models-pull.ts';
 
 /** Until the config module provides it, the models directory is `./models` or `--models <dir>`. */
 export const DEFAULT_MODELS_DIR = 'models';
@@ -12,6 +13,7 @@ const USAGE = [
   'Usage:',
   '  fooocus models list [--json] [--models <dir>]',
   `  fooocus models import <file> [--kind ${MODEL_KINDS.join('|')}] [--name <name>] [--link] [--models <dir>]`,
+  '  fooocus models pull <catalog-id> [--models <dir>] [--config <file>]',
 ].join('\n');
 
 /** Runs `body`; a model-trust error the user can act on becomes one `error:` line and exit code 2. */
@@ -78,10 +80,11 @@ export async function runModels(ctx: CommandContext): Promise<number> {
   return withModelUserErrors(ctx, async () => {
     if (sub === 'list') return runList(ctx, args);
     if (sub === 'import') return runImport(ctx, args);
+    if (sub === 'pull') return runPull(ctx, args);
     if (sub === '--help' || sub === '-h') {
       ctx.stdout.write(USAGE + '\n');
       return 0;
     }
-    throw new UsageError(`unknown models subcommand ${JSON.stringify(sub ?? '')}; use list or import (see fooocus models --help)`);
+    throw new UsageError(`unknown models subcommand ${JSON.stringify(sub ?? '')}; use list, import or pull (see fooocus models --help)`);
   });
 }

@@ -1,0 +1,38 @@
+/**
+ * `fooocus models pull <id>`: fetch a model listed in the signed catalog through the secure downloader (HTTPS,
+ * host allowlist and SSRF checks from the configuration, size limit, SHA-256 before the file gets its name) and
+ * record it as trusted.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { downloadFile } from '../../app/downloads/downloader.ts';
+import { loadCatalog } from '../../app/models/catalog.ts';
+import { openModelStore } from '../../app/models/model-store.ts';
+import { pullModel } from '../../app/models/pull-model.ts';
+import { createContext, UsageError, type CommandContext } from '../command.ts';
+import { CONFIG_OPTIONS, loadCommandConfig } from '../command-config.ts';
+import { ProgressReporter } from '../progress-reporter.ts';
+
+/** The catalog that ships with the application (signed; verified before it is parsed). */
+export const BUILTIN_CATALOG = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'catalog', 'catalog.json');
+
+export async function runPull(ctx: CommandContext, args: string[]): Promise<number> {
+  const { values, positionals } = createContext(args, ctx).parse({ catalog: { type: 'string' }, json: { type: 'boolean', default: false }, ...CONFIG_OPTIONS });
+  if (positionals.length !== 1) throw new UsageError('models pull takes one catalog id: fooocus models pull sdxl-base-1.0 (see fooocus catalog verify)');
+  const { config } = await loadCommandConfig(ctx, { config: values.config, models: values.models, 'insecure-permissions': values['insecure-permissions'] });
+  const store = await openModelStore(config.paths.models);
+  const catalog = await loadCatalog(values.catalog ?? BUILTIN_CATALOG, { stateFile: path.join(store.dir, '.catalog-state.json') });
+  const entry = catalog.entries.find((e) => e.id === positionals[0]);
+  if (entry === undefined) throw new UsageError(`"${positionals[0]}" is not in the catalog; known ids: ${catalog.entries.map((e) => e.id).join(', ')}`);
+  const isTty = (ctx.stderr as NodeJS.WriteStream).isTTY === true && !values.json;
+  const reporter = new ProgressReporter(isTty ? ctx.stderr : ctx.stdout, isTty ? 'tty' : 'json');
+  const policy = { allowedHosts: config.downloads.allowedHosts, pins: config.downloads.pins, maxRedirects: config.downloads.maxRedirects };
+  const pulled = await pullModel(store, entry, {
+    signal: ctx.signal,
+    download: (request) => downloadFile({ ...request, policy }),
+    onProgress: (done, total) => reporter.update({ label: `downloading ${entry.fileName}`, done: Math.round(done / 2 ** 20), total: Math.round(total / 2 ** 20), unit: 'MiB' }),
+  });
+  reporter.finishLine();
+  reporter.message(`${pulled.downloaded ? 'downloaded and verified' : 'already present and verified'}: ${entry.kind}/${entry.fileName} from ${pulled.url}`, { path: pulled.path });
+  return 0;
+}
