@@ -3,11 +3,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runAudit, type AuditReport } from '../../app/audit.ts';
 import { createContext, UsageError, type CommandContext } from '../command.ts';
-import { DEFAULT_MODELS_DIR, withModelUserErrors } from './models.ts';
+import { verifyConfigLock } from '../../app/config/config-lock.ts';
+import { CONFIG_OPTIONS, loadCommandConfig } from '../command-config.ts';
+import { withModelUserErrors } from './models.ts';
 
 /** The catalog shipped with the app (catalog/catalog.json beside src/), used when --catalog is not given. */
 const SHIPPED_CATALOG = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'catalog', 'catalog.json');
-const DEFAULT_OUTPUTS_DIR = 'outputs';
 
 export function formatAuditReport(report: AuditReport): string {
   const header = ['CHECK', 'SUBJECT', 'STATUS', 'DETAIL'];
@@ -25,14 +26,30 @@ export function formatAuditReport(report: AuditReport): string {
 export async function runAuditCommand(ctx: CommandContext): Promise<number> {
   return withModelUserErrors(ctx, async () => {
     const { values, positionals } = createContext(ctx.argv, ctx).parse({
-      models: { type: 'string', default: DEFAULT_MODELS_DIR },
-      outputs: { type: 'string', default: DEFAULT_OUTPUTS_DIR },
+      ...CONFIG_OPTIONS,
+      outputs: { type: 'string' },
       catalog: { type: 'string' },
       json: { type: 'boolean', default: false },
     });
     if (positionals.length !== 0) throw new UsageError('audit takes no arguments: fooocus audit [--models <dir>] [--outputs <dir>] [--catalog <file>] [--json]');
     const catalogFile = values.catalog ?? (existsSync(SHIPPED_CATALOG) ? SHIPPED_CATALOG : undefined);
-    const report = await runAudit({ modelsDir: values.models, outputsDir: values.outputs, catalogFile, signal: ctx.signal });
+    // Audit reports insecure directories as findings rather than refusing to look at them.
+    const loaded = await loadCommandConfig(ctx, { config: values.config, models: values.models, outputs: values.outputs, 'insecure-permissions': true });
+    const configFile = loaded.file;
+    const checkConfigLock =
+      configFile === null
+        ? undefined
+        : async () => {
+            const status = await verifyConfigLock(configFile);
+            return { subject: configFile, ok: true, detail: status === 'locked' ? 'matches its lock' : 'not locked (optional: fooocus config lock)' };
+          };
+    const report = await runAudit({
+      modelsDir: loaded.config.paths.models,
+      outputsDir: loaded.config.paths.outputs,
+      catalogFile,
+      signal: ctx.signal,
+      ...(checkConfigLock ? { checkConfigLock } : {}),
+    });
     ctx.stdout.write((values.json ? JSON.stringify(report, null, 2) : formatAuditReport(report)) + '\n');
     return report.findings === 0 ? 0 : 1;
   });
