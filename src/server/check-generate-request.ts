@@ -1,0 +1,37 @@
+/**
+ * Rules of a generate request that span fields, checked after the schema: size given one way only, the pixel
+ * budget, the seed range (a decimal string, since 2^63 - 1 is past what a JSON number holds exactly) and the
+ * image-to-image pair.
+ */
+import type { GenerateRequestBody } from './schemas/generate-request-schema.ts';
+import { InvalidRequestError } from './studio-errors.ts';
+
+export const MAX_SEED = 2n ** 63n - 1n;
+
+export function checkGenerateRequest(body: GenerateRequestBody, maxPixels: number): void {
+  const hasWidth = body.width !== undefined;
+  if (hasWidth !== (body.height !== undefined)) {
+    const missing = hasWidth ? 'height' : 'width';
+    throw new InvalidRequestError(missing, 'required', `${missing} is required when ${hasWidth ? 'width' : 'height'} is given`);
+  }
+  if (hasWidth && body.aspectRatio !== undefined) {
+    throw new InvalidRequestError('aspectRatio', 'exclusive', 'give aspectRatio or width and height, not both');
+  }
+  const [width, height] = hasWidth ? [body.width ?? 0, body.height ?? 0] : parseAspectRatio(body.aspectRatio);
+  if (width * height > maxPixels) {
+    const field = hasWidth ? 'width' : 'aspectRatio';
+    throw new InvalidRequestError(field, 'maxPixels', `${field}: ${width}x${height} is more than ${maxPixels} pixels`, maxPixels);
+  }
+  if (body.seed !== undefined && BigInt(body.seed) > MAX_SEED) {
+    throw new InvalidRequestError('seed', 'maximum', `seed must be at most ${MAX_SEED}`, Number(MAX_SEED));
+  }
+  if (body.denoise !== undefined && body.inputImageId === undefined) {
+    throw new InvalidRequestError('inputImageId', 'required', 'inputImageId is required when denoise is given');
+  }
+}
+
+function parseAspectRatio(aspectRatio: string | undefined): [number, number] {
+  if (aspectRatio === undefined) return [0, 0];
+  const [width = 0, height = 0] = aspectRatio.split('*').map(Number);
+  return [width, height];
+}

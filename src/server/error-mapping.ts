@@ -1,0 +1,103 @@
+/**
+ * The one place errors become HTTP responses. A 4xx names the field and the rule; a 5xx says `internal` and
+ * nothing else (the error goes to the log, never to the client). Every refusal is logged with client and reason.
+ */
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import { InvalidRequestError, JobStateConflictError, NotFoundError, QuotaExceededError } from './studio-errors.ts';
+import { RequestRefusal } from './request-refusal.ts';
+
+export interface ErrorResponse {
+  error: string;
+  field?: string;
+  rule?: string;
+  message?: string;
+  limit?: number;
+  retryAfterSeconds?: number;
+}
+
+interface ValidationIssue {
+  instancePath: string;
+  keyword: string;
+  params: Record<string, unknown>;
+  message?: string;
+}
+
+export function registerErrorMapping(app: FastifyInstance): void {
+  app.setErrorHandler(async (error: unknown, request, reply) => {
+    const [status, body] = describeError(error, request);
+    if (status >= 500) {
+      request.log.error({ err: error, client: request.ip }, 'request failed');
+    } else {
+      logRefusal(request, status, body);
+    }
+    if (body.retryAfterSeconds !== undefined) void reply.header('retry-after', String(body.retryAfterSeconds));
+    return reply.code(status).type('application/json; charset=utf-8').send(body);
+  });
+  app.setNotFoundHandler(async (request, reply) => {
+    const body = { error: 'not_found', message: 'no such route' };
+    logRefusal(request, 404, body);
+    return reply.code(404).send(body);
+  });
+}
+
+export function logRefusal(request: FastifyRequest, status: number, body: ErrorResponse): void {
+  request.log.warn(
+    { client: request.ip, user: request.principal?.name, method: request.method, status, reason: body.error, field: body.field, rule: body.rule },
+    'request refused',
+  );
+}
+
+function describeError(error: unknown, request: FastifyRequest): [number, ErrorResponse] {
+  if (error instanceof RequestRefusal) return [error.statusCode, { error: error.code, message: error.message, ...error.details }];
+  if (error instanceof InvalidRequestError) {
+    const limit = error.limit === undefined ? {} : { limit: error.limit };
+    return [400, { error: 'invalid_request', field: error.field, rule: error.rule, message: error.message, ...limit }];
+  }
+  if (error instanceof NotFoundError) return [404, { error: 'not_found', message: error.message }];
+  if (error instanceof JobStateConflictError) return [409, { error: 'conflict', message: error.message }];
+  if (error instanceof QuotaExceededError) {
+    const retry = error.retryAfterSeconds === null ? {} : { retryAfterSeconds: error.retryAfterSeconds };
+    return [429, { error: 'quota_exceeded', rule: error.quota, limit: error.limit, message: error.message, ...retry }];
+  }
+  if (isFastifyError(error)) return describeFastifyError(error, request);
+  return [500, { error: 'internal' }];
+}
+
+function describeFastifyError(error: FastifyError, request: FastifyRequest): [number, ErrorResponse] {
+  if (Array.isArray(error.validation) && error.validation[0] !== undefined) {
+    return [400, describeValidation(error.validation[0] as ValidationIssue, error.validationContext ?? 'body')];
+  }
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE': {
+      const isUpload = request.routeOptions.config.accepts === 'image';
+      const limit = request.routeOptions.bodyLimit;
+      return [413, { error: 'payload_too_large', field: 'body', rule: isUpload ? 'maxUploadBytes' : 'maxBodyBytes', limit, message: `the body exceeds ${limit} bytes` }];
+    }
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return [415, { error: 'unsupported_media_type', field: 'content-type', rule: 'mediaType', message: 'unsupported media type' }];
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return [400, { error: 'invalid_request', field: 'body', rule: 'json', message: 'the body is not valid JSON' }];
+  }
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500 && error.code?.startsWith('FST_')) {
+    return [status, { error: 'bad_request', field: 'request', rule: error.code.toLowerCase(), message: 'the request is malformed' }];
+  }
+  return [500, { error: 'internal' }];
+}
+
+/** `/loras/0/weight` with keyword `maximum` → field `loras[0].weight`, rule `maximum`, limit 2. */
+function describeValidation(issue: ValidationIssue, context: string): ErrorResponse {
+  const path = issue.instancePath.split('/').slice(1).map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'));
+  const named = issue.params.missingProperty ?? issue.params.additionalProperty;
+  if (typeof named === 'string') path.push(named.slice(0, 64));
+  const field = path.reduce((text, part) => (/^[0-9]+$/.test(part) ? `${text}[${part}]` : text === '' ? part : `${text}.${part}`), '');
+  const limit = typeof issue.params.limit === 'number' ? { limit: issue.params.limit } : {};
+  const name = field === '' ? context : field;
+  const message = issue.keyword === 'additionalProperties' ? 'is not a known field' : (issue.message ?? 'is invalid');
+  return { error: 'invalid_request', field: name, rule: issue.keyword, message: `${name} ${message}`, ...limit };
+}
+
+function isFastifyError(error: unknown): error is FastifyError {
+  return error instanceof Error && typeof (error as FastifyError).code === 'string';
+}

@@ -1,0 +1,27 @@
+/** Read-only lists the UI builds its choices from, and the health probes. */
+import type { FastifyInstance } from 'fastify';
+import type { ServerContext } from '../server-context.ts';
+import { withErrorResponses } from '../schemas/common-schemas.ts';
+import { AspectRatioList, HealthBody, ModelList, PresetList, StyleList } from '../schemas/catalog-schemas.ts';
+
+export function registerCatalogRoutes(app: FastifyInstance, { port }: ServerContext): void {
+  const list = (url: string, summary: string, response: typeof ModelList | typeof StyleList | typeof PresetList | typeof AspectRatioList, load: () => Promise<object>) =>
+    app.get(url, { schema: { tags: ['catalog'], summary, response: withErrorResponses({ 200: response }) } }, load);
+
+  list('/api/v1/models', 'Installed, trusted models', ModelList, async () => ({ models: await port.listModels() }));
+  list('/api/v1/styles', 'Style names', StyleList, async () => ({ styles: (await port.listStyles()).map((name) => ({ name })) }));
+  list('/api/v1/presets', 'Preset names', PresetList, async () => ({ presets: (await port.listPresets()).map((name) => ({ name })) }));
+  list('/api/v1/aspect-ratios', 'Aspect ratios', AspectRatioList, async () => ({ aspectRatios: await port.listAspectRatios() }));
+
+  const probe = (url: string, summary: string, check: () => Promise<boolean>) =>
+    app.get(
+      url,
+      { config: { access: 'public' }, schema: { tags: ['health'], summary, response: { 200: HealthBody, 503: HealthBody } } },
+      async (_request, reply) => {
+        const ok = await check().catch(() => false);
+        return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable' });
+      },
+    );
+  probe('/healthz', 'Liveness', () => port.health());
+  probe('/readyz', 'Readiness: models loaded, queue accepting jobs', () => port.ready());
+}

@@ -1,0 +1,84 @@
+/**
+ * GET /api/v1/images/:imageId, the only route that serves files, and POST /api/v1/uploads, the only route that
+ * takes a non-JSON body. Image ids match a strict pattern before the port sees them; what the port answers is
+ * then checked again on disk (see image-file.ts). Uploads are refused on their header's pixel count before any
+ * decoder runs.
+ */
+import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { ServerContext } from '../server-context.ts';
+import { requirePrincipal } from '../auth/authentication.ts';
+import { ImageIdParams, withErrorResponses } from '../schemas/common-schemas.ts';
+import { UploadResponse } from '../schemas/job-schemas.ts';
+import { ImageRefusedError, openImageInside } from '../image-file.ts';
+import { readImageHeader } from '../image-header.ts';
+import { IMAGE_MEDIA_TYPES } from '../request-guards.ts';
+import { NotFoundError } from '../studio-errors.ts';
+import { RequestRefusal } from '../request-refusal.ts';
+
+export function registerImageRoutes(app: FastifyInstance, context: ServerContext): void {
+  const { port, options } = context;
+  app.get<{ Params: { imageId: string } }>(
+    '/api/v1/images/:imageId',
+    {
+      schema: {
+        tags: ['images'],
+        summary: 'An output or uploaded image (PNG, JPEG or WebP)',
+        params: ImageIdParams,
+        produces: [...IMAGE_MEDIA_TYPES],
+        response: withErrorResponses({ 200: Type.String({ format: 'binary' }) }),
+      },
+    },
+    async (request, reply) => {
+      const found = await port.openImage(requirePrincipal(request).scope, request.params.imageId);
+      const image = await openImageInside(options.outputsDir, found.absolutePath, found.contentType).catch((error: unknown) => {
+        if (!(error instanceof ImageRefusedError)) throw error;
+        request.log.warn({ client: request.ip, imageId: request.params.imageId, reason: error.message }, 'image refused');
+        throw new NotFoundError('image');
+      });
+      return reply
+        .type(image.contentType)
+        .header('content-length', String(image.size))
+        .header('x-content-type-options', 'nosniff')
+        .header('content-disposition', `inline; filename="${request.params.imageId}"`)
+        .header('cache-control', 'private, max-age=3600')
+        .send(image.handle.createReadStream());
+    },
+  );
+
+  app.register(async (uploads) => {
+    uploads.removeAllContentTypeParsers();
+    uploads.addContentTypeParser([...IMAGE_MEDIA_TYPES], { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+    uploads.post<{ Body: Buffer }>(
+      '/api/v1/uploads',
+      {
+        bodyLimit: options.quotas.maxUploadBytes,
+        config: { limit: 'submit', accepts: 'image' },
+        schema: {
+          tags: ['images'],
+          summary: 'Upload an input image (raw PNG, JPEG or WebP body)',
+          consumes: [...IMAGE_MEDIA_TYPES],
+          response: withErrorResponses({ 201: UploadResponse }),
+        },
+      },
+      async (request, reply) => {
+        const header = readImageHeader(request.body);
+        const declared = request.headers['content-type']?.split(';', 1)[0]?.trim().toLowerCase();
+        if (header === null) throw new RequestRefusal(400, 'invalid_request', 'the body is not a readable image header', { field: 'body', rule: 'image' });
+        if (header.contentType !== declared) {
+          throw new RequestRefusal(400, 'invalid_request', `the body is ${header.contentType}, not ${declared}`, { field: 'content-type', rule: 'matchesBody' });
+        }
+        const limit = options.quotas.maxUploadPixels;
+        if (header.width * header.height > limit) {
+          throw new RequestRefusal(413, 'payload_too_large', `${header.width}x${header.height} is more than ${limit} pixels`, {
+            field: 'body',
+            rule: 'maxUploadPixels',
+            limit,
+          });
+        }
+        const { imageId } = await port.saveUpload(requirePrincipal(request).name, { bytes: request.body, ...header });
+        return reply.code(201).send({ imageId, width: header.width, height: header.height });
+      },
+    );
+  });
+}

@@ -1,0 +1,72 @@
+/**
+ * Listening and shutting down: the only part of the server that touches the network and the process. Binding a
+ * non-loopback address without auth is refused, since everyone who can reach the port would own every job.
+ */
+import { isIP } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { buildServer } from './build-server.ts';
+import type { ServerOptions } from './server-options.ts';
+import type { StudioPort } from './studio-port.ts';
+
+export class UnsafeBindError extends Error {
+  override readonly name = 'UnsafeBindError';
+  constructor(
+    readonly host: string,
+    readonly reason: string,
+  ) {
+    super(`refusing to listen on ${host}: ${reason}`);
+  }
+}
+
+export interface RunningServer {
+  app: FastifyInstance;
+  /** `http://host:port` as bound. */
+  url: string;
+  /** Closes the HTTP server (ending event streams), then the port. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  listenPort: number;
+  /** Stop on SIGINT and SIGTERM (default true). */
+  handleSignals?: boolean;
+}
+
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  if (bare === 'localhost') return true;
+  if (isIP(bare) === 4) return bare.startsWith('127.');
+  if (isIP(bare) === 6) return bare === '::1' || /^::ffff:127\./.test(bare);
+  return false;
+}
+
+export async function startServer(port: StudioPort, options: ServerOptions, start: StartOptions): Promise<RunningServer> {
+  if (!isLoopbackHost(options.host) && options.auth === null) {
+    throw new UnsafeBindError(options.host, 'not a loopback address and no auth is configured (add users or tokens)');
+  }
+  const app = await buildServer(port, options);
+  await app.listen({ host: options.host, port: start.listenPort });
+  const address = app.server.address();
+  const boundPort = address !== null && typeof address === 'object' ? address.port : start.listenPort;
+  const hostText = isIP(options.host) === 6 ? `[${options.host}]` : options.host;
+
+  let stopping: Promise<void> | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    app.log.info({ signal }, 'shutting down');
+    void stop().catch((error: unknown) => app.log.error({ err: error }, 'shutdown failed'));
+  };
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      await app.close();
+      await port.close();
+    })();
+    return stopping;
+  };
+  if (start.handleSignals ?? true) {
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  }
+  return { app, url: `http://${hostText}:${boundPort}`, stop };
+}

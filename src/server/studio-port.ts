@@ -1,0 +1,138 @@
+/**
+ * What the HTTP server needs from the studio, and nothing more. The server depends on this interface only; an
+ * adapter over the app (job queue, creative layer, model store) implements it, and tests use an in-memory fake.
+ *
+ * Owner scoping: every call about jobs, history or images names the owner the request acts for. That is the
+ * signed-in user's name, `local` when auth is off, or ALL_OWNERS for an admin. A user name can never be `*`
+ * (server options refuse it), so no request can widen its own scope.
+ *
+ * Errors: NotFoundError (also for another owner's things), QuotaExceededError, InvalidRequestError { field, rule }
+ * and JobStateConflictError from studio-errors.ts. Anything else is reported as a 500 without details.
+ */
+import type { GenerateRequestBody } from './schemas/generate-request-schema.ts';
+import type { JOB_STATUSES } from './schemas/job-schemas.ts';
+
+export type { GenerateRequestBody } from './schemas/generate-request-schema.ts';
+
+/** The owner scope of an admin: every owner's jobs, history and images. */
+export const ALL_OWNERS = '*';
+/** The single owner when the server runs without auth (loopback only). */
+export const LOCAL_OWNER = 'local';
+
+export type JobStatus = (typeof JOB_STATUSES)[number];
+export type ImageContentType = 'image/png' | 'image/jpeg' | 'image/webp';
+
+export interface JobProgressView {
+  /** 1-based sampler step of `steps`, within image `image` of `images` (1-based). */
+  step: number;
+  steps: number;
+  image: number;
+  images: number;
+}
+
+export interface ImageRef {
+  imageId: string;
+  /** Always `/api/v1/images/<imageId>`: the only route that serves files. */
+  url: string;
+  /** Decimal string (seeds reach 2^63 - 1). */
+  seed?: string;
+}
+
+export interface JobSummary {
+  id: string;
+  owner: string;
+  status: JobStatus;
+  /** Place in line (1 = starts next) while queued, else null. */
+  position: number | null;
+  /** ISO 8601. */
+  createdAt: string;
+  finishedAt: string | null;
+  progress: JobProgressView | null;
+  images: ImageRef[];
+  /** A message safe to show the user: never a stack trace or a server path. */
+  error: string | null;
+  request: GenerateRequestBody;
+}
+
+export interface HistoryPage {
+  items: JobSummary[];
+  /** Pass back as `cursor` for the next page; null when there is none. */
+  nextCursor: string | null;
+}
+
+/** Events of one job, in order. `finished`, `failed` and `cancelled` are the last event of a job. */
+export type StudioEvent =
+  | { type: 'queued'; position: number }
+  | { type: 'started' }
+  | {
+      type: 'progress';
+      step: number;
+      steps: number;
+      image: number;
+      images: number;
+      etaSeconds: number | null;
+      /** A small PNG of the image being sampled, base64. */
+      previewPng?: string;
+    }
+  | { type: 'image'; imageId: string; url: string }
+  | { type: 'finished' }
+  | { type: 'failed'; message: string }
+  | { type: 'cancelled' };
+
+export type StudioEventListener = (event: StudioEvent) => void;
+
+export interface UploadedImage {
+  bytes: Buffer;
+  contentType: ImageContentType;
+  /** Read from the image header by the server, already within the pixel quota. */
+  width: number;
+  height: number;
+}
+
+export interface ModelInfo {
+  name: string;
+  kind: 'checkpoint' | 'refiner' | 'lora';
+  family?: string;
+}
+
+export interface AspectRatioInfo {
+  /** `width*height`, as the generate request's aspectRatio takes it. */
+  id: string;
+  width: number;
+  height: number;
+}
+
+export interface StudioPort {
+  /**
+   * `owner` is the submitting user's own name (never ALL_OWNERS). Validates names (model, styles, sampler...)
+   * against what is installed; throws InvalidRequestError.
+   */
+  submitJob(owner: string, request: GenerateRequestBody): Promise<{ id: string; position: number }>;
+  getJob(owner: string, id: string): Promise<JobSummary>;
+  /** Newest first. `limit` is 1..200. */
+  listHistory(owner: string, page: { cursor: string | undefined; limit: number }): Promise<HistoryPage>;
+  /** Removes the entry and its images; a queued or running job throws JobStateConflictError. */
+  deleteHistoryEntry(owner: string, id: string): Promise<void>;
+  cancelJob(owner: string, id: string): Promise<void>;
+  /** Skips the image being sampled; the job goes on with the next one. */
+  skipImage(owner: string, id: string): Promise<void>;
+  /**
+   * Calls `listener` with each later event of the job (not a snapshot: the server takes that from getJob).
+   * Throws NotFoundError when the owner may not see the job. Returns the function that unsubscribes.
+   */
+  subscribe(owner: string, id: string, listener: StudioEventListener): () => void;
+  /** Where an output or uploaded image lies. The server still checks the real path is inside the outputs dir. */
+  openImage(owner: string, imageId: string): Promise<{ absolutePath: string; contentType: string }>;
+  /** Stores an uploaded input image for a later generate request's inputImageId; `owner` as in submitJob. */
+  saveUpload(owner: string, image: UploadedImage): Promise<{ imageId: string }>;
+  listModels(): Promise<ModelInfo[]>;
+  listStyles(): Promise<string[]>;
+  listPresets(): Promise<string[]>;
+  listAspectRatios(): Promise<AspectRatioInfo[]>;
+  /** Liveness: the process can answer. */
+  health(): Promise<boolean>;
+  /** Readiness: models are loaded and the queue accepts jobs. */
+  ready(): Promise<boolean>;
+  /** Called once on shutdown, after the HTTP server has closed. */
+  close(): Promise<void>;
+}
