@@ -1,0 +1,133 @@
+/**
+ * The app's composition root for the studio (what `fooocus serve` runs): the verified model store (with the demo
+ * model when it is empty), the creative layer's data, the inference worker, and the persistent job queue.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, realpath, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ClipTokenizer, type ImageFormat } from '../../engine/index.ts';
+import type { AppConfig } from '../config/config-schema.ts';
+import { getPerformanceMode, PERFORMANCE_MODE_NAMES } from '../creative/performance-modes.ts';
+import { loadPresets, type Preset } from '../creative/presets.ts';
+import { createWordPoolExpander } from '../creative/prompt-expansion.ts';
+import { loadStyleLibrary, type StyleLibrary, type StyleProblem } from '../creative/style-library.ts';
+import { createDirectoryWildcardReader } from '../creative/wildcard-reader.ts';
+import { DEMO_MODEL_NAME, ensureDemoModel } from '../demo/demo-model.ts';
+import { SD15_ASPECT_RATIOS, SDXL_ASPECT_RATIOS } from '../generation/aspect-ratios.ts';
+import { LocalJobQueue, type JobQueue } from '../jobs/job-queue.ts';
+import { openJobStore } from '../jobs/job-store.ts';
+import { openModelStore, type ModelListing, type ModelStore } from '../models/model-store.ts';
+import { InferenceWorker } from '../worker/inference-worker.ts';
+import { createStudioExecutor } from './studio-executor.ts';
+
+const appRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+export interface Studio {
+  queue: JobQueue;
+  store: ModelStore;
+  outputsDir: string;
+  styles: StyleLibrary;
+  styleProblems: StyleProblem[];
+  presets: Map<string, Preset>;
+  performanceModes: readonly string[];
+  aspectRatios: { sdxl: readonly string[]; sd15: readonly string[] };
+  listModels(): Promise<(ModelListing & { demo: boolean })[]>;
+  /** Stores an uploaded input image under the outputs directory; returns its path relative to outputs. */
+  saveUpload(owner: string, bytes: Uint8Array, format: ImageFormat): Promise<{ id: string; file: string }>;
+  /** The real path of an output file, refusing anything outside the outputs directory. */
+  resolveOutput(relative: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function createStudio(config: AppConfig, options: { software: string; log?: (line: string) => void } = { software: 'Fooocus-TS' }): Promise<Studio> {
+  const log = options.log ?? (() => undefined);
+  await mkdir(config.paths.models, { recursive: true, mode: 0o755 });
+  await mkdir(config.paths.outputs, { recursive: true, mode: 0o750 });
+  await mkdir(config.paths.cache, { recursive: true, mode: 0o750 });
+  const store = await openModelStore(config.paths.models);
+  const demo = await ensureDemoModel(store);
+  if (demo !== null) log(`using the built-in demo model ${demo} (random weights: abstract images). Get a real model with \`fooocus models pull <id>\`.`);
+
+  const { styles, problems } = await loadStyleLibrary({ builtinDir: path.join(appRoot, 'data', 'styles'), userDir: path.join(config.paths.models, '..', 'styles') });
+  for (const p of problems) log(`style file ${p.file}${p.line === undefined ? '' : `:${p.line}`}: ${p.message} (skipped)`);
+  const presets = await loadPresets(path.join(appRoot, 'data', 'presets'), { styleNames: new Set(styles.keys()) });
+  const clip = await store
+    .resolve('tokenizers', 'bpe_simple_vocab_16e6.txt.gz')
+    .then((f) => ClipTokenizer.fromGzipFile(f))
+    .catch(() => ClipTokenizer.byteLevel());
+  const creative = {
+    library: styles,
+    expander: createWordPoolExpander({ countTokens: (t: string) => clip.encode(t).length }),
+    wildcards: createDirectoryWildcardReader(path.join(config.paths.models, '..', 'wildcards')),
+    loraAvailable: () => false,
+  };
+  for (const mode of PERFORMANCE_MODE_NAMES) getPerformanceMode(mode);
+
+  const worker = new InferenceWorker({
+    modelsDir: config.paths.models,
+    outputsDir: config.paths.outputs,
+    cacheDir: config.paths.cache,
+    threads: config.runtime.threads,
+    executionProvider: config.runtime.executionProvider,
+    software: options.software,
+  });
+  const defaultModel = async (): Promise<string> => {
+    if (config.generation.defaultModel !== null) return config.generation.defaultModel;
+    const first = (await store.list()).find((m) => m.kind === 'checkpoints' && m.name !== DEMO_MODEL_NAME) ?? (await store.list()).find((m) => m.kind === 'checkpoints');
+    if (first === undefined) throw new Error('no checkpoint in the model store');
+    return first.name;
+  };
+  const queue = new LocalJobQueue({
+    store: openJobStore(path.join(config.paths.cache, 'jobs.sqlite')),
+    executor: createStudioExecutor({ worker, creative, outputsDir: config.paths.outputs, defaultModel }),
+    maxQueuedPerOwner: config.server.maxQueuedJobs,
+    describeFailure: (error) => {
+      log(`job failed: ${error instanceof Error ? error.message : String(error)}`);
+      return error instanceof Error && /not supported|not in the trust manifest|changed|must be|LoRA|no checkpoint/.test(error.message) ? error.message : 'Generation failed. The server log has the details.';
+    },
+  });
+  const outputsReal = await realpath(config.paths.outputs);
+
+  return {
+    queue,
+    store,
+    outputsDir: outputsReal,
+    styles,
+    styleProblems: problems,
+    presets,
+    performanceModes: PERFORMANCE_MODE_NAMES,
+    aspectRatios: { sdxl: SDXL_ASPECT_RATIOS, sd15: SD15_ASPECT_RATIOS },
+    listModels: async () => (await store.list()).filter((m) => m.kind === 'checkpoints').map((m) => ({ ...m, demo: m.name === DEMO_MODEL_NAME })),
+    saveUpload: async (owner, bytes, format) => {
+      const ownerDir = ownerDirectory(owner);
+      const dir = path.join(outputsReal, 'uploads', ownerDir);
+      await mkdir(dir, { recursive: true, mode: 0o750 });
+      const id = `up-${randomBytes(12).toString('base64url')}`;
+      const file = path.join(dir, `${id}.${format === 'jpeg' ? 'jpg' : format}`);
+      await writeFile(file, bytes, { flag: 'wx', mode: 0o640 });
+      return { id, file: path.relative(outputsReal, file).split(path.sep).join('/') };
+    },
+    resolveOutput: async (relative) => {
+      const real = await realpath(path.join(outputsReal, relative));
+      if (!real.startsWith(outputsReal + path.sep)) throw new Error('outside the outputs directory');
+      return real;
+    },
+    close: async () => {
+      await queue.close();
+      await worker.close();
+    },
+  };
+}
+
+/** A directory name per owner that reveals nothing about the name and cannot climb out. */
+function ownerDirectory(owner: string): string {
+  return createHash('sha256').update(owner).digest('hex').slice(0, 24);
+}
+
+export async function removeOutputs(studio: Studio, files: readonly string[]): Promise<void> {
+  for (const f of files) {
+    const real = await studio.resolveOutput(f).catch(() => null);
+    if (real !== null) await rm(real, { force: true });
+  }
+}
