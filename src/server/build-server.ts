@@ -65,7 +65,7 @@ export async function buildServer(port: StudioPort, serverOptions: ServerOptions
   await app.register(cookie);
   registerRequestGuards(app, options.allowedHosts);
   registerIdentification(app, options.auth, sessions);
-  await registerRateLimits(app, options.rateLimit, options.auth !== null);
+  registerRateLimits(app, options.rateLimit, options.auth !== null);
   registerAccessControl(app);
 
   await app.register(swagger, {
