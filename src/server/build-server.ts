@@ -7,10 +7,10 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
-import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import { ErrorBody } from './schemas/common-schemas.ts';
-import { registerErrorMapping } from './error-mapping.ts';
+import { handleFrameworkError, registerErrorMapping } from './error-mapping.ts';
+import { registerSecurityHeaders } from './security-headers.ts';
 import { registerRequestGuards } from './request-guards.ts';
 import { registerAccessControl, registerIdentification } from './auth/authentication.ts';
 import { SessionStore } from './auth/session-store.ts';
@@ -29,22 +29,13 @@ import './route-config.ts';
 /** JSON bodies are small: the longest field is a prompt. Uploads have their own limit. */
 const JSON_BODY_LIMIT = 256 * 1024;
 
-export const CONTENT_SECURITY_POLICY = {
-  'default-src': ["'self'"],
-  'script-src': ["'self'"],
-  'object-src': ["'none'"],
-  'base-uri': ["'none'"],
-  'frame-ancestors': ["'none'"],
-  'img-src': ["'self'", 'data:', 'blob:'],
-  'style-src': ["'self'"],
-};
-
 export async function buildServer(port: StudioPort, serverOptions: ServerOptions): Promise<FastifyInstance> {
   const options = resolveServerOptions(serverOptions);
   const app = Fastify({
     logger: options.logger,
     bodyLimit: JSON_BODY_LIMIT,
     trustProxy: false,
+    frameworkErrors: handleFrameworkError,
     // Extra fields are refused, not silently dropped; no type coercion in bodies ("2" is not 2).
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
   });
@@ -55,13 +46,7 @@ export async function buildServer(port: StudioPort, serverOptions: ServerOptions
   app.removeContentTypeParser('text/plain');
   app.addSchema(ErrorBody);
 
-  await app.register(helmet, {
-    contentSecurityPolicy: { useDefaults: false, directives: CONTENT_SECURITY_POLICY },
-    crossOriginResourcePolicy: { policy: 'same-origin' },
-    referrerPolicy: { policy: 'no-referrer' },
-    // HSTS belongs to whoever terminates TLS; over plain loopback HTTP it would only confuse browsers.
-    strictTransportSecurity: false,
-  });
+  await registerSecurityHeaders(app);
   await app.register(cookie);
   registerRequestGuards(app, options.allowedHosts);
   registerIdentification(app, options.auth, sessions);

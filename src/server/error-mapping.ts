@@ -2,7 +2,8 @@
  * The one place errors become HTTP responses. A 4xx names the field and the rule; a 5xx says `internal` and
  * nothing else (the error goes to the log, never to the client). Every refusal is logged with client and reason.
  */
-import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { CONTENT_SECURITY_POLICY_HEADER } from './security-headers.ts';
 import { InvalidRequestError, JobStateConflictError, NotFoundError, QuotaExceededError } from './studio-errors.ts';
 import { RequestRefusal } from './request-refusal.ts';
 
@@ -38,6 +39,21 @@ export function registerErrorMapping(app: FastifyInstance): void {
     logRefusal(request, 404, body);
     return reply.code(404).send(body);
   });
+}
+
+/**
+ * Errors Fastify meets before routing (a URL that is not valid percent-encoding): no hook has run, so the
+ * security headers are set here, and the URL is not echoed back.
+ */
+export function handleFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const body = { error: 'invalid_request', field: 'url', rule: 'encoding', message: 'the URL is not valid percent-encoding' };
+  logRefusal(request, 400, { ...body, error: error.code });
+  void reply
+    .code(400)
+    .header('content-security-policy', CONTENT_SECURITY_POLICY_HEADER)
+    .header('x-content-type-options', 'nosniff')
+    .type('application/json; charset=utf-8')
+    .send(body);
 }
 
 export function logRefusal(request: FastifyRequest, status: number, body: ErrorResponse): void {

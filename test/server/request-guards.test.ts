@@ -126,6 +126,14 @@ describe('request guards', () => {
     }
   });
 
+  it('answers a URL with invalid percent-encoding in the same JSON shape, with the security headers, not echoing it', async () => {
+    const response = await f.app.inject({ url: '/api/v1/jobs/%C0%AE<script>', headers: { host: HOST } });
+    assert.equal(response.statusCode, 400);
+    assert.deepEqual(response.json(), { error: 'invalid_request', field: 'url', rule: 'encoding', message: 'the URL is not valid percent-encoding' });
+    assert.equal(response.headers['x-content-type-options'], 'nosniff');
+    assert.match(String(response.headers['content-security-policy']), /^default-src 'self';script-src 'self';/);
+  });
+
   it('sends no CORS headers, so other origins cannot read responses', async () => {
     const response = await f.app.inject({ url: '/api/v1/history', headers: { host: HOST, origin: 'http://evil.example' } });
     assert.equal(response.headers['access-control-allow-origin'], undefined);
