@@ -1,0 +1,88 @@
+/**
+ * Typed wrappers over `fetch` for `/api/v1`. Every failure, from a refused connection to a 400 naming a field,
+ * comes out as an ApiError; every success is checked by api-responses.ts before it is returned.
+ * Same-origin requests carry the session cookie and the browser's Origin header on their own.
+ */
+import { ApiError, readErrorBody } from './api-error.ts';
+import {
+  readAspectRatios,
+  readHistoryPage,
+  readJob,
+  readModels,
+  readPresetNames,
+  readStyles,
+  readSubmitResult,
+  readUploadId,
+} from './api-responses.ts';
+import type { AspectRatios, GenerateRequest, HistoryPage, Job, ModelInfo, StyleInfo, SubmitResult } from './api-types.ts';
+
+export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
+
+export interface ApiClient {
+  generate(request: GenerateRequest): Promise<SubmitResult>;
+  getJob(id: string): Promise<Job>;
+  cancelJob(id: string): Promise<void>;
+  skipImage(id: string): Promise<void>;
+  listHistory(page?: { cursor?: string | null; limit?: number }): Promise<HistoryPage>;
+  deleteHistoryEntry(id: string): Promise<void>;
+  uploadImage(image: Blob): Promise<string>;
+  listModels(): Promise<ModelInfo[]>;
+  listStyles(): Promise<StyleInfo[]>;
+  listPresets(): Promise<string[]>;
+  listAspectRatios(): Promise<AspectRatios>;
+  signIn(name: string, password: string): Promise<void>;
+  /** Address of the job's Server-Sent Events stream. */
+  eventsUrl(id: string): string;
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json' };
+
+export function createApiClient(fetchImpl: FetchLike, base = '/api/v1'): ApiClient {
+  const jobPath = (id: string): string => `${base}/jobs/${encodeURIComponent(id)}`;
+
+  async function call(path: string, init: RequestInit = {}): Promise<unknown> {
+    let response: Response;
+    try {
+      response = await fetchImpl(path, { credentials: 'same-origin', ...init });
+    } catch {
+      throw new ApiError(0, 'network', 'Cannot reach the server. Check that it is running, then try again.');
+    }
+    const text = await response.text().catch(() => '');
+    let body: unknown = undefined;
+    if (text !== '') {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        if (response.ok) throw new ApiError(response.status, 'bad_response', 'The server sent a reply that is not JSON.');
+      }
+    }
+    if (!response.ok) throw readErrorBody(response.status, response.statusText, body);
+    return body;
+  }
+
+  const post = (path: string, body?: unknown): Promise<unknown> =>
+    call(path, body === undefined ? { method: 'POST' } : { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(body) });
+
+  return {
+    generate: async (request) => readSubmitResult(await post(`${base}/generate`, request)),
+    getJob: async (id) => readJob(await call(jobPath(id))),
+    cancelJob: async (id) => void (await post(`${jobPath(id)}/cancel`)),
+    skipImage: async (id) => void (await post(`${jobPath(id)}/skip`)),
+    listHistory: async (page = {}) => {
+      const query = new URLSearchParams();
+      if (page.cursor) query.set('cursor', page.cursor);
+      if (page.limit !== undefined) query.set('limit', String(page.limit));
+      const suffix = query.size > 0 ? `?${query.toString()}` : '';
+      return readHistoryPage(await call(`${base}/history${suffix}`));
+    },
+    deleteHistoryEntry: async (id) => void (await call(`${base}/history/${encodeURIComponent(id)}`, { method: 'DELETE' })),
+    uploadImage: async (image) =>
+      readUploadId(await call(`${base}/uploads`, { method: 'POST', headers: { 'content-type': image.type || 'application/octet-stream' }, body: image })),
+    listModels: async () => readModels(await call(`${base}/models`)),
+    listStyles: async () => readStyles(await call(`${base}/styles`)),
+    listPresets: async () => readPresetNames(await call(`${base}/presets`)),
+    listAspectRatios: async () => readAspectRatios(await call(`${base}/aspect-ratios`)),
+    signIn: async (name, password) => void (await post(`${base}/session`, { name, password })),
+    eventsUrl: (id) => `${jobPath(id)}/events`,
+  };
+}

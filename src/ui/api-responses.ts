@@ -1,0 +1,160 @@
+/**
+ * Checks response bodies before the page uses them. The server's schemas are its allowlist; these readers are the
+ * page's: a body of the wrong shape becomes an ApiError('bad_response') instead of `undefined` deep in a view.
+ * Where the contract allows two spellings (a bare array or `{ models: [...] }`, `results` or `images`), both are read.
+ */
+import { ApiError } from './api-error.ts';
+import {
+  JOB_STATUSES,
+  type AspectRatios,
+  type HistoryPage,
+  type ImageResult,
+  type Job,
+  type JobProgress,
+  type JobStatus,
+  type ModelInfo,
+  type ModelKind,
+  type StyleInfo,
+  type SubmitResult,
+} from './api-types.ts';
+
+type Rec = Record<string, unknown>;
+
+function bad(what: string): never {
+  throw new ApiError(0, 'bad_response', `The server sent an unexpected ${what}.`);
+}
+
+function record(value: unknown, what: string): Rec {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) bad(what);
+  return value as Rec;
+}
+
+function list(value: unknown, key: string, what: string): unknown[] {
+  if (Array.isArray(value)) return value;
+  const inner = typeof value === 'object' && value !== null ? (value as Rec)[key] : undefined;
+  return Array.isArray(inner) ? inner : bad(what);
+}
+
+function str(rec: Rec, key: string, what: string): string {
+  const value = rec[key];
+  return typeof value === 'string' ? value : bad(what);
+}
+
+function optStr(rec: Rec, key: string): string | null {
+  const value = rec[key];
+  return typeof value === 'string' ? value : null;
+}
+
+function int(rec: Rec, key: string, what: string): number {
+  const value = rec[key];
+  return typeof value === 'number' && Number.isInteger(value) ? value : bad(what);
+}
+
+const IMAGE_ID = /^[A-Za-z0-9_.-]{1,128}$/;
+
+/**
+ * Image addresses must stay on this origin: a rooted path, never `//host`, `javascript:` or `data:`. A URL that
+ * fails is rebuilt from the id, which the contract says is the only route serving files.
+ */
+export function readImageUrl(url: unknown, imageId: string): string {
+  if (typeof url === 'string' && /^\/api\/v1\/images\/[A-Za-z0-9_.%-]+$/.test(url)) return url;
+  return `/api/v1/images/${encodeURIComponent(imageId)}`;
+}
+
+export function readImageResult(value: unknown): ImageResult {
+  const rec = record(value, 'image');
+  const imageId = str(rec, 'imageId', 'image id');
+  if (!IMAGE_ID.test(imageId)) bad('image id');
+  const seed = optStr(rec, 'seed') ?? (typeof rec.seed === 'number' ? String(rec.seed) : null);
+  return { imageId, url: readImageUrl(rec.url, imageId), seed };
+}
+
+function readProgress(value: unknown): JobProgress | null {
+  if (value === null || value === undefined) return null;
+  const rec = record(value, 'progress');
+  const what = 'progress';
+  return { step: int(rec, 'step', what), steps: int(rec, 'steps', what), image: int(rec, 'image', what), images: int(rec, 'images', what) };
+}
+
+export function readJob(value: unknown): Job {
+  const rec = record(value, 'job');
+  const status = str(rec, 'status', 'job status');
+  if (!(JOB_STATUSES as readonly string[]).includes(status)) bad('job status');
+  const results = rec.results ?? rec.images ?? [];
+  if (!Array.isArray(results)) bad('job results');
+  const request = rec.request;
+  return {
+    id: str(rec, 'id', 'job id'),
+    status: status as JobStatus,
+    progress: readProgress(rec.progress),
+    error: optStr(rec, 'error'),
+    results: results.map(readImageResult),
+    request: typeof request === 'object' && request !== null && !Array.isArray(request) ? (request as Rec) : {},
+    createdAt: optStr(rec, 'createdAt'),
+  };
+}
+
+export function readSubmitResult(value: unknown): SubmitResult {
+  const rec = record(value, 'answer to generate');
+  const position = rec.position;
+  return { id: str(rec, 'id', 'job id'), position: typeof position === 'number' ? position : 0 };
+}
+
+export function readHistoryPage(value: unknown): HistoryPage {
+  const rec = record(value, 'history page');
+  const items = list(rec.items, 'items', 'history page');
+  return { items: items.map(readJob), nextCursor: optStr(rec, 'nextCursor') };
+}
+
+const MODEL_KINDS: readonly ModelKind[] = ['checkpoint', 'refiner', 'lora'];
+
+export function readModels(value: unknown): ModelInfo[] {
+  return list(value, 'models', 'model list').map((item) => {
+    const rec = record(item, 'model');
+    const kind = optStr(rec, 'kind');
+    return {
+      name: str(rec, 'name', 'model name'),
+      family: optStr(rec, 'family') ?? '',
+      kind: kind !== null && (MODEL_KINDS as readonly string[]).includes(kind) ? (kind as ModelKind) : 'checkpoint',
+      demo: rec.demo === true,
+    };
+  });
+}
+
+export function readStyles(value: unknown): StyleInfo[] {
+  return list(value, 'styles', 'style list').map((item) => {
+    const rec = record(item, 'style');
+    return { name: str(rec, 'name', 'style name'), prompt: optStr(rec, 'prompt') ?? '', negative: optStr(rec, 'negative') ?? '' };
+  });
+}
+
+export function readPresetNames(value: unknown): string[] {
+  return list(value, 'presets', 'preset list').map((item) => str(record(item, 'preset'), 'name', 'preset name'));
+}
+
+const SIZE = /^\d{2,5}\*\d{2,5}$/;
+
+function sizes(value: unknown): string[] {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((item) => {
+    if (typeof item === 'string' && SIZE.test(item)) return [item];
+    if (typeof item === 'object' && item !== null && typeof (item as Rec).id === 'string' && SIZE.test((item as Rec).id as string)) {
+      return [(item as Rec).id as string];
+    }
+    return [];
+  });
+}
+
+/** `{ sdxl: [...], sd15: [...] }`; a single flat list (`{ aspectRatios: [{ id }] }`) is taken as the SDXL list. */
+export function readAspectRatios(value: unknown): AspectRatios {
+  const rec = record(value, 'aspect ratio list');
+  const sdxl = sizes(rec.sdxl ?? rec.aspectRatios);
+  if (sdxl.length === 0) bad('aspect ratio list');
+  return { sdxl, sd15: sizes(rec.sd15) };
+}
+
+export function readUploadId(value: unknown): string {
+  const rec = record(value, 'answer to upload');
+  const id = optStr(rec, 'id') ?? optStr(rec, 'imageId');
+  return id !== null && IMAGE_ID.test(id) ? id : bad('upload id');
+}

@@ -1,0 +1,101 @@
+/**
+ * The HTTP contract (`/api/v1`) as the browser sees it. These types describe what the page sends and what it has
+ * accepted after api-responses.ts checked a body; nothing here is trusted before that check.
+ */
+export const PERFORMANCE_MODES = ['Quality', 'Speed', 'Extreme Speed', 'Lightning', 'Hyper-SD'] as const;
+export type Performance = (typeof PERFORMANCE_MODES)[number];
+
+export const OUTPUT_FORMATS = ['png', 'jpeg', 'webp'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+export interface LoraChoice {
+  name: string;
+  weight: number;
+}
+
+export interface GenerateRequest {
+  prompt: string;
+  negative?: string;
+  styles?: string[];
+  performance?: Performance;
+  /** `width*height`, one of the family's aspect ratios. */
+  aspectRatio?: string;
+  width?: number;
+  height?: number;
+  imageCount?: number;
+  /** Decimal string: seeds reach 2^63 - 1, past a double's exact range. */
+  seed?: string;
+  model?: string;
+  refiner?: string;
+  refinerSwitch?: number;
+  loras?: LoraChoice[];
+  cfg?: number;
+  sharpness?: number;
+  sampler?: string;
+  scheduler?: string;
+  inputImageId?: string;
+  denoise?: number;
+  format?: OutputFormat;
+}
+
+export interface SubmitResult {
+  id: string;
+  position: number;
+}
+
+export const JOB_STATUSES = ['queued', 'running', 'done', 'failed', 'cancelled', 'interrupted'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+export const FINAL_JOB_STATUSES: ReadonlySet<JobStatus> = new Set(['done', 'failed', 'cancelled', 'interrupted']);
+
+export interface JobProgress {
+  step: number;
+  steps: number;
+  image: number;
+  images: number;
+}
+
+export interface ImageResult {
+  imageId: string;
+  /** A same-origin path (checked), ready for an `img` element. */
+  url: string;
+  seed: string | null;
+}
+
+export interface Job {
+  id: string;
+  status: JobStatus;
+  progress: JobProgress | null;
+  error: string | null;
+  results: ImageResult[];
+  /** The generate body the job ran with, as the server reports it: shown as text, reused to fill the form. */
+  request: Record<string, unknown>;
+  createdAt: string | null;
+}
+
+export interface HistoryPage {
+  items: Job[];
+  nextCursor: string | null;
+}
+
+export type ModelKind = 'checkpoint' | 'refiner' | 'lora';
+
+export interface ModelInfo {
+  name: string;
+  /** `sdxl`, `sd15`, ...; empty when the server does not say. */
+  family: string;
+  kind: ModelKind;
+  /** The tiny built-in demo checkpoint (random weights, noise out). */
+  demo: boolean;
+}
+
+export interface StyleInfo {
+  name: string;
+  /** Template with `{prompt}`; empty when the server does not send templates. */
+  prompt: string;
+  negative: string;
+}
+
+export interface AspectRatios {
+  sdxl: string[];
+  sd15: string[];
+}

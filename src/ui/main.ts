@@ -1,0 +1,169 @@
+/**
+ * The studio page: composition root of the browser code. It wires the API client, the run state and the views,
+ * and is the only module that touches `document` at load.
+ *
+ * Why no framework: the page is a handful of views (prompt, advanced settings, gallery, history, sign-in) whose
+ * state is one run and one form, which plain DOM calls and a 30-line observable store handle. Without one there is
+ * no build chain beyond the project's own `tsc`, no third-party code to audit or keep patched in a tool whose whole
+ * point is running on people's own machines, and nothing that needs inline scripts, inline styles or eval, so the
+ * page runs under a strict Content-Security-Policy (`script-src 'self'`, `style-src 'self'`). dom.ts keeps the one
+ * rule a framework would otherwise enforce: user text only ever becomes text nodes.
+ */
+import { createApiClient } from './api-client.ts';
+import { ApiError } from './api-error.ts';
+import { el, replace, setAttrs } from './dom.ts';
+import { watchJobEvents } from './events.ts';
+import { buildGenerateRequest, normalizeSeed, patchFromRequest, type FormPatch } from './form-values.ts';
+import { IDLE_RUN, isActive, reduceRun, type RunAction, type RunState } from './job-run.ts';
+import { attachParameterDrop, createParameterPicker } from './metadata-drop.ts';
+import { createStore } from './state.ts';
+import { createAdvancedPanel } from './views/advanced-panel.ts';
+import { createGallery } from './views/gallery.ts';
+import { createHistoryView } from './views/history.ts';
+import { createLoginView } from './views/login.ts';
+import { renderModelNotice } from './views/model-notice.ts';
+import { createPromptPanel } from './views/prompt-panel.ts';
+
+const api = createApiClient((input, init) => fetch(input, init));
+const run = createStore<RunState>(IDLE_RUN);
+const dispatch = (action: RunAction): void => run.set((state) => reduceRun(state, action));
+let stopWatching: (() => void) | null = null;
+
+const message = el('p', { class: 'message', role: 'alert', hidden: true });
+const modelNotice = el('section', { class: 'notice', 'aria-label': 'About the models', hidden: true });
+const promptPanel = createPromptPanel({ generate: () => void generate(), stop: () => void stop(false), skip: () => void stop(true) });
+const advanced = createAdvancedPanel();
+const gallery = createGallery();
+const history = createHistoryView(api, {
+  reuse: (job, image) => {
+    fillForm(patchFromRequest(job.request, image?.seed ?? null), 'a history entry');
+    showView('create');
+  },
+  report: (error) => reportError(error),
+});
+const login = createLoginView(api, () => void loadCatalog());
+
+const drop = {
+  onPatch: (patch: FormPatch, fileName: string) => fillForm(patch, fileName),
+  onError: (error: unknown, fileName: string) => showMessage(`${fileName}: ${error instanceof Error ? error.message : 'could not be read.'}`),
+};
+
+const createView = el(
+  'div',
+  { class: 'create-view', id: 'create-view' },
+  el('div', { class: 'main-column' }, promptPanel.element, el('div', { class: 'tools' }, createParameterPicker(drop)), gallery.element),
+  el('details', { class: 'advanced-toggle', open: true }, el('summary', {}, 'Advanced'), advanced.element),
+);
+const historyView = el('div', { class: 'history-view', id: 'history-view', hidden: true }, history.element);
+const tabs = {
+  create: el('button', { type: 'button', 'aria-controls': 'create-view', 'aria-pressed': 'true' }, 'Create'),
+  history: el('button', { type: 'button', 'aria-controls': 'history-view', 'aria-pressed': 'false' }, 'History'),
+};
+
+function showView(view: 'create' | 'history'): void {
+  createView.hidden = view !== 'create';
+  historyView.hidden = view !== 'history';
+  setAttrs(tabs.create, { 'aria-pressed': String(view === 'create') });
+  setAttrs(tabs.history, { 'aria-pressed': String(view === 'history') });
+  if (view === 'history') void history.reload();
+}
+tabs.create.addEventListener('click', () => showView('create'));
+tabs.history.addEventListener('click', () => showView('history'));
+
+function showMessage(text: string): void {
+  message.hidden = text === '';
+  replace(message, text);
+}
+
+function clearInvalid(): void {
+  for (const node of document.querySelectorAll('[aria-invalid="true"]')) setAttrs(node, { 'aria-invalid': null });
+}
+
+/** Marks the control a 400 names (`loras[0].weight` marks the LoRA list) and moves focus there. */
+function markInvalid(field: string): void {
+  const head = field.split(/[.[]/)[0] ?? field;
+  const control = [...document.querySelectorAll<HTMLElement>('[data-field]')].find((node) => node.dataset.field === head);
+  if (control === undefined) return;
+  setAttrs(control, { 'aria-invalid': 'true' });
+  control.focus();
+}
+
+function reportError(error: unknown): void {
+  if (error instanceof ApiError && error.needsLogin) {
+    login.show();
+    showMessage('Please sign in.');
+    return;
+  }
+  showMessage(error instanceof Error ? error.message : 'Something went wrong.');
+  if (error instanceof ApiError && error.field !== null) markInvalid(error.field);
+}
+
+function fillForm(patch: FormPatch, source: string): void {
+  if (patch.prompt !== undefined) promptPanel.prompt.value = patch.prompt;
+  const missing = advanced.fill(patch);
+  showMessage(missing.length === 0 ? `Settings loaded from ${source}.` : `Settings loaded from ${source}; not available here: ${missing.join(', ')}.`);
+}
+
+async function generate(): Promise<void> {
+  if (isActive(run.get())) return;
+  clearInvalid();
+  showMessage('');
+  const values = { prompt: promptPanel.prompt.value, ...advanced.read() };
+  if (!values.randomSeed && normalizeSeed(values.seed) === null) {
+    showMessage('The seed must be a whole number from 0 to 9223372036854775807, or tick Random.');
+    markInvalid('seed');
+    return;
+  }
+  dispatch({ type: 'submit' });
+  try {
+    const { id, position } = await api.generate(buildGenerateRequest(values, advanced.family()));
+    dispatch({ type: 'submitted', id, position });
+    stopWatching?.();
+    stopWatching = watchJobEvents(api.eventsUrl(id), dispatch, { onLost: () => dispatch({ type: 'connection-lost' }) });
+  } catch (error) {
+    dispatch({ type: 'rejected', message: error instanceof Error ? error.message : 'The request was refused.' });
+    reportError(error);
+  }
+}
+
+async function stop(skipOnly: boolean): Promise<void> {
+  const { jobId } = run.get();
+  if (jobId === null) return;
+  if (!skipOnly) dispatch({ type: 'stop-requested' });
+  try {
+    await (skipOnly ? api.skipImage(jobId) : api.cancelJob(jobId));
+  } catch (error) {
+    reportError(error);
+  }
+}
+
+async function loadCatalog(): Promise<void> {
+  try {
+    const [models, styles, ratios] = await Promise.all([api.listModels(), api.listStyles(), api.listAspectRatios()]);
+    advanced.setCatalog({ models, styles, ratios });
+    renderModelNotice(modelNotice, models);
+    showMessage('');
+  } catch (error) {
+    reportError(error);
+  }
+}
+
+function start(): void {
+  const root = document.getElementById('app') ?? document.body;
+  replace(
+    root,
+    el('header', { class: 'top' }, el('h1', {}, 'Fooocus-TS'), el('nav', { 'aria-label': 'Views' }, tabs.create, tabs.history)),
+    message,
+    login.element,
+    modelNotice,
+    el('main', {}, createView, historyView),
+  );
+  attachParameterDrop(document.body, drop);
+  run.subscribe((state) => {
+    promptPanel.render(state);
+    gallery.render(state.results);
+  });
+  void loadCatalog();
+}
+
+start();
