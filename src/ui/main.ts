@@ -79,9 +79,9 @@ function clearInvalid(): void {
   for (const node of document.querySelectorAll('[aria-invalid="true"]')) setAttrs(node, { 'aria-invalid': null });
 }
 
-/** Marks the control a 400 names (`loras[0].weight` marks the LoRA list) and moves focus there. */
+/** Marks the control a 400 names (`loras[0].weight` or `/loras/0/weight` marks the LoRA list) and focuses it. */
 function markInvalid(field: string): void {
-  const head = field.split(/[.[]/)[0] ?? field;
+  const head = field.replace(/^[/.]+/, '').split(/[./[]/)[0] ?? field;
   const control = [...document.querySelectorAll<HTMLElement>('[data-field]')].find((node) => node.dataset.field === head);
   if (control === undefined) return;
   setAttrs(control, { 'aria-invalid': 'true' });
