@@ -5,6 +5,7 @@ import { runCatalog } from './commands/catalog.ts';
 import { runConfig } from './commands/config.ts';
 import { runDoctor } from './commands/doctor.ts';
 import { runGenerate } from './commands/generate.ts';
+import { runServe } from './commands/serve.ts';
 import { runInspect } from './commands/inspect.ts';
 import { runModels } from './commands/models.ts';
 
@@ -15,6 +16,7 @@ const commands: Record<string, Command> = {
   catalog: { summary: 'maintainers: keygen, sign and verify the signed model catalog', run: runCatalog },
   config: { summary: 'show every setting with its source, or lock the reviewed config file against changes', run: runConfig },
   doctor: { summary: 'check Node.js, CPU features, ONNX Runtime providers and dependency versions', run: runDoctor },
+  serve: { summary: 'start the web studio and HTTP API (127.0.0.1:7865 by default)', run: runServe },
   generate: { summary: 'make images from a prompt (text-to-image, or image-to-image with --input)', run: runGenerate },
   inspect: { summary: 'show the family, architecture, parameter counts and SHA-256 of a .safetensors checkpoint', run: runInspect },
   models: { summary: 'list trusted models, or import a local .safetensors file into the model store', run: runModels },

@@ -24,6 +24,7 @@ import { registerImageRoutes } from './routes/image-routes.ts';
 import { registerCatalogRoutes } from './routes/catalog-routes.ts';
 import { registerSessionRoutes } from './routes/session-routes.ts';
 import { registerDocsRoutes } from './routes/docs-routes.ts';
+import { registerUiRoutes } from './routes/ui-routes.ts';
 import './route-config.ts';
 
 /** JSON bodies are small: the longest field is a prompt. Uploads have their own limit. */
@@ -68,6 +69,7 @@ export async function buildServer(port: StudioPort, serverOptions: ServerOptions
   registerCatalogRoutes(app, context);
   registerSessionRoutes(app, context);
   registerDocsRoutes(app);
+  await registerUiRoutes(app, options.uiDir);
   await app.ready();
   return app;
 }

@@ -54,6 +54,8 @@ export interface ServerOptions {
   sessionTtlSeconds?: number;
   /** Interval of SSE comment lines that keep idle connections open. */
   heartbeatSeconds?: number;
+  /** The built browser UI (`dist/ui`), served at `/`; omitted in API-only tests. */
+  uiDir?: string;
 }
 
 export interface ResolvedServerOptions {
@@ -67,6 +69,7 @@ export interface ResolvedServerOptions {
   logger: FastifyServerOptions['logger'];
   sessionTtlSeconds: number;
   heartbeatSeconds: number;
+  uiDir: string | undefined;
 }
 
 export const DEFAULT_RATE_LIMIT: RateLimitOptions = { readsPerMinute: 300, submitsPerMinute: 20 };
@@ -113,6 +116,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     logger: options.logger ?? false,
     sessionTtlSeconds: options.sessionTtlSeconds ?? 12 * 3600,
     heartbeatSeconds: options.heartbeatSeconds ?? 15,
+    uiDir: options.uiDir,
   };
 }
 
