@@ -1,0 +1,76 @@
+/**
+ * The real studio behind the HTTP API, end to end with the demo model: submit, follow the job, fetch the image,
+ * history, and the page itself.
+ */
+import { strict as assert } from 'node:assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { createDefaultConfig } from '../../src/app/config/config-schema.ts';
+import { createStudio } from '../../src/app/studio/create-studio.ts';
+import { createAppStudioPort } from '../../src/server/app-studio-port.ts';
+import { buildServer } from '../../src/server/build-server.ts';
+
+const HOST = '127.0.0.1:7865';
+const headers = { host: HOST, origin: `http://${HOST}`, 'content-type': 'application/json' };
+
+describe('studio over HTTP with the demo model', () => {
+  let dir: string;
+  let app: FastifyInstance;
+  let studio: Awaited<ReturnType<typeof createStudio>>;
+  before(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'fooocus-studio-'));
+    const config = createDefaultConfig();
+    config.paths = { models: path.join(dir, 'models'), outputs: path.join(dir, 'outputs'), cache: path.join(dir, 'cache') };
+    config.runtime.threads = 1;
+    studio = await createStudio(config, { software: 'test' });
+    app = await buildServer(createAppStudioPort(studio), { host: '127.0.0.1', allowedHosts: [HOST], auth: null, outputsDir: studio.outputsDir, logger: false });
+  });
+  after(async () => {
+    await app.close();
+    await studio.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function waitForJob(id: string): Promise<{ status: string; images: { url: string; seed: string }[]; request: { prompt: string } }> {
+    for (let i = 0; i < 200; i++) {
+      const job = (await app.inject({ method: 'GET', url: `/api/v1/jobs/${id}`, headers: { host: HOST } })).json();
+      if (!['queued', 'running'].includes(job.status)) return job;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('job did not finish in 20 s');
+  }
+
+  it('lists the demo model, generates, and serves the image with its prompt kept as plain text', async () => {
+    const models = (await app.inject({ method: 'GET', url: '/api/v1/models', headers: { host: HOST } })).json();
+    assert.deepEqual(models.models.map((m: { name: string }) => m.name), ['fooocus-ts-demo.safetensors']);
+    const prompt = 'a lighthouse <img src=x onerror=alert(1)>';
+    const submit = await app.inject({ method: 'POST', url: '/api/v1/generate', headers, payload: { prompt, width: 128, height: 128, steps: 3, seed: '7', imageCount: 2 } });
+    assert.equal(submit.statusCode, 202, submit.body);
+    const job = await waitForJob(submit.json().id);
+    assert.equal(job.status, 'done');
+    assert.deepEqual(job.images.map((i) => i.seed), ['7', '8']);
+    assert.equal(job.request.prompt, prompt);
+    const image = await app.inject({ method: 'GET', url: job.images[0]!.url, headers: { host: HOST } });
+    assert.equal(image.statusCode, 200);
+    assert.equal(image.headers['content-type'], 'image/png');
+    assert.equal(image.headers['x-content-type-options'], 'nosniff');
+    const history = (await app.inject({ method: 'GET', url: '/api/v1/history', headers: { host: HOST } })).json();
+    assert.equal(history.items.length, 1);
+  });
+
+  it('refuses unknown models, styles and samplers before queueing, naming the field', async () => {
+    for (const [field, payload] of [
+      ['model', { prompt: 'x', model: 'nope.safetensors' }],
+      ['styles', { prompt: 'x', styles: ['No Such Style'] }],
+      ['sampler', { prompt: 'x', sampler: 'magic' }],
+      ['scheduler', { prompt: 'x', scheduler: 'fast' }],
+    ] as const) {
+      const r = await app.inject({ method: 'POST', url: '/api/v1/generate', headers, payload });
+      assert.equal(r.statusCode, 400, `${field}: ${r.body}`);
+      assert.equal(r.json().field, field);
+    }
+  });
+});
