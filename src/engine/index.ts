@@ -117,7 +117,6 @@ export {
 } from './output/image-encoding.ts';
 export {
   InvalidMetadataError,
-  MAX_SEED,
   type GenerationParameters,
   type LoraReference,
 } from './output/generation-parameters.ts';
@@ -138,6 +137,7 @@ export {
 export {
   IMAGE_SIZE_LIMITS,
   InvalidGenerationRequestError,
+  MAX_SEED,
   MAX_IMAGES_PER_REQUEST,
   validateGenerationRequest,
   type GenerationRequest,

@@ -1,3 +1,4 @@
+import { MAX_SEED } from '../pipeline/generation-request.ts';
 import { MAX_STEPS } from '../sampling/sigmas.ts';
 
 /** A LoRA applied to the base model, as Fooocus records it (name without folder or extension). */
@@ -71,7 +72,6 @@ export class InvalidMetadataError extends Error {
 export const DEFAULT_SHARPNESS = 2;
 export const DEFAULT_ADAPTIVE_CFG = 7;
 export const DEFAULT_CLIP_SKIP = 1;
-export const MAX_SEED = (1n << 63n) - 1n;
 const MAX_SIDE = 16384;
 const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
