@@ -29,6 +29,15 @@ describe('fooocus models pull', () => {
     assert.match(r.err, /"no-such-model" is not in the catalog; known ids: .*sdxl-base-1\.0/);
   });
 
+  it('names the presets when --preset is unknown, and needs ids or a preset', async () => {
+    const r = await run(['models', 'pull', '--preset', 'nope', '--models', models]);
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, /"nope" does not exist; presets: .*realistic/);
+    const none = await run(['models', 'pull', '--models', models]);
+    assert.equal(none.code, 2);
+    assert.match(none.err, /catalog ids or --preset/);
+  });
+
   it('refuses a tampered copy of the catalog before reading it', async () => {
     const shipped = path.resolve(import.meta.dirname, '..', '..', 'catalog', 'catalog.json');
     const text = readFileSync(shipped, 'utf8').replace('https://', 'https://evil.');

@@ -6,6 +6,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { downloadFile } from '../../app/downloads/downloader.ts';
+import { loadPresets } from '../../app/creative/presets.ts';
+import { loadStyleLibrary } from '../../app/creative/style-library.ts';
 import { loadCatalog } from '../../app/models/catalog.ts';
 import { openModelStore } from '../../app/models/model-store.ts';
 import { pullModel } from '../../app/models/pull-model.ts';
@@ -16,23 +18,45 @@ import { ProgressReporter } from '../progress-reporter.ts';
 /** The catalog that ships with the application (signed; verified before it is parsed). */
 export const BUILTIN_CATALOG = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'catalog', 'catalog.json');
 
+/** The built-in presets, whose `downloads` lists name the catalog models each needs. */
+export const BUILTIN_PRESETS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'data', 'presets');
+
+/**
+ * `fooocus models pull <id>...` or `fooocus models pull --preset <name>` (every model the preset needs, the way
+ * Fooocus fetches a preset's models on first run).
+ */
 export async function runPull(ctx: CommandContext, args: string[]): Promise<number> {
-  const { values, positionals } = createContext(args, ctx).parse({ catalog: { type: 'string' }, json: { type: 'boolean', default: false }, ...CONFIG_OPTIONS });
-  if (positionals.length !== 1) throw new UsageError('models pull takes one catalog id: fooocus models pull sdxl-base-1.0 (see fooocus catalog verify)');
+  const { values, positionals } = createContext(args, ctx).parse({ catalog: { type: 'string' }, preset: { type: 'string' }, json: { type: 'boolean', default: false }, ...CONFIG_OPTIONS });
+  if ((positionals.length === 0) === (values.preset === undefined)) {
+    throw new UsageError('models pull takes catalog ids or --preset <name>: fooocus models pull sdxl-base-1.0, fooocus models pull --preset realistic');
+  }
   const { config } = await loadCommandConfig(ctx, { config: values.config, models: values.models, 'insecure-permissions': values['insecure-permissions'] });
   const store = await openModelStore(config.paths.models);
   const catalog = await loadCatalog(values.catalog ?? BUILTIN_CATALOG, { stateFile: path.join(store.dir, '.catalog-state.json') });
-  const entry = catalog.entries.find((e) => e.id === positionals[0]);
-  if (entry === undefined) throw new UsageError(`"${positionals[0]}" is not in the catalog; known ids: ${catalog.entries.map((e) => e.id).join(', ')}`);
+  let ids = positionals;
+  if (values.preset !== undefined) {
+    const { styles } = await loadStyleLibrary({ builtinDir: path.join(BUILTIN_PRESETS, '..', 'styles') });
+    const presets = await loadPresets(BUILTIN_PRESETS, { styleNames: new Set(styles.keys()) });
+    const preset = presets.get(values.preset);
+    if (preset === undefined) throw new UsageError(`--preset: "${values.preset}" does not exist; presets: ${[...presets.keys()].join(', ')}`);
+    ids = preset.downloads;
+  }
+  const entries = ids.map((id) => {
+    const entry = catalog.entries.find((e) => e.id === id);
+    if (entry === undefined) throw new UsageError(`"${id}" is not in the catalog; known ids: ${catalog.entries.map((e) => e.id).join(', ')}`);
+    return entry;
+  });
   const isTty = (ctx.stderr as NodeJS.WriteStream).isTTY === true && !values.json;
   const reporter = new ProgressReporter(isTty ? ctx.stderr : ctx.stdout, isTty ? 'tty' : 'json');
   const policy = { allowedHosts: config.downloads.allowedHosts, pins: config.downloads.pins, maxRedirects: config.downloads.maxRedirects };
-  const pulled = await pullModel(store, entry, {
-    signal: ctx.signal,
-    download: (request) => downloadFile({ ...request, policy }),
-    onProgress: (done, total) => reporter.update({ label: `downloading ${entry.fileName}`, done: Math.round(done / 2 ** 20), total: Math.round(total / 2 ** 20), unit: 'MiB' }),
-  });
-  reporter.finishLine();
-  reporter.message(`${pulled.downloaded ? 'downloaded and verified' : 'already present and verified'}: ${entry.kind}/${entry.fileName} from ${pulled.url}`, { path: pulled.path });
+  for (const entry of entries) {
+    const pulled = await pullModel(store, entry, {
+      signal: ctx.signal,
+      download: (request) => downloadFile({ ...request, policy }),
+      onProgress: (done, total) => reporter.update({ label: `downloading ${entry.fileName}`, done: Math.round(done / 2 ** 20), total: Math.round(total / 2 ** 20), unit: 'MiB' }),
+    });
+    reporter.finishLine();
+    reporter.message(`${pulled.downloaded ? 'downloaded and verified' : 'already present and verified'}: ${entry.kind}/${entry.fileName} from ${pulled.url}`, { path: pulled.path });
+  }
   return 0;
 }

@@ -13,7 +13,7 @@ const USAGE = [
   'Usage:',
   '  fooocus models list [--json] [--models <dir>]',
   `  fooocus models import <file> [--kind ${MODEL_KINDS.join('|')}] [--name <name>] [--link] [--models <dir>]`,
-  '  fooocus models pull <catalog-id> [--models <dir>] [--config <file>]',
+  '  fooocus models pull <catalog-id>... | --preset <name> [--models <dir>] [--config <file>]',
 ].join('\n');
 
 /** Runs `body`; a model-trust error the user can act on becomes one `error:` line and exit code 2. */
