@@ -9,7 +9,7 @@ import type { ClipTextConfig } from '../models/architecture.ts';
 import { attr, GraphBuilder } from '../onnx/graph-builder.ts';
 import type { SafetensorsHeader } from '../io/safetensors-types.ts';
 import type { OnnxModel } from '../onnx/onnx-proto.ts';
-import { attention, gelu, layerNorm, linear, quickGelu } from './layers.ts';
+import { attention, gelu, layerNorm, linear, projectLastAxis, quickGelu } from './layers.ts';
 
 export interface ClipTextGraphOptions {
   /** 1 = the last layer's output, 2 = the penultimate layer's ("CLIP skip 2"), and so on. */
@@ -73,7 +73,7 @@ function selfAttention(g: GraphBuilder, cfg: ClipTextConfig, x: string, layer: s
   }
   // OpenCLIP packs q, k and v into one [3W, W] projection (nn.MultiheadAttention's in_proj).
   const w = g.weight(`${layer}attn.in_proj_weight`, [3 * cfg.width, cfg.width]);
-  const packed = g.op('Add', [g.op('MatMul', [x, g.op('Transpose', [w], { perm: attr.ints([1, 0]) })]), g.weight(`${layer}attn.in_proj_bias`)]);
+  const packed = projectLastAxis(g, x, w, g.weight(`${layer}attn.in_proj_bias`), 3 * cfg.width, cfg.width);
   const [q, k, v] = g.opN('Split', [packed, g.constInt64([cfg.width, cfg.width, cfg.width])], 3, { axis: attr.int(-1) });
   return linear(g, attention(g, q!, k!, v!, cfg.heads, headDim, mask), `${layer}attn.out_proj.`);
 }

@@ -4,11 +4,24 @@
  */
 import { attr, type GraphBuilder } from '../onnx/graph-builder.ts';
 
+/**
+ * y = x W^T + b over the last axis of x, for a weight value W of shape [out, in]. Written as Gemm with transB on
+ * the flattened input rather than MatMul(x, Transpose(W)): ONNX Runtime then packs W directly, instead of first
+ * folding a transposed float32 copy of every weight, which cost a third copy of the weights at session build.
+ */
+export function projectLastAxis(g: GraphBuilder, x: string, w: string, bias: string | null, outputs: number, inputs: number): string {
+  const flat = g.op('Reshape', [x, g.constInt64([-1, inputs])]); // [N, in]
+  const y = g.op('Gemm', bias === null ? [flat, w] : [flat, w, bias], { transB: attr.int(1) }); // [N, out]
+  const leading = g.op('Slice', [g.op('Shape', [x]), g.constInt64([0]), g.constInt64([-1])]);
+  return g.op('Reshape', [y, g.op('Concat', [leading, g.constInt64([outputs])], { axis: attr.int(0) })]);
+}
+
 /** `nn.Linear`: y = x W^T + b over the last axis. W is stored [out, in]. */
 export function linear(g: GraphBuilder, x: string, prefix: string, opts: { bias?: boolean } = {}): string {
-  const w = g.weight(`${prefix}weight`);
-  const y = g.op('MatMul', [x, g.op('Transpose', [w], { perm: attr.ints([1, 0]) })]);
-  return opts.bias === false || !g.has(`${prefix}bias`) ? y : g.op('Add', [y, g.weight(`${prefix}bias`)]);
+  const w = g.weight(`${prefix}weight`); // a missing key fails here, by name
+  const [outputs, inputs] = g.shapeOf(`${prefix}weight`)! as [number, number];
+  const bias = opts.bias === false || !g.has(`${prefix}bias`) ? null : g.weight(`${prefix}bias`);
+  return projectLastAxis(g, x, w, bias, outputs, inputs);
 }
 
 /** `nn.Conv2d` with square kernel; weight [Cout, Cin, k, k]. */

@@ -9,7 +9,7 @@ import type { VaeConfig } from '../models/architecture.ts';
 import { attr, GraphBuilder } from '../onnx/graph-builder.ts';
 import type { SafetensorsHeader } from '../io/safetensors-types.ts';
 import type { OnnxModel } from '../onnx/onnx-proto.ts';
-import { attention, conv2d, fromTokens, groupNorm, silu, toTokens, upsampleNearest2x } from './layers.ts';
+import { attention, conv2d, fromTokens, groupNorm, projectLastAxis, silu, toTokens, upsampleNearest2x } from './layers.ts';
 
 const VAE_NORM_EPS = 1e-6;
 
@@ -24,7 +24,7 @@ export function buildVaeResnetBlock(g: GraphBuilder, cfg: VaeConfig, x: string, 
 function pointwise(g: GraphBuilder, tokens: string, prefix: string): string {
   const shape = g.shapeOf(`${prefix}weight`)!;
   const w = g.op('Reshape', [g.weight(`${prefix}weight`), g.constInt64([shape[0]!, shape[1]!])]);
-  return g.op('Add', [g.op('MatMul', [tokens, g.op('Transpose', [w], { perm: attr.ints([1, 0]) })]), g.weight(`${prefix}bias`)]);
+  return projectLastAxis(g, tokens, w, g.weight(`${prefix}bias`), shape[0]!, shape[1]!);
 }
 
 /** Single-head self-attention over all spatial positions (the mid-block `attn_1`). */
