@@ -34,7 +34,10 @@ export {
   type InspectCheckpointOptions,
   type ParameterCounts,
 } from './models/inspect.ts';
-export { loadCheckpoint, type CheckpointComponent, type LoadCheckpointOptions, type LoadedCheckpoint } from './models/load-checkpoint.ts';
+export { loadCheckpoint, type CheckpointComponent, type LoadCheckpointOptions, type LoadedCheckpoint, type LoraApplyReport } from './models/load-checkpoint.ts';
+export { LoraFormatError, readLoraFile, type LoraFile, type LoraModule } from './lora/lora-file.ts';
+export { LoraMismatchError, type WeightedLora } from './lora/lora-plan.ts';
+export { canonicalModuleName, diffusersUnetPath } from './lora/lora-targets.ts';
 export { buildClipTextGraph, type ClipTextGraphOptions } from './graphs/clip-text.ts';
 export { buildUnetGraph, type UnetGraphOptions } from './graphs/unet.ts';
 export { buildVaeDecoderGraph, buildVaeEncoderGraph } from './graphs/vae.ts';

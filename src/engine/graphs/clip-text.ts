@@ -6,7 +6,7 @@
  * Outputs: hidden [B, 77, width] (the selected layer), pooled [B, projectionDim or width] (final layer at EOS)
  */
 import type { ClipTextConfig } from '../models/architecture.ts';
-import { attr, GraphBuilder } from '../onnx/graph-builder.ts';
+import { attr, GraphBuilder, rejectUnusedSlots } from '../onnx/graph-builder.ts';
 import type { SafetensorsHeader } from '../io/safetensors-types.ts';
 import type { OnnxModel } from '../onnx/onnx-proto.ts';
 import { attention, gelu, layerNorm, linear, projectLastAxis, quickGelu } from './layers.ts';
@@ -16,6 +16,8 @@ export interface ClipTextGraphOptions {
   clipSkip?: number;
   /** Apply the final LayerNorm to `hidden` (SD1.x does; SDXL's penultimate states are used raw). */
   finalLayerNorm?: boolean;
+  /** Weight keys that get a LoRA slot (see `GraphBuilderOptions.lowRankSlots`). */
+  lowRankSlots?: ReadonlySet<string>;
 }
 
 /** Key names of one family's layout, so the graph code below reads the same for both. */
@@ -73,7 +75,7 @@ function selfAttention(g: GraphBuilder, cfg: ClipTextConfig, x: string, layer: s
   }
   // OpenCLIP packs q, k and v into one [3W, W] projection (nn.MultiheadAttention's in_proj).
   const w = g.weight(`${layer}attn.in_proj_weight`, [3 * cfg.width, cfg.width]);
-  const packed = projectLastAxis(g, x, w, g.weight(`${layer}attn.in_proj_bias`), 3 * cfg.width, cfg.width);
+  const packed = projectLastAxis(g, x, w, g.weight(`${layer}attn.in_proj_bias`), 3 * cfg.width, cfg.width, `${layer}attn.in_proj_weight`);
   const [q, k, v] = g.opN('Split', [packed, g.constInt64([cfg.width, cfg.width, cfg.width])], 3, { axis: attr.int(-1) });
   return linear(g, attention(g, q!, k!, v!, cfg.heads, headDim, mask), `${layer}attn.out_proj.`);
 }
@@ -81,7 +83,7 @@ function selfAttention(g: GraphBuilder, cfg: ClipTextConfig, x: string, layer: s
 export function buildClipTextGraph(checkpoint: SafetensorsHeader, cfg: ClipTextConfig, options: ClipTextGraphOptions = {}): OnnxModel {
   const clipSkip = options.clipSkip ?? 1;
   if (!Number.isInteger(clipSkip) || clipSkip < 1 || clipSkip > cfg.layers) throw new RangeError(`clipSkip must be an integer in 1..${cfg.layers}, got ${clipSkip}`);
-  const g = new GraphBuilder(`clip-text-${cfg.layout}`, checkpoint);
+  const g = new GraphBuilder(`clip-text-${cfg.layout}`, checkpoint, { lowRankSlots: options.lowRankSlots });
   const k = keysFor(cfg);
   const n = cfg.maxPositions;
   const tokens = g.input('tokens', 'int64', ['batch', n]);
@@ -109,5 +111,6 @@ export function buildClipTextGraph(checkpoint: SafetensorsHeader, cfg: ClipTextC
   let pooled = g.op('GatherND', [final, eos], { batch_dims: attr.int(1) }); // [B, W]
   if (cfg.projectionDim !== null) pooled = g.op('MatMul', [pooled, g.weight(`${cfg.prefix}text_projection`, [cfg.width, cfg.projectionDim])]);
   g.output(pooled, 'pooled', 'float32', ['batch', cfg.projectionDim ?? cfg.width]);
+  rejectUnusedSlots(g);
   return g.build({ 'fooocus.graph': 'clip-text', 'fooocus.clip_skip': String(clipSkip) });
 }

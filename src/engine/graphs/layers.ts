@@ -9,9 +9,16 @@ import { attr, type GraphBuilder } from '../onnx/graph-builder.ts';
  * the flattened input rather than MatMul(x, Transpose(W)): ONNX Runtime then packs W directly, instead of first
  * folding a transposed float32 copy of every weight, which cost a third copy of the weights at session build.
  */
-export function projectLastAxis(g: GraphBuilder, x: string, w: string, bias: string | null, outputs: number, inputs: number): string {
+export function projectLastAxis(g: GraphBuilder, x: string, w: string, bias: string | null, outputs: number, inputs: number, weightKey?: string): string {
   const flat = g.op('Reshape', [x, g.constInt64([-1, inputs])]); // [N, in]
-  const y = g.op('Gemm', bias === null ? [flat, w] : [flat, w, bias], { transB: attr.int(1) }); // [N, out]
+  const slot = weightKey === undefined ? null : g.lowRankSlot(weightKey, [inputs], outputs, []);
+  let addend = bias;
+  if (slot !== null) {
+    // LoRA branch up(down(x)) (+ bias), passed to the main Gemm as its C input so the sum costs no extra pass.
+    const reduced = g.op('Gemm', [flat, slot.down], { transB: attr.int(1) }); // [N, rank]
+    addend = g.op('Gemm', bias === null ? [reduced, slot.up] : [reduced, slot.up, bias], { transB: attr.int(1) }); // [N, out]
+  }
+  const y = g.op('Gemm', addend === null ? [flat, w] : [flat, w, addend], { transB: attr.int(1) }); // [N, out]
   const leading = g.op('Slice', [g.op('Shape', [x]), g.constInt64([0]), g.constInt64([-1])]);
   return g.op('Reshape', [y, g.op('Concat', [leading, g.constInt64([outputs])], { axis: attr.int(0) })]);
 }
@@ -21,7 +28,7 @@ export function linear(g: GraphBuilder, x: string, prefix: string, opts: { bias?
   const w = g.weight(`${prefix}weight`); // a missing key fails here, by name
   const [outputs, inputs] = g.shapeOf(`${prefix}weight`)! as [number, number];
   const bias = opts.bias === false || !g.has(`${prefix}bias`) ? null : g.weight(`${prefix}bias`);
-  return projectLastAxis(g, x, w, bias, outputs, inputs);
+  return projectLastAxis(g, x, w, bias, outputs, inputs, `${prefix}weight`);
 }
 
 /** `nn.Conv2d` with square kernel; weight [Cout, Cin, k, k]. */
@@ -32,7 +39,13 @@ export function conv2d(g: GraphBuilder, x: string, prefix: string, opts: { strid
   const s = opts.stride ?? 1;
   const inputs = [x, g.weight(`${prefix}weight`)];
   if (g.has(`${prefix}bias`)) inputs.push(g.weight(`${prefix}bias`));
-  return g.op('Conv', inputs, { kernel_shape: attr.ints([k, k]), pads: attr.ints([p, p, p, p]), strides: attr.ints([s, s]) });
+  const geometry = { pads: attr.ints([p, p, p, p]), strides: attr.ints([s, s]) };
+  const y = g.op('Conv', inputs, { kernel_shape: attr.ints([k, k]), ...geometry });
+  const slot = g.lowRankSlot(`${prefix}weight`, [shape![1]!, k, k], shape![0]!, [1, 1]);
+  if (slot === null) return y;
+  // LoCon branch: the down projection is a conv with the layer's own kernel and stride, the up projection 1x1.
+  const reduced = g.op('Conv', [x, slot.down], { kernel_shape: attr.ints([k, k]), ...geometry });
+  return g.op('Add', [y, g.op('Conv', [reduced, slot.up], { kernel_shape: attr.ints([1, 1]) })]);
 }
 
 /**

@@ -7,7 +7,7 @@
  * Output:  out [B, Cout, h, w] (the model's epsilon / v prediction)
  */
 import { attentionHeads, type UnetConfig } from '../models/architecture.ts';
-import { attr, GraphBuilder } from '../onnx/graph-builder.ts';
+import { attr, GraphBuilder, rejectUnusedSlots } from '../onnx/graph-builder.ts';
 import type { SafetensorsHeader } from '../io/safetensors-types.ts';
 import type { OnnxModel } from '../onnx/onnx-proto.ts';
 import { attention, conv2d, fromTokens, fusedAttention, gelu, groupNorm, layerNorm, linear, silu, toTokens, upsampleNearest2x } from './layers.ts';
@@ -15,6 +15,8 @@ import { attention, conv2d, fromTokens, fusedAttention, gelu, groupNorm, layerNo
 export interface UnetGraphOptions {
   /** `fused`: ONNX Runtime's MultiHeadAttention kernel (default); `plain`: MatMul/Softmax, portable to any EP. */
   attention?: 'fused' | 'plain';
+  /** Weight keys that get a LoRA slot (see `GraphBuilderOptions.lowRankSlots`). */
+  lowRankSlots?: ReadonlySet<string>;
 }
 
 const UNET_NORM_EPS = 1e-5;
@@ -33,7 +35,7 @@ export function buildTimestepEmbedding(g: GraphBuilder, timesteps: string, dim: 
 export interface UnetContext {
   g: GraphBuilder;
   cfg: UnetConfig;
-  opts: Required<UnetGraphOptions>;
+  opts: Required<Pick<UnetGraphOptions, 'attention'>>;
   embSilu: string; // SiLU(time embedding) [B, 4*mc], shared by every res block
   context: string;
 }
@@ -91,7 +93,7 @@ export function buildSpatialTransformer(u: UnetContext, x: string, prefix: strin
 
 /** Builds the UNet graph from a checkpoint whose architecture was inferred into `cfg`. */
 export function buildUnetGraph(checkpoint: SafetensorsHeader, cfg: UnetConfig, options: UnetGraphOptions = {}): OnnxModel {
-  const g = new GraphBuilder('unet', checkpoint);
+  const g = new GraphBuilder('unet', checkpoint, { lowRankSlots: options.lowRankSlots });
   const p = cfg.prefix;
   const mc = cfg.modelChannels;
   const x = g.input('x', 'float32', ['batch', cfg.inChannels, 'height', 'width']);
@@ -153,5 +155,6 @@ export function buildUnetGraph(checkpoint: SafetensorsHeader, cfg: UnetConfig, o
   // 5. output head
   const result = conv2d(g, silu(g, groupNorm(g, h, `${p}out.0.`, cfg.groups, UNET_NORM_EPS)), `${p}out.2.`);
   g.output(result, 'out', 'float32', ['batch', cfg.outChannels, 'height', 'width']);
+  rejectUnusedSlots(g);
   return g.build({ 'fooocus.graph': 'unet' });
 }

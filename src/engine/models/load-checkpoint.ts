@@ -10,6 +10,8 @@ import { buildVaeDecoderGraph, buildVaeEncoderGraph } from '../graphs/vae.ts';
 import { encodeOnnxModel, type OnnxModel } from '../onnx/onnx-proto.ts';
 import { createModelSession, type ModelSession, type RuntimeOptions } from '../runtime/onnx-runtime.ts';
 import type { CheckpointArchitecture } from './architecture.ts';
+import { planAdapters, type AdapterPlan, type WeightedLora } from '../lora/lora-plan.ts';
+import type { AdapterComponent } from '../lora/lora-targets.ts';
 
 export type CheckpointComponent = 'unet' | 'text' | 'vae-decoder' | 'vae-encoder';
 
@@ -19,19 +21,37 @@ export interface LoadCheckpointOptions {
   unet?: UnetGraphOptions;
   /** Per text encoder, in `architecture.textEncoders` order. */
   text?: readonly ClipTextGraphOptions[];
+  /** LoRAs to apply from the start (the same as calling `applyLoras` afterwards, without building twice). */
+  loras?: readonly WeightedLora[];
   /** Called before each component is built, for progress reporting. */
   onComponent?: (component: CheckpointComponent, index: number, total: number) => void;
   signal?: AbortSignal;
 }
 
+export interface LoraApplyReport {
+  /** Modules applied over all LoRAs. */
+  modules: number;
+  /** Components whose graph had to be rebuilt because the set adapts weights the old graph had no slot for. */
+  rebuilt: AdapterComponent[];
+  /** Seconds for the whole switch: planning, rebuilding (if any) and binding the new values. */
+  seconds: number;
+}
+
 export interface LoadedCheckpoint {
   architecture: CheckpointArchitecture;
-  unet: ModelSession | null;
-  textEncoders: ModelSession[];
-  vaeDecoder: ModelSession | null;
-  vaeEncoder: ModelSession | null;
-  /** Seconds spent building graphs and creating sessions, by component. */
+  /** The current sessions; `applyLoras` may replace the UNet's and the text encoders'. */
+  readonly unet: ModelSession | null;
+  readonly textEncoders: readonly ModelSession[];
+  readonly vaeDecoder: ModelSession | null;
+  readonly vaeEncoder: ModelSession | null;
+  /** Seconds spent building graphs and creating sessions, by component (latest build). */
   buildSeconds: Partial<Record<CheckpointComponent, number>>;
+  /**
+   * Makes `loras` the active set (an empty list removes them all). Only the LoRA values change when every
+   * adapted weight already has a slot; otherwise the affected component is rebuilt once with slots for the old
+   * and new weights, so switching back and forth among sets costs no further builds.
+   */
+  applyLoras(loras: readonly WeightedLora[]): Promise<LoraApplyReport>;
   release(): Promise<void>;
 }
 
@@ -47,6 +67,13 @@ const DEFAULT_OPTIMIZATION: Record<CheckpointComponent, NonNullable<RuntimeOptio
   'vae-encoder': 'all',
 };
 
+/** One built graph: its session, the component it belongs to, and the adapter slots it was built with. */
+interface BuiltSession {
+  session: ModelSession;
+  adapter: AdapterComponent | null;
+  slots: Set<string>;
+}
+
 export async function loadCheckpoint(
   header: SafetensorsHeader,
   architecture: CheckpointArchitecture,
@@ -54,44 +81,107 @@ export async function loadCheckpoint(
 ): Promise<LoadedCheckpoint> {
   const wanted = new Set(options.components ?? ['unet', 'text', 'vae-decoder']);
   const weightsDir = path.dirname(path.resolve(header.file));
-  const sessions: ModelSession[] = [];
   const buildSeconds: LoadedCheckpoint['buildSeconds'] = {};
-  const plan: [CheckpointComponent, () => OnnxModel[]][] = [];
   const { unet, vae, textEncoders } = architecture;
-  if (wanted.has('text')) plan.push(['text', () => textEncoders.map((cfg, i) => buildClipTextGraph(header, cfg, options.text?.[i]))]);
-  if (wanted.has('unet') && unet !== null) plan.push(['unet', () => [buildUnetGraph(header, unet, options.unet)]]);
-  if (wanted.has('vae-decoder') && vae?.hasDecoder) plan.push(['vae-decoder', () => [buildVaeDecoderGraph(header, vae)]]);
-  if (wanted.has('vae-encoder') && vae?.hasEncoder) plan.push(['vae-encoder', () => [buildVaeEncoderGraph(header, vae)]]);
+  const initialPlan = options.loras !== undefined && options.loras.length > 0 ? planAdapters(header, architecture, options.loras) : null;
+  const slotsFor = (component: AdapterComponent): Set<string> => new Set(initialPlan?.slots.get(component) ?? []);
 
-  const built = new Map<CheckpointComponent, ModelSession[]>();
+  const optimizationOf = (component: CheckpointComponent): RuntimeOptions => ({ ...options.runtime, optimization: options.runtime?.optimization ?? DEFAULT_OPTIMIZATION[component] });
+  const graphOf = (adapter: AdapterComponent, slots: Set<string>): OnnxModel => {
+    if (adapter === 'unet') return buildUnetGraph(header, unet!, { ...options.unet, lowRankSlots: slots });
+    const index = Number(adapter.slice('text'.length));
+    return buildClipTextGraph(header, textEncoders[index]!, { ...options.text?.[index], lowRankSlots: slots });
+  };
+  const buildAdaptable = async (adapter: AdapterComponent, slots: Set<string>): Promise<BuiltSession> => {
+    const component: CheckpointComponent = adapter === 'unet' ? 'unet' : 'text';
+    const session = await createModelSession(encodeOnnxModel(graphOf(adapter, slots)), weightsDir, optimizationOf(component));
+    return { session, adapter, slots };
+  };
+
+  const plan: [CheckpointComponent, () => Promise<BuiltSession>[]][] = [];
+  if (wanted.has('text')) plan.push(['text', () => textEncoders.map((_, i) => buildAdaptable(`text${i}`, slotsFor(`text${i}`)))]);
+  if (wanted.has('unet') && unet !== null) plan.push(['unet', () => [buildAdaptable('unet', slotsFor('unet'))]]);
+  const fixed = (component: CheckpointComponent, model: () => OnnxModel) => async (): Promise<BuiltSession> => ({
+    session: await createModelSession(encodeOnnxModel(model()), weightsDir, optimizationOf(component)),
+    adapter: null,
+    slots: new Set(),
+  });
+  if (wanted.has('vae-decoder') && vae?.hasDecoder) plan.push(['vae-decoder', () => [fixed('vae-decoder', () => buildVaeDecoderGraph(header, vae))()]]);
+  if (wanted.has('vae-encoder') && vae?.hasEncoder) plan.push(['vae-encoder', () => [fixed('vae-encoder', () => buildVaeEncoderGraph(header, vae))()]]);
+
+  const built = new Map<CheckpointComponent, BuiltSession[]>();
+  const all = (): BuiltSession[] => [...built.values()].flat();
   try {
     for (const [index, [component, build]] of plan.entries()) {
       options.signal?.throwIfAborted();
       options.onComponent?.(component, index, plan.length);
       const started = performance.now();
-      const list: ModelSession[] = [];
-      for (const model of build()) {
-        const runtime = { ...options.runtime, optimization: options.runtime?.optimization ?? DEFAULT_OPTIMIZATION[component] };
-        const session = await createModelSession(encodeOnnxModel(model), weightsDir, runtime);
-        sessions.push(session);
-        list.push(session);
-      }
+      const list: BuiltSession[] = [];
       built.set(component, list);
+      // One at a time: building several sessions at once would multiply the peak memory.
+      for (const make of build()) list.push(await make);
       buildSeconds[component] = (performance.now() - started) / 1000;
     }
+    if (initialPlan !== null) await bindAll(all(), initialPlan);
   } catch (err) {
-    await Promise.all(sessions.map((s) => s.release()));
+    await Promise.all(all().map((b) => b.session.release()));
     throw err;
   }
+
+  let switching: Promise<unknown> = Promise.resolve();
+  const applyLoras = async (loras: readonly WeightedLora[]): Promise<LoraApplyReport> => {
+    const started = performance.now();
+    const next = planAdapters(header, architecture, loras);
+    const rebuilt: AdapterComponent[] = [];
+    for (const list of built.values()) {
+      for (const [i, entry] of list.entries()) {
+        if (entry.adapter === null) continue;
+        const wantedSlots = next.slots.get(entry.adapter) ?? new Set<string>();
+        if ([...wantedSlots].every((k) => entry.slots.has(k))) continue;
+        const union = new Set([...entry.slots, ...wantedSlots]);
+        const component: CheckpointComponent = entry.adapter === 'unet' ? 'unet' : 'text';
+        const t0 = performance.now();
+        await entry.session.release(); // first, so the old and new weights are never in memory together
+        list[i] = await buildAdaptable(entry.adapter, union);
+        buildSeconds[component] = (performance.now() - t0) / 1000;
+        rebuilt.push(entry.adapter);
+      }
+    }
+    await bindAll(all(), next);
+    return { modules: next.modules, rebuilt, seconds: (performance.now() - started) / 1000 };
+  };
+
+  const sessionOf = (component: CheckpointComponent): ModelSession | null => built.get(component)?.[0]?.session ?? null;
   return {
     architecture,
-    unet: built.get('unet')?.[0] ?? null,
-    textEncoders: built.get('text') ?? [],
-    vaeDecoder: built.get('vae-decoder')?.[0] ?? null,
-    vaeEncoder: built.get('vae-encoder')?.[0] ?? null,
+    get unet() {
+      return sessionOf('unet');
+    },
+    get textEncoders() {
+      return (built.get('text') ?? []).map((b) => b.session);
+    },
+    get vaeDecoder() {
+      return sessionOf('vae-decoder');
+    },
+    get vaeEncoder() {
+      return sessionOf('vae-encoder');
+    },
     buildSeconds,
+    applyLoras: (loras) => {
+      const run = switching.then(() => applyLoras(loras));
+      switching = run.catch(() => undefined);
+      return run;
+    },
     release: async () => {
-      await Promise.all(sessions.map((s) => s.release()));
+      await switching;
+      await Promise.all(all().map((b) => b.session.release()));
     },
   };
+}
+
+/** Binds each adaptable session's slot values for the plan (zeros for slots the plan leaves untouched). */
+async function bindAll(sessions: readonly BuiltSession[], plan: AdapterPlan): Promise<void> {
+  for (const b of sessions) {
+    if (b.adapter !== null && b.slots.size > 0) await b.session.bindInputs(plan.feeds(b.adapter, b.slots));
+  }
 }

@@ -35,6 +35,19 @@ export const attr = {
   string: (value: string): OnnxAttribute => ({ type: 'string', value }),
 };
 
+/** Graph input names of the low-rank adapter slot on weight `key` (see `GraphBuilder.lowRankSlot`). */
+export function lowRankInputNames(key: string): { down: string; up: string } {
+  return { down: `${key}#lora_down`, up: `${key}#lora_up` };
+}
+
+export interface GraphBuilderOptions {
+  /**
+   * Checkpoint weight keys that get a low-rank adapter slot: the layer adds `up(down(x))` to its output, with
+   * `down` and `up` as graph inputs of any rank, so LoRA sets change by feeding new values, not by rebuilding.
+   */
+  lowRankSlots?: ReadonlySet<string>;
+}
+
 export class GraphBuilder {
   private readonly nodes: OnnxNode[] = [];
   private readonly initializers = new Map<string, OnnxTensor>();
@@ -45,10 +58,33 @@ export class GraphBuilder {
   private readonly counters = new Map<string, number>();
   readonly opsets: Record<string, number> = { '': 17 };
 
+  private readonly slotsUsed = new Set<string>();
+
   constructor(
     readonly name: string,
     private readonly checkpoint: SafetensorsHeader | null,
+    private readonly options: GraphBuilderOptions = {},
   ) {}
+
+  /**
+   * Declares the adapter inputs of weight `key` when it has a slot: `down` [rank, ...downTail] and `up`
+   * [outputs, rank, ...upTail], the rank left symbolic. Returns null when the key has no slot.
+   */
+  lowRankSlot(key: string, downTail: readonly number[], outputs: number, upTail: readonly number[]): { down: string; up: string } | null {
+    if (this.options.lowRankSlots?.has(key) !== true) return null;
+    if (this.slotsUsed.has(key)) throw new Error(`graph "${this.name}": weight "${key}" has its adapter slot declared twice`);
+    this.slotsUsed.add(key);
+    const names = lowRankInputNames(key);
+    const rank = `rank_${this.slotsUsed.size}`;
+    this.input(names.down, 'float32', [rank, ...downTail]);
+    this.input(names.up, 'float32', [outputs, rank, ...upTail]);
+    return names;
+  }
+
+  /** Slot keys the caller asked for that no layer of this graph declared (weights that are not adaptable). */
+  unusedSlots(): string[] {
+    return [...(this.options.lowRankSlots ?? [])].filter((k) => !this.slotsUsed.has(k));
+  }
 
   private fresh(base: string): string {
     const n = this.counters.get(base) ?? 0;
@@ -157,4 +193,10 @@ export class GraphBuilder {
       },
     };
   }
+}
+
+/** Fails when a requested adapter slot names a weight the graph does not use as a linear or conv layer. */
+export function rejectUnusedSlots(g: GraphBuilder): void {
+  const unused = g.unusedSlots();
+  if (unused.length > 0) throw new Error(`graph "${g.name}": no linear or conv layer uses ${unused.map((k) => `"${k}"`).join(', ')}, so a LoRA cannot adapt it`);
 }

@@ -83,6 +83,7 @@ function providerConfig(options: RuntimeOptions): ort.InferenceSession.Execution
 export class ModelSession {
   private queue: Promise<unknown> = Promise.resolve();
   private released = false;
+  private bound: Record<string, ort.Tensor> = {};
   /** Runs completed and the seconds ONNX Runtime spent in them (for overhead accounting in benchmarks). */
   readonly stats = { runs: 0, seconds: 0 };
 
@@ -103,7 +104,7 @@ export class ModelSession {
     const next = this.queue.then(async () => {
       if (this.released) throw new Error('session was released');
       if (signal?.aborted) throw new RunCancelledError();
-      const inputs: Record<string, ort.Tensor> = {};
+      const inputs: Record<string, ort.Tensor> = { ...this.bound };
       for (const [name, t] of Object.entries(feeds)) {
         inputs[name] = t.data instanceof BigInt64Array ? new ort.Tensor('int64', t.data, [...t.dims]) : new ort.Tensor('float32', t.data, [...t.dims]);
       }
@@ -116,6 +117,23 @@ export class ModelSession {
         out[name] = { dims: [...t.dims], data: t.data as Float32Array };
       }
       return out;
+    });
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /**
+   * Inputs passed to every later run besides the caller's feeds (LoRA slot values); replaces the previous set.
+   * Takes effect for runs that start after it, in order with `run`.
+   */
+  bindInputs(feeds: Record<string, Tensor>): Promise<void> {
+    const known = new Set(this.session.inputNames);
+    const unknown = Object.keys(feeds).filter((name) => !known.has(name));
+    if (unknown.length > 0) return Promise.reject(new Error(`session has no input named ${unknown.slice(0, 3).map((n) => `"${n}"`).join(', ')}`));
+    const bound: Record<string, ort.Tensor> = {};
+    for (const [name, t] of Object.entries(feeds)) bound[name] = new ort.Tensor('float32', t.data, [...t.dims]);
+    const next = this.queue.then(() => {
+      this.bound = bound;
     });
     this.queue = next.catch(() => undefined);
     return next;
