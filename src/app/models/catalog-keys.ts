@@ -16,8 +16,10 @@ import type { CatalogKey } from './catalog-signature.ts';
 
 export const TRUSTED_CATALOG_KEYS: readonly CatalogKey[] = [
   {
-    // Project catalog key 1, generated for the first signed catalog (catalog/catalog.json, version 1).
-    keyId: 'ed25519-66741aaea1b5db8e',
-    publicKey: 'kFR5Denc2SeGdccyl6IaO8vkqyutWzFwDz2oq/jhw54=',
+    // Project catalog key 2, signing catalog version 2 onwards. Key 1 (ed25519-66741aaea1b5db8e) was removed at
+    // once, as step 4 above says for a compromised key: its private half went with the old signing machine, whose
+    // fate is unknown, so it can no longer be trusted.
+    keyId: 'ed25519-b7d177a173ed37cf',
+    publicKey: 'V1cIca3bxum8Tbt3xQDDyOld7ytsUA0m/tX4iLmrM8Y=',
   },
 ];

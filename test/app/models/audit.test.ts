@@ -94,7 +94,7 @@ describe('runAudit', () => {
     assert.ok(good.rows.some((r) => r.check === 'catalog' && r.status === 'ok'));
     const dir = freshDir('catalog');
     const tampered = path.join(dir, 'catalog.json');
-    await writeFile(tampered, (await readFile(shipped, 'utf8')).replace('"version": 1', '"version": 2'));
+    await writeFile(tampered, (await readFile(shipped, 'utf8')).replace(/"version": \d+/, '"version": 999'));
     await writeFile(`${tampered}.sig`, await readFile(`${shipped}.sig`));
     const checkConfigLock = async () => ({ ok: false, subject: 'config.json', detail: 'not locked' });
     const bad = await runAudit({ modelsDir: models, outputsDir: outputs, catalogFile: tampered, checkConfigLock });

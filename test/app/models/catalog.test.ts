@@ -14,6 +14,9 @@ import {
   type CatalogKey,
 } from '../../../src/app/models/catalog-signature.ts';
 import { loadCatalog, readVerifiedCatalog, verifyCatalog, type Catalog, type CatalogEntry } from '../../../src/app/models/catalog.ts';
+import { PERFORMANCE_MODES } from '../../../src/app/creative/performance-modes.ts';
+import { loadPresets } from '../../../src/app/creative/presets.ts';
+import { loadStyleLibrary } from '../../../src/app/creative/style-library.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'fooocus-catalog-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -147,5 +150,24 @@ describe('shipped catalog', () => {
       assert.match(e.hashSource, /https:\/\//, `${e.id} cites where its hash was published`);
       assert.ok(e.urls.every((u) => u.startsWith('https://')));
     }
+  });
+
+  it('has an entry for every performance LoRA, installing the file the mode looks for', async () => {
+    const { catalog } = await readVerifiedCatalog(shippedCatalog);
+    for (const mode of PERFORMANCE_MODES) {
+      if (mode.lora === undefined) continue;
+      const entry = catalog.entries.find((e) => e.id === mode.lora!.catalogId);
+      assert.ok(entry, `${mode.name}: ${mode.lora.catalogId} is in the catalog`);
+      assert.equal(entry.kind, 'loras');
+      assert.equal(entry.fileName, mode.lora.file);
+    }
+  });
+
+  it('has an entry for every download of every built-in preset', async () => {
+    const { catalog } = await readVerifiedCatalog(shippedCatalog);
+    const data = path.resolve(import.meta.dirname, '..', '..', '..', 'data');
+    const { styles } = await loadStyleLibrary({ builtinDir: path.join(data, 'styles') });
+    const presets = await loadPresets(path.join(data, 'presets'), { styleNames: new Set(styles.keys()), catalogIds: new Set(catalog.entries.map((e) => e.id)) });
+    assert.ok(presets.size > 0);
   });
 });
