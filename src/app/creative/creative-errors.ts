@@ -94,3 +94,28 @@ export class MissingPerformanceLoraError extends Error {
     );
   }
 }
+
+/** A model a preset needs that the store does not hold; `catalogId` is null for a preset that names a plain file. */
+export interface MissingModel {
+  /** The preset field that names it. */
+  field: 'model' | 'refiner' | 'loras';
+  kind: 'checkpoints' | 'loras';
+  fileName: string;
+  catalogId: string | null;
+}
+
+/** A preset whose checkpoint, refiner or LoRAs are not in the model store; says which, and the command that gets them. */
+export class PresetModelsMissingError extends Error {
+  override name = 'PresetModelsMissingError';
+  constructor(
+    readonly preset: string,
+    readonly missing: readonly MissingModel[],
+  ) {
+    const names = missing.map((m) => `${m.kind === 'loras' ? 'LoRA' : 'checkpoint'} ${m.fileName}${m.catalogId === null ? '' : ` (catalog id ${m.catalogId})`}`);
+    const fetchable = missing.every((m) => m.catalogId !== null);
+    super(
+      `preset "${preset}" needs ${names.join(', ')}, not in the model store: run \`fooocus models pull --preset ${preset}\`` +
+        (fetchable ? '' : ', and `fooocus models import <file>` for files the catalog does not list'),
+    );
+  }
+}
