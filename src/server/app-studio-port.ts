@@ -3,6 +3,7 @@
  * queue events become the API's event stream. Validation of names (models, styles, samplers) happens here, so a
  * bad request is a 400 naming the field before anything is queued.
  */
+import { findLoraName } from '../app/generation/lora-selection.ts';
 import { getSampler, isSchedulerName, randomSeed } from '../engine/index.ts';
 import { parseAspectRatio } from '../app/generation/aspect-ratios.ts';
 import { JobNotFoundError, JobStateError, QueueQuotaError } from '../app/jobs/job-errors.ts';
@@ -41,6 +42,7 @@ function toBody(r: StudioJobRequest): GenerateRequestBody {
     ...(r.model ? { model: r.model } : {}),
     ...(r.refiner ? { refiner: r.refiner } : {}),
     ...(r.refinerSwitch === undefined ? {} : { refinerSwitch: r.refinerSwitch }),
+    ...(r.loras === undefined ? {} : { loras: r.loras.map((l) => ({ ...l })) }),
     ...(r.steps === undefined ? {} : { steps: r.steps }),
     ...(r.cfg === undefined ? {} : { cfg: r.cfg }),
     ...(r.sharpness === undefined ? {} : { sharpness: r.sharpness }),
@@ -98,6 +100,9 @@ export function createAppStudioPort(studio: Studio): StudioPort {
     const model = body.model === undefined ? undefined : models.find((m) => m.name === body.model);
     if (body.model !== undefined && model === undefined) throw new InvalidRequestError('model', 'installed', `model "${body.model}" is not in the model store`);
     if (body.refiner !== undefined && !models.some((m) => m.name === body.refiner)) throw new InvalidRequestError('refiner', 'installed', `refiner "${body.refiner}" is not in the model store`);
+    const listing = await studio.store.list();
+    const missingLora = (body.loras ?? []).findIndex((l) => findLoraName(listing, l.name) === null);
+    if (missingLora !== -1) throw new InvalidRequestError(`loras[${missingLora}].name`, 'installed', `LoRA "${body.loras![missingLora]!.name}" is not in the model store`);
     const unknownStyle = (body.styles ?? []).find((s) => !studio.styles.has(s) && s !== 'Random Style' && s !== 'FooocusTS Expansion' && s !== 'Fooocus V2');
     if (unknownStyle !== undefined) throw new InvalidRequestError('styles', 'known', `style "${unknownStyle}" does not exist`);
     if (body.sampler !== undefined) {
@@ -128,6 +133,7 @@ export function createAppStudioPort(studio: Studio): StudioPort {
       ...(body.model ? { model: body.model } : {}),
       ...(body.refiner ? { refiner: body.refiner } : {}),
       ...(body.refinerSwitch === undefined ? {} : { refinerSwitch: body.refinerSwitch }),
+      ...(body.loras === undefined ? {} : { loras: body.loras.map((l) => ({ name: l.name, weight: l.weight })) }),
       ...(body.steps === undefined ? {} : { steps: body.steps }),
       ...(body.cfg === undefined ? {} : { cfg: body.cfg }),
       ...(body.sharpness === undefined ? {} : { sharpness: body.sharpness }),

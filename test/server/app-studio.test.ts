@@ -9,7 +9,10 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { createDefaultConfig } from '../../src/app/config/config-schema.ts';
+import { importModel } from '../../src/app/models/import-model.ts';
 import { createStudio } from '../../src/app/studio/create-studio.ts';
+import { decodePng } from '../../src/engine/output/png.ts';
+import { writeTinyLora } from '../fixtures/loras.ts';
 import { createAppStudioPort } from '../../src/server/app-studio-port.ts';
 import { buildServer } from '../../src/server/build-server.ts';
 
@@ -67,10 +70,34 @@ describe('studio over HTTP with the demo model', () => {
       ['styles', { prompt: 'x', styles: ['No Such Style'] }],
       ['sampler', { prompt: 'x', sampler: 'magic' }],
       ['scheduler', { prompt: 'x', scheduler: 'fast' }],
+      ['loras[0].name', { prompt: 'x', loras: [{ name: 'not-installed', weight: 1 }] }],
     ] as const) {
       const r = await app.inject({ method: 'POST', url: '/api/v1/generate', headers, payload });
       assert.equal(r.statusCode, 400, `${field}: ${r.body}`);
       assert.equal(r.json().field, field);
     }
+  });
+
+  it('applies LoRAs from the store, named in the request and in prompt tokens', async () => {
+    const loraFile = path.join(dir, 'demo-detail.safetensors');
+    const demo = await studio.store.resolve('checkpoints', 'fooocus-ts-demo.safetensors');
+    await writeTinyLora(loraFile, demo, {
+      dialect: 'kohya',
+      seed: 5,
+      modules: [{ module: 'lora_unet_input_blocks_1_1_transformer_blocks_0_attn1_to_q', target: 'model.diffusion_model.input_blocks.1.1.transformer_blocks.0.attn1.to_q.weight', rank: 4, alpha: 4 }],
+    });
+    await importModel(studio.store, loraFile, { kind: 'loras' });
+    const run = async (payload: Record<string, unknown>): Promise<Uint8Array> => {
+      const submit = await app.inject({ method: 'POST', url: '/api/v1/generate', headers, payload: { width: 64, height: 64, steps: 2, seed: '3', ...payload } });
+      assert.equal(submit.statusCode, 202, submit.body);
+      const job = await waitForJob(submit.json().id);
+      assert.equal(job.status, 'done', JSON.stringify(job));
+      return decodePng(new Uint8Array((await app.inject({ method: 'GET', url: job.images[0]!.url, headers: { host: HOST } })).rawPayload)).rgb;
+    };
+    const base = await run({ prompt: 'a boat' });
+    const viaField = await run({ prompt: 'a boat', loras: [{ name: 'demo-detail', weight: 1.5 }] });
+    const viaToken = await run({ prompt: 'a boat <lora:demo-detail:1.5>' });
+    assert.notDeepEqual(viaField, base, 'the LoRA changed nothing');
+    assert.deepEqual(viaToken, viaField, 'a prompt token applies the same LoRA as the request field');
   });
 });

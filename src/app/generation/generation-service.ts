@@ -8,7 +8,9 @@ import {
   generate,
   inspectHeader,
   loadCheckpoint,
+  LoraMismatchError,
   preparePipelineModel,
+  readLoraFile,
   readSafetensorsHeader,
   type ClipTokenizer,
   type GenerationParameters,
@@ -16,6 +18,7 @@ import {
   type GenerationRequest,
   type ImageFormat,
   type LoadedCheckpoint,
+  type LoraApplyReport,
   type PipelineModel,
   type RuntimeOptions,
 } from '../../engine/index.ts';
@@ -27,9 +30,17 @@ export interface VerifiedModel {
   sha256: string;
 }
 
+/** A LoRA file the store has verified, with the strength to apply it at. */
+export interface VerifiedLora extends VerifiedModel {
+  name: string;
+  weight: number;
+}
+
 export interface AppGenerationRequest extends GenerationRequest {
   model: VerifiedModel;
   refiner?: VerifiedModel;
+  /** Applied to the base model's UNet and text encoders, in order. */
+  loras?: VerifiedLora[];
   /** The prompt and negative prompt as typed (before splitting into parts), for the metadata. */
   rawPrompt: string;
   rawNegativePrompt: string;
@@ -47,6 +58,9 @@ export interface SavedImage {
 
 export type ServiceProgress = GenerationProgress | { phase: 'load'; model: string; component: string; index: number; total: number };
 
+/** What the last LoRA switch cost (for logs and the benchmark). */
+export type LoraSwitch = LoraApplyReport & { loras: string[] };
+
 export interface GenerationServiceOptions {
   runtime: RuntimeOptions;
   outputsDir: string;
@@ -59,6 +73,9 @@ interface CachedModel {
   key: string;
   model: PipelineModel;
   loaded: LoadedCheckpoint;
+  tokenizer: ClipTokenizer;
+  /** The LoRA set bound now: `sha256@weight` per LoRA, in order ('' for none). */
+  loraKey: string;
 }
 
 function modelName(file: string): string {
@@ -67,6 +84,8 @@ function modelName(file: string): string {
 
 export class GenerationService {
   private cache: CachedModel[] = [];
+  /** The latest LoRA switch that changed anything, or null. */
+  lastLoraSwitch: LoraSwitch | null = null;
 
   constructor(private readonly options: GenerationServiceOptions) {}
 
@@ -86,7 +105,7 @@ export class GenerationService {
       onComponent: (component, index, total) => report({ phase: 'load', model: name, component, index, total }),
       ...(signal ? { signal } : {}),
     });
-    const entry = { key, model: preparePipelineModel(name, loaded, tokenizer), loaded };
+    const entry = { key, model: preparePipelineModel(name, loaded, tokenizer), loaded, tokenizer, loraKey: '' };
     this.cache.push(entry);
     return entry;
   }
@@ -103,6 +122,7 @@ export class GenerationService {
     const base = await this.load(request.model, request.clipSkip, report, opts.signal);
     const refiner = request.refiner === undefined ? undefined : await this.load(request.refiner, request.clipSkip, report, opts.signal);
     await this.evictExcept(refiner === undefined ? [base] : [base, refiner]);
+    await this.applyLoras(base, request.loras ?? [], report);
     const results = await generate({ base: base.model, ...(refiner ? { refiner: refiner.model } : {}) }, request, {
       onProgress: report,
       ...(opts.signal ? { signal: opts.signal } : {}),
@@ -114,6 +134,29 @@ export class GenerationService {
       saved.push({ path: file, seed: r.seed, seconds: r.seconds });
     }
     return saved;
+  }
+
+  /**
+   * Binds the request's LoRAs to the base model when they differ from the bound set. Only the values change
+   * unless the set adapts weights the model's graphs have no slot for (then those graphs are rebuilt once).
+   */
+  private async applyLoras(entry: CachedModel, loras: readonly VerifiedLora[], report: (p: ServiceProgress) => void): Promise<void> {
+    const key = loras.map((l) => `${l.sha256}@${l.weight}`).join('|');
+    if (key === entry.loraKey) return;
+    report({ phase: 'load', model: entry.model.name, component: 'loras', index: 0, total: 1 });
+    const files = [];
+    for (const l of loras) files.push({ lora: await readLoraFile(l.path), weight: l.weight });
+    try {
+      const applied = await entry.loaded.applyLoras(files);
+      this.lastLoraSwitch = { ...applied, loras: loras.map((l) => `${l.name}:${l.weight}`) };
+    } catch (err) {
+      // A LoRA that does not fit changes nothing; any other failure (a rebuild that failed half-way) may leave
+      // released sessions behind, so the model is dropped and the next job loads it afresh.
+      if (!(err instanceof LoraMismatchError)) await this.evictExcept(this.cache.filter((c) => c !== entry));
+      throw err;
+    }
+    entry.loraKey = key;
+    entry.model = preparePipelineModel(entry.model.name, entry.loaded, entry.tokenizer);
   }
 
   private describe(request: AppGenerationRequest, base: PipelineModel, seed: bigint): GenerationParameters {
@@ -136,6 +179,7 @@ export class GenerationService {
       width: request.width,
       height: request.height,
       modelName: base.name,
+      ...(request.loras?.length ? { loras: request.loras.map((l) => ({ name: l.name, weight: l.weight, hash: l.sha256.slice(0, 10) })) } : {}),
       modelHash: request.model.sha256.slice(0, 10),
       ...(request.refiner
         ? { refinerName: modelName(request.refiner.path), refinerHash: request.refiner.sha256.slice(0, 10), refinerSwitch: request.refinerSwitch }

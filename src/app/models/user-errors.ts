@@ -2,7 +2,8 @@
  * The model-trust errors a user can act on (fix the file, import it, get the right catalog): the CLI prints them as
  * one `error:` line with exit code 2, the server maps them to a 4xx. Anything else is a bug or an I/O failure.
  */
-import { InvalidSafetensorsError, PickleFormatError, UnsupportedCheckpointError } from '../../engine/index.ts';
+import { InvalidSafetensorsError, LoraFormatError, LoraMismatchError, PickleFormatError, UnsupportedCheckpointError } from '../../engine/index.ts';
+import { LoraNotInstalledError } from '../generation/lora-selection.ts';
 import { CatalogDowngradeError, CatalogKeyError, CatalogSignatureError, InvalidCatalogError } from './catalog-errors.ts';
 import {
   InvalidTrustManifestError,
@@ -29,6 +30,9 @@ const USER_ERRORS = [
   PickleFormatError,
   InvalidSafetensorsError,
   UnsupportedCheckpointError,
+  LoraFormatError,
+  LoraMismatchError,
+  LoraNotInstalledError,
 ] as const;
 
 export function isModelUserError(err: unknown): err is Error {

@@ -6,17 +6,18 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, realpath, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ClipTokenizer, type ImageFormat } from '../../engine/index.ts';
+import type { ImageFormat } from '../../engine/index.ts';
 import type { AppConfig } from '../config/config-schema.ts';
 import { getPerformanceMode, PERFORMANCE_MODE_NAMES } from '../creative/performance-modes.ts';
-import { loadPresets, type Preset } from '../creative/presets.ts';
-import { createWordPoolExpander } from '../creative/prompt-expansion.ts';
-import { loadStyleLibrary, type StyleLibrary, type StyleProblem } from '../creative/style-library.ts';
-import { createDirectoryWildcardReader } from '../creative/wildcard-reader.ts';
+import { loadCreativeData } from '../creative/creative-data.ts';
+import type { CatalogFileNames } from '../creative/preset-models.ts';
+import type { Preset } from '../creative/presets.ts';
+import type { StyleLibrary, StyleProblem } from '../creative/style-library.ts';
 import { DEMO_MODEL_NAME, ensureDemoModel } from '../demo/demo-model.ts';
 import { SD15_ASPECT_RATIOS, SDXL_ASPECT_RATIOS } from '../generation/aspect-ratios.ts';
 import { LocalJobQueue, type JobQueue } from '../jobs/job-queue.ts';
 import { openJobStore } from '../jobs/job-store.ts';
+import { readVerifiedCatalog } from '../models/catalog.ts';
 import { openModelStore, type ModelListing, type ModelStore } from '../models/model-store.ts';
 import { InferenceWorker } from '../worker/inference-worker.ts';
 import { createStudioExecutor } from './studio-executor.ts';
@@ -30,6 +31,8 @@ export interface Studio {
   styles: StyleLibrary;
   styleProblems: StyleProblem[];
   presets: Map<string, Preset>;
+  /** Catalog id -> model-store file, for the model names presets use. */
+  catalogFiles: CatalogFileNames;
   performanceModes: readonly string[];
   aspectRatios: { sdxl: readonly string[]; sd15: readonly string[] };
   listModels(): Promise<(ModelListing & { demo: boolean })[]>;
@@ -49,17 +52,19 @@ export async function createStudio(config: AppConfig, options: { software: strin
   const demo = await ensureDemoModel(store);
   if (demo !== null) log(`using the built-in demo model ${demo} (random weights: abstract images). Get a real model with \`fooocus models pull <id>\`.`);
 
-  const { styles, problems } = await loadStyleLibrary({ builtinDir: path.join(appRoot, 'data', 'styles'), userDir: path.join(config.paths.models, '..', 'styles') });
+  const catalog = await readVerifiedCatalog(path.join(appRoot, 'catalog', 'catalog.json')).then(
+    (verified) => verified.catalog,
+    (err: unknown) => {
+      log(`catalog: ${err instanceof Error ? err.message : String(err)}; preset model names are taken as file names`);
+      return null;
+    },
+  );
+  // The same loader as `fooocus generate`, so the studio and the CLI compose identical requests.
+  const data = await loadCreativeData({ store, catalog, dataDir: path.join(appRoot, 'data') });
+  const { styles, styleProblems: problems, presets } = data;
   for (const p of problems) log(`style file ${p.file}${p.line === undefined ? '' : `:${p.line}`}: ${p.message} (skipped)`);
-  const presets = await loadPresets(path.join(appRoot, 'data', 'presets'), { styleNames: new Set(styles.keys()) });
-  const clip = await store
-    .resolve('tokenizers', 'bpe_simple_vocab_16e6.txt.gz')
-    .then((f) => ClipTokenizer.fromGzipFile(f))
-    .catch(() => ClipTokenizer.byteLevel());
   const creative = {
-    library: styles,
-    expander: createWordPoolExpander({ countTokens: (t: string) => clip.encode(t).length }),
-    wildcards: createDirectoryWildcardReader(path.join(config.paths.models, '..', 'wildcards')),
+    ...data.context,
     loraAvailable: () => false,
   };
   for (const mode of PERFORMANCE_MODE_NAMES) getPerformanceMode(mode);
@@ -80,7 +85,7 @@ export async function createStudio(config: AppConfig, options: { software: strin
   };
   const queue = new LocalJobQueue({
     store: openJobStore(path.join(config.paths.cache, 'jobs.sqlite')),
-    executor: createStudioExecutor({ worker, creative, outputsDir: config.paths.outputs, defaultModel }),
+    executor: createStudioExecutor({ worker, creative, outputsDir: config.paths.outputs, defaultModel, listModels: () => store.list() }),
     maxQueuedPerOwner: config.server.maxQueuedJobs,
     describeFailure: (error) => {
       log(`job failed: ${error instanceof Error ? error.message : String(error)}`);
@@ -96,6 +101,7 @@ export async function createStudio(config: AppConfig, options: { software: strin
     styles,
     styleProblems: problems,
     presets,
+    catalogFiles: data.catalogFiles,
     performanceModes: PERFORMANCE_MODE_NAMES,
     aspectRatios: { sdxl: SDXL_ASPECT_RATIOS, sd15: SD15_ASPECT_RATIOS },
     listModels: async () => (await store.list()).filter((m) => m.kind === 'checkpoints').map((m) => ({ ...m, demo: m.name === DEMO_MODEL_NAME })),

@@ -11,12 +11,16 @@ import { composeRequest, type CreativeContext } from '../creative/compose-reques
 import type { JobExecutor } from '../jobs/job-queue.ts';
 import type { JobResult } from '../jobs/job-types.ts';
 import type { InferenceWorker } from '../worker/inference-worker.ts';
+import { findLoraName } from '../generation/lora-selection.ts';
+import type { ModelListing } from '../models/model-store.ts';
 import type { StudioJobRequest } from './studio-request.ts';
 
 export interface StudioExecutorOptions {
   worker: InferenceWorker;
   creative: CreativeContext;
   outputsDir: string;
+  /** The model store's listing, read once per job: which LoRAs a performance mode can use. */
+  listModels: () => Promise<ModelListing[]>;
   /** The checkpoint to use when neither the request nor the preset names one. */
   defaultModel: () => Promise<string>;
 }
@@ -38,6 +42,8 @@ export function createStudioExecutor(options: StudioExecutorOptions): JobExecuto
   return async (job, execution) => {
     const request = job.request as StudioJobRequest;
     const results: JobResult[] = [];
+    const listing = await options.listModels();
+    const creative: CreativeContext = { ...options.creative, loraAvailable: (file) => findLoraName(listing, file) !== null };
     const input = request.input === undefined ? undefined : await decodeImage(new Uint8Array(await readFile(path.join(options.outputsDir, request.input.file))));
     for (let index = 0; index < request.imageCount; index++) {
       execution.signal.throwIfAborted();
@@ -54,22 +60,23 @@ export function createStudioExecutor(options: StudioExecutorOptions): JobExecuto
             ...(request.model ? { model: request.model } : {}),
             ...(request.refiner ? { refiner: request.refiner } : {}),
             ...(request.refinerSwitch === undefined ? {} : { refinerSwitch: request.refinerSwitch }),
+            ...(request.loras === undefined ? {} : { loras: request.loras.map((l) => ({ ...l })) }),
             ...(request.cfg === undefined ? {} : { cfg: request.cfg }),
             ...(request.sharpness === undefined ? {} : { sharpness: request.sharpness }),
             ...(request.sampler ? { sampler: request.sampler } : {}),
             ...(request.scheduler ? { scheduler: request.scheduler } : {}),
           },
         },
-        options.creative,
+        creative,
       );
       const s = composed.settings;
-      if (s.loras.length > 0) throw new Error(`LoRAs (${s.loras.map((l) => l.name).join(', ')}) are not supported by this version's engine yet`);
       const skip = execution.skipSignal();
       try {
         const [saved] = await options.worker.generate(
           {
             model: s.model ?? (await options.defaultModel()),
             ...(s.refiner ? { refiner: s.refiner } : {}),
+            ...(s.loras.length > 0 ? { loras: s.loras.map((l) => ({ name: l.name, weight: l.weight })) } : {}),
             prompt: composed.prompt,
             negativePrompt: composed.negativePrompt,
             rawPrompt: composed.resolvedPrompt,

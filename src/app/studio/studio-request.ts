@@ -17,6 +17,8 @@ export interface StudioJobRequest {
   model?: string;
   refiner?: string;
   refinerSwitch?: number;
+  /** LoRAs chosen in the form (prompt tokens and presets add theirs when the request is composed). */
+  loras?: { name: string; weight: number }[];
   steps?: number;
   cfg?: number;
   sharpness?: number;

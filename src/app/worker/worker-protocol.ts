@@ -11,6 +11,8 @@ import type { MetadataSchemeName } from '../outputs/output-writer.ts';
 export interface WorkerGenerateRequest extends GenerationRequest {
   model: string;
   refiner?: string;
+  /** LoRAs by their names in the store (verified in the worker) and strengths. */
+  loras?: { name: string; weight: number }[];
   rawPrompt: string;
   rawNegativePrompt: string;
   styles: string[];

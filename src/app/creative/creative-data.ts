@@ -1,0 +1,67 @@
+/**
+ * The creative layer's data, loaded one way for the studio and the CLI so that both compose the same request from
+ * the same inputs: the shipped styles plus the user's (`<models>/../styles`), the shipped presets (checked against
+ * those styles and the catalog's ids), the user's wildcards (`<models>/../wildcards`), and the prompt expander,
+ * which counts tokens with the store's CLIP vocabulary when it holds one (byte-level otherwise).
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ClipTokenizer } from '../../engine/index.ts';
+import type { Catalog } from '../models/catalog.ts';
+import type { ModelStore } from '../models/model-store.ts';
+import type { CreativeContext } from './compose-request.ts';
+import { indexCatalogFileNames, type CatalogFileNames } from './preset-models.ts';
+import { loadPresets, type Preset } from './presets.ts';
+import { createWordPoolExpander } from './prompt-expansion.ts';
+import { loadStyleLibrary, type StyleLibrary, type StyleProblem } from './style-library.ts';
+import { createDirectoryWildcardReader } from './wildcard-reader.ts';
+
+/** `data/` of the application (beside `src/`, and beside `dist/` once built). */
+export const SHIPPED_DATA_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'data');
+
+/** The CLIP vocabulary the expander counts tokens with, as the store names it. */
+const CLIP_VOCABULARY = 'bpe_simple_vocab_16e6.txt.gz';
+
+export interface CreativeData {
+  styles: StyleLibrary;
+  /** Style files or entries that were skipped, for the log. */
+  styleProblems: StyleProblem[];
+  presets: Map<string, Preset>;
+  /** Catalog id -> store file, to turn preset model names into files. */
+  catalogFiles: CatalogFileNames;
+  /** What composeRequest needs, but for LoRA availability, which the caller answers from the store. */
+  context: Omit<CreativeContext, 'loraAvailable'>;
+}
+
+export interface LoadCreativeDataOptions {
+  store: ModelStore;
+  /** The verified catalog; null when none could be read (preset model names are then taken as file names). */
+  catalog: Catalog | null;
+  /** Defaults to SHIPPED_DATA_DIR; tests point it elsewhere. */
+  dataDir?: string;
+}
+
+export async function loadCreativeData(options: LoadCreativeDataOptions): Promise<CreativeData> {
+  const dataDir = options.dataDir ?? SHIPPED_DATA_DIR;
+  const userDir = path.dirname(options.store.dir);
+  const { styles, problems } = await loadStyleLibrary({ builtinDir: path.join(dataDir, 'styles'), userDir: path.join(userDir, 'styles') });
+  const presets = await loadPresets(path.join(dataDir, 'presets'), {
+    styleNames: new Set(styles.keys()),
+    ...(options.catalog === null ? {} : { catalogIds: new Set(options.catalog.entries.map((e) => e.id)) }),
+  });
+  const clip = await options.store
+    .resolve('tokenizers', CLIP_VOCABULARY)
+    .then((file) => ClipTokenizer.fromGzipFile(file))
+    .catch(() => ClipTokenizer.byteLevel());
+  return {
+    styles,
+    styleProblems: problems,
+    presets,
+    catalogFiles: indexCatalogFileNames(options.catalog),
+    context: {
+      library: styles,
+      expander: createWordPoolExpander({ countTokens: (text: string) => clip.encode(text).length }),
+      wildcards: createDirectoryWildcardReader(path.join(userDir, 'wildcards')),
+    },
+  };
+}
