@@ -190,7 +190,10 @@ export function createAppStudioPort(studio: Studio): StudioPort {
       uploads.set(saved.id, { owner, file: saved.file });
       return { imageId: saved.id };
     },
-    listModels: async () => (await studio.listModels()).map((m) => ({ name: m.name, kind: 'checkpoint' as const, ...(m.family ? { family: m.family } : {}) })),
+    listModels: async () => [
+      ...(await studio.listModels()).map((m) => ({ name: m.name, kind: 'checkpoint' as const, ...(m.family ? { family: m.family } : {}) })),
+      ...(await studio.store.list()).filter((m) => m.kind === 'loras').map((m) => ({ name: m.name, kind: 'lora' as const })),
+    ],
     listStyles: async () => [...studio.styles.keys()],
     listPresets: async () => [...studio.presets.keys()],
     listAspectRatios: async () => [...studio.aspectRatios.sdxl, ...studio.aspectRatios.sd15].map((id) => ({ id, ...parseAspectRatio(id) })),

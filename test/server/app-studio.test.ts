@@ -87,6 +87,8 @@ describe('studio over HTTP with the demo model', () => {
       modules: [{ module: 'lora_unet_input_blocks_1_1_transformer_blocks_0_attn1_to_q', target: 'model.diffusion_model.input_blocks.1.1.transformer_blocks.0.attn1.to_q.weight', rank: 4, alpha: 4 }],
     });
     await importModel(studio.store, loraFile, { kind: 'loras' });
+    const listed = (await app.inject({ method: 'GET', url: '/api/v1/models', headers: { host: HOST } })).json();
+    assert.ok(listed.models.some((m: { name: string; kind: string }) => m.name === 'demo-detail.safetensors' && m.kind === 'lora'), JSON.stringify(listed));
     const run = async (payload: Record<string, unknown>): Promise<Uint8Array> => {
       const submit = await app.inject({ method: 'POST', url: '/api/v1/generate', headers, payload: { width: 64, height: 64, steps: 2, seed: '3', ...payload } });
       assert.equal(submit.statusCode, 202, submit.body);
