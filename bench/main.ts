@@ -6,12 +6,13 @@
  *   npm run bench                        # all cases
  *   npm run bench -- sd15                # only SD1.5 cases
  *   npm run bench -- sd15:unet sdxl:vae  # chosen cases
+ *   npm run bench -- sdxl:lora           # LoRA switch time and per-step overhead on SDXL
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 
-const ALL = ['sd15:text', 'sd15:unet', 'sd15:vae', 'sd15:image', 'sdxl:text', 'sdxl:unet', 'sdxl:vae', 'sdxl:image'];
+const ALL = ['sd15:text', 'sd15:unet', 'sd15:vae', 'sd15:image', 'sd15:lora', 'sdxl:text', 'sdxl:unet', 'sdxl:vae', 'sdxl:image', 'sdxl:lora'];
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const json = process.argv.includes('--json');
 const cases = args.length === 0 ? ALL : ALL.filter((c) => args.some((a) => c === a || c.startsWith(`${a}:`)));
@@ -33,6 +34,21 @@ interface ImageResult {
   peakRssBytes: number;
 }
 
+interface LoraResult {
+  family: string;
+  part: 'lora';
+  shape: string;
+  baseStepSeconds: number;
+  loraStepSeconds: number;
+  twoLoraStepSeconds: number;
+  stepOverheadPercent: number;
+  firstApplySeconds: number;
+  switchSeconds: number;
+  switchTwoSeconds: number;
+  switchNoneSeconds: number;
+  peakRssBytes: number;
+}
+
 interface CaseResult {
   family: string;
   part: string;
@@ -47,10 +63,11 @@ interface CaseResult {
 
 const results: CaseResult[] = [];
 const images: ImageResult[] = [];
+const loras: LoraResult[] = [];
 for (const c of cases) {
   const [family, part] = c.split(':') as [string, string];
   process.stderr.write(`bench: ${c} ...\n`);
-  const script = part === 'image' ? ['image-case.ts', family, cacheDir] : ['case.ts', family, part, cacheDir];
+  const script = part === 'image' ? ['image-case.ts', family, cacheDir] : part === 'lora' ? ['lora-case.ts', family, cacheDir] : ['case.ts', family, part, cacheDir];
   const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, script[0]!), ...script.slice(1)], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -62,13 +79,14 @@ for (const c of cases) {
     process.exitCode = 1;
     continue;
   }
-  const parsed = JSON.parse(line) as CaseResult | ImageResult;
+  const parsed = JSON.parse(line) as CaseResult | ImageResult | LoraResult;
   if (parsed.part === 'image') images.push(parsed as ImageResult);
+  else if (parsed.part === 'lora') loras.push(parsed as LoraResult);
   else results.push(parsed as CaseResult);
 }
 
 if (json) {
-  console.log(JSON.stringify([...results, ...images], null, 2));
+  console.log(JSON.stringify([...results, ...images, ...loras], null, 2));
 } else {
   const gib = (b: number) => (b / 2 ** 30).toFixed(2);
   console.log('| model | part | shape | session build s | first run s | s per run | peak RSS GiB | fp32 weights GiB | RSS / weights |');
@@ -87,6 +105,16 @@ if (!json && images.length > 0) {
   for (const r of images) {
     console.log(
       `| ${r.family} | ${r.shape} | ${r.loadSeconds.toFixed(1)} | ${r.encodeSeconds.toFixed(2)} | ${r.sampleSeconds.toFixed(1)} | ${r.decodeSeconds.toFixed(1)} | ${r.totalSeconds.toFixed(1)} | ${r.modelSeconds.toFixed(1)} | ${r.overheadPercent.toFixed(2)}% | ${gib(r.peakRssBytes)} |`,
+    );
+  }
+}
+if (!json && loras.length > 0) {
+  console.log('');
+  console.log('| model | LoRAs | UNet step s, no LoRA | with 1 LoRA | with 2 LoRAs | step overhead | first LoRA (build with slots) s | switch to another s | switch to 2 LoRAs s | switch to none s | peak RSS GiB |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of loras) {
+    console.log(
+      `| ${r.family} | ${r.shape} | ${r.baseStepSeconds.toFixed(2)} | ${r.loraStepSeconds.toFixed(2)} | ${r.twoLoraStepSeconds.toFixed(2)} | ${r.stepOverheadPercent.toFixed(1)}% | ${r.firstApplySeconds.toFixed(1)} | ${r.switchSeconds.toFixed(2)} | ${r.switchTwoSeconds.toFixed(2)} | ${r.switchNoneSeconds.toFixed(2)} | ${(r.peakRssBytes / 2 ** 30).toFixed(2)} |`,
     );
   }
 }
