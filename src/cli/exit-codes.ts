@@ -13,6 +13,15 @@ import {
   UnsupportedCheckpointError,
 } from '../engine/index.ts';
 import { ConfigError, ConfigLockMismatchError, InsecurePermissionsError } from '../app/config/config-errors.ts';
+import {
+  MissingPerformanceLoraError,
+  PresetModelsMissingError,
+  PromptSyntaxError,
+  UnknownPerformanceModeError,
+  UnknownStyleError,
+  WildcardDepthError,
+  WildcardFileError,
+} from '../app/creative/creative-errors.ts';
 import { describeModelUserError } from '../app/models/user-errors.ts';
 import { UsageError } from './command.ts';
 
@@ -29,6 +38,13 @@ const USER_ERRORS = [
   ConfigError,
   ConfigLockMismatchError,
   InsecurePermissionsError,
+  PromptSyntaxError,
+  WildcardDepthError,
+  WildcardFileError,
+  UnknownStyleError,
+  UnknownPerformanceModeError,
+  MissingPerformanceLoraError,
+  PresetModelsMissingError,
 ];
 
 export const EXIT_USER_ERROR = 2;

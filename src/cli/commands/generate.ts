@@ -1,27 +1,41 @@
 /**
  * `fooocus generate "prompt" [options]`: text-to-image and image-to-image from the command line, with a progress
  * bar (or JSON lines when stdout is not a terminal), Ctrl-C to cancel, and images saved with their metadata.
+ *
+ * Each image's request is composed by the creative layer exactly as the studio composes it (the same data loader
+ * and compose-request): preset, styles, prompt expansion, wildcards, arrays, `<lora:…>` tokens and performance
+ * mode, with explicit options overriding the preset. The same inputs therefore make the same images in both.
  */
 import { readFile } from 'node:fs/promises';
+import { composeRequest, type CreativeContext, type CreativeRequest, type SettingsChoices } from '../../app/creative/compose-request.ts';
+import { loadCreativeData, type CreativeData } from '../../app/creative/creative-data.ts';
+import { PresetModelsMissingError } from '../../app/creative/creative-errors.ts';
+import { findMissingPresetModels, resolvePresetModels, toStoreFileName } from '../../app/creative/preset-models.ts';
+import type { Preset } from '../../app/creative/presets.ts';
+import { ensureDemoModel, isDemoModel } from '../../app/demo/demo-model.ts';
 import { GENERATION_DEFAULTS } from '../../app/generation/generation-defaults.ts';
-import { GenerationService, type AppGenerationRequest, type ServiceProgress, type VerifiedModel } from '../../app/generation/generation-service.ts';
+import { GenerationService, type AppGenerationRequest, type ServiceProgress, type VerifiedLora, type VerifiedModel } from '../../app/generation/generation-service.ts';
 import { parseSize, sizeForAspect } from '../../app/generation/image-size.ts';
+import { findLoraName, LoraNotInstalledError } from '../../app/generation/lora-selection.ts';
+import { createTokenizerLoader } from '../../app/generation/tokenizer-selection.ts';
+import { readVerifiedCatalog, type Catalog } from '../../app/models/catalog.ts';
+import { ModelNotFoundError } from '../../app/models/model-errors.ts';
+import { openModelStore, type ModelListing, type ModelStore } from '../../app/models/model-store.ts';
 import {
   decodeImage,
   InvalidGenerationRequestError,
+  inspectHeader,
+  MAX_IMAGES_PER_REQUEST,
   randomSeed,
   readSafetensorsHeader,
-  inspectHeader,
   type ImageFormat,
   type RgbImage,
 } from '../../engine/index.ts';
-import { ensureDemoModel, isDemoModel } from '../../app/demo/demo-model.ts';
-import { ModelNotFoundError } from '../../app/models/model-errors.ts';
-import { openModelStore, type ModelStore } from '../../app/models/model-store.ts';
-import { createTokenizerLoader } from '../../app/generation/tokenizer-selection.ts';
 import { UsageError, type CommandContext } from '../command.ts';
-import { CONFIG_OPTIONS, loadCommandConfig } from '../command-config.ts';
+import { loadCommandConfig } from '../command-config.ts';
 import { ProgressReporter } from '../progress-reporter.ts';
+import { chooseStyles, findPreset, GENERATE_OPTIONS, GENERATE_USAGE, parseNumberOption, parsePerformance, type GenerateValues } from './generate-options.ts';
+import { BUILTIN_CATALOG } from './models-pull.ts';
 
 /** Engine request fields and the option that sets each, so validation errors name what the user typed. */
 const OPTION_FOR_FIELD: Record<string, string> = {
@@ -43,23 +57,16 @@ const OPTION_FOR_FIELD: Record<string, string> = {
   input: '--input',
 };
 
-function numberOption(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got "${value}"`);
-  return n;
-}
-
 function parseSeed(value: string | undefined): bigint {
   if (value === undefined || value === 'random') return randomSeed();
   if (!/^\d{1,19}$/.test(value)) throw new UsageError(`--seed must be an integer in 0..9223372036854775807 or "random", got "${value}"`);
   return BigInt(value);
 }
 
-/** Fooocus encodes each line of a prompt as its own part. */
-function promptParts(text: string): string[] {
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
-  return lines.length === 0 ? [''] : lines;
+function parseImageCount(value: string | undefined, fallback: number): number {
+  const n = parseNumberOption('n', value) ?? fallback;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_IMAGES_PER_REQUEST) throw new UsageError(`--n: must be an integer in 1..${MAX_IMAGES_PER_REQUEST}, got ${n}`);
+  return n;
 }
 
 /** Centre-crops an input image to multiples of 8 (the latent grid). */
@@ -75,10 +82,10 @@ function cropToGrid(img: RgbImage): RgbImage {
 }
 
 /**
- * A checkpoint by its name in the model store: verified against the trust manifest (size and SHA-256) before
- * anything reads it. Files outside the store are never loaded.
+ * A model by its name in the model store: verified against the trust manifest (size and SHA-256) before anything
+ * reads it. Files outside the store are never loaded.
  */
-async function resolveModel(store: ModelStore, name: string, reporter: ProgressReporter, signal: AbortSignal): Promise<VerifiedModel> {
+async function resolveModel(store: ModelStore, name: string, option: string, reporter: ProgressReporter, signal: AbortSignal): Promise<VerifiedModel> {
   const file = await store
     .resolve('checkpoints', name, {
       signal,
@@ -86,125 +93,202 @@ async function resolveModel(store: ModelStore, name: string, reporter: ProgressR
     })
     .catch((err: unknown) => {
       if (!(err instanceof ModelNotFoundError)) throw err;
-      throw new UsageError(`--model: ${err.message}; see \`fooocus models list\`, and add a checkpoint with \`fooocus models import <file>\``);
+      throw new UsageError(`${option}: ${err.message}; see \`fooocus models list\`, and add a checkpoint with \`fooocus models import <file>\``);
     });
   reporter.finishLine();
   const entry = (await store.list()).find((m) => m.kind === 'checkpoints' && m.name === name);
-  if (entry === undefined) throw new UsageError(`--model: "${name}" vanished from the model store while loading`);
+  if (entry === undefined) throw new UsageError(`${option}: "${name}" vanished from the model store while loading`);
   return { path: file, sha256: entry.sha256 };
 }
 
+/** The composed LoRAs as verified files (a LoRA named by a prompt token may differ per image, so this is per image). */
+async function verifyLoras(store: ModelStore, listing: readonly ModelListing[], loras: readonly { name: string; weight: number }[], signal: AbortSignal): Promise<VerifiedLora[]> {
+  const verified: VerifiedLora[] = [];
+  for (const lora of loras) {
+    const name = findLoraName(listing, lora.name);
+    if (name === null) throw new LoraNotInstalledError(lora.name);
+    const file = await store.resolve('loras', name, { signal });
+    const entry = listing.find((m) => m.kind === 'loras' && m.name === name)!;
+    verified.push({ path: file, sha256: entry.sha256, name: lora.name, weight: lora.weight });
+  }
+  return verified;
+}
 
-function describeProgress(p: ServiceProgress, reporter: ProgressReporter): void {
+function describeProgress(p: ServiceProgress, reporter: ProgressReporter, index: number, count: number): void {
   if (p.phase === 'load') {
     reporter.update({ label: `loading ${p.model}: ${p.component}`, done: p.index, total: p.total, fields: { phase: 'load' } });
     return;
   }
-  const image = `[${p.image + 1}/${p.images}]`;
-  if (p.phase === 'sample') reporter.update({ label: `${image} sampling`, done: p.step, total: p.steps, fields: { phase: 'sample', image: p.image, seed: String(p.seed) } });
-  else reporter.message(`${image} ${p.phase === 'encode' ? 'encoding prompt' : 'decoding'} (seed ${p.seed})`, { phase: p.phase, image: p.image });
+  const image = `[${index + 1}/${count}]`;
+  if (p.phase === 'sample') reporter.update({ label: `${image} sampling`, done: p.step, total: p.steps, fields: { phase: 'sample', image: index, seed: String(p.seed) } });
+  else reporter.message(`${image} ${p.phase === 'encode' ? 'encoding prompt' : 'decoding'} (seed ${p.seed})`, { phase: p.phase, image: index });
+}
+
+/**
+ * The signed catalog that ships with the app, which maps preset model names (catalog ids) to files. A preset
+ * cannot do without it; without a preset a catalog that fails to verify is only a warning.
+ */
+async function readShippedCatalog(ctx: CommandContext, required: boolean): Promise<Catalog | null> {
+  try {
+    return (await readVerifiedCatalog(BUILTIN_CATALOG)).catalog;
+  } catch (err) {
+    if (required) throw err;
+    ctx.stderr.write(`warning: ${(err as Error).message}; catalog ids are not mapped to model files\n`);
+    return null;
+  }
+}
+
+/** The preset's models the store lacks, leaving out those an explicit option replaces. */
+function checkPresetModels(name: string, preset: Preset, values: GenerateValues, data: CreativeData, listing: readonly ModelListing[]): void {
+  const installed = new Set(listing.map((m) => `${m.kind}/${m.name}`));
+  const missing = findMissingPresetModels(preset, data.catalogFiles, installed).filter(
+    (m) => !(m.field === 'model' && values.model !== undefined) && !(m.field === 'refiner' && values.refiner !== undefined),
+  );
+  if (missing.length > 0) throw new PresetModelsMissingError(name, missing);
+}
+
+/** What the user chose explicitly: these win over the preset (but not over what a fast performance mode forces). */
+function explicitChoices(values: GenerateValues, data: CreativeData): SettingsChoices {
+  const numbers: [keyof SettingsChoices, string, string | undefined][] = [
+    ['refinerSwitch', 'switch', values.switch],
+    ['cfg', 'cfg', values.cfg],
+    ['sharpness', 'sharpness', values.sharpness],
+    ['adaptiveCfg', 'adaptive-cfg', values['adaptive-cfg']],
+  ];
+  const choices: SettingsChoices = Object.fromEntries(numbers.flatMap(([field, option, text]) => (text === undefined ? [] : [[field, parseNumberOption(option, text)]])));
+  if (values.model !== undefined) choices.model = toStoreFileName(values.model, 'checkpoints', data.catalogFiles);
+  if (values.refiner !== undefined) choices.refiner = values.refiner === 'none' ? null : toStoreFileName(values.refiner, 'checkpoints', data.catalogFiles);
+  if (values.sampler !== undefined) choices.sampler = values.sampler;
+  if (values.scheduler !== undefined) choices.scheduler = values.scheduler;
+  return choices;
+}
+
+/** --size / --aspect-ratio, then --aspect (at the family's native area), then the input image, the preset, the default. */
+function chooseSize(values: GenerateValues, preset: Preset | undefined, input: RgbImage | undefined, native: number): { width: number; height: number } {
+  const exact = values.size ?? values['aspect-ratio'];
+  const option = values.size !== undefined ? 'size' : values['aspect-ratio'] !== undefined ? 'aspect-ratio' : 'aspect';
+  try {
+    if (exact !== undefined) return parseSize(exact);
+    if (values.aspect !== undefined) return sizeForAspect(values.aspect, native);
+  } catch (err) {
+    throw new UsageError(`--${option}: ${(err as Error).message}`);
+  }
+  if (input !== undefined) return input;
+  if (preset !== undefined) return parseSize(preset.aspectRatio);
+  return parseSize(native === 1024 ? GENERATION_DEFAULTS.aspect.sdxl : `${native}x${native}`);
 }
 
 export async function runGenerate(ctx: CommandContext): Promise<number> {
-  const { values, positionals } = ctx.parse({
-    negative: { type: 'string', default: '' },
-    model: { type: 'string' },
-    refiner: { type: 'string' },
-    switch: { type: 'string' },
-    steps: { type: 'string' },
-    cfg: { type: 'string' },
-    sharpness: { type: 'string' },
-    'adaptive-cfg': { type: 'string' },
-    sampler: { type: 'string', default: GENERATION_DEFAULTS.sampler },
-    scheduler: { type: 'string', default: GENERATION_DEFAULTS.scheduler },
-    seed: { type: 'string' },
-    size: { type: 'string' },
-    aspect: { type: 'string' },
-    n: { type: 'string' },
-    input: { type: 'string' },
-    denoise: { type: 'string' },
-    'clip-skip': { type: 'string' },
-    out: { type: 'string' },
-    ...CONFIG_OPTIONS,
-    format: { type: 'string', default: GENERATION_DEFAULTS.format },
-    metadata: { type: 'string', default: GENERATION_DEFAULTS.scheme },
-    threads: { type: 'string' },
-    json: { type: 'boolean', default: false },
-  });
-  if (positionals.length !== 1) throw new UsageError('give exactly one prompt: fooocus generate "a photo of a cat" --model <name>');
-
-  if (values.size !== undefined && values.aspect !== undefined) throw new UsageError('give --size or --aspect, not both');
+  const { values, positionals } = ctx.parse(GENERATE_OPTIONS);
+  if (values.help) {
+    ctx.stdout.write(GENERATE_USAGE + '\n');
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UsageError('give exactly one prompt: fooocus generate "a photo of a cat" --model <name> (see fooocus generate --help)');
+  const exactSizes = [values.size, values['aspect-ratio'], values.aspect].filter((v) => v !== undefined);
+  if (exactSizes.length > 1) throw new UsageError('give one of --size, --aspect-ratio and --aspect');
   if (!['png', 'jpeg', 'webp'].includes(values.format)) throw new UsageError(`--format must be png, jpeg or webp, got "${values.format}"`);
   if (values.metadata !== 'fooocus' && values.metadata !== 'a1111') throw new UsageError(`--metadata must be fooocus or a1111, got "${values.metadata}"`);
   const stdoutIsTty = (ctx.stdout as NodeJS.WriteStream).isTTY === true;
-  const reporter = new ProgressReporter(values.json || !stdoutIsTty ? ctx.stdout : ctx.stderr, values.json || !stdoutIsTty ? 'json' : 'tty');
+  const jsonLines = values.json || !stdoutIsTty;
+  const reporter = new ProgressReporter(jsonLines ? ctx.stdout : ctx.stderr, jsonLines ? 'json' : 'tty');
 
   const { config } = await loadCommandConfig(ctx, { config: values.config, models: values.models, outputs: values.out, 'insecure-permissions': values['insecure-permissions'] });
   const store = await openModelStore(config.paths.models);
-  const modelName = values.model ?? config.generation.defaultModel ?? (await ensureDemoModel(store));
+
+  // 1. the creative choices: preset, styles, performance, explicit settings
+  const data = await loadCreativeData({ store, catalog: await readShippedCatalog(ctx, values.preset !== undefined) });
+  const chosen = values.preset === undefined ? undefined : findPreset(data.presets, values.preset);
+  const preset = chosen?.preset;
+  const performance = values.performance === undefined ? (preset?.performance ?? 'Speed') : parsePerformance(values.performance);
+  const styles = chooseStyles(values.style, preset?.styles, data.styles, values['no-expansion']);
+  const imageCount = parseImageCount(values.n, preset?.imageCount ?? GENERATION_DEFAULTS.imageCount);
+  const steps = parseNumberOption('steps', values.steps) ?? (chosen === undefined && values.performance === undefined ? config.generation.defaultSteps : undefined);
+  let listing = await store.list();
+  if (chosen !== undefined) checkPresetModels(chosen.name, chosen.preset, values, data, listing);
+  const context: CreativeContext = { ...data.context, loraAvailable: (file) => findLoraName(listing, file) !== null };
+  const batch: Omit<CreativeRequest, 'imageIndex'> = {
+    prompt: positionals[0]!,
+    negative: values.negative,
+    styles,
+    performance,
+    ...(preset === undefined ? {} : { preset: { ...preset, ...resolvePresetModels(preset, data.catalogFiles) } }),
+    seed: parseSeed(values.seed),
+    choices: explicitChoices(values, data),
+    ...(steps === undefined ? {} : { steps }),
+  };
+  const first = composeRequest({ ...batch, imageIndex: 0 }, context);
+
+  // 2. the models, verified: checkpoint, refiner (LoRAs per image, below)
+  const modelName = first.settings.model ?? config.generation.defaultModel ?? (await ensureDemoModel(store));
   if (modelName === null) throw new UsageError('--model <name> is required (a checkpoint in the model store: see fooocus models list)');
   if (isDemoModel(modelName)) reporter.message(`using the built-in demo model (random weights, abstract images); get a real model with \`fooocus models pull <id>\` or \`fooocus models import <file>\``);
-  const model = await resolveModel(store, modelName, reporter, ctx.signal);
-  const refiner = values.refiner === undefined ? undefined : await resolveModel(store, values.refiner, reporter, ctx.signal);
+  listing = await store.list();
+  const model = await resolveModel(store, modelName, values.model !== undefined || chosen === undefined ? '--model' : '--preset', reporter, ctx.signal);
+  const refiner = first.settings.refiner === null ? undefined : await resolveModel(store, first.settings.refiner, values.refiner !== undefined ? '--refiner' : '--preset', reporter, ctx.signal);
 
-  // Decide the size from the model family (SDXL or SD1.5 area) or the input image; the file is verified by now.
+  // 3. the size, from the model family (SDXL or SD1.5 area) or the input image; the file is verified by now
   const family = inspectHeader(await readSafetensorsHeader(model.path)).architecture.family;
   const native = family === 'sd15' ? 512 : family === 'sd2x' ? 768 : 1024;
-  let input: RgbImage | undefined;
-  if (values.input !== undefined) input = cropToGrid(await decodeImage(new Uint8Array(await readFile(values.input))));
-  let size: { width: number; height: number };
-  try {
-    size = values.size !== undefined ? parseSize(values.size) : values.aspect !== undefined ? sizeForAspect(values.aspect, native) : input ?? parseSize(native === 1024 ? GENERATION_DEFAULTS.aspect.sdxl : `${native}x${native}`);
-  } catch (err) {
-    throw new UsageError(`--${values.size !== undefined ? 'size' : 'aspect'}: ${(err as Error).message}`);
-  }
+  const input = values.input === undefined ? undefined : cropToGrid(await decodeImage(new Uint8Array(await readFile(values.input))));
+  const size = chooseSize(values, preset, input, native);
+  const denoise = parseNumberOption('denoise', values.denoise) ?? GENERATION_DEFAULTS.denoise;
+  const clipSkip = parseNumberOption('clip-skip', values['clip-skip']) ?? GENERATION_DEFAULTS.clipSkip;
 
-  const request: AppGenerationRequest = {
-    prompt: promptParts(positionals[0]!),
-    negativePrompt: promptParts(values.negative),
-    rawPrompt: positionals[0]!,
-    rawNegativePrompt: values.negative,
-    styles: [],
-    width: size.width,
-    height: size.height,
-    steps: numberOption('steps', values.steps, config.generation.defaultSteps),
-    cfg: numberOption('cfg', values.cfg, GENERATION_DEFAULTS.cfg),
-    sharpness: numberOption('sharpness', values.sharpness, GENERATION_DEFAULTS.sharpness),
-    adaptiveCfg: numberOption('adaptive-cfg', values['adaptive-cfg'], GENERATION_DEFAULTS.adaptiveCfg),
-    sampler: values.sampler,
-    scheduler: values.scheduler,
-    seed: parseSeed(values.seed),
-    imageCount: numberOption('n', values.n, GENERATION_DEFAULTS.imageCount),
-    clipSkip: numberOption('clip-skip', values['clip-skip'], GENERATION_DEFAULTS.clipSkip),
-    admScalers: { ...GENERATION_DEFAULTS.admScalers },
-    refinerSwitch: numberOption('switch', values.switch, GENERATION_DEFAULTS.refinerSwitch),
-    model,
-    ...(refiner ? { refiner } : {}),
-    ...(input ? { input: { image: input, denoise: numberOption('denoise', values.denoise, GENERATION_DEFAULTS.denoise) } } : {}),
-    format: values.format as ImageFormat,
-    scheme: values.metadata,
-  };
-  const threads = numberOption('threads', values.threads, config.runtime.threads);
+  // 4. one image at a time, each composed with its own seed (wildcards, arrays and Random Style draw from it)
+  const threads = parseNumberOption('threads', values.threads) ?? config.runtime.threads;
   const service = new GenerationService({
     runtime: { executionProvider: config.runtime.executionProvider, ...(threads > 0 ? { threads } : {}) },
     outputsDir: config.paths.outputs,
     loadTokenizer: createTokenizerLoader(store),
     software: 'Fooocus-TS',
   });
-  reporter.message(`seed ${request.seed}`, { seed: String(request.seed) });
+  reporter.message(`seed ${batch.seed}`, { seed: String(batch.seed) });
+  let written = 0;
   try {
-    const saved = await service.generate(request, { onProgress: (p) => describeProgress(p, reporter), signal: ctx.signal });
-    reporter.finishLine();
-    for (const s of saved) {
-      if (values.json || !stdoutIsTty) ctx.stdout.write(JSON.stringify({ event: 'saved', path: s.path, seed: String(s.seed), seconds: s.seconds }) + '\n');
-      else ctx.stdout.write(`${s.path}\n`);
+    for (let index = 0; index < imageCount; index++) {
+      const composed = index === 0 ? first : composeRequest({ ...batch, imageIndex: index }, context);
+      const s = composed.settings;
+      const loras = await verifyLoras(store, listing, s.loras, ctx.signal);
+      const request: AppGenerationRequest = {
+        prompt: composed.prompt,
+        negativePrompt: composed.negativePrompt,
+        rawPrompt: composed.resolvedPrompt,
+        rawNegativePrompt: composed.resolvedNegative,
+        styles: composed.styles,
+        performance,
+        width: size.width,
+        height: size.height,
+        steps: s.steps,
+        cfg: s.cfg,
+        sharpness: s.sharpness,
+        adaptiveCfg: s.adaptiveCfg,
+        sampler: s.sampler,
+        scheduler: s.scheduler,
+        seed: composed.seed,
+        imageCount: 1,
+        clipSkip,
+        admScalers: s.admScalers,
+        refinerSwitch: s.refinerSwitch,
+        model,
+        ...(refiner ? { refiner } : {}),
+        ...(loras.length > 0 ? { loras } : {}),
+        ...(input ? { input: { image: input, denoise } } : {}),
+        format: values.format as ImageFormat,
+        scheme: values.metadata,
+      };
+      const [saved] = await service.generate(request, { onProgress: (p) => describeProgress(p, reporter, index, imageCount), signal: ctx.signal });
+      reporter.finishLine();
+      written += 1;
+      if (jsonLines) ctx.stdout.write(JSON.stringify({ event: 'saved', path: saved!.path, seed: String(saved!.seed), seconds: saved!.seconds }) + '\n');
+      else ctx.stdout.write(`${saved!.path}\n`);
     }
     return 0;
   } catch (err) {
     reporter.finishLine();
     if (err instanceof InvalidGenerationRequestError) throw new UsageError(`${OPTION_FOR_FIELD[err.field] ?? err.field}: ${err.message.slice(err.field.length + 2)}`);
     if (ctx.signal.aborted) {
-      ctx.stderr.write('cancelled; no image was written\n');
+      ctx.stderr.write(written === 0 ? 'cancelled; no image was written\n' : `cancelled; ${written} of ${imageCount} images were written\n`);
       return 130;
     }
     throw err;

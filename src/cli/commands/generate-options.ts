@@ -1,0 +1,117 @@
+/**
+ * `fooocus generate`'s options: their definitions, the help text, and the checks that turn what the user typed
+ * into the creative layer's names (preset, styles, performance mode), each refusal naming the value and the choices.
+ */
+import type { parseArgs } from 'node:util';
+import { GENERATION_DEFAULTS } from '../../app/generation/generation-defaults.ts';
+import type { Preset } from '../../app/creative/presets.ts';
+import { PERFORMANCE_MODE_NAMES } from '../../app/creative/performance-modes.ts';
+import type { StyleLibrary } from '../../app/creative/style-library.ts';
+import { isExpansionStyleName, RESERVED_STYLE_NAMES } from '../../app/creative/style-names.ts';
+import { UsageError } from '../command.ts';
+import { CONFIG_OPTIONS } from '../command-config.ts';
+
+export const GENERATE_OPTIONS = {
+  help: { type: 'boolean', short: 'h', default: false },
+  preset: { type: 'string' },
+  style: { type: 'string', multiple: true },
+  performance: { type: 'string' },
+  'no-expansion': { type: 'boolean', default: false },
+  negative: { type: 'string', default: '' },
+  model: { type: 'string' },
+  refiner: { type: 'string' },
+  switch: { type: 'string' },
+  steps: { type: 'string' },
+  cfg: { type: 'string' },
+  sharpness: { type: 'string' },
+  'adaptive-cfg': { type: 'string' },
+  sampler: { type: 'string' },
+  scheduler: { type: 'string' },
+  seed: { type: 'string' },
+  size: { type: 'string' },
+  'aspect-ratio': { type: 'string' },
+  aspect: { type: 'string' },
+  n: { type: 'string' },
+  input: { type: 'string' },
+  denoise: { type: 'string' },
+  'clip-skip': { type: 'string' },
+  out: { type: 'string' },
+  ...CONFIG_OPTIONS,
+  format: { type: 'string', default: GENERATION_DEFAULTS.format },
+  metadata: { type: 'string', default: GENERATION_DEFAULTS.scheme },
+  threads: { type: 'string' },
+  json: { type: 'boolean', default: false },
+} as const;
+
+export type GenerateValues = ReturnType<typeof parseArgs<{ options: typeof GENERATE_OPTIONS; allowPositionals: true; strict: true }>>['values'];
+
+export const GENERATE_USAGE = [
+  'Usage: fooocus generate "PROMPT" [options]',
+  '',
+  'The prompt may use wildcards (__name__ reads wildcards/name.txt beside the models folder), arrays ([[red, blue]]:',
+  'image i of a run takes item i) and LoRA tokens (<lora:name:weight>, a LoRA in the model store).',
+  '',
+  'Creative options (explicit options below override the preset):',
+  '  --preset NAME             start from a preset (data/presets): model, refiner, LoRAs, guidance, sampler,',
+  '                            styles, performance, aspect ratio and image count',
+  '  --style NAME              apply a style; repeat for several, in order (replaces the preset\'s styles)',
+  `  --performance MODE        ${PERFORMANCE_MODE_NAMES.join(' | ')} (any case; default Speed)`,
+  '  --no-expansion            switch prompt expansion off (drops the FooocusTS Expansion / Fooocus V2 style)',
+  '',
+  'Models and sampling:',
+  '  --model NAME              checkpoint in the model store (file name or catalog id)',
+  '  --refiner NAME|none       refiner checkpoint, or none to drop the preset\'s;  --switch F  when it takes over',
+  '  --steps N                 sampling steps (default: the performance mode\'s)',
+  '  --cfg F  --sharpness F  --adaptive-cfg F  --sampler ID  --scheduler ID  --clip-skip N',
+  '  --seed N|random           0..9223372036854775807; image i of a run uses seed + i',
+  '',
+  'Size and count:',
+  '  --size WxH, --aspect-ratio W*H   exact size (1152x896, 1152*896)',
+  '  --aspect R                ratio at the model\'s native area (9:7, 16:9)',
+  '  --n N                     images per run',
+  '  --input IMG --denoise F   image-to-image',
+  '',
+  'Output and setup:',
+  '  --out DIR  --format png|jpeg|webp  --metadata fooocus|a1111  --json  --threads N',
+  '  --models DIR  --config FILE  --insecure-permissions',
+].join('\n');
+
+/** Presets, styles and modes are matched without regard to case (and to spaces, `-` and `_` for modes). */
+const modeKey = (name: string): string => name.toLowerCase().replace(/[\s_-]+/g, '');
+
+export function parsePerformance(value: string): string {
+  const mode = PERFORMANCE_MODE_NAMES.find((m) => modeKey(m) === modeKey(value));
+  if (mode === undefined) throw new UsageError(`--performance: unknown mode "${value}"; modes: ${PERFORMANCE_MODE_NAMES.join(', ')}`);
+  return mode;
+}
+
+export function findPreset(presets: ReadonlyMap<string, Preset>, value: string): { name: string; preset: Preset } {
+  const name = [...presets.keys()].find((n) => n === value) ?? [...presets.keys()].find((n) => n.toLowerCase() === value.toLowerCase());
+  if (name === undefined) throw new UsageError(`--preset: unknown preset "${value}"; presets: ${[...presets.keys()].join(', ')}`);
+  return { name, preset: presets.get(name)! };
+}
+
+/**
+ * The styles to apply: `--style` values (library names, Random Style, the expansion toggle; any case) when given,
+ * else the preset's; without the expansion toggle when `noExpansion`.
+ */
+export function chooseStyles(values: readonly string[] | undefined, presetStyles: readonly string[] | undefined, library: StyleLibrary, noExpansion: boolean): string[] {
+  const known = [...RESERVED_STYLE_NAMES, ...library.keys()];
+  const chosen = (values ?? presetStyles ?? []).map((value) => {
+    const name = known.find((n) => n === value) ?? known.find((n) => n.toLowerCase() === value.toLowerCase());
+    if (name === undefined) {
+      const words = value.toLowerCase().split(/\s+/).filter((w) => w.length > 2);
+      const near = known.filter((n) => words.some((w) => n.toLowerCase().includes(w))).slice(0, 5);
+      throw new UsageError(`--style: unknown style "${value}"${near.length > 0 ? `; did you mean ${near.join(', ')}?` : ''}; styles: ${known.join(', ')}`);
+    }
+    return name;
+  });
+  return [...new Set(noExpansion ? chosen.filter((n) => !isExpansionStyleName(n)) : chosen)];
+}
+
+export function parseNumberOption(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got "${value}"`);
+  return n;
+}

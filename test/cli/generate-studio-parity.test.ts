@@ -1,0 +1,93 @@
+/**
+ * The CLI and the studio compose a request the same way: one model store, one wildcards folder, the same inputs
+ * given as options and as a generate body, and each image's metadata comes out the same.
+ */
+import { strict as assert } from 'node:assert';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { createDefaultConfig } from '../../src/app/config/config-schema.ts';
+import { createStudio } from '../../src/app/studio/create-studio.ts';
+import { main } from '../../src/cli/cli.ts';
+import { parseGenerationMetadata, readImageMetadata, type GenerationParameters } from '../../src/engine/index.ts';
+import { createAppStudioPort } from '../../src/server/app-studio-port.ts';
+import { buildServer } from '../../src/server/build-server.ts';
+
+const HOST = '127.0.0.1:7865';
+
+async function metadataOf(bytes: Uint8Array): Promise<GenerationParameters> {
+  const meta = await readImageMetadata(bytes);
+  return parseGenerationMetadata(meta.parameters!, meta.fooocus_scheme);
+}
+
+/** What a request composes to: everything in the metadata but the timing-free identity of the files. */
+function composed(p: GenerationParameters): Partial<GenerationParameters> {
+  const { prompt, negativePrompt, fullPrompt, fullNegativePrompt, styles, performance, steps, sampler, scheduler, cfg, sharpness, adaptiveCfg, seed, width, height, modelName, clipSkip } = p;
+  return { prompt, negativePrompt, fullPrompt, fullNegativePrompt, styles, performance, steps, sampler, scheduler, cfg, sharpness, adaptiveCfg, seed, width, height, modelName, clipSkip };
+}
+
+describe('fooocus generate and the studio', () => {
+  let dir: string;
+  let app: FastifyInstance;
+  let studio: Awaited<ReturnType<typeof createStudio>>;
+  before(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'fooocus-parity-'));
+    const config = createDefaultConfig();
+    config.paths = { models: path.join(dir, 'models'), outputs: path.join(dir, 'outputs'), cache: path.join(dir, 'cache') };
+    config.runtime.threads = 1;
+    mkdirSync(path.join(dir, 'wildcards'));
+    writeFileSync(path.join(dir, 'wildcards', 'animal.txt'), 'fox\nowl\nhare\nlynx\n');
+    studio = await createStudio(config, { software: 'Fooocus-TS' });
+    app = await buildServer(createAppStudioPort(studio), { host: '127.0.0.1', allowedHosts: [HOST], auth: null, outputsDir: studio.outputsDir, logger: false });
+  });
+  after(async () => {
+    await app.close();
+    await studio.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('make images with the same composed request from the same inputs', async () => {
+    const prompt = 'a __animal__ in [[snow, rain]]\nwide shot';
+    const styles = ['Random Style', 'Photo Natural Light', 'FooocusTS Expansion'];
+
+    const submit = await app.inject({
+      method: 'POST',
+      url: '/api/v1/generate',
+      headers: { host: HOST, origin: `http://${HOST}`, 'content-type': 'application/json' },
+      payload: { prompt, negative: 'blurry', styles, seed: '4242', width: 128, height: 128, steps: 2, imageCount: 2, cfg: 5, sampler: 'euler' },
+    });
+    assert.equal(submit.statusCode, 202, submit.body);
+    let job: { status: string; images: { url: string }[] } = { status: 'queued', images: [] };
+    for (let i = 0; i < 300 && ['queued', 'running'].includes(job.status); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      job = (await app.inject({ method: 'GET', url: `/api/v1/jobs/${submit.json().id}`, headers: { host: HOST } })).json();
+    }
+    assert.equal(job.status, 'done');
+    const fromStudio = await Promise.all(
+      job.images.map(async (image) => metadataOf(new Uint8Array((await app.inject({ method: 'GET', url: image.url, headers: { host: HOST } })).rawPayload))),
+    );
+
+    let out = '';
+    const stdout = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        out += chunk.toString();
+        done();
+      },
+    });
+    const stderr = new Writable({ write: (_chunk, _enc, done) => done() });
+    const argv = ['generate', prompt, '--negative', 'blurry', ...styles.flatMap((s) => ['--style', s]), '--seed', '4242', '--size', '128x128', '--steps', '2', '--n', '2', '--cfg', '5', '--sampler', 'euler'];
+    const code = await main([...argv, '--models', path.join(dir, 'models'), '--model', 'fooocus-ts-demo.safetensors', '--out', path.join(dir, 'cli'), '--json', '--threads', '1'], { stdout, stderr, signal: new AbortController().signal });
+    assert.equal(code, 0);
+    const saved = out.trim().split('\n').map((l) => JSON.parse(l) as { event: string; path?: string }).filter((e) => e.event === 'saved');
+    const fromCli = await Promise.all(saved.map(async (e) => metadataOf(new Uint8Array(readFileSync(e.path!)))));
+
+    assert.equal(fromCli.length, 2);
+    assert.deepEqual(fromCli.map(composed), fromStudio.map(composed));
+    assert.deepEqual(fromCli.map((p) => p.seed), ['4242', '4243']);
+    assert.match(fromCli[0]!.prompt, /^a (fox|owl|hare|lynx) in snow\nwide shot$/);
+    assert.equal(fromCli[0]!.styles.length, 3, 'Random Style resolved to a library style');
+  });
+});
