@@ -5,6 +5,7 @@
  */
 import { findLoraName } from '../app/generation/lora-selection.ts';
 import { getSampler, isSchedulerName, randomSeed } from '../engine/index.ts';
+import { findMissingPresetModels, resolvePresetModels } from '../app/creative/preset-models.ts';
 import { parseAspectRatio } from '../app/generation/aspect-ratios.ts';
 import { JobNotFoundError, JobStateError, QueueQuotaError } from '../app/jobs/job-errors.ts';
 import { ANY_OWNER, type JobEvent, type JobView, type OwnerScope } from '../app/jobs/job-types.ts';
@@ -195,7 +196,28 @@ export function createAppStudioPort(studio: Studio): StudioPort {
       ...(await studio.store.list()).filter((m) => m.kind === 'loras').map((m) => ({ name: m.name, kind: 'lora' as const })),
     ],
     listStyles: async () => [...studio.styles.keys()],
-    listPresets: async () => [...studio.presets.keys()],
+    listPresets: async () => {
+      const installed = new Set((await studio.store.list()).map((m) => `${m.kind}/${m.name}`));
+      return [...studio.presets].map(([name, p]) => ({
+        name,
+        label: p.label,
+        ...resolvePresetModels(p, studio.catalogFiles),
+        refinerSwitch: p.refinerSwitch,
+        cfg: p.cfg,
+        sharpness: p.sharpness,
+        sampler: p.sampler,
+        scheduler: p.scheduler,
+        styles: [...p.styles],
+        performance: p.performance,
+        aspectRatio: p.aspectRatio,
+        imageCount: p.imageCount,
+        missing: findMissingPresetModels(p, studio.catalogFiles, installed).map((m) => ({
+          kind: m.kind === 'loras' ? ('lora' as const) : ('checkpoint' as const),
+          name: m.fileName,
+          catalogId: m.catalogId,
+        })),
+      }));
+    },
     listAspectRatios: async () => [...studio.aspectRatios.sdxl, ...studio.aspectRatios.sd15].map((id) => ({ id, ...parseAspectRatio(id) })),
     health: async () => true,
     ready: async () => (await studio.listModels()).length > 0,

@@ -95,6 +95,28 @@ export interface ModelInfo {
   family?: string;
 }
 
+/** A preset with the values it fills the form with; model names are model-store file names. */
+export interface PresetInfo {
+  /** The preset's id (its file name without `.json`). */
+  name: string;
+  label: string;
+  model: string;
+  refiner: string | null;
+  refinerSwitch: number;
+  loras: { name: string; weight: number }[];
+  cfg: number;
+  sharpness: number;
+  sampler: string;
+  scheduler: string;
+  styles: string[];
+  performance: string;
+  /** `width*height`. */
+  aspectRatio: string;
+  imageCount: number;
+  /** The preset's models the store lacks; `fooocus models pull --preset <name>` fetches those with a catalog id. */
+  missing: { kind: 'checkpoint' | 'lora'; name: string; catalogId: string | null }[];
+}
+
 export interface AspectRatioInfo {
   /** `width*height`, as the generate request's aspectRatio takes it. */
   id: string;
@@ -127,7 +149,7 @@ export interface StudioPort {
   saveUpload(owner: string, image: UploadedImage): Promise<{ imageId: string }>;
   listModels(): Promise<ModelInfo[]>;
   listStyles(): Promise<string[]>;
-  listPresets(): Promise<string[]>;
+  listPresets(): Promise<PresetInfo[]>;
   listAspectRatios(): Promise<AspectRatioInfo[]>;
   /** Liveness: the process can answer. */
   health(): Promise<boolean>;

@@ -122,7 +122,26 @@ export class FakeStudio implements StudioPort {
   }
   async listPresets() {
     this.#record('listPresets');
-    return ['default', 'anime'];
+    const preset = {
+      label: 'General',
+      model: 'sd_xl_base_1.0.safetensors',
+      refiner: null,
+      refinerSwitch: 0.8,
+      loras: [],
+      cfg: 4,
+      sharpness: 2,
+      sampler: 'dpmpp_2m_sde_gpu',
+      scheduler: 'karras',
+      styles: ['Fooocus V2'],
+      performance: 'Speed',
+      aspectRatio: '1152*896',
+      imageCount: 2,
+      missing: [],
+    };
+    return [
+      { name: 'default', ...preset, secretPath: '/presets/default.json' },
+      { name: 'anime', ...preset, label: 'Anime', cfg: 6, missing: [{ kind: 'checkpoint' as const, name: 'anime.safetensors', catalogId: 'anime-xl' }] },
+    ];
   }
   async listAspectRatios() {
     this.#record('listAspectRatios');

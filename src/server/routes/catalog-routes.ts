@@ -10,7 +10,7 @@ export function registerCatalogRoutes(app: FastifyInstance, { port }: ServerCont
 
   list('/api/v1/models', 'Installed, trusted models', ModelList, async () => ({ models: await port.listModels() }));
   list('/api/v1/styles', 'Style names', StyleList, async () => ({ styles: (await port.listStyles()).map((name) => ({ name })) }));
-  list('/api/v1/presets', 'Preset names', PresetList, async () => ({ presets: (await port.listPresets()).map((name) => ({ name })) }));
+  list('/api/v1/presets', 'Presets with the settings they fill in', PresetList, async () => ({ presets: await port.listPresets() }));
   list('/api/v1/aspect-ratios', 'Aspect ratios', AspectRatioList, async () => ({ aspectRatios: await port.listAspectRatios() }));
 
   const probe = (url: string, summary: string, check: () => Promise<boolean>) =>

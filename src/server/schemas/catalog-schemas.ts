@@ -21,7 +21,45 @@ export const ModelList = Type.Object(
 
 export const StyleList = Type.Object({ styles: Type.Array(Named) }, { additionalProperties: false });
 
-export const PresetList = Type.Object({ presets: Type.Array(Named) }, { additionalProperties: false });
+const Lora = Type.Object({ name: Type.String(), weight: Type.Number() }, { additionalProperties: false });
+
+export const PresetList = Type.Object(
+  {
+    presets: Type.Array(
+      Type.Object(
+        {
+          name: Type.String({ description: 'Preset id.' }),
+          label: Type.String(),
+          model: Type.String({ description: 'Checkpoint, as the model store names it.' }),
+          refiner: Type.Union([Type.String(), Type.Null()]),
+          refinerSwitch: Type.Number(),
+          loras: Type.Array(Lora),
+          cfg: Type.Number(),
+          sharpness: Type.Number(),
+          sampler: Type.String(),
+          scheduler: Type.String(),
+          styles: Type.Array(Type.String()),
+          performance: Type.String(),
+          aspectRatio: Type.String({ description: 'width*height' }),
+          imageCount: Type.Integer(),
+          missing: Type.Array(
+            Type.Object(
+              {
+                kind: Type.Unsafe<'checkpoint' | 'lora'>({ type: 'string', enum: ['checkpoint', 'lora'] }),
+                name: Type.String(),
+                catalogId: Type.Union([Type.String(), Type.Null()]),
+              },
+              { additionalProperties: false },
+            ),
+            { description: 'Models the store lacks; `fooocus models pull --preset <name>` fetches those with a catalog id.' },
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 export const AspectRatioList = Type.Object(
   {
