@@ -9,12 +9,12 @@ import {
   readHistoryPage,
   readJob,
   readModels,
-  readPresetNames,
+  readPresets,
   readStyles,
   readSubmitResult,
   readUploadId,
 } from './api-responses.ts';
-import type { AspectRatios, GenerateRequest, HistoryPage, Job, ModelInfo, StyleInfo, SubmitResult } from './api-types.ts';
+import type { AspectRatios, GenerateRequest, HistoryPage, Job, ModelInfo, PresetInfo, StyleInfo, SubmitResult } from './api-types.ts';
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 
@@ -28,7 +28,7 @@ export interface ApiClient {
   uploadImage(image: Blob): Promise<string>;
   listModels(): Promise<ModelInfo[]>;
   listStyles(): Promise<StyleInfo[]>;
-  listPresets(): Promise<string[]>;
+  listPresets(): Promise<PresetInfo[]>;
   listAspectRatios(): Promise<AspectRatios>;
   signIn(name: string, password: string): Promise<void>;
   /** Address of the job's Server-Sent Events stream. */
@@ -80,7 +80,7 @@ export function createApiClient(fetchImpl: FetchLike, base = '/api/v1'): ApiClie
       readUploadId(await call(`${base}/uploads`, { method: 'POST', headers: { 'content-type': image.type || 'application/octet-stream' }, body: image })),
     listModels: async () => readModels(await call(`${base}/models`)),
     listStyles: async () => readStyles(await call(`${base}/styles`)),
-    listPresets: async () => readPresetNames(await call(`${base}/presets`)),
+    listPresets: async () => readPresets(await call(`${base}/presets`)),
     listAspectRatios: async () => readAspectRatios(await call(`${base}/aspect-ratios`)),
     signIn: async (name, password) => void (await post(`${base}/session`, { name, password })),
     eventsUrl: (id) => `${jobPath(id)}/events`,

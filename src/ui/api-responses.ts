@@ -6,6 +6,7 @@
 import { ApiError } from './api-error.ts';
 import {
   JOB_STATUSES,
+  PERFORMANCE_MODES,
   type AspectRatios,
   type HistoryPage,
   type ImageResult,
@@ -14,6 +15,8 @@ import {
   type JobStatus,
   type ModelInfo,
   type ModelKind,
+  type Performance,
+  type PresetInfo,
   type StyleInfo,
   type SubmitResult,
 } from './api-types.ts';
@@ -51,6 +54,8 @@ function int(rec: Rec, key: string, what: string): number {
 }
 
 const IMAGE_ID = /^[A-Za-z0-9_.-]{1,128}$/;
+/** `width*height`, as aspect ratios are written. */
+const SIZE = /^\d{2,5}\*\d{2,5}$/;
 
 /**
  * Image addresses must stay on this origin: a rooted path, never `//host`, `javascript:` or `data:`. A URL that
@@ -128,11 +133,47 @@ export function readStyles(value: unknown): StyleInfo[] {
   });
 }
 
-export function readPresetNames(value: unknown): string[] {
-  return list(value, 'presets', 'preset list').map((item) => str(record(item, 'preset'), 'name', 'preset name'));
+function num(rec: Rec, key: string, what: string): number {
+  const value = rec[key];
+  return typeof value === 'number' && Number.isFinite(value) ? value : bad(what);
 }
 
-const SIZE = /^\d{2,5}\*\d{2,5}$/;
+function strings(value: unknown, what: string): string[] {
+  return Array.isArray(value) && value.every((s) => typeof s === 'string') ? value : bad(what);
+}
+
+export function readPresets(value: unknown): PresetInfo[] {
+  return list(value, 'presets', 'preset list').map((item) => {
+    const rec = record(item, 'preset');
+    const what = 'preset';
+    const loras = Array.isArray(rec.loras) ? rec.loras : bad(what);
+    const missing = Array.isArray(rec.missing) ? rec.missing : [];
+    const performance = optStr(rec, 'performance');
+    const aspectRatio = str(rec, 'aspectRatio', what);
+    if (!SIZE.test(aspectRatio)) bad(what);
+    return {
+      name: str(rec, 'name', 'preset name'),
+      label: optStr(rec, 'label') ?? str(rec, 'name', 'preset name'),
+      model: str(rec, 'model', what),
+      refiner: optStr(rec, 'refiner') ?? '',
+      refinerSwitch: num(rec, 'refinerSwitch', what),
+      loras: loras.map((l) => {
+        const lora = record(l, what);
+        return { name: str(lora, 'name', what), weight: num(lora, 'weight', what) };
+      }),
+      cfg: num(rec, 'cfg', what),
+      sharpness: num(rec, 'sharpness', what),
+      sampler: str(rec, 'sampler', what),
+      scheduler: str(rec, 'scheduler', what),
+      styles: strings(rec.styles, what),
+      performance: performance !== null && (PERFORMANCE_MODES as readonly string[]).includes(performance) ? (performance as Performance) : null,
+      aspectRatio,
+      imageCount: int(rec, 'imageCount', what),
+      missing: missing.map((m) => str(record(m, what), 'name', what)),
+    };
+  });
+}
+
 
 function sizes(value: unknown): string[] {
   if (!Array.isArray(value)) return [];

@@ -95,6 +95,30 @@ export interface StyleInfo {
   negative: string;
 }
 
+/** A preset as the server lists it: the values it fills the form with, and the models the server lacks. */
+export interface PresetInfo {
+  name: string;
+  label: string;
+  /** Checkpoint file name in the server's model store. */
+  model: string;
+  /** '' for none. */
+  refiner: string;
+  refinerSwitch: number;
+  loras: LoraChoice[];
+  cfg: number;
+  sharpness: number;
+  sampler: string;
+  scheduler: string;
+  styles: string[];
+  /** Null when the server names a mode this page does not know. */
+  performance: Performance | null;
+  /** `width*height`. */
+  aspectRatio: string;
+  imageCount: number;
+  /** Model files the server's store lacks (`fooocus models pull --preset <name>` on the server fetches them). */
+  missing: string[];
+}
+
 export interface AspectRatios {
   sdxl: string[];
   sd15: string[];

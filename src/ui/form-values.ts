@@ -2,7 +2,7 @@
  * Everything the form holds, as one typed object: what the views read to build a generate request, and what a
  * dropped PNG or a history entry's "Reuse" fills back in (a FormPatch: only the fields it knows).
  */
-import { OUTPUT_FORMATS, PERFORMANCE_MODES, type GenerateRequest, type LoraChoice, type OutputFormat, type Performance } from './api-types.ts';
+import { OUTPUT_FORMATS, PERFORMANCE_MODES, type GenerateRequest, type LoraChoice, type OutputFormat, type Performance, type PresetInfo } from './api-types.ts';
 
 export interface FormValues {
   prompt: string;
@@ -135,4 +135,22 @@ export function patchFromRequest(request: Record<string, unknown>, usedSeed: str
   const format = text(request.format);
   if (format !== undefined && (OUTPUT_FORMATS as readonly string[]).includes(format)) patch.format = format as OutputFormat;
   return patch;
+}
+
+/** The form fields a preset sets: everything but the prompt, negative prompt, seed and output format. */
+export function patchFromPreset(preset: PresetInfo): FormPatch {
+  return {
+    model: preset.model,
+    refiner: preset.refiner,
+    refinerSwitch: preset.refinerSwitch,
+    loras: preset.loras.map((l) => ({ ...l })),
+    cfg: preset.cfg,
+    sharpness: preset.sharpness,
+    sampler: preset.sampler,
+    scheduler: preset.scheduler,
+    styles: [...preset.styles],
+    aspectRatio: preset.aspectRatio,
+    imageCount: preset.imageCount,
+    ...(preset.performance === null ? {} : { performance: preset.performance }),
+  };
 }

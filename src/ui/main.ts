@@ -13,7 +13,7 @@ import { createApiClient } from './api-client.ts';
 import { ApiError } from './api-error.ts';
 import { el, replace, setAttrs } from './dom.ts';
 import { watchJobEvents } from './events.ts';
-import { buildGenerateRequest, normalizeSeed, patchFromRequest, type FormPatch } from './form-values.ts';
+import { buildGenerateRequest, normalizeSeed, patchFromPreset, patchFromRequest, type FormPatch } from './form-values.ts';
 import { IDLE_RUN, isActive, reduceRun, type RunAction, type RunState } from './job-run.ts';
 import { attachParameterDrop, createParameterPicker } from './metadata-drop.ts';
 import { createStore } from './state.ts';
@@ -22,6 +22,7 @@ import { createGallery } from './views/gallery.ts';
 import { createHistoryView } from './views/history.ts';
 import { createLoginView } from './views/login.ts';
 import { renderModelNotice } from './views/model-notice.ts';
+import { createPresetPicker } from './views/preset-picker.ts';
 import { createPromptPanel } from './views/prompt-panel.ts';
 
 const api = createApiClient((input, init) => fetch(input, init));
@@ -33,6 +34,7 @@ const message = el('p', { class: 'message', role: 'alert', hidden: true });
 const modelNotice = el('section', { class: 'notice', 'aria-label': 'About the models', hidden: true });
 const promptPanel = createPromptPanel({ generate: () => void generate(), stop: () => void stop(false), skip: () => void stop(true) });
 const advanced = createAdvancedPanel();
+const presetPicker = createPresetPicker((preset) => fillForm(patchFromPreset(preset), `preset ${preset.label}`));
 const gallery = createGallery();
 const history = createHistoryView(api, {
   reuse: (job, image) => {
@@ -52,7 +54,7 @@ const createView = el(
   'div',
   { class: 'create-view', id: 'create-view' },
   el('div', { class: 'main-column' }, promptPanel.element, el('div', { class: 'tools' }, createParameterPicker(drop)), gallery.element),
-  el('details', { class: 'advanced-toggle', open: true }, el('summary', {}, 'Advanced'), advanced.element),
+  el('details', { class: 'advanced-toggle', open: true }, el('summary', {}, 'Advanced'), presetPicker.element, advanced.element),
 );
 const historyView = el('div', { class: 'history-view', id: 'history-view', hidden: true }, history.element);
 const tabs = {
@@ -139,8 +141,9 @@ async function stop(skipOnly: boolean): Promise<void> {
 
 async function loadCatalog(): Promise<void> {
   try {
-    const [models, styles, ratios] = await Promise.all([api.listModels(), api.listStyles(), api.listAspectRatios()]);
+    const [models, styles, ratios, presets] = await Promise.all([api.listModels(), api.listStyles(), api.listAspectRatios(), api.listPresets().catch(() => [])]);
     advanced.setCatalog({ models, styles, ratios });
+    presetPicker.setPresets(presets);
     renderModelNotice(modelNotice, models);
     showMessage('');
   } catch (error) {
