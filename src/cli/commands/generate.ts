@@ -7,7 +7,7 @@
  * mode, with explicit options overriding the preset. The same inputs therefore make the same images in both.
  */
 import { readFile } from 'node:fs/promises';
-import { composeRequest, type CreativeContext, type CreativeRequest, type SettingsChoices } from '../../app/creative/compose-request.ts';
+import { composeRequest, type ComposedRequest, type CreativeContext, type CreativeRequest, type SettingsChoices } from '../../app/creative/compose-request.ts';
 import { loadCreativeData, type CreativeData } from '../../app/creative/creative-data.ts';
 import { PresetModelsMissingError } from '../../app/creative/creative-errors.ts';
 import { findMissingPresetModels, resolvePresetModels, toStoreFileName } from '../../app/creative/preset-models.ts';
@@ -18,6 +18,7 @@ import { GenerationService, type AppGenerationRequest, type ServiceProgress, typ
 import { parseSize, sizeForAspect } from '../../app/generation/image-size.ts';
 import { findLoraName, LoraNotInstalledError } from '../../app/generation/lora-selection.ts';
 import { createTokenizerLoader } from '../../app/generation/tokenizer-selection.ts';
+import type { AppConfig } from '../../app/config/config-schema.ts';
 import { readVerifiedCatalog, type Catalog } from '../../app/models/catalog.ts';
 import { ModelNotFoundError } from '../../app/models/model-errors.ts';
 import { openModelStore, type ModelListing, type ModelStore } from '../../app/models/model-store.ts';
@@ -178,6 +179,94 @@ function chooseSize(values: GenerateValues, preset: Preset | undefined, input: R
   return parseSize(native === 1024 ? GENERATION_DEFAULTS.aspect.sdxl : `${native}x${native}`);
 }
 
+/** Everything about a run that the creative layer decides, and image 0 composed (its settings pick the models). */
+interface RunPlan {
+  preset: Preset | undefined;
+  batch: Omit<CreativeRequest, 'imageIndex'>;
+  context: CreativeContext;
+  first: ComposedRequest;
+  imageCount: number;
+  listing: ModelListing[];
+}
+
+/** Preset, styles, performance and explicit settings, checked; the preset's models must be in the store. */
+async function planRun(ctx: CommandContext, values: GenerateValues, prompt: string, store: ModelStore, defaultSteps: number): Promise<RunPlan> {
+  const data = await loadCreativeData({ store, catalog: await readShippedCatalog(ctx, values.preset !== undefined) });
+  const chosen = values.preset === undefined ? undefined : findPreset(data.presets, values.preset);
+  const preset = chosen?.preset;
+  const steps = parseNumberOption('steps', values.steps) ?? (chosen === undefined && values.performance === undefined ? defaultSteps : undefined);
+  const listing = await store.list();
+  if (chosen !== undefined) checkPresetModels(chosen.name, chosen.preset, values, data, listing);
+  const batch: Omit<CreativeRequest, 'imageIndex'> = {
+    prompt,
+    negative: values.negative,
+    styles: chooseStyles(values.style, preset?.styles, data.styles, values['no-expansion']),
+    performance: values.performance === undefined ? (preset?.performance ?? 'Speed') : parsePerformance(values.performance),
+    ...(preset === undefined ? {} : { preset: { ...preset, ...resolvePresetModels(preset, data.catalogFiles) } }),
+    seed: parseSeed(values.seed),
+    choices: explicitChoices(values, data),
+    ...(steps === undefined ? {} : { steps }),
+  };
+  const imageCount = parseImageCount(values.n, preset?.imageCount ?? GENERATION_DEFAULTS.imageCount);
+  const context: CreativeContext = { ...data.context, loraAvailable: (file) => findLoraName(listing, file) !== null };
+  return { preset, batch, context, first: composeRequest({ ...batch, imageIndex: 0 }, context), imageCount, listing };
+}
+
+/** What every image of the run shares: verified models, size, input image and output settings. */
+type SharedRequest = Pick<AppGenerationRequest, 'model' | 'refiner' | 'width' | 'height' | 'clipSkip' | 'input' | 'format' | 'scheme' | 'performance'>;
+
+function toAppRequest(composed: ComposedRequest, loras: VerifiedLora[], shared: SharedRequest): AppGenerationRequest {
+  const s = composed.settings;
+  return {
+    ...shared,
+    prompt: composed.prompt,
+    negativePrompt: composed.negativePrompt,
+    rawPrompt: composed.resolvedPrompt,
+    rawNegativePrompt: composed.resolvedNegative,
+    styles: composed.styles,
+    steps: s.steps,
+    cfg: s.cfg,
+    sharpness: s.sharpness,
+    adaptiveCfg: s.adaptiveCfg,
+    sampler: s.sampler,
+    scheduler: s.scheduler,
+    seed: composed.seed,
+    imageCount: 1,
+    admScalers: s.admScalers,
+    refinerSwitch: s.refinerSwitch,
+    ...(loras.length > 0 ? { loras } : {}),
+  };
+}
+
+/** The checkpoints, verified, and what depends on them: the size from the model family (or the input image). */
+async function prepareSharedRequest(values: GenerateValues, plan: RunPlan, store: ModelStore, config: AppConfig, reporter: ProgressReporter, signal: AbortSignal): Promise<SharedRequest> {
+  const fromPreset = (option: 'model' | 'refiner') => (values[option] === undefined && plan.preset !== undefined ? '--preset' : `--${option}`);
+  const modelName = plan.first.settings.model ?? config.generation.defaultModel ?? (await ensureDemoModel(store));
+  if (modelName === null) throw new UsageError('--model <name> is required (a checkpoint in the model store: see fooocus models list)');
+  if (isDemoModel(modelName)) reporter.message(`using the built-in demo model (random weights, abstract images); get a real model with \`fooocus models pull <id>\` or \`fooocus models import <file>\``);
+  const model = await resolveModel(store, modelName, fromPreset('model'), reporter, signal);
+  const refinerName = plan.first.settings.refiner;
+  const refiner = refinerName === null ? undefined : await resolveModel(store, refinerName, fromPreset('refiner'), reporter, signal);
+
+  // The file is verified by now, so its header may be read.
+  const family = inspectHeader(await readSafetensorsHeader(model.path)).architecture.family;
+  const native = family === 'sd15' ? 512 : family === 'sd2x' ? 768 : 1024;
+  const input = values.input === undefined ? undefined : cropToGrid(await decodeImage(new Uint8Array(await readFile(values.input))));
+  const size = chooseSize(values, plan.preset, input, native);
+  return {
+    model,
+    ...(refiner ? { refiner } : {}),
+    width: size.width,
+    height: size.height,
+    clipSkip: parseNumberOption('clip-skip', values['clip-skip']) ?? GENERATION_DEFAULTS.clipSkip,
+    ...(input ? { input: { image: input, denoise: parseNumberOption('denoise', values.denoise) ?? GENERATION_DEFAULTS.denoise } } : {}),
+    format: values.format as ImageFormat,
+    // Checked by runGenerate before anything else.
+    scheme: values.metadata as SharedRequest['scheme'],
+    performance: plan.batch.performance,
+  };
+}
+
 export async function runGenerate(ctx: CommandContext): Promise<number> {
   const { values, positionals } = ctx.parse(GENERATE_OPTIONS);
   if (values.help) {
@@ -185,57 +274,23 @@ export async function runGenerate(ctx: CommandContext): Promise<number> {
     return 0;
   }
   if (positionals.length !== 1) throw new UsageError('give exactly one prompt: fooocus generate "a photo of a cat" --model <name> (see fooocus generate --help)');
-  const exactSizes = [values.size, values['aspect-ratio'], values.aspect].filter((v) => v !== undefined);
-  if (exactSizes.length > 1) throw new UsageError('give one of --size, --aspect-ratio and --aspect');
+  if ([values.size, values['aspect-ratio'], values.aspect].filter((v) => v !== undefined).length > 1) throw new UsageError('give one of --size, --aspect-ratio and --aspect');
   if (!['png', 'jpeg', 'webp'].includes(values.format)) throw new UsageError(`--format must be png, jpeg or webp, got "${values.format}"`);
   if (values.metadata !== 'fooocus' && values.metadata !== 'a1111') throw new UsageError(`--metadata must be fooocus or a1111, got "${values.metadata}"`);
-  const stdoutIsTty = (ctx.stdout as NodeJS.WriteStream).isTTY === true;
-  const jsonLines = values.json || !stdoutIsTty;
+  const jsonLines = values.json || (ctx.stdout as NodeJS.WriteStream).isTTY !== true;
   const reporter = new ProgressReporter(jsonLines ? ctx.stdout : ctx.stderr, jsonLines ? 'json' : 'tty');
 
   const { config } = await loadCommandConfig(ctx, { config: values.config, models: values.models, outputs: values.out, 'insecure-permissions': values['insecure-permissions'] });
   const store = await openModelStore(config.paths.models);
 
-  // 1. the creative choices: preset, styles, performance, explicit settings
-  const data = await loadCreativeData({ store, catalog: await readShippedCatalog(ctx, values.preset !== undefined) });
-  const chosen = values.preset === undefined ? undefined : findPreset(data.presets, values.preset);
-  const preset = chosen?.preset;
-  const performance = values.performance === undefined ? (preset?.performance ?? 'Speed') : parsePerformance(values.performance);
-  const styles = chooseStyles(values.style, preset?.styles, data.styles, values['no-expansion']);
-  const imageCount = parseImageCount(values.n, preset?.imageCount ?? GENERATION_DEFAULTS.imageCount);
-  const steps = parseNumberOption('steps', values.steps) ?? (chosen === undefined && values.performance === undefined ? config.generation.defaultSteps : undefined);
-  let listing = await store.list();
-  if (chosen !== undefined) checkPresetModels(chosen.name, chosen.preset, values, data, listing);
-  const context: CreativeContext = { ...data.context, loraAvailable: (file) => findLoraName(listing, file) !== null };
-  const batch: Omit<CreativeRequest, 'imageIndex'> = {
-    prompt: positionals[0]!,
-    negative: values.negative,
-    styles,
-    performance,
-    ...(preset === undefined ? {} : { preset: { ...preset, ...resolvePresetModels(preset, data.catalogFiles) } }),
-    seed: parseSeed(values.seed),
-    choices: explicitChoices(values, data),
-    ...(steps === undefined ? {} : { steps }),
-  };
-  const first = composeRequest({ ...batch, imageIndex: 0 }, context);
+  // 1. the creative choices: preset, styles, performance, explicit settings; image 0 composed
+  const plan = await planRun(ctx, values, positionals[0]!, store, config.generation.defaultSteps);
 
-  // 2. the models, verified: checkpoint, refiner (LoRAs per image, below)
-  const modelName = first.settings.model ?? config.generation.defaultModel ?? (await ensureDemoModel(store));
-  if (modelName === null) throw new UsageError('--model <name> is required (a checkpoint in the model store: see fooocus models list)');
-  if (isDemoModel(modelName)) reporter.message(`using the built-in demo model (random weights, abstract images); get a real model with \`fooocus models pull <id>\` or \`fooocus models import <file>\``);
-  listing = await store.list();
-  const model = await resolveModel(store, modelName, values.model !== undefined || chosen === undefined ? '--model' : '--preset', reporter, ctx.signal);
-  const refiner = first.settings.refiner === null ? undefined : await resolveModel(store, first.settings.refiner, values.refiner !== undefined ? '--refiner' : '--preset', reporter, ctx.signal);
+  // 2. the checkpoints, verified (LoRAs are verified per image, below), and the size from their family
+  const shared = await prepareSharedRequest(values, plan, store, config, reporter, ctx.signal);
+  const listing = await store.list();
 
-  // 3. the size, from the model family (SDXL or SD1.5 area) or the input image; the file is verified by now
-  const family = inspectHeader(await readSafetensorsHeader(model.path)).architecture.family;
-  const native = family === 'sd15' ? 512 : family === 'sd2x' ? 768 : 1024;
-  const input = values.input === undefined ? undefined : cropToGrid(await decodeImage(new Uint8Array(await readFile(values.input))));
-  const size = chooseSize(values, preset, input, native);
-  const denoise = parseNumberOption('denoise', values.denoise) ?? GENERATION_DEFAULTS.denoise;
-  const clipSkip = parseNumberOption('clip-skip', values['clip-skip']) ?? GENERATION_DEFAULTS.clipSkip;
-
-  // 4. one image at a time, each composed with its own seed (wildcards, arrays and Random Style draw from it)
+  // 3. one image at a time, each composed with its own seed (wildcards, arrays and Random Style draw from it)
   const threads = parseNumberOption('threads', values.threads) ?? config.runtime.threads;
   const service = new GenerationService({
     runtime: { executionProvider: config.runtime.executionProvider, ...(threads > 0 ? { threads } : {}) },
@@ -243,41 +298,14 @@ export async function runGenerate(ctx: CommandContext): Promise<number> {
     loadTokenizer: createTokenizerLoader(store),
     software: 'Fooocus-TS',
   });
-  reporter.message(`seed ${batch.seed}`, { seed: String(batch.seed) });
+  reporter.message(`seed ${plan.batch.seed}`, { seed: String(plan.batch.seed) });
   let written = 0;
   try {
-    for (let index = 0; index < imageCount; index++) {
-      const composed = index === 0 ? first : composeRequest({ ...batch, imageIndex: index }, context);
-      const s = composed.settings;
-      const loras = await verifyLoras(store, listing, s.loras, ctx.signal);
-      const request: AppGenerationRequest = {
-        prompt: composed.prompt,
-        negativePrompt: composed.negativePrompt,
-        rawPrompt: composed.resolvedPrompt,
-        rawNegativePrompt: composed.resolvedNegative,
-        styles: composed.styles,
-        performance,
-        width: size.width,
-        height: size.height,
-        steps: s.steps,
-        cfg: s.cfg,
-        sharpness: s.sharpness,
-        adaptiveCfg: s.adaptiveCfg,
-        sampler: s.sampler,
-        scheduler: s.scheduler,
-        seed: composed.seed,
-        imageCount: 1,
-        clipSkip,
-        admScalers: s.admScalers,
-        refinerSwitch: s.refinerSwitch,
-        model,
-        ...(refiner ? { refiner } : {}),
-        ...(loras.length > 0 ? { loras } : {}),
-        ...(input ? { input: { image: input, denoise } } : {}),
-        format: values.format as ImageFormat,
-        scheme: values.metadata,
-      };
-      const [saved] = await service.generate(request, { onProgress: (p) => describeProgress(p, reporter, index, imageCount), signal: ctx.signal });
+    for (let index = 0; index < plan.imageCount; index++) {
+      const composed = index === 0 ? plan.first : composeRequest({ ...plan.batch, imageIndex: index }, plan.context);
+      const loras = await verifyLoras(store, listing, composed.settings.loras, ctx.signal);
+      const onProgress = (p: ServiceProgress) => describeProgress(p, reporter, index, plan.imageCount);
+      const [saved] = await service.generate(toAppRequest(composed, loras, shared), { onProgress, signal: ctx.signal });
       reporter.finishLine();
       written += 1;
       if (jsonLines) ctx.stdout.write(JSON.stringify({ event: 'saved', path: saved!.path, seed: String(saved!.seed), seconds: saved!.seconds }) + '\n');
@@ -288,7 +316,7 @@ export async function runGenerate(ctx: CommandContext): Promise<number> {
     reporter.finishLine();
     if (err instanceof InvalidGenerationRequestError) throw new UsageError(`${OPTION_FOR_FIELD[err.field] ?? err.field}: ${err.message.slice(err.field.length + 2)}`);
     if (ctx.signal.aborted) {
-      ctx.stderr.write(written === 0 ? 'cancelled; no image was written\n' : `cancelled; ${written} of ${imageCount} images were written\n`);
+      ctx.stderr.write(written === 0 ? 'cancelled; no image was written\n' : `cancelled; ${written} of ${plan.imageCount} images were written\n`);
       return 130;
     }
     throw err;
