@@ -94,7 +94,6 @@ function toEvent(e: JobEvent): StudioEvent | null {
 const CONTENT_TYPES: Record<string, string> = { png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', webp: 'image/webp' };
 
 export function createAppStudioPort(studio: Studio): StudioPort {
-  const uploads = new Map<string, { owner: string; file: string }>();
 
   async function buildRequest(owner: string, body: GenerateRequestBody): Promise<StudioJobRequest> {
     const models = await studio.listModels();
@@ -118,9 +117,9 @@ export function createAppStudioPort(studio: Studio): StudioPort {
     const size = body.aspectRatio !== undefined ? parseAspectRatio(body.aspectRatio) : body.width !== undefined && body.height !== undefined ? { width: body.width, height: body.height } : parseAspectRatio(family === 'sd15' ? '512*512' : '1152*896');
     let input: StudioJobRequest['input'];
     if (body.inputImageId !== undefined) {
-      const upload = uploads.get(body.inputImageId);
-      if (upload === undefined || upload.owner !== owner) throw new InvalidRequestError('inputImageId', 'uploaded', 'no such uploaded image');
-      input = { file: upload.file, denoise: body.denoise ?? 0.5 };
+      const upload = await studio.findUpload(owner, body.inputImageId);
+      if (upload === null) throw new InvalidRequestError('inputImageId', 'uploaded', 'no such uploaded image');
+      input = { file: upload, denoise: body.denoise ?? 0.5 };
     }
     return {
       prompt: body.prompt,
@@ -172,9 +171,8 @@ export function createAppStudioPort(studio: Studio): StudioPort {
       }
     },
     openImage: async (owner, imageId) => {
-      const upload = uploads.get(imageId);
       let file: string | undefined;
-      if (upload !== undefined) file = owner === ALL_OWNERS || upload.owner === owner ? upload.file : undefined;
+      if (imageId.startsWith('up-')) file = (await studio.findUpload(owner === ALL_OWNERS ? null : owner, imageId)) ?? undefined;
       else {
         const job = await studio.queue.get(imageId.slice(0, -9), scopeOf(owner)).catch(() => null);
         file = job?.results.find((r) => r.imageId === imageId)?.file;
@@ -188,7 +186,6 @@ export function createAppStudioPort(studio: Studio): StudioPort {
     saveUpload: async (owner, image) => {
       const format = image.contentType === 'image/jpeg' ? 'jpeg' : image.contentType === 'image/webp' ? 'webp' : 'png';
       const saved = await studio.saveUpload(owner, image.bytes, format);
-      uploads.set(saved.id, { owner, file: saved.file });
       return { imageId: saved.id };
     },
     listModels: async () => [

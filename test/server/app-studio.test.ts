@@ -11,7 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { createDefaultConfig } from '../../src/app/config/config-schema.ts';
 import { importModel } from '../../src/app/models/import-model.ts';
 import { createStudio } from '../../src/app/studio/create-studio.ts';
-import { decodePng } from '../../src/engine/output/png.ts';
+import { decodePng, encodePng } from '../../src/engine/output/png.ts';
 import { writeTinyLora } from '../fixtures/loras.ts';
 import { createAppStudioPort } from '../../src/server/app-studio-port.ts';
 import { buildServer } from '../../src/server/build-server.ts';
@@ -101,5 +101,30 @@ describe('studio over HTTP with the demo model', () => {
     const viaToken = await run({ prompt: 'a boat <lora:demo-detail:1.5>' });
     assert.notDeepEqual(viaField, base, 'the LoRA changed nothing');
     assert.deepEqual(viaToken, viaField, 'a prompt token applies the same LoRA as the request field');
+  });
+
+  it('keeps uploads across a restart: the owner can still use and fetch them by id', async () => {
+    const png = Buffer.from(encodePng(new Uint8Array(64 * 64 * 3).fill(128), 64, 64));
+    const up = await app.inject({ method: 'POST', url: '/api/v1/uploads', headers: { host: HOST, origin: `http://${HOST}`, 'content-type': 'image/png' }, payload: png });
+    assert.equal(up.statusCode, 201, up.body);
+    const { imageId } = up.json() as { imageId: string };
+    // A second studio over the same directories stands in for the restarted process.
+    const config = createDefaultConfig();
+    config.paths = { models: path.join(dir, 'models'), outputs: path.join(dir, 'outputs'), cache: path.join(dir, 'cache-2') };
+    config.runtime.threads = 1;
+    const restarted = await createStudio(config, { software: 'test' });
+    const app2 = await buildServer(createAppStudioPort(restarted), { host: '127.0.0.1', allowedHosts: [HOST], auth: null, outputsDir: restarted.outputsDir, logger: false });
+    try {
+      const image = await app2.inject({ method: 'GET', url: `/api/v1/images/${imageId}`, headers: { host: HOST } });
+      assert.equal(image.statusCode, 200);
+      const submit = await app2.inject({ method: 'POST', url: '/api/v1/generate', headers, payload: { prompt: 'x', inputImageId: imageId, denoise: 0.5, width: 64, height: 64, steps: 2 } });
+      assert.equal(submit.statusCode, 202, submit.body);
+      const unknown = await app2.inject({ method: 'POST', url: '/api/v1/generate', headers, payload: { prompt: 'x', inputImageId: 'up-AAAAAAAAAAAAAAAA', width: 64, height: 64 } });
+      assert.equal(unknown.statusCode, 400);
+      assert.equal(unknown.json().field, 'inputImageId');
+    } finally {
+      await app2.close();
+      await restarted.close();
+    }
   });
 });

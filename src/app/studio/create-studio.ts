@@ -3,7 +3,7 @@
  * model when it is empty), the creative layer's data, the inference worker, and the persistent job queue.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, realpath, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ImageFormat } from '../../engine/index.ts';
@@ -38,6 +38,11 @@ export interface Studio {
   listModels(): Promise<(ModelListing & { demo: boolean })[]>;
   /** Stores an uploaded input image under the outputs directory; returns its path relative to outputs. */
   saveUpload(owner: string, bytes: Uint8Array, format: ImageFormat): Promise<{ id: string; file: string }>;
+  /**
+   * An uploaded image by id, as a path relative to outputs: the owner's own (any owner's when `owner` is null,
+   * for admins), or null. Uploads are found on disk, so they outlive a restart.
+   */
+  findUpload(owner: string | null, id: string): Promise<string | null>;
   /** The real path of an output file, refusing anything outside the outputs directory. */
   resolveOutput(relative: string): Promise<string>;
   close(): Promise<void>;
@@ -114,6 +119,18 @@ export async function createStudio(config: AppConfig, options: { software: strin
       await writeFile(file, bytes, { flag: 'wx', mode: 0o640 });
       return { id, file: path.relative(outputsReal, file).split(path.sep).join('/') };
     },
+    findUpload: async (owner, id) => {
+      if (!UPLOAD_ID.test(id)) return null;
+      const root = path.join(outputsReal, 'uploads');
+      const dirs = owner !== null ? [ownerDirectory(owner)] : await readdir(root).catch(() => []);
+      for (const dir of dirs) {
+        for (const ext of ['png', 'jpg', 'webp']) {
+          const file = path.join(root, dir, `${id}.${ext}`);
+          if (await stat(file).then((s) => s.isFile(), () => false)) return path.relative(outputsReal, file).split(path.sep).join('/');
+        }
+      }
+      return null;
+    },
     resolveOutput: async (relative) => {
       const real = await realpath(path.join(outputsReal, relative));
       if (!real.startsWith(outputsReal + path.sep)) throw new Error('outside the outputs directory');
@@ -125,6 +142,9 @@ export async function createStudio(config: AppConfig, options: { software: strin
     },
   };
 }
+
+/** Upload ids as `saveUpload` makes them: only these ever become part of a path. */
+const UPLOAD_ID = /^up-[A-Za-z0-9_-]{16}$/;
 
 /** A directory name per owner that reveals nothing about the name and cannot climb out. */
 function ownerDirectory(owner: string): string {
