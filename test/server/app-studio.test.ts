@@ -12,6 +12,8 @@ import { createDefaultConfig } from '../../src/app/config/config-schema.ts';
 import { importModel } from '../../src/app/models/import-model.ts';
 import { createStudio } from '../../src/app/studio/create-studio.ts';
 import { decodePng, encodePng } from '../../src/engine/output/png.ts';
+import { readPngTextChunks } from '../../src/engine/output/png-text.ts';
+import { writeTinyCheckpoint } from '../fixtures/checkpoints.ts';
 import { writeTinyLora } from '../fixtures/loras.ts';
 import { createAppStudioPort } from '../../src/server/app-studio-port.ts';
 import { buildServer } from '../../src/server/build-server.ts';
@@ -126,5 +128,34 @@ describe('studio over HTTP with the demo model', () => {
       await app2.close();
       await restarted.close();
     }
+  });
+
+  it('runs the Lightning performance mode with its LoRA from the store: 4 steps, euler + sgm_uniform, CFG 1', async () => {
+    const sdxl = await writeTinyCheckpoint(path.join(dir, 'tiny-sdxl'), 'sdxl');
+    const model = (await importModel(studio.store, sdxl, { kind: 'checkpoints', name: 'tiny-sdxl.safetensors' })).name;
+    const missing = await app.inject({ method: 'POST', url: '/api/v1/generate', headers, payload: { prompt: 'a fox', model, performance: 'Lightning', width: 64, height: 64 } });
+    const failed = missing.statusCode === 202 ? await waitForJob(missing.json().id) : null;
+    const message = failed === null ? missing.body : JSON.stringify(failed);
+    assert.match(message, /sdxl_lightning_4step_lora\.safetensors.*fooocus models pull sdxl-lightning-4step-lora/, 'a missing performance LoRA says which file and how to get it');
+
+    const lora = path.join(dir, 'sdxl_lightning_4step_lora.safetensors');
+    await writeTinyLora(lora, sdxl, {
+      dialect: 'kohya',
+      seed: 8,
+      modules: [{ module: 'lora_unet_down_blocks_2_attentions_0_transformer_blocks_0_attn1_to_q', target: 'model.diffusion_model.input_blocks.5.1.transformer_blocks.0.attn1.to_q.weight', rank: 4, alpha: 4 }],
+    });
+    await importModel(studio.store, lora, { kind: 'loras' });
+    const submit = await app.inject({ method: 'POST', url: '/api/v1/generate', headers, payload: { prompt: 'a fox', model, performance: 'Lightning', width: 64, height: 64, seed: '11' } });
+    assert.equal(submit.statusCode, 202, submit.body);
+    const job = await waitForJob(submit.json().id);
+    assert.equal(job.status, 'done', JSON.stringify(job));
+    const png = new Uint8Array((await app.inject({ method: 'GET', url: job.images[0]!.url, headers: { host: HOST } })).rawPayload);
+    const parameters = JSON.parse(readPngTextChunks(png).parameters ?? '{}') as Record<string, unknown>;
+    assert.equal(parameters.performance, 'Lightning');
+    assert.equal(parameters.steps, 4);
+    assert.equal(parameters.sampler, 'euler');
+    assert.equal(parameters.scheduler, 'sgm_uniform');
+    assert.equal(parameters.guidance_scale, 1);
+    assert.deepEqual((parameters.loras as unknown[][]).map((l) => l.slice(0, 2)), [['sdxl_lightning_4step_lora.safetensors', 1]]);
   });
 });
