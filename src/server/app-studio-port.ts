@@ -50,6 +50,7 @@ function toBody(r: StudioJobRequest): GenerateRequestBody {
     ...(r.sampler ? { sampler: r.sampler } : {}),
     ...(r.scheduler ? { scheduler: r.scheduler } : {}),
     ...(r.input ? { denoise: r.input.denoise } : {}),
+    format: r.format,
   };
 }
 
@@ -139,7 +140,7 @@ export function createAppStudioPort(studio: Studio): StudioPort {
       ...(body.sharpness === undefined ? {} : { sharpness: body.sharpness }),
       ...(body.sampler ? { sampler: body.sampler } : {}),
       ...(body.scheduler ? { scheduler: body.scheduler } : {}),
-      format: 'png',
+      format: body.format ?? 'png',
       ...(input ? { input } : {}),
     };
   }

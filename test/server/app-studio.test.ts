@@ -73,6 +73,7 @@ describe('studio over HTTP with the demo model', () => {
       ['sampler', { prompt: 'x', sampler: 'magic' }],
       ['scheduler', { prompt: 'x', scheduler: 'fast' }],
       ['loras[0].name', { prompt: 'x', loras: [{ name: 'not-installed', weight: 1 }] }],
+      ['format', { prompt: 'x', format: 'gif' }],
     ] as const) {
       const r = await app.inject({ method: 'POST', url: '/api/v1/generate', headers, payload });
       assert.equal(r.statusCode, 400, `${field}: ${r.body}`);
@@ -157,5 +158,14 @@ describe('studio over HTTP with the demo model', () => {
     assert.equal(parameters.scheduler, 'sgm_uniform');
     assert.equal(parameters.guidance_scale, 1);
     assert.deepEqual((parameters.loras as unknown[][]).map((l) => l.slice(0, 2)), [['sdxl_lightning_4step_lora.safetensors', 1]]);
+  });
+
+  it('writes the output format the request asks for (the page sends one)', async () => {
+    const submit = await app.inject({ method: 'POST', url: '/api/v1/generate', headers, payload: { prompt: 'a kite', width: 64, height: 64, steps: 2, format: 'webp' } });
+    assert.equal(submit.statusCode, 202, submit.body);
+    const job = await waitForJob(submit.json().id);
+    assert.equal(job.status, 'done', JSON.stringify(job));
+    const image = await app.inject({ method: 'GET', url: job.images[0]!.url, headers: { host: HOST } });
+    assert.equal(image.headers['content-type'], 'image/webp');
   });
 });

@@ -7,6 +7,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { ID_PATTERN } from './common-schemas.ts';
 
 export const PERFORMANCE_MODES = ['Quality', 'Speed', 'Extreme Speed', 'Lightning', 'Hyper-SD'] as const;
+export const OUTPUT_FORMATS = ['png', 'jpeg', 'webp'] as const;
 
 export interface RequestQuotas {
   maxPromptChars: number;
@@ -58,6 +59,7 @@ export function buildGenerateRequestSchema(quotas: RequestQuotas) {
       scheduler: Type.Optional(Type.String({ pattern: ID_NAME_PATTERN })),
       inputImageId: Type.Optional(Type.String({ pattern: ID_PATTERN })),
       denoise: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
+      format: Type.Optional(Type.Unsafe<(typeof OUTPUT_FORMATS)[number]>({ type: 'string', enum: [...OUTPUT_FORMATS], description: 'Image file format (default png); each carries the generation metadata.' })),
     },
     { additionalProperties: false },
   );
