@@ -124,12 +124,20 @@ export class InferenceWorker {
 
   async generate(request: WorkerGenerateRequest, opts: { onProgress?: (p: ServiceProgress) => void; signal?: AbortSignal } = {}): Promise<SavedImage[]> {
     await (this.ready ?? this.start());
+    // A cancel that came while the child was starting (or before this call) has no listener to hear it.
+    if (opts.signal?.aborted === true) throw new WorkerJobError('cancelled before it started', false, true);
     const id = this.nextId++;
     const child = this.child!;
+    const signal = opts.signal;
+    const cancel = (): void => void child.send({ type: 'cancel', id } satisfies ToWorker);
     return new Promise<SavedImage[]>((resolve, reject) => {
-      this.jobs.set(id, { resolve, reject, onProgress: opts.onProgress ?? (() => undefined) });
-      const cancel = () => child.send({ type: 'cancel', id } satisfies ToWorker);
-      opts.signal?.addEventListener('abort', cancel, { once: true });
+      const settle = (): void => signal?.removeEventListener('abort', cancel);
+      this.jobs.set(id, {
+        resolve: (images) => (settle(), resolve(images)),
+        reject: (error) => (settle(), reject(error)),
+        onProgress: opts.onProgress ?? (() => undefined),
+      });
+      signal?.addEventListener('abort', cancel, { once: true });
       child.send({ type: 'generate', id, request } satisfies ToWorker);
     });
   }

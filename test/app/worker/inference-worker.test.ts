@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -121,5 +121,11 @@ describe('inference in a separate, restricted process', () => {
       }),
       (e: unknown) => e instanceof WorkerJobError && e.cancelled,
     );
+  });
+
+  it('treats a signal aborted before the call (e.g. while the child was starting) as a cancel, without running', async () => {
+    const before = readdirSync(path.join(dir, 'outputs'), { recursive: true }).length;
+    await assert.rejects(worker.generate(request({ steps: 40 }), { signal: AbortSignal.abort() }), (e: unknown) => e instanceof WorkerJobError && e.cancelled);
+    assert.equal(readdirSync(path.join(dir, 'outputs'), { recursive: true }).length, before);
   });
 });
