@@ -159,6 +159,7 @@ export function createAppStudioPort(studio: Studio): StudioPort {
         await removeOutputs(studio, files);
       }),
     cancelJob: async (owner, id) => translate(() => studio.queue.cancel(id, scopeOf(owner))),
+    retryJob: async (owner, id) => translate(() => studio.queue.retry(id, scopeOf(owner))),
     skipImage: async (owner, id) => translate(() => studio.queue.skip(id, scopeOf(owner))),
     subscribe: (owner, id, listener) => {
       try {

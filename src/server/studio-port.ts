@@ -136,6 +136,11 @@ export interface StudioPort {
   /** Removes the entry and its images; a queued or running job throws JobStateConflictError. */
   deleteHistoryEntry(owner: string, id: string): Promise<void>;
   cancelJob(owner: string, id: string): Promise<void>;
+  /**
+   * Queues an interrupted, failed or cancelled job again, as a new job with the same request and owner; a job in
+   * any other state throws JobStateConflictError.
+   */
+  retryJob(owner: string, id: string): Promise<{ id: string; position: number }>;
   /** Skips the image being sampled; the job goes on with the next one. */
   skipImage(owner: string, id: string): Promise<void>;
   /**

@@ -22,6 +22,8 @@ export interface ApiClient {
   generate(request: GenerateRequest): Promise<SubmitResult>;
   getJob(id: string): Promise<Job>;
   cancelJob(id: string): Promise<void>;
+  /** Queues an interrupted, failed or cancelled job again; returns the new job. */
+  retryJob(id: string): Promise<SubmitResult>;
   skipImage(id: string): Promise<void>;
   listHistory(page?: { cursor?: string | null; limit?: number }): Promise<HistoryPage>;
   deleteHistoryEntry(id: string): Promise<void>;
@@ -67,6 +69,7 @@ export function createApiClient(fetchImpl: FetchLike, base = '/api/v1'): ApiClie
     generate: async (request) => readSubmitResult(await post(`${base}/generate`, request)),
     getJob: async (id) => readJob(await call(jobPath(id))),
     cancelJob: async (id) => void (await post(`${jobPath(id)}/cancel`)),
+    retryJob: async (id) => readSubmitResult(await post(`${jobPath(id)}/retry`)),
     skipImage: async (id) => void (await post(`${jobPath(id)}/skip`)),
     listHistory: async (page = {}) => {
       const query = new URLSearchParams();

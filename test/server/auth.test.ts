@@ -124,6 +124,7 @@ describe('auth', () => {
       ['GET', `/api/v1/jobs/${id}`],
       ['GET', `/api/v1/jobs/${id}/events`],
       ['POST', `/api/v1/jobs/${id}/cancel`],
+      ['POST', `/api/v1/jobs/${id}/retry`],
       ['POST', `/api/v1/jobs/${id}/skip`],
       ['DELETE', `/api/v1/history/${id}`],
       ['GET', '/api/v1/images/aliceimage'],

@@ -85,6 +85,14 @@ export class FakeStudio implements StudioPort {
     this.emit(id, { type: 'cancelled' });
   }
 
+  async retryJob(owner: string, id: string): Promise<{ id: string; position: number }> {
+    this.#record('retryJob', owner, id);
+    const job = this.#visible(owner, id);
+    if (!['interrupted', 'failed', 'cancelled'].includes(job.status)) throw new JobStateConflictError(id, job.status);
+    const again = this.addJob(job.owner, { request: job.request, position: 1 });
+    return { id: again.id, position: again.position ?? 1 };
+  }
+
   async skipImage(owner: string, id: string): Promise<void> {
     this.#record('skipImage', owner, id);
     this.#visible(owner, id);

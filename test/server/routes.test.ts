@@ -65,6 +65,21 @@ describe('routes', () => {
     assert.equal((await f.app.inject({ url: `/api/v1/jobs/${job.id}`, headers: { host: HOST } })).statusCode, 404);
   });
 
+  it('retries an interrupted, failed or cancelled job as a new job, and refuses other states', async () => {
+    const done = f.studio.addJob('local', { status: 'done' });
+    const retryDone = await f.app.inject({ method: 'POST', url: `/api/v1/jobs/${done.id}/retry`, headers: { host: HOST } });
+    assert.equal(retryDone.statusCode, 409);
+    for (const status of ['interrupted', 'failed', 'cancelled'] as const) {
+      const job = f.studio.addJob('local', { status });
+      const retried = await f.app.inject({ method: 'POST', url: `/api/v1/jobs/${job.id}/retry`, headers: { host: HOST } });
+      assert.equal(retried.statusCode, 202, status);
+      const again = retried.json() as { id: string; eventsUrl: string };
+      assert.notEqual(again.id, job.id);
+      assert.equal(again.eventsUrl, `/api/v1/jobs/${again.id}/events`);
+      assert.deepEqual(f.studio.jobs.get(again.id)?.request, job.request);
+    }
+  });
+
   it('serves an OpenAPI document generated from the route schemas, and a script-free docs page', async () => {
     const spec = await f.app.inject({ url: '/api/openapi.json', headers: { host: HOST } });
     assert.equal(spec.statusCode, 200);

@@ -45,6 +45,17 @@ export function registerJobRoutes(app: FastifyInstance, { port, options, schemas
       },
     );
   action('cancel', 'Cancel a queued or running job', (scope, id) => port.cancelJob(scope, id));
+  app.post<{ Params: { id: string } }>(
+    '/api/v1/jobs/:id/retry',
+    {
+      config: { limit: 'submit' },
+      schema: { tags: ['jobs'], summary: 'Queue an interrupted, failed or cancelled job again (a new job)', params: JobIdParams, response: withErrorResponses({ 202: SubmitResponse }) },
+    },
+    async (request, reply) => {
+      const { id, position } = await port.retryJob(requirePrincipal(request).scope, request.params.id);
+      return reply.code(202).send({ id, position, eventsUrl: `/api/v1/jobs/${id}/events` });
+    },
+  );
   action('skip', 'Skip the image being sampled', (scope, id) => port.skipImage(scope, id));
 
   app.get<{ Querystring: HistoryQueryString }>(

@@ -61,6 +61,17 @@ export function createHistoryView(api: ApiClient, actions: HistoryActions): Hist
         actions.report(error);
       }
     });
+    const retry = ['interrupted', 'failed', 'cancelled'].includes(job.status) ? el('button', { type: 'button', class: 'secondary' }, 'Retry') : null;
+    retry?.addEventListener('click', async () => {
+      retry.disabled = true;
+      try {
+        await api.retryJob(job.id);
+        await load(true);
+      } catch (error) {
+        retry.disabled = false;
+        actions.report(error);
+      }
+    });
     const reuseJob = el('button', { type: 'button' }, 'Reuse');
     reuseJob.addEventListener('click', () => actions.reuse(job, job.results[0] ?? null));
     const images = job.results.map((image) => {
@@ -75,7 +86,7 @@ export function createHistoryView(api: ApiClient, actions: HistoryActions): Hist
       job.error === null ? null : el('p', { class: 'error' }, job.error),
       images.length > 0 ? el('ul', { class: 'gallery' }, ...images) : null,
       renderParameters(job.request),
-      el('div', { class: 'entry-buttons' }, reuseJob, remove),
+      el('div', { class: 'entry-buttons' }, reuseJob, retry, remove),
     );
     return item;
   };
