@@ -78,7 +78,7 @@ function toEvent(e: JobEvent): StudioEvent | null {
     case 'started':
       return { type: 'started' };
     case 'progress':
-      return { type: 'progress', ...e.progress, etaSeconds: null, ...(e.preview && 'png' in e.preview ? { previewPng: e.preview.png } : {}) };
+      return { type: 'progress', ...e.progress, etaSeconds: e.progress.etaSeconds ?? null, ...(e.preview && 'png' in e.preview ? { previewPng: e.preview.png } : {}) };
     case 'image-saved':
       return { type: 'image', imageId: e.result.imageId, url: `/api/v1/images/${e.result.imageId}` };
     case 'finished':

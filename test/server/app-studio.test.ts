@@ -168,4 +168,22 @@ describe('studio over HTTP with the demo model', () => {
     const image = await app.inject({ method: 'GET', url: job.images[0]!.url, headers: { host: HOST } });
     assert.equal(image.headers['content-type'], 'image/webp');
   });
+
+  it('reports an ETA in the job progress once steps have been timed', async () => {
+    const submit = await app.inject({ method: 'POST', url: '/api/v1/generate', headers, payload: { prompt: 'a slow one', width: 256, height: 256, steps: 60, seed: '2' } });
+    assert.equal(submit.statusCode, 202, submit.body);
+    const id = submit.json().id as string;
+    let progress: { step: number; etaSeconds?: number | null } | null = null;
+    for (let i = 0; i < 600; i++) {
+      const job = (await app.inject({ method: 'GET', url: `/api/v1/jobs/${id}`, headers: { host: HOST } })).json();
+      progress = job.progress;
+      if (job.status !== 'queued' && job.status !== 'running') break;
+      if (progress !== null && progress.step >= 4) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(progress !== null && progress.step >= 4, JSON.stringify(progress));
+    assert.equal(typeof progress.etaSeconds, 'number');
+    assert.ok(progress.etaSeconds! >= 0 && progress.etaSeconds! < 600, String(progress.etaSeconds));
+    await app.inject({ method: 'POST', url: `/api/v1/jobs/${id}/cancel`, headers: { host: HOST, origin: `http://${HOST}` } });
+  });
 });

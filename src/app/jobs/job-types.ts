@@ -20,6 +20,8 @@ export interface JobProgress {
   steps: number;
   image: number;
   images: number;
+  /** Seconds left in the job, from the pace of its steps so far; null while unknown. */
+  etaSeconds?: number | null;
 }
 
 /** One saved image. */

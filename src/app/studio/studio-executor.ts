@@ -12,6 +12,7 @@ import type { JobExecutor } from '../jobs/job-queue.ts';
 import type { JobResult } from '../jobs/job-types.ts';
 import type { InferenceWorker } from '../worker/inference-worker.ts';
 import { findLoraName } from '../generation/lora-selection.ts';
+import { createEtaEstimator } from './eta.ts';
 import type { ModelListing } from '../models/model-store.ts';
 import type { StudioJobRequest } from './studio-request.ts';
 
@@ -42,6 +43,7 @@ export function createStudioExecutor(options: StudioExecutorOptions): JobExecuto
   return async (job, execution) => {
     const request = job.request as StudioJobRequest;
     const results: JobResult[] = [];
+    const eta = createEtaEstimator();
     const listing = await options.listModels();
     const creative: CreativeContext = { ...options.creative, loraAvailable: (file) => findLoraName(listing, file) !== null };
     const input = request.input === undefined ? undefined : await decodeImage(new Uint8Array(await readFile(path.join(options.outputsDir, request.input.file))));
@@ -104,7 +106,9 @@ export function createStudioExecutor(options: StudioExecutorOptions): JobExecuto
             signal: skip,
             onProgress: (p) => {
               if (p.phase !== 'sample') return;
-              const progress = { step: p.step, steps: p.steps, image: index + 1, images: request.imageCount };
+              const position = { step: p.step, steps: p.steps, image: index + 1, images: request.imageCount };
+              const left = eta.update(position, performance.now());
+              const progress = { ...position, etaSeconds: left === null ? null : Math.round(left * 10) / 10 };
               execution.onProgress(progress, p.preview ? { png: encodePreview(p.preview) } : undefined);
             },
           },

@@ -15,7 +15,13 @@ export const ImageRef = Type.Object(
 );
 
 export const JobProgress = Type.Object(
-  { step: Type.Integer(), steps: Type.Integer(), image: Type.Integer(), images: Type.Integer() },
+  {
+    step: Type.Integer(),
+    steps: Type.Integer(),
+    image: Type.Integer(),
+    images: Type.Integer(),
+    etaSeconds: Type.Optional(Type.Union([Type.Number(), Type.Null()], { description: 'Seconds left in the job, from the pace so far.' })),
+  },
   { additionalProperties: false },
 );
 
