@@ -3,6 +3,7 @@
  * queue events become the API's event stream. Validation of names (models, styles, samplers) happens here, so a
  * bad request is a 400 naming the field before anything is queued.
  */
+import { EXPANSION_STYLE_NAME, RANDOM_STYLE_NAME } from '../app/creative/style-names.ts';
 import { findLoraName } from '../app/generation/lora-selection.ts';
 import { getSampler, isSchedulerName, randomSeed } from '../engine/index.ts';
 import { findMissingPresetModels, resolvePresetModels } from '../app/creative/preset-models.ts';
@@ -191,10 +192,14 @@ export function createAppStudioPort(studio: Studio): StudioPort {
       return { imageId: saved.id };
     },
     listModels: async () => [
-      ...(await studio.listModels()).map((m) => ({ name: m.name, kind: 'checkpoint' as const, ...(m.family ? { family: m.family } : {}) })),
+      ...(await studio.listModels()).map((m) => ({ name: m.name, kind: 'checkpoint' as const, ...(m.family ? { family: m.family } : {}), ...(m.demo ? { demo: true } : {}) })),
       ...(await studio.store.list()).filter((m) => m.kind === 'loras').map((m) => ({ name: m.name, kind: 'lora' as const })),
     ],
-    listStyles: async () => [...studio.styles.keys()],
+    listStyles: async () => [
+      { name: EXPANSION_STYLE_NAME, prompt: '', negative: '' },
+      { name: RANDOM_STYLE_NAME, prompt: '', negative: '' },
+      ...[...studio.styles.values()].map((s) => ({ name: s.name, prompt: s.prompt, negative: s.negative })),
+    ],
     listPresets: async () => {
       const installed = new Set((await studio.store.list()).map((m) => `${m.kind}/${m.name}`));
       return [...studio.presets].map(([name, p]) => ({
@@ -217,7 +222,10 @@ export function createAppStudioPort(studio: Studio): StudioPort {
         })),
       }));
     },
-    listAspectRatios: async () => [...studio.aspectRatios.sdxl, ...studio.aspectRatios.sd15].map((id) => ({ id, ...parseAspectRatio(id) })),
+    listAspectRatios: async () => ({
+      sdxl: studio.aspectRatios.sdxl.map((id) => ({ id, ...parseAspectRatio(id) })),
+      sd15: studio.aspectRatios.sd15.map((id) => ({ id, ...parseAspectRatio(id) })),
+    }),
     health: async () => true,
     ready: async () => (await studio.listModels()).length > 0,
     close: () => studio.close(),

@@ -93,6 +93,8 @@ export interface ModelInfo {
   name: string;
   kind: 'checkpoint' | 'refiner' | 'lora';
   family?: string;
+  /** The built-in demo checkpoint (random weights): the page says how to get a real model. */
+  demo?: boolean;
 }
 
 /** A preset with the values it fills the form with; model names are model-store file names. */
@@ -115,6 +117,18 @@ export interface PresetInfo {
   imageCount: number;
   /** The preset's models the store lacks; `fooocus models pull --preset <name>` fetches those with a catalog id. */
   missing: { kind: 'checkpoint' | 'lora'; name: string; catalogId: string | null }[];
+}
+
+export interface StyleInfo {
+  name: string;
+  prompt: string;
+  negative: string;
+}
+
+/** The sizes offered for each model family. */
+export interface AspectRatioLists {
+  sdxl: AspectRatioInfo[];
+  sd15: AspectRatioInfo[];
 }
 
 export interface AspectRatioInfo {
@@ -153,9 +167,10 @@ export interface StudioPort {
   /** Stores an uploaded input image for a later generate request's inputImageId; `owner` as in submitJob. */
   saveUpload(owner: string, image: UploadedImage): Promise<{ imageId: string }>;
   listModels(): Promise<ModelInfo[]>;
-  listStyles(): Promise<string[]>;
+  /** Styles with their templates (`{prompt}` marks the user's prompt); the built-in switches come first. */
+  listStyles(): Promise<StyleInfo[]>;
   listPresets(): Promise<PresetInfo[]>;
-  listAspectRatios(): Promise<AspectRatioInfo[]>;
+  listAspectRatios(): Promise<AspectRatioLists>;
   /** Liveness: the process can answer. */
   health(): Promise<boolean>;
   /** Readiness: models are loaded and the queue accepts jobs. */

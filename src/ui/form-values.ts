@@ -33,7 +33,7 @@ export type FormPatch = Partial<FormValues>;
 export const DEFAULT_FORM: FormValues = {
   prompt: '',
   negative: '',
-  styles: ['Fooocus V2', 'Fooocus Enhance', 'Fooocus Sharp'],
+  styles: ['FooocusTS Expansion', 'Photo Natural Light'],
   performance: 'Speed',
   aspectRatio: '1152*896',
   imageCount: 1,

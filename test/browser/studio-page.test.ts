@@ -37,10 +37,9 @@ describe('the studio page in Chromium', { skip, timeout: 300_000 }, () => {
 
   before(async () => {
     assert.ok(CHROMIUM !== null, 'Chromium is required under CI: .ci/run installs it with apt-get install chromium');
-    if (!existsSync(path.join(UI_DIR, 'main.js'))) {
-      const build = spawnSync('npm', ['run', '-s', 'build:ui'], { cwd: path.resolve(UI_DIR, '..', '..'), encoding: 'utf8' });
-      assert.equal(build.status, 0, `npm run build:ui failed: ${build.stderr}`);
-    }
+    // Always from the current sources, so the page under test is never a stale build.
+    const build = spawnSync('npm', ['run', '-s', 'build:ui'], { cwd: path.resolve(UI_DIR, '..', '..'), encoding: 'utf8' });
+    assert.equal(build.status, 0, `npm run build:ui failed: ${build.stderr}`);
     await mkdir(SCREENSHOTS, { recursive: true });
     dir = await mkdtemp(path.join(os.tmpdir(), 'fooocus-browser-'));
     const config = createDefaultConfig();

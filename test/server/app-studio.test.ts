@@ -186,4 +186,19 @@ describe('studio over HTTP with the demo model', () => {
     assert.ok(progress.etaSeconds! >= 0 && progress.etaSeconds! < 600, String(progress.etaSeconds));
     await app.inject({ method: 'POST', url: `/api/v1/jobs/${id}/cancel`, headers: { host: HOST, origin: `http://${HOST}` } });
   });
+
+  it('describes what the page needs: the demo flag, style templates, and the sizes of each model family', async () => {
+    const get = async (url: string) => (await app.inject({ method: 'GET', url, headers: { host: HOST } })).json();
+    const models = (await get('/api/v1/models')).models as { name: string; demo?: boolean }[];
+    assert.equal(models.find((m) => m.name === 'fooocus-ts-demo.safetensors')?.demo, true);
+    const styles = (await get('/api/v1/styles')).styles as { name: string; prompt: string; negative: string }[];
+    assert.deepEqual(styles.slice(0, 2).map((s) => s.name), ['FooocusTS Expansion', 'Random Style']);
+    assert.ok(styles.length > 120);
+    assert.ok(styles.slice(2).every((s) => s.prompt.includes('{prompt}') || s.prompt !== ''), 'every library style has a template');
+    const ratios = await get('/api/v1/aspect-ratios');
+    assert.equal(ratios.sdxl.length, 26);
+    assert.ok(ratios.sdxl.some((r: { id: string }) => r.id === '1152*896'));
+    assert.ok(ratios.sd15.some((r: { id: string; width: number }) => r.id === '512*512' && r.width === 512));
+    assert.equal(ratios.aspectRatios.length, ratios.sdxl.length + ratios.sd15.length);
+  });
 });

@@ -126,7 +126,10 @@ export class FakeStudio implements StudioPort {
   }
   async listStyles() {
     this.#record('listStyles');
-    return ['Fooocus V2', 'Fooocus Photograph'];
+    return [
+      { name: 'Fooocus V2', prompt: '', negative: '' },
+      { name: 'Fooocus Photograph', prompt: 'photograph {prompt}, 50mm', negative: 'cartoon' },
+    ];
   }
   async listPresets() {
     this.#record('listPresets');
@@ -153,7 +156,7 @@ export class FakeStudio implements StudioPort {
   }
   async listAspectRatios() {
     this.#record('listAspectRatios');
-    return [{ id: '1024*1024', width: 1024, height: 1024 }];
+    return { sdxl: [{ id: '1024*1024', width: 1024, height: 1024 }], sd15: [{ id: '512*512', width: 512, height: 512 }] };
   }
   async health() {
     return true;

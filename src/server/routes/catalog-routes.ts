@@ -9,9 +9,12 @@ export function registerCatalogRoutes(app: FastifyInstance, { port }: ServerCont
     app.get(url, { schema: { tags: ['catalog'], summary, response: withErrorResponses({ 200: response }) } }, load);
 
   list('/api/v1/models', 'Installed, trusted models', ModelList, async () => ({ models: await port.listModels() }));
-  list('/api/v1/styles', 'Style names', StyleList, async () => ({ styles: (await port.listStyles()).map((name) => ({ name })) }));
+  list('/api/v1/styles', 'Styles and their templates', StyleList, async () => ({ styles: await port.listStyles() }));
   list('/api/v1/presets', 'Presets with the settings they fill in', PresetList, async () => ({ presets: await port.listPresets() }));
-  list('/api/v1/aspect-ratios', 'Aspect ratios', AspectRatioList, async () => ({ aspectRatios: await port.listAspectRatios() }));
+  list('/api/v1/aspect-ratios', 'Aspect ratios per model family', AspectRatioList, async () => {
+    const lists = await port.listAspectRatios();
+    return { aspectRatios: [...lists.sdxl, ...lists.sd15], ...lists };
+  });
 
   const probe = (url: string, summary: string, check: () => Promise<boolean>) =>
     app.get(

@@ -1,8 +1,6 @@
 /** Responses of the read-only catalog routes (models, styles, presets, aspect ratios) and the health probes. */
 import { Type } from '@sinclair/typebox';
 
-const Named = Type.Object({ name: Type.String() }, { additionalProperties: false });
-
 export const ModelList = Type.Object(
   {
     models: Type.Array(
@@ -11,6 +9,7 @@ export const ModelList = Type.Object(
           name: Type.String(),
           kind: Type.Unsafe<'checkpoint' | 'refiner' | 'lora'>({ type: 'string', enum: ['checkpoint', 'refiner', 'lora'] }),
           family: Type.Optional(Type.String()),
+          demo: Type.Optional(Type.Boolean({ description: 'The built-in demo checkpoint (random weights).' })),
         },
         { additionalProperties: false },
       ),
@@ -19,7 +18,21 @@ export const ModelList = Type.Object(
   { additionalProperties: false },
 );
 
-export const StyleList = Type.Object({ styles: Type.Array(Named) }, { additionalProperties: false });
+export const StyleList = Type.Object(
+  {
+    styles: Type.Array(
+      Type.Object(
+        {
+          name: Type.String(),
+          prompt: Type.String({ description: 'Template; `{prompt}` marks where the prompt goes. Empty for the built-in switches.' }),
+          negative: Type.String(),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 const Lora = Type.Object({ name: Type.String(), weight: Type.Number() }, { additionalProperties: false });
 
@@ -61,14 +74,13 @@ export const PresetList = Type.Object(
   { additionalProperties: false },
 );
 
+const AspectRatio = Type.Object({ id: Type.String(), width: Type.Integer(), height: Type.Integer() }, { additionalProperties: false });
+
 export const AspectRatioList = Type.Object(
   {
-    aspectRatios: Type.Array(
-      Type.Object(
-        { id: Type.String(), width: Type.Integer(), height: Type.Integer() },
-        { additionalProperties: false },
-      ),
-    ),
+    aspectRatios: Type.Array(AspectRatio, { description: 'Every size offered (SDXL, then SD 1.5).' }),
+    sdxl: Type.Array(AspectRatio, { description: 'The sizes for SDXL models (Fooocus’s list).' }),
+    sd15: Type.Array(AspectRatio, { description: 'The sizes for SD 1.5 models.' }),
   },
   { additionalProperties: false },
 );
