@@ -7,12 +7,13 @@
  *   npm run bench -- sd15                # only SD1.5 cases
  *   npm run bench -- sd15:unet sdxl:vae  # chosen cases
  *   npm run bench -- sdxl:lora           # LoRA switch time and per-step overhead on SDXL
+ *   npm run bench -- server              # HTTP API latency/throughput under load and queue overhead
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 
-const ALL = ['sd15:text', 'sd15:unet', 'sd15:vae', 'sd15:image', 'sd15:lora', 'sdxl:text', 'sdxl:unet', 'sdxl:vae', 'sdxl:image', 'sdxl:lora'];
+const ALL = ['sd15:text', 'sd15:unet', 'sd15:vae', 'sd15:image', 'sd15:lora', 'sdxl:text', 'sdxl:unet', 'sdxl:vae', 'sdxl:image', 'sdxl:lora', 'server:api'];
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const json = process.argv.includes('--json');
 const cases = args.length === 0 ? ALL : ALL.filter((c) => args.some((a) => c === a || c.startsWith(`${a}:`)));
@@ -49,6 +50,23 @@ interface LoraResult {
   peakRssBytes: number;
 }
 
+interface LoadFigures {
+  completed: number;
+  failed: number;
+  p50Ms: number;
+  p99Ms: number;
+  requestsPerSecond: number;
+}
+
+interface ServerResult {
+  family: 'server';
+  part: 'api';
+  read: LoadFigures;
+  submit: LoadFigures;
+  queueStartedMs: number;
+  queueFirstStepMs: number;
+}
+
 interface CaseResult {
   family: string;
   part: string;
@@ -64,10 +82,18 @@ interface CaseResult {
 const results: CaseResult[] = [];
 const images: ImageResult[] = [];
 const loras: LoraResult[] = [];
+const servers: ServerResult[] = [];
 for (const c of cases) {
   const [family, part] = c.split(':') as [string, string];
   process.stderr.write(`bench: ${c} ...\n`);
-  const script = part === 'image' ? ['image-case.ts', family, cacheDir] : part === 'lora' ? ['lora-case.ts', family, cacheDir] : ['case.ts', family, part, cacheDir];
+  const script =
+    family === 'server'
+      ? ['server-case.ts', cacheDir]
+      : part === 'image'
+        ? ['image-case.ts', family, cacheDir]
+        : part === 'lora'
+          ? ['lora-case.ts', family, cacheDir]
+          : ['case.ts', family, part, cacheDir];
   const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, script[0]!), ...script.slice(1)], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -79,15 +105,16 @@ for (const c of cases) {
     process.exitCode = 1;
     continue;
   }
-  const parsed = JSON.parse(line) as CaseResult | ImageResult | LoraResult;
-  if (parsed.part === 'image') images.push(parsed as ImageResult);
+  const parsed = JSON.parse(line) as CaseResult | ImageResult | LoraResult | ServerResult;
+  if (parsed.family === 'server') servers.push(parsed as ServerResult);
+  else if (parsed.part === 'image') images.push(parsed as ImageResult);
   else if (parsed.part === 'lora') loras.push(parsed as LoraResult);
   else results.push(parsed as CaseResult);
 }
 
 if (json) {
-  console.log(JSON.stringify([...results, ...images, ...loras], null, 2));
-} else {
+  console.log(JSON.stringify([...results, ...images, ...loras, ...servers], null, 2));
+} else if (results.length > 0) {
   const gib = (b: number) => (b / 2 ** 30).toFixed(2);
   console.log('| model | part | shape | session build s | first run s | s per run | peak RSS GiB | fp32 weights GiB | RSS / weights |');
   console.log('|---|---|---|---|---|---|---|---|---|');
@@ -116,5 +143,17 @@ if (!json && loras.length > 0) {
     console.log(
       `| ${r.family} | ${r.shape} | ${r.baseStepSeconds.toFixed(2)} | ${r.loraStepSeconds.toFixed(2)} | ${r.twoLoraStepSeconds.toFixed(2)} | ${r.stepOverheadPercent.toFixed(1)}% | ${r.firstApplySeconds.toFixed(1)} | ${r.switchSeconds.toFixed(2)} | ${r.switchTwoSeconds.toFixed(2)} | ${r.switchNoneSeconds.toFixed(2)} | ${(r.peakRssBytes / 2 ** 30).toFixed(2)} |`,
     );
+  }
+}
+if (!json && servers.length > 0) {
+  console.log('');
+  console.log('| server (127.0.0.1, load from a second process) | requests | non-2xx | p50 ms | p99 ms | requests/s |');
+  console.log('|---|---|---|---|---|---|');
+  for (const r of servers) {
+    for (const [name, f] of [['GET /api/v1/styles, 16 connections', r.read], ['POST /api/v1/generate, 8 connections', r.submit]] as const) {
+      console.log(`| ${name} | ${f.completed} | ${f.failed} | ${f.p50Ms.toFixed(2)} | ${f.p99Ms.toFixed(2)} | ${f.requestsPerSecond.toFixed(0)} |`);
+    }
+    console.log('');
+    console.log(`Queue overhead per job (demo model, idle queue, median of 10): submit to started ${r.queueStartedMs.toFixed(1)} ms, submit to first sampling step ${r.queueFirstStepMs.toFixed(1)} ms`);
   }
 }
