@@ -8,6 +8,7 @@ import { runGenerate } from './commands/generate.ts';
 import { runServe } from './commands/serve.ts';
 import { runInspect } from './commands/inspect.ts';
 import { runModels } from './commands/models.ts';
+import { runTokens, runUsers } from './commands/users.ts';
 
 type Command = { summary: string; run: (ctx: CommandContext) => Promise<number> };
 
@@ -20,6 +21,8 @@ const commands: Record<string, Command> = {
   generate: { summary: 'make images from a prompt (text-to-image, or image-to-image with --input)', run: runGenerate },
   inspect: { summary: 'show the family, architecture, parameter counts and SHA-256 of a .safetensors checkpoint', run: runInspect },
   models: { summary: 'list trusted models, or import a local .safetensors file into the model store', run: runModels },
+  tokens: { summary: 'create, revoke or list API tokens (stored as SHA-256, shown once)', run: runTokens },
+  users: { summary: 'add, remove or list users who sign in to the server (scrypt password hashes)', run: runUsers },
 };
 
 function usage(): string {

@@ -9,6 +9,15 @@ import { GENERATION_DEFAULTS } from '../generation/generation-defaults.ts';
 
 const Sha256Hex = Type.String({ pattern: '^[0-9a-f]{64}$', hint: 'a SHA-256 as 64 lowercase hex digits' });
 
+/** User and token names: what a principal is called in logs and job ownership. */
+const AuthName = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$', hint: 'a name of letters, digits, dot, dash or underscore (at most 64)' });
+
+/** `scrypt$N$r$p$salt$hash` (base64 salt and hash), as `fooocus users add` writes it. */
+const PasswordHash = Type.String({
+  pattern: '^scrypt\\$[0-9]{1,10}\\$[0-9]{1,3}\\$[0-9]{1,3}\\$[A-Za-z0-9+/]+={0,2}\\$[A-Za-z0-9+/]+={0,2}$',
+  hint: 'a scrypt password hash as `fooocus users add` writes it',
+});
+
 const HostName = Type.String({
   maxLength: 253,
   pattern: '^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$',
@@ -66,27 +75,61 @@ export const AppConfigSchema = Type.Object(
           pattern: '^[A-Za-z0-9.:-]+$',
           hint: 'an IP address or host name',
           default: '127.0.0.1',
-          description: 'Address the web server listens on. Anything but loopback needs server.auth.tokens.',
+          description: 'Address the web server listens on. Anything but loopback needs server.auth users or tokens.',
         }),
         port: Type.Integer({ minimum: 1, maximum: 65535, default: 7865, description: 'TCP port of the web server.' }),
         auth: Type.Object(
           {
-            tokens: Type.Array(Sha256Hex, {
-              maxItems: 64,
-              default: [],
-              description:
-                'SHA-256 (hex) of each accepted API token; the tokens themselves are never stored. ' +
-                'Empty means no authentication, which is only allowed while the server listens on loopback.',
-            }),
+            users: Type.Array(
+              Type.Object(
+                {
+                  name: AuthName,
+                  role: Type.Union([Type.Literal('user'), Type.Literal('admin')], { description: 'An admin sees every user’s jobs and images.' }),
+                  passwordHash: PasswordHash,
+                },
+                { ...strict, description: 'A user who signs in to the page with a password.' },
+              ),
+              { maxItems: 256, default: [], description: 'People who may sign in (`fooocus users add` writes these). Each sees only their own jobs and images.' },
+            ),
+            tokens: Type.Array(
+              Type.Object(
+                {
+                  name: AuthName,
+                  owner: Type.String({ ...AuthName, description: 'The user the token acts as (one of server.auth.users).' }),
+                  sha256: Sha256Hex,
+                },
+                { ...strict, description: 'An API token, stored as its SHA-256 only.' },
+              ),
+              {
+                maxItems: 256,
+                default: [],
+                description:
+                  'API tokens for scripts (`fooocus tokens create` writes these; the token itself is shown once and never stored). ' +
+                  'No users and no tokens means no authentication, which is only allowed while the server listens on loopback.',
+              },
+            ),
           },
           { ...strict, description: 'Who may use the API.' },
         ),
         rateLimit: Type.Object(
           {
-            perMinute: Type.Integer({ minimum: 1, maximum: 100000, default: 60, description: 'API requests per client per minute.' }),
+            perMinute: Type.Integer({ minimum: 1, maximum: 100000, default: 60, description: 'Generation requests (submit, retry) per client per minute.' }),
+            readsPerMinute: Type.Integer({ minimum: 1, maximum: 1000000, default: 300, description: 'Other API requests per client per minute.' }),
           },
           { ...strict, description: 'Request rate limits.' },
         ),
+        quotas: Type.Object(
+          {
+            maxPromptChars: Type.Integer({ minimum: 1, maximum: 100000, default: 8000, description: 'Longest prompt or negative prompt, in characters.' }),
+            maxPixels: Type.Integer({ minimum: 4096, maximum: 67108864, default: 4194304, description: 'Largest width x height of an image (default 2048 x 2048).' }),
+            maxSteps: Type.Integer({ minimum: 1, maximum: 1000, default: 200, description: 'Most sampling steps per image.' }),
+            maxImages: Type.Integer({ minimum: 1, maximum: 256, default: 32, description: 'Most images per request.' }),
+            maxUploadBytes: Type.Integer({ minimum: 1024, maximum: 1073741824, default: 20971520, description: 'Largest uploaded input image, in bytes (default 20 MiB).' }),
+            maxUploadPixels: Type.Integer({ minimum: 4096, maximum: 268435456, default: 16777216, description: 'Largest uploaded image in pixels, read from its header before decoding (default 4096 x 4096).' }),
+          },
+          { ...strict, description: 'Request limits; a request over one is refused with 400 naming the field.' },
+        ),
+        secureCookies: Type.Boolean({ default: false, description: 'Mark the session cookie Secure: set when the page is served over HTTPS (directly or behind a proxy).' }),
         maxQueuedJobs: Type.Integer({
           minimum: 1,
           maximum: 1024,

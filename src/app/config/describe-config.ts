@@ -6,7 +6,11 @@
 import { getKey, listConfigKeys, setKey, type ConfigKey } from './config-schema.ts';
 import type { LoadedConfig } from './load-config.ts';
 
-const SECRET_KEYS: ReadonlySet<ConfigKey> = new Set(['server.auth.tokens']);
+/** Keys whose entries carry a secret's hash: shown by name, the hash field redacted. */
+const SECRET_FIELDS: ReadonlyMap<ConfigKey, string> = new Map([
+  ['server.auth.users', 'passwordHash'],
+  ['server.auth.tokens', 'sha256'],
+]);
 const REDACTED = '<redacted>';
 
 export interface ConfigRow {
@@ -37,17 +41,18 @@ export function describeConfig(loaded: LoadedConfig): string[] {
 /** The configuration as JSON-ready data for `config show --json`: values with secrets redacted, and sources. */
 export function toRedactedJson(loaded: LoadedConfig): { file: string | null; lock: LoadedConfig['lock']; config: unknown; sources: Record<ConfigKey, string> } {
   const config = structuredClone(loaded.config);
-  for (const key of SECRET_KEYS) {
+  for (const [key, field] of SECRET_FIELDS) {
     const value = getKey(config, key);
-    setKey(config, key, Array.isArray(value) ? value.map(() => REDACTED) : REDACTED);
+    setKey(config, key, Array.isArray(value) ? value.map((entry: Record<string, unknown>) => ({ ...entry, [field]: REDACTED })) : REDACTED);
   }
   return { file: loaded.file, lock: loaded.lock, config, sources: { ...loaded.sources } };
 }
 
 function formatValue(key: ConfigKey, value: unknown): string {
-  if (SECRET_KEYS.has(key)) {
-    const count = Array.isArray(value) ? value.length : 0;
-    return count === 0 ? '(none)' : `${REDACTED} (${count})`;
+  if (SECRET_FIELDS.has(key)) {
+    const entries = Array.isArray(value) ? (value as Record<string, string>[]) : [];
+    if (entries.length === 0) return '(none)';
+    return entries.map((e) => (key === 'server.auth.users' ? `${e.name} (${e.role})` : `${e.name} -> ${e.owner}`)).join(', ');
   }
   if (typeof value === 'string') return value;
   if (Array.isArray(value)) return value.length === 0 ? '(none)' : value.map((v) => String(v)).join(', ');

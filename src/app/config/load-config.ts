@@ -149,14 +149,32 @@ function resolvePathKey(config: AppConfig, sources: Record<ConfigKey, string>, k
   setKey(config, key, path.resolve(base, value));
 }
 
-/** An API reachable beyond this machine must require a token; an empty token list is for loopback only. */
+/**
+ * Users and tokens must be consistent (unique names, every token owned by a configured user), and an API
+ * reachable beyond this machine must require them; no users and no tokens is for loopback only.
+ */
 function checkAuthOnNetwork(config: AppConfig, sources: Record<ConfigKey, string>, file: string | null): void {
-  if (config.server.auth.tokens.length > 0 || isLoopbackHost(config.server.host)) return;
+  const { users, tokens } = config.server.auth;
+  const fail = (key: string, message: string): never => {
+    throw new ConfigError(`${key}: ${message}`, { key, file, source: sources[key.replace(/\[\d+\].*$/, '')] ?? 'file' });
+  };
+  const userNames = new Set<string>();
+  users.forEach((u, i) => {
+    if (userNames.has(u.name)) fail(`server.auth.users[${i}].name`, `"${u.name}" is listed twice`);
+    userNames.add(u.name);
+  });
+  const tokenNames = new Set<string>();
+  tokens.forEach((t, i) => {
+    if (tokenNames.has(t.name)) fail(`server.auth.tokens[${i}].name`, `"${t.name}" is listed twice`);
+    tokenNames.add(t.name);
+    if (!userNames.has(t.owner)) fail(`server.auth.tokens[${i}].owner`, `"${t.owner}" is not one of server.auth.users; add the user first (fooocus users add ${t.owner})`);
+  });
+  if (users.length > 0 || tokens.length > 0 || isLoopbackHost(config.server.host)) return;
   const source = sources['server.host']!;
   throw new ConfigError(
-    `server.auth.tokens: empty, but server.host is "${config.server.host}" (${source}), which other machines can reach; ` +
-      'add the SHA-256 of an API token to server.auth.tokens, or listen on 127.0.0.1',
-    { key: 'server.auth.tokens', file, source },
+    `server.auth: no users and no tokens, but server.host is "${config.server.host}" (${source}), which other machines can reach; ` +
+      'add a user with `fooocus users add <name>`, or listen on 127.0.0.1',
+    { key: 'server.auth.users', file, source },
   );
 }
 

@@ -2,7 +2,6 @@
  * `fooocus serve`: the studio and its HTTP API on 127.0.0.1:7865 by default. Loads the validated configuration,
  * puts the demo model in place when there is no model yet, and shuts down cleanly on Ctrl-C.
  */
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createStudio } from '../../app/studio/create-studio.ts';
@@ -26,13 +25,16 @@ export async function runServe(ctx: CommandContext): Promise<number> {
     ctx.stderr.write(`${line}\n`);
   };
   const studio = await createStudio(config, { software: 'Fooocus-TS', log });
-  const tokens = config.server.auth.tokens.map((tokenHash, i) => ({ name: `token-${i + 1}`, tokenHash, owner: `token-${createHash('sha256').update(tokenHash).digest('hex').slice(0, 8)}` }));
+  const { users, tokens } = config.server.auth;
+  const auth = users.length === 0 && tokens.length === 0 ? null : { users: users.map((u) => ({ ...u })), tokens: tokens.map((t) => ({ name: t.name, tokenHash: t.sha256, owner: t.owner })) };
   const server = await startServer(
     createAppStudioPort(studio),
     {
       host,
-      auth: tokens.length === 0 ? null : { users: [], tokens },
-      rateLimit: { submitsPerMinute: config.server.rateLimit.perMinute },
+      auth,
+      rateLimit: { submitsPerMinute: config.server.rateLimit.perMinute, readsPerMinute: config.server.rateLimit.readsPerMinute },
+      quotas: { ...config.server.quotas },
+      secureCookies: config.server.secureCookies,
       outputsDir: studio.outputsDir,
       uiDir: UI_DIR,
       logger: false,

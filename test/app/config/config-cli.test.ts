@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { main } from '../../../src/cli/cli.ts';
 import { createContext } from '../../../src/cli/command.ts';
 import { runConfig } from '../../../src/cli/commands/config.ts';
-import { createTempDir, TOKEN_HASH, writeConfig } from './config-fixture.ts';
+import { createTempDir, TEST_TOKEN, TEST_USER, TOKEN_HASH, writeConfig } from './config-fixture.ts';
 
 /** Runs `fooocus config ...` with an explicit environment and working directory. */
 async function run(cwd: string, env: NodeJS.ProcessEnv, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -23,7 +23,7 @@ async function run(cwd: string, env: NodeJS.ProcessEnv, ...argv: string[]): Prom
 describe('fooocus config', () => {
   it('show lists every key with its value and source, and redacts token hashes', async () => {
     const cwd = createTempDir();
-    const file = writeConfig(cwd, { server: { port: 8000, auth: { tokens: [TOKEN_HASH] } } });
+    const file = writeConfig(cwd, { server: { port: 8000, auth: { users: [TEST_USER], tokens: [TEST_TOKEN] } } });
     const r = await run(cwd, { FOOOCUS_PATHS_OUTPUTS: '/srv/out' }, 'show', '--host', '0.0.0.0');
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, new RegExp(`^Config file: ${file} \\(not locked\\)$`, 'm'));
@@ -31,14 +31,18 @@ describe('fooocus config', () => {
     assert.match(r.out, /^server\.host +0\.0\.0\.0 +flag:--host$/m);
     assert.match(r.out, /^paths\.outputs +\/srv\/out +env:FOOOCUS_PATHS_OUTPUTS$/m);
     assert.match(r.out, /^server\.rateLimit\.perMinute +60 +default$/m);
-    assert.match(r.out, /^server\.auth\.tokens +<redacted> \(1\) +file:/m);
+    assert.match(r.out, /^server\.auth\.tokens +ci -> alice +file:/m);
+    assert.match(r.out, /^server\.auth\.users +alice \(admin\) +file:/m);
     assert.ok(!r.out.includes(TOKEN_HASH), 'token hash leaked');
+    assert.ok(!r.out.includes(TEST_USER.passwordHash), 'password hash leaked');
 
     const json = await run(cwd, {}, 'show', '--json');
     assert.equal(json.code, 0, json.err);
     assert.ok(!json.out.includes(TOKEN_HASH), 'token hash leaked into JSON');
+    assert.ok(!json.out.includes(TEST_USER.passwordHash), 'password hash leaked into JSON');
     const parsed = JSON.parse(json.out);
-    assert.deepEqual(parsed.config.server.auth.tokens, ['<redacted>']);
+    assert.deepEqual(parsed.config.server.auth.tokens, [{ name: 'ci', owner: 'alice', sha256: '<redacted>' }]);
+    assert.deepEqual(parsed.config.server.auth.users, [{ name: 'alice', role: 'admin', passwordHash: '<redacted>' }]);
     assert.equal(parsed.config.server.port, 8000);
     assert.equal(parsed.sources['server.port'], `file:${file}`);
     assert.equal(parsed.file, file);

@@ -22,3 +22,6 @@ export function writeConfig(dir: string, content: unknown, name = 'fooocus.confi
 }
 
 export const TOKEN_HASH = 'a'.repeat(64);
+/** A user entry as `fooocus users add` writes it (the hash's bytes are arbitrary here). */
+export const TEST_USER = { name: 'alice', role: 'admin', passwordHash: `scrypt$32768$8$1$${'c2FsdA'.padEnd(22, 'A')}==$${'aGFzaA'.padEnd(43, 'B')}=` };
+export const TEST_TOKEN = { name: 'ci', owner: 'alice', sha256: TOKEN_HASH };

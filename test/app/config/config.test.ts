@@ -8,7 +8,7 @@ import { AppConfigSchema, createDefaultConfig, listConfigKeys } from '../../../s
 import { ENV_OVERRIDES, FLAG_OVERRIDES } from '../../../src/app/config/config-overrides.ts';
 import { findDuplicateJsonKey } from '../../../src/app/config/duplicate-json-keys.ts';
 import { loadConfig } from '../../../src/app/config/load-config.ts';
-import { createTempDir, TOKEN_HASH, writeConfig } from './config-fixture.ts';
+import { createTempDir, TEST_TOKEN, TEST_USER, TOKEN_HASH, writeConfig } from './config-fixture.ts';
 
 /** Asserts a ConfigError whose message contains `text`, and returns it for further checks. */
 async function rejectsConfig(promise: Promise<unknown>, text: string | RegExp): Promise<ConfigError> {
@@ -67,7 +67,7 @@ describe('loadConfig', () => {
     const cwd = createTempDir();
     const dir = createTempDir('elsewhere');
     const file = writeConfig(dir, {
-      server: { port: 8080, auth: { tokens: [TOKEN_HASH] }, host: '0.0.0.0' },
+      server: { port: 8080, auth: { users: [TEST_USER], tokens: [TEST_TOKEN] }, host: '0.0.0.0' },
       paths: { models: 'my-models' },
       runtime: { executionProvider: 'cuda', threads: 4 },
       downloads: { pins: { 'huggingface.co': ['sha256/' + 'A'.repeat(43) + '='] } },
@@ -108,7 +108,15 @@ describe('loadConfig', () => {
     const cases: [unknown, string][] = [
       [{ server: { rateLimit: { perMinute: 5, burst: 10 } } }, 'server.rateLimit.burst: unknown key'],
       [{ colour: 'blue' }, 'colour: unknown key'],
-      [{ server: { auth: { tokens: ['secret'] } } }, 'server.auth.tokens[0]: expected a SHA-256 as 64 lowercase hex digits, got "secret"'],
+      [{ server: { auth: { tokens: [{ name: 'ci', owner: 'alice', sha256: 'secret' }] } } }, 'server.auth.tokens[0].sha256: expected a SHA-256 as 64 lowercase hex digits, got "secret"'],
+      [{ server: { auth: { tokens: [TOKEN_HASH] } } }, 'server.auth.tokens[0]: expected object'],
+      [{ server: { auth: { users: [{ ...TEST_USER, role: 'root' }] } } }, 'server.auth.users[0].role: expected "user" or "admin", got "root"'],
+      [{ server: { auth: { users: [{ ...TEST_USER, passwordHash: 'hunter2' }] } } }, 'server.auth.users[0].passwordHash: expected a scrypt password hash'],
+      [{ server: { auth: { users: [{ ...TEST_USER, name: '../etc' }] } } }, 'server.auth.users[0].name: expected a name of letters'],
+      [{ server: { auth: { users: [TEST_USER], tokens: [{ ...TEST_TOKEN, owner: 'mallory' }] } } }, 'server.auth.tokens[0].owner: "mallory" is not one of server.auth.users'],
+      [{ server: { auth: { users: [TEST_USER, TEST_USER] } } }, 'server.auth.users[1].name: "alice" is listed twice'],
+      [{ server: { quotas: { maxSteps: 0 } } }, 'server.quotas.maxSteps: expected'],
+      [{ server: { rateLimit: { readsPerMinute: -1 } } }, 'server.rateLimit.readsPerMinute: expected'],
       [{ downloads: { allowedHosts: ['https://evil.example'] } }, 'downloads.allowedHosts[0]: expected a lowercase host name'],
       [{ downloads: { pins: { 'hf.co': ['short'] } } }, 'downloads.pins["hf.co"][0]: expected a base64 SPKI SHA-256 pin'],
       [{ runtime: { executionProvider: 'tpu' } }, 'runtime.executionProvider: expected "cpu" or "cuda" or "dml" or "coreml", got "tpu"'],
@@ -204,7 +212,7 @@ describe('loadConfig', () => {
 
   it('refuses to listen beyond loopback without API tokens', async () => {
     const cwd = createTempDir();
-    const err = await rejectsConfig(loadConfig({ cwd, env: { FOOOCUS_SERVER_HOST: '0.0.0.0' } }), 'server.auth.tokens: empty, but server.host is "0.0.0.0"');
+    const err = await rejectsConfig(loadConfig({ cwd, env: { FOOOCUS_SERVER_HOST: '0.0.0.0' } }), 'server.auth: no users and no tokens, but server.host is "0.0.0.0"');
     assert.equal(err.source, 'env:FOOOCUS_SERVER_HOST');
     for (const host of ['localhost', '::1', '127.0.0.5']) {
       assert.equal((await loadConfig({ cwd, env: {}, flags: { host } })).config.server.host, host);
