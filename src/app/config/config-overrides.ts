@@ -32,8 +32,8 @@ const ENV_PREFIX = 'FOOOCUS_';
 export const ENV_OVERRIDES: Readonly<Record<string, OverrideSpec>> = {
   FOOOCUS_SERVER_HOST: { key: 'server.host', kind: 'string' },
   FOOOCUS_SERVER_PORT: { key: 'server.port', kind: 'integer' },
-  FOOOCUS_SERVER_AUTH_TOKENS: { key: 'server.auth.tokens', kind: 'list' },
   FOOOCUS_SERVER_RATE_LIMIT_PER_MINUTE: { key: 'server.rateLimit.perMinute', kind: 'integer' },
+  FOOOCUS_SERVER_RATE_LIMIT_READS_PER_MINUTE: { key: 'server.rateLimit.readsPerMinute', kind: 'integer' },
   FOOOCUS_SERVER_MAX_QUEUED_JOBS: { key: 'server.maxQueuedJobs', kind: 'integer' },
   FOOOCUS_PATHS_MODELS: { key: 'paths.models', kind: 'string' },
   FOOOCUS_PATHS_OUTPUTS: { key: 'paths.outputs', kind: 'string' },
