@@ -28,6 +28,8 @@ export interface JobProgressView {
   steps: number;
   image: number;
   images: number;
+  /** Seconds left in the job, from the pace of its steps so far; null (or absent) while unknown. */
+  etaSeconds?: number | null;
 }
 
 export interface ImageRef {

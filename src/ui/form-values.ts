@@ -62,7 +62,8 @@ export function normalizeSeed(text: string): string | null {
 
 /**
  * The generate body for the form. SDXL sizes go as `aspectRatio` (one of the 26); other families send their size
- * as width and height, since the server's aspect list is SDXL's. A random seed is left to the server.
+ * (one of the server's list for that family) as width and height, which the server takes for any model. A random
+ * seed is left to the server.
  */
 export function buildGenerateRequest(values: FormValues, family: string): GenerateRequest {
   const request: GenerateRequest = {

@@ -109,6 +109,25 @@ describe('api client', () => {
     assert.deepEqual(await api.listAspectRatios(), { sdxl: ['1024*1024'], sd15: [] });
   });
 
+  it('reads the demo flag, style templates and the sizes of each family as the server sends them now', async () => {
+    const bodies: Record<string, unknown> = {
+      '/api/v1/models': { models: [{ name: 'fooocus-ts-demo.safetensors', kind: 'checkpoint', family: 'sd15', demo: true }, { name: 'b', kind: 'checkpoint', demo: 'yes' }] },
+      '/api/v1/styles': { styles: [{ name: 'Fooocus Photograph', prompt: 'photograph {prompt}', negative: 'cartoon' }, { name: 'Bare' }] },
+      '/api/v1/aspect-ratios': {
+        aspectRatios: [{ id: '1024*1024', width: 1024, height: 1024 }, { id: '512*768', width: 512, height: 768 }],
+        sdxl: [{ id: '1024*1024', width: 1024, height: 1024 }],
+        sd15: [{ id: '512*768', width: 512, height: 768 }, { id: 'huge', width: 1, height: 1 }],
+      },
+    };
+    const api = createApiClient(fakeFetch((call) => json(bodies[call.url])).fetch);
+    assert.deepEqual((await api.listModels()).map((m) => m.demo), [true, false], 'only a JSON true marks the demo model');
+    assert.deepEqual(await api.listStyles(), [
+      { name: 'Fooocus Photograph', prompt: 'photograph {prompt}', negative: 'cartoon' },
+      { name: 'Bare', prompt: '', negative: '' },
+    ]);
+    assert.deepEqual(await api.listAspectRatios(), { sdxl: ['1024*1024'], sd15: ['512*768'] });
+  });
+
   it('pages history with a cursor, deletes entries, cancels, skips and signs in', async () => {
     const fake = fakeFetch((call) => (call.init?.method === undefined ? json({ items: [JOB], nextCursor: 'c2' }) : new Response(null, { status: 204 })));
     const api = createApiClient(fake.fetch);

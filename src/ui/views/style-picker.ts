@@ -1,6 +1,7 @@
 /**
- * Style selection: a search box filtering a list of checkboxes, and a preview of the hovered or focused style's
- * templates (shown as text). Order of selection is kept, since Fooocus applies styles in the order chosen.
+ * Style selection: a search box filtering a list of checkboxes, and a preview of the templates of the style last
+ * hovered, focused or (un)checked, set as text. Order of selection is kept, since Fooocus applies styles in the
+ * order chosen.
  */
 import type { StyleInfo } from '../api-types.ts';
 import { el, replace, setText, uniqueId } from '../dom.ts';
@@ -53,6 +54,7 @@ export function createStylePicker(): StylePicker {
         box.addEventListener('change', () => {
           order = box.checked ? [...order.filter((n) => n !== style.name), style.name] : order.filter((n) => n !== style.name);
           showCount();
+          showPreview(style);
         });
         const item = el('li', {}, box, el('label', { for: id }, style.name));
         item.addEventListener('mouseenter', () => showPreview(style));
