@@ -2,12 +2,13 @@
  * Server benchmark: the real studio (demo model, inference worker, SQLite queue) behind the real HTTP server on
  * 127.0.0.1, with load sent from a second process (bench/server-load.ts). Rate limits are raised through the
  * server's own options, so what is measured is the work a request costs, not the limiter. Prints one JSON line:
- *   - read route: GET /api/v1/styles (every style with its templates, about 40 kB), 16 connections;
+ *   - read route: GET /api/v1/styles (every style with its templates, about 33 kB), 16 connections;
  *   - job submission: POST /api/v1/generate (validation, composition checks, one SQLite insert), 8 connections,
  *     while the worker runs the jobs it can (they are cancelled afterwards);
  *   - queue overhead per job with the demo model, on an idle queue: submit to `started` (queue dispatch) and
  *     submit to the first sampling step (request composed, sent to the worker, model verified and cached, prompt
  *     encoded), median of 10 jobs after a warm-up job.
+ * Each load run starts with a tenth of its count as uncounted warm-up requests on the same connections.
  * Usage: node --import tsx bench/server-case.ts <cacheDir>
  */
 import { spawn } from 'node:child_process';
@@ -45,7 +46,7 @@ interface LoadResult {
 }
 
 /** Runs the load generator in its own process; asynchronously, since this process is the server. */
-async function load(spec: { url: string; method: 'GET' | 'POST'; headers: Record<string, string>; body?: string; concurrency: number; count: number }): Promise<LoadResult> {
+async function load(spec: { url: string; method: 'GET' | 'POST'; headers: Record<string, string>; body?: string; concurrency: number; count: number; warmup: number }): Promise<LoadResult> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'server-load.ts'), JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -87,8 +88,8 @@ try {
     await new Promise((r) => setTimeout(r, 1500)); // let the job finish: an idle queue for the next one
   }
 
-  const read = await load({ url: `${server.url}/api/v1/styles`, method: 'GET', headers: { host }, concurrency: 16, count: 4000 });
-  const submit = await load({ url: `${server.url}/api/v1/generate`, method: 'POST', headers: json, body: job(), concurrency: 8, count: 800 });
+  const read = await load({ url: `${server.url}/api/v1/styles`, method: 'GET', headers: { host }, concurrency: 16, count: 4000, warmup: 400 });
+  const submit = await load({ url: `${server.url}/api/v1/generate`, method: 'POST', headers: json, body: job(), concurrency: 8, count: 800, warmup: 80 });
 
   console.log(
     JSON.stringify({

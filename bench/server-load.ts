@@ -2,7 +2,8 @@
  * Load generator for the server benchmark, run as its own process so the server's event loop is not shared with
  * the client's. Keeps `concurrency` requests in flight (keep-alive connections) until `count` have completed and
  * prints one JSON line: completed, failed (non-2xx), status counts, p50/p99/max latency in ms and throughput.
- * Usage: node --import tsx bench/server-load.ts '<json: { url, method, headers, body, concurrency, count }>'
+ * `warmup` requests go first and are not counted: they open the connections and let both sides' JIT settle.
+ * Usage: node --import tsx bench/server-load.ts '<json: { url, method, headers, body, concurrency, count, warmup }>'
  */
 interface LoadSpec {
   url: string;
@@ -11,15 +12,16 @@ interface LoadSpec {
   body?: string;
   concurrency: number;
   count: number;
+  warmup?: number;
 }
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as LoadSpec;
-const latencies: number[] = [];
+let latencies: number[] = [];
 const statuses = new Map<number, number>();
 let issued = 0;
 
-async function worker(): Promise<void> {
-  while (issued < spec.count) {
+async function worker(count: number): Promise<void> {
+  while (issued < count) {
     issued++;
     const started = performance.now();
     const response = await fetch(spec.url, { method: spec.method, headers: spec.headers, ...(spec.body === undefined ? {} : { body: spec.body }) });
@@ -29,13 +31,21 @@ async function worker(): Promise<void> {
   }
 }
 
+async function run(count: number): Promise<number> {
+  issued = 0;
+  latencies = [];
+  statuses.clear();
+  const started = performance.now();
+  await Promise.all(Array.from({ length: spec.concurrency }, () => worker(count)));
+  return (performance.now() - started) / 1000;
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
 }
 
-const started = performance.now();
-await Promise.all(Array.from({ length: spec.concurrency }, () => worker()));
-const seconds = (performance.now() - started) / 1000;
+if ((spec.warmup ?? 0) > 0) await run(spec.warmup ?? 0);
+const seconds = await run(spec.count);
 const sorted = [...latencies].sort((a, b) => a - b);
 const ok = [...statuses].filter(([s]) => s >= 200 && s < 300).reduce((n, [, c]) => n + c, 0);
 console.log(
