@@ -12,6 +12,7 @@ import {
   PickleFormatError,
   UnsupportedCheckpointError,
 } from '../engine/index.ts';
+import { CredentialError } from '../app/auth/credential-store.ts';
 import { ConfigError, ConfigLockMismatchError, InsecurePermissionsError } from '../app/config/config-errors.ts';
 import {
   MissingPerformanceLoraError,
@@ -38,6 +39,7 @@ const USER_ERRORS = [
   ConfigError,
   ConfigLockMismatchError,
   InsecurePermissionsError,
+  CredentialError,
   PromptSyntaxError,
   WildcardDepthError,
   WildcardFileError,

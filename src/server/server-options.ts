@@ -4,7 +4,7 @@
  */
 import type { FastifyServerOptions } from 'fastify';
 import type { RequestQuotas } from './schemas/generate-request-schema.ts';
-import { parsePasswordHash } from './auth/password-hash.ts';
+import { parsePasswordHash } from '../app/auth/password-hash.ts';
 
 export type Role = 'admin' | 'user';
 
@@ -41,7 +41,7 @@ export interface Quotas extends RequestQuotas {
 export interface ServerOptions {
   /** The address startServer binds; a non-loopback one requires auth. */
   host: string;
-  /** `host:port` values the Host header may carry. Default: 127.0.0.1, localhost and [::1] at the bound port. */
+  /** `host:port` (or `host` for a default port) values the Host header may carry. Default: 127.0.0.1, localhost and [::1] at the bound port. */
   allowedHosts?: string[];
   auth: AuthOptions | null;
   rateLimit?: Partial<RateLimitOptions>;
@@ -122,8 +122,9 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
 
 function checkAllowedHosts(hosts: string[]): void {
   for (const host of hosts) {
-    if (!/^([a-z0-9.-]+|\[[0-9a-f:.]+\]):[0-9]{1,5}$/i.test(host)) {
-      throw new ServerConfigError('allowedHosts', `"${host}" is not host:port`);
+    // A browser leaves the port out of Host and Origin when it is the scheme's default (a TLS proxy on 443).
+    if (!/^([a-z0-9.-]+|\[[0-9a-f:.]+\])(:[0-9]{1,5})?$/i.test(host)) {
+      throw new ServerConfigError('allowedHosts', `"${host}" is not host or host:port`);
     }
   }
 }

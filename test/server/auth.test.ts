@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createFixture, HOST, jsonHeaders, type Fixture } from './server-fixture.ts';
-import { hashPassword, parsePasswordHash, verifyPassword } from '../../src/server/auth/password-hash.ts';
+import { hashPassword, parsePasswordHash, verifyPassword } from '../../src/app/auth/password-hash.ts';
 import { resolveServerOptions, ServerConfigError, type AuthOptions } from '../../src/server/server-options.ts';
 
 const COST = { N: 1024, r: 8, p: 1 };
@@ -205,7 +205,11 @@ describe('password hashes and auth options', () => {
       { users: [], tokens: [] },
     ];
     for (const auth of bad) assert.throws(() => resolveServerOptions({ ...base, auth }), ServerConfigError);
-    assert.throws(() => resolveServerOptions({ ...base, auth: null, allowedHosts: ['evil.example'] }), ServerConfigError);
+    for (const host of ['http://evil.example', 'evil.example/x', 'evil.example:port']) {
+      assert.throws(() => resolveServerOptions({ ...base, auth: null, allowedHosts: [host] }), ServerConfigError, host);
+    }
+    // Without a port: what browsers send for the scheme's default port (a TLS proxy on 443).
+    assert.deepEqual(resolveServerOptions({ ...base, auth: null, allowedHosts: ['Studio.example.com'] }).allowedHosts, ['studio.example.com']);
     assert.throws(() => resolveServerOptions({ ...base, auth: null, rateLimit: { readsPerMinute: 0 } }), ServerConfigError);
   });
 });

@@ -9,6 +9,7 @@ import { ConfigError } from './config-errors.ts';
 import { buildFileSchema } from './config-schema.ts';
 import { findDuplicateJsonKey } from './duplicate-json-keys.ts';
 import { evaluatePermissions, type PermissionOptions } from './file-permissions.ts';
+import { findRetiredSetting } from './retired-settings.ts';
 import { findSchemaProblem } from './schema-problem.ts';
 
 export const DEFAULT_CONFIG_FILE = 'fooocus.config.json';
@@ -75,6 +76,8 @@ export function parseConfigBytes(bytes: Uint8Array, file: string): Record<string
   }
   const duplicate = findDuplicateJsonKey(text);
   if (duplicate !== null) throw fail(duplicate, 'key appears more than once in its object; keep only one');
+  const retired = findRetiredSetting(value);
+  if (retired !== null) throw fail(retired.key, retired.detail);
   const problem = findSchemaProblem(getFileSchema(), value);
   if (problem !== null) {
     throw fail(problem.key, `${problem.detail}${problem.more > 0 ? ` (and ${problem.more} more problem${problem.more > 1 ? 's' : ''})` : ''}`);

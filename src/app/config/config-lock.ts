@@ -4,7 +4,8 @@
  * again. The lock is a `sha256sum` line (`<hex>  <file name>`), so `sha256sum -c fooocus.config.json.lock` in the
  * config's directory checks it too.
  *
- * This is the only module that writes anything for configuration, and only when the user runs `config lock`.
+ * Configuration is written only on the user's command: the lock here (`config lock`), and users and tokens by
+ * edit-config.ts (`fooocus users`, `fooocus tokens`), which refuses a locked file.
  */
 import { createHash } from 'node:crypto';
 import { access } from 'node:fs/promises';

@@ -7,6 +7,7 @@
 import { Value } from '@sinclair/typebox/value';
 import { ConfigError } from './config-errors.ts';
 import { findKeySchema, type ConfigKey } from './config-schema.ts';
+import { RETIRED_ENV } from './retired-settings.ts';
 import { findSchemaProblem } from './schema-problem.ts';
 
 /** How the text of a variable becomes a value: lists are comma-separated, an empty nullable is null. */
@@ -32,8 +33,10 @@ const ENV_PREFIX = 'FOOOCUS_';
 export const ENV_OVERRIDES: Readonly<Record<string, OverrideSpec>> = {
   FOOOCUS_SERVER_HOST: { key: 'server.host', kind: 'string' },
   FOOOCUS_SERVER_PORT: { key: 'server.port', kind: 'integer' },
-  FOOOCUS_SERVER_RATE_LIMIT_PER_MINUTE: { key: 'server.rateLimit.perMinute', kind: 'integer' },
+  FOOOCUS_SERVER_ALLOWED_HOSTS: { key: 'server.allowedHosts', kind: 'list' },
+  FOOOCUS_SERVER_SECURE_COOKIES: { key: 'server.secureCookies', kind: 'boolean' },
   FOOOCUS_SERVER_RATE_LIMIT_READS_PER_MINUTE: { key: 'server.rateLimit.readsPerMinute', kind: 'integer' },
+  FOOOCUS_SERVER_RATE_LIMIT_SUBMITS_PER_MINUTE: { key: 'server.rateLimit.submitsPerMinute', kind: 'integer' },
   FOOOCUS_SERVER_MAX_QUEUED_JOBS: { key: 'server.maxQueuedJobs', kind: 'integer' },
   FOOOCUS_PATHS_MODELS: { key: 'paths.models', kind: 'string' },
   FOOOCUS_PATHS_OUTPUTS: { key: 'paths.outputs', kind: 'string' },
@@ -61,6 +64,8 @@ export function readEnvOverrides(env: Readonly<Record<string, string | undefined
   const unknown = Object.keys(env)
     .filter((name) => name.startsWith(ENV_PREFIX) && name !== CONFIG_FILE_ENV && !Object.hasOwn(ENV_OVERRIDES, name) && env[name] !== undefined)
     .sort();
+  const retired = unknown.find((name) => Object.hasOwn(RETIRED_ENV, name));
+  if (retired !== undefined) throw new ConfigError(`${retired}: ${RETIRED_ENV[retired]}`, { key: null, file: null, source: `env:${retired}` });
   if (unknown.length > 0) {
     throw new ConfigError(
       `unknown environment variable${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}: not a Fooocus setting ` +

@@ -5,17 +5,31 @@
  * a short list of hosts.
  */
 import { KindGuard, Type, type Static, type TSchema } from '@sinclair/typebox';
+import { IMAGE_SIZE_LIMITS, MAX_IMAGES_PER_REQUEST } from '../../engine/pipeline/generation-request.ts';
+import { MAX_STEPS } from '../../engine/sampling/sigmas.ts';
 import { GENERATION_DEFAULTS } from '../generation/generation-defaults.ts';
 
 const Sha256Hex = Type.String({ pattern: '^[0-9a-f]{64}$', hint: 'a SHA-256 as 64 lowercase hex digits' });
 
 /** User and token names: what a principal is called in logs and job ownership. */
-const AuthName = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$', hint: 'a name of letters, digits, dot, dash or underscore (at most 64)' });
+export const AUTH_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
+const AuthName = Type.String({ pattern: AUTH_NAME_PATTERN, hint: 'a name of letters, digits, dot, dash or underscore (at most 64)' });
 
-/** `scrypt$N$r$p$salt$hash` (base64 salt and hash), as `fooocus users add` writes it. */
+/**
+ * `scrypt$N$r$p$salt$hash` (base64 salt and hash), as `fooocus users add` writes it. The pattern checks the shape;
+ * load-config then checks the cost bounds and lengths with the same function the server verifies with.
+ */
 const PasswordHash = Type.String({
+  maxLength: 256,
   pattern: '^scrypt\\$[0-9]{1,10}\\$[0-9]{1,3}\\$[0-9]{1,3}\\$[A-Za-z0-9+/]+={0,2}\\$[A-Za-z0-9+/]+={0,2}$',
-  hint: 'a scrypt password hash as `fooocus users add` writes it',
+  hint: 'a scrypt password hash as `fooocus users add` writes it (scrypt$N$r$p$salt$hash)',
+});
+
+/** A Host header value: a lowercase name or IPv4 address, or a bracketed IPv6 address, with an optional port. */
+const HostHeader = Type.String({
+  maxLength: 261,
+  pattern: '^([a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*|\\[[0-9a-f:.]+\\])(:[0-9]{1,5})?$',
+  hint: 'a lowercase host name or address with an optional :port (no scheme or path)',
 });
 
 const HostName = Type.String({
@@ -78,6 +92,14 @@ export const AppConfigSchema = Type.Object(
           description: 'Address the web server listens on. Anything but loopback needs server.auth users or tokens.',
         }),
         port: Type.Integer({ minimum: 1, maximum: 65535, default: 7865, description: 'TCP port of the web server.' }),
+        allowedHosts: Type.Array(HostHeader, {
+          maxItems: 64,
+          default: [],
+          description:
+            'Host header values the server answers to (DNS-rebinding protection; others get 421). Empty: 127.0.0.1, ' +
+            'localhost and [::1] at the port it listens on. List the names clients really use when it is reached over ' +
+            'a network or through a proxy (`192.168.1.20:7865`, `studio.example.com`); the list replaces the loopback names.',
+        }),
         auth: Type.Object(
           {
             users: Type.Array(
@@ -95,7 +117,7 @@ export const AppConfigSchema = Type.Object(
               Type.Object(
                 {
                   name: AuthName,
-                  owner: Type.String({ ...AuthName, description: 'The user the token acts as (one of server.auth.users).' }),
+                  owner: Type.String({ ...AuthName, description: 'The user the token acts as, with that user’s role (one of server.auth.users).' }),
                   sha256: Sha256Hex,
                 },
                 { ...strict, description: 'An API token, stored as its SHA-256 only.' },
@@ -113,28 +135,51 @@ export const AppConfigSchema = Type.Object(
         ),
         rateLimit: Type.Object(
           {
-            perMinute: Type.Integer({ minimum: 1, maximum: 100000, default: 60, description: 'Generation requests (submit, retry) per client per minute.' }),
-            readsPerMinute: Type.Integer({ minimum: 1, maximum: 1000000, default: 300, description: 'Other API requests per client per minute.' }),
+            readsPerMinute: Type.Integer({ minimum: 1, maximum: 1000000, default: 300, description: 'Requests per client per minute other than the submissions below.' }),
+            submitsPerMinute: Type.Integer({
+              minimum: 1,
+              maximum: 100000,
+              default: 20,
+              description: 'Generation requests (submit, retry), uploads and sign-in attempts per client per minute.',
+            }),
           },
-          { ...strict, description: 'Request rate limits.' },
+          { ...strict, description: 'Per-client rate limits (by user when signed in, else by IP address); over one is 429 with Retry-After.' },
         ),
         quotas: Type.Object(
           {
-            maxPromptChars: Type.Integer({ minimum: 1, maximum: 100000, default: 8000, description: 'Longest prompt or negative prompt, in characters.' }),
-            maxPixels: Type.Integer({ minimum: 4096, maximum: 67108864, default: 4194304, description: 'Largest width x height of an image (default 2048 x 2048).' }),
-            maxSteps: Type.Integer({ minimum: 1, maximum: 1000, default: 200, description: 'Most sampling steps per image.' }),
-            maxImages: Type.Integer({ minimum: 1, maximum: 256, default: 32, description: 'Most images per request.' }),
-            maxUploadBytes: Type.Integer({ minimum: 1024, maximum: 1073741824, default: 20971520, description: 'Largest uploaded input image, in bytes (default 20 MiB).' }),
-            maxUploadPixels: Type.Integer({ minimum: 4096, maximum: 268435456, default: 16777216, description: 'Largest uploaded image in pixels, read from its header before decoding (default 4096 x 4096).' }),
+            maxPromptChars: Type.Integer({ minimum: 1, maximum: 20000, default: 8000, description: 'Longest prompt or negative prompt, in characters.' }),
+            maxPixels: Type.Integer({
+              minimum: 64 * 64,
+              maximum: IMAGE_SIZE_LIMITS.max ** 2,
+              default: 2048 * 2048,
+              description: 'Largest width x height of an image (default 2048 x 2048 = 4194304).',
+            }),
+            maxSteps: Type.Integer({ minimum: 1, maximum: MAX_STEPS, default: 200, description: 'Most sampling steps a request may ask for.' }),
+            maxImages: Type.Integer({ minimum: 1, maximum: MAX_IMAGES_PER_REQUEST, default: 32, description: 'Most images per request.' }),
+            maxUploadBytes: Type.Integer({
+              minimum: 1024,
+              maximum: 1024 ** 3,
+              default: 20 * 1024 ** 2,
+              description: 'Largest uploaded input image, in bytes (default 20 MiB = 20971520).',
+            }),
+            maxUploadPixels: Type.Integer({
+              minimum: 64 * 64,
+              maximum: 16384 ** 2,
+              default: 4096 * 4096,
+              description: 'Largest uploaded image in pixels, read from its header before decoding (default 4096 x 4096 = 16777216).',
+            }),
           },
-          { ...strict, description: 'Request limits; a request over one is refused with 400 naming the field.' },
+          { ...strict, description: 'Per-request limits of the HTTP API (the server’s quotas); a request over one is refused with 400 naming the field.' },
         ),
-        secureCookies: Type.Boolean({ default: false, description: 'Mark the session cookie Secure: set when the page is served over HTTPS (directly or behind a proxy).' }),
+        secureCookies: Type.Boolean({
+          default: false,
+          description: 'Mark the session cookie Secure, so browsers send it over HTTPS only: set it when the page is served over HTTPS (behind a TLS proxy).',
+        }),
         maxQueuedJobs: Type.Integer({
           minimum: 1,
           maximum: 1024,
           default: 16,
-          description: 'Generation jobs waiting at most; further requests are refused until the queue drains.',
+          description: 'Generation jobs one client (a user, or everyone when there is no sign-in) may have waiting; further submissions are refused until one starts.',
         }),
       },
       { ...strict, description: 'The web server.' },

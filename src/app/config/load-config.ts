@@ -20,6 +20,7 @@
 import { lstat } from 'node:fs/promises';
 import { isIPv4 } from 'node:net';
 import path from 'node:path';
+import { findAuthProblem } from './auth-rules.ts';
 import { ConfigError } from './config-errors.ts';
 import { DEFAULT_CONFIG_FILE, parseConfigBytes, readProtectedFile, type ConfigPermissionOptions } from './config-file.ts';
 import { checkLockedBytes, refuseOrphanLock } from './config-lock.ts';
@@ -150,25 +151,16 @@ function resolvePathKey(config: AppConfig, sources: Record<ConfigKey, string>, k
 }
 
 /**
- * Users and tokens must be consistent (unique names, every token owned by a configured user), and an API
- * reachable beyond this machine must require them; no users and no tokens is for loopback only.
+ * Users and tokens must be consistent (auth-rules.ts), and an API reachable beyond this machine must require
+ * them; no users and no tokens is for loopback only.
  */
 function checkAuthOnNetwork(config: AppConfig, sources: Record<ConfigKey, string>, file: string | null): void {
+  const problem = findAuthProblem(config.server.auth);
+  if (problem !== null) {
+    const listKey = problem.key.replace(/\[\d+\].*$/, '');
+    throw new ConfigError(`${problem.key}: ${problem.detail}`, { key: problem.key, file, source: sources[listKey] ?? 'default' });
+  }
   const { users, tokens } = config.server.auth;
-  const fail = (key: string, message: string): never => {
-    throw new ConfigError(`${key}: ${message}`, { key, file, source: sources[key.replace(/\[\d+\].*$/, '')] ?? 'file' });
-  };
-  const userNames = new Set<string>();
-  users.forEach((u, i) => {
-    if (userNames.has(u.name)) fail(`server.auth.users[${i}].name`, `"${u.name}" is listed twice`);
-    userNames.add(u.name);
-  });
-  const tokenNames = new Set<string>();
-  tokens.forEach((t, i) => {
-    if (tokenNames.has(t.name)) fail(`server.auth.tokens[${i}].name`, `"${t.name}" is listed twice`);
-    tokenNames.add(t.name);
-    if (!userNames.has(t.owner)) fail(`server.auth.tokens[${i}].owner`, `"${t.owner}" is not one of server.auth.users; add the user first (fooocus users add ${t.owner})`);
-  });
   if (users.length > 0 || tokens.length > 0 || isLoopbackHost(config.server.host)) return;
   const source = sources['server.host']!;
   throw new ConfigError(

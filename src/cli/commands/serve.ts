@@ -9,6 +9,7 @@ import { createAppStudioPort } from '../../server/app-studio-port.ts';
 import { startServer } from '../../server/serve.ts';
 import { UsageError, type CommandContext } from '../command.ts';
 import { CONFIG_OPTIONS, loadCommandConfig } from '../command-config.ts';
+import { buildServerSettings } from '../server-settings.ts';
 
 /** The browser UI compiled by `npm run build:ui`. */
 export const UI_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'dist', 'ui');
@@ -25,16 +26,11 @@ export async function runServe(ctx: CommandContext): Promise<number> {
     ctx.stderr.write(`${line}\n`);
   };
   const studio = await createStudio(config, { software: 'Fooocus-TS', log });
-  const { users, tokens } = config.server.auth;
-  const auth = users.length === 0 && tokens.length === 0 ? null : { users: users.map((u) => ({ ...u })), tokens: tokens.map((t) => ({ name: t.name, tokenHash: t.sha256, owner: t.owner })) };
   const server = await startServer(
     createAppStudioPort(studio),
     {
       host,
-      auth,
-      rateLimit: { submitsPerMinute: config.server.rateLimit.perMinute, readsPerMinute: config.server.rateLimit.readsPerMinute },
-      quotas: { ...config.server.quotas },
-      secureCookies: config.server.secureCookies,
+      ...buildServerSettings(config),
       outputsDir: studio.outputsDir,
       uiDir: UI_DIR,
       logger: false,

@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { ServerContext } from '../server-context.ts';
 import { SESSION_COOKIE, principalFor } from '../auth/authentication.ts';
-import { DEFAULT_SCRYPT_COST, parsePasswordHash, verifyPassword, type PasswordHash } from '../auth/password-hash.ts';
+import { DEFAULT_SCRYPT_COST, parsePasswordHash, verifyPassword, type PasswordHash } from '../../app/auth/password-hash.ts';
 import { NoContent, withErrorResponses } from '../schemas/common-schemas.ts';
 import { RequestRefusal } from '../request-refusal.ts';
 

@@ -30,7 +30,7 @@ describe('fooocus config', () => {
     assert.match(r.out, /^server\.port +8000 +file:.*fooocus\.config\.json$/m);
     assert.match(r.out, /^server\.host +0\.0\.0\.0 +flag:--host$/m);
     assert.match(r.out, /^paths\.outputs +\/srv\/out +env:FOOOCUS_PATHS_OUTPUTS$/m);
-    assert.match(r.out, /^server\.rateLimit\.perMinute +60 +default$/m);
+    assert.match(r.out, /^server\.rateLimit\.submitsPerMinute +20 +default$/m);
     assert.match(r.out, /^server\.auth\.tokens +ci -> alice +file:/m);
     assert.match(r.out, /^server\.auth\.users +alice \(admin\) +file:/m);
     assert.ok(!r.out.includes(TOKEN_HASH), 'token hash leaked');

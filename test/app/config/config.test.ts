@@ -8,6 +8,7 @@ import { AppConfigSchema, createDefaultConfig, listConfigKeys } from '../../../s
 import { ENV_OVERRIDES, FLAG_OVERRIDES } from '../../../src/app/config/config-overrides.ts';
 import { findDuplicateJsonKey } from '../../../src/app/config/duplicate-json-keys.ts';
 import { loadConfig } from '../../../src/app/config/load-config.ts';
+import { DEFAULT_QUOTAS, DEFAULT_RATE_LIMIT } from '../../../src/server/server-options.ts';
 import { createTempDir, TEST_TOKEN, TEST_USER, TOKEN_HASH, writeConfig } from './config-fixture.ts';
 
 /** Asserts a ConfigError whose message contains `text`, and returns it for further checks. */
@@ -81,7 +82,7 @@ describe('loadConfig', () => {
     assert.equal(loaded.config.paths.models, path.join(dir, 'my-models'));
     assert.equal(loaded.config.paths.outputs, path.join(dir, 'outputs'), 'defaults sit next to the file');
     assert.equal(loaded.sources['server.port'], `file:${file}`);
-    assert.equal(loaded.sources['server.rateLimit.perMinute'], 'default');
+    assert.equal(loaded.sources['server.rateLimit.submitsPerMinute'], 'default');
 
     const implicit = writeConfig(cwd, { server: { port: 9000 } });
     const found = await loadConfig({ cwd, env: {} });
@@ -106,17 +107,8 @@ describe('loadConfig', () => {
 
   it('refuses unknown keys at any depth, and bad items inside arrays and records', async () => {
     const cases: [unknown, string][] = [
-      [{ server: { rateLimit: { perMinute: 5, burst: 10 } } }, 'server.rateLimit.burst: unknown key'],
+      [{ server: { rateLimit: { submitsPerMinute: 5, burst: 10 } } }, 'server.rateLimit.burst: unknown key'],
       [{ colour: 'blue' }, 'colour: unknown key'],
-      [{ server: { auth: { tokens: [{ name: 'ci', owner: 'alice', sha256: 'secret' }] } } }, 'server.auth.tokens[0].sha256: expected a SHA-256 as 64 lowercase hex digits, got "secret"'],
-      [{ server: { auth: { tokens: [TOKEN_HASH] } } }, 'server.auth.tokens[0]: expected object'],
-      [{ server: { auth: { users: [{ ...TEST_USER, role: 'root' }] } } }, 'server.auth.users[0].role: expected "user" or "admin", got "root"'],
-      [{ server: { auth: { users: [{ ...TEST_USER, passwordHash: 'hunter2' }] } } }, 'server.auth.users[0].passwordHash: expected a scrypt password hash'],
-      [{ server: { auth: { users: [{ ...TEST_USER, name: '../etc' }] } } }, 'server.auth.users[0].name: expected a name of letters'],
-      [{ server: { auth: { users: [TEST_USER], tokens: [{ ...TEST_TOKEN, owner: 'mallory' }] } } }, 'server.auth.tokens[0].owner: "mallory" is not one of server.auth.users'],
-      [{ server: { auth: { users: [TEST_USER, TEST_USER] } } }, 'server.auth.users[1].name: "alice" is listed twice'],
-      [{ server: { quotas: { maxSteps: 0 } } }, 'server.quotas.maxSteps: expected'],
-      [{ server: { rateLimit: { readsPerMinute: -1 } } }, 'server.rateLimit.readsPerMinute: expected'],
       [{ downloads: { allowedHosts: ['https://evil.example'] } }, 'downloads.allowedHosts[0]: expected a lowercase host name'],
       [{ downloads: { pins: { 'hf.co': ['short'] } } }, 'downloads.pins["hf.co"][0]: expected a base64 SPKI SHA-256 pin'],
       [{ runtime: { executionProvider: 'tpu' } }, 'runtime.executionProvider: expected "cpu" or "cuda" or "dml" or "coreml", got "tpu"'],
@@ -236,5 +228,92 @@ describe('loadConfig', () => {
     assert.equal(afterLoad.mtimeMs, before.mtimeMs);
     assert.equal(afterLoad.mode, before.mode);
     assert.deepEqual(readdirSync(cwd), listing);
+  });
+});
+
+describe('server settings in the config', () => {
+  it('every field names its key: roles, hashes the server could not verify, owners, duplicates, quotas, limits, hosts', async () => {
+    const hashWith = (n: number, salt = 'c2FsdA'.padEnd(22, 'A') + '=='): string => TEST_USER.passwordHash.replace(/^scrypt\$\d+\$8\$1\$[^$]+/, `scrypt$${n}$8$1$${salt}`);
+    const cases: [unknown, string, string][] = [
+      [{ server: { auth: { users: [{ ...TEST_USER, role: 'root' }] } } }, 'server.auth.users[0].role', 'expected "user" or "admin", got "root"'],
+      [{ server: { auth: { users: [{ ...TEST_USER, passwordHash: 'hunter2' }] } } }, 'server.auth.users[0].passwordHash', 'expected a scrypt password hash'],
+      [{ server: { auth: { users: [{ ...TEST_USER, passwordHash: hashWith(1000) }] } } }, 'server.auth.users[0].passwordHash', 'N must be a power of two from 1024 to 1048576'],
+      [{ server: { auth: { users: [{ ...TEST_USER, passwordHash: hashWith(2 ** 24) }] } } }, 'server.auth.users[0].passwordHash', 'N must be a power of two'],
+      [{ server: { auth: { users: [{ ...TEST_USER, passwordHash: hashWith(2 ** 15, 'c2FsdA==') }] } } }, 'server.auth.users[0].passwordHash', 'the salt must have at least 16 bytes'],
+      [{ server: { auth: { users: [{ ...TEST_USER, name: '../etc' }] } } }, 'server.auth.users[0].name', 'expected a name of letters'],
+      [{ server: { auth: { users: [TEST_USER, TEST_USER] } } }, 'server.auth.users[1].name', '"alice" is listed twice (also server.auth.users[0])'],
+      [{ server: { auth: { tokens: [{ name: 'ci', owner: 'alice', sha256: 'secret' }] } } }, 'server.auth.tokens[0].sha256', 'expected a SHA-256 as 64 lowercase hex digits, got "secret"'],
+      [{ server: { auth: { users: [TEST_USER], tokens: [{ ...TEST_TOKEN, owner: 'mallory' }] } } }, 'server.auth.tokens[0].owner', '"mallory" is not one of server.auth.users; add the user first (`fooocus users add mallory`)'],
+      [{ server: { auth: { tokens: [TEST_TOKEN] } } }, 'server.auth.tokens[0].owner', '"alice" is not one of server.auth.users'],
+      [{ server: { auth: { users: [TEST_USER], tokens: [TEST_TOKEN, { ...TEST_TOKEN, name: 'ci2' }] } } }, 'server.auth.tokens[1].sha256', 'the same token as server.auth.tokens[0]'],
+      [{ server: { quotas: { maxSteps: 0 } } }, 'server.quotas.maxSteps', 'expected integer from 1 to 1000, got 0'],
+      [{ server: { quotas: { maxImages: 33 } } }, 'server.quotas.maxImages', 'expected integer from 1 to 32, got 33'],
+      [{ server: { quotas: { maxPixels: 5000 * 5000 } } }, 'server.quotas.maxPixels', 'expected integer from 4096 to 16777216'],
+      [{ server: { quotas: { maxUploadBytes: 1.5 } } }, 'server.quotas.maxUploadBytes', 'expected integer'],
+      [{ server: { quotas: { maxQueuedJobs: 3 } } }, 'server.quotas.maxQueuedJobs', 'unknown key'],
+      [{ server: { rateLimit: { readsPerMinute: -1 } } }, 'server.rateLimit.readsPerMinute', 'expected integer from 1 to 1000000, got -1'],
+      [{ server: { rateLimit: { submitsPerMinute: 0 } } }, 'server.rateLimit.submitsPerMinute', 'expected integer from 1 to 100000, got 0'],
+      [{ server: { secureCookies: 'yes' } }, 'server.secureCookies', 'expected true or false, got "yes"'],
+      [{ server: { allowedHosts: ['https://studio.example.com'] } }, 'server.allowedHosts[0]', 'expected a lowercase host name or address with an optional :port'],
+      // Retired forms: refused with the way over, not reinterpreted.
+      [{ server: { rateLimit: { perMinute: 60 } } }, 'server.rateLimit.perMinute', 'renamed server.rateLimit.submitsPerMinute'],
+      [{ server: { auth: { tokens: [TOKEN_HASH] } } }, 'server.auth.tokens[0]', 'a bare SHA-256 is the old token form'],
+    ];
+    for (const [content, key, detail] of cases) {
+      const cwd = createTempDir();
+      const file = writeConfig(cwd, content);
+      const err = await rejectsConfig(loadConfig({ cwd, env: {} }), `${key}: ${detail}`);
+      assert.equal(err.key, key, detail);
+      assert.equal(err.file, file);
+    }
+  });
+
+  it('takes users, owned tokens, limits, quotas, hosts and secure cookies; the defaults are the server’s own', async () => {
+    const cwd = createTempDir();
+    writeConfig(cwd, {
+      server: {
+        host: '0.0.0.0',
+        allowedHosts: ['192.168.1.20:7865', 'studio.example.com', '[fd00::1]:7865'],
+        auth: { users: [TEST_USER, { ...TEST_USER, name: 'bob', role: 'user' }], tokens: [{ ...TEST_TOKEN, owner: 'bob' }] },
+        rateLimit: { submitsPerMinute: 5 },
+        quotas: { maxSteps: 12, maxUploadBytes: 4096 },
+        secureCookies: true,
+      },
+    });
+    const { config } = await loadConfig({ cwd, env: {} });
+    assert.deepEqual(config.server.rateLimit, { readsPerMinute: DEFAULT_RATE_LIMIT.readsPerMinute, submitsPerMinute: 5 });
+    assert.deepEqual(config.server.quotas, { ...DEFAULT_QUOTAS, maxSteps: 12, maxUploadBytes: 4096 });
+    assert.equal(config.server.secureCookies, true);
+    assert.deepEqual(config.server.auth.tokens, [{ ...TEST_TOKEN, owner: 'bob' }]);
+    assert.deepEqual(createDefaultConfig().server.quotas, DEFAULT_QUOTAS);
+    assert.deepEqual(createDefaultConfig().server.rateLimit, DEFAULT_RATE_LIMIT);
+  });
+
+  it('reads the server settings from FOOOCUS_* variables; retired variables say what replaced them', async () => {
+    const cwd = createTempDir();
+    const { config, sources } = await loadConfig({
+      cwd,
+      env: {
+        FOOOCUS_SERVER_RATE_LIMIT_SUBMITS_PER_MINUTE: '7',
+        FOOOCUS_SERVER_RATE_LIMIT_READS_PER_MINUTE: '70',
+        FOOOCUS_SERVER_ALLOWED_HOSTS: 'studio.example.com, 10.0.0.2:7865',
+        FOOOCUS_SERVER_SECURE_COOKIES: 'true',
+      },
+    });
+    assert.deepEqual(config.server.rateLimit, { readsPerMinute: 70, submitsPerMinute: 7 });
+    assert.deepEqual(config.server.allowedHosts, ['studio.example.com', '10.0.0.2:7865']);
+    assert.equal(config.server.secureCookies, true);
+    assert.equal(sources['server.secureCookies'], 'env:FOOOCUS_SERVER_SECURE_COOKIES');
+    await rejectsConfig(loadConfig({ cwd, env: { FOOOCUS_SERVER_RATE_LIMIT_PER_MINUTE: '60' } }), 'FOOOCUS_SERVER_RATE_LIMIT_PER_MINUTE: renamed FOOOCUS_SERVER_RATE_LIMIT_SUBMITS_PER_MINUTE');
+    await rejectsConfig(loadConfig({ cwd, env: { FOOOCUS_SERVER_AUTH_TOKENS: TOKEN_HASH } }), 'FOOOCUS_SERVER_AUTH_TOKENS: removed');
+  });
+
+  it('listens beyond loopback with users alone, or tokens alone, but never with neither', async () => {
+    const cwd = createTempDir();
+    writeConfig(cwd, { server: { host: '0.0.0.0', auth: { users: [TEST_USER] } } });
+    assert.equal((await loadConfig({ cwd, env: {} })).config.server.host, '0.0.0.0');
+    writeConfig(cwd, { server: { host: '0.0.0.0', auth: { users: [], tokens: [] } } });
+    const err = await rejectsConfig(loadConfig({ cwd, env: {} }), 'server.auth: no users and no tokens, but server.host is "0.0.0.0"');
+    assert.equal(err.key, 'server.auth.users');
   });
 });
