@@ -22,7 +22,7 @@ const commands: Record<string, Command> = {
   inspect: { summary: 'show the family, architecture, parameter counts and SHA-256 of a .safetensors checkpoint', run: runInspect },
   models: { summary: 'list trusted models, or import a local .safetensors file into the model store', run: runModels },
   tokens: { summary: 'create, revoke or list API tokens (stored as SHA-256, shown once)', run: runTokens },
-  users: { summary: 'add, remove or list users who sign in to the server (scrypt password hashes)', run: runUsers },
+  users: { summary: 'add, remove or list users who sign in to the server, or set a password (stored as scrypt hashes)', run: runUsers },
 };
 
 function usage(): string {
