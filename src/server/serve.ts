@@ -18,11 +18,16 @@ export class UnsafeBindError extends Error {
   }
 }
 
+const CONNECTION_GRACE_MS = 5000;
+
 export interface RunningServer {
   app: FastifyInstance;
   /** `http://host:port` as bound. */
   url: string;
-  /** Closes the HTTP server (ending event streams), then the port. Safe to call twice. */
+  /**
+   * Closes the HTTP server (ending event streams; connections still busy after 5 s are cut), then the studio
+   * behind the port. Safe to call twice.
+   */
   stop(): Promise<void>;
 }
 
@@ -59,7 +64,13 @@ export async function startServer(port: StudioPort, options: ServerOptions, star
     stopping ??= (async () => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
-      await app.close();
+      // New connections are refused at once; a client still downloading or uploading gets a few seconds.
+      const force = setTimeout(() => app.server.closeAllConnections(), CONNECTION_GRACE_MS);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(force);
+      }
       await port.close();
     })();
     return stopping;

@@ -1,108 +1,192 @@
 /**
- * `fooocus serve` as a real process: SIGTERM while a job is running stops it cleanly (exit 0, the inference
- * process gone), and after a restart the job shows as interrupted and can be retried; nothing is lost.
+ * `fooocus serve` as a real process, stopped while a job is running: by SIGTERM to the server alone (`kill`,
+ * `docker stop`) and by Ctrl-C, which signals the whole process group, the inference process included (systemd's
+ * default stop does the same with SIGTERM). Either way the server exits 0 within seconds, leaves no process
+ * behind, closes the job database (its write-ahead log is folded back), and after a restart the job shows as
+ * interrupted, not failed, and can be retried: nothing is lost.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
+import { INTERRUPTED_MESSAGE } from '../../src/app/jobs/job-store.ts';
 
 const MAIN = path.resolve(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
 const TSX = import.meta.resolve('tsx');
+const STOP_LIMIT_S = 30;
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
 
 interface Served {
   child: ChildProcess;
   url: string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  exited: Promise<Exit>;
   output: () => string;
 }
 
-/** Starts `fooocus serve --port 0` in `cwd` and resolves once it prints its address. */
-async function serve(cwd: string): Promise<Served> {
-  const child = spawn(process.execPath, ['--import', TSX, MAIN, 'serve', '--port', '0'], { cwd, env: { ...process.env, HOME: cwd, FOOOCUS_CONFIG: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Every process whose command line names `dir` (the server and its inference process), from /proc. */
+function processesNaming(dir: string): { pid: number; ppid: number; args: string }[] {
+  const found = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ');
+      // The command name in /proc/<pid>/stat is parenthesised and may hold spaces; the parent pid follows it.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (args.includes(dir)) found.push({ pid: Number(entry), ppid, args });
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return found;
+}
+
+/** Starts `fooocus serve --port 0` in `cwd`, in a process group of its own, and resolves once it prints its address. */
+async function serve(cwd: string, started: Served[]): Promise<Served> {
+  const child = spawn(process.execPath, ['--import', TSX, MAIN, 'serve', '--port', '0'], {
+    cwd,
+    env: { ...process.env, HOME: cwd, FOOOCUS_CONFIG: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  const url = await new Promise<string>((resolve, reject) => {
+  const exited = new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const url = new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`serve did not start in 120 s:\n${output}`)), 120_000);
-    const check = (): void => {
+    const read = (d: Buffer): void => {
+      output += d.toString();
       const match = /running at (http:\/\/127\.0\.0\.1:\d+)\//.exec(output);
       if (match !== null) {
         clearTimeout(timer);
         resolve(match[1]!);
       }
     };
-    child.stdout!.on('data', check);
-    void exited.then(({ code }) => reject(new Error(`serve exited with ${code} before starting:\n${output}`)));
+    child.stdout!.on('data', read);
+    child.stderr!.on('data', read);
+    void exited.then(({ code }) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited with ${code} before starting:\n${output}`));
+    });
   });
-  return { child, url, exited, output: () => output };
+  const served = { child, url: '', exited, output: () => output };
+  started.push(served);
+  served.url = await url;
+  return served;
 }
 
-function childPids(pid: number): number[] {
-  const ps = spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' });
-  return ps.stdout.split('\n').map((l) => Number(l.trim())).filter((n) => n > 0);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
+/** Resolves at the job's first sampling step, read from its event stream (no polling, no rate limit). */
+async function waitForFirstStep(url: string, id: string): Promise<void> {
+  const response = await fetch(`${url}/api/v1/jobs/${id}/events`, { headers: { host: new URL(url).host }, signal: AbortSignal.timeout(120_000) });
+  assert.equal(response.status, 200);
+  const decoder = new TextDecoder();
+  let text = '';
+  for await (const chunk of response.body!) {
+    text += decoder.decode(chunk, { stream: true });
+    if (/event: progress\ndata: \{"step":[1-9]/.test(text)) break;
+    if (/event: (finished|failed|cancelled)/.test(text)) assert.fail(`the job ended before it could be interrupted:\n${text}`);
   }
+  await response.body!.cancel().catch(() => undefined);
 }
 
-describe('fooocus serve shuts down cleanly on SIGTERM', { timeout: 400_000 }, () => {
-  let dir: string;
+async function submitLongJob(url: string, prompt: string): Promise<string> {
+  // Many steps at 512 px: minutes of work, so it is surely still running when the signal comes.
+  const response = await fetch(`${url}/api/v1/generate`, {
+    method: 'POST',
+    headers: { host: new URL(url).host, origin: url, 'content-type': 'application/json' },
+    body: JSON.stringify({ prompt, width: 512, height: 512, steps: 150, seed: '1' }),
+  });
+  assert.equal(response.status, 202, await response.clone().text());
+  return ((await response.json()) as { id: string }).id;
+}
+
+async function readJob(url: string, id: string): Promise<{ status: string; error: string | null; request: { prompt: string } }> {
+  const response = await fetch(`${url}/api/v1/jobs/${id}`, { headers: { host: new URL(url).host } });
+  assert.equal(response.status, 200);
+  return (await response.json()) as { status: string; error: string | null; request: { prompt: string } };
+}
+
+/** Sends `signal` (to the server, or to its whole process group) and checks the clean exit. Returns the seconds it took. */
+async function stopAndCheck(served: Served, dir: string, signal: NodeJS.Signals, target: 'server' | 'group'): Promise<number> {
+  const mine = processesNaming(dir);
+  const worker = mine.find((p) => p.ppid === served.child.pid && p.args.includes('worker-main'));
+  assert.ok(worker !== undefined, `the inference process runs as a child of the server: ${JSON.stringify(mine)}`);
+  const signalled = performance.now();
+  process.kill(target === 'group' ? -served.child.pid! : served.child.pid!, signal);
+  const exit = await served.exited;
+  const seconds = (performance.now() - signalled) / 1000;
+  assert.deepEqual(exit, { code: 0, signal: null }, served.output());
+  assert.ok(seconds < STOP_LIMIT_S, `took ${seconds.toFixed(1)} s to stop`);
+  assert.deepEqual(processesNaming(dir), [], 'no process outlived the server');
+  const db = path.join(dir, '.cache', 'jobs.sqlite');
+  assert.ok(existsSync(db), `the job database is at ${db}`);
+  assert.ok(!existsSync(`${db}-wal`), 'the job database was closed (its write-ahead log folded back)');
+  return seconds;
+}
+
+describe('fooocus serve stops cleanly while a job is running', { skip: existsSync('/proc') ? false : 'reads /proc to find leftover processes (Linux)', timeout: 600_000 }, () => {
   const started: Served[] = [];
-  before(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'fooocus-serve-'));
-  });
+  const dirs: string[] = [];
+  const tempDir = async (): Promise<string> => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'fooocus-serve-'));
+    dirs.push(dir);
+    return dir;
+  };
   after(async () => {
-    for (const s of started) if (s.child.exitCode === null) s.child.kill('SIGKILL');
-    await rm(dir, { recursive: true, force: true });
+    // A failed test may leave a server (and its inference process) running: end the whole group.
+    for (const s of started) {
+      if (s.child.exitCode !== null || s.child.signalCode !== null) continue;
+      try {
+        process.kill(-s.child.pid!, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
   });
 
-  test('exit 0 within seconds, no orphan worker, and the running job is interrupted and retryable after restart', async () => {
-    const first = await serve(dir);
-    started.push(first);
-    const host = new URL(first.url).host;
-    const headers = { host, origin: first.url, 'content-type': 'application/json' };
-    // Long enough (many steps, large image) that it is still running when the signal arrives.
-    const submit = await fetch(`${first.url}/api/v1/generate`, { method: 'POST', headers, body: JSON.stringify({ prompt: 'a long job', width: 512, height: 512, steps: 150, seed: '1' }) });
-    assert.equal(submit.status, 202, await submit.clone().text());
-    const { id } = (await submit.json()) as { id: string };
-    let status = '';
-    for (let i = 0; i < 600 && status !== 'running'; i++) {
-      status = ((await (await fetch(`${first.url}/api/v1/jobs/${id}`, { headers: { host } })).json()) as { status: string }).status;
-      if (status !== 'running') await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.equal(status, 'running');
-    const workers = childPids(first.child.pid!);
-    assert.ok(workers.length > 0, 'the inference worker runs as a child process');
+  test('SIGTERM to the server: exit 0 within seconds, nothing left running, the job interrupted and retryable after restart', async (t) => {
+    const dir = await tempDir();
+    const first = await serve(dir, started);
+    const id = await submitLongJob(first.url, 'a long job');
+    await waitForFirstStep(first.url, id);
+    const seconds = await stopAndCheck(first, dir, 'SIGTERM', 'server');
+    t.diagnostic(`stopped in ${seconds.toFixed(1)} s`);
 
-    const signalled = performance.now();
-    first.child.kill('SIGTERM');
-    const exit = await first.exited;
-    const seconds = (performance.now() - signalled) / 1000;
-    assert.deepEqual(exit, { code: 0, signal: null }, first.output());
-    assert.ok(seconds < 30, `took ${seconds.toFixed(1)} s to stop`);
-    for (const pid of workers) assert.ok(!alive(pid), `worker ${pid} outlived the server`);
-
-    const second = await serve(dir);
-    started.push(second);
-    const host2 = new URL(second.url).host;
-    const job = (await (await fetch(`${second.url}/api/v1/jobs/${id}`, { headers: { host: host2 } })).json()) as { status: string; request: { prompt: string } };
+    const second = await serve(dir, started);
+    const job = await readJob(second.url, id);
     assert.equal(job.status, 'interrupted');
+    assert.equal(job.error, INTERRUPTED_MESSAGE);
     assert.equal(job.request.prompt, 'a long job');
-    const retry = await fetch(`${second.url}/api/v1/jobs/${id}/retry`, { method: 'POST', headers: { host: host2, origin: second.url } });
+    const host = new URL(second.url).host;
+    const retry = await fetch(`${second.url}/api/v1/jobs/${id}/retry`, { method: 'POST', headers: { host, origin: second.url } });
     assert.equal(retry.status, 202, await retry.clone().text());
-    const retried = (await retry.json()) as { id: string };
-    await fetch(`${second.url}/api/v1/jobs/${retried.id}/cancel`, { method: 'POST', headers: { host: host2, origin: second.url } });
+    const retried = ((await retry.json()) as { id: string }).id;
+    assert.equal((await readJob(second.url, retried)).request.prompt, 'a long job');
+    const cancel = await fetch(`${second.url}/api/v1/jobs/${retried}/cancel`, { method: 'POST', headers: { host, origin: second.url } });
+    assert.ok(cancel.ok, await cancel.text());
     second.child.kill('SIGTERM');
-    assert.equal((await second.exited).code, 0, second.output());
+    assert.deepEqual(await second.exited, { code: 0, signal: null }, second.output());
+  });
+
+  test('Ctrl-C (SIGINT to the whole process group, inference process included): the job is interrupted, not crashed', async (t) => {
+    const dir = await tempDir();
+    const first = await serve(dir, started);
+    const id = await submitLongJob(first.url, 'stopped from the terminal');
+    await waitForFirstStep(first.url, id);
+    const seconds = await stopAndCheck(first, dir, 'SIGINT', 'group');
+    t.diagnostic(`stopped in ${seconds.toFixed(1)} s`);
+
+    const second = await serve(dir, started);
+    const job = await readJob(second.url, id);
+    assert.deepEqual({ status: job.status, error: job.error }, { status: 'interrupted', error: INTERRUPTED_MESSAGE });
+    second.child.kill('SIGTERM');
+    assert.deepEqual(await second.exited, { code: 0, signal: null }, second.output());
   });
 });

@@ -45,10 +45,24 @@ export interface Studio {
   findUpload(owner: string | null, id: string): Promise<string | null>;
   /** The real path of an output file, refusing anything outside the outputs directory. */
   resolveOutput(relative: string): Promise<string>;
+  /** Stops taking jobs, interrupts the running one (retryable later), closes the job store and the inference process. */
   close(): Promise<void>;
 }
 
-export async function createStudio(config: AppConfig, options: { software: string; log?: (line: string) => void } = { software: 'Fooocus-TS' }): Promise<Studio> {
+export interface StudioOptions {
+  /** Written into image metadata. */
+  software: string;
+  log?: (line: string) => void;
+  /**
+   * How long `close()` lets the running job reach its next step and stop before stopping the inference process
+   * (default 10 s). Either way the job is recorded as interrupted, so shutdown stays bounded on a slow machine.
+   */
+  jobStopGraceMs?: number;
+}
+
+const JOB_STOP_GRACE_MS = 10_000;
+
+export async function createStudio(config: AppConfig, options: StudioOptions = { software: 'Fooocus-TS' }): Promise<Studio> {
   const log = options.log ?? (() => undefined);
   await mkdir(config.paths.models, { recursive: true, mode: 0o755 });
   await mkdir(config.paths.outputs, { recursive: true, mode: 0o750 });
@@ -137,7 +151,13 @@ export async function createStudio(config: AppConfig, options: { software: strin
       return real;
     },
     close: async () => {
-      await queue.close();
+      // One SDXL step on a slow CPU (or a native call that hangs) can outlast any sensible wait for a stop signal.
+      const grace = setTimeout(() => void worker.close(), options.jobStopGraceMs ?? JOB_STOP_GRACE_MS);
+      try {
+        await queue.close();
+      } finally {
+        clearTimeout(grace);
+      }
       await worker.close();
     },
   };

@@ -142,12 +142,15 @@ export class InferenceWorker {
     });
   }
 
-  /** Stops the child (it releases its models first when it can). */
+  /**
+   * Stops the child (it releases its models first when it can; killed after 5 s if it cannot). A job it was
+   * running fails with WorkerCrashedError. Safe to call again while closing, and after the child is gone.
+   */
   async close(): Promise<void> {
     const child = this.child;
-    if (child === null) return;
+    if (child === null || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.disconnect();
+    if (child.connected) child.disconnect();
     const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
     await exited;
     clearTimeout(timer);

@@ -12,7 +12,8 @@ import type { FromWorker, ToWorker, WorkerGenerateRequest, WorkerSettings } from
 
 const settings = JSON.parse(process.argv[2] ?? '{}') as WorkerSettings;
 const send = (message: FromWorker): void => {
-  process.send?.(message);
+  // Once the server has disconnected nobody is listening: a late progress or result is dropped, not an EPIPE crash.
+  if (process.connected) process.send?.(message, undefined, {}, () => undefined);
 };
 
 async function verified(store: ModelStore, name: string, kind: 'checkpoints' | 'loras' = 'checkpoints'): Promise<VerifiedModel> {
@@ -72,6 +73,18 @@ process.on('message', (message: ToWorker) => {
   else void runJob(message.id, message.request);
 });
 process.on('disconnect', () => {
+  for (const controller of running.values()) controller.abort(new Error('the server disconnected'));
   void service.close().finally(() => process.exit(0));
 });
+// Ctrl-C in a terminal and `systemctl stop` signal the whole process group, this process included. Dying with the
+// server would race its shutdown and record the running job as crashed; instead the server cancels the job (it is
+// recorded as interrupted, retryable) and then disconnects, which ends this process. Should no disconnect come
+// (the signal was meant for this process alone), it leaves on its own after a grace period.
+const LEAVE_AFTER_SIGNAL_MS = 30_000;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (!process.connected) process.exit(0);
+    setTimeout(() => process.exit(0), LEAVE_AFTER_SIGNAL_MS).unref();
+  });
+}
 send({ type: 'ready' });
