@@ -3,7 +3,8 @@
  * store: by its file name in `loras/`, with or without the `.safetensors` extension, as A1111 and Fooocus
  * prompts write it.
  */
-import type { ModelListing } from '../models/model-store.ts';
+import type { ModelListing, ModelStore } from '../models/model-store.ts';
+import type { VerifiedLora } from './generation-service.ts';
 
 /** The store's name for the LoRA called `name`, or null when the store has no such trusted LoRA. */
 export function findLoraName(listing: readonly ModelListing[], name: string): string | null {
@@ -19,4 +20,17 @@ export class LoraNotInstalledError extends Error {
   constructor(readonly lora: string) {
     super(`LoRA "${lora}" is not in the model store: add it with \`fooocus models import <file> --kind loras\` (or \`fooocus models pull <id>\` for catalog LoRAs)`);
   }
+}
+
+/** The LoRAs as verified files from the store (hash checked by `resolve`), in order, with their weights. */
+export async function verifyLoras(store: ModelStore, listing: readonly ModelListing[], loras: readonly { name: string; weight: number }[], signal?: AbortSignal): Promise<VerifiedLora[]> {
+  const verified: VerifiedLora[] = [];
+  for (const lora of loras) {
+    const name = findLoraName(listing, lora.name);
+    const entry = listing.find((m) => m.kind === 'loras' && m.name === name);
+    if (name === null || entry === undefined) throw new LoraNotInstalledError(lora.name);
+    const file = await store.resolve('loras', name, signal === undefined ? {} : { signal });
+    verified.push({ path: file, sha256: entry.sha256, name: lora.name, weight: lora.weight });
+  }
+  return verified;
 }

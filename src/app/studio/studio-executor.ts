@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { decodeImage, encodePng, type GenerationProgress } from '../../engine/index.ts';
-import { composeRequest, type CreativeContext } from '../creative/compose-request.ts';
+import { composedGenerationFields, composeRequest, type CreativeContext } from '../creative/compose-request.ts';
 import type { JobExecutor } from '../jobs/job-queue.ts';
 import type { JobResult } from '../jobs/job-types.ts';
 import type { InferenceWorker } from '../worker/inference-worker.ts';
@@ -79,25 +79,11 @@ export function createStudioExecutor(options: StudioExecutorOptions): JobExecuto
             model: s.model ?? (await options.defaultModel()),
             ...(s.refiner ? { refiner: s.refiner } : {}),
             ...(s.loras.length > 0 ? { loras: s.loras.map((l) => ({ name: l.name, weight: l.weight })) } : {}),
-            prompt: composed.prompt,
-            negativePrompt: composed.negativePrompt,
-            rawPrompt: composed.resolvedPrompt,
-            rawNegativePrompt: composed.resolvedNegative,
-            styles: composed.styles,
+            ...composedGenerationFields(composed),
             performance: request.performance,
             width: request.width,
             height: request.height,
-            steps: s.steps,
-            cfg: s.cfg,
-            sharpness: s.sharpness,
-            adaptiveCfg: s.adaptiveCfg,
-            sampler: s.sampler,
-            scheduler: s.scheduler,
-            seed: composed.seed,
-            imageCount: 1,
             clipSkip: 2,
-            admScalers: s.admScalers,
-            refinerSwitch: s.refinerSwitch,
             format: request.format,
             scheme: 'fooocus',
             ...(input && request.input ? { input: { image: input, denoise: request.input.denoise } } : {}),

@@ -3,8 +3,8 @@
  * the generation service; everything it knows arrives in its first argument (settings as JSON), nothing from the
  * environment.
  */
-import { GenerationService, type VerifiedLora, type VerifiedModel } from '../generation/generation-service.ts';
-import { findLoraName, LoraNotInstalledError } from '../generation/lora-selection.ts';
+import { GenerationService, type VerifiedModel } from '../generation/generation-service.ts';
+import { verifyLoras } from '../generation/lora-selection.ts';
 import { openModelStore, type ModelStore } from '../models/model-store.ts';
 import { createTokenizerLoader } from '../generation/tokenizer-selection.ts';
 import { describeModelUserError } from '../models/user-errors.ts';
@@ -16,22 +16,11 @@ const send = (message: FromWorker): void => {
   if (process.connected) process.send?.(message, undefined, {}, () => undefined);
 };
 
-async function verified(store: ModelStore, name: string, kind: 'checkpoints' | 'loras' = 'checkpoints'): Promise<VerifiedModel> {
-  const file = await store.resolve(kind, name);
-  const entry = (await store.list()).find((m) => m.kind === kind && m.name === name);
+async function verified(store: ModelStore, name: string): Promise<VerifiedModel> {
+  const file = await store.resolve('checkpoints', name);
+  const entry = (await store.list()).find((m) => m.kind === 'checkpoints' && m.name === name);
   if (entry === undefined) throw new Error(`${name}: not in the trust manifest`);
   return { path: file, sha256: entry.sha256 };
-}
-
-async function verifiedLoras(store: ModelStore, loras: readonly { name: string; weight: number }[]): Promise<VerifiedLora[]> {
-  const listing = await store.list();
-  const out: VerifiedLora[] = [];
-  for (const l of loras) {
-    const name = findLoraName(listing, l.name);
-    if (name === null) throw new LoraNotInstalledError(l.name);
-    out.push({ ...(await verified(store, name, 'loras')), name: l.name, weight: l.weight });
-  }
-  return out;
 }
 
 const store = await openModelStore(settings.modelsDir);
@@ -53,7 +42,7 @@ async function runJob(id: number, request: WorkerGenerateRequest): Promise<void>
         ...rest,
         model: await verified(store, model),
         ...(refiner === undefined ? {} : { refiner: await verified(store, refiner) }),
-        ...(loras === undefined || loras.length === 0 ? {} : { loras: await verifiedLoras(store, loras) }),
+        ...(loras === undefined || loras.length === 0 ? {} : { loras: await verifyLoras(store, await store.list(), loras) }),
       },
       { signal: controller.signal, onProgress: (progress) => send({ type: 'progress', id, progress }) },
     );

@@ -7,7 +7,7 @@
  * mode, with explicit options overriding the preset. The same inputs therefore make the same images in both.
  */
 import { readFile } from 'node:fs/promises';
-import { composeRequest, type ComposedRequest, type CreativeContext, type CreativeRequest, type SettingsChoices } from '../../app/creative/compose-request.ts';
+import { composedGenerationFields, composeRequest, type ComposedRequest, type CreativeContext, type CreativeRequest, type SettingsChoices } from '../../app/creative/compose-request.ts';
 import { loadCreativeData, type CreativeData } from '../../app/creative/creative-data.ts';
 import { PresetModelsMissingError } from '../../app/creative/creative-errors.ts';
 import { findMissingPresetModels, resolvePresetModels, toStoreFileName } from '../../app/creative/preset-models.ts';
@@ -16,7 +16,7 @@ import { ensureDemoModel, isDemoModel } from '../../app/demo/demo-model.ts';
 import { GENERATION_DEFAULTS } from '../../app/generation/generation-defaults.ts';
 import { GenerationService, type AppGenerationRequest, type ServiceProgress, type VerifiedLora, type VerifiedModel } from '../../app/generation/generation-service.ts';
 import { parseSize, sizeForAspect } from '../../app/generation/image-size.ts';
-import { findLoraName, LoraNotInstalledError } from '../../app/generation/lora-selection.ts';
+import { findLoraName, verifyLoras } from '../../app/generation/lora-selection.ts';
 import { createTokenizerLoader } from '../../app/generation/tokenizer-selection.ts';
 import type { AppConfig } from '../../app/config/config-schema.ts';
 import { readVerifiedCatalog, type Catalog } from '../../app/models/catalog.ts';
@@ -100,19 +100,6 @@ async function resolveModel(store: ModelStore, name: string, option: string, rep
   const entry = (await store.list()).find((m) => m.kind === 'checkpoints' && m.name === name);
   if (entry === undefined) throw new UsageError(`${option}: "${name}" vanished from the model store while loading`);
   return { path: file, sha256: entry.sha256 };
-}
-
-/** The composed LoRAs as verified files (a LoRA named by a prompt token may differ per image, so this is per image). */
-async function verifyLoras(store: ModelStore, listing: readonly ModelListing[], loras: readonly { name: string; weight: number }[], signal: AbortSignal): Promise<VerifiedLora[]> {
-  const verified: VerifiedLora[] = [];
-  for (const lora of loras) {
-    const name = findLoraName(listing, lora.name);
-    if (name === null) throw new LoraNotInstalledError(lora.name);
-    const file = await store.resolve('loras', name, { signal });
-    const entry = listing.find((m) => m.kind === 'loras' && m.name === name)!;
-    verified.push({ path: file, sha256: entry.sha256, name: lora.name, weight: lora.weight });
-  }
-  return verified;
 }
 
 function describeProgress(p: ServiceProgress, reporter: ProgressReporter, index: number, count: number): void {
@@ -216,26 +203,7 @@ async function planRun(ctx: CommandContext, values: GenerateValues, prompt: stri
 type SharedRequest = Pick<AppGenerationRequest, 'model' | 'refiner' | 'width' | 'height' | 'clipSkip' | 'input' | 'format' | 'scheme' | 'performance'>;
 
 function toAppRequest(composed: ComposedRequest, loras: VerifiedLora[], shared: SharedRequest): AppGenerationRequest {
-  const s = composed.settings;
-  return {
-    ...shared,
-    prompt: composed.prompt,
-    negativePrompt: composed.negativePrompt,
-    rawPrompt: composed.resolvedPrompt,
-    rawNegativePrompt: composed.resolvedNegative,
-    styles: composed.styles,
-    steps: s.steps,
-    cfg: s.cfg,
-    sharpness: s.sharpness,
-    adaptiveCfg: s.adaptiveCfg,
-    sampler: s.sampler,
-    scheduler: s.scheduler,
-    seed: composed.seed,
-    imageCount: 1,
-    admScalers: s.admScalers,
-    refinerSwitch: s.refinerSwitch,
-    ...(loras.length > 0 ? { loras } : {}),
-  };
+  return { ...shared, ...composedGenerationFields(composed), ...(loras.length > 0 ? { loras } : {}) };
 }
 
 /** The checkpoints, verified, and what depends on them: the size from the model family (or the input image). */
