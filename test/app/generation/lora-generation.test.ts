@@ -18,6 +18,7 @@ import { readPngTextChunks } from '../../../src/engine/output/png-text.ts';
 import { sha256File } from '../../../src/engine/io/sha256.ts';
 import { ClipTokenizer } from '../../../src/engine/text/clip-tokenizer.ts';
 import { writeTinyCheckpoint } from '../../fixtures/checkpoints.ts';
+import { tinyRequestFields } from '../../fixtures/generation-requests.ts';
 import { writeTinyLora, type TinyLoraSpec } from '../../fixtures/loras.ts';
 
 const U = 'model.diffusion_model.';
@@ -65,27 +66,10 @@ describe('LoRAs in the generation service', () => {
   });
 
   const request = (extra: Partial<AppGenerationRequest> = {}): AppGenerationRequest => ({
+    ...tinyRequestFields('a lighthouse'),
     model: { path: checkpoint, sha256: sha },
-    prompt: ['a lighthouse'],
-    negativePrompt: [''],
-    rawPrompt: 'a lighthouse',
-    rawNegativePrompt: '',
-    styles: [],
-    width: 64,
-    height: 64,
     steps: 2,
-    cfg: 4,
-    sharpness: 2,
-    adaptiveCfg: 7,
-    sampler: 'euler',
-    scheduler: 'karras',
     seed: 9n,
-    imageCount: 1,
-    clipSkip: 1,
-    admScalers: { positive: 1.5, negative: 0.8, end: 0.3 },
-    refinerSwitch: 1,
-    format: 'png',
-    scheme: 'fooocus',
     ...extra,
   });
   test('a LoRA changes the image; weight 0 and no LoRA give the base image; switching to a covered set rebuilds nothing', async () => {
@@ -138,28 +122,10 @@ describe('LoRAs by name through the inference worker', () => {
   });
 
   const request = (loras: WorkerGenerateRequest['loras']): WorkerGenerateRequest => ({
+    ...tinyRequestFields(),
     model,
     loras,
-    prompt: ['a cat'],
-    negativePrompt: [''],
-    rawPrompt: 'a cat',
-    rawNegativePrompt: '',
-    styles: [],
-    width: 64,
-    height: 64,
     steps: 2,
-    cfg: 4,
-    sharpness: 2,
-    adaptiveCfg: 7,
-    sampler: 'euler',
-    scheduler: 'karras',
-    seed: 5n,
-    imageCount: 1,
-    clipSkip: 1,
-    admScalers: { positive: 1.5, negative: 0.8, end: 0.3 },
-    refinerSwitch: 1,
-    format: 'png',
-    scheme: 'fooocus',
   });
 
   test('a trusted LoRA is found by its name with or without the extension', async () => {

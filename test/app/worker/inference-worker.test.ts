@@ -9,6 +9,7 @@ import { openModelStore } from '../../../src/app/models/model-store.ts';
 import { InferenceWorker, WorkerCrashedError, WorkerJobError } from '../../../src/app/worker/inference-worker.ts';
 import type { WorkerGenerateRequest } from '../../../src/app/worker/worker-protocol.ts';
 import { writeTinyCheckpoint } from '../../fixtures/checkpoints.ts';
+import { tinyRequestFields } from '../../fixtures/generation-requests.ts';
 
 describe('inference in a separate, restricted process', () => {
   let dir: string;
@@ -34,27 +35,8 @@ describe('inference in a separate, restricted process', () => {
   });
 
   const request = (overrides: Partial<WorkerGenerateRequest> = {}): WorkerGenerateRequest => ({
+    ...tinyRequestFields(),
     model,
-    prompt: ['a cat'],
-    negativePrompt: [''],
-    rawPrompt: 'a cat',
-    rawNegativePrompt: '',
-    styles: [],
-    width: 64,
-    height: 64,
-    steps: 3,
-    cfg: 4,
-    sharpness: 2,
-    adaptiveCfg: 7,
-    sampler: 'euler',
-    scheduler: 'karras',
-    seed: 5n,
-    imageCount: 1,
-    clipSkip: 1,
-    admScalers: { positive: 1.5, negative: 0.8, end: 0.3 },
-    refinerSwitch: 1,
-    format: 'png',
-    scheme: 'fooocus',
     ...overrides,
   });
 
