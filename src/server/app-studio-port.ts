@@ -8,11 +8,12 @@ import { findLoraName } from '../app/generation/lora-selection.ts';
 import { getSampler, isSchedulerName, randomSeed } from '../engine/index.ts';
 import { findMissingPresetModels, resolvePresetModels } from '../app/creative/preset-models.ts';
 import { parseAspectRatio } from '../app/generation/aspect-ratios.ts';
-import { JobNotFoundError, JobStateError, QueueQuotaError } from '../app/jobs/job-errors.ts';
+import { IdempotencyKeyReusedError, JobNotFoundError, JobStateError, QueueQuotaError } from '../app/jobs/job-errors.ts';
 import { ANY_OWNER, type JobEvent, type JobView, type OwnerScope } from '../app/jobs/job-types.ts';
 import { removeOutputs, type Studio } from '../app/studio/create-studio.ts';
 import type { StudioJobRequest } from '../app/studio/studio-request.ts';
 import { InvalidRequestError, JobStateConflictError, NotFoundError, QuotaExceededError } from './studio-errors.ts';
+import { refuseReusedKey } from './idempotency-key.ts';
 import { ALL_OWNERS, type GenerateRequestBody, type JobSummary, type StudioEvent, type StudioPort } from './studio-port.ts';
 
 function scopeOf(owner: string): OwnerScope {
@@ -27,6 +28,7 @@ async function translate<T>(work: () => Promise<T>): Promise<T> {
     if (err instanceof JobNotFoundError) throw new NotFoundError('job');
     if (err instanceof QueueQuotaError) throw new QuotaExceededError('maxQueuedJobs', err.limit, 30);
     if (err instanceof JobStateError) throw new JobStateConflictError(err.jobId, err.status);
+    if (err instanceof IdempotencyKeyReusedError) throw refuseReusedKey();
     throw err;
   }
 }
@@ -147,7 +149,8 @@ export function createAppStudioPort(studio: Studio): StudioPort {
   }
 
   return {
-    submitJob: async (owner, body) => translate(async () => studio.queue.submit(owner, await buildRequest(owner, body))),
+    submitJob: async (owner, body, submitKey) =>
+      translate(async () => studio.queue.submit(owner, await buildRequest(owner, body), submitKey === undefined ? {} : { submitKey })),
     getJob: async (owner, id) => translate(async () => toSummary(await studio.queue.get(id, scopeOf(owner)))),
     listHistory: async (owner, page) =>
       translate(async () => {

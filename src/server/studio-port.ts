@@ -140,12 +140,21 @@ export interface AspectRatioInfo {
   height: number;
 }
 
+/**
+ * A client's `Idempotency-Key` and a fingerprint of the body it came with: the same owner, key and fingerprint
+ * within 24 h return the job the first submit created; the same key with another fingerprint is refused (422).
+ */
+export interface SubmitKey {
+  key: string;
+  fingerprint: string;
+}
+
 export interface StudioPort {
   /**
    * `owner` is the submitting user's own name (never ALL_OWNERS). Validates names (model, styles, sampler...)
    * against what is installed; throws InvalidRequestError.
    */
-  submitJob(owner: string, request: GenerateRequestBody): Promise<{ id: string; position: number }>;
+  submitJob(owner: string, request: GenerateRequestBody, submitKey?: SubmitKey): Promise<{ id: string; position: number }>;
   getJob(owner: string, id: string): Promise<JobSummary>;
   /** Newest first. `limit` is 1..200. */
   listHistory(owner: string, page: { cursor: string | undefined; limit: number }): Promise<HistoryPage>;
