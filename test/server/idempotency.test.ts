@@ -63,7 +63,9 @@ describe('idempotent submits and retries over HTTP', () => {
     const before = await historySize();
     const reused = await submit({ prompt: 'a dog', width: 64, height: 64, steps: 2 }, 'key-3');
     assert.equal(reused.statusCode, 422, reused.body);
-    assert.deepEqual({ ...reused.json(), message: undefined }, { error: 'idempotency_key_reused', field: 'Idempotency-Key', rule: 'sameBody', message: undefined });
+    const body = reused.json() as Record<string, unknown>;
+    assert.deepEqual({ error: body.error, field: body.field, rule: body.rule }, { error: 'idempotency_key_reused', field: 'Idempotency-Key', rule: 'sameBody' });
+    assert.match(String(body.message), /Idempotency-Key/);
     assert.equal(await historySize(), before);
   });
 
