@@ -230,7 +230,7 @@ export function createAppStudioPort(studio: Studio): StudioPort {
       sd15: studio.aspectRatios.sd15.map((id) => ({ id, ...parseAspectRatio(id) })),
     }),
     health: async () => true,
-    ready: async () => (await studio.listModels()).length > 0,
+    ready: () => studio.checkDefaultModel(),
     close: () => studio.close(),
   };
 }

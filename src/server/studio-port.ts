@@ -149,6 +149,12 @@ export interface SubmitKey {
   fingerprint: string;
 }
 
+/** Whether the studio can take jobs; `reason` (safe to show: model names, never paths) says why not. */
+export interface Readiness {
+  ready: boolean;
+  reason?: string;
+}
+
 export interface StudioPort {
   /**
    * `owner` is the submitting user's own name (never ALL_OWNERS). Validates names (model, styles, sampler...)
@@ -184,8 +190,8 @@ export interface StudioPort {
   listAspectRatios(): Promise<AspectRatioLists>;
   /** Liveness: the process can answer. */
   health(): Promise<boolean>;
-  /** Readiness: models are loaded and the queue accepts jobs. */
-  ready(): Promise<boolean>;
+  /** Readiness: the default model is present and matches its recorded SHA-256, and the queue accepts jobs. */
+  ready(): Promise<Readiness>;
   /** Called once on shutdown, after the HTTP server has closed. */
   close(): Promise<void>;
 }

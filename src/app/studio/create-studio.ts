@@ -19,6 +19,7 @@ import { SD15_ASPECT_RATIOS, SDXL_ASPECT_RATIOS } from '../generation/aspect-rat
 import { LocalJobQueue, type JobQueue } from '../jobs/job-queue.ts';
 import { openJobStore } from '../jobs/job-store.ts';
 import { readVerifiedCatalog } from '../models/catalog.ts';
+import { ModelChangedError, ModelNotFoundError, UntrustedModelError } from '../models/model-errors.ts';
 import { openModelStore, type ModelListing, type ModelStore } from '../models/model-store.ts';
 import { InferenceWorker } from '../worker/inference-worker.ts';
 import { createStudioExecutor } from './studio-executor.ts';
@@ -46,6 +47,11 @@ export interface Studio {
   findUpload(owner: string | null, id: string): Promise<string | null>;
   /** The real path of an output file, refusing anything outside the outputs directory. */
   resolveOutput(relative: string): Promise<string>;
+  /**
+   * Whether the default model is in the store and matches its recorded size and SHA-256 (hashed once, then
+   * checked against the file's stamp); `reason` names the model, never a path.
+   */
+  checkDefaultModel(): Promise<{ ready: boolean; reason?: string }>;
   /** Stops taking jobs, interrupts the running one (retryable later), closes the job store and the inference process. */
   close(): Promise<void>;
 }
@@ -111,6 +117,19 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
     },
   });
   const outputsReal = await realpath(config.paths.outputs);
+  // Probes arrive every few seconds; while a large model is being hashed they share the one check in flight.
+  let modelCheck: Promise<{ ready: boolean; reason?: string }> | null = null;
+  const checkDefaultModel = async (): Promise<{ ready: boolean; reason?: string }> => {
+    const name = await defaultModel().catch(() => null);
+    if (name === null) return { ready: false, reason: 'the model store has no checkpoint' };
+    try {
+      await store.resolve('checkpoints', name);
+      return { ready: true };
+    } catch (err) {
+      log(`readiness: ${err instanceof Error ? err.message : String(err)}`);
+      return { ready: false, reason: describeUnverifiedModel(name, err) };
+    }
+  };
 
   return {
     queue,
@@ -149,6 +168,12 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
       if (!real.startsWith(outputsReal + path.sep)) throw new Error('outside the outputs directory');
       return real;
     },
+    checkDefaultModel: () => {
+      modelCheck ??= checkDefaultModel().finally(() => {
+        modelCheck = null;
+      });
+      return modelCheck;
+    },
     close: async () => {
       // One SDXL step on a slow CPU (or a native call that hangs) can outlast any sensible wait for a stop signal.
       const grace = setTimeout(() => void worker.close(), options.jobStopGraceMs ?? JOB_STOP_GRACE_MS);
@@ -160,6 +185,14 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
       await worker.close();
     },
   };
+}
+
+/** Why the default model cannot be used, by its store name (absolute paths go only to the log). */
+function describeUnverifiedModel(name: string, err: unknown): string {
+  if (err instanceof ModelChangedError) return `the default model ${name} does not match its recorded SHA-256 or size`;
+  if (err instanceof ModelNotFoundError) return `the default model ${name} is missing from the model store`;
+  if (err instanceof UntrustedModelError) return `the default model ${name} is not in the trust manifest`;
+  return `the default model ${name} could not be verified`;
 }
 
 /** Upload ids as `saveUpload` makes them: only these ever become part of a path. */
