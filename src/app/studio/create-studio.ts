@@ -2,9 +2,10 @@
  * The app's composition root for the studio (what `fooocus serve` runs): the verified model store (with the demo
  * model when it is empty), the creative layer's data, the inference worker, and the persistent job queue.
  */
-import { mkdir, realpath, rm } from 'node:fs/promises';
+import { realpath, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureAppDirectories } from '../config/app-directories.ts';
 import type { AppConfig } from '../config/config-schema.ts';
 import { getPerformanceMode, PERFORMANCE_MODE_NAMES } from '../creative/performance-modes.ts';
 import { loadCreativeData } from '../creative/creative-data.ts';
@@ -62,9 +63,7 @@ const JOB_STOP_GRACE_MS = 10_000;
 
 export async function createStudio(config: AppConfig, options: StudioOptions = { software: 'Fooocus-TS' }): Promise<Studio> {
   const log = options.log ?? (() => undefined);
-  await mkdir(config.paths.models, { recursive: true, mode: 0o755 });
-  await mkdir(config.paths.outputs, { recursive: true, mode: 0o750 });
-  await mkdir(config.paths.cache, { recursive: true, mode: 0o750 });
+  for (const line of await ensureAppDirectories(config.paths, ['models', 'outputs', 'cache'])) log(line);
   const store = await openModelStore(config.paths.models);
   const demo = await ensureDemoModel(store);
   if (demo !== null) log(`using the built-in demo model ${demo} (random weights: abstract images). Get a real model with \`fooocus models pull <id>\`.`);
