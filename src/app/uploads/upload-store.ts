@@ -104,7 +104,7 @@ export class UploadStore {
       this.#checkRoom(dirName, await this.#expireOwner(dirName), decoded.png.length);
       const dir = await this.#ownerDir(dirName);
       const id = `up-${randomBytes(12).toString('base64url')}`;
-      await writeAtomically(path.join(dir, `${id}.png`), decoded.png);
+      await writeAtomically(path.join(dir, `${id}.png`), decoded.png, this.#now() / 1000);
       return { id, file: relativeFile(dirName, id), width: decoded.width, height: decoded.height, bytes: decoded.png.length };
     });
   }
@@ -281,11 +281,13 @@ function pngBytesBound(pixels: number): number {
   return Math.ceil((pixels * 3 + IMAGE_SIZE_LIMITS.max) * 1.01) + 64 * 1024;
 }
 
-async function writeAtomically(file: string, bytes: Uint8Array): Promise<void> {
+/** Writes under a temporary name, flushes, and renames; `mtimeSeconds` starts the expiry clock. */
+async function writeAtomically(file: string, bytes: Uint8Array, mtimeSeconds: number): Promise<void> {
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('base64url')}.tmp`);
   const handle = await open(temp, 'wx', 0o640);
   try {
     await handle.writeFile(bytes);
+    await handle.utimes(mtimeSeconds, mtimeSeconds);
     await handle.sync();
     await handle.close();
     await rename(temp, file);
