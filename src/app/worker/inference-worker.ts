@@ -19,7 +19,16 @@ export interface InferenceWorkerOptions extends WorkerSettings {
   cacheDir: string;
   /** Apply Node's permission model to the child (default true). */
   restrict?: boolean;
+  /**
+   * How long a cancelled job may take to stop on its own before its process is killed (default 500 ms). The
+   * process stops between model runs; a run in flight (a whole UNet step, ~1 min at SDXL 1024 on a slow CPU)
+   * cannot be interrupted inside the process, so past this the process is ended and the next job starts a
+   * fresh one (reloading its models).
+   */
+  cancelGraceMs?: number;
 }
+
+const CANCEL_GRACE_MS = 500;
 
 /**
  * The inference process died while a job was running (killed, out of memory, a native crash). The job was not at
@@ -66,6 +75,8 @@ export class InferenceWorker {
   private ready: Promise<void> | null = null;
   private jobs = new Map<number, PendingJob>();
   private nextId = 1;
+  /** Children killed to stop a cancelled job: their jobs end as cancelled, not crashed. */
+  private readonly killedForCancel = new WeakSet<ChildProcess>();
 
   constructor(private readonly options: InferenceWorkerOptions) {}
 
@@ -113,7 +124,8 @@ export class InferenceWorker {
       child.once('exit', (code, signal) => {
         const detail = signal ?? `exit code ${code}`;
         reject(new WorkerCrashedError(detail));
-        for (const job of this.jobs.values()) job.reject(new WorkerCrashedError(detail));
+        const cancelled = this.killedForCancel.has(child);
+        for (const job of this.jobs.values()) job.reject(cancelled ? new WorkerJobError('cancelled: the model run in progress was stopped', false, true) : new WorkerCrashedError(detail));
         this.jobs.clear();
         if (this.child === child) {
           this.child = null;
@@ -137,9 +149,20 @@ export class InferenceWorker {
     const child = this.child;
     if (child === null || !child.connected) throw new WorkerCrashedError(child?.signalCode ?? 'disconnected');
     const signal = opts.signal;
-    const cancel = (): void => sendTo(child, { type: 'cancel', id });
+    let killTimer: NodeJS.Timeout | undefined;
+    const cancel = (): void => {
+      sendTo(child, { type: 'cancel', id });
+      killTimer = setTimeout(() => {
+        if (!this.jobs.has(id)) return;
+        this.killedForCancel.add(child);
+        child.kill('SIGKILL');
+      }, this.options.cancelGraceMs ?? CANCEL_GRACE_MS);
+    };
     return new Promise<SavedImage[]>((resolve, reject) => {
-      const settle = (): void => signal?.removeEventListener('abort', cancel);
+      const settle = (): void => {
+        signal?.removeEventListener('abort', cancel);
+        clearTimeout(killTimer);
+      };
       this.jobs.set(id, {
         resolve: (images) => (settle(), resolve(images)),
         reject: (error) => (settle(), reject(error)),
