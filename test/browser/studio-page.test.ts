@@ -98,8 +98,9 @@ describe('the studio page in Chromium', { skip, timeout: 300_000 }, () => {
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
 
-  const shot = async (name: string): Promise<void> => {
-    await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  /** The whole page, or only the window (a modal dialog covers the window, not the whole page). */
+  const shot = async (name: string, fullPage = true): Promise<void> => {
+    await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage });
   };
   /** A test that leaves a screenshot of the page when it fails. */
   const pageTest = (name: string, body: () => Promise<void>): void => {
@@ -251,7 +252,7 @@ describe('the studio page in Chromium', { skip, timeout: 300_000 }, () => {
     assert.notEqual(await download.getAttribute('download'), null, 'a download, not a navigation');
     assert.equal((await page.request.get(new URL(href!, server!.url).toString())).status(), 200);
     assert.equal(await viewer().getByRole('button', { name: /Next/ }).isDisabled(), true, 'one image: nothing to step to');
-    await shot('05-viewer');
+    await shot('05-viewer', false);
     await page.keyboard.press('Escape');
     await viewer().waitFor({ state: 'hidden' });
 
@@ -300,7 +301,7 @@ describe('the studio page in Chromium', { skip, timeout: 300_000 }, () => {
     await page.keyboard.press('ArrowRight');
     assert.equal(await viewerCaption().textContent(), 'Seed 1234 · image 2 of 2', 'no seed increment: the second image has the same seed');
     await page.waitForFunction(() => (document.querySelector('dialog .viewer-image') as HTMLImageElement).complete);
-    await shot('07-viewer-run');
+    await shot('07-viewer-run', false);
     const second = await viewer().getByRole('link', { name: 'Download' }).getAttribute('href');
     await page.keyboard.press('ArrowLeft');
     assert.equal(await viewerCaption().textContent(), 'Seed 1234 · image 1 of 2');
