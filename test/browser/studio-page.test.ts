@@ -143,7 +143,7 @@ describe('the studio page in Chromium', { skip, timeout: 300_000 }, () => {
     const notice = page.getByRole('region', { name: 'About the models' });
     await notice.waitFor();
     assert.match((await notice.textContent()) ?? '', /demo/i);
-    assert.match((await notice.textContent()) ?? '', /fooocus models pull/);
+    assert.match((await notice.textContent()) ?? '', /npm run fooocus -- models pull/);
     await shot('01-start');
   });
 
