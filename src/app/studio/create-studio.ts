@@ -2,11 +2,9 @@
  * The app's composition root for the studio (what `fooocus serve` runs): the verified model store (with the demo
  * model when it is empty), the creative layer's data, the inference worker, and the persistent job queue.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readdir, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { realpath, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ImageFormat } from '../../engine/index.ts';
 import { formatCliCommand } from '../cli-invocation.ts';
 import { ensureAppDirectories } from '../config/app-directories.ts';
 import type { AppConfig } from '../config/config-schema.ts';
@@ -22,6 +20,11 @@ import { openJobStore } from '../jobs/job-store.ts';
 import { readVerifiedCatalog } from '../models/catalog.ts';
 import { openModelStore, type ModelListing, type ModelStore } from '../models/model-store.ts';
 import { InferenceWorker } from '../worker/inference-worker.ts';
+import { UploadDecoder } from '../uploads/upload-decoder.ts';
+import { UploadStore } from '../uploads/upload-store.ts';
+import { UploadUnavailableError } from '../uploads/upload-errors.ts';
+import { UploadUsage } from '../uploads/upload-usage.ts';
+import type { StudioJobRequest } from './studio-request.ts';
 import { createStudioExecutor } from './studio-executor.ts';
 
 const appRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -38,13 +41,8 @@ export interface Studio {
   performanceModes: readonly string[];
   aspectRatios: { sdxl: readonly string[]; sd15: readonly string[] };
   listModels(): Promise<(ModelListing & { demo: boolean })[]>;
-  /** Stores an uploaded input image under the outputs directory; returns its path relative to outputs. */
-  saveUpload(owner: string, bytes: Uint8Array, format: ImageFormat): Promise<{ id: string; file: string }>;
-  /**
-   * An uploaded image by id, as a path relative to outputs: the owner's own (any owner's when `owner` is null,
-   * for admins), or null. Uploads are found on disk, so they outlive a restart.
-   */
-  findUpload(owner: string | null, id: string): Promise<string | null>;
+  /** Uploaded input images: decoded in a restricted process, capped per owner, expired when unused. */
+  uploads: UploadStore;
   /** The real path of an output file, refusing anything outside the outputs directory. */
   resolveOutput(relative: string): Promise<string>;
   /** Stops taking jobs, interrupts the running one (retryable later), closes the job store and the inference process. */
@@ -102,16 +100,41 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
     if (first === undefined) throw new Error('no checkpoint in the model store');
     return first.name;
   };
+  const outputsReal = await realpath(config.paths.outputs);
+  const jobStore = openJobStore(path.join(config.paths.cache, 'jobs.sqlite'));
+  const uploadUsage = new UploadUsage(
+    () => jobStore.listQueued().map((job) => job.request),
+    (request) => (request as StudioJobRequest).input?.file,
+  );
+  const uploadDecoder = new UploadDecoder();
+  const uploads = new UploadStore({
+    outputsDir: outputsReal,
+    maxPerOwner: config.uploads.maxPerOwner,
+    maxBytesPerOwner: config.uploads.maxBytesPerOwner,
+    expireAfterMs: config.uploads.expireAfterMinutes * 60_000,
+    maxPixels: config.server.quotas.maxPixels,
+    decoder: uploadDecoder,
+    filesInUse: () => uploadUsage.filesInUse(),
+  });
+  uploads.start(log);
+  const executor = createStudioExecutor({
+    worker,
+    creative,
+    outputsDir: config.paths.outputs,
+    defaultModel,
+    listModels: () => store.list(),
+    readInput: (file) => uploads.readPixels(file),
+  });
   const queue = new LocalJobQueue({
-    store: openJobStore(path.join(config.paths.cache, 'jobs.sqlite')),
-    executor: createStudioExecutor({ worker, creative, outputsDir: config.paths.outputs, defaultModel, listModels: () => store.list() }),
+    store: jobStore,
+    executor: uploadUsage.track(executor),
     maxQueuedPerOwner: config.server.maxQueuedJobs,
     describeFailure: (error) => {
       log(`job failed: ${error instanceof Error ? error.message : String(error)}`);
+      if (error instanceof UploadUnavailableError) return error.message;
       return error instanceof Error && /not supported|not in the trust manifest|changed|must be|LoRA|no checkpoint/.test(error.message) ? error.message : 'Generation failed. The server log has the details.';
     },
   });
-  const outputsReal = await realpath(config.paths.outputs);
 
   return {
     queue,
@@ -124,27 +147,7 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
     performanceModes: PERFORMANCE_MODE_NAMES,
     aspectRatios: { sdxl: SDXL_ASPECT_RATIOS, sd15: SD15_ASPECT_RATIOS },
     listModels: async () => (await store.list()).filter((m) => m.kind === 'checkpoints').map((m) => ({ ...m, demo: m.name === DEMO_MODEL_NAME })),
-    saveUpload: async (owner, bytes, format) => {
-      const ownerDir = ownerDirectory(owner);
-      const dir = path.join(outputsReal, 'uploads', ownerDir);
-      await mkdir(dir, { recursive: true, mode: 0o750 });
-      const id = `up-${randomBytes(12).toString('base64url')}`;
-      const file = path.join(dir, `${id}.${format === 'jpeg' ? 'jpg' : format}`);
-      await writeFile(file, bytes, { flag: 'wx', mode: 0o640 });
-      return { id, file: path.relative(outputsReal, file).split(path.sep).join('/') };
-    },
-    findUpload: async (owner, id) => {
-      if (!UPLOAD_ID.test(id)) return null;
-      const root = path.join(outputsReal, 'uploads');
-      const dirs = owner !== null ? [ownerDirectory(owner)] : await readdir(root).catch(() => []);
-      for (const dir of dirs) {
-        for (const ext of ['png', 'jpg', 'webp']) {
-          const file = path.join(root, dir, `${id}.${ext}`);
-          if (await stat(file).then((s) => s.isFile(), () => false)) return path.relative(outputsReal, file).split(path.sep).join('/');
-        }
-      }
-      return null;
-    },
+    uploads,
     resolveOutput: async (relative) => {
       const real = await realpath(path.join(outputsReal, relative));
       if (!real.startsWith(outputsReal + path.sep)) throw new Error('outside the outputs directory');
@@ -158,17 +161,11 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
       } finally {
         clearTimeout(grace);
       }
+      uploads.close();
+      uploadDecoder.close();
       await worker.close();
     },
   };
-}
-
-/** Upload ids as `saveUpload` makes them: only these ever become part of a path. */
-const UPLOAD_ID = /^up-[A-Za-z0-9_-]{16}$/;
-
-/** A directory name per owner that reveals nothing about the name and cannot climb out. */
-function ownerDirectory(owner: string): string {
-  return createHash('sha256').update(owner).digest('hex').slice(0, 24);
 }
 
 export async function removeOutputs(studio: Studio, files: readonly string[]): Promise<void> {
