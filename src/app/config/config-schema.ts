@@ -5,7 +5,7 @@
  * a short list of hosts.
  */
 import { KindGuard, Type, type Static, type TSchema } from '@sinclair/typebox';
-import { IMAGE_SIZE_LIMITS, MAX_IMAGES_PER_REQUEST } from '../../engine/pipeline/generation-request.ts';
+import { IMAGE_SIZE_LIMITS, MAX_IMAGES_PER_REQUEST, MAX_PROMPT_CHARS } from '../../engine/pipeline/generation-request.ts';
 import { MAX_STEPS } from '../../engine/sampling/sigmas.ts';
 import { GENERATION_DEFAULTS } from '../generation/generation-defaults.ts';
 
@@ -147,7 +147,7 @@ export const AppConfigSchema = Type.Object(
         ),
         quotas: Type.Object(
           {
-            maxPromptChars: Type.Integer({ minimum: 1, maximum: 20000, default: 8000, description: 'Longest prompt or negative prompt, in characters.' }),
+            maxPromptChars: Type.Integer({ minimum: 1, maximum: MAX_PROMPT_CHARS, default: 8000, description: 'Longest prompt or negative prompt, in characters.' }),
             maxPixels: Type.Integer({
               minimum: 64 * 64,
               maximum: IMAGE_SIZE_LIMITS.max ** 2,
