@@ -55,6 +55,7 @@ export class WorkerJobError extends Error {
 }
 
 interface PendingJob {
+  child: ChildProcess;
   resolve: (images: SavedImage[]) => void;
   reject: (err: Error) => void;
   onProgress: (p: ServiceProgress) => void;
@@ -125,8 +126,12 @@ export class InferenceWorker {
         const detail = signal ?? `exit code ${code}`;
         reject(new WorkerCrashedError(detail));
         const cancelled = this.killedForCancel.has(child);
-        for (const job of this.jobs.values()) job.reject(cancelled ? new WorkerJobError('cancelled: the model run in progress was stopped', false, true) : new WorkerCrashedError(detail));
-        this.jobs.clear();
+        // Only this child's jobs: a process killed for a cancel may exit after a fresh one took the next job.
+        for (const [id, job] of this.jobs) {
+          if (job.child !== child) continue;
+          this.jobs.delete(id);
+          job.reject(cancelled ? new WorkerJobError('cancelled: the model run in progress was stopped', false, true) : new WorkerCrashedError(detail));
+        }
         if (this.child === child) {
           this.child = null;
           this.ready = null;
@@ -153,9 +158,18 @@ export class InferenceWorker {
     const cancel = (): void => {
       sendTo(child, { type: 'cancel', id });
       killTimer = setTimeout(() => {
-        if (!this.jobs.has(id)) return;
+        const job = this.jobs.get(id);
+        if (job === undefined) return;
+        // The job ends now, not when the kernel has finished tearing down a process of several GB; the next job
+        // starts a fresh process rather than waiting for this one's exit.
         this.killedForCancel.add(child);
+        this.jobs.delete(id);
+        if (this.child === child) {
+          this.child = null;
+          this.ready = null;
+        }
         child.kill('SIGKILL');
+        job.reject(new WorkerJobError('cancelled: the model run in progress was stopped', false, true));
       }, this.options.cancelGraceMs ?? CANCEL_GRACE_MS);
     };
     return new Promise<SavedImage[]>((resolve, reject) => {
@@ -164,6 +178,7 @@ export class InferenceWorker {
         clearTimeout(killTimer);
       };
       this.jobs.set(id, {
+        child,
         resolve: (images) => (settle(), resolve(images)),
         reject: (error) => (settle(), reject(error)),
         onProgress: opts.onProgress ?? (() => undefined),
