@@ -57,6 +57,10 @@ const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX submit_keys_by_age ON submit_keys (created_at);
   `,
+  // 3: the SHA-256 of each saved image as written, so a file changed or replaced later can be told.
+  `
+  ALTER TABLE job_results ADD COLUMN sha256 TEXT;
+  `,
 ];
 
 export const JOB_SCHEMA_VERSION = MIGRATIONS.length;

@@ -148,6 +148,11 @@ export class JobStore {
     return { jobs, nextCursor: last === undefined ? null : String(readInt(last, 'seq')) };
   }
 
+  /** Every image file any job records (relative to the outputs directory). */
+  listResultFiles(): Set<string> {
+    return new Set(this.#sql.allResultFiles.all().map((row) => readText(row, 'file')));
+  }
+
   /** Every queued job in submission order. */
   listQueued(): JobRecord[] {
     return this.#sql.queued.all().map((row) => this.#toRecord(row));
@@ -180,7 +185,7 @@ export class JobStore {
       const job = this.find(id);
       if (job === undefined) throw new JobNotFoundError(id);
       if (job.status !== 'running') throw new JobStateError(id, job.status, 'record an image for', 'Only running jobs save images.');
-      this.#sql.insertResult.run(id, id, result.imageId, result.file, result.seed);
+      this.#sql.insertResult.run(id, id, result.imageId, result.file, result.seed, result.sha256 ?? null);
     });
   }
 
@@ -296,11 +301,10 @@ export class JobStore {
       finishedAt: readOptionalInt(row, 'finished_at'),
       progress: progress === null ? null : (JSON.parse(progress) as JobProgress),
       error: readOptionalText(row, 'error'),
-      results: this.#sql.results.all(id).map((r) => ({
-        imageId: readText(r, 'image_id'),
-        file: readText(r, 'file'),
-        seed: readText(r, 'seed'),
-      })),
+      results: this.#sql.results.all(id).map((r) => {
+        const sha256 = readOptionalText(r, 'sha256');
+        return { imageId: readText(r, 'image_id'), file: readText(r, 'file'), seed: readText(r, 'seed'), ...(sha256 === null ? {} : { sha256 }) };
+      }),
       retryOf: readOptionalText(row, 'retry_of'),
     };
   }
@@ -317,10 +321,11 @@ function prepareStatements(db: DatabaseSync) {
     queued: db.prepare(`SELECT ${JOB_COLUMNS} FROM jobs WHERE status = 'queued' ORDER BY seq`),
     countQueued: db.prepare('SELECT COUNT(*) AS n FROM jobs WHERE owner = ? AND status = \'queued\''),
     startOrders: db.prepare('SELECT owner, MAX(start_order) AS last FROM jobs WHERE start_order IS NOT NULL GROUP BY owner'),
-    results: db.prepare('SELECT image_id, file, seed FROM job_results WHERE job_id = ? ORDER BY ord'),
+    results: db.prepare('SELECT image_id, file, seed, sha256 FROM job_results WHERE job_id = ? ORDER BY ord'),
+    allResultFiles: db.prepare('SELECT file FROM job_results'),
     insertResult: db.prepare(
-      'INSERT INTO job_results (job_id, ord, image_id, file, seed) ' +
-        'VALUES (?, (SELECT COUNT(*) FROM job_results WHERE job_id = ?), ?, ?, ?)',
+      'INSERT INTO job_results (job_id, ord, image_id, file, seed, sha256) ' +
+        'VALUES (?, (SELECT COUNT(*) FROM job_results WHERE job_id = ?), ?, ?, ?, ?)',
     ),
     start: db.prepare(
       'UPDATE jobs SET status = \'running\', started_at = ?, ' +
@@ -374,6 +379,7 @@ function checkResult(result: JobResult): void {
   if (escapes) throw new InvalidJobInputError('file', `must be a plain relative path inside outputs, got ${JSON.stringify(result.file)}`);
   if (!/^\d{1,19}$/.test(result.seed)) throw new InvalidJobInputError('seed', `must be a decimal integer, got ${JSON.stringify(result.seed)}`);
   if (result.imageId.length === 0) throw new InvalidJobInputError('imageId', 'must not be empty');
+  if (result.sha256 !== undefined && !/^[0-9a-f]{64}$/.test(result.sha256)) throw new InvalidJobInputError('sha256', 'must be 64 lowercase hex digits');
 }
 
 function readText(row: Row, column: string): string {

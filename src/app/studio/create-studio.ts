@@ -27,6 +27,7 @@ import { UploadUnavailableError } from '../uploads/upload-errors.ts';
 import { UploadUsage } from '../uploads/upload-usage.ts';
 import type { StudioJobRequest } from './studio-request.ts';
 import { createStudioExecutor } from './studio-executor.ts';
+import { sweepJobOutputs } from '../outputs/output-sweep.ts';
 
 const appRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -123,6 +124,12 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
     filesInUse: () => uploadUsage.filesInUse(),
   });
   uploads.start(log);
+  // Whatever a killed process left behind before this start (nothing is writing yet).
+  const sweepOutputs = async (): Promise<void> => {
+    const removed = await sweepJobOutputs(outputsReal, jobStore.listResultFiles());
+    if (removed.length > 0) log(`outputs: removed ${removed.length} file(s) no job records (left by a stopped process): ${removed.join(', ')}`);
+  };
+  await sweepOutputs();
   const executor = createStudioExecutor({
     worker,
     creative,
@@ -130,6 +137,7 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
     defaultModel,
     listModels: () => store.list(),
     readInput: (file) => uploads.readPixels(file),
+    sweepOutputs,
   });
   const queue = new LocalJobQueue({
     store: jobStore,

@@ -9,7 +9,7 @@ import { encodePng, type GenerationProgress, type RgbImage } from '../../engine/
 import { composedGenerationFields, composeRequest, type CreativeContext } from '../creative/compose-request.ts';
 import type { JobExecutor } from '../jobs/job-queue.ts';
 import type { JobResult } from '../jobs/job-types.ts';
-import type { InferenceWorker } from '../worker/inference-worker.ts';
+import { WorkerCrashedError, WorkerJobError, type InferenceWorker } from '../worker/inference-worker.ts';
 import { findLoraName } from '../generation/lora-selection.ts';
 import { createEtaEstimator } from './eta.ts';
 import type { ModelListing } from '../models/model-store.ts';
@@ -25,6 +25,8 @@ export interface StudioExecutorOptions {
   defaultModel: () => Promise<string>;
   /** The pixels of an image-to-image input (a path relative to outputs), read through the upload store's checks. */
   readInput: (file: string) => Promise<RgbImage>;
+  /** Removes files a killed inference process left in outputs that no job records (while this job still runs). */
+  sweepOutputs?: () => Promise<void>;
 }
 
 /** A small PNG of the sampler's preview, for the event stream. */
@@ -87,6 +89,7 @@ export function createStudioExecutor(options: StudioExecutorOptions): JobExecuto
             clipSkip: 2,
             format: request.format,
             scheme: 'fooocus',
+            jobTag: job.id,
             ...(input && request.input ? { input: { image: input, denoise: request.input.denoise } } : {}),
           },
           {
@@ -100,10 +103,12 @@ export function createStudioExecutor(options: StudioExecutorOptions): JobExecuto
             },
           },
         );
-        const result: JobResult = { imageId: imageIdFor(job.id), file: path.relative(options.outputsDir, saved!.path).split(path.sep).join('/'), seed: String(saved!.seed) };
+        const result: JobResult = { imageId: imageIdFor(job.id), file: path.relative(options.outputsDir, saved!.path).split(path.sep).join('/'), seed: String(saved!.seed), sha256: saved!.sha256 };
         results.push(result);
         execution.onImage(result);
       } catch (err) {
+        // A process that was killed (crash, or a cancel it could not answer) may have left a file it never reported.
+        if (err instanceof WorkerCrashedError || (err instanceof WorkerJobError && err.cancelled)) await options.sweepOutputs?.();
         // A skip aborts only this image; a cancel (or anything else) ends the job.
         if (skip.aborted && !execution.signal.aborted) continue;
         throw err;

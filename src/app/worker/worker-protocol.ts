@@ -17,6 +17,8 @@ export interface WorkerGenerateRequest extends GenerationRequest {
   rawNegativePrompt: string;
   styles: string[];
   performance?: string;
+  /** The job the images are for; its id marks their file names. */
+  jobTag?: string;
   format: ImageFormat;
   scheme: MetadataSchemeName;
 }
