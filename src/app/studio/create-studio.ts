@@ -9,20 +9,25 @@ import { fileURLToPath } from 'node:url';
 import type { ImageFormat } from '../../engine/index.ts';
 import type { AppConfig } from '../config/config-schema.ts';
 import { getPerformanceMode, PERFORMANCE_MODE_NAMES } from '../creative/performance-modes.ts';
-import { loadCreativeData } from '../creative/creative-data.ts';
+import { loadCreativeData, readShippedCatalog } from '../creative/creative-data.ts';
 import type { CatalogFileNames } from '../creative/preset-models.ts';
 import type { Preset } from '../creative/presets.ts';
 import type { StyleLibrary, StyleProblem } from '../creative/style-library.ts';
 import { DEMO_MODEL_NAME, ensureDemoModel } from '../demo/demo-model.ts';
+import { GENERATION_DEFAULTS } from '../generation/generation-defaults.ts';
 import { SD15_ASPECT_RATIOS, SDXL_ASPECT_RATIOS } from '../generation/aspect-ratios.ts';
+import { prepareImageRequest, readInputImage, type ImageRequestDraft } from '../generation/generate-images.ts';
+import { ImageRequestError } from '../generation/image-request.ts';
 import { LocalJobQueue, type JobQueue } from '../jobs/job-queue.ts';
 import { openJobStore } from '../jobs/job-store.ts';
-import { readVerifiedCatalog } from '../models/catalog.ts';
 import { openModelStore, type ModelListing, type ModelStore } from '../models/model-store.ts';
 import { InferenceWorker } from '../worker/inference-worker.ts';
 import { createStudioExecutor } from './studio-executor.ts';
 
 const appRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+/** A generate request as a client sends it: an uploaded image by id instead of a file. */
+export type StudioImageRequest = Omit<ImageRequestDraft, 'input'> & { inputImageId?: string; denoise?: number };
 
 export interface Studio {
   queue: JobQueue;
@@ -36,6 +41,11 @@ export interface Studio {
   performanceModes: readonly string[];
   aspectRatios: { sdxl: readonly string[]; sd15: readonly string[] };
   listModels(): Promise<(ModelListing & { demo: boolean })[]>;
+  /**
+   * Checks a request against what is installed (ImageRequestError naming the field), resolves its defaults and
+   * queues it for `owner`.
+   */
+  submitImages(owner: string, request: StudioImageRequest): Promise<{ id: string; position: number }>;
   /** Stores an uploaded input image under the outputs directory; returns its path relative to outputs. */
   saveUpload(owner: string, bytes: Uint8Array, format: ImageFormat): Promise<{ id: string; file: string }>;
   /**
@@ -71,21 +81,11 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
   const demo = await ensureDemoModel(store);
   if (demo !== null) log(`using the built-in demo model ${demo} (random weights: abstract images). Get a real model with \`fooocus models pull <id>\`.`);
 
-  const catalog = await readVerifiedCatalog(path.join(appRoot, 'catalog', 'catalog.json')).then(
-    (verified) => verified.catalog,
-    (err: unknown) => {
-      log(`catalog: ${err instanceof Error ? err.message : String(err)}; preset model names are taken as file names`);
-      return null;
-    },
-  );
+  const catalog = await readShippedCatalog((err) => log(`catalog: ${err.message}; preset model names are taken as file names`));
   // The same loader as `fooocus generate`, so the studio and the CLI compose identical requests.
   const data = await loadCreativeData({ store, catalog, dataDir: path.join(appRoot, 'data') });
   const { styles, styleProblems: problems, presets } = data;
   for (const p of problems) log(`style file ${p.file}${p.line === undefined ? '' : `:${p.line}`}: ${p.message} (skipped)`);
-  const creative = {
-    ...data.context,
-    loraAvailable: () => false,
-  };
   for (const mode of PERFORMANCE_MODE_NAMES) getPerformanceMode(mode);
 
   const worker = new InferenceWorker({
@@ -104,7 +104,7 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
   };
   const queue = new LocalJobQueue({
     store: openJobStore(path.join(config.paths.cache, 'jobs.sqlite')),
-    executor: createStudioExecutor({ worker, creative, outputsDir: config.paths.outputs, defaultModel, listModels: () => store.list() }),
+    executor: createStudioExecutor({ worker, outputsDir: config.paths.outputs, defaultModel }),
     maxQueuedPerOwner: config.server.maxQueuedJobs,
     describeFailure: (error) => {
       log(`job failed: ${error instanceof Error ? error.message : String(error)}`);
@@ -112,6 +112,18 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
     },
   });
   const outputsReal = await realpath(config.paths.outputs);
+  const findUpload = async (owner: string | null, id: string): Promise<string | null> => {
+    if (!UPLOAD_ID.test(id)) return null;
+    const root = path.join(outputsReal, 'uploads');
+    const dirs = owner !== null ? [ownerDirectory(owner)] : await readdir(root).catch(() => []);
+    for (const dir of dirs) {
+      for (const ext of ['png', 'jpg', 'webp']) {
+        const file = path.join(root, dir, `${id}.${ext}`);
+        if (await stat(file).then((s) => s.isFile(), () => false)) return path.relative(outputsReal, file).split(path.sep).join('/');
+      }
+    }
+    return null;
+  };
 
   return {
     queue,
@@ -133,17 +145,16 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
       await writeFile(file, bytes, { flag: 'wx', mode: 0o640 });
       return { id, file: path.relative(outputsReal, file).split(path.sep).join('/') };
     },
-    findUpload: async (owner, id) => {
-      if (!UPLOAD_ID.test(id)) return null;
-      const root = path.join(outputsReal, 'uploads');
-      const dirs = owner !== null ? [ownerDirectory(owner)] : await readdir(root).catch(() => []);
-      for (const dir of dirs) {
-        for (const ext of ['png', 'jpg', 'webp']) {
-          const file = path.join(root, dir, `${id}.${ext}`);
-          if (await stat(file).then((s) => s.isFile(), () => false)) return path.relative(outputsReal, file).split(path.sep).join('/');
-        }
+    findUpload,
+    submitImages: async (owner, { inputImageId, denoise, ...choices }) => {
+      let input: ImageRequestDraft['input'];
+      if (inputImageId !== undefined) {
+        const file = await findUpload(owner, inputImageId);
+        if (file === null) throw new ImageRequestError('inputImageId', 'uploaded', 'no such uploaded image');
+        input = { file, denoise: denoise ?? GENERATION_DEFAULTS.denoise };
       }
-      return null;
+      const request = await prepareImageRequest({ ...choices, ...(input ? { input } : {}) }, { data, listing: await store.list() }, { defaultModel, readInput: (file) => readInputImage(outputsReal, file) });
+      return queue.submit(owner, request);
     },
     resolveOutput: async (relative) => {
       const real = await realpath(path.join(outputsReal, relative));

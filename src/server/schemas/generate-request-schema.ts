@@ -32,6 +32,9 @@ export function buildGenerateRequestSchema(quotas: RequestQuotas) {
       styles: Type.Optional(
         Type.Array(Type.String({ pattern: NAME_PATTERN }), { maxItems: 64, uniqueItems: true }),
       ),
+      preset: Type.Optional(
+        Type.String({ pattern: NAME_PATTERN, description: 'A preset (GET /api/v1/presets) under the explicit fields: its models must be installed.' }),
+      ),
       performance: Type.Optional(Type.Unsafe<(typeof PERFORMANCE_MODES)[number]>({ type: 'string', enum: [...PERFORMANCE_MODES] })),
       aspectRatio: Type.Optional(
         Type.String({ pattern: '^[1-9][0-9]{1,3}\\*[1-9][0-9]{1,3}$', description: 'width*height, e.g. 1152*896' }),
