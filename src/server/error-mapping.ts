@@ -6,6 +6,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { CONTENT_SECURITY_POLICY_HEADER } from './security-headers.ts';
 import { InvalidRequestError, JobStateConflictError, NotFoundError, QuotaExceededError } from './studio-errors.ts';
 import { RequestRefusal } from './request-refusal.ts';
+import { UploadInUseError, UploadQuotaError, UploadRefusedError } from '../app/uploads/upload-errors.ts';
 
 export interface ErrorResponse {
   error: string;
@@ -75,6 +76,15 @@ function describeError(error: unknown, request: FastifyRequest): [number, ErrorR
     const retry = error.retryAfterSeconds === null ? {} : { retryAfterSeconds: error.retryAfterSeconds };
     return [429, { error: 'quota_exceeded', rule: error.quota, limit: error.limit, message: error.message, ...retry }];
   }
+  if (error instanceof UploadRefusedError) {
+    const limit = error.limit === undefined ? {} : { limit: error.limit };
+    return [error.tooLarge ? 413 : 400, { error: error.tooLarge ? 'payload_too_large' : 'invalid_request', field: 'body', rule: error.rule, message: error.message, ...limit }];
+  }
+  if (error instanceof UploadQuotaError) {
+    const retry = error.retryAfterSeconds === null ? {} : { retryAfterSeconds: error.retryAfterSeconds };
+    return [429, { error: 'quota_exceeded', rule: error.quota, limit: error.limit, message: error.message, ...retry }];
+  }
+  if (error instanceof UploadInUseError) return [409, { error: 'conflict', field: 'imageId', rule: 'inUse', message: error.message }];
   if (isFastifyError(error)) return describeFastifyError(error, request);
   return [500, { error: 'internal' }];
 }

@@ -34,8 +34,8 @@ export interface RateLimitOptions {
 }
 
 export interface Quotas extends RequestQuotas {
+  /** Largest upload body; its pixels must also fit `maxPixels`, the most a job may have. */
   maxUploadBytes: number;
-  maxUploadPixels: number;
 }
 
 export interface ServerOptions {
@@ -80,7 +80,6 @@ export const DEFAULT_QUOTAS: Quotas = {
   maxSteps: 200,
   maxImages: 32,
   maxUploadBytes: 20 * 1024 * 1024,
-  maxUploadPixels: 4096 * 4096,
 };
 
 /** User and token names: never `*` (the admin scope) and nothing that needs escaping in a log line. */

@@ -253,6 +253,8 @@ export interface ImageGeneratorOptions {
 
 export interface GenerateImageOptions {
   signal?: AbortSignal;
+  /** The input image, decoded already (the studio reads uploads through its own checks); else read from the file. */
+  input?: RgbImage;
   onProgress?: (p: ServiceProgress) => void;
 }
 
@@ -274,7 +276,8 @@ export function createImageGenerator(options: ImageGeneratorOptions) {
     const model = await verify(image.model, opts);
     const refiner = image.refiner === null ? undefined : await verify(image.refiner, opts);
     const loras = await verifyLoras(store, listing, image.loras, opts.signal);
-    const input = request.input === undefined ? undefined : { image: cropToGrid(await readInputImage(options.inputDir, request.input.file)), denoise: request.input.denoise };
+    const pixels = request.input === undefined ? undefined : (opts.input ?? (await readInputImage(options.inputDir, request.input.file)));
+    const input = pixels === undefined ? undefined : { image: cropToGrid(pixels), denoise: request.input!.denoise };
     const [saved] = await service.generate({ ...image.fields, model, ...(refiner ? { refiner } : {}), ...(loras.length > 0 ? { loras } : {}), ...(input ? { input } : {}) }, opts);
     return saved!;
   };

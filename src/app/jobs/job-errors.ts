@@ -43,6 +43,14 @@ export class QueueQuotaError extends Error {
   }
 }
 
+/**
+ * The job stopped for a reason outside its request (the process running it died): the queue records it as
+ * `interrupted`, retryable, with this message, which must be safe to show the user.
+ */
+export class JobInterruptedError extends Error {
+  override name = 'JobInterruptedError';
+}
+
 /** The queue is shutting down and takes no more work. */
 export class QueueClosedError extends Error {
   override readonly name = 'QueueClosedError';

@@ -2,11 +2,10 @@
  * The app's composition root for the studio (what `fooocus serve` runs): the verified model store (with the demo
  * model when it is empty), the creative layer's data, the inference worker, and the persistent job queue.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readdir, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { realpath, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ImageFormat } from '../../engine/index.ts';
+import { ensureAppDirectories } from '../config/app-directories.ts';
 import type { AppConfig } from '../config/config-schema.ts';
 import { getPerformanceMode, PERFORMANCE_MODE_NAMES } from '../creative/performance-modes.ts';
 import { loadCreativeData, readShippedCatalog } from '../creative/creative-data.ts';
@@ -14,14 +13,18 @@ import type { CatalogFileNames } from '../creative/preset-models.ts';
 import type { Preset } from '../creative/presets.ts';
 import type { StyleLibrary, StyleProblem } from '../creative/style-library.ts';
 import { DEMO_MODEL_NAME, ensureDemoModel } from '../demo/demo-model.ts';
-import { GENERATION_DEFAULTS } from '../generation/generation-defaults.ts';
 import { SD15_ASPECT_RATIOS, SDXL_ASPECT_RATIOS } from '../generation/aspect-ratios.ts';
-import { prepareImageRequest, readInputImage, type ImageRequestDraft } from '../generation/generate-images.ts';
-import { ImageRequestError } from '../generation/image-request.ts';
+import { GENERATION_DEFAULTS } from '../generation/generation-defaults.ts';
+import { prepareImageRequest, type ImageRequestDraft } from '../generation/generate-images.ts';
+import { ImageRequestError, type ImageRequest } from '../generation/image-request.ts';
 import { LocalJobQueue, type JobQueue } from '../jobs/job-queue.ts';
 import { openJobStore } from '../jobs/job-store.ts';
 import { openModelStore, type ModelListing, type ModelStore } from '../models/model-store.ts';
 import { InferenceWorker } from '../worker/inference-worker.ts';
+import { UploadDecoder } from '../uploads/upload-decoder.ts';
+import { UploadStore } from '../uploads/upload-store.ts';
+import { UploadUnavailableError } from '../uploads/upload-errors.ts';
+import { UploadUsage } from '../uploads/upload-usage.ts';
 import { createStudioExecutor } from './studio-executor.ts';
 
 const appRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -41,18 +44,13 @@ export interface Studio {
   performanceModes: readonly string[];
   aspectRatios: { sdxl: readonly string[]; sd15: readonly string[] };
   listModels(): Promise<(ModelListing & { demo: boolean })[]>;
+  /** Uploaded input images: decoded in a restricted process, capped per owner, expired when unused. */
+  uploads: UploadStore;
   /**
    * Checks a request against what is installed (ImageRequestError naming the field), resolves its defaults and
    * queues it for `owner`.
    */
   submitImages(owner: string, request: StudioImageRequest): Promise<{ id: string; position: number }>;
-  /** Stores an uploaded input image under the outputs directory; returns its path relative to outputs. */
-  saveUpload(owner: string, bytes: Uint8Array, format: ImageFormat): Promise<{ id: string; file: string }>;
-  /**
-   * An uploaded image by id, as a path relative to outputs: the owner's own (any owner's when `owner` is null,
-   * for admins), or null. Uploads are found on disk, so they outlive a restart.
-   */
-  findUpload(owner: string | null, id: string): Promise<string | null>;
   /** The real path of an output file, refusing anything outside the outputs directory. */
   resolveOutput(relative: string): Promise<string>;
   /** Stops taking jobs, interrupts the running one (retryable later), closes the job store and the inference process. */
@@ -74,15 +72,12 @@ const JOB_STOP_GRACE_MS = 10_000;
 
 export async function createStudio(config: AppConfig, options: StudioOptions = { software: 'Fooocus-TS' }): Promise<Studio> {
   const log = options.log ?? (() => undefined);
-  await mkdir(config.paths.models, { recursive: true, mode: 0o755 });
-  await mkdir(config.paths.outputs, { recursive: true, mode: 0o750 });
-  await mkdir(config.paths.cache, { recursive: true, mode: 0o750 });
+  for (const line of await ensureAppDirectories(config.paths, ['models', 'outputs', 'cache'])) log(line);
   const store = await openModelStore(config.paths.models);
   const demo = await ensureDemoModel(store);
   if (demo !== null) log(`using the built-in demo model ${demo} (random weights: abstract images). Get a real model with \`fooocus models pull <id>\`.`);
 
   const catalog = await readShippedCatalog((err) => log(`catalog: ${err.message}; preset model names are taken as file names`));
-  // The same loader as `fooocus generate`, so the studio and the CLI compose identical requests.
   const data = await loadCreativeData({ store, catalog, dataDir: path.join(appRoot, 'data') });
   const { styles, styleProblems: problems, presets } = data;
   for (const p of problems) log(`style file ${p.file}${p.line === undefined ? '' : `:${p.line}`}: ${p.message} (skipped)`);
@@ -102,28 +97,34 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
     if (first === undefined) throw new Error('no checkpoint in the model store');
     return first.name;
   };
+  const outputsReal = await realpath(config.paths.outputs);
+  const jobStore = openJobStore(path.join(config.paths.cache, 'jobs.sqlite'));
+  const uploadUsage = new UploadUsage(
+    () => jobStore.listQueued().map((job) => job.request),
+    (request) => (request as ImageRequest).input?.file,
+  );
+  const uploadDecoder = new UploadDecoder();
+  const uploads = new UploadStore({
+    outputsDir: outputsReal,
+    maxPerOwner: config.uploads.maxPerOwner,
+    maxBytesPerOwner: config.uploads.maxBytesPerOwner,
+    expireAfterMs: config.uploads.expireAfterMinutes * 60_000,
+    maxPixels: config.server.quotas.maxPixels,
+    decoder: uploadDecoder,
+    filesInUse: () => uploadUsage.filesInUse(),
+  });
+  uploads.start(log);
+  const executor = createStudioExecutor({ worker, outputsDir: config.paths.outputs, defaultModel, readInput: (file) => uploads.readPixels(file) });
   const queue = new LocalJobQueue({
-    store: openJobStore(path.join(config.paths.cache, 'jobs.sqlite')),
-    executor: createStudioExecutor({ worker, outputsDir: config.paths.outputs, defaultModel }),
+    store: jobStore,
+    executor: uploadUsage.track(executor),
     maxQueuedPerOwner: config.server.maxQueuedJobs,
     describeFailure: (error) => {
       log(`job failed: ${error instanceof Error ? error.message : String(error)}`);
+      if (error instanceof UploadUnavailableError) return error.message;
       return error instanceof Error && /not supported|not in the trust manifest|changed|must be|LoRA|no checkpoint/.test(error.message) ? error.message : 'Generation failed. The server log has the details.';
     },
   });
-  const outputsReal = await realpath(config.paths.outputs);
-  const findUpload = async (owner: string | null, id: string): Promise<string | null> => {
-    if (!UPLOAD_ID.test(id)) return null;
-    const root = path.join(outputsReal, 'uploads');
-    const dirs = owner !== null ? [ownerDirectory(owner)] : await readdir(root).catch(() => []);
-    for (const dir of dirs) {
-      for (const ext of ['png', 'jpg', 'webp']) {
-        const file = path.join(root, dir, `${id}.${ext}`);
-        if (await stat(file).then((s) => s.isFile(), () => false)) return path.relative(outputsReal, file).split(path.sep).join('/');
-      }
-    }
-    return null;
-  };
 
   return {
     queue,
@@ -136,24 +137,18 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
     performanceModes: PERFORMANCE_MODE_NAMES,
     aspectRatios: { sdxl: SDXL_ASPECT_RATIOS, sd15: SD15_ASPECT_RATIOS },
     listModels: async () => (await store.list()).filter((m) => m.kind === 'checkpoints').map((m) => ({ ...m, demo: m.name === DEMO_MODEL_NAME })),
-    saveUpload: async (owner, bytes, format) => {
-      const ownerDir = ownerDirectory(owner);
-      const dir = path.join(outputsReal, 'uploads', ownerDir);
-      await mkdir(dir, { recursive: true, mode: 0o750 });
-      const id = `up-${randomBytes(12).toString('base64url')}`;
-      const file = path.join(dir, `${id}.${format === 'jpeg' ? 'jpg' : format}`);
-      await writeFile(file, bytes, { flag: 'wx', mode: 0o640 });
-      return { id, file: path.relative(outputsReal, file).split(path.sep).join('/') };
-    },
-    findUpload,
+    uploads,
     submitImages: async (owner, { inputImageId, denoise, ...choices }) => {
       let input: ImageRequestDraft['input'];
       if (inputImageId !== undefined) {
-        const file = await findUpload(owner, inputImageId);
+        const file = await uploads.find(owner, inputImageId);
         if (file === null) throw new ImageRequestError('inputImageId', 'uploaded', 'no such uploaded image');
+        // Restarts its expiry time, so it cannot expire before the job is queued (a queued job's upload is kept).
+        await uploads.markUsed(file);
         input = { file, denoise: denoise ?? GENERATION_DEFAULTS.denoise };
       }
-      const request = await prepareImageRequest({ ...choices, ...(input ? { input } : {}) }, { data, listing: await store.list() }, { defaultModel, readInput: (file) => readInputImage(outputsReal, file) });
+      const context = { data, listing: await store.list() };
+      const request = await prepareImageRequest({ ...choices, ...(input ? { input } : {}) }, context, { defaultModel, readInput: (file) => uploads.readPixels(file) });
       return queue.submit(owner, request);
     },
     resolveOutput: async (relative) => {
@@ -169,17 +164,11 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
       } finally {
         clearTimeout(grace);
       }
+      uploads.close();
+      uploadDecoder.close();
       await worker.close();
     },
   };
-}
-
-/** Upload ids as `saveUpload` makes them: only these ever become part of a path. */
-const UPLOAD_ID = /^up-[A-Za-z0-9_-]{16}$/;
-
-/** A directory name per owner that reveals nothing about the name and cannot climb out. */
-function ownerDirectory(owner: string): string {
-  return createHash('sha256').update(owner).digest('hex').slice(0, 24);
 }
 
 export async function removeOutputs(studio: Studio, files: readonly string[]): Promise<void> {

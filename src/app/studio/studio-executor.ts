@@ -1,11 +1,12 @@
 /**
  * Runs one queued job: image after image, the inference process makes and saves the image from the request as
- * the queue stored it (the generation use case composes it there). Skip stops the current image and goes on with
+ * the queue stored it (the generation use case composes it there); an uploaded input image is decoded here,
+ * through the upload store's checks, and sent with it. Skip stops the current image and goes on with
  * the next; cancel stops the job.
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { encodePng, type GenerationProgress } from '../../engine/index.ts';
+import { encodePng, type GenerationProgress, type RgbImage } from '../../engine/index.ts';
 import type { ImageRequest } from '../generation/image-request.ts';
 import type { JobExecutor } from '../jobs/job-queue.ts';
 import type { JobResult } from '../jobs/job-types.ts';
@@ -17,6 +18,8 @@ export interface StudioExecutorOptions {
   outputsDir: string;
   /** The checkpoint for a request stored without one (history from before submit resolved the model). */
   defaultModel: () => Promise<string>;
+  /** The pixels of an image-to-image input (a path relative to outputs), read through the upload store's checks. */
+  readInput: (file: string) => Promise<RgbImage>;
 }
 
 /** A small PNG of the sampler's preview, for the event stream. */
@@ -38,12 +41,14 @@ export function createStudioExecutor(options: StudioExecutorOptions): JobExecuto
     const request = stored.model === undefined ? { ...stored, model: await options.defaultModel() } : stored;
     const results: JobResult[] = [];
     const eta = createEtaEstimator();
+    const input = request.input === undefined ? undefined : await options.readInput(request.input.file);
     for (let index = 0; index < request.imageCount; index++) {
       execution.signal.throwIfAborted();
       const skip = execution.skipSignal();
       try {
         const [saved] = await options.worker.generate(request, index, {
           signal: skip,
+          ...(input ? { input } : {}),
           onProgress: (p) => {
             if (p.phase !== 'sample') return;
             const position = { step: p.step, steps: p.steps, image: index + 1, images: request.imageCount };

@@ -11,8 +11,10 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { RgbImage } from '../../engine/index.ts';
 import type { SavedImage, ServiceProgress } from '../generation/generation-service.ts';
 import type { ImageRequest } from '../generation/image-request.ts';
+import { JobInterruptedError } from '../jobs/job-errors.ts';
 import type { FromWorker, ToWorker, WorkerSettings } from './worker-protocol.ts';
 
 export interface InferenceWorkerOptions extends WorkerSettings {
@@ -21,11 +23,15 @@ export interface InferenceWorkerOptions extends WorkerSettings {
   restrict?: boolean;
 }
 
-/** The inference process died while a job was running. */
-export class WorkerCrashedError extends Error {
+/**
+ * The inference process died while a job was running (killed, out of memory, a native crash). The job was not at
+ * fault, so the queue records it as interrupted (retryable); the message names the signal or exit code and is
+ * what the user sees. The next job starts a fresh process.
+ */
+export class WorkerCrashedError extends JobInterruptedError {
   override name = 'WorkerCrashedError';
-  constructor(detail: string) {
-    super(`the inference process stopped while generating (${detail}); this job failed, the next one starts a fresh process`);
+  constructor(readonly detail: string) {
+    super(`the inference worker stopped unexpectedly (${detail}); retry`);
   }
 }
 
@@ -91,7 +97,9 @@ export class InferenceWorker {
     });
     this.child = child;
     this.ready = new Promise((resolve, reject) => {
-      child.once('error', reject);
+      // A failed spawn, or a send racing the child's death: the 'exit' handler below settles the jobs either way,
+      // and an 'error' event with no listener would take the server down.
+      child.on('error', reject);
       child.on('message', (message: FromWorker) => {
         if (message.type === 'ready') {
           resolve();
@@ -107,7 +115,7 @@ export class InferenceWorker {
         }
       });
       child.once('exit', (code, signal) => {
-        const detail = signal !== null ? `killed by ${signal}` : `exit code ${code}`;
+        const detail = signal ?? `exit code ${code}`;
         reject(new WorkerCrashedError(detail));
         for (const job of this.jobs.values()) job.reject(new WorkerCrashedError(detail));
         this.jobs.clear();
@@ -125,15 +133,16 @@ export class InferenceWorker {
     return this.child?.pid ?? null;
   }
 
-  /** Makes image `imageIndex` of a request as the queue stored it. */
-  async generate(request: ImageRequest, imageIndex: number, opts: { onProgress?: (p: ServiceProgress) => void; signal?: AbortSignal } = {}): Promise<SavedImage[]> {
+  /** Makes image `imageIndex` of a request as the queue stored it; `input` is its input image, already decoded. */
+  async generate(request: ImageRequest, imageIndex: number, opts: { onProgress?: (p: ServiceProgress) => void; signal?: AbortSignal; input?: RgbImage } = {}): Promise<SavedImage[]> {
     await (this.ready ?? this.start());
     // A cancel that came while the child was starting (or before this call) has no listener to hear it.
     if (opts.signal?.aborted === true) throw new WorkerJobError('cancelled before it started', false, true);
     const id = this.nextId++;
-    const child = this.child!;
+    const child = this.child;
+    if (child === null || !child.connected) throw new WorkerCrashedError(child?.signalCode ?? 'disconnected');
     const signal = opts.signal;
-    const cancel = (): void => void child.send({ type: 'cancel', id } satisfies ToWorker);
+    const cancel = (): void => sendTo(child, { type: 'cancel', id });
     return new Promise<SavedImage[]>((resolve, reject) => {
       const settle = (): void => signal?.removeEventListener('abort', cancel);
       this.jobs.set(id, {
@@ -142,7 +151,7 @@ export class InferenceWorker {
         onProgress: opts.onProgress ?? (() => undefined),
       });
       signal?.addEventListener('abort', cancel, { once: true });
-      child.send({ type: 'generate', id, request, imageIndex } satisfies ToWorker);
+      sendTo(child, { type: 'generate', id, request, imageIndex, ...(opts.input ? { input: opts.input } : {}) });
     });
   }
 
@@ -159,4 +168,9 @@ export class InferenceWorker {
     await exited;
     clearTimeout(timer);
   }
+}
+
+/** Sends without throwing: a child that died meanwhile fails its jobs through its 'exit' event. */
+function sendTo(child: ChildProcess, message: ToWorker): void {
+  if (child.connected) child.send(message, undefined, {}, () => undefined);
 }

@@ -6,7 +6,7 @@
 import { loadCreativeData, readShippedCatalog } from '../creative/creative-data.ts';
 import { createImageGenerator } from '../generation/generate-images.ts';
 import { GenerationService } from '../generation/generation-service.ts';
-import { ImageRequestError, type ImageRequest } from '../generation/image-request.ts';
+import { ImageRequestError } from '../generation/image-request.ts';
 import { createTokenizerLoader } from '../generation/tokenizer-selection.ts';
 import { openModelStore } from '../models/model-store.ts';
 import { describeModelUserError } from '../models/user-errors.ts';
@@ -39,11 +39,11 @@ async function main(argv: readonly string[]): Promise<void> {
   const generateImage = createImageGenerator({ store, data, service, inputDir: settings.outputsDir });
   const running = new Map<number, AbortController>();
 
-  async function runJob(id: number, request: ImageRequest, imageIndex: number): Promise<void> {
+  async function runJob({ id, request, imageIndex, input }: Extract<ToWorker, { type: 'generate' }>): Promise<void> {
     const controller = new AbortController();
     running.set(id, controller);
     try {
-      const image = await generateImage(request, imageIndex, { signal: controller.signal, onProgress: (progress) => send({ type: 'progress', id, progress }) });
+      const image = await generateImage(request, imageIndex, { signal: controller.signal, onProgress: (progress) => send({ type: 'progress', id, progress }), ...(input ? { input } : {}) });
       send({ type: 'done', id, images: [image] });
     } catch (err) {
       const userMessage = describeUserError(err);
@@ -57,7 +57,7 @@ async function main(argv: readonly string[]): Promise<void> {
 
   process.on('message', (message: ToWorker) => {
     if (message.type === 'cancel') running.get(message.id)?.abort(new Error('cancelled'));
-    else void runJob(message.id, message.request, message.imageIndex);
+    else void runJob(message);
   });
   process.on('disconnect', () => {
     for (const controller of running.values()) controller.abort(new Error('the server disconnected'));

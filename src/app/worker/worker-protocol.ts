@@ -4,6 +4,7 @@
  * queue stored it (the application's ImageRequest) with the index of the image to make; messages use Node's
  * advanced serialization (structured clone), so bigint seeds in results cross as they are.
  */
+import type { RgbImage } from '../../engine/index.ts';
 import type { SavedImage, ServiceProgress } from '../generation/generation-service.ts';
 import type { ImageRequest } from '../generation/image-request.ts';
 
@@ -15,7 +16,8 @@ export interface WorkerSettings {
   software: string;
 }
 
-export type ToWorker = { type: 'generate'; id: number; request: ImageRequest; imageIndex: number } | { type: 'cancel'; id: number };
+/** `input`: the request's input image, decoded by the server through the upload store's checks. */
+export type ToWorker = { type: 'generate'; id: number; request: ImageRequest; imageIndex: number; input?: RgbImage } | { type: 'cancel'; id: number };
 
 export type FromWorker =
   | { type: 'ready' }

@@ -8,6 +8,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
+import { ensureAppDirectories } from '../../app/config/app-directories.ts';
 import { loadCreativeData, readShippedCatalog } from '../../app/creative/creative-data.ts';
 import { ensureDemoModel, isDemoModel } from '../../app/demo/demo-model.ts';
 import { createImageGenerator, prepareImageRequest, readInputImage, type ImageRequestDraft } from '../../app/generation/generate-images.ts';
@@ -160,12 +161,15 @@ export async function runGenerate(ctx: CommandContext): Promise<number> {
   const jsonLines = values.json || (ctx.stdout as NodeJS.WriteStream).isTTY !== true;
   const reporter = new ProgressReporter(jsonLines ? ctx.stdout : ctx.stderr, jsonLines ? 'json' : 'tty');
 
-  const { config } = await loadCommandConfig(ctx, { config: values.config, models: values.models, outputs: values.out, 'insecure-permissions': values['insecure-permissions'] });
+  const { config } = await loadCommandConfig(ctx, { config: values.config, models: values.models, outputs: values.out, 'insecure-permissions': values['insecure-permissions'] }, ['models']);
   const store = await openModelStore(config.paths.models);
 
   // 1. the request, checked and with its defaults resolved: nothing has been loaded yet
   const { request, data } = await prepareRun(ctx, values, positionals[0]!, store, { model: config.generation.defaultModel, steps: config.generation.defaultSteps });
   if (isDemoModel(request.model!)) reporter.message(`using the built-in demo model (random weights, abstract images); get a real model with \`fooocus models pull <id>\` or \`fooocus models import <file>\``);
+
+  // A refused request writes nothing, not even the outputs folder.
+  for (const line of await ensureAppDirectories(config.paths, ['outputs'])) ctx.stderr.write(`${line}\n`);
 
   // 2. one image at a time, each composed with its own seed (wildcards, arrays and Random Style draw from it)
   const threads = threadsOption ?? config.runtime.threads;
