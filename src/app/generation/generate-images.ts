@@ -104,7 +104,7 @@ function checkCheckpoint(listing: readonly ModelListing[], field: 'model' | 'ref
     throw new ImageRequestError(
       field,
       'installed',
-      `${field} "${name}" is not in the model store (a file not in the trust manifest is never loaded): see \`fooocus models list\`, and add a checkpoint with \`fooocus models import <file>\``,
+      `${field} "${name}" is not in the model store (a file not in the trust manifest is never loaded): see \`npm run fooocus -- models list\`, and add a checkpoint with \`npm run fooocus -- models import <file>\``,
     );
   }
 }

@@ -153,7 +153,7 @@ export async function runGenerate(ctx: CommandContext): Promise<number> {
     ctx.stdout.write(GENERATE_USAGE + '\n');
     return 0;
   }
-  if (positionals.length !== 1) throw new UsageError('give exactly one prompt: fooocus generate "a photo of a cat" --model <name> (see fooocus generate --help)');
+  if (positionals.length !== 1) throw new UsageError('give exactly one prompt: npm run fooocus -- generate "a photo of a cat" --model <name> (see npm run fooocus -- generate --help)');
   if ([values.size, values['aspect-ratio'], values.aspect].filter((v) => v !== undefined).length > 1) throw new UsageError('give one of --size, --aspect-ratio and --aspect');
   if (!['png', 'jpeg', 'webp'].includes(values.format)) throw new UsageError(`--format must be png, jpeg or webp, got "${values.format}"`);
   if (values.metadata !== 'fooocus' && values.metadata !== 'a1111') throw new UsageError(`--metadata must be fooocus or a1111, got "${values.metadata}"`);
@@ -166,7 +166,7 @@ export async function runGenerate(ctx: CommandContext): Promise<number> {
 
   // 1. the request, checked and with its defaults resolved: nothing has been loaded yet
   const { request, data } = await prepareRun(ctx, values, positionals[0]!, store, { model: config.generation.defaultModel, steps: config.generation.defaultSteps });
-  if (isDemoModel(request.model!)) reporter.message(`using the built-in demo model (random weights, abstract images); get a real model with \`fooocus models pull <id>\` or \`fooocus models import <file>\``);
+  if (isDemoModel(request.model!)) reporter.message(`using the built-in demo model (random weights, abstract images); get a real model with \`npm run fooocus -- models pull <id>\` or \`npm run fooocus -- models import <file>\``);
 
   // A refused request writes nothing, not even the outputs folder.
   for (const line of await ensureAppDirectories(config.paths, ['outputs'])) ctx.stderr.write(`${line}\n`);
