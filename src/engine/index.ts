@@ -142,6 +142,7 @@ export {
   InvalidGenerationRequestError,
   MAX_SEED,
   MAX_IMAGES_PER_REQUEST,
+  MAX_PROMPT_CHARS,
   validateGenerationRequest,
   type GenerationRequest,
 } from './pipeline/generation-request.ts';

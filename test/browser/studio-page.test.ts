@@ -153,7 +153,7 @@ describe('the studio page in Chromium', { skip, timeout: 300_000 }, () => {
     const notice = page.getByRole('region', { name: 'About the models' });
     await notice.waitFor();
     assert.match((await notice.textContent()) ?? '', /demo/i);
-    assert.match((await notice.textContent()) ?? '', /fooocus models pull/);
+    assert.match((await notice.textContent()) ?? '', /npm run fooocus -- models pull/);
     const seed = page.getByLabel('Seed', { exact: true });
     assert.equal(await page.getByLabel('Random', { exact: true }).isChecked(), true);
     assert.equal(await seed.inputValue(), '', 'no made-up seed 0 while Random is ticked');

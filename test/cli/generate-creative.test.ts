@@ -115,7 +115,7 @@ describe('fooocus generate with the creative layer', () => {
     const target = out();
     const r = await run([...base(), 'x', '--preset', 'sd15', '--out', target]);
     assert.equal(r.code, 2, r.err);
-    assert.match(r.err, /preset "sd15" needs checkpoint v1-5-pruned-emaonly\.safetensors \(catalog id sd15-v1-5-pruned-emaonly\), not in the model store: run `fooocus models pull --preset sd15`/);
+    assert.match(r.err, /preset "sd15" needs checkpoint v1-5-pruned-emaonly\.safetensors \(catalog id sd15-v1-5-pruned-emaonly\), not in the model store: run `npm run fooocus -- models pull --preset sd15`/);
     assert.equal(existsSync(target), false);
   });
 
@@ -139,7 +139,7 @@ describe('fooocus generate with the creative layer', () => {
     ['an unknown preset, listing the presets', ['--preset', 'fancy'], /--preset: unknown preset "fancy"; presets: .*realistic.*sd15/],
     ['an unknown style, listing the styles', ['--style', 'Anime Key Visuals'], /--style: unknown style "Anime Key Visuals"; did you mean .*Anime Key Visual.*; styles: Random Style, FooocusTS Expansion, .*Anime Key Visual/],
     ['an unknown performance mode, listing the modes', ['--performance', 'turbo'], /--performance: unknown mode "turbo"; modes: Quality, Speed, Extreme Speed, Lightning, Hyper-SD/],
-    ['a fast mode without its LoRA, saying how to pull it', ['--performance', 'LIGHTNING'], /needs the LoRA sdxl_lightning_4step_lora\.safetensors: run `fooocus models pull sdxl-lightning-4step-lora`/],
+    ['a fast mode without its LoRA, saying how to pull it', ['--performance', 'LIGHTNING'], /needs the LoRA sdxl_lightning_4step_lora\.safetensors: run `npm run fooocus -- models pull sdxl-lightning-4step-lora`/],
     ['a LoRA the store does not hold', ['--negative', 'blur', 'prompt:<lora:nowhere:0.5>'], /LoRA "nowhere" is not in the model store/],
     ['a LoRA token in the negative prompt', ['--negative', '<lora:tiny-detail:1>'], /LoRA tokens belong in the prompt/],
     ['a wildcard nesting into itself', ['prompt:__loop__'], /wildcards nest deeper than/],

@@ -114,14 +114,14 @@ describe('fooocus generate', () => {
     const outside = await writeTinyCheckpoint(dir, 'sd15', { seed: 2 });
     const r = await run(['generate', 'x', '--models', models, '--model', path.basename(outside)]);
     assert.equal(r.code, 2, r.err);
-    assert.match(r.err, /fooocus models import/);
+    assert.match(r.err, /npm run fooocus -- models import/);
   });
 
   it('refuses a file placed in the store by hand but never imported', async () => {
     const stray = await writeTinyCheckpoint(path.join(models, 'checkpoints'), 'sd15', { seed: 3 });
     const r = await run(['generate', 'x', '--models', models, '--model', path.basename(stray)]);
     assert.equal(r.code, 2, r.err);
-    assert.match(r.err, /not in the trust manifest.*fooocus models import/);
+    assert.match(r.err, /not in the trust manifest.*npm run fooocus -- models import/);
   });
 
   it('refuses a model file that changed after it was verified, before reading it', async () => {

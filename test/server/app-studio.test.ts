@@ -137,7 +137,7 @@ describe('studio over HTTP with the demo model', () => {
     const missing = await app.inject({ method: 'POST', url: '/api/v1/generate', headers, payload: { prompt: 'a fox', model, performance: 'Lightning', width: 64, height: 64 } });
     const failed = missing.statusCode === 202 ? await waitForJob(missing.json().id) : null;
     const message = failed === null ? missing.body : JSON.stringify(failed);
-    assert.match(message, /sdxl_lightning_4step_lora\.safetensors.*fooocus models pull sdxl-lightning-4step-lora/, 'a missing performance LoRA says which file and how to get it');
+    assert.match(message, /sdxl_lightning_4step_lora\.safetensors.*npm run fooocus -- models pull sdxl-lightning-4step-lora/, 'a missing performance LoRA says which file and how to get it');
 
     const lora = path.join(dir, 'sdxl_lightning_4step_lora.safetensors');
     await writeTinyLora(lora, sdxl, {

@@ -5,6 +5,7 @@
 import { realpath, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { formatCliCommand } from '../cli-invocation.ts';
 import { ensureAppDirectories } from '../config/app-directories.ts';
 import type { AppConfig } from '../config/config-schema.ts';
 import { getPerformanceMode, PERFORMANCE_MODE_NAMES } from '../creative/performance-modes.ts';
@@ -66,7 +67,7 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
   for (const line of await ensureAppDirectories(config.paths, ['models', 'outputs', 'cache'])) log(line);
   const store = await openModelStore(config.paths.models);
   const demo = await ensureDemoModel(store);
-  if (demo !== null) log(`using the built-in demo model ${demo} (random weights: abstract images). Get a real model with \`fooocus models pull <id>\`.`);
+  if (demo !== null) log(`using the built-in demo model ${demo} (random weights: abstract images). Get a real model with \`${formatCliCommand('models pull <id>')}\`.`);
 
   const catalog = await readVerifiedCatalog(path.join(appRoot, 'catalog', 'catalog.json')).then(
     (verified) => verified.catalog,

@@ -46,7 +46,7 @@ export const GENERATE_OPTIONS = {
 export type GenerateValues = ReturnType<typeof parseArgs<{ options: typeof GENERATE_OPTIONS; allowPositionals: true; strict: true }>>['values'];
 
 export const GENERATE_USAGE = [
-  'Usage: fooocus generate "PROMPT" [options]',
+  'Usage: npm run fooocus -- generate "PROMPT" [options]',
   '',
   'The prompt may use wildcards (__name__ reads wildcards/name.txt beside the models folder), arrays ([[red, blue]]:',
   'image i of a run takes item i) and LoRA tokens (<lora:name:weight>, a LoRA in the model store).',

@@ -94,7 +94,7 @@ async function resolveModel(store: ModelStore, name: string, option: string, rep
     })
     .catch((err: unknown) => {
       if (!(err instanceof ModelNotFoundError)) throw err;
-      throw new UsageError(`${option}: ${err.message}; see \`fooocus models list\`, and add a checkpoint with \`fooocus models import <file>\``);
+      throw new UsageError(`${option}: ${err.message}; see \`npm run fooocus -- models list\`, and add a checkpoint with \`npm run fooocus -- models import <file>\``);
     });
   reporter.finishLine();
   const entry = (await store.list()).find((m) => m.kind === 'checkpoints' && m.name === name);
@@ -210,8 +210,8 @@ function toAppRequest(composed: ComposedRequest, loras: VerifiedLora[], shared: 
 async function prepareSharedRequest(values: GenerateValues, plan: RunPlan, store: ModelStore, config: AppConfig, reporter: ProgressReporter, signal: AbortSignal): Promise<SharedRequest> {
   const fromPreset = (option: 'model' | 'refiner') => (values[option] === undefined && plan.preset !== undefined ? '--preset' : `--${option}`);
   const modelName = plan.first.settings.model ?? config.generation.defaultModel ?? (await ensureDemoModel(store));
-  if (modelName === null) throw new UsageError('--model <name> is required (a checkpoint in the model store: see fooocus models list)');
-  if (isDemoModel(modelName)) reporter.message(`using the built-in demo model (random weights, abstract images); get a real model with \`fooocus models pull <id>\` or \`fooocus models import <file>\``);
+  if (modelName === null) throw new UsageError('--model <name> is required (a checkpoint in the model store: see npm run fooocus -- models list)');
+  if (isDemoModel(modelName)) reporter.message(`using the built-in demo model (random weights, abstract images); get a real model with \`npm run fooocus -- models pull <id>\` or \`npm run fooocus -- models import <file>\``);
   const model = await resolveModel(store, modelName, fromPreset('model'), reporter, signal);
   const refinerName = plan.first.settings.refiner;
   const refiner = refinerName === null ? undefined : await resolveModel(store, refinerName, fromPreset('refiner'), reporter, signal);
@@ -241,14 +241,14 @@ export async function runGenerate(ctx: CommandContext): Promise<number> {
     ctx.stdout.write(GENERATE_USAGE + '\n');
     return 0;
   }
-  if (positionals.length !== 1) throw new UsageError('give exactly one prompt: fooocus generate "a photo of a cat" --model <name> (see fooocus generate --help)');
+  if (positionals.length !== 1) throw new UsageError('give exactly one prompt: npm run fooocus -- generate "a photo of a cat" --model <name> (see npm run fooocus -- generate --help)');
   if ([values.size, values['aspect-ratio'], values.aspect].filter((v) => v !== undefined).length > 1) throw new UsageError('give one of --size, --aspect-ratio and --aspect');
   if (!['png', 'jpeg', 'webp'].includes(values.format)) throw new UsageError(`--format must be png, jpeg or webp, got "${values.format}"`);
   if (values.metadata !== 'fooocus' && values.metadata !== 'a1111') throw new UsageError(`--metadata must be fooocus or a1111, got "${values.metadata}"`);
   const jsonLines = values.json || (ctx.stdout as NodeJS.WriteStream).isTTY !== true;
   const reporter = new ProgressReporter(jsonLines ? ctx.stdout : ctx.stderr, jsonLines ? 'json' : 'tty');
 
-  const { config } = await loadCommandConfig(ctx, { config: values.config, models: values.models, outputs: values.out, 'insecure-permissions': values['insecure-permissions'] }, ['models', 'outputs']);
+  const { config } = await loadCommandConfig(ctx, { config: values.config, models: values.models, outputs: values.out, 'insecure-permissions': values['insecure-permissions'] }, ['models']);
   const store = await openModelStore(config.paths.models);
 
   // 1. the creative choices: preset, styles, performance, explicit settings; image 0 composed

@@ -44,7 +44,8 @@ export class InvalidGenerationRequestError extends Error {
 export { MAX_SEED };
 export const IMAGE_SIZE_LIMITS = { min: 64, max: 4096, multiple: 8 } as const;
 export const MAX_IMAGES_PER_REQUEST = 32;
-const MAX_PROMPT_CHARS = 20_000;
+/** Longest prompt (all its parts together) the engine takes; the server's quota may only be lower. */
+export const MAX_PROMPT_CHARS = 20_000;
 
 function checkNumber(field: string, value: number, min: number, max: number, integer = false): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {

@@ -136,7 +136,7 @@ describe('LoRAs by name through the inference worker', () => {
 
   test('an unknown LoRA fails the job with a message naming it and how to add it', async () => {
     await assert.rejects(worker.generate(request([{ name: 'missing-style', weight: 1 }])), (err: unknown) => {
-      return err instanceof WorkerJobError && err.userError && /LoRA "missing-style" is not in the model store.*fooocus models import/.test(err.message);
+      return err instanceof WorkerJobError && err.userError && /LoRA "missing-style" is not in the model store.*npm run fooocus -- models import/.test(err.message);
     });
   });
 });
