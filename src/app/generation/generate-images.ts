@@ -126,18 +126,15 @@ function checkPerformance(name: string, family: ModelFamily, model: string): voi
     if (err instanceof UnknownPerformanceModeError) throw new ImageRequestError('performance', 'known', err.message);
     throw err;
   }
-  if (mode.lora !== undefined && family !== mode.lora.family && !(family === 'sdxl-refiner' && mode.lora.family === 'sdxl')) {
+  if (mode.lora !== undefined && family !== mode.lora.family) {
+    const label = (f: ModelFamily) => getFamilyProfile(f).label;
     throw new ImageRequestError(
       'performance',
       'family',
-      `performance "${name}" needs an ${familyLabel(mode.lora.family)} LoRA and is not available for ${model} (${familyLabel(family)}), ` +
+      `performance "${name}" needs an ${label(mode.lora.family)} LoRA and is not available for ${model} (${label(family)}), ` +
         `which has no ${name} LoRA in the catalog; choose performance Speed or Quality for it, or an SDXL model`,
     );
   }
-}
-
-function familyLabel(family: string): string {
-  return family === 'sd15' ? 'SD 1.5' : family === 'sd2x' ? 'SD 2.x' : 'SDXL';
 }
 
 /** Exact size, then a ratio at the family's native area, the input image, the preset, the family's default. */
@@ -155,7 +152,7 @@ async function chooseSize(draft: ImageRequestDraft, preset: Preset | undefined, 
     return { width, height };
   }
   if (preset !== undefined) return parseSize(preset.aspectRatio);
-  return parseSize(native === 1024 ? GENERATION_DEFAULTS.aspect.sdxl : `${native}x${native}`);
+  return { ...getFamilyProfile(family).defaultResolution };
 }
 
 /** Image 0 composed and held to the engine's rules, so a bad value or prompt is refused before anything runs. */
