@@ -5,7 +5,7 @@
 import { previewLatentToRgb, type PreviewImage } from '../guidance/latent-preview.ts';
 import type { CheckpointArchitecture } from '../models/architecture.ts';
 import { getFamilyProfile } from '../models/family-profiles.ts';
-import type { LoadedCheckpoint } from '../models/load-checkpoint.ts';
+import type { LoadedCheckpoint } from './load-checkpoint.ts';
 import { TorchGenerator } from '../random/torch-randn.ts';
 import type { ModelSession } from '../runtime/onnx-runtime.ts';
 import { getSampler, resolveSamplerName, SAMPLERS_DISCARDING_PENULTIMATE_SIGMA } from '../sampling/samplers/sampler-registry.ts';
