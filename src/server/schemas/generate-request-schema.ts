@@ -37,6 +37,9 @@ export function buildGenerateRequestSchema(quotas: RequestQuotas) {
       styles: Type.Optional(
         Type.Array(Type.String({ pattern: NAME_PATTERN }), { maxItems: 64, uniqueItems: true }),
       ),
+      preset: Type.Optional(
+        Type.String({ pattern: NAME_PATTERN, description: 'A preset (GET /api/v1/presets) under the explicit fields: its models must be installed.' }),
+      ),
       // The app's performance data is the one list: the OpenAPI enum, and so the page's choices, follow it.
       performance: Type.Optional(Type.Unsafe<string>({ type: 'string', enum: [...PERFORMANCE_MODE_NAMES] })),
       aspectRatio: Type.Optional(
