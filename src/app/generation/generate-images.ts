@@ -179,7 +179,7 @@ export interface ComposedImage {
   composed: ComposedRequest;
 }
 
-const CHOICE_FIELDS = ['model', 'refiner', 'refinerSwitch', 'loras', 'cfg', 'sharpness', 'adaptiveCfg', 'sampler', 'scheduler'] as const;
+const CHOICE_FIELDS = ['model', 'refiner', 'refinerSwitch', 'loras', 'cfg', 'sharpness', 'adaptiveCfg', 'admScalers', 'sampler', 'scheduler'] as const;
 
 export function composeImage(request: ImageRequest, index: number, { data, listing }: GenerationContext): ComposedImage {
   const choices = Object.fromEntries(CHOICE_FIELDS.flatMap((key) => (request[key] === undefined ? [] : [[key, request[key]]]))) as SettingsChoices;
@@ -193,7 +193,8 @@ export function composeImage(request: ImageRequest, index: number, { data, listi
         performance: request.performance,
         ...(request.preset === undefined ? {} : { preset: findPreset(data, request.preset) }),
         seed: BigInt(request.seed),
-        imageIndex: index,
+        // Without seed increment every image is composed as image 0: the same seed, wildcard lines and random style.
+        imageIndex: request.seedIncrement === false ? 0 : index,
         choices,
         ...(request.steps === undefined ? {} : { steps: request.steps }),
       },
@@ -217,7 +218,7 @@ export function composeImage(request: ImageRequest, index: number, { data, listi
       height: request.height,
       clipSkip: request.clipSkip ?? GENERATION_DEFAULTS.clipSkip,
       format: request.format,
-      scheme: request.scheme ?? GENERATION_DEFAULTS.scheme,
+      scheme: request.metadataScheme ?? GENERATION_DEFAULTS.scheme,
     },
     composed,
   };
