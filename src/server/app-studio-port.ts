@@ -81,7 +81,7 @@ function toEvent(e: JobEvent): StudioEvent | null {
     case 'progress':
       return { type: 'progress', ...e.progress, etaSeconds: e.progress.etaSeconds ?? null, ...(e.preview && 'png' in e.preview ? { previewPng: e.preview.png } : {}) };
     case 'image-saved':
-      return { type: 'image', imageId: e.result.imageId, url: `/api/v1/images/${e.result.imageId}` };
+      return { type: 'image', imageId: e.result.imageId, url: `/api/v1/images/${e.result.imageId}`, seed: e.result.seed };
     case 'finished':
       return { type: 'finished' };
     case 'failed':
