@@ -4,6 +4,7 @@
  * bad request is a 400 naming the field before anything is queued.
  */
 import { EXPANSION_STYLE_NAME, RANDOM_STYLE_NAME } from '../app/creative/style-names.ts';
+import { suggestStyleNames } from '../app/creative/style-suggestions.ts';
 import { findLoraName } from '../app/generation/lora-selection.ts';
 import { getSampler, isSchedulerName, randomSeed } from '../engine/index.ts';
 import { findMissingPresetModels, resolvePresetModels } from '../app/creative/preset-models.ts';
@@ -106,7 +107,10 @@ export function createAppStudioPort(studio: Studio): StudioPort {
     const missingLora = (body.loras ?? []).findIndex((l) => findLoraName(listing, l.name) === null);
     if (missingLora !== -1) throw new InvalidRequestError(`loras[${missingLora}].name`, 'installed', `LoRA "${body.loras![missingLora]!.name}" is not in the model store`);
     const unknownStyle = (body.styles ?? []).find((s) => !studio.styles.has(s) && s !== 'Random Style' && s !== 'FooocusTS Expansion' && s !== 'Fooocus V2');
-    if (unknownStyle !== undefined) throw new InvalidRequestError('styles', 'known', `style "${unknownStyle}" does not exist`);
+    if (unknownStyle !== undefined) {
+      const near = suggestStyleNames(unknownStyle, studio.styles.keys());
+      throw new InvalidRequestError('styles', 'known', `style "${unknownStyle}" does not exist${near.length > 0 ? `; did you mean ${near.map((n) => `"${n}"`).join(', ')}?` : ''}`);
+    }
     if (body.sampler !== undefined) {
       try {
         getSampler(body.sampler);

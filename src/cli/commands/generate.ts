@@ -6,7 +6,6 @@
  * and compose-request): preset, styles, prompt expansion, wildcards, arrays, `<lora:…>` tokens and performance
  * mode, with explicit options overriding the preset. The same inputs therefore make the same images in both.
  */
-import { readFile } from 'node:fs/promises';
 import { composedGenerationFields, composeRequest, type ComposedRequest, type CreativeContext, type CreativeRequest, type SettingsChoices } from '../../app/creative/compose-request.ts';
 import { loadCreativeData, type CreativeData } from '../../app/creative/creative-data.ts';
 import { PresetModelsMissingError } from '../../app/creative/creative-errors.ts';
@@ -23,11 +22,11 @@ import { readVerifiedCatalog, type Catalog } from '../../app/models/catalog.ts';
 import { ModelNotFoundError } from '../../app/models/model-errors.ts';
 import { openModelStore, type ModelListing, type ModelStore } from '../../app/models/model-store.ts';
 import {
-  decodeImage,
   InvalidGenerationRequestError,
   inspectHeader,
   MAX_IMAGES_PER_REQUEST,
   randomSeed,
+  readImageFile,
   readSafetensorsHeader,
   type ImageFormat,
   type RgbImage,
@@ -219,7 +218,7 @@ async function prepareSharedRequest(values: GenerateValues, plan: RunPlan, store
   // The file is verified by now, so its header may be read.
   const family = inspectHeader(await readSafetensorsHeader(model.path)).architecture.family;
   const native = family === 'sd15' ? 512 : family === 'sd2x' ? 768 : 1024;
-  const input = values.input === undefined ? undefined : cropToGrid(await decodeImage(new Uint8Array(await readFile(values.input))));
+  const input = values.input === undefined ? undefined : cropToGrid(await readImageFile(values.input, { source: '--input' }));
   const size = chooseSize(values, plan.preset, input, native);
   return {
     model,
