@@ -14,7 +14,7 @@ import path from 'node:path';
 import { importModel } from '../src/app/models/import-model.ts';
 import { openModelStore } from '../src/app/models/model-store.ts';
 import { InferenceWorker, WorkerJobError } from '../src/app/worker/inference-worker.ts';
-import type { WorkerGenerateRequest } from '../src/app/worker/worker-protocol.ts';
+import type { ImageRequest } from '../src/app/generation/image-request.ts';
 import { ensureFullCheckpoint } from './fixtures/full-checkpoints.ts';
 
 const [family, cacheDir, trialsArg] = process.argv.slice(2) as ['sd15' | 'sdxl', string, string | undefined];
@@ -40,28 +40,21 @@ const store = await openModelStore(path.join(dir, 'models'));
 const model = (await importModel(store, checkpoint, { kind: 'checkpoints', link: true })).name;
 const worker = new InferenceWorker({ modelsDir: path.join(dir, 'models'), outputsDir: path.join(dir, 'outputs'), cacheDir: path.join(dir, 'cache'), threads: 0, executionProvider: 'cpu', software: 'Fooocus-TS bench' });
 
-const request: WorkerGenerateRequest = {
-  model,
-  prompt: ['a cinematic photo of a lighthouse at dusk'],
-  negativePrompt: [''],
-  rawPrompt: 'a cinematic photo of a lighthouse at dusk',
-  rawNegativePrompt: '',
+const request: ImageRequest = {
+  prompt: 'a cinematic photo of a lighthouse at dusk',
+  negative: '',
   styles: [],
+  performance: 'Speed',
   width: size,
   height: size,
+  imageCount: 1,
+  seed: '1',
+  model,
   steps: 30,
   cfg: 4,
-  sharpness: 2,
-  adaptiveCfg: 7,
   sampler: 'dpmpp_2m_sde_gpu',
   scheduler: 'karras',
-  seed: 1n,
-  imageCount: 1,
-  clipSkip: 2,
-  admScalers: { positive: 1.5, negative: 0.8, end: 0.3 },
-  refinerSwitch: 1,
   format: 'png',
-  scheme: 'fooocus',
 };
 
 const latencies: number[] = [];
@@ -73,7 +66,7 @@ for (let trial = 0; trial < trials; trial++) {
   let firstStepAt: number | null = null;
   let cancelledAt = 0;
   let lastStep: { at: number; step: number } | null = null;
-  const run = worker.generate(request, {
+  const run = worker.generate(request, 0, {
     signal: controller.signal,
     onProgress: (p) => {
       if (p.phase !== 'sample' || controller.signal.aborted) return;

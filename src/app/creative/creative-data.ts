@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ClipTokenizer } from '../../engine/index.ts';
 import { resolveClipVocabulary } from '../models/clip-vocabulary.ts';
-import type { Catalog } from '../models/catalog.ts';
+import { readVerifiedCatalog, type Catalog } from '../models/catalog.ts';
 import type { ModelStore } from '../models/model-store.ts';
 import type { CreativeContext } from './compose-request.ts';
 import { indexCatalogFileNames, type CatalogFileNames } from './preset-models.ts';
@@ -20,6 +20,19 @@ import { createDirectoryWildcardReader, createLayeredWildcardReader } from './wi
 
 /** `data/` of the application (beside `src/`, and beside `dist/` once built). */
 export const SHIPPED_DATA_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'data');
+
+/** The signed catalog that ships with the app: it maps the catalog ids presets use to model files. */
+export const SHIPPED_CATALOG_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'catalog', 'catalog.json');
+
+/** The shipped catalog, verified; when it cannot be read, `onError` decides (throw, or warn and go on without). */
+export async function readShippedCatalog(onError: (err: Error) => void): Promise<Catalog | null> {
+  try {
+    return (await readVerifiedCatalog(SHIPPED_CATALOG_FILE)).catalog;
+  } catch (err) {
+    onError(err as Error);
+    return null;
+  }
+}
 
 export interface CreativeData {
   styles: StyleLibrary;
