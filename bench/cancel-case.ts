@@ -19,7 +19,7 @@ import { ensureFullCheckpoint } from './fixtures/full-checkpoints.ts';
 
 const [family, cacheDir, trialsArg] = process.argv.slice(2) as ['sd15' | 'sdxl', string, string | undefined];
 const size = family === 'sd15' ? 512 : 1024;
-const trials = Number(trialsArg ?? (family === 'sd15' ? 10 : 5));
+const trials = Number(trialsArg ?? (family === 'sd15' ? 5 : 3));
 
 /** Model name and the CPU's SIMD flags that decide ONNX Runtime's kernels. */
 function describeCpu(): { model: string; flags: string[] } {
