@@ -120,9 +120,8 @@ export function createAppStudioPort(studio: Studio): StudioPort {
     let input: StudioJobRequest['input'];
     if (body.inputImageId !== undefined) {
       const upload = await studio.uploads.find(owner, body.inputImageId);
-      if (upload === null) throw new InvalidRequestError('inputImageId', 'uploaded', 'no such uploaded image');
-      // Restarts its expiry time, so it cannot expire before the job is queued (a queued job's upload is kept).
-      await studio.uploads.markUsed(upload);
+      // Marking it used restarts its expiry time, so it cannot expire before the job is queued (a queued job's upload is kept).
+      if (upload === null || !(await studio.uploads.markUsed(upload))) throw new InvalidRequestError('inputImageId', 'uploaded', 'no such uploaded image');
       input = { file: upload, denoise: body.denoise ?? 0.5 };
     }
     return {
