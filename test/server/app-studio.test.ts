@@ -137,7 +137,9 @@ describe('studio over HTTP with the demo model', () => {
     const missing = await app.inject({ method: 'POST', url: '/api/v1/generate', headers, payload: { prompt: 'a fox', model, performance: 'Lightning', width: 64, height: 64 } });
     const failed = missing.statusCode === 202 ? await waitForJob(missing.json().id) : null;
     const message = failed === null ? missing.body : JSON.stringify(failed);
-    assert.match(message, /sdxl_lightning_4step_lora\.safetensors.*fooocus models pull sdxl-lightning-4step-lora/, 'a missing performance LoRA says which file and how to get it');
+    assert.match(message, /sdxl_lightning_4step_lora\.safetensors.*npm run fooocus -- models pull sdxl-lightning-4step-lora/, 'a missing performance LoRA says which file and how to get it');
+    assert.equal(missing.statusCode, 400, 'refused at submit, as the CLI refuses it');
+    assert.equal(missing.json().field, 'performance');
 
     const lora = path.join(dir, 'sdxl_lightning_4step_lora.safetensors');
     await writeTinyLora(lora, sdxl, {
@@ -158,6 +160,23 @@ describe('studio over HTTP with the demo model', () => {
     assert.equal(parameters.scheduler, 'sgm_uniform');
     assert.equal(parameters.guidance_scale, 1);
     assert.deepEqual((parameters.loras as unknown[][]).map((l) => l.slice(0, 2)), [['sdxl_lightning_4step_lora.safetensors', 1]]);
+  });
+
+  it('refuses at submit what the CLI refuses: a fast mode on an SD 1.5 model, a preset whose models are missing', async () => {
+    const historySize = async () => (await app.inject({ method: 'GET', url: '/api/v1/history', headers: { host: HOST } })).json().items.length as number;
+    const before = await historySize();
+    const sd15 = await app.inject({ method: 'POST', url: '/api/v1/generate', headers, payload: { prompt: 'a fox', model: 'fooocus-ts-demo.safetensors', performance: 'Lightning', width: 64, height: 64 } });
+    assert.equal(sd15.statusCode, 400, sd15.body);
+    assert.equal(sd15.json().field, 'performance');
+    assert.match(sd15.json().message, /not available for fooocus-ts-demo\.safetensors \(SD 1\.5\).*Speed or Quality/);
+    assert.doesNotMatch(sd15.json().message, /sdxl_lightning/, 'an SD 1.5 model is not sent to fetch the SDXL LoRA');
+    const preset = await app.inject({ method: 'POST', url: '/api/v1/generate', headers, payload: { prompt: 'a fox', preset: 'sd15' } });
+    assert.equal(preset.statusCode, 400, preset.body);
+    assert.equal(preset.json().field, 'preset');
+    assert.match(preset.json().message, /v1-5-pruned-emaonly\.safetensors.*models pull --preset sd15/);
+    const unknown = await app.inject({ method: 'POST', url: '/api/v1/generate', headers, payload: { prompt: 'a fox', preset: 'fancy' } });
+    assert.equal(unknown.json().field, 'preset');
+    assert.equal(await historySize(), before, 'nothing was queued');
   });
 
   it('writes the output format the request asks for (the page sends one)', async () => {

@@ -89,8 +89,8 @@ export class MissingPerformanceLoraError extends Error {
     readonly catalogId: string,
   ) {
     super(
-      `performance "${mode}" needs the LoRA ${file}: run \`fooocus models pull ${catalogId}\`, ` +
-        `or \`fooocus models import <path-to-${file}> --kind loras\` if you already have it`,
+      `performance "${mode}" needs the LoRA ${file}: run \`npm run fooocus -- models pull ${catalogId}\`, ` +
+        `or \`npm run fooocus -- models import <path-to-${file}> --kind loras\` if you already have it`,
     );
   }
 }
@@ -114,8 +114,8 @@ export class PresetModelsMissingError extends Error {
     const names = missing.map((m) => `${m.kind === 'loras' ? 'LoRA' : 'checkpoint'} ${m.fileName}${m.catalogId === null ? '' : ` (catalog id ${m.catalogId})`}`);
     const fetchable = missing.every((m) => m.catalogId !== null);
     super(
-      `preset "${preset}" needs ${names.join(', ')}, not in the model store: run \`fooocus models pull --preset ${preset}\`` +
-        (fetchable ? '' : ', and `fooocus models import <file>` for files the catalog does not list'),
+      `preset "${preset}" needs ${names.join(', ')}, not in the model store: run \`npm run fooocus -- models pull --preset ${preset}\`` +
+        (fetchable ? '' : ', and `npm run fooocus -- models import <file>` for files the catalog does not list'),
     );
   }
 }

@@ -18,7 +18,7 @@ export function findLoraName(listing: readonly ModelListing[], name: string): st
 export class LoraNotInstalledError extends Error {
   override name = 'LoraNotInstalledError';
   constructor(readonly lora: string) {
-    super(`LoRA "${lora}" is not in the model store: add it with \`fooocus models import <file> --kind loras\` (or \`fooocus models pull <id>\` for catalog LoRAs)`);
+    super(`LoRA "${lora}" is not in the model store: add it with \`npm run fooocus -- models import <file> --kind loras\` (or \`npm run fooocus -- models pull <id>\` for catalog LoRAs)`);
   }
 }
 

@@ -14,7 +14,7 @@ export class UntrustedModelError extends Error {
   constructor(kind: ModelKind, modelName: string, file: string) {
     super(
       `${file}: not in the trust manifest, so it will not be loaded. If you trust this file, record it with ` +
-        `\`fooocus models import ${JSON.stringify(file)} --kind ${kind}\` (it is checked and hashed first).`,
+        `\`npm run fooocus -- models import ${JSON.stringify(file)} --kind ${kind}\` (it is checked and hashed first).`,
     );
     this.kind = kind;
     this.modelName = modelName;
