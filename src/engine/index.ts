@@ -34,7 +34,7 @@ export {
   type InspectCheckpointOptions,
   type ParameterCounts,
 } from './models/inspect.ts';
-export { loadCheckpoint, type CheckpointComponent, type LoadCheckpointOptions, type LoadedCheckpoint, type LoraApplyReport } from './models/load-checkpoint.ts';
+export { loadCheckpoint, type CheckpointComponent, type LoadCheckpointOptions, type LoadedCheckpoint, type LoraApplyReport } from './pipeline/load-checkpoint.ts';
 export { LoraFormatError, readLoraFile, type LoraFile, type LoraModule } from './lora/lora-file.ts';
 export { LoraMismatchError, type WeightedLora } from './lora/lora-plan.ts';
 export { canonicalModuleName, diffusersUnetPath } from './lora/lora-targets.ts';

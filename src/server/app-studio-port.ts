@@ -5,6 +5,7 @@
  */
 import { EXPANSION_STYLE_NAME, RANDOM_STYLE_NAME } from '../app/creative/style-names.ts';
 import { ImageRequestError, type ImageRequest } from '../app/generation/image-request.ts';
+import { isUploadId, parseOutputImageId } from '../app/outputs/image-ids.ts';
 import { findMissingPresetModels, resolvePresetModels } from '../app/creative/preset-models.ts';
 import { parseAspectRatio } from '../app/generation/aspect-ratios.ts';
 import { JobNotFoundError, JobStateError, QueueQuotaError } from '../app/jobs/job-errors.ts';
@@ -106,11 +107,9 @@ export function createAppStudioPort(studio: Studio): StudioPort {
     },
     openImage: async (owner, imageId) => {
       let file: string | undefined;
-      if (imageId.startsWith('up-')) file = (await studio.uploads.find(owner === ALL_OWNERS ? null : owner, imageId)) ?? undefined;
-      else {
-        const job = await studio.queue.get(imageId.slice(0, -9), scopeOf(owner)).catch(() => null);
-        file = job?.results.find((r) => r.imageId === imageId)?.file;
-      }
+      const jobId = parseOutputImageId(imageId);
+      if (isUploadId(imageId)) file = (await studio.uploads.find(owner === ALL_OWNERS ? null : owner, imageId)) ?? undefined;
+      else if (jobId !== null) file = (await studio.queue.get(jobId, scopeOf(owner)).catch(() => null))?.results.find((r) => r.imageId === imageId)?.file;
       if (file === undefined) throw new NotFoundError('image');
       const absolutePath = await studio.resolveOutput(file).catch(() => {
         throw new NotFoundError('image');

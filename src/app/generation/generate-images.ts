@@ -129,18 +129,15 @@ function checkPerformance(name: string, family: ModelFamily, model: string): voi
     if (err instanceof UnknownPerformanceModeError) throw new ImageRequestError('performance', 'known', err.message);
     throw err;
   }
-  if (mode.lora !== undefined && family !== mode.lora.family && !(family === 'sdxl-refiner' && mode.lora.family === 'sdxl')) {
+  if (mode.lora !== undefined && family !== mode.lora.family) {
+    const label = (f: ModelFamily) => getFamilyProfile(f).label;
     throw new ImageRequestError(
       'performance',
       'family',
-      `performance "${name}" needs an ${familyLabel(mode.lora.family)} LoRA and is not available for ${model} (${familyLabel(family)}), ` +
+      `performance "${name}" needs an ${label(mode.lora.family)} LoRA and is not available for ${model} (${label(family)}), ` +
         `which has no ${name} LoRA in the catalog; choose performance Speed or Quality for it, or an SDXL model`,
     );
   }
-}
-
-function familyLabel(family: string): string {
-  return family === 'sd15' ? 'SD 1.5' : family === 'sd2x' ? 'SD 2.x' : 'SDXL';
 }
 
 /** Exact size, then a ratio at the family's native area, the input image, the preset, the family's default. */
@@ -158,7 +155,7 @@ async function chooseSize(draft: ImageRequestDraft, preset: Preset | undefined, 
     return { width, height };
   }
   if (preset !== undefined) return parseSize(preset.aspectRatio);
-  return parseSize(native === 1024 ? GENERATION_DEFAULTS.aspect.sdxl : `${native}x${native}`);
+  return { ...getFamilyProfile(family).defaultResolution };
 }
 
 /** Image 0 composed and held to the engine's rules, so a bad value or prompt is refused before anything runs. */
@@ -185,7 +182,7 @@ export interface ComposedImage {
   composed: ComposedRequest;
 }
 
-const CHOICE_FIELDS = ['model', 'refiner', 'refinerSwitch', 'loras', 'cfg', 'sharpness', 'adaptiveCfg', 'sampler', 'scheduler'] as const;
+const CHOICE_FIELDS = ['model', 'refiner', 'refinerSwitch', 'loras', 'cfg', 'sharpness', 'adaptiveCfg', 'admScalers', 'sampler', 'scheduler'] as const;
 
 export function composeImage(request: ImageRequest, index: number, { data, listing }: GenerationContext): ComposedImage {
   const choices = Object.fromEntries(CHOICE_FIELDS.flatMap((key) => (request[key] === undefined ? [] : [[key, request[key]]]))) as SettingsChoices;
@@ -199,7 +196,8 @@ export function composeImage(request: ImageRequest, index: number, { data, listi
         performance: request.performance,
         ...(request.preset === undefined ? {} : { preset: findPreset(data, request.preset) }),
         seed: BigInt(request.seed),
-        imageIndex: index,
+        // Without seed increment every image is composed as image 0: the same seed, wildcard lines and random style.
+        imageIndex: request.seedIncrement === false ? 0 : index,
         choices,
         ...(request.steps === undefined ? {} : { steps: request.steps }),
       },
@@ -223,7 +221,7 @@ export function composeImage(request: ImageRequest, index: number, { data, listi
       height: request.height,
       clipSkip: request.clipSkip ?? GENERATION_DEFAULTS.clipSkip,
       format: request.format,
-      scheme: request.scheme ?? GENERATION_DEFAULTS.scheme,
+      scheme: request.metadataScheme ?? GENERATION_DEFAULTS.scheme,
     },
     composed,
   };

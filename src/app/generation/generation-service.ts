@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import {
+  getFamilyProfile,
   generate,
   inspectHeader,
   loadCheckpoint,
@@ -101,7 +102,7 @@ export class GenerationService {
     const header = await readSafetensorsHeader(model.path);
     const { architecture } = inspectHeader(header);
     const tokenizer = await this.options.loadTokenizer(architecture.textEncoders[0]?.vocabSize ?? 0);
-    const finalLayerNorm = architecture.family === 'sd15' || architecture.family === 'sd2x';
+    const { finalLayerNorm } = getFamilyProfile(architecture.family);
     const name = modelName(model.path);
     const loaded = await loadCheckpoint(header, architecture, {
       components: ['unet', 'text', 'vae-decoder', 'vae-encoder'],

@@ -4,10 +4,10 @@
  * through the upload store's checks, and sent with it. Skip stops the current image and goes on with
  * the next; cancel stops the job.
  */
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { encodePng, type GenerationProgress, type RgbImage } from '../../engine/index.ts';
 import type { ImageRequest } from '../generation/image-request.ts';
+import { createOutputImageId } from '../outputs/image-ids.ts';
 import type { JobExecutor } from '../jobs/job-queue.ts';
 import type { JobResult } from '../jobs/job-types.ts';
 import type { InferenceWorker } from '../worker/inference-worker.ts';
@@ -28,11 +28,6 @@ export function encodePreview(preview: NonNullable<GenerationProgress['preview']
   const rgb = new Uint8Array(width * height * 3);
   for (let i = 0; i < width * height; i++) rgb.set(rgba.subarray(i * 4, i * 4 + 3), i * 3);
   return Buffer.from(encodePng(rgb, width, height)).toString('base64');
-}
-
-/** Image ids name the job they belong to, so the owner check is the job's. */
-export function imageIdFor(jobId: string): string {
-  return `${jobId}-${randomBytes(6).toString('base64url')}`;
 }
 
 export function createStudioExecutor(options: StudioExecutorOptions): JobExecutor {
@@ -57,7 +52,7 @@ export function createStudioExecutor(options: StudioExecutorOptions): JobExecuto
             execution.onProgress(progress, p.preview ? { png: encodePreview(p.preview) } : undefined);
           },
         });
-        const result: JobResult = { imageId: imageIdFor(job.id), file: path.relative(options.outputsDir, saved!.path).split(path.sep).join('/'), seed: String(saved!.seed) };
+        const result: JobResult = { imageId: createOutputImageId(job.id), file: path.relative(options.outputsDir, saved!.path).split(path.sep).join('/'), seed: String(saved!.seed) };
         results.push(result);
         execution.onImage(result);
       } catch (err) {

@@ -114,7 +114,7 @@ function toDraft(values: GenerateValues, prompt: string, data: Awaited<ReturnTyp
     imageCount: parseImageCount(values.n),
     ...(values.input === undefined ? {} : { input: { file: path.resolve(values.input), denoise: denoise ?? GENERATION_DEFAULTS.denoise } }),
     format: values.format as ImageFormat,
-    scheme: values.metadata as MetadataSchemeName,
+    metadataScheme: values.metadata as MetadataSchemeName,
   };
   // Options left out stay out, so the preset and the defaults fill them.
   return Object.fromEntries(Object.entries(draft).filter(([, v]) => v !== undefined)) as ImageRequestDraft;
