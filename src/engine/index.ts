@@ -114,9 +114,11 @@ export {
   DEFAULT_QUALITY,
   detectImageFormat,
   encodeImage,
+  readImageFile,
   readImageMetadata,
   type EncodeImageOptions,
   type ImageFormat,
+  type ReadImageFileOptions,
 } from './output/image-encoding.ts';
 export {
   InvalidMetadataError,

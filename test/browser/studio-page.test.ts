@@ -19,6 +19,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { createDefaultConfig } from '../../src/app/config/config-schema.ts';
 import { createStudio, type Studio } from '../../src/app/studio/create-studio.ts';
 import { createAppStudioPort } from '../../src/server/app-studio-port.ts';
+import { parseGenerationMetadata } from '../../src/engine/output/generation-metadata.ts';
 import { readPngTextChunks } from '../../src/engine/output/png-text.ts';
 import { startServer, type RunningServer } from '../../src/server/serve.ts';
 import { buildUi } from '../../scripts/build-ui.ts';
@@ -309,8 +310,12 @@ describe('the studio page in Chromium', { skip, timeout: 300_000 }, () => {
     await viewer().waitFor({ state: 'hidden' });
     const png = await page.request.get(new URL(second!, server!.url).toString());
     const text = readPngTextChunks(new Uint8Array(await png.body()));
-    assert.equal(text.fooocus_scheme, 'a1111');
-    assert.match(text.parameters ?? '', new RegExp(`^${HARBOUR}[\\s\\S]*Steps: ${STEPS}, .*Seed: 1234,.*Adaptive CFG: 5`));
+    assert.equal(text.fooocus_scheme, 'a1111', 'the image records its parameters as A1111 text');
+    const written = parseGenerationMetadata(text.parameters!, text.fooocus_scheme);
+    assert.deepEqual(
+      [written.prompt, written.steps, written.seed, written.adaptiveCfg, written.clipSkip, written.admScalers, written.denoise],
+      [HARBOUR, STEPS, '1234', 5, 1, [1.5, 0.8, 0.5], 0.6],
+    );
 
     // Back to a plain text-to-image form for the tests after this one.
     await page.getByRole('button', { name: 'Remove input image' }).click();

@@ -150,7 +150,7 @@ describe('fooocus generate with the creative layer', () => {
 
   const refusals: [string, string[], RegExp][] = [
     ['an unknown preset, listing the presets', ['--preset', 'fancy'], /--preset: unknown preset "fancy"; presets: .*realistic.*sd15/],
-    ['an unknown style, listing the styles', ['--style', 'Anime Key Visuals'], /--style: unknown style "Anime Key Visuals"; did you mean .*Anime Key Visual.*; styles: Random Style, FooocusTS Expansion, .*Anime Key Visual/],
+    ['an unknown style, suggesting the nearest names only', ['--style', 'Anime Key Visuals'], /--style: unknown style "Anime Key Visuals"; did you mean "Anime Key Visual"[^;]*\?$/m],
     ['an unknown performance mode, listing the modes', ['--performance', 'turbo'], /--performance: unknown mode "turbo"; modes: Quality, Speed, Extreme Speed, Lightning, Hyper-SD/],
     ['a fast mode without its LoRA, saying how to pull it', ['--performance', 'LIGHTNING', '--model', 'tiny-sdxl.safetensors'], /--performance: .*needs the LoRA sdxl_lightning_4step_lora\.safetensors: run `npm run fooocus -- models pull sdxl-lightning-4step-lora`/],
     ['Lightning on an SD 1.5 model, not naming the SDXL LoRA', ['--performance', 'lightning'], /--performance: performance "Lightning" needs an SDXL LoRA and is not available for tiny-sd15\S* \(SD 1\.5\).*choose performance Speed or Quality/],

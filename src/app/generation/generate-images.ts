@@ -8,9 +8,8 @@
  * 2. `composeImage`: one image's engine request (styles, expansion, wildcards, preset and performance mode);
  * 3. `createImageGenerator`: verify the models, read the input image and run the generation service.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { decodeImage, getFamilyProfile, InvalidGenerationRequestError, randomSeed, validateGenerationRequest, type ModelFamily, type RgbImage } from '../../engine/index.ts';
+import { getFamilyProfile, InvalidGenerationRequestError, randomSeed, readImageFile, validateGenerationRequest, type ModelFamily, type RgbImage } from '../../engine/index.ts';
 import { composeRequest, type ComposedRequest, type SettingsChoices } from '../creative/compose-request.ts';
 import type { CreativeData } from '../creative/creative-data.ts';
 import { MissingPerformanceLoraError, PresetModelsMissingError, PromptSyntaxError, UnknownPerformanceModeError, WildcardDepthError, WildcardFileError } from '../creative/creative-errors.ts';
@@ -18,6 +17,7 @@ import { getPerformanceMode } from '../creative/performance-modes.ts';
 import { findMissingPresetModels, resolvePresetModels, toStoreFileName } from '../creative/preset-models.ts';
 import type { Preset } from '../creative/presets.ts';
 import { isReservedStyleName } from '../creative/style-names.ts';
+import { suggestStyleNames } from '../creative/style-suggestions.ts';
 import type { ModelListing, ModelStore } from '../models/model-store.ts';
 import { GENERATION_DEFAULTS } from './generation-defaults.ts';
 import type { AppGenerationRequest, GenerationService, SavedImage, ServiceProgress, VerifiedModel } from './generation-service.ts';
@@ -60,7 +60,10 @@ export async function prepareImageRequest(draft: ImageRequestDraft, context: Gen
     if (findLoraName(listing, lora.name) === null) throw new ImageRequestError(`loras[${at}].name`, 'installed', `LoRA "${lora.name}" is not in the model store`);
   });
   const unknownStyle = (draft.styles ?? []).find((s) => !data.styles.has(s) && !isReservedStyleName(s));
-  if (unknownStyle !== undefined) throw new ImageRequestError('styles', 'known', `style "${unknownStyle}" does not exist`);
+  if (unknownStyle !== undefined) {
+    const near = suggestStyleNames(unknownStyle, data.styles.keys());
+    throw new ImageRequestError('styles', 'known', `style "${unknownStyle}" does not exist${near.length > 0 ? `; did you mean ${near.map((n) => `"${n}"`).join(', ')}?` : ''}`);
+  }
   const family = (listing.find((m) => m.kind === 'checkpoints' && m.name === model)?.family ?? 'sdxl') as ModelFamily;
   const performance = draft.performance ?? preset?.performance ?? 'Speed';
   checkPerformance(performance, family, model);
@@ -178,7 +181,7 @@ export interface ComposedImage {
   fields: Omit<AppGenerationRequest, 'model' | 'refiner' | 'loras' | 'input'>;
 }
 
-const CHOICE_FIELDS = ['model', 'refiner', 'refinerSwitch', 'loras', 'cfg', 'sharpness', 'adaptiveCfg', 'sampler', 'scheduler'] as const;
+const CHOICE_FIELDS = ['model', 'refiner', 'refinerSwitch', 'loras', 'cfg', 'sharpness', 'adaptiveCfg', 'admScalers', 'sampler', 'scheduler'] as const;
 
 export function composeImage(request: ImageRequest, index: number, { data, listing }: GenerationContext): ComposedImage {
   const choices = Object.fromEntries(CHOICE_FIELDS.flatMap((key) => (request[key] === undefined ? [] : [[key, request[key]]]))) as SettingsChoices;
@@ -192,7 +195,8 @@ export function composeImage(request: ImageRequest, index: number, { data, listi
         performance: request.performance,
         ...(request.preset === undefined ? {} : { preset: findPreset(data, request.preset) }),
         seed: BigInt(request.seed),
-        imageIndex: index,
+        // Without seed increment every image is composed as image 0: the same seed, wildcard lines and random style.
+        imageIndex: request.seedIncrement === false ? 0 : index,
         choices,
         ...(request.steps === undefined ? {} : { steps: request.steps }),
       },
@@ -225,7 +229,7 @@ export function composeImage(request: ImageRequest, index: number, { data, listi
       height: request.height,
       clipSkip: request.clipSkip ?? GENERATION_DEFAULTS.clipSkip,
       format: request.format,
-      scheme: request.scheme ?? GENERATION_DEFAULTS.scheme,
+      scheme: request.metadataScheme ?? GENERATION_DEFAULTS.scheme,
     },
   };
 }
@@ -242,9 +246,12 @@ export function cropToGrid(img: RgbImage): RgbImage {
   return { width, height, rgb };
 }
 
-/** Reads and decodes an input image; a relative path is taken from `dir` (the outputs directory, for uploads). */
-export async function readInputImage(dir: string, file: string): Promise<RgbImage> {
-  return decodeImage(new Uint8Array(await readFile(path.resolve(dir, file))));
+/**
+ * Reads and decodes an input image; a relative path is taken from `dir` (the outputs directory, for uploads). A file
+ * that is not an image is refused naming `source` (the option or field that named it) and the file.
+ */
+export async function readInputImage(dir: string, file: string, source = 'input'): Promise<RgbImage> {
+  return readImageFile(path.resolve(dir, file), { source });
 }
 
 export interface ImageGeneratorOptions {
@@ -253,6 +260,8 @@ export interface ImageGeneratorOptions {
   service: GenerationService;
   /** Where relative input image paths are (the outputs directory). */
   inputDir: string;
+  /** What named the input image (`--input`), for the error when it is not an image. */
+  inputSource?: string;
 }
 
 export interface GenerateImageOptions {
@@ -280,7 +289,7 @@ export function createImageGenerator(options: ImageGeneratorOptions) {
     const model = await verify(image.model, opts);
     const refiner = image.refiner === null ? undefined : await verify(image.refiner, opts);
     const loras = await verifyLoras(store, listing, image.loras, opts.signal);
-    const pixels = request.input === undefined ? undefined : (opts.input ?? (await readInputImage(options.inputDir, request.input.file)));
+    const pixels = request.input === undefined ? undefined : (opts.input ?? (await readInputImage(options.inputDir, request.input.file, options.inputSource)));
     const input = pixels === undefined ? undefined : { image: cropToGrid(pixels), denoise: request.input!.denoise };
     const [saved] = await service.generate({ ...image.fields, model, ...(refiner ? { refiner } : {}), ...(loras.length > 0 ? { loras } : {}), ...(input ? { input } : {}) }, opts);
     return saved!;

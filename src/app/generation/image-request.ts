@@ -22,7 +22,7 @@ export interface ImageRequest {
   width: number;
   height: number;
   imageCount: number;
-  /** Decimal string, 0..2^63-1; image i uses seed + i. */
+  /** Decimal string, 0..2^63-1; image i uses seed + i (unless `seedIncrement` is false). */
   seed: string;
   /** A preset (data/presets) whose settings lie under the explicit choices below. */
   preset?: string;
@@ -41,9 +41,13 @@ export interface ImageRequest {
   sampler?: string;
   scheduler?: string;
   clipSkip?: number;
+  /** Fooocus ADM guidance (SDXL): positive and negative scale, and the fraction of the steps it lasts. */
+  admScalers?: { positive: number; negative: number; end: number };
+  /** false: every image of the batch uses `seed` (Fooocus's "disable seed increment"); otherwise image i uses seed + i. */
+  seedIncrement?: boolean;
   format: ImageFormat;
   /** Metadata scheme written into the image (default fooocus). */
-  scheme?: MetadataSchemeName;
+  metadataScheme?: MetadataSchemeName;
   /**
    * Image-to-image: the input image and the denoise strength. `file` is relative to the outputs directory for
    * uploads (the server), or a path the CLI user gave.

@@ -72,6 +72,10 @@ export interface JobQueue {
    */
   subscribe(id: string, owner: OwnerScope, listener: JobListener): Unsubscribe;
   /**
+   * The id of the job being generated now, or null: what a shutdown waits for.
+   */
+  runningJobId(): string | null;
+  /**
    * Stops taking jobs, interrupts the running one (retryable later), waits for it to stop, closes the store.
    * Queued jobs stay queued for the next start. Every other method then throws `QueueClosedError`.
    */
@@ -201,6 +205,10 @@ export class LocalJobQueue implements JobQueue {
       listeners.delete(listener);
       if (listeners.size === 0 && this.#listeners.get(id) === listeners) this.#listeners.delete(id);
     };
+  }
+
+  runningJobId(): string | null {
+    return this.#running?.id ?? null;
   }
 
   async close(): Promise<void> {

@@ -143,9 +143,8 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
       let input: ImageRequestDraft['input'];
       if (inputImageId !== undefined) {
         const file = await uploads.find(owner, inputImageId);
-        if (file === null) throw new ImageRequestError('inputImageId', 'uploaded', 'no such uploaded image');
-        // Restarts its expiry time, so it cannot expire before the job is queued (a queued job's upload is kept).
-        await uploads.markUsed(file);
+        // Marking it used restarts its expiry time, so it cannot expire before the job is queued (a queued job's upload is kept).
+        if (file === null || !(await uploads.markUsed(file))) throw new ImageRequestError('inputImageId', 'uploaded', 'no such uploaded image');
         input = { file, denoise: denoise ?? GENERATION_DEFAULTS.denoise };
       }
       const context = { data, listing: await store.list() };
@@ -158,18 +157,31 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
       return real;
     },
     close: async () => {
+      // Shutdown can take seconds; say what it waits for, so a quiet terminal is not mistaken for a hang.
+      const running = queue.runningJobId();
+      const graceMs = options.jobStopGraceMs ?? JOB_STOP_GRACE_MS;
+      if (running !== null) log(`stopping: waiting up to ${formatSeconds(graceMs)} for job ${running} to stop at its next step`);
       // One SDXL step on a slow CPU (or a native call that hangs) can outlast any sensible wait for a stop signal.
-      const grace = setTimeout(() => void worker.close(), options.jobStopGraceMs ?? JOB_STOP_GRACE_MS);
+      const grace = setTimeout(() => {
+        if (running !== null) log(`stopping: job ${running} did not stop within ${formatSeconds(graceMs)}; stopping the inference process`);
+        void worker.close();
+      }, graceMs);
       try {
         await queue.close();
       } finally {
         clearTimeout(grace);
       }
+      if (running !== null) log(`stopping: job ${running} recorded as interrupted (it can be retried)`);
       uploads.close();
       uploadDecoder.close();
       await worker.close();
+      log('stopping: inference process ended, job database closed');
     },
   };
+}
+
+function formatSeconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(1))} s`;
 }
 
 export async function removeOutputs(studio: Studio, files: readonly string[]): Promise<void> {

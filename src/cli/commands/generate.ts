@@ -103,7 +103,7 @@ function toDraft(values: GenerateValues, prompt: string, data: Awaited<ReturnTyp
     imageCount: parseImageCount(values.n),
     ...(values.input === undefined ? {} : { input: { file: path.resolve(values.input), denoise: denoise ?? GENERATION_DEFAULTS.denoise } }),
     format: values.format as ImageFormat,
-    scheme: values.metadata as MetadataSchemeName,
+    metadataScheme: values.metadata as MetadataSchemeName,
   };
   // Options left out stay out, so the preset and the defaults fill them.
   return Object.fromEntries(Object.entries(draft).filter(([, v]) => v !== undefined)) as ImageRequestDraft;
@@ -126,11 +126,12 @@ async function prepareRun(ctx: CommandContext, values: GenerateValues, prompt: s
   });
   const data = await loadCreativeData({ store, catalog });
   const draft = toDraft(values, prompt, data, defaults.steps);
-  // Written before the store is listed, so the request can name it; only when nothing else names a checkpoint.
-  const demo = draft.model === undefined && draft.preset === undefined && defaults.model === null ? await ensureDemoModel(store) : null;
+  // On an empty store the demo model is the default: put it in place before the store is listed, so the request
+  // is checked against a listing that has it (a fresh checkout's first generate).
+  const demo = defaults.model === null ? await ensureDemoModel(store) : null;
   const defaultModel = async () => defaults.model ?? demo;
   try {
-    const request = await prepareImageRequest(draft, { data, listing: await store.list() }, { defaultModel, readInput: (file) => readInputImage(process.cwd(), file) });
+    const request = await prepareImageRequest(draft, { data, listing: await store.list() }, { defaultModel, readInput: (file) => readInputImage(process.cwd(), file, '--input') });
     return { request, data };
   } catch (err) {
     if (err instanceof ImageRequestError) throw toUsageError(err, values);
@@ -170,7 +171,7 @@ export async function runGenerate(ctx: CommandContext): Promise<number> {
     loadTokenizer: createTokenizerLoader(store),
     software: 'Fooocus-TS',
   });
-  const generateImage = createImageGenerator({ store, data, service, inputDir: process.cwd() });
+  const generateImage = createImageGenerator({ store, data, service, inputDir: process.cwd(), inputSource: '--input' });
   reporter.message(`seed ${request.seed}`, { seed: request.seed });
   let written = 0;
   try {

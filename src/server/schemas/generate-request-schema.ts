@@ -5,6 +5,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { PERFORMANCE_MODE_NAMES } from '../../app/creative/performance-modes.ts';
+import { METADATA_SCHEMES } from '../../app/outputs/output-writer.ts';
 import { IMAGE_SIZE_LIMITS, SETTING_LIMITS } from '../../engine/index.ts';
 import { ID_PATTERN } from './common-schemas.ts';
 
@@ -64,10 +65,26 @@ export function buildGenerateRequestSchema(quotas: RequestQuotas) {
       ),
       cfg: Type.Optional(Type.Number(bounds(SETTING_LIMITS.cfg))),
       sharpness: Type.Optional(Type.Number(bounds(SETTING_LIMITS.sharpness))),
+      adaptiveCfg: Type.Optional(Type.Number({ ...bounds(SETTING_LIMITS.adaptiveCfg), description: 'Fooocus "CFG mimicking from TSNR" (default 7).' })),
+      admScalers: Type.Optional(
+        Type.Object(
+          {
+            positive: Type.Number(bounds(SETTING_LIMITS.admPositive)),
+            negative: Type.Number(bounds(SETTING_LIMITS.admNegative)),
+            end: Type.Number(bounds(SETTING_LIMITS.admEnd)),
+          },
+          { additionalProperties: false, description: 'Fooocus ADM guidance for SDXL: positive and negative scale, and the fraction of the steps it lasts (default 1.5, 0.8, 0.3).' },
+        ),
+      ),
+      clipSkip: Type.Optional(Type.Integer({ ...bounds(SETTING_LIMITS.clipSkip), description: 'CLIP skip (default 2, as Fooocus).' })),
+      seedIncrement: Type.Optional(Type.Boolean({ description: 'Image i uses seed + i (default true); false gives every image the same seed.' })),
       sampler: Type.Optional(Type.String({ pattern: ID_NAME_PATTERN })),
       scheduler: Type.Optional(Type.String({ pattern: ID_NAME_PATTERN })),
       inputImageId: Type.Optional(Type.String({ pattern: ID_PATTERN })),
       denoise: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
+      metadataScheme: Type.Optional(
+        Type.Unsafe<(typeof METADATA_SCHEMES)[number]>({ type: 'string', enum: [...METADATA_SCHEMES], description: 'How the image records its parameters: Fooocus JSON (default) or A1111 text.' }),
+      ),
       format: Type.Optional(Type.Unsafe<(typeof OUTPUT_FORMATS)[number]>({ type: 'string', enum: [...OUTPUT_FORMATS], description: 'Image file format (default png); each carries the generation metadata.' })),
     },
     { additionalProperties: false },
