@@ -212,16 +212,16 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
   };
 }
 
-function formatSeconds(ms: number): string {
-  return `${Number((ms / 1000).toFixed(1))} s`;
-}
-
 /** Why the default model cannot be used, by its store name (absolute paths go only to the log). */
 function describeUnverifiedModel(name: string, err: unknown): string {
   if (err instanceof ModelChangedError) return `the default model ${name} does not match its recorded SHA-256 or size`;
   if (err instanceof ModelNotFoundError) return `the default model ${name} is missing from the model store`;
   if (err instanceof UntrustedModelError) return `the default model ${name} is not in the trust manifest`;
   return `the default model ${name} could not be verified`;
+}
+
+function formatSeconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(1))} s`;
 }
 
 export async function removeOutputs(studio: Studio, files: readonly string[]): Promise<void> {
