@@ -8,10 +8,11 @@ import { ImageRequestError, type ImageRequest } from '../app/generation/image-re
 import { isUploadId, parseOutputImageId } from '../app/outputs/image-ids.ts';
 import { findMissingPresetModels, resolvePresetModels } from '../app/creative/preset-models.ts';
 import { parseAspectRatio } from '../app/generation/aspect-ratios.ts';
-import { JobNotFoundError, JobStateError, QueueQuotaError } from '../app/jobs/job-errors.ts';
+import { IdempotencyKeyReusedError, JobNotFoundError, JobStateError, QueueQuotaError } from '../app/jobs/job-errors.ts';
 import { ANY_OWNER, type JobEvent, type JobView, type OwnerScope } from '../app/jobs/job-types.ts';
 import { removeOutputs, type Studio } from '../app/studio/create-studio.ts';
 import { InvalidRequestError, JobStateConflictError, NotFoundError, QuotaExceededError } from './studio-errors.ts';
+import { refuseReusedKey } from './idempotency-key.ts';
 import { ALL_OWNERS, type GenerateRequestBody, type JobSummary, type StudioEvent, type StudioPort } from './studio-port.ts';
 
 function scopeOf(owner: string): OwnerScope {
@@ -26,6 +27,7 @@ async function translate<T>(work: () => Promise<T>): Promise<T> {
     if (err instanceof JobNotFoundError) throw new NotFoundError('job');
     if (err instanceof QueueQuotaError) throw new QuotaExceededError('maxQueuedJobs', err.limit, 30);
     if (err instanceof JobStateError) throw new JobStateConflictError(err.jobId, err.status);
+    if (err instanceof IdempotencyKeyReusedError) throw refuseReusedKey();
     if (err instanceof ImageRequestError) throw new InvalidRequestError(err.field, err.rule, err.message);
     throw err;
   }
@@ -79,7 +81,7 @@ const CONTENT_TYPES: Record<string, string> = { png: 'image/png', jpg: 'image/jp
 export function createAppStudioPort(studio: Studio): StudioPort {
 
   return {
-    submitJob: async (owner, body) => translate(() => studio.submitImages(owner, body)),
+    submitJob: async (owner, body, submitKey) => translate(() => studio.submitImages(owner, body, submitKey)),
     getJob: async (owner, id) => translate(async () => toSummary(await studio.queue.get(id, scopeOf(owner)))),
     listHistory: async (owner, page) =>
       translate(async () => {
@@ -159,7 +161,7 @@ export function createAppStudioPort(studio: Studio): StudioPort {
       sd15: studio.aspectRatios.sd15.map((id) => ({ id, ...parseAspectRatio(id) })),
     }),
     health: async () => true,
-    ready: async () => (await studio.listModels()).length > 0,
+    ready: () => studio.checkDefaultModel(),
     close: () => studio.close(),
   };
 }

@@ -269,6 +269,8 @@ export interface GenerateImageOptions {
   /** The input image, decoded already (the studio reads uploads through its own checks); else read from the file. */
   input?: RgbImage;
   onProgress?: (p: ServiceProgress) => void;
+  /** The job the image is for: its id marks the file name (see SaveImageOptions.jobTag). */
+  jobTag?: string;
 }
 
 /** Makes image `index` of a prepared request: compose it, verify its models (hash), generate, save. */
@@ -291,7 +293,10 @@ export function createImageGenerator(options: ImageGeneratorOptions) {
     const loras = await verifyLoras(store, listing, image.loras, opts.signal);
     const pixels = request.input === undefined ? undefined : (opts.input ?? (await readInputImage(options.inputDir, request.input.file, options.inputSource)));
     const input = pixels === undefined ? undefined : { image: cropToGrid(pixels), denoise: request.input!.denoise };
-    const [saved] = await service.generate({ ...image.fields, model, ...(refiner ? { refiner } : {}), ...(loras.length > 0 ? { loras } : {}), ...(input ? { input } : {}) }, opts);
+    const [saved] = await service.generate(
+      { ...image.fields, model, ...(refiner ? { refiner } : {}), ...(loras.length > 0 ? { loras } : {}), ...(input ? { input } : {}), ...(opts.jobTag === undefined ? {} : { jobTag: opts.jobTag }) },
+      opts,
+    );
     return saved!;
   };
 }

@@ -19,7 +19,8 @@ import { GENERATION_DEFAULTS } from '../generation/generation-defaults.ts';
 import { prepareImageRequest, type ImageRequestDraft } from '../generation/generate-images.ts';
 import { ImageRequestError, type ImageRequest } from '../generation/image-request.ts';
 import { LocalJobQueue, type JobQueue } from '../jobs/job-queue.ts';
-import { openJobStore } from '../jobs/job-store.ts';
+import { openJobStore, type SubmitKey } from '../jobs/job-store.ts';
+import { ModelChangedError, ModelNotFoundError, UntrustedModelError } from '../models/model-errors.ts';
 import { openModelStore, type ModelListing, type ModelStore } from '../models/model-store.ts';
 import { InferenceWorker } from '../worker/inference-worker.ts';
 import { UploadDecoder } from '../uploads/upload-decoder.ts';
@@ -27,6 +28,7 @@ import { UploadStore } from '../uploads/upload-store.ts';
 import { UploadUnavailableError } from '../uploads/upload-errors.ts';
 import { UploadUsage } from '../uploads/upload-usage.ts';
 import { createStudioExecutor } from './studio-executor.ts';
+import { sweepJobOutputs } from '../outputs/output-sweep.ts';
 
 const appRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -51,9 +53,14 @@ export interface Studio {
    * Checks a request against what is installed (ImageRequestError naming the field), resolves its defaults and
    * queues it for `owner`.
    */
-  submitImages(owner: string, request: StudioImageRequest): Promise<{ id: string; position: number }>;
+  submitImages(owner: string, request: StudioImageRequest, submitKey?: SubmitKey): Promise<{ id: string; position: number }>;
   /** The real path of an output file, refusing anything outside the outputs directory. */
   resolveOutput(relative: string): Promise<string>;
+  /**
+   * Whether the default model is in the store and matches its recorded size and SHA-256 (hashed once, then
+   * checked against the file's stamp); `reason` names the model, never a path.
+   */
+  checkDefaultModel(): Promise<{ ready: boolean; reason?: string }>;
   /** Stops taking jobs, interrupts the running one (retryable later), closes the job store and the inference process. */
   close(): Promise<void>;
 }
@@ -115,7 +122,13 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
     filesInUse: () => uploadUsage.filesInUse(),
   });
   uploads.start(log);
-  const executor = createStudioExecutor({ worker, outputsDir: config.paths.outputs, defaultModel, readInput: (file) => uploads.readPixels(file) });
+  // Whatever a killed process left behind before this start (nothing is writing yet).
+  const sweepOutputs = async (): Promise<void> => {
+    const removed = await sweepJobOutputs(outputsReal, jobStore.listResultFiles());
+    if (removed.length > 0) log(`outputs: removed ${removed.length} file(s) no job records (left by a stopped process): ${removed.join(', ')}`);
+  };
+  await sweepOutputs();
+  const executor = createStudioExecutor({ worker, outputsDir: config.paths.outputs, defaultModel, readInput: (file) => uploads.readPixels(file), sweepOutputs });
   const queue = new LocalJobQueue({
     store: jobStore,
     executor: uploadUsage.track(executor),
@@ -126,6 +139,19 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
       return error instanceof Error && /not supported|not in the trust manifest|changed|must be|LoRA|no checkpoint/.test(error.message) ? error.message : 'Generation failed. The server log has the details.';
     },
   });
+  // Probes arrive every few seconds; while a large model is being hashed they share the one check in flight.
+  let modelCheck: Promise<{ ready: boolean; reason?: string }> | null = null;
+  const checkDefaultModel = async (): Promise<{ ready: boolean; reason?: string }> => {
+    const name = await defaultModel().catch(() => null);
+    if (name === null) return { ready: false, reason: 'the model store has no checkpoint' };
+    try {
+      await store.resolve('checkpoints', name);
+      return { ready: true };
+    } catch (err) {
+      log(`readiness: ${err instanceof Error ? err.message : String(err)}`);
+      return { ready: false, reason: describeUnverifiedModel(name, err) };
+    }
+  };
 
   return {
     queue,
@@ -139,7 +165,7 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
     aspectRatios: { sdxl: SDXL_ASPECT_RATIOS, sd15: SD15_ASPECT_RATIOS },
     listModels: async () => (await store.list()).filter((m) => m.kind === 'checkpoints').map((m) => ({ ...m, demo: m.name === DEMO_MODEL_NAME })),
     uploads,
-    submitImages: async (owner, { inputImageId, denoise, ...choices }) => {
+    submitImages: async (owner, { inputImageId, denoise, ...choices }, submitKey) => {
       let input: ImageRequestDraft['input'];
       if (inputImageId !== undefined) {
         const file = await uploads.find(owner, inputImageId);
@@ -149,12 +175,18 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
       }
       const context = { data, listing: await store.list() };
       const request = await prepareImageRequest({ ...choices, ...(input ? { input } : {}) }, context, { defaultModel, readInput: (file) => uploads.readPixels(file) });
-      return queue.submit(owner, request);
+      return queue.submit(owner, request, submitKey === undefined ? {} : { submitKey });
     },
     resolveOutput: async (relative) => {
       const real = await realpath(path.join(outputsReal, relative));
       if (!real.startsWith(outputsReal + path.sep)) throw new Error('outside the outputs directory');
       return real;
+    },
+    checkDefaultModel: () => {
+      modelCheck ??= checkDefaultModel().finally(() => {
+        modelCheck = null;
+      });
+      return modelCheck;
     },
     close: async () => {
       // Shutdown can take seconds; say what it waits for, so a quiet terminal is not mistaken for a hang.
@@ -178,6 +210,14 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
       log('stopping: inference process ended, job database closed');
     },
   };
+}
+
+/** Why the default model cannot be used, by its store name (absolute paths go only to the log). */
+function describeUnverifiedModel(name: string, err: unknown): string {
+  if (err instanceof ModelChangedError) return `the default model ${name} does not match its recorded SHA-256 or size`;
+  if (err instanceof ModelNotFoundError) return `the default model ${name} is missing from the model store`;
+  if (err instanceof UntrustedModelError) return `the default model ${name} is not in the trust manifest`;
+  return `the default model ${name} could not be verified`;
 }
 
 function formatSeconds(ms: number): string {
