@@ -2,7 +2,7 @@
  * The model-trust errors a user can act on (fix the file, import it, get the right catalog): the CLI prints them as
  * one `error:` line with exit code 2, the server maps them to a 4xx. Anything else is a bug or an I/O failure.
  */
-import { InvalidSafetensorsError, LoraFormatError, LoraMismatchError, PickleFormatError, UnsupportedCheckpointError } from '../../engine/index.ts';
+import { InvalidSafetensorsError, LoraFormatError, LoraMismatchError, PickleFormatError, UnsupportedCheckpointError, VaeMismatchError } from '../../engine/index.ts';
 import { LoraNotInstalledError } from '../generation/lora-selection.ts';
 import { CatalogDowngradeError, CatalogKeyError, CatalogSignatureError, InvalidCatalogError } from './catalog-errors.ts';
 import {
@@ -33,6 +33,7 @@ const USER_ERRORS = [
   LoraFormatError,
   LoraMismatchError,
   LoraNotInstalledError,
+  VaeMismatchError,
 ] as const;
 
 export function isModelUserError(err: unknown): err is Error {
