@@ -11,6 +11,10 @@ export const MAX_SEED = (1n << 63n) - 1n;
 /** Longest schedule the samplers build. */
 export const MAX_STEPS = 1000;
 
+/** How the refiner takes over from the base model (see pipeline/refiner-switch.ts); Fooocus's names. */
+export const REFINER_SWITCH_METHODS = ['joint', 'separate', 'vae'] as const;
+export type RefinerSwitchMethod = (typeof REFINER_SWITCH_METHODS)[number];
+
 /** Bounds of the sampling settings, inclusive. ADM guidance is Fooocus's (positive scale, negative scale, end). */
 export const SETTING_LIMITS = {
   cfg: { min: 1, max: 30 },

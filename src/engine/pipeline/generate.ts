@@ -18,6 +18,7 @@ import type { TextEncoder } from './prompt-encoding.ts';
 import { buildStageConditioning } from './stage-conditioning.ts';
 import { createUnetDenoiser, type DenoiserStage } from './unet-denoiser.ts';
 import { checkVaeFamily, type VaeCodec } from './load-vae.ts';
+import { DEFAULT_REFINER_SWITCH_METHOD, sampleInTwoRuns, type SwitchCodecs } from './refiner-switch.ts';
 import { decodeLatent, encodeToLatent, type RgbImage } from './vae-codec.ts';
 
 /** A loaded checkpoint ready for the pipeline. */
@@ -72,6 +73,19 @@ export interface GenerateOptions {
   signal?: AbortSignal;
   /** Preview every n steps (default 1); 0 disables previews. */
   previewEvery?: number;
+}
+
+/** The codecs the vae refiner switch passes the latent through: the chosen (or base) VAE, then the refiner's. */
+function switchCodecs({ base, refiner, vae }: PipelineModels): SwitchCodecs {
+  const baseDecoder = vae === undefined ? base.vaeDecoder : vae.decoder;
+  if (baseDecoder === null) throw new Error(`${vae?.name ?? base.name}: the vae refiner switch needs the base model's VAE decoder`);
+  if (refiner?.vaeEncoder == null) throw new Error(`${refiner?.name ?? 'refiner'}: the vae refiner switch needs the refiner's VAE encoder`);
+  return {
+    baseDecoder,
+    baseScale: getFamilyProfile(base.architecture.family).latentScale,
+    refinerEncoder: refiner.vaeEncoder,
+    refinerScale: getFamilyProfile(refiner.architecture.family).latentScale,
+  };
 }
 
 /** The sampling schedule: ComfyUI computes one extra step and drops the penultimate sigma for some samplers. */
@@ -146,26 +160,48 @@ export async function generate(models: PipelineModels, request: GenerationReques
     }
     const x = prepareLatent(noise, latentDims, sigmas[0]!, start);
 
-    // 3. denoise
+    // 3. denoise (the refiner takes over at the switch step, in one sampler run or two: refiner-switch.ts)
     let currentStep = 0;
     let unetEvaluations = 0;
-    const denoise = createUnetDenoiser({
-      base: baseStage,
-      ...(refinerStage ? { refiner: { stage: refinerStage, fromStep: switchStep } } : {}),
-      guidance: { cfg: request.cfg, sharpness: request.sharpness, adaptiveCfg: request.adaptiveCfg },
-      currentStep: () => currentStep,
-      onUnetCall: (rows) => (unetEvaluations += rows),
-    });
-    report({ ...progress, phase: 'sample', step: 0 });
-    const sampled = await getSampler(request.sampler)(denoise, x, sigmas, {
-      noise: (dims) => generator.randn(dims),
+    const guidance = { cfg: request.cfg, sharpness: request.sharpness, adaptiveCfg: request.adaptiveCfg };
+    const onUnetCall = (rows: number) => (unetEvaluations += rows);
+    const context = {
+      noise: (dims: readonly number[]) => generator.randn(dims),
       signal,
-      onStep: (step, total, _x, denoised) => {
+      onStep: (step: number, total: number, _x: Tensor, denoised: Tensor) => {
         currentStep = step + 1;
         const preview = previewEvery > 0 && (step + 1) % previewEvery === 0 ? previewLatentToRgb(denoised, profile.latentSpace) : undefined;
         report({ ...progress, phase: 'sample', step: step + 1, steps: total, ...(preview ? { preview } : {}) });
       },
-    });
+    };
+    report({ ...progress, phase: 'sample', step: 0 });
+    const sampler = getSampler(request.sampler);
+    const method = request.refinerSwitchMethod ?? DEFAULT_REFINER_SWITCH_METHOD;
+    const sampled =
+      refinerStage !== undefined && method !== 'joint' && switchStep > 0
+        ? await sampleInTwoRuns(x, {
+            sampler,
+            sigmas,
+            base: baseStage,
+            refiner: refinerStage,
+            switchStep,
+            method,
+            denoiser: { guidance, onUnetCall },
+            context,
+            ...(method === 'vae' ? { codecs: switchCodecs(models) } : {}),
+          })
+        : await sampler(
+            createUnetDenoiser({
+              base: baseStage,
+              ...(refinerStage ? { refiner: { stage: refinerStage, fromStep: switchStep } } : {}),
+              guidance,
+              currentStep: () => currentStep,
+              onUnetCall,
+            }),
+            x,
+            sigmas,
+            context,
+          );
     const sampleSeconds = (performance.now() - started) / 1000;
 
     // 4. decode (the chosen VAE, else the base model's; SDXL base and refiner share the latent space)

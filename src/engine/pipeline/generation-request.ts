@@ -6,7 +6,7 @@ import { getSampler } from '../sampling/samplers/sampler-registry.ts';
 import { isSchedulerName, MAX_STEPS, SCHEDULER_NAMES } from '../sampling/sigmas.ts';
 import type { RgbImage } from './vae-codec.ts';
 import type { AdmScalers } from './stage-conditioning.ts';
-import { MAX_SEED, SETTING_LIMITS as L } from '../request-limits.ts';
+import { MAX_SEED, REFINER_SWITCH_METHODS, SETTING_LIMITS as L, type RefinerSwitchMethod } from '../request-limits.ts';
 
 export interface GenerationRequest {
   /** Prompt parts, each encoded separately and concatenated (Fooocus: the prompt's lines, then style parts). */
@@ -27,6 +27,8 @@ export interface GenerationRequest {
   admScalers: AdmScalers;
   /** Fraction of the steps after which the refiner takes over (ignored without a refiner). */
   refinerSwitch: number;
+  /** How the refiner takes over (refiner-switch.ts); default joint. */
+  refinerSwitchMethod?: RefinerSwitchMethod;
   /** Image-to-image: the input (same size as the request) and how much of it to re-noise, in (0, 1]. */
   input?: { image: RgbImage; denoise: number };
 }
@@ -73,6 +75,9 @@ export function validateGenerationRequest(r: GenerationRequest): void {
   checkNumber('imageCount', r.imageCount, 1, MAX_IMAGES_PER_REQUEST, true);
   checkNumber('clipSkip', r.clipSkip, L.clipSkip.min, L.clipSkip.max, true);
   checkNumber('refinerSwitch', r.refinerSwitch, L.refinerSwitch.min, L.refinerSwitch.max);
+  if (r.refinerSwitchMethod !== undefined && !(REFINER_SWITCH_METHODS as readonly string[]).includes(r.refinerSwitchMethod)) {
+    throw new InvalidGenerationRequestError('refinerSwitchMethod', `must be one of ${REFINER_SWITCH_METHODS.join(', ')}, got "${String(r.refinerSwitchMethod)}"`);
+  }
   checkNumber('admScalers.positive', r.admScalers.positive, L.admPositive.min, L.admPositive.max);
   checkNumber('admScalers.negative', r.admScalers.negative, L.admNegative.min, L.admNegative.max);
   checkNumber('admScalers.end', r.admScalers.end, L.admEnd.min, L.admEnd.max);
