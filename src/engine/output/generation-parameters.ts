@@ -1,5 +1,6 @@
 import { MAX_SEED } from '../pipeline/generation-request.ts';
 import { MAX_STEPS } from '../sampling/sigmas.ts';
+import { FooocusError } from '../errors/fooocus-error.ts';
 
 /** A LoRA applied to the base model, as Fooocus records it (name without folder or extension). */
 export interface LoraReference {
@@ -58,13 +59,11 @@ export interface GenerationParameters {
 }
 
 /** Metadata that does not describe a valid request. The message names the field as written and the problem. */
-export class InvalidMetadataError extends Error {
-  override readonly name = 'InvalidMetadataError';
-  readonly field: string;
+export class InvalidMetadataError extends FooocusError {
+  declare readonly field: string;
 
   constructor(field: string, problem: string) {
-    super(`${field}: ${problem}`);
-    this.field = field;
+    super('invalid', `${field}: ${problem}`, { field });
   }
 }
 

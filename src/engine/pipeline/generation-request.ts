@@ -6,6 +6,7 @@ import { getSampler } from '../sampling/samplers/sampler-registry.ts';
 import { isSchedulerName, MAX_STEPS, SCHEDULER_NAMES } from '../sampling/sigmas.ts';
 import type { RgbImage } from './vae-codec.ts';
 import type { AdmScalers } from './stage-conditioning.ts';
+import { FooocusError } from '../errors/fooocus-error.ts';
 
 export interface GenerationRequest {
   /** Prompt parts, each encoded separately and concatenated (Fooocus: the prompt's lines, then style parts). */
@@ -30,13 +31,11 @@ export interface GenerationRequest {
   input?: { image: RgbImage; denoise: number };
 }
 
-export class InvalidGenerationRequestError extends Error {
-  override name = 'InvalidGenerationRequestError';
-  constructor(
-    readonly field: string,
-    detail: string,
-  ) {
-    super(`${field}: ${detail}`);
+export class InvalidGenerationRequestError extends FooocusError {
+  declare readonly field: string;
+
+  constructor(field: string, detail: string) {
+    super('invalid', `${field}: ${detail}`, { field });
   }
 }
 
