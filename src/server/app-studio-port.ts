@@ -8,27 +8,14 @@ import { findLoraName } from '../app/generation/lora-selection.ts';
 import { getSampler, isSchedulerName, randomSeed } from '../engine/index.ts';
 import { findMissingPresetModels, resolvePresetModels } from '../app/creative/preset-models.ts';
 import { parseAspectRatio } from '../app/generation/aspect-ratios.ts';
-import { JobNotFoundError, JobStateError, QueueQuotaError } from '../app/jobs/job-errors.ts';
 import { ANY_OWNER, type JobEvent, type JobView, type OwnerScope } from '../app/jobs/job-types.ts';
 import { removeOutputs, type Studio } from '../app/studio/create-studio.ts';
 import type { StudioJobRequest } from '../app/studio/studio-request.ts';
-import { InvalidRequestError, JobStateConflictError, NotFoundError, QuotaExceededError } from './studio-errors.ts';
+import { InvalidRequestError, NotFoundError } from './studio-errors.ts';
 import { ALL_OWNERS, type GenerateRequestBody, type JobSummary, type StudioEvent, type StudioPort } from './studio-port.ts';
 
 function scopeOf(owner: string): OwnerScope {
   return owner === ALL_OWNERS ? ANY_OWNER : owner;
-}
-
-/** Queue errors in the port's vocabulary (another owner's job is simply not found). */
-async function translate<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    if (err instanceof JobNotFoundError) throw new NotFoundError('job');
-    if (err instanceof QueueQuotaError) throw new QuotaExceededError('maxQueuedJobs', err.limit, 30);
-    if (err instanceof JobStateError) throw new JobStateConflictError(err.jobId, err.status);
-    throw err;
-  }
 }
 
 function toBody(r: StudioJobRequest): GenerateRequestBody {
@@ -147,32 +134,24 @@ export function createAppStudioPort(studio: Studio): StudioPort {
   }
 
   return {
-    submitJob: async (owner, body) => translate(async () => studio.queue.submit(owner, await buildRequest(owner, body))),
-    getJob: async (owner, id) => translate(async () => toSummary(await studio.queue.get(id, scopeOf(owner)))),
-    listHistory: async (owner, page) =>
-      translate(async () => {
-        const result = await studio.queue.list(scopeOf(owner), { ...(page.cursor === undefined ? {} : { cursor: page.cursor }), limit: page.limit });
-        return { items: result.jobs.map(toSummary), nextCursor: result.nextCursor };
-      }),
-    deleteHistoryEntry: async (owner, id) =>
-      translate(async () => {
-        const { files } = await studio.queue.delete(id, scopeOf(owner));
-        await removeOutputs(studio, files);
-      }),
-    cancelJob: async (owner, id) => translate(() => studio.queue.cancel(id, scopeOf(owner))),
-    retryJob: async (owner, id) => translate(() => studio.queue.retry(id, scopeOf(owner))),
-    skipImage: async (owner, id) => translate(() => studio.queue.skip(id, scopeOf(owner))),
-    subscribe: (owner, id, listener) => {
-      try {
-        return studio.queue.subscribe(id, scopeOf(owner), (e) => {
-          const event = toEvent(e);
-          if (event !== null) listener(event);
-        });
-      } catch (err) {
-        if (err instanceof JobNotFoundError) throw new NotFoundError('job');
-        throw err;
-      }
+    submitJob: async (owner, body) => studio.queue.submit(owner, await buildRequest(owner, body)),
+    getJob: async (owner, id) => toSummary(await studio.queue.get(id, scopeOf(owner))),
+    listHistory: async (owner, page) => {
+      const result = await studio.queue.list(scopeOf(owner), { ...(page.cursor === undefined ? {} : { cursor: page.cursor }), limit: page.limit });
+      return { items: result.jobs.map(toSummary), nextCursor: result.nextCursor };
     },
+    deleteHistoryEntry: async (owner, id) => {
+      const { files } = await studio.queue.delete(id, scopeOf(owner));
+      await removeOutputs(studio, files);
+    },
+    cancelJob: async (owner, id) => studio.queue.cancel(id, scopeOf(owner)),
+    retryJob: async (owner, id) => studio.queue.retry(id, scopeOf(owner)),
+    skipImage: async (owner, id) => studio.queue.skip(id, scopeOf(owner)),
+    subscribe: (owner, id, listener) =>
+      studio.queue.subscribe(id, scopeOf(owner), (e) => {
+        const event = toEvent(e);
+        if (event !== null) listener(event);
+      }),
     openImage: async (owner, imageId) => {
       let file: string | undefined;
       if (imageId.startsWith('up-')) file = (await studio.findUpload(owner === ALL_OWNERS ? null : owner, imageId)) ?? undefined;
