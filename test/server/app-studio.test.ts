@@ -3,7 +3,7 @@
  * history, and the page itself.
  */
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -17,6 +17,7 @@ import { writeTinyCheckpoint } from '../fixtures/checkpoints.ts';
 import { writeTinyLora } from '../fixtures/loras.ts';
 import { createAppStudioPort } from '../../src/server/app-studio-port.ts';
 import { buildServer } from '../../src/server/build-server.ts';
+import { guardAgainstPathLeaks } from './path-leak-guard.ts';
 
 const HOST = '127.0.0.1:7865';
 const headers = { host: HOST, origin: `http://${HOST}`, 'content-type': 'application/json' };
@@ -32,6 +33,7 @@ describe('studio over HTTP with the demo model', () => {
     config.runtime.threads = 1;
     studio = await createStudio(config, { software: 'test' });
     app = await buildServer(createAppStudioPort(studio), { host: '127.0.0.1', allowedHosts: [HOST], auth: null, outputsDir: studio.outputsDir, logger: false });
+    guardAgainstPathLeaks(app, [dir]);
   });
   after(async () => {
     await app.close();
@@ -117,6 +119,7 @@ describe('studio over HTTP with the demo model', () => {
     config.runtime.threads = 1;
     const restarted = await createStudio(config, { software: 'test' });
     const app2 = await buildServer(createAppStudioPort(restarted), { host: '127.0.0.1', allowedHosts: [HOST], auth: null, outputsDir: restarted.outputsDir, logger: false });
+    guardAgainstPathLeaks(app2, [dir]);
     try {
       const image = await app2.inject({ method: 'GET', url: `/api/v1/images/${imageId}`, headers: { host: HOST } });
       assert.equal(image.statusCode, 200);
@@ -185,6 +188,44 @@ describe('studio over HTTP with the demo model', () => {
     assert.equal(typeof progress.etaSeconds, 'number');
     assert.ok(progress.etaSeconds! >= 0 && progress.etaSeconds! < 600, String(progress.etaSeconds));
     await app.inject({ method: 'POST', url: `/api/v1/jobs/${id}/cancel`, headers: { host: HOST, origin: `http://${HOST}` } });
+  });
+
+  it('names a tampered model by its store name in the job error and its event stream, never the models folder', async () => {
+    const file = await writeTinyCheckpoint(path.join(dir, 'to-tamper'), 'sd15');
+    const { name } = await importModel(studio.store, file, { kind: 'checkpoints', name: 'tampered.safetensors' });
+    const stored = await studio.store.resolve('checkpoints', name);
+    const original = readFileSync(stored);
+    const tampered = Buffer.from(original);
+    tampered[tampered.length - 1] = tampered.at(-1)! ^ 0xff;
+    writeFileSync(stored, tampered);
+    const submit = await app.inject({ method: 'POST', url: '/api/v1/generate', headers, payload: { prompt: 'x', model: name, width: 64, height: 64, steps: 2 } });
+    assert.equal(submit.statusCode, 202, submit.body);
+    const events = await app.inject({ method: 'GET', url: `/api/v1/jobs/${submit.json().id}/events`, headers: { host: HOST } });
+    const job = await waitForJob(submit.json().id);
+    // The other tests pick the first checkpoint that is not the demo model: leave this one intact again.
+    writeFileSync(stored, original);
+    assert.equal(job.status, 'failed');
+    const error = (job as unknown as { error: string }).error;
+    assert.match(error, /^checkpoints\/tampered\.safetensors: SHA-256 is [0-9a-f]{64}, expected [0-9a-f]{64}; refusing to load a file that changed/);
+    assert.ok(events.body.includes('checkpoints/tampered.safetensors: SHA-256 is'), events.body);
+    assert.ok(!error.includes(dir) && !events.body.includes(dir));
+  });
+
+  it('answers a malformed history cursor with 400 naming the cursor', async () => {
+    const response = await app.inject({ method: 'GET', url: '/api/v1/history?cursor=AAAA', headers: { host: HOST } });
+    assert.equal(response.statusCode, 400, response.body);
+    assert.deepEqual(response.json(), { error: 'invalid_request', field: 'cursor', message: 'cursor: must be a cursor returned by a previous page' });
+  });
+
+  it("passes the worker's verdict on a request to the client: an input image of the wrong size", async () => {
+    const png = Buffer.from(encodePng(new Uint8Array(64 * 64 * 3).fill(90), 64, 64));
+    const up = await app.inject({ method: 'POST', url: '/api/v1/uploads', headers: { host: HOST, origin: `http://${HOST}`, 'content-type': 'image/png' }, payload: png });
+    assert.equal(up.statusCode, 201, up.body);
+    const submit = await app.inject({ method: 'POST', url: '/api/v1/generate', headers, payload: { prompt: 'x', model: 'fooocus-ts-demo.safetensors', inputImageId: up.json().imageId, width: 128, height: 128, steps: 2 } });
+    assert.equal(submit.statusCode, 202, submit.body);
+    const job = (await waitForJob(submit.json().id)) as unknown as { status: string; error: string };
+    assert.equal(job.status, 'failed');
+    assert.equal(job.error, 'input: image is 64x64 but the request asks for 128x128');
   });
 
   it('describes what the page needs: the demo flag, style templates, and the sizes of each model family', async () => {

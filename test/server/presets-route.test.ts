@@ -13,6 +13,7 @@ import { importModel } from '../../src/app/models/import-model.ts';
 import { createStudio } from '../../src/app/studio/create-studio.ts';
 import { createAppStudioPort } from '../../src/server/app-studio-port.ts';
 import { buildServer } from '../../src/server/build-server.ts';
+import { guardAgainstPathLeaks } from './path-leak-guard.ts';
 import { writeTinyCheckpoint } from '../fixtures/checkpoints.ts';
 import { createFixture, HOST, type Fixture } from './server-fixture.ts';
 
@@ -49,6 +50,7 @@ describe('GET /api/v1/presets (real studio)', () => {
     config.runtime.threads = 1;
     studio = await createStudio(config, { software: 'test' });
     app = await buildServer(createAppStudioPort(studio), { host: '127.0.0.1', allowedHosts: [HOST], auth: null, outputsDir: studio.outputsDir, logger: false });
+    guardAgainstPathLeaks(app, [dir]);
   });
   after(async () => {
     await app.close();

@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ImageFormat } from '../../engine/index.ts';
+import { FooocusError, type ImageFormat } from '../../engine/index.ts';
 import type { AppConfig } from '../config/config-schema.ts';
 import { getPerformanceMode, PERFORMANCE_MODE_NAMES } from '../creative/performance-modes.ts';
 import { loadCreativeData } from '../creative/creative-data.ts';
@@ -15,6 +15,7 @@ import type { Preset } from '../creative/presets.ts';
 import type { StyleLibrary, StyleProblem } from '../creative/style-library.ts';
 import { DEMO_MODEL_NAME, ensureDemoModel } from '../demo/demo-model.ts';
 import { SD15_ASPECT_RATIOS, SDXL_ASPECT_RATIOS } from '../generation/aspect-ratios.ts';
+import { describeJobFailure } from '../jobs/job-failure.ts';
 import { LocalJobQueue, type JobQueue } from '../jobs/job-queue.ts';
 import { openJobStore } from '../jobs/job-store.ts';
 import { readVerifiedCatalog } from '../models/catalog.ts';
@@ -99,16 +100,17 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
   const defaultModel = async (): Promise<string> => {
     if (config.generation.defaultModel !== null) return config.generation.defaultModel;
     const first = (await store.list()).find((m) => m.kind === 'checkpoints' && m.name !== DEMO_MODEL_NAME) ?? (await store.list()).find((m) => m.kind === 'checkpoints');
-    if (first === undefined) throw new Error('no checkpoint in the model store');
+    if (first === undefined) throw new FooocusError('not-found', 'no checkpoint in the model store');
     return first.name;
   };
+  const maskedFolders = Object.entries(config.paths).map(([label, dir]) => ({ dir: path.resolve(dir), label }));
   const queue = new LocalJobQueue({
     store: openJobStore(path.join(config.paths.cache, 'jobs.sqlite')),
     executor: createStudioExecutor({ worker, creative, outputsDir: config.paths.outputs, defaultModel, listModels: () => store.list() }),
     maxQueuedPerOwner: config.server.maxQueuedJobs,
     describeFailure: (error) => {
       log(`job failed: ${error instanceof Error ? error.message : String(error)}`);
-      return error instanceof Error && /not supported|not in the trust manifest|changed|must be|LoRA|no checkpoint/.test(error.message) ? error.message : 'Generation failed. The server log has the details.';
+      return describeJobFailure(error, maskedFolders);
     },
   });
   const outputsReal = await realpath(config.paths.outputs);

@@ -11,6 +11,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FooocusError, RevivedError, type ErrorData } from '../../engine/index.ts';
 import type { SavedImage, ServiceProgress } from '../generation/generation-service.ts';
 import type { FromWorker, ToWorker, WorkerGenerateRequest, WorkerSettings } from './worker-protocol.ts';
 
@@ -21,22 +22,26 @@ export interface InferenceWorkerOptions extends WorkerSettings {
 }
 
 /** The inference process died while a job was running. */
-export class WorkerCrashedError extends Error {
-  override name = 'WorkerCrashedError';
+export class WorkerCrashedError extends FooocusError {
   constructor(detail: string) {
-    super(`the inference process stopped while generating (${detail}); this job failed, the next one starts a fresh process`);
+    super('unavailable', `the inference process stopped while generating (${detail}); this job failed, the next one starts a fresh process`);
   }
 }
 
-/** The worker reported a failure; `userError` means the request or a model file was at fault. */
-export class WorkerJobError extends Error {
-  override name = 'WorkerJobError';
+/**
+ * A failure the worker reported, re-created from its data: the original name, kind, messages, field and file, so
+ * the server treats it exactly as if it had been thrown here. `userError`: the request or a model file was at fault.
+ */
+export class WorkerJobError extends RevivedError {
   constructor(
-    message: string,
-    readonly userError: boolean,
+    data: ErrorData,
     readonly cancelled: boolean,
   ) {
-    super(message);
+    super(data);
+  }
+
+  get userError(): boolean {
+    return this.kind !== 'internal';
   }
 }
 
@@ -100,7 +105,7 @@ export class InferenceWorker {
         else {
           this.jobs.delete(message.id);
           if (message.type === 'done') job.resolve(message.images);
-          else job.reject(new WorkerJobError(message.message, message.userError, message.cancelled));
+          else job.reject(new WorkerJobError(message.error, message.cancelled));
         }
       });
       child.once('exit', (code, signal) => {
@@ -125,7 +130,10 @@ export class InferenceWorker {
   async generate(request: WorkerGenerateRequest, opts: { onProgress?: (p: ServiceProgress) => void; signal?: AbortSignal } = {}): Promise<SavedImage[]> {
     await (this.ready ?? this.start());
     // A cancel that came while the child was starting (or before this call) has no listener to hear it.
-    if (opts.signal?.aborted === true) throw new WorkerJobError('cancelled before it started', false, true);
+    if (opts.signal?.aborted === true) {
+      const message = 'cancelled before it started';
+      throw new WorkerJobError({ name: 'WorkerJobError', kind: 'conflict', message, publicMessage: message }, true);
+    }
     const id = this.nextId++;
     const child = this.child!;
     const signal = opts.signal;

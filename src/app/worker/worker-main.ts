@@ -3,11 +3,11 @@
  * the generation service; everything it knows arrives in its first argument (settings as JSON), nothing from the
  * environment.
  */
+import { toErrorData } from '../../engine/index.ts';
 import { GenerationService, type VerifiedModel } from '../generation/generation-service.ts';
 import { verifyLoras } from '../generation/lora-selection.ts';
 import { openModelStore, type ModelStore } from '../models/model-store.ts';
 import { createTokenizerLoader } from '../generation/tokenizer-selection.ts';
-import { describeModelUserError } from '../models/user-errors.ts';
 import type { FromWorker, ToWorker, WorkerGenerateRequest, WorkerSettings } from './worker-protocol.ts';
 
 const settings = JSON.parse(process.argv[2] ?? '{}') as WorkerSettings;
@@ -48,10 +48,9 @@ async function runJob(id: number, request: WorkerGenerateRequest): Promise<void>
     );
     send({ type: 'done', id, images });
   } catch (err) {
-    const userMessage = describeModelUserError(err);
-    const message = userMessage ?? (err instanceof Error && err.name === 'InvalidGenerationRequestError' ? err.message : 'generation failed in the inference process');
-    send({ type: 'failed', id, message, userError: userMessage !== null, cancelled: controller.signal.aborted });
-    if (userMessage === null && !controller.signal.aborted) process.stderr.write(`inference worker: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    const error = toErrorData(err);
+    send({ type: 'failed', id, error, cancelled: controller.signal.aborted });
+    if (error.kind === 'internal' && !controller.signal.aborted) process.stderr.write(`inference worker: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   } finally {
     running.delete(id);
   }

@@ -3,7 +3,7 @@
  * crash or runaway allocation there fails the job and never takes the server down. Messages use Node's advanced
  * serialization (structured clone), so bigint seeds and typed arrays cross as they are.
  */
-import type { GenerationRequest, ImageFormat } from '../../engine/index.ts';
+import type { ErrorData, GenerationRequest, ImageFormat } from '../../engine/index.ts';
 import type { SavedImage, ServiceProgress } from '../generation/generation-service.ts';
 import type { MetadataSchemeName } from '../outputs/output-writer.ts';
 
@@ -35,4 +35,5 @@ export type FromWorker =
   | { type: 'ready' }
   | { type: 'progress'; id: number; progress: ServiceProgress }
   | { type: 'done'; id: number; images: SavedImage[] }
-  | { type: 'failed'; id: number; message: string; userError: boolean; cancelled: boolean };
+  /** The error as data (FooocusError.toData), re-created on the server's side with its kind and messages. */
+  | { type: 'failed'; id: number; error: ErrorData; cancelled: boolean };
