@@ -1,8 +1,20 @@
 /**
- * Layer rules from ../shared/STYLE.md, made executable:
- *   cli -> server -> app -> engine,  cli -> app,  ui -> (HTTP contract only).
+ * Layer rules, made executable:
+ *   cli -> server -> app -> engine,  cli -> app,  ui -> (HTTP contract, plus the engine's pure metadata readers).
  * Nothing points back. `npm run depcheck` fails the build on a violation.
  */
+
+/**
+ * Engine modules the browser page runs too (compiled by tsconfig.ui.json): the metadata scheme readers and what
+ * they need. They import only each other, never node: or a package, so the page and the server read an image's
+ * metadata with the same code.
+ */
+const BROWSER_SHARED = [
+  '^src/engine/output/(generation-metadata|generation-parameters|a1111-metadata-scheme|fooocus-metadata-scheme|python-literal|sampler-display-names)\\.ts$',
+  '^src/engine/io/strict-json\\.ts$',
+  '^src/engine/request-limits\\.ts$',
+];
+
 module.exports = {
   forbidden: [
     {
@@ -34,10 +46,17 @@ module.exports = {
     },
     {
       name: 'ui-only-through-http',
-      comment: 'browser code talks to the server only through the HTTP contract.',
+      comment: 'browser code talks to the server only through the HTTP contract (and runs the shared metadata readers).',
       severity: 'error',
       from: { path: '^src/ui/' },
-      to: { path: '^src/(engine|app|server|cli)/' },
+      to: { path: '^src/(engine|app|server|cli)/', pathNot: BROWSER_SHARED },
+    },
+    {
+      name: 'browser-shared-stays-pure',
+      comment: 'the engine modules the page also runs import only each other: no node:, no package, no other engine code.',
+      severity: 'error',
+      from: { path: BROWSER_SHARED },
+      to: { pathNot: BROWSER_SHARED },
     },
     {
       name: 'nothing-imports-the-cli',

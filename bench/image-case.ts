@@ -15,8 +15,8 @@ import { ensureFullCheckpoint } from './fixtures/full-checkpoints.ts';
 const [family, cacheDir] = process.argv.slice(2) as ['sd15' | 'sdxl', string];
 const setup = family === 'sd15' ? { size: 512, steps: 20, cfg: 7 } : { size: 1024, steps: 4, cfg: 1 };
 
-// The benchmark reads the CLIP vocabulary from the shared data folder beside the checkout (as the tests do).
-const vocab = path.resolve(import.meta.dirname, '..', '..', 'shared', 'data', 'clip', 'bpe_simple_vocab_16e6.txt.gz');
+// The CLIP vocabulary the application ships (data/tokenizers), as the tests use it.
+const vocab = path.resolve(import.meta.dirname, '..', 'data', 'tokenizers', 'bpe_simple_vocab_16e6.txt.gz');
 const file = await ensureFullCheckpoint(family, cacheDir);
 const header = await readSafetensorsHeader(file);
 const { architecture } = inspectHeader(header);

@@ -2,6 +2,7 @@
  * Loads the validated configuration for a command (defaults, config file, FOOOCUS_* variables, flags) and checks
  * the models and outputs directories' permissions. Warnings go to stderr; refusals are typed errors (exit 2).
  */
+import { ensureAppDirectories, type AppDirectory } from '../app/config/app-directories.ts';
 import { checkConfiguredDirectories } from '../app/config/file-permissions.ts';
 import { loadConfig, type LoadedConfig } from '../app/config/load-config.ts';
 import type { CommandContext } from './command.ts';
@@ -20,7 +21,11 @@ export const CONFIG_OPTIONS = {
   'insecure-permissions': { type: 'boolean' },
 } as const;
 
-export async function loadCommandConfig(ctx: CommandContext, flags: ConfigFlags): Promise<LoadedConfig> {
+/**
+ * `create` names the folders the command writes to: those that do not exist yet are created (after the permission
+ * check, with the modes it expects) and a line says so.
+ */
+export async function loadCommandConfig(ctx: CommandContext, flags: ConfigFlags, create: readonly AppDirectory[] = []): Promise<LoadedConfig> {
   const loaded = await loadConfig({
     cwd: process.cwd(),
     ...(flags.config === undefined ? {} : { file: flags.config }),
@@ -29,5 +34,6 @@ export async function loadCommandConfig(ctx: CommandContext, flags: ConfigFlags)
   });
   const warnings = [...loaded.warnings, ...(await checkConfiguredDirectories(loaded.config))];
   for (const w of warnings) ctx.stderr.write(`warning: ${w}\n`);
+  for (const line of await ensureAppDirectories(loaded.config.paths, create)) ctx.stderr.write(`${line}\n`);
   return loaded;
 }

@@ -11,6 +11,7 @@ export const EXIT_FAILURE = 1;
 
 const EXIT_CODE_BY_KIND: Record<ErrorKind, number> = {
   invalid: EXIT_USER_ERROR,
+  'too-large': EXIT_USER_ERROR,
   'not-found': EXIT_USER_ERROR,
   conflict: EXIT_USER_ERROR,
   quota: EXIT_USER_ERROR,

@@ -106,8 +106,10 @@ export function createAppStudioPort(studio: Studio): StudioPort {
     const size = body.aspectRatio !== undefined ? parseAspectRatio(body.aspectRatio) : body.width !== undefined && body.height !== undefined ? { width: body.width, height: body.height } : parseAspectRatio(family === 'sd15' ? '512*512' : '1152*896');
     let input: StudioJobRequest['input'];
     if (body.inputImageId !== undefined) {
-      const upload = await studio.findUpload(owner, body.inputImageId);
+      const upload = await studio.uploads.find(owner, body.inputImageId);
       if (upload === null) throw new InvalidRequestError('inputImageId', 'uploaded', 'no such uploaded image');
+      // Restarts its expiry time, so it cannot expire before the job is queued (a queued job's upload is kept).
+      await studio.uploads.markUsed(upload);
       input = { file: upload, denoise: body.denoise ?? 0.5 };
     }
     return {
@@ -154,7 +156,7 @@ export function createAppStudioPort(studio: Studio): StudioPort {
       }),
     openImage: async (owner, imageId) => {
       let file: string | undefined;
-      if (imageId.startsWith('up-')) file = (await studio.findUpload(owner === ALL_OWNERS ? null : owner, imageId)) ?? undefined;
+      if (imageId.startsWith('up-')) file = (await studio.uploads.find(owner === ALL_OWNERS ? null : owner, imageId)) ?? undefined;
       else {
         const job = await studio.queue.get(imageId.slice(0, -9), scopeOf(owner)).catch(() => null);
         file = job?.results.find((r) => r.imageId === imageId)?.file;
@@ -166,9 +168,11 @@ export function createAppStudioPort(studio: Studio): StudioPort {
       return { absolutePath, contentType: CONTENT_TYPES[file.slice(file.lastIndexOf('.') + 1).toLowerCase()] ?? 'application/octet-stream' };
     },
     saveUpload: async (owner, image) => {
-      const format = image.contentType === 'image/jpeg' ? 'jpeg' : image.contentType === 'image/webp' ? 'webp' : 'png';
-      const saved = await studio.saveUpload(owner, image.bytes, format);
-      return { imageId: saved.id };
+      const saved = await studio.uploads.save(owner, image.bytes);
+      return { imageId: saved.id, width: saved.width, height: saved.height };
+    },
+    deleteUpload: async (owner, imageId) => {
+      if (!(await studio.uploads.remove(owner === ALL_OWNERS ? null : owner, imageId))) throw new NotFoundError('image');
     },
     listModels: async () => [
       ...(await studio.listModels()).map((m) => ({ name: m.name, kind: 'checkpoint' as const, ...(m.family ? { family: m.family } : {}), ...(m.demo ? { demo: true } : {}) })),

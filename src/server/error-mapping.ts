@@ -67,6 +67,7 @@ export function logRefusal(request: FastifyRequest, status: number, body: ErrorR
 
 const RESPONSE_BY_KIND: Record<ErrorKind, [status: number, error: string]> = {
   invalid: [400, 'invalid_request'],
+  'too-large': [413, 'payload_too_large'],
   'not-found': [404, 'not_found'],
   conflict: [409, 'conflict'],
   quota: [429, 'quota_exceeded'],

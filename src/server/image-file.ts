@@ -1,10 +1,11 @@
 /**
- * Opens an image for the image route, only if its real path (symlinks resolved) lies inside the outputs
- * directory, it is a regular file, and its bytes are the image type it will be served as.
+ * Opens an image for the image route through the app's contained-file reader (real path inside the outputs
+ * directory, regular file, one link, not swapped while opening), and only if its bytes are the image type it will
+ * be served as.
  */
-import { constants, type FileHandle } from 'node:fs/promises';
-import { open, realpath } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { ContainedFileError, openContainedFile } from '../app/outputs/contained-file.ts';
 import type { ImageContentType } from './studio-port.ts';
 import { sniffImageType } from './image-header.ts';
 import { IMAGE_MEDIA_TYPES } from './request-guards.ts';
@@ -25,26 +26,19 @@ export async function openImageInside(outputsDir: string, absolutePath: string, 
     throw new ImageRefusedError(`content type ${contentType} is not served`);
   }
   if (!path.isAbsolute(absolutePath) || absolutePath.includes('\0')) throw new ImageRefusedError('path is not absolute');
-  const root = await realpath(outputsDir);
-  const real = await realpath(absolutePath).catch(() => null);
-  if (real === null) throw new ImageRefusedError('file does not exist');
-  const relative = path.relative(root, real);
-  if (relative === '' || relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative)) {
-    throw new ImageRefusedError('real path is outside the outputs directory');
-  }
-  // O_NOFOLLOW: if the last component was swapped for a symlink since realpath, the open fails.
-  const handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW);
+  const file = await openContainedFile(outputsDir, absolutePath).catch((error: unknown) => {
+    if (error instanceof ContainedFileError) throw new ImageRefusedError(error.message);
+    throw error;
+  });
   try {
-    const stat = await handle.stat();
-    if (!stat.isFile()) throw new ImageRefusedError('not a regular file');
     const head = Buffer.alloc(16);
-    const { bytesRead } = await handle.read(head, 0, 16, 0);
+    const { bytesRead } = await file.handle.read(head, 0, 16, 0);
     if (sniffImageType(head.subarray(0, bytesRead)) !== contentType) {
       throw new ImageRefusedError(`bytes are not ${contentType}`);
     }
-    return { handle, size: stat.size, contentType: contentType as ImageContentType };
+    return { handle: file.handle, size: file.size, contentType: contentType as ImageContentType };
   } catch (error) {
-    await handle.close();
+    await file.handle.close();
     throw error;
   }
 }

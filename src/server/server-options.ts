@@ -35,8 +35,8 @@ export interface RateLimitOptions {
 }
 
 export interface Quotas extends RequestQuotas {
+  /** Largest upload body; its pixels must also fit `maxPixels`, the most a job may have. */
   maxUploadBytes: number;
-  maxUploadPixels: number;
 }
 
 export interface ServerOptions {
@@ -81,7 +81,6 @@ export const DEFAULT_QUOTAS: Quotas = {
   maxSteps: 200,
   maxImages: 32,
   maxUploadBytes: 20 * 1024 * 1024,
-  maxUploadPixels: 4096 * 4096,
 };
 
 /** User and token names: never `*` (the admin scope) and nothing that needs escaping in a log line. */

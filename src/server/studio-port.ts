@@ -86,7 +86,7 @@ export type StudioEventListener = (event: StudioEvent) => void;
 export interface UploadedImage {
   bytes: Buffer;
   contentType: ImageContentType;
-  /** Read from the image header by the server, already within the pixel quota. */
+  /** Read from the image header by the server, already a size a job can use. */
   width: number;
   height: number;
 }
@@ -166,8 +166,13 @@ export interface StudioPort {
   subscribe(owner: string, id: string, listener: StudioEventListener): () => void;
   /** Where an output or uploaded image lies. The server still checks the real path is inside the outputs dir. */
   openImage(owner: string, imageId: string): Promise<{ absolutePath: string; contentType: string }>;
-  /** Stores an uploaded input image for a later generate request's inputImageId; `owner` as in submitJob. */
-  saveUpload(owner: string, image: UploadedImage): Promise<{ imageId: string }>;
+  /**
+   * Decodes and stores an uploaded input image for a later generate request's inputImageId; `owner` as in
+   * submitJob. Answers the decoded size. Throws UploadRefusedError, UploadQuotaError (app/uploads/upload-errors.ts).
+   */
+  saveUpload(owner: string, image: UploadedImage): Promise<{ imageId: string; width: number; height: number }>;
+  /** Deletes an upload: NotFoundError when the owner may not see it, UploadInUseError while a job needs it. */
+  deleteUpload(owner: string, imageId: string): Promise<void>;
   listModels(): Promise<ModelInfo[]>;
   /** Styles with their templates (`{prompt}` marks the user's prompt); the built-in switches come first. */
   listStyles(): Promise<StyleInfo[]>;

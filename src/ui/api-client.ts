@@ -14,6 +14,7 @@ import {
   readSubmitResult,
   readUploadId,
 } from './api-responses.ts';
+import { readGenerateContract, type GenerateContract } from './request-contract.ts';
 import type { AspectRatios, GenerateRequest, HistoryPage, Job, ModelInfo, PresetInfo, StyleInfo, SubmitResult } from './api-types.ts';
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
@@ -32,6 +33,8 @@ export interface ApiClient {
   listStyles(): Promise<StyleInfo[]>;
   listPresets(): Promise<PresetInfo[]>;
   listAspectRatios(): Promise<AspectRatios>;
+  /** Modes, formats and number bounds of the generate request, from the server's OpenAPI document. */
+  getGenerateContract(): Promise<GenerateContract>;
   signIn(name: string, password: string): Promise<void>;
   /** Address of the job's Server-Sent Events stream. */
   eventsUrl(id: string): string;
@@ -40,6 +43,8 @@ export interface ApiClient {
 const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json' };
 
 export function createApiClient(fetchImpl: FetchLike, base = '/api/v1'): ApiClient {
+  // The document sits beside the versioned API: /api/openapi.json for /api/v1.
+  const openApiPath = `${base.replace(/\/v\d+$/, '')}/openapi.json`;
   const jobPath = (id: string): string => `${base}/jobs/${encodeURIComponent(id)}`;
 
   async function call(path: string, init: RequestInit = {}): Promise<unknown> {
@@ -85,6 +90,14 @@ export function createApiClient(fetchImpl: FetchLike, base = '/api/v1'): ApiClie
     listStyles: async () => readStyles(await call(`${base}/styles`)),
     listPresets: async () => readPresets(await call(`${base}/presets`)),
     listAspectRatios: async () => readAspectRatios(await call(`${base}/aspect-ratios`)),
+    getGenerateContract: async () => {
+      const doc = await call(openApiPath);
+      try {
+        return readGenerateContract(doc);
+      } catch (error) {
+        throw new ApiError(0, 'bad_response', error instanceof Error ? error.message : 'The server sent an unexpected API description.');
+      }
+    },
     signIn: async (name, password) => void (await post(`${base}/session`, { name, password })),
     eventsUrl: (id) => `${jobPath(id)}/events`,
   };

@@ -6,7 +6,6 @@
 import { ApiError } from './api-error.ts';
 import {
   JOB_STATUSES,
-  PERFORMANCE_MODES,
   type AspectRatios,
   type HistoryPage,
   type ImageResult,
@@ -15,7 +14,6 @@ import {
   type JobStatus,
   type ModelInfo,
   type ModelKind,
-  type Performance,
   type PresetInfo,
   type StyleInfo,
   type SubmitResult,
@@ -166,7 +164,7 @@ export function readPresets(value: unknown): PresetInfo[] {
       sampler: str(rec, 'sampler', what),
       scheduler: str(rec, 'scheduler', what),
       styles: strings(rec.styles, what),
-      performance: performance !== null && (PERFORMANCE_MODES as readonly string[]).includes(performance) ? (performance as Performance) : null,
+      performance,
       aspectRatio,
       imageCount: int(rec, 'imageCount', what),
       missing: missing.map((m) => str(record(m, what), 'name', what)),

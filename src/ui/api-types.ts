@@ -2,11 +2,8 @@
  * The HTTP contract (`/api/v1`) as the browser sees it. These types describe what the page sends and what it has
  * accepted after api-responses.ts checked a body; nothing here is trusted before that check.
  */
-export const PERFORMANCE_MODES = ['Quality', 'Speed', 'Extreme Speed', 'Lightning', 'Hyper-SD'] as const;
-export type Performance = (typeof PERFORMANCE_MODES)[number];
-
-export const OUTPUT_FORMATS = ['png', 'jpeg', 'webp'] as const;
-export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+/** One of the formats the request schema lists. */
+export type OutputFormat = string;
 
 export interface LoraChoice {
   name: string;
@@ -17,12 +14,14 @@ export interface GenerateRequest {
   prompt: string;
   negative?: string;
   styles?: string[];
-  performance?: Performance;
+  /** One of the modes the request schema lists (request-contract.ts reads them from the OpenAPI document). */
+  performance?: string;
   /** `width*height`, one of the family's aspect ratios. */
   aspectRatio?: string;
   width?: number;
   height?: number;
   imageCount?: number;
+  steps?: number;
   /** Decimal string: seeds reach 2^63 - 1, past a double's exact range. */
   seed?: string;
   model?: string;
@@ -33,9 +32,14 @@ export interface GenerateRequest {
   sharpness?: number;
   sampler?: string;
   scheduler?: string;
+  adaptiveCfg?: number;
+  admScalers?: { positive: number; negative: number; end: number };
+  clipSkip?: number;
+  seedIncrement?: boolean;
   inputImageId?: string;
   denoise?: number;
   format?: OutputFormat;
+  metadataScheme?: string;
 }
 
 export interface SubmitResult {
@@ -110,8 +114,8 @@ export interface PresetInfo {
   sampler: string;
   scheduler: string;
   styles: string[];
-  /** Null when the server names a mode this page does not know. */
-  performance: Performance | null;
+  /** Null when the preset leaves the mode to the user. */
+  performance: string | null;
   /** `width*height`. */
   aspectRatio: string;
   imageCount: number;

@@ -2,18 +2,27 @@
  * Everything the form holds, as one typed object: what the views read to build a generate request, and what a
  * dropped PNG or a history entry's "Reuse" fills back in (a FormPatch: only the fields it knows).
  */
-import { OUTPUT_FORMATS, PERFORMANCE_MODES, type GenerateRequest, type LoraChoice, type OutputFormat, type Performance, type PresetInfo } from './api-types.ts';
+import { type GenerateRequest, type LoraChoice, type OutputFormat, type PresetInfo } from './api-types.ts';
 
 export interface FormValues {
   prompt: string;
   negative: string;
   styles: string[];
-  performance: Performance;
+  /** One of the modes the server's request schema lists. */
+  performance: string;
   /** `width*height`. */
   aspectRatio: string;
+  /** Both set: this size instead of the aspect ratio (Fooocus's forced width and height); null: the ratio's. */
+  width: number | null;
+  height: number | null;
+  /** null: the performance mode's step count. */
+  steps: number | null;
   imageCount: number;
+  /** Empty while `randomSeed` is ticked and no seed has been used yet. */
   seed: string;
   randomSeed: boolean;
+  /** Image i of a run uses seed + i (Fooocus's default); false gives every image the same seed. */
+  seedIncrement: boolean;
   /** Checkpoint name; '' lets the server choose. */
   model: string;
   /** '' for none. */
@@ -24,7 +33,22 @@ export interface FormValues {
   sharpness: number;
   sampler: string;
   scheduler: string;
+  /** Fooocus's "CFG Mimicking from TSNR". */
+  adaptiveCfg: number;
+  /** ADM guidance (SDXL): positive and negative scale, and the fraction of steps it lasts. */
+  admPositive: number;
+  admNegative: number;
+  admEnd: number;
+  clipSkip: number;
+  /** VAE name from metadata; '' is the checkpoint's own. Not sent: the server has no separate VAEs. */
+  vae: string;
+  /** An uploaded image to start from (image to image), or null. */
+  inputImageId: string | null;
+  /** How much of the input image is redrawn, in (0, 1]. */
+  denoise: number;
   format: OutputFormat;
+  /** How the image records its parameters: `fooocus` (JSON) or `a1111` (text). */
+  metadataScheme: string;
 }
 
 export type FormPatch = Partial<FormValues>;
@@ -36,9 +60,13 @@ export const DEFAULT_FORM: FormValues = {
   styles: ['FooocusTS Expansion', 'Photo Natural Light'],
   performance: 'Speed',
   aspectRatio: '1152*896',
+  width: null,
+  height: null,
+  steps: null,
   imageCount: 1,
-  seed: '0',
+  seed: '',
   randomSeed: true,
+  seedIncrement: true,
   model: '',
   refiner: '',
   refinerSwitch: 0.8,
@@ -47,7 +75,16 @@ export const DEFAULT_FORM: FormValues = {
   sharpness: 2,
   sampler: 'dpmpp_2m_sde_gpu',
   scheduler: 'karras',
+  adaptiveCfg: 7,
+  admPositive: 1.5,
+  admNegative: 0.8,
+  admEnd: 0.3,
+  clipSkip: 2,
+  vae: '',
+  inputImageId: null,
+  denoise: 0.5,
   format: 'png',
+  metadataScheme: 'fooocus',
 };
 
 export const MAX_SEED = 2n ** 63n - 1n;
@@ -63,9 +100,10 @@ export function normalizeSeed(text: string): string | null {
 /**
  * The generate body for the form. SDXL sizes go as `aspectRatio` (one of the 26); other families send their size
  * (one of the server's list for that family) as width and height, which the server takes for any model. A random
- * seed is left to the server.
+ * seed is left to the server. With `accepted` (the request schema's fields), fields the server does not take are
+ * left out.
  */
-export function buildGenerateRequest(values: FormValues, family: string): GenerateRequest {
+export function buildGenerateRequest(values: FormValues, family: string, accepted?: ReadonlySet<string>): GenerateRequest {
   const request: GenerateRequest = {
     prompt: values.prompt,
     negative: values.negative,
@@ -77,13 +115,26 @@ export function buildGenerateRequest(values: FormValues, family: string): Genera
     sampler: values.sampler,
     scheduler: values.scheduler,
     format: values.format,
+    adaptiveCfg: values.adaptiveCfg,
+    admScalers: { positive: values.admPositive, negative: values.admNegative, end: values.admEnd },
+    clipSkip: values.clipSkip,
+    seedIncrement: values.seedIncrement,
+    metadataScheme: values.metadataScheme,
     loras: values.loras.filter((l) => l.name !== '').map((l) => ({ ...l })),
   };
   const size = /^(\d+)\*(\d+)$/.exec(values.aspectRatio);
-  if (family === 'sdxl' || family === '' || size === null) request.aspectRatio = values.aspectRatio;
+  if (values.width !== null && values.height !== null) {
+    request.width = values.width;
+    request.height = values.height;
+  } else if (family === 'sdxl' || family === '' || size === null) request.aspectRatio = values.aspectRatio;
   else {
     request.width = Number(size[1]);
     request.height = Number(size[2]);
+  }
+  if (values.steps !== null) request.steps = values.steps;
+  if (values.inputImageId !== null) {
+    request.inputImageId = values.inputImageId;
+    request.denoise = values.denoise;
   }
   if (!values.randomSeed) {
     const seed = normalizeSeed(values.seed);
@@ -94,6 +145,7 @@ export function buildGenerateRequest(values: FormValues, family: string): Genera
     request.refiner = values.refiner;
     request.refinerSwitch = values.refinerSwitch;
   }
+  if (accepted !== undefined) for (const key of Object.keys(request)) if (!accepted.has(key)) delete request[key as keyof GenerateRequest];
   return request;
 }
 
@@ -110,11 +162,11 @@ export function patchFromRequest(request: Record<string, unknown>, usedSeed: str
   assign('prompt', text(request.prompt));
   assign('negative', text(request.negative));
   if (Array.isArray(request.styles)) patch.styles = request.styles.filter((s): s is string => typeof s === 'string');
-  const performance = text(request.performance);
-  if (performance !== undefined && (PERFORMANCE_MODES as readonly string[]).includes(performance)) patch.performance = performance as Performance;
+  assign('performance', text(request.performance));
   const width = finite(request.width);
   const height = finite(request.height);
   assign('aspectRatio', text(request.aspectRatio) ?? (width !== undefined && height !== undefined ? `${width}*${height}` : undefined));
+  assign('steps', finite(request.steps));
   assign('imageCount', finite(request.imageCount));
   const seed = normalizeSeed(usedSeed ?? text(request.seed) ?? '');
   if (seed !== null) {
@@ -133,13 +185,24 @@ export function patchFromRequest(request: Record<string, unknown>, usedSeed: str
   assign('sharpness', finite(request.sharpness));
   assign('sampler', text(request.sampler));
   assign('scheduler', text(request.scheduler));
-  const format = text(request.format);
-  if (format !== undefined && (OUTPUT_FORMATS as readonly string[]).includes(format)) patch.format = format as OutputFormat;
+  assign('format', text(request.format));
+  assign('adaptiveCfg', finite(request.adaptiveCfg));
+  assign('clipSkip', finite(request.clipSkip));
+  if (typeof request.seedIncrement === 'boolean') patch.seedIncrement = request.seedIncrement;
+  assign('metadataScheme', text(request.metadataScheme));
+  if (isRecord(request.admScalers)) {
+    assign('admPositive', finite(request.admScalers.positive));
+    assign('admNegative', finite(request.admScalers.negative));
+    assign('admEnd', finite(request.admScalers.end));
+  }
   return patch;
 }
 
-/** The form fields a preset sets: everything but the prompt, negative prompt, seed and output format. */
-export function patchFromPreset(preset: PresetInfo): FormPatch {
+/**
+ * The form fields a preset sets: everything but the prompt, negative prompt, seed and output format. A mode the
+ * server's schema does not list (`modes`) is left out, so the form keeps its own.
+ */
+export function patchFromPreset(preset: PresetInfo, modes: readonly string[]): FormPatch {
   return {
     model: preset.model,
     refiner: preset.refiner,
@@ -152,6 +215,6 @@ export function patchFromPreset(preset: PresetInfo): FormPatch {
     styles: [...preset.styles],
     aspectRatio: preset.aspectRatio,
     imageCount: preset.imageCount,
-    ...(preset.performance === null ? {} : { performance: preset.performance }),
+    ...(preset.performance === null || !modes.includes(preset.performance) ? {} : { performance: preset.performance }),
   };
 }

@@ -17,13 +17,18 @@ import { buildGenerateRequest, normalizeSeed, patchFromPreset, patchFromRequest,
 import { IDLE_RUN, isActive, reduceRun, type RunAction, type RunState } from './job-run.ts';
 import { attachParameterDrop, createParameterPicker } from './metadata-drop.ts';
 import { createStore } from './state.ts';
+import type { ImageResult } from './api-types.ts';
+import type { GenerateContract } from './request-contract.ts';
 import { createAdvancedPanel } from './views/advanced-panel.ts';
-import { createGallery } from './views/gallery.ts';
+import { applyLimits } from './views/form-fields.ts';
 import { createHistoryView } from './views/history.ts';
+import { createImageViewer } from './views/image-viewer.ts';
+import { createInputImagePanel } from './views/input-image.ts';
 import { createLoginView } from './views/login.ts';
 import { renderModelNotice } from './views/model-notice.ts';
 import { createPresetPicker } from './views/preset-picker.ts';
 import { createPromptPanel } from './views/prompt-panel.ts';
+import { createResultView } from './views/result-view.ts';
 
 const api = createApiClient((input, init) => fetch(input, init));
 const run = createStore<RunState>(IDLE_RUN);
@@ -34,9 +39,13 @@ const message = el('p', { class: 'message', role: 'alert', hidden: true });
 const modelNotice = el('section', { class: 'notice', 'aria-label': 'About the models', hidden: true });
 const promptPanel = createPromptPanel({ generate: () => void generate(), stop: () => void stop(false), skip: () => void stop(true) });
 const advanced = createAdvancedPanel();
-const presetPicker = createPresetPicker((preset) => fillForm(patchFromPreset(preset), `preset ${preset.label}`));
-const gallery = createGallery();
+let contract: GenerateContract | null = null;
+const presetPicker = createPresetPicker((preset) => fillForm(patchFromPreset(preset, contract?.performanceModes ?? []), `preset ${preset.label}`));
+const viewer = createImageViewer((result) => void useAsInput(result));
+const results = createResultView((list, index) => viewer.open(list, index));
+const inputImage = createInputImagePanel((file) => void uploadInput(file, file.name, URL.createObjectURL(file)));
 const history = createHistoryView(api, {
+  open: (list, index) => viewer.open(list, index),
   reuse: (job, image) => {
     fillForm(patchFromRequest(job.request, image?.seed ?? null), 'a history entry');
     showView('create');
@@ -53,7 +62,15 @@ const drop = {
 const createView = el(
   'div',
   { class: 'create-view', id: 'create-view' },
-  el('div', { class: 'main-column' }, promptPanel.element, el('div', { class: 'tools' }, createParameterPicker(drop)), gallery.element),
+  el(
+    'div',
+    { class: 'main-column' },
+    results.canvas,
+    promptPanel.element,
+    results.strip,
+    el('div', { class: 'tools' }, createParameterPicker(drop)),
+    inputImage.element,
+  ),
   el('details', { class: 'advanced-toggle', open: true }, el('summary', {}, 'Advanced'), presetPicker.element, advanced.element),
 );
 const historyView = el('div', { class: 'history-view', id: 'history-view', hidden: true }, history.element);
@@ -81,10 +98,15 @@ function clearInvalid(): void {
   for (const node of document.querySelectorAll('[aria-invalid="true"]')) setAttrs(node, { 'aria-invalid': null });
 }
 
-/** Marks the control a 400 names (`loras[0].weight` or `/loras/0/weight` marks the LoRA list) and focuses it. */
+/**
+ * Marks the control a 400 names and focuses it: `admScalers.end` (or `/admScalers/end`) its own box, `loras[0].weight`
+ * the LoRA list.
+ */
 function markInvalid(field: string): void {
-  const head = field.replace(/^[/.]+/, '').split(/[./[]/)[0] ?? field;
-  const control = [...document.querySelectorAll<HTMLElement>('[data-field]')].find((node) => node.dataset.field === head);
+  const path = field.replace(/^[/.]+/, '').replace(/\//g, '.');
+  const head = path.split(/[.[]/)[0] ?? path;
+  const controls = [...document.querySelectorAll<HTMLElement>('[data-field]')];
+  const control = controls.find((node) => node.dataset.field === path) ?? controls.find((node) => node.dataset.field === head);
   if (control === undefined) return;
   setAttrs(control, { 'aria-invalid': 'true' });
   control.focus();
@@ -110,7 +132,7 @@ async function generate(): Promise<void> {
   if (isActive(run.get())) return;
   clearInvalid();
   showMessage('');
-  const values = { prompt: promptPanel.prompt.value, ...advanced.read() };
+  const values = { prompt: promptPanel.prompt.value, ...advanced.read(), ...inputImage.read() };
   if (!values.randomSeed && normalizeSeed(values.seed) === null) {
     showMessage('The seed must be a whole number from 0 to 9223372036854775807, or tick Random.');
     markInvalid('seed');
@@ -118,7 +140,7 @@ async function generate(): Promise<void> {
   }
   dispatch({ type: 'submit' });
   try {
-    const { id, position } = await api.generate(buildGenerateRequest(values, advanced.family()));
+    const { id, position } = await api.generate(buildGenerateRequest(values, advanced.family(), contract?.fields));
     dispatch({ type: 'submitted', id, position });
     stopWatching?.();
     stopWatching = watchJobEvents(api.eventsUrl(id), dispatch, { onLost: () => dispatch({ type: 'connection-lost' }) });
@@ -139,9 +161,50 @@ async function stop(skipOnly: boolean): Promise<void> {
   }
 }
 
+/** The viewer's "Use as input": the result goes back to the server as an upload, and the form takes its size. */
+async function useAsInput(result: ImageResult): Promise<void> {
+  try {
+    const response = await fetch(result.url, { credentials: 'same-origin' });
+    if (!response.ok) throw new Error(`The image could not be read (the server answered ${response.status}).`);
+    const blob = await response.blob();
+    const size = await readImageSize(blob);
+    await uploadInput(blob, `image with seed ${result.seed ?? 'unknown'}`, URL.createObjectURL(blob));
+    fillForm({ aspectRatio: `${size.width}*${size.height}` }, 'the viewer');
+  } catch (error) {
+    reportError(error);
+  }
+}
+
+async function readImageSize(blob: Blob): Promise<{ width: number; height: number }> {
+  const bitmap = await createImageBitmap(blob);
+  const size = { width: bitmap.width, height: bitmap.height };
+  bitmap.close();
+  return size;
+}
+
+async function uploadInput(image: Blob, label: string, preview: string): Promise<void> {
+  try {
+    const id = await api.uploadImage(image);
+    inputImage.set(id, preview, label);
+    showMessage(`Input image set: ${label}.`);
+  } catch (error) {
+    URL.revokeObjectURL(preview);
+    reportError(error);
+  }
+}
+
 async function loadCatalog(): Promise<void> {
   try {
-    const [models, styles, ratios, presets] = await Promise.all([api.listModels(), api.listStyles(), api.listAspectRatios(), api.listPresets().catch(() => [])]);
+    const [models, styles, ratios, presets, generateContract] = await Promise.all([
+      api.listModels(),
+      api.listStyles(),
+      api.listAspectRatios(),
+      api.listPresets().catch(() => []),
+      api.getGenerateContract(),
+    ]);
+    contract = generateContract;
+    advanced.setContract(generateContract);
+    applyLimits(inputImage.element, generateContract);
     advanced.setCatalog({ models, styles, ratios });
     presetPicker.setPresets(presets);
     renderModelNotice(modelNotice, models);
@@ -160,11 +223,14 @@ function start(): void {
     login.element,
     modelNotice,
     el('main', {}, createView, historyView),
+    viewer.element,
   );
   attachParameterDrop(document.body, drop);
   run.subscribe((state) => {
     promptPanel.render(state);
-    gallery.render(state.results);
+    results.render(state);
+    const used = state.results[0]?.seed;
+    if (used !== undefined && used !== null) advanced.showUsedSeed(used);
   });
   void loadCatalog();
 }

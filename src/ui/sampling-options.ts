@@ -1,7 +1,7 @@
 /**
  * Samplers and schedulers the page offers, by the ids Fooocus and ComfyUI use (so presets and metadata port
- * unchanged), with their display labels. A1111 writes the label, sometimes with " Karras" folded in; `readA1111Sampler`
- * maps that back. The server is the judge of what is installed: it rejects an id it cannot run.
+ * unchanged), with their display labels (labels live in the page only; metadata names are read by the engine's
+ * scheme readers). The server is the judge of what is installed: it rejects an id it cannot run.
  */
 export interface Option {
   id: string;
@@ -37,31 +37,17 @@ export const SCHEDULERS: readonly Option[] = [
   { id: 'tcd', label: 'TCD' },
 ];
 
-/** Ids that share a label with a preferred id above (`dpmpp_sde` and `dpmpp_sde_gpu` are one algorithm). */
+/**
+ * Ids that name the same algorithm as an id the page lists (`dpmpp_sde` and `dpmpp_sde_gpu` are one sampler):
+ * metadata readers return the plain id, the form offers the one Fooocus's presets use.
+ */
 const SAMPLER_ALIASES: Record<string, string> = {
   dpmpp_sde: 'dpmpp_sde_gpu',
   dpmpp_2m_sde: 'dpmpp_2m_sde_gpu',
   dpmpp_3m_sde: 'dpmpp_3m_sde_gpu',
 };
 
-/** A sampler id from an id or an A1111 label ("DPM++ 2M SDE Karras" also yields the karras scheduler). */
-export function readA1111Sampler(name: string): { sampler: string; scheduler?: string } {
-  const trimmed = name.trim();
-  const byId = (id: string): string | undefined => SAMPLER_ALIASES[id] ?? SAMPLERS.find((s) => s.id === id)?.id;
-  const byLabel = (label: string): string | undefined => SAMPLERS.find((s) => s.label === label)?.id;
-  const direct = byId(trimmed) ?? byLabel(trimmed);
-  if (direct !== undefined) return { sampler: direct };
-  for (const [suffix, scheduler] of [[' Karras', 'karras'], [' Exponential', 'exponential']] as const) {
-    if (trimmed.endsWith(suffix)) {
-      const sampler = byLabel(trimmed.slice(0, -suffix.length));
-      if (sampler !== undefined) return { sampler, scheduler };
-    }
-  }
-  return { sampler: trimmed };
-}
-
-/** A scheduler id from an id or an A1111 "Schedule type" label. */
-export function readScheduleType(label: string): string {
-  const trimmed = label.trim();
-  return SCHEDULERS.find((s) => s.id === trimmed || s.label === trimmed)?.id ?? trimmed.toLowerCase().replace(/ /g, '_');
+/** The form's id for a sampler id read from metadata; an id the page does not list comes back unchanged. */
+export function toFormSampler(id: string): string {
+  return Object.hasOwn(SAMPLER_ALIASES, id) ? SAMPLER_ALIASES[id]! : id;
 }

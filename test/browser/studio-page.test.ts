@@ -1,6 +1,7 @@
 /**
  * The page in a real browser: Playwright drives Debian's Chromium against the real server, studio and demo
- * model on 127.0.0.1. Type a prompt, generate, watch the progress bar and preview move and the result arrive,
+ * model on 127.0.0.1. Type a prompt, generate, watch the progress bar and preview move and the result arrive on
+ * the large canvas, open it in the viewer, use it as the input image of a run set through the developer controls,
  * reuse it from the history; a markup-looking prompt stays text everywhere it is shown (prompt box, history,
  * the parameters read back from the image file) and runs nothing. Screenshots of each state go to
  * test-artifacts/screenshots/ (kept by CI as artifacts), plus one of any test that fails.
@@ -9,7 +10,6 @@
  * command, and fails under CI, so CI cannot pass without running it.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -18,20 +18,19 @@ import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createDefaultConfig } from '../../src/app/config/config-schema.ts';
 import { createStudio, type Studio } from '../../src/app/studio/create-studio.ts';
-import { UI_DIR } from '../../src/cli/commands/serve.ts';
 import { createAppStudioPort } from '../../src/server/app-studio-port.ts';
+import { readPngTextChunks } from '../../src/engine/output/png-text.ts';
 import { startServer, type RunningServer } from '../../src/server/serve.ts';
+import { buildUi } from '../../scripts/build-ui.ts';
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p)) ?? null;
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const SCREENSHOTS = path.join(ROOT, 'test-artifacts', 'screenshots');
 const XSS = '<img src=x onerror=alert(1)>';
 const PROMPT = 'a lighthouse on a cliff at dusk';
-/**
- * The page has no step control (a performance mode sets the steps), and Speed's 30 steps take a minute on two
- * cores even with the demo model; the test adds a step count to the page's own request on its way out.
- */
+/** Speed's 30 steps take a minute on two cores even with the demo model; the test sets the page's Steps box. */
 const STEPS = 8;
+const HARBOUR = 'a harbour at dawn, two boats';
 const skip = CHROMIUM === null && process.env.CI === undefined ? 'Chromium is not installed: sudo apt-get install chromium (CI installs it, and fails instead of skipping)' : false;
 
 /** Records, inside the page, every way injected markup could announce itself, even when the CSP blocks it. */
@@ -61,16 +60,17 @@ describe('the studio page in Chromium', { skip, timeout: 300_000 }, () => {
 
   before(async () => {
     assert.ok(CHROMIUM !== null, 'Chromium is required under CI: .ci/run installs it with apt-get install chromium');
-    // Always from the current sources, so the page under test is never a stale build.
-    const build = spawnSync('npm', ['run', '-s', 'build:ui'], { cwd: ROOT, encoding: 'utf8' });
-    assert.equal(build.status, 0, `npm run build:ui failed: ${build.stdout}${build.stderr}`);
     await mkdir(SCREENSHOTS, { recursive: true });
     dir = await mkdtemp(path.join(os.tmpdir(), 'fooocus-browser-'));
+    // Always from the current sources, and into a folder of its own, so the page under test is never a stale
+    // build nor one another test is rebuilding.
+    const uiDir = path.join(dir, 'ui');
+    await buildUi(uiDir);
     const config = createDefaultConfig();
     config.paths = { models: path.join(dir, 'models'), outputs: path.join(dir, 'outputs'), cache: path.join(dir, 'cache') };
     config.runtime.threads = 1;
     studio = await createStudio(config, { software: 'Fooocus-TS browser test' });
-    server = await startServer(createAppStudioPort(studio), { host: '127.0.0.1', auth: null, outputsDir: studio.outputsDir, uiDir: UI_DIR, logger: false }, { listenPort: 0, handleSignals: false });
+    server = await startServer(createAppStudioPort(studio), { host: '127.0.0.1', auth: null, outputsDir: studio.outputsDir, uiDir, logger: false }, { listenPort: 0, handleSignals: false });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       // Chromium's sandbox cannot start as root (CI containers); as any other user it stays on.
@@ -85,9 +85,8 @@ describe('the studio page in Chromium', { skip, timeout: 300_000 }, () => {
     });
     page.on('pageerror', (error) => pageErrors.push(error.message));
     await page.route('**/api/v1/generate', async (route) => {
-      const body = route.request().postDataJSON() as Record<string, unknown>;
-      sentBodies.push(body);
-      await route.continue({ postData: JSON.stringify({ ...body, steps: STEPS }) });
+      sentBodies.push(route.request().postDataJSON() as Record<string, unknown>);
+      await route.continue();
     });
   });
 
@@ -116,11 +115,18 @@ describe('the studio page in Chromium', { skip, timeout: 300_000 }, () => {
   const promptBox = () => page.getByRole('textbox', { name: 'Prompt', exact: true });
   const runStatus = () => page.getByRole('status');
 
-  /** The smallest size the page offers for the demo model, and one image. */
+  const debugPanel = () => page.locator('details.debug-panel');
+  const openDebugPanel = async (): Promise<void> => {
+    if ((await debugPanel().getAttribute('open')) === null) await debugPanel().locator('summary').click();
+  };
+
+  /** The smallest size the page offers for the demo model, one image, the test's step count. */
   const prepareForm = async (prompt: string): Promise<string> => {
     await page.getByRole('button', { name: 'Create' }).click();
     await promptBox().fill(prompt);
     await page.getByLabel('Image number').fill('1');
+    await openDebugPanel();
+    await page.getByLabel('Steps', { exact: true }).fill(String(STEPS));
     const aspect = page.getByLabel('Aspect ratio');
     const options = await aspect.locator('option').evaluateAll((nodes) => nodes.map((n) => (n as HTMLOptionElement).value));
     const pixels = (size: string): number => size.split('*').map(Number).reduce((a, b) => a * b, 1);
@@ -137,17 +143,60 @@ describe('the studio page in Chromium', { skip, timeout: 300_000 }, () => {
     assert.deepEqual(pageErrors, [], `${where}: a script error on the page`);
   };
 
-  pageTest('opens with the demo model and says how to get a real one', async () => {
+  const viewer = () => page.getByRole('dialog', { name: 'Image viewer' });
+  const viewerCaption = () => viewer().locator('.viewer-caption');
+
+  pageTest('opens with the demo model and says how to get a real one; the seed box is empty while Random is ticked', async () => {
     await page.goto(`${server!.url}/`);
     await page.getByRole('heading', { name: 'Fooocus-TS' }).waitFor();
     const notice = page.getByRole('region', { name: 'About the models' });
     await notice.waitFor();
     assert.match((await notice.textContent()) ?? '', /demo/i);
     assert.match((await notice.textContent()) ?? '', /fooocus models pull/);
+    const seed = page.getByLabel('Seed', { exact: true });
+    assert.equal(await page.getByLabel('Random', { exact: true }).isChecked(), true);
+    assert.equal(await seed.inputValue(), '', 'no made-up seed 0 while Random is ticked');
+    assert.equal(await seed.getAttribute('placeholder'), 'Random');
+    const favicon = await page.request.get(`${server!.url}/favicon.ico`);
+    assert.equal(favicon.status(), 200);
+    assert.equal(favicon.headers()['content-type'], 'image/x-icon');
     await shot('01-start');
   });
 
-  pageTest('generates with the demo model: the progress bar and preview move, then the image is in the gallery', async () => {
+  pageTest('shows the developer controls with the bounds the API schema states, and modes from the schema', async () => {
+    const doc = (await (await page.request.get(`${server!.url}/api/openapi.json`)).json()) as {
+      paths: Record<string, { post: { requestBody: { content: Record<string, { schema: { properties: Record<string, Record<string, unknown>> } }> } } }>;
+    };
+    const properties = doc.paths['/api/v1/generate']!.post.requestBody.content['application/json']!.schema.properties;
+    const modes = await page.locator('fieldset.performance input[type="radio"]').evaluateAll((nodes) => nodes.map((n) => (n as HTMLInputElement).value));
+    assert.deepEqual(modes, properties.performance!.enum, 'the performance choices are the schema\'s enum');
+    await openDebugPanel();
+    const controls: [string, string][] = [
+      ['Steps', 'steps'],
+      ['Width', 'width'],
+      ['Height', 'height'],
+      ['Adaptive CFG', 'adaptiveCfg'],
+      ['ADM positive scale', 'admScalers.positive'],
+      ['ADM negative scale', 'admScalers.negative'],
+      ['ADM guidance end', 'admScalers.end'],
+      ['CLIP skip', 'clipSkip'],
+    ];
+    for (const [label, field] of controls) {
+      const input = page.getByLabel(label, { exact: true });
+      assert.ok(await input.isVisible(), `${label} is shown`);
+      const [top, inner] = field.split('.') as [string, string | undefined];
+      const schema = (inner === undefined ? properties[top] : (properties[top]!.properties as Record<string, Record<string, unknown>>)[inner])!;
+      assert.equal(await input.getAttribute('min'), String(schema.minimum ?? schema.exclusiveMinimum), `${label}: the schema's minimum`);
+      assert.equal(await input.getAttribute('max'), String(schema.maximum), `${label}: the schema's maximum`);
+    }
+    assert.ok(await page.getByLabel('Same seed for every image (no seed increment)').isVisible());
+    const schemes = await page.getByLabel('Metadata scheme').locator('option').evaluateAll((nodes) => nodes.map((n) => (n as HTMLOptionElement).value));
+    assert.deepEqual(schemes, properties.metadataScheme!.enum);
+    await debugPanel().scrollIntoViewIfNeeded();
+    await shot('02-developer-controls');
+  });
+
+  pageTest('generates with the demo model: the progress bar and preview move, then the image fills the canvas', async () => {
     const size = await prepareForm(PROMPT);
     await page.getByRole('button', { name: 'Generate' }).click();
     const bar = page.getByRole('progressbar', { name: 'Generation progress' });
@@ -157,37 +206,137 @@ describe('the studio page in Chromium', { skip, timeout: 300_000 }, () => {
     const preview = page.getByRole('img', { name: 'Live preview of the image being generated' });
     await preview.waitFor({ state: 'visible' });
     assert.match((await preview.getAttribute('src')) ?? '', /^data:image\/png;base64,/);
-    await shot('02-progress');
+    await shot('03-progress');
     // The bar moves on: a later step, or the end of the run.
     await page.waitForFunction((before) => (document.querySelector('progress') as HTMLProgressElement).value > before, first, { timeout: 120_000 });
     await runStatus().filter({ hasText: 'Done: 1 image.' }).waitFor({ timeout: 120_000 });
     assert.equal(await bar.evaluate((b) => (b as HTMLProgressElement).value), 1);
     assert.ok(await preview.isHidden(), 'the preview gives way to the result');
 
-    const image = page.getByRole('region', { name: 'Results' }).getByRole('img');
-    await image.waitFor();
-    assert.ok(await image.evaluate((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth > 0), 'the result image loaded');
     const [width, height] = size.split('*').map(Number);
-    assert.deepEqual(await image.evaluate((img) => [(img as HTMLImageElement).naturalWidth, (img as HTMLImageElement).naturalHeight]), [width, height]);
+    const latest = page.getByRole('region', { name: 'Latest image' }).getByRole('img');
+    await latest.waitFor();
+    await page.waitForFunction(() => (document.querySelector('.canvas-open img') as HTMLImageElement | null)?.complete === true);
+    assert.deepEqual(await latest.evaluate((img) => [(img as HTMLImageElement).naturalWidth, (img as HTMLImageElement).naturalHeight]), [width, height]);
+    const column = (await page.locator('.main-column').boundingBox())!;
+    const shown = (await latest.boundingBox())!;
+    assert.ok(shown.width >= column.width * 0.6 || shown.height >= 500, `the latest image is shown large (${shown.width} x ${shown.height} in a ${column.width} px column)`);
+    const canvasBox = (await page.getByRole('region', { name: 'Latest image' }).boundingBox())!;
+    const promptBoxPosition = (await promptBox().boundingBox())!;
+    assert.ok(canvasBox.y < promptBoxPosition.y, 'the canvas is above the prompt');
+    const strip = page.getByRole('region', { name: 'Results' }).getByRole('img');
+    assert.equal(await strip.count(), 1, 'the run\'s images as a strip');
+    assert.ok((await strip.boundingBox())!.y > promptBoxPosition.y, 'the strip is below the prompt');
+    const seed = await page.getByLabel('Seed', { exact: true }).inputValue();
+    assert.match(seed, /^\d+$/, 'with Random ticked, the seed box shows the seed the run used');
+    assert.equal(await page.getByLabel('Random', { exact: true }).isChecked(), true);
     assert.equal(sentBodies.length, 1);
     assert.equal(sentBodies[0]!.prompt, PROMPT, 'the page sent the typed prompt');
-    await shot('03-result');
+    assert.equal(sentBodies[0]!.steps, STEPS, 'and the Steps box');
+    assert.equal(sentBodies[0]!.seed, undefined, 'a random seed is left to the server');
+    await shot('04-result');
+  });
+
+  pageTest('the viewer shows the image at full size with download, closes on Escape, and "Use as input" sets the input image', async () => {
+    const size = await page.getByLabel('Aspect ratio').inputValue();
+    await page.getByRole('region', { name: 'Latest image' }).getByRole('button').click();
+    await viewer().waitFor({ state: 'visible' });
+    const image = viewer().getByRole('img');
+    await page.waitForFunction(() => (document.querySelector('dialog .viewer-image') as HTMLImageElement).complete);
+    assert.deepEqual(await image.evaluate((img) => [(img as HTMLImageElement).naturalWidth, (img as HTMLImageElement).naturalHeight]), size.split('*').map(Number));
+    assert.match((await viewerCaption().textContent()) ?? '', /^Seed \d+ · image 1 of 1$/);
+    const download = viewer().getByRole('link', { name: 'Download' });
+    const href = await download.getAttribute('href');
+    assert.equal(href, await image.getAttribute('src'));
+    assert.notEqual(await download.getAttribute('download'), null, 'a download, not a navigation');
+    assert.equal((await page.request.get(new URL(href!, server!.url).toString())).status(), 200);
+    assert.equal(await viewer().getByRole('button', { name: /Next/ }).isDisabled(), true, 'one image: nothing to step to');
+    await shot('05-viewer');
+    await page.keyboard.press('Escape');
+    await viewer().waitFor({ state: 'hidden' });
+
+    await page.getByRole('region', { name: 'Results' }).getByRole('button').first().click();
+    await viewer().waitFor({ state: 'visible' });
+    await viewer().getByRole('button', { name: 'Use as input' }).click();
+    await viewer().waitFor({ state: 'hidden' });
+    await page.getByRole('alert').filter({ hasText: 'Input image set' }).waitFor();
+    const input = page.getByRole('group', { name: 'Input image' });
+    await input.getByRole('img').waitFor();
+    assert.ok(await page.getByLabel('Denoise').isVisible());
+    assert.equal(await page.getByLabel('Aspect ratio').inputValue(), size, 'the form takes the input image\'s size');
+    await input.scrollIntoViewIfNeeded();
+    await shot('06-input-image');
+    await expectNoInjection('after the viewer');
+  });
+
+  pageTest('a run set through the developer controls: image to image, same seed for both images, A1111 metadata; the viewer steps with the arrow keys', async () => {
+    await promptBox().fill(HARBOUR);
+    await page.getByLabel('Image number').fill('2');
+    await page.getByLabel('Random', { exact: true }).uncheck();
+    await page.getByLabel('Seed', { exact: true }).fill('1234');
+    await openDebugPanel();
+    await page.getByLabel('Same seed for every image (no seed increment)').check();
+    await page.getByLabel('Adaptive CFG', { exact: true }).fill('5');
+    await page.getByLabel('CLIP skip', { exact: true }).fill('1');
+    await page.getByLabel('ADM guidance end', { exact: true }).fill('0.5');
+    await page.getByLabel('Metadata scheme').selectOption('a1111');
+    await page.getByLabel('Denoise').fill('0.6');
+    await page.getByRole('button', { name: 'Generate' }).click();
+    await runStatus().filter({ hasText: 'Done: 2 images.' }).waitFor({ timeout: 240_000 });
+
+    const body = sentBodies[sentBodies.length - 1]!;
+    assert.match(String(body.inputImageId), /^[A-Za-z0-9_-]+$/, 'the uploaded result is the input');
+    assert.equal(body.denoise, 0.6);
+    assert.equal(body.seed, '1234');
+    assert.equal(body.seedIncrement, false);
+    assert.equal(body.adaptiveCfg, 5);
+    assert.equal(body.clipSkip, 1);
+    assert.deepEqual(body.admScalers, { positive: 1.5, negative: 0.8, end: 0.5 });
+    assert.equal(body.metadataScheme, 'a1111');
+
+    await page.getByRole('region', { name: 'Results' }).getByRole('button').first().click();
+    await viewer().waitFor({ state: 'visible' });
+    assert.equal(await viewerCaption().textContent(), 'Seed 1234 · image 1 of 2');
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await viewerCaption().textContent(), 'Seed 1234 · image 2 of 2', 'no seed increment: the second image has the same seed');
+    await page.waitForFunction(() => (document.querySelector('dialog .viewer-image') as HTMLImageElement).complete);
+    await shot('07-viewer-run');
+    const second = await viewer().getByRole('link', { name: 'Download' }).getAttribute('href');
+    await page.keyboard.press('ArrowLeft');
+    assert.equal(await viewerCaption().textContent(), 'Seed 1234 · image 1 of 2');
+    await page.keyboard.press('Escape');
+    await viewer().waitFor({ state: 'hidden' });
+    const png = await page.request.get(new URL(second!, server!.url).toString());
+    const text = readPngTextChunks(new Uint8Array(await png.body()));
+    assert.equal(text.fooocus_scheme, 'a1111');
+    assert.match(text.parameters ?? '', new RegExp(`^${HARBOUR}[\\s\\S]*Steps: ${STEPS}, .*Seed: 1234,.*Adaptive CFG: 5`));
+
+    // Back to a plain text-to-image form for the tests after this one.
+    await page.getByRole('button', { name: 'Remove input image' }).click();
+    await page.getByLabel('Same seed for every image (no seed increment)').uncheck();
+    await page.getByLabel('Metadata scheme').selectOption('fooocus');
+    await page.getByLabel('Random', { exact: true }).check();
+    await expectNoInjection('after the developer run');
   });
 
   pageTest('the history shows the entry; Reuse puts its parameters back in the form', async () => {
-    const size = await page.getByLabel('Aspect ratio').inputValue();
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.getByLabel('Image number').fill('1');
+    const first = sentBodies[0]!;
+    const size = String(first.aspectRatio ?? `${String(first.width)}*${String(first.height)}`);
     // Change what Reuse should restore.
     await promptBox().fill('something else');
     await page.getByLabel('Random', { exact: true }).check();
     const options = await page.getByLabel('Aspect ratio').locator('option').evaluateAll((nodes) => nodes.map((n) => (n as HTMLOptionElement).value));
     await page.getByLabel('Aspect ratio').selectOption(options.find((o) => o !== size)!);
+    await page.getByLabel('Steps', { exact: true }).fill('');
 
     await page.getByRole('button', { name: 'History' }).click();
     const entry = page.getByRole('region', { name: 'History' }).locator('li.history-entry').filter({ hasText: PROMPT }).first();
     await entry.getByRole('img').waitFor();
     const seed = ((await entry.locator('figcaption').first().textContent()) ?? '').replace(/^Seed /, '');
     assert.match(seed, /^\d+$/, 'the history shows the seed of each image');
-    await shot('04-history');
+    await shot('08-history');
     await entry.getByRole('button', { name: 'Reuse', exact: true }).click();
     await promptBox().waitFor({ state: 'visible' });
     assert.equal(await promptBox().inputValue(), PROMPT);
@@ -195,6 +344,7 @@ describe('the studio page in Chromium', { skip, timeout: 300_000 }, () => {
     assert.equal(await page.getByLabel('Random', { exact: true }).isChecked(), false);
     assert.equal(await page.getByLabel('Aspect ratio').inputValue(), size);
     assert.equal(await page.getByLabel('Image number').inputValue(), '1');
+    assert.equal(await page.getByLabel('Steps', { exact: true }).inputValue(), String(STEPS));
     await page.getByRole('alert').filter({ hasText: 'Settings loaded from a history entry.' }).waitFor();
   });
 
@@ -213,7 +363,13 @@ describe('the studio page in Chromium', { skip, timeout: 300_000 }, () => {
     const terms = await entry.locator('dl > *').allTextContents();
     assert.equal(terms[terms.indexOf('prompt') + 1], XSS, 'the history shows the prompt verbatim, as text');
     await expectNoInjection('in the history');
-    await shot('05-xss');
+    await shot('09-xss');
+
+    // The history's images open in the viewer too, not in a new tab.
+    await entry.getByRole('button', { name: /in the viewer/ }).first().click();
+    await viewer().waitFor({ state: 'visible' });
+    await page.keyboard.press('Escape');
+    await viewer().waitFor({ state: 'hidden' });
 
     // The parameters the image file carries, read back by the page (Load parameters from a PNG).
     const imageUrl = await entry.getByRole('img').first().getAttribute('src');
@@ -225,7 +381,7 @@ describe('the studio page in Chromium', { skip, timeout: 300_000 }, () => {
     await page.getByRole('alert').filter({ hasText: 'Settings loaded from xss.png' }).waitFor();
     assert.equal(await promptBox().inputValue(), XSS, 'the prompt read from the image metadata is the text typed');
     await expectNoInjection('after reading the image metadata');
-    await shot('06-xss-metadata');
+    await shot('10-xss-metadata');
   });
 
   pageTest('works at phone width', async () => {
@@ -237,6 +393,6 @@ describe('the studio page in Chromium', { skip, timeout: 300_000 }, () => {
     assert.ok(box !== null && box.x >= 0 && box.x + box.width <= 390, 'Generate is on screen at 390 px');
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     assert.ok(overflow <= 1, `the page scrolls sideways by ${overflow} px at phone width`);
-    await shot('07-phone');
+    await shot('11-phone');
   });
 });

@@ -13,7 +13,7 @@ export class FakeStudio implements StudioPort {
   readonly calls: { method: string; owner?: string; id?: string }[] = [];
   readonly jobs = new Map<string, JobSummary>();
   readonly images = new Map<string, { owner: string; absolutePath: string; contentType: string }>();
-  readonly uploads: { owner: string; image: UploadedImage }[] = [];
+  readonly uploads: { id: string; owner: string; image: UploadedImage }[] = [];
   readonly listeners = new Map<string, Set<StudioEventListener>>();
   /** Thrown by the next call of any method, then cleared. */
   failWith: Error | null = null;
@@ -114,10 +114,18 @@ export class FakeStudio implements StudioPort {
     return { absolutePath: image.absolutePath, contentType: image.contentType };
   }
 
-  async saveUpload(owner: string, image: UploadedImage): Promise<{ imageId: string }> {
+  async saveUpload(owner: string, image: UploadedImage): Promise<{ imageId: string; width: number; height: number }> {
     this.#record('saveUpload', owner);
-    this.uploads.push({ owner, image });
-    return { imageId: `upload${this.uploads.length}` };
+    const imageId = `upload${this.uploads.length + 1}`;
+    this.uploads.push({ id: imageId, owner, image });
+    return { imageId, width: image.width, height: image.height };
+  }
+
+  async deleteUpload(owner: string, imageId: string): Promise<void> {
+    this.#record('deleteUpload', owner, imageId);
+    const index = this.uploads.findIndex((u) => u.id === imageId && (owner === ALL_OWNERS || u.owner === owner));
+    if (index === -1) throw new NotFoundError('image');
+    this.uploads.splice(index, 1);
   }
 
   async listModels() {

@@ -1,11 +1,14 @@
-/** Image uploads: raw PNG/JPEG/WebP bodies, size cap, and pixel cap read from the header before decoding. */
+/**
+ * Image uploads at the HTTP boundary: raw PNG/JPEG/WebP bodies, the byte cap, and the size a job can use read from
+ * the header before any decoder runs; DELETE of an upload. (Decoding and storage: test/app/uploads.)
+ */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { createFixture, HOST, ORIGIN, type Fixture } from './server-fixture.ts';
 import { readImageHeader } from '../../src/server/image-header.ts';
 
-const MAX_PIXELS = 1000 * 1000;
+const MAX_PIXELS = 1024 * 1024;
 const MAX_BYTES = 200 * 1024;
 
 function solid(width: number, height: number) {
@@ -34,7 +37,7 @@ function webpClaiming(width: number, height: number): Buffer {
 describe('uploads', () => {
   let f: Fixture;
   before(async () => {
-    f = await createFixture({ quotas: { maxUploadPixels: MAX_PIXELS, maxUploadBytes: MAX_BYTES } });
+    f = await createFixture({ quotas: { maxPixels: MAX_PIXELS, maxUploadBytes: MAX_BYTES } });
   });
   after(() => f.close());
 
@@ -42,16 +45,16 @@ describe('uploads', () => {
     f.app.inject({ method: 'POST', url: '/api/v1/uploads', headers: { host: HOST, origin: ORIGIN, 'content-type': type }, payload });
 
   for (const [type, make] of [
-    ['image/png', () => solid(64, 48).png().toBuffer()],
-    ['image/jpeg', () => solid(64, 48).jpeg().toBuffer()],
-    ['image/webp', () => solid(64, 48).webp().toBuffer()],
-    ['image/webp', () => solid(64, 48).webp({ lossless: true }).toBuffer()],
+    ['image/png', () => solid(96, 72).png().toBuffer()],
+    ['image/jpeg', () => solid(96, 72).jpeg().toBuffer()],
+    ['image/webp', () => solid(96, 72).webp().toBuffer()],
+    ['image/webp', () => solid(96, 72).webp({ lossless: true }).toBuffer()],
   ] as const) {
     it(`stores a ${type} upload and returns its id and size`, async () => {
       const bytes = await make();
       const response = await upload(type, bytes);
       assert.equal(response.statusCode, 201, response.body);
-      assert.deepEqual({ width: response.json().width, height: response.json().height }, { width: 64, height: 48 });
+      assert.deepEqual({ width: response.json().width, height: response.json().height }, { width: 96, height: 72 });
       const stored = f.studio.uploads.at(-1);
       assert.equal(stored?.owner, 'local');
       assert.ok(stored?.image.bytes.equals(bytes));
@@ -75,7 +78,7 @@ describe('uploads', () => {
       const response = await upload(type, bytes);
       assert.equal(response.statusCode, 413);
       assert.equal(response.json().field, 'body');
-      assert.equal(response.json().rule, 'maxUploadPixels');
+      assert.equal(response.json().rule, 'maxPixels');
       assert.equal(response.json().limit, MAX_PIXELS);
       assert.equal(f.studio.uploads.length, before);
     });
@@ -86,13 +89,51 @@ describe('uploads', () => {
     assert.ok(bytes.length < MAX_BYTES, 'small enough to pass the byte cap');
     const response = await upload('image/png', bytes);
     assert.equal(response.statusCode, 413);
-    assert.equal(response.json().rule, 'maxUploadPixels');
+    assert.equal(response.json().rule, 'maxPixels');
   });
 
   it('refuses a body over the byte cap with 413 naming the limit', async () => {
     const response = await upload('image/png', Buffer.concat([pngClaiming(10, 10), Buffer.alloc(MAX_BYTES)]));
     assert.equal(response.statusCode, 413);
     assert.deepEqual(response.json(), { error: 'payload_too_large', field: 'body', rule: 'maxUploadBytes', limit: MAX_BYTES, message: `the body exceeds ${MAX_BYTES} bytes` });
+  });
+
+  for (const [name, width, height, status, rule] of [
+    ['a 4096 x 4096 image, larger than a job may be', 4096, 4096, 413, 'maxPixels'],
+    ['an 8192 x 64 image (within the pixel budget, a side past the generation limit)', 8192, 64, 413, 'maxSide'],
+    ['a 1000 x 750 image (750 is not a multiple of 8)', 1000, 750, 400, 'multipleOf'],
+    ['a 32 x 64 image (a side under the minimum)', 32, 64, 400, 'minSide'],
+  ] as const) {
+    it(`refuses ${name} from its header, naming the rule`, async () => {
+      const before = f.studio.uploads.length;
+      const response = await upload('image/png', pngClaiming(width, height));
+      assert.equal(response.statusCode, status, response.body);
+      assert.equal(response.json().field, 'body');
+      assert.equal(response.json().rule, rule);
+      assert.match(response.json().message, new RegExp(`${width}x${height}`));
+      assert.equal(f.studio.uploads.length, before);
+    });
+  }
+
+  it('deletes an upload by id: 204, then 404; another owner gets 404 and nothing is deleted', async () => {
+    const created = await upload('image/png', await solid(64, 64).png().toBuffer());
+    const { imageId } = created.json() as { imageId: string };
+    f.studio.uploads.push({ id: 'someone-elses', owner: 'alice', image: { bytes: Buffer.alloc(0), contentType: 'image/png', width: 64, height: 64 } });
+    const del = (id: string) => f.app.inject({ method: 'DELETE', url: `/api/v1/uploads/${id}`, headers: { host: HOST, origin: ORIGIN } });
+    const other = await del('someone-elses');
+    assert.equal(other.statusCode, 404);
+    assert.ok(f.studio.uploads.some((u) => u.id === 'someone-elses'));
+    assert.equal((await del(imageId)).statusCode, 204);
+    assert.ok(!f.studio.uploads.some((u) => u.id === imageId));
+    assert.equal((await del(imageId)).statusCode, 404);
+    assert.equal((await del('..%2F..%2Fetc')).statusCode, 400);
+  });
+
+  it('documents DELETE /api/v1/uploads/{imageId} in the OpenAPI description', async () => {
+    const spec = (await f.app.inject({ url: '/api/openapi.json', headers: { host: HOST } })).json();
+    const route = spec.paths['/api/v1/uploads/{imageId}'];
+    assert.ok(route?.delete, JSON.stringify(Object.keys(spec.paths)));
+    assert.ok(route.delete.responses['204']);
   });
 
   it('refuses bytes that are not the declared type, or not an image', async () => {

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createFixture, jsonHeaders, type Fixture } from './server-fixture.ts';
 
-const QUOTAS = { maxPromptChars: 100, maxPixels: 1024 * 1024, maxSteps: 80, maxImages: 4, maxUploadBytes: 1 << 20, maxUploadPixels: 1 << 22 };
+const QUOTAS = { maxPromptChars: 100, maxPixels: 1024 * 1024, maxSteps: 80, maxImages: 4, maxUploadBytes: 1 << 20 };
 
 interface BadCase {
   name: string;

@@ -1,13 +1,13 @@
 /**
- * Dropped-PNG metadata: the browser chunk reader on PNGs built here with node:zlib, and the Fooocus / A1111
- * parsers on text written by the engine's own metadata writers (an independent implementation of both schemes).
+ * Dropped-PNG metadata: the browser chunk reader on PNGs built here with node:zlib, and the form fields the page
+ * takes from text written by the engine's metadata writers, read back by the engine's own readers (the page runs
+ * the server's parsers, compiled for the browser, rather than a copy of them).
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatA1111Parameters, formatFooocusJson } from '../../src/engine/index.ts';
 import type { GenerationParameters } from '../../src/engine/output/generation-parameters.ts';
-import { parseA1111Parameters, readParameterLine } from '../../src/ui/a1111-parameters.ts';
-import { parseFooocusParameters } from '../../src/ui/fooocus-parameters.ts';
+import { InvalidMetadataError } from '../../src/engine/output/generation-parameters.ts';
 import { parseParametersText, readImageParameters } from '../../src/ui/image-parameters.ts';
 import { MAX_TEXT_BYTES, PngReadError, readPngTextChunks } from '../../src/ui/png-text-chunks.ts';
 import { buildPng } from './png-builder.ts';
@@ -43,16 +43,23 @@ const EXPECTED = {
   negative: 'blurry, low quality',
   styles: ['Fooocus V2', "Artist's Sketch"],
   performance: 'Speed',
+  steps: 30,
   sampler: 'dpmpp_2m_sde_gpu',
   scheduler: 'karras',
   cfg: 4.5,
   sharpness: 3,
+  adaptiveCfg: 7,
+  admPositive: 1.5,
+  admNegative: 0.8,
+  admEnd: 0.3,
+  clipSkip: 1,
   seed: '9223372036854775807',
   randomSeed: false,
   aspectRatio: '896*1152',
   model: 'juggernautXL_v8',
   refiner: 'sd_xl_refiner_1.0',
   refinerSwitch: 0.7,
+  vae: '',
   loras: [{ name: 'sd_xl_offset_example-lora_1.0', weight: 0.1 }],
 };
 
@@ -92,31 +99,35 @@ describe('PNG text chunks', () => {
 
 describe('Fooocus JSON parameters', () => {
   it('reads what the Fooocus scheme writer wrote, prompt markup kept as plain text', () => {
-    assert.deepEqual(parseFooocusParameters(formatFooocusJson(PARAMETERS)), EXPECTED);
+    assert.deepEqual(parseParametersText(formatFooocusJson(PARAMETERS)), EXPECTED);
   });
 
-  it('reads older label keys, a numeric seed past 2^53 from the text, lora_combined_N and refiner None', () => {
-    const text = '{"Prompt": "cat", "Resolution": "(1024, 1024)", "Refiner Model": "None", "Seed": 12345678901234567890, ' +
+  it('reads older label keys, lora_combined_N (a disabled one skipped) and refiner None', () => {
+    const text =
+      '{"Prompt": "cat", "Resolution": "(1024, 1024)", "Refiner Model": "None", "Seed": "1234567890123456789", "Steps": 20, ' +
+      '"Sampler": "dpmpp_2m_sde", "Scheduler": "karras", "Guidance Scale": 7, ' +
       '"lora_combined_1": "a.safetensors : 0.5", "lora_combined_2": "False : b.safetensors : 1"}';
-    const patch = parseFooocusParameters(text.replace('12345678901234567890', '1234567890123456789'));
-    assert.equal(patch?.prompt, 'cat');
-    assert.equal(patch?.aspectRatio, '1024*1024');
-    assert.equal(patch?.refiner, '');
-    assert.equal(patch?.seed, '1234567890123456789');
-    assert.deepEqual(patch?.loras, [{ name: 'a.safetensors', weight: 0.5 }]);
-    assert.equal(parseFooocusParameters(text)?.seed, undefined, 'a seed past 2^63-1 is dropped');
+    const patch = parseParametersText(text);
+    assert.equal(patch.prompt, 'cat');
+    assert.equal(patch.aspectRatio, '1024*1024');
+    assert.equal(patch.refiner, '');
+    assert.equal(patch.seed, '1234567890123456789');
+    assert.equal(patch.sampler, 'dpmpp_2m_sde_gpu', 'the plain id becomes the one the form lists');
+    assert.deepEqual(patch.loras, [{ name: 'a.safetensors', weight: 0.5 }]);
   });
 
-  it('returns null for text that is not a JSON object', () => {
-    assert.equal(parseFooocusParameters('[1, 2]'), null);
-    assert.equal(parseFooocusParameters('{"a": '), null);
+  it('refuses bad metadata naming the field, as the server does (no silent partial fill)', () => {
+    const good = JSON.parse(formatFooocusJson(PARAMETERS)) as Record<string, unknown>;
+    assert.throws(() => parseParametersText(JSON.stringify({ ...good, seed: '92233720368547758070' })), (e) => e instanceof InvalidMetadataError && e.field === 'seed');
+    assert.throws(() => parseParametersText(JSON.stringify({ ...good, guidance_scale: 'loud' })), /guidance_scale/);
+    assert.throws(() => parseParametersText(JSON.stringify({ ...good, resolution: '__import__("os")' })), /resolution: is not a list or tuple literal/);
+    assert.throws(() => parseParametersText('{"prompt": '), InvalidMetadataError);
   });
 });
 
 describe('A1111 parameters', () => {
   it('reads what the A1111 scheme writer wrote', () => {
-    const text = formatA1111Parameters(PARAMETERS);
-    assert.deepEqual(parseA1111Parameters(text), EXPECTED);
+    assert.deepEqual(parseParametersText(formatA1111Parameters(PARAMETERS)), EXPECTED);
   });
 
   it('reads a plain A1111 text with a multi-line prompt and quoted values', () => {
@@ -126,27 +137,26 @@ describe('A1111 parameters', () => {
       'Negative prompt: lowres,',
       'bad hands',
       'Steps: 20, Sampler: Euler a, Schedule type: Automatic, CFG scale: 7, Seed: 42, Size: 512x768, Model: "v1-5, pruned", Version: v1.10.0',
-    ].join('\n');
-    assert.deepEqual(parseA1111Parameters(text), {
-      prompt: 'masterpiece, a red fox\nin the snow',
-      negative: 'lowres,\nbad hands',
-      sampler: 'euler_ancestral',
-      cfg: 7,
-      seed: '42',
-      randomSeed: false,
-      aspectRatio: '512*768',
-      model: 'v1-5, pruned',
-    });
+    ].join('\r\n');
+    const patch = parseParametersText(text);
+    assert.equal(patch.prompt, 'masterpiece, a red fox\nin the snow');
+    assert.equal(patch.negative, 'lowres,\nbad hands');
+    assert.equal(patch.sampler, 'euler_ancestral');
+    assert.equal(patch.steps, 20);
+    assert.equal(patch.cfg, 7);
+    assert.equal(patch.seed, '42');
+    assert.equal(patch.aspectRatio, '512*768');
+    assert.equal(patch.model, 'v1-5, pruned');
   });
 
-  it('keeps a last line that only looks like parameters in the prompt', () => {
-    assert.deepEqual(parseA1111Parameters('portrait: oil, canvas: large'), { prompt: 'portrait: oil, canvas: large', negative: '' });
-    assert.equal(readParameterLine('Steps: "unterminated, Seed: 1').size, 0);
+  it('says which key is missing when the last line is not parameters', () => {
+    assert.throws(() => parseParametersText('portrait: oil, canvas: large'), /Sampler: is missing/);
   });
 
   it('is chosen for text and Fooocus for JSON, unless fooocus_scheme says a1111', () => {
-    assert.equal(parseParametersText('{"prompt": "json"}').prompt, 'json');
-    assert.equal(parseParametersText('{"prompt": "json"}', 'a1111').prompt, '{"prompt": "json"}');
+    const json = formatFooocusJson({ ...PARAMETERS, prompt: 'json' });
+    assert.equal(parseParametersText(json).prompt, 'json');
+    assert.throws(() => parseParametersText(json, 'a1111'), /is missing/, 'read as A1111 text, the JSON has no parameter line');
   });
 });
 

@@ -143,7 +143,25 @@ describe('form values', () => {
   });
 
   it('fills the form from a history request, using the seed the image was made with', () => {
+    // Lists (modes, formats) are judged by the form against the request schema, which reports what it lacks.
     const patch = patchFromRequest({ prompt: 'p', performance: 'Lightning', width: 512, height: 512, loras: [{ name: 'l', weight: 'x' }], format: 'gif' }, '77');
-    assert.deepEqual(patch, { prompt: 'p', performance: 'Lightning', aspectRatio: '512*512', seed: '77', randomSeed: false, loras: [] });
+    assert.deepEqual(patch, { prompt: 'p', performance: 'Lightning', aspectRatio: '512*512', seed: '77', randomSeed: false, loras: [], format: 'gif' });
+  });
+
+  it('restores the developer settings a history request carries', () => {
+    const patch = patchFromRequest({ prompt: 'p', steps: 12, adaptiveCfg: 5, clipSkip: 1, seedIncrement: false, metadataScheme: 'a1111', admScalers: { positive: 2, negative: 0.5, end: 0.4 } });
+    assert.deepEqual(patch, { prompt: 'p', steps: 12, adaptiveCfg: 5, clipSkip: 1, seedIncrement: false, metadataScheme: 'a1111', admPositive: 2, admNegative: 0.5, admEnd: 0.4 });
+  });
+
+  it('sends forced steps and size, the developer settings and an input image, and only fields the schema lists', () => {
+    const values = { ...DEFAULT_FORM, prompt: 'fox', steps: 12, width: 640, height: 384, clipSkip: 1, seedIncrement: false, metadataScheme: 'a1111', inputImageId: 'up-1', denoise: 0.6 };
+    const body = buildGenerateRequest(values, 'sdxl');
+    assert.deepEqual([body.steps, body.width, body.height, body.aspectRatio], [12, 640, 384, undefined], 'a forced size replaces the aspect ratio');
+    assert.deepEqual([body.clipSkip, body.seedIncrement, body.metadataScheme, body.inputImageId, body.denoise], [1, false, 'a1111', 'up-1', 0.6]);
+    assert.deepEqual(body.admScalers, { positive: 1.5, negative: 0.8, end: 0.3 });
+    const older = buildGenerateRequest(values, 'sdxl', new Set(['prompt', 'steps', 'width', 'height', 'seed']));
+    assert.deepEqual(Object.keys(older).sort(), ['height', 'prompt', 'steps', 'width'], 'fields a server does not take are not sent');
+    const untouched = buildGenerateRequest({ ...DEFAULT_FORM, prompt: 'fox' }, 'sdxl');
+    assert.deepEqual([untouched.steps, untouched.width, untouched.inputImageId, untouched.denoise], [undefined, undefined, undefined, undefined], 'empty boxes leave steps and size to the mode and ratio');
   });
 });

@@ -1,6 +1,7 @@
 /**
- * Static checks over every file under src/ui: no API that parses strings as markup or code, and a page that
- * fits its Content-Security-Policy (no inline script, no inline style, no inline event handlers).
+ * Static checks over every file under src/ui and every engine module it imports (the page runs those too): no API
+ * that parses strings as markup or code, and a page that fits its Content-Security-Policy (no inline script, no
+ * inline style, no inline event handlers).
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +15,22 @@ function uiFiles(dir = UI): string[] {
     const full = path.join(dir, entry.name);
     return entry.isDirectory() ? uiFiles(full) : [full];
   });
+}
+
+/** Modules outside src/ui that the page's scripts import, followed transitively. */
+function sharedFiles(roots: string[]): string[] {
+  const seen = new Set<string>();
+  const queue = roots.filter((f) => f.endsWith('.ts'));
+  while (queue.length > 0) {
+    const file = queue.pop()!;
+    for (const [, specifier] of readFileSync(file, 'utf8').matchAll(/\bfrom\s+'(\.{1,2}\/[^']+)'/g)) {
+      const target = path.resolve(path.dirname(file), specifier!);
+      if (seen.has(target) || target.startsWith(UI + path.sep)) continue;
+      seen.add(target);
+      queue.push(target);
+    }
+  }
+  return [...seen];
 }
 
 const FORBIDDEN: [string, RegExp][] = [
@@ -31,8 +48,10 @@ const FORBIDDEN: [string, RegExp][] = [
 
 describe('src/ui has no markup or code sinks', () => {
   const files = uiFiles();
+  const shared = sharedFiles(files);
 
-  it('finds the UI sources', () => {
+  it('finds the UI sources, and the engine metadata readers the page shares', () => {
+    assert.ok(shared.some((f) => f.endsWith(path.join('engine', 'output', 'generation-metadata.ts'))), 'the shared metadata reader is followed');
     const names = files.map((f) => path.relative(UI, f));
     for (const expected of ['index.html', 'styles.css', 'main.ts', 'dom.ts', 'api-client.ts', 'events.ts', 'state.ts', 'metadata-drop.ts']) {
       assert.ok(names.includes(expected), `${expected} exists`);
@@ -42,7 +61,7 @@ describe('src/ui has no markup or code sinks', () => {
 
   for (const [name, pattern] of FORBIDDEN) {
     it(`no file uses ${name}`, () => {
-      const offenders = files.filter((file) => pattern.test(readFileSync(file, 'utf8')));
+      const offenders = [...files, ...shared].filter((file) => pattern.test(readFileSync(file, 'utf8')));
       assert.deepEqual(offenders.map((f) => path.relative(UI, f)), []);
     });
   }
@@ -60,13 +79,14 @@ describe('src/ui has no markup or code sinks', () => {
     const scripts = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/gi)];
     assert.equal(scripts.length, 1);
     assert.match(scripts[0]![1]!, /type="module"/);
-    assert.match(scripts[0]![1]!, /src="\.\/main\.js"/);
+    assert.match(scripts[0]![1]!, /src="\.\/ui\/main\.js"/);
     assert.equal(scripts[0]![2]!.trim(), '', 'the script element is empty');
     assert.doesNotMatch(html, /<style\b/i);
     assert.doesNotMatch(html, /\sstyle\s*=/i);
     assert.doesNotMatch(html, /\son[a-z]+\s*=/i);
     assert.doesNotMatch(html, /(src|href)="(https?:)?\/\//i, 'nothing from another origin');
     assert.match(html, /<link rel="stylesheet" href="\.\/styles\.css">/);
+    assert.match(html, /<link rel="icon" href="\.\/favicon\.ico"/);
   });
 
   it('styles.css pulls nothing from elsewhere', () => {

@@ -3,7 +3,11 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiError } from '../../src/ui/api-error.ts';
 import { createApiClient } from '../../src/ui/api-client.ts';
+import { PERFORMANCE_MODE_NAMES } from '../../src/app/creative/performance-modes.ts';
 import { DEFAULT_FORM, buildGenerateRequest, patchFromPreset, type FormValues } from '../../src/ui/form-values.ts';
+
+/** The modes the page learns from the request schema (which lists the app's performance data). */
+const MODES = PERFORMANCE_MODE_NAMES;
 
 /** What GET /api/v1/presets answers for the built-in realistic preset on a store without its models. */
 const REALISTIC = {
@@ -36,11 +40,11 @@ describe('presets in the page', () => {
     assert.deepEqual(preset, { ...REALISTIC, missing: ['sd_xl_refiner_1.0.safetensors'] });
   });
 
-  it('reads no refiner as empty and an unknown performance mode as none', async () => {
+  it('reads no refiner as empty; a performance mode the request schema does not list is left out of the form', async () => {
     const [preset] = await api({ presets: [{ ...REALISTIC, refiner: null, performance: 'Turbo' }] }).listPresets();
     assert.equal(preset?.refiner, '');
-    assert.equal(preset?.performance, null);
-    assert.equal('performance' in patchFromPreset(preset!), false, 'the form keeps its own mode');
+    assert.equal(preset?.performance, 'Turbo');
+    assert.equal('performance' in patchFromPreset(preset!, MODES), false, 'the form keeps its own mode');
   });
 
   it('refuses a preset of the wrong shape', async () => {
@@ -51,7 +55,7 @@ describe('presets in the page', () => {
 
   it('choosing a preset sets model, refiner, switch, LoRAs, guidance, sampling, styles, size, count and performance', async () => {
     const [preset] = await api({ presets: [REALISTIC] }).listPresets();
-    const patch = patchFromPreset(preset!);
+    const patch = patchFromPreset(preset!, MODES);
     assert.deepEqual(patch, {
       model: 'sd_xl_base_1.0.safetensors',
       refiner: 'sd_xl_refiner_1.0.safetensors',

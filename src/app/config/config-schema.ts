@@ -160,13 +160,7 @@ export const AppConfigSchema = Type.Object(
               minimum: 1024,
               maximum: 1024 ** 3,
               default: 20 * 1024 ** 2,
-              description: 'Largest uploaded input image, in bytes (default 20 MiB = 20971520).',
-            }),
-            maxUploadPixels: Type.Integer({
-              minimum: 64 * 64,
-              maximum: 16384 ** 2,
-              default: 4096 * 4096,
-              description: 'Largest uploaded image in pixels, read from its header before decoding (default 4096 x 4096 = 16777216).',
+              description: 'Largest uploaded input image, in bytes (default 20 MiB = 20971520). Its pixels must also fit maxPixels.',
             }),
           },
           { ...strict, description: 'Per-request limits of the HTTP API (the server’s quotas); a request over one is refused with 400 naming the field.' },
@@ -183,6 +177,29 @@ export const AppConfigSchema = Type.Object(
         }),
       },
       { ...strict, description: 'The web server.' },
+    ),
+    uploads: Type.Object(
+      {
+        maxPerOwner: Type.Integer({
+          minimum: 1,
+          maximum: 100000,
+          default: 100,
+          description: 'Uploaded input images one owner (a user, or everyone when there is no sign-in) may keep; further uploads get 429 until one is deleted or expires.',
+        }),
+        maxBytesPerOwner: Type.Integer({
+          minimum: 1024 ** 2,
+          maximum: 1024 ** 4,
+          default: 512 * 1024 ** 2,
+          description: 'Bytes of stored uploads (as re-encoded PNG) one owner may keep (default 512 MiB = 536870912).',
+        }),
+        expireAfterMinutes: Type.Integer({
+          minimum: 1,
+          maximum: 30 * 24 * 60,
+          default: 24 * 60,
+          description: 'An upload no job has used for this long is deleted (default 1440 = 24 h); one a queued or running job names is kept.',
+        }),
+      },
+      { ...strict, description: 'Input images for image-to-image jobs.' },
     ),
     paths: Type.Object(
       {

@@ -1,8 +1,10 @@
 /**
  * Settings earlier versions read and this one refuses, each with the way over. They are refused rather than
  * translated because their meaning changed: `server.rateLimit.perMinute` once counted every request, and a bare
- * token hash had no name and no owner, so no user it could act for.
+ * token hash had no name and no owner, so no user it could act for; `server.quotas.maxUploadPixels` allowed uploads
+ * larger than any job can use.
  */
+import { IMAGE_SIZE_LIMITS } from '../../engine/pipeline/generation-request.ts';
 
 export interface RetiredSetting {
   key: string;
@@ -25,6 +27,15 @@ export function findRetiredSetting(value: unknown): RetiredSetting | null {
       detail:
         'renamed server.rateLimit.submitsPerMinute (generation requests, uploads and sign-ins; default 20); ' +
         'other requests are server.rateLimit.readsPerMinute (default 300)',
+    };
+  }
+  const quotas = childObject(server, 'quotas');
+  if (quotas !== null && Object.hasOwn(quotas, 'maxUploadPixels')) {
+    return {
+      key: 'server.quotas.maxUploadPixels',
+      detail:
+        'removed: an upload is now held to what a job can use, server.quotas.maxPixels and a side of ' +
+        `at most ${IMAGE_SIZE_LIMITS.max}; per-owner storage is uploads.maxPerOwner, uploads.maxBytesPerOwner and uploads.expireAfterMinutes`,
     };
   }
   const tokens = childObject(server, 'auth')?.tokens;

@@ -2,11 +2,12 @@
  * The creative layer's data, loaded one way for the studio and the CLI so that both compose the same request from
  * the same inputs: the shipped styles plus the user's (`<models>/../styles`), the shipped presets (checked against
  * those styles and the catalog's ids), the user's wildcards (`<models>/../wildcards`), and the prompt expander,
- * which counts tokens with the store's CLIP vocabulary when it holds one (byte-level otherwise).
+ * which counts tokens with the CLIP vocabulary (the shipped copy, or the store's imported one).
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ClipTokenizer } from '../../engine/index.ts';
+import { resolveClipVocabulary } from '../models/clip-vocabulary.ts';
 import type { Catalog } from '../models/catalog.ts';
 import type { ModelStore } from '../models/model-store.ts';
 import type { CreativeContext } from './compose-request.ts';
@@ -18,9 +19,6 @@ import { createDirectoryWildcardReader } from './wildcard-reader.ts';
 
 /** `data/` of the application (beside `src/`, and beside `dist/` once built). */
 export const SHIPPED_DATA_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'data');
-
-/** The CLIP vocabulary the expander counts tokens with, as the store names it. */
-const CLIP_VOCABULARY = 'bpe_simple_vocab_16e6.txt.gz';
 
 export interface CreativeData {
   styles: StyleLibrary;
@@ -49,10 +47,7 @@ export async function loadCreativeData(options: LoadCreativeDataOptions): Promis
     styleNames: new Set(styles.keys()),
     ...(options.catalog === null ? {} : { catalogIds: new Set(options.catalog.entries.map((e) => e.id)) }),
   });
-  const clip = await options.store
-    .resolve('tokenizers', CLIP_VOCABULARY)
-    .then((file) => ClipTokenizer.fromGzipFile(file))
-    .catch(() => ClipTokenizer.byteLevel());
+  const clip = await ClipTokenizer.fromGzipFile(await resolveClipVocabulary(options.store));
   return {
     styles,
     styleProblems: problems,

@@ -37,6 +37,16 @@ export class QueueQuotaError extends FooocusError {
   }
 }
 
+/**
+ * The job stopped for a reason outside its request (the process running it died): the queue records it as
+ * `interrupted`, retryable, with this message, which must be safe to show the user.
+ */
+export class JobInterruptedError extends FooocusError {
+  constructor(message: string) {
+    super('unavailable', message);
+  }
+}
+
 /** The queue is shutting down and takes no more work. */
 export class QueueClosedError extends FooocusError {
   constructor() {

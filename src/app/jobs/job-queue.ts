@@ -4,7 +4,7 @@
  * `LocalJobQueue` runs one worker in this process over a `JobStore`, and knows nothing of models: the work is
  * an injected `JobExecutor`.
  */
-import { JobNotFoundError, JobStateError, QueueClosedError, QueueQuotaError } from './job-errors.ts';
+import { JobInterruptedError, JobNotFoundError, JobStateError, QueueClosedError, QueueQuotaError } from './job-errors.ts';
 import { GENERIC_FAILURE } from './job-failure.ts';
 import type { JobStore } from './job-store.ts';
 import type {
@@ -342,6 +342,10 @@ export class LocalJobQueue implements JobQueue {
         if (!running.reported.has(result.imageId)) this.#store.addResult(id, result);
       }
       this.#emitLast(id, { type: 'finished', jobId: id, job: this.#store.markDone(id) });
+    } else if (outcome.error instanceof JobInterruptedError) {
+      // Not the request's fault (the process running it died): retryable, like a job cut off by a shutdown.
+      const stopped = this.#store.markInterrupted(id, outcome.error.message);
+      this.#emitLast(id, { type: 'interrupted', jobId: id, error: stopped.error ?? '' });
     } else {
       const message = this.#safeDescription(outcome.error, job);
       this.#store.markFailed(id, message);

@@ -164,9 +164,9 @@ export class JobStore {
     return this.#finish(id, 'cancelled', null, 'queued');
   }
 
-  /** A running job whose process is stopping: it can be retried later. */
-  markInterrupted(id: string): JobRecord {
-    return this.#finish(id, 'interrupted', INTERRUPTED_MESSAGE);
+  /** A running job whose process is stopping or died: it can be retried later. `message` must be safe to show. */
+  markInterrupted(id: string, message: string = INTERRUPTED_MESSAGE): JobRecord {
+    return this.#finish(id, 'interrupted', message);
   }
 
   /** Queues a new job with the same owner and request as a finished, failed, cancelled or interrupted one. */

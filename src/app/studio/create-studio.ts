@@ -2,11 +2,11 @@
  * The app's composition root for the studio (what `fooocus serve` runs): the verified model store (with the demo
  * model when it is empty), the creative layer's data, the inference worker, and the persistent job queue.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readdir, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { realpath, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FooocusError, type ImageFormat } from '../../engine/index.ts';
+import { FooocusError } from '../../engine/index.ts';
+import { ensureAppDirectories } from '../config/app-directories.ts';
 import type { AppConfig } from '../config/config-schema.ts';
 import { getPerformanceMode, PERFORMANCE_MODE_NAMES } from '../creative/performance-modes.ts';
 import { loadCreativeData } from '../creative/creative-data.ts';
@@ -21,6 +21,10 @@ import { openJobStore } from '../jobs/job-store.ts';
 import { readVerifiedCatalog } from '../models/catalog.ts';
 import { openModelStore, type ModelListing, type ModelStore } from '../models/model-store.ts';
 import { InferenceWorker } from '../worker/inference-worker.ts';
+import { UploadDecoder } from '../uploads/upload-decoder.ts';
+import { UploadStore } from '../uploads/upload-store.ts';
+import { UploadUsage } from '../uploads/upload-usage.ts';
+import type { StudioJobRequest } from './studio-request.ts';
 import { createStudioExecutor } from './studio-executor.ts';
 
 const appRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -37,13 +41,8 @@ export interface Studio {
   performanceModes: readonly string[];
   aspectRatios: { sdxl: readonly string[]; sd15: readonly string[] };
   listModels(): Promise<(ModelListing & { demo: boolean })[]>;
-  /** Stores an uploaded input image under the outputs directory; returns its path relative to outputs. */
-  saveUpload(owner: string, bytes: Uint8Array, format: ImageFormat): Promise<{ id: string; file: string }>;
-  /**
-   * An uploaded image by id, as a path relative to outputs: the owner's own (any owner's when `owner` is null,
-   * for admins), or null. Uploads are found on disk, so they outlive a restart.
-   */
-  findUpload(owner: string | null, id: string): Promise<string | null>;
+  /** Uploaded input images: decoded in a restricted process, capped per owner, expired when unused. */
+  uploads: UploadStore;
   /** The real path of an output file, refusing anything outside the outputs directory. */
   resolveOutput(relative: string): Promise<string>;
   /** Stops taking jobs, interrupts the running one (retryable later), closes the job store and the inference process. */
@@ -65,9 +64,7 @@ const JOB_STOP_GRACE_MS = 10_000;
 
 export async function createStudio(config: AppConfig, options: StudioOptions = { software: 'Fooocus-TS' }): Promise<Studio> {
   const log = options.log ?? (() => undefined);
-  await mkdir(config.paths.models, { recursive: true, mode: 0o755 });
-  await mkdir(config.paths.outputs, { recursive: true, mode: 0o750 });
-  await mkdir(config.paths.cache, { recursive: true, mode: 0o750 });
+  for (const line of await ensureAppDirectories(config.paths, ['models', 'outputs', 'cache'])) log(line);
   const store = await openModelStore(config.paths.models);
   const demo = await ensureDemoModel(store);
   if (demo !== null) log(`using the built-in demo model ${demo} (random weights: abstract images). Get a real model with \`fooocus models pull <id>\`.`);
@@ -104,16 +101,40 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
     return first.name;
   };
   const maskedFolders = Object.entries(config.paths).map(([label, dir]) => ({ dir: path.resolve(dir), label }));
+  const outputsReal = await realpath(config.paths.outputs);
+  const jobStore = openJobStore(path.join(config.paths.cache, 'jobs.sqlite'));
+  const uploadUsage = new UploadUsage(
+    () => jobStore.listQueued().map((job) => job.request),
+    (request) => (request as StudioJobRequest).input?.file,
+  );
+  const uploadDecoder = new UploadDecoder();
+  const uploads = new UploadStore({
+    outputsDir: outputsReal,
+    maxPerOwner: config.uploads.maxPerOwner,
+    maxBytesPerOwner: config.uploads.maxBytesPerOwner,
+    expireAfterMs: config.uploads.expireAfterMinutes * 60_000,
+    maxPixels: config.server.quotas.maxPixels,
+    decoder: uploadDecoder,
+    filesInUse: () => uploadUsage.filesInUse(),
+  });
+  uploads.start(log);
+  const executor = createStudioExecutor({
+    worker,
+    creative,
+    outputsDir: config.paths.outputs,
+    defaultModel,
+    listModels: () => store.list(),
+    readInput: (file) => uploads.readPixels(file),
+  });
   const queue = new LocalJobQueue({
-    store: openJobStore(path.join(config.paths.cache, 'jobs.sqlite')),
-    executor: createStudioExecutor({ worker, creative, outputsDir: config.paths.outputs, defaultModel, listModels: () => store.list() }),
+    store: jobStore,
+    executor: uploadUsage.track(executor),
     maxQueuedPerOwner: config.server.maxQueuedJobs,
     describeFailure: (error) => {
       log(`job failed: ${error instanceof Error ? error.message : String(error)}`);
       return describeJobFailure(error, maskedFolders);
     },
   });
-  const outputsReal = await realpath(config.paths.outputs);
 
   return {
     queue,
@@ -126,27 +147,7 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
     performanceModes: PERFORMANCE_MODE_NAMES,
     aspectRatios: { sdxl: SDXL_ASPECT_RATIOS, sd15: SD15_ASPECT_RATIOS },
     listModels: async () => (await store.list()).filter((m) => m.kind === 'checkpoints').map((m) => ({ ...m, demo: m.name === DEMO_MODEL_NAME })),
-    saveUpload: async (owner, bytes, format) => {
-      const ownerDir = ownerDirectory(owner);
-      const dir = path.join(outputsReal, 'uploads', ownerDir);
-      await mkdir(dir, { recursive: true, mode: 0o750 });
-      const id = `up-${randomBytes(12).toString('base64url')}`;
-      const file = path.join(dir, `${id}.${format === 'jpeg' ? 'jpg' : format}`);
-      await writeFile(file, bytes, { flag: 'wx', mode: 0o640 });
-      return { id, file: path.relative(outputsReal, file).split(path.sep).join('/') };
-    },
-    findUpload: async (owner, id) => {
-      if (!UPLOAD_ID.test(id)) return null;
-      const root = path.join(outputsReal, 'uploads');
-      const dirs = owner !== null ? [ownerDirectory(owner)] : await readdir(root).catch(() => []);
-      for (const dir of dirs) {
-        for (const ext of ['png', 'jpg', 'webp']) {
-          const file = path.join(root, dir, `${id}.${ext}`);
-          if (await stat(file).then((s) => s.isFile(), () => false)) return path.relative(outputsReal, file).split(path.sep).join('/');
-        }
-      }
-      return null;
-    },
+    uploads,
     resolveOutput: async (relative) => {
       const real = await realpath(path.join(outputsReal, relative));
       if (!real.startsWith(outputsReal + path.sep)) throw new Error('outside the outputs directory');
@@ -160,17 +161,11 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
       } finally {
         clearTimeout(grace);
       }
+      uploads.close();
+      uploadDecoder.close();
       await worker.close();
     },
   };
-}
-
-/** Upload ids as `saveUpload` makes them: only these ever become part of a path. */
-const UPLOAD_ID = /^up-[A-Za-z0-9_-]{16}$/;
-
-/** A directory name per owner that reveals nothing about the name and cannot climb out. */
-function ownerDirectory(owner: string): string {
-  return createHash('sha256').update(owner).digest('hex').slice(0, 24);
 }
 
 export async function removeOutputs(studio: Studio, files: readonly string[]): Promise<void> {

@@ -4,9 +4,8 @@
  * Skip stops the current image and goes on with the next; cancel stops the job.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { decodeImage, encodePng, type GenerationProgress } from '../../engine/index.ts';
+import { encodePng, type GenerationProgress, type RgbImage } from '../../engine/index.ts';
 import { composedGenerationFields, composeRequest, type CreativeContext } from '../creative/compose-request.ts';
 import type { JobExecutor } from '../jobs/job-queue.ts';
 import type { JobResult } from '../jobs/job-types.ts';
@@ -24,6 +23,8 @@ export interface StudioExecutorOptions {
   listModels: () => Promise<ModelListing[]>;
   /** The checkpoint to use when neither the request nor the preset names one. */
   defaultModel: () => Promise<string>;
+  /** The pixels of an image-to-image input (a path relative to outputs), read through the upload store's checks. */
+  readInput: (file: string) => Promise<RgbImage>;
 }
 
 /** A small PNG of the sampler's preview, for the event stream. */
@@ -46,7 +47,7 @@ export function createStudioExecutor(options: StudioExecutorOptions): JobExecuto
     const eta = createEtaEstimator();
     const listing = await options.listModels();
     const creative: CreativeContext = { ...options.creative, loraAvailable: (file) => findLoraName(listing, file) !== null };
-    const input = request.input === undefined ? undefined : await decodeImage(new Uint8Array(await readFile(path.join(options.outputsDir, request.input.file))));
+    const input = request.input === undefined ? undefined : await options.readInput(request.input.file);
     for (let index = 0; index < request.imageCount; index++) {
       execution.signal.throwIfAborted();
       const composed = composeRequest(

@@ -11,8 +11,9 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FooocusError, RevivedError, type ErrorData } from '../../engine/index.ts';
+import { RevivedError, type ErrorData } from '../../engine/index.ts';
 import type { SavedImage, ServiceProgress } from '../generation/generation-service.ts';
+import { JobInterruptedError } from '../jobs/job-errors.ts';
 import type { FromWorker, ToWorker, WorkerGenerateRequest, WorkerSettings } from './worker-protocol.ts';
 
 export interface InferenceWorkerOptions extends WorkerSettings {
@@ -21,10 +22,14 @@ export interface InferenceWorkerOptions extends WorkerSettings {
   restrict?: boolean;
 }
 
-/** The inference process died while a job was running. */
-export class WorkerCrashedError extends FooocusError {
-  constructor(detail: string) {
-    super('unavailable', `the inference process stopped while generating (${detail}); this job failed, the next one starts a fresh process`);
+/**
+ * The inference process died while a job was running (killed, out of memory, a native crash). The job was not at
+ * fault, so the queue records it as interrupted (retryable); the message names the signal or exit code and is
+ * what the user sees. The next job starts a fresh process.
+ */
+export class WorkerCrashedError extends JobInterruptedError {
+  constructor(readonly detail: string) {
+    super(`the inference worker stopped unexpectedly (${detail}); retry`);
   }
 }
 
@@ -93,7 +98,9 @@ export class InferenceWorker {
     });
     this.child = child;
     this.ready = new Promise((resolve, reject) => {
-      child.once('error', reject);
+      // A failed spawn, or a send racing the child's death: the 'exit' handler below settles the jobs either way,
+      // and an 'error' event with no listener would take the server down.
+      child.on('error', reject);
       child.on('message', (message: FromWorker) => {
         if (message.type === 'ready') {
           resolve();
@@ -109,7 +116,7 @@ export class InferenceWorker {
         }
       });
       child.once('exit', (code, signal) => {
-        const detail = signal !== null ? `killed by ${signal}` : `exit code ${code}`;
+        const detail = signal ?? `exit code ${code}`;
         reject(new WorkerCrashedError(detail));
         for (const job of this.jobs.values()) job.reject(new WorkerCrashedError(detail));
         this.jobs.clear();
@@ -135,9 +142,10 @@ export class InferenceWorker {
       throw new WorkerJobError({ name: 'WorkerJobError', kind: 'conflict', message, publicMessage: message }, true);
     }
     const id = this.nextId++;
-    const child = this.child!;
+    const child = this.child;
+    if (child === null || !child.connected) throw new WorkerCrashedError(child?.signalCode ?? 'disconnected');
     const signal = opts.signal;
-    const cancel = (): void => void child.send({ type: 'cancel', id } satisfies ToWorker);
+    const cancel = (): void => sendTo(child, { type: 'cancel', id });
     return new Promise<SavedImage[]>((resolve, reject) => {
       const settle = (): void => signal?.removeEventListener('abort', cancel);
       this.jobs.set(id, {
@@ -146,7 +154,7 @@ export class InferenceWorker {
         onProgress: opts.onProgress ?? (() => undefined),
       });
       signal?.addEventListener('abort', cancel, { once: true });
-      child.send({ type: 'generate', id, request } satisfies ToWorker);
+      sendTo(child, { type: 'generate', id, request });
     });
   }
 
@@ -163,4 +171,9 @@ export class InferenceWorker {
     await exited;
     clearTimeout(timer);
   }
+}
+
+/** Sends without throwing: a child that died meanwhile fails its jobs through its 'exit' event. */
+function sendTo(child: ChildProcess, message: ToWorker): void {
+  if (child.connected) child.send(message, undefined, {}, () => undefined);
 }

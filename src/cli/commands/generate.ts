@@ -248,7 +248,7 @@ export async function runGenerate(ctx: CommandContext): Promise<number> {
   const jsonLines = values.json || (ctx.stdout as NodeJS.WriteStream).isTTY !== true;
   const reporter = new ProgressReporter(jsonLines ? ctx.stdout : ctx.stderr, jsonLines ? 'json' : 'tty');
 
-  const { config } = await loadCommandConfig(ctx, { config: values.config, models: values.models, outputs: values.out, 'insecure-permissions': values['insecure-permissions'] });
+  const { config } = await loadCommandConfig(ctx, { config: values.config, models: values.models, outputs: values.out, 'insecure-permissions': values['insecure-permissions'] }, ['models', 'outputs']);
   const store = await openModelStore(config.paths.models);
 
   // 1. the creative choices: preset, styles, performance, explicit settings; image 0 composed

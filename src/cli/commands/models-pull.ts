@@ -30,7 +30,7 @@ export async function runPull(ctx: CommandContext, args: string[]): Promise<numb
   if ((positionals.length === 0) === (values.preset === undefined)) {
     throw new UsageError('models pull takes catalog ids or --preset <name>: fooocus models pull sdxl-base-1.0, fooocus models pull --preset realistic');
   }
-  const { config } = await loadCommandConfig(ctx, { config: values.config, models: values.models, 'insecure-permissions': values['insecure-permissions'] });
+  const { config } = await loadCommandConfig(ctx, { config: values.config, models: values.models, 'insecure-permissions': values['insecure-permissions'] }, ['models']);
   const store = await openModelStore(config.paths.models);
   const catalog = await loadCatalog(values.catalog ?? BUILTIN_CATALOG, { stateFile: path.join(store.dir, '.catalog-state.json') });
   let ids = positionals;

@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { ensureAppDirectories, isPresent } from '../../app/config/app-directories.ts';
 import { importModel } from '../../app/models/import-model.ts';
 import { isModelKind, MODEL_KINDS } from '../../app/models/model-kinds.ts';
 import { openModelStore, type ModelListing } from '../../app/models/model-store.ts';
@@ -8,6 +10,8 @@ import { runPull } from './models-pull.ts';
 
 /** Until the config module provides it, the models directory is `./models` or `--models <dir>`. */
 export const DEFAULT_MODELS_DIR = 'models';
+
+const MAKES_MODELS_FOLDER = '`models import`, `models pull`, `generate` or `serve` (with the same --models)';
 
 const USAGE = [
   'Usage:',
@@ -52,6 +56,11 @@ async function runList(ctx: CommandContext, args: string[]): Promise<number> {
     models: { type: 'string', default: DEFAULT_MODELS_DIR },
   });
   if (positionals.length !== 0) throw new UsageError('models list takes no arguments (see fooocus models --help)');
+  if (!(await isPresent(values.models))) {
+    // Listing creates nothing, so a mistyped --models is not turned into an empty store.
+    ctx.stderr.write(`error: the models folder ${path.resolve(values.models)} does not exist; it is created by the first ${MAKES_MODELS_FOLDER}\n`);
+    return 2;
+  }
   const store = await openModelStore(values.models);
   const models = await store.list();
   ctx.stdout.write((values.json ? JSON.stringify(models, null, 2) : formatModelList(models)) + '\n');
@@ -67,6 +76,7 @@ async function runImport(ctx: CommandContext, args: string[]): Promise<number> {
   });
   if (positionals.length !== 1) throw new UsageError('models import takes exactly one file: fooocus models import <file> [--kind checkpoints]');
   if (!isModelKind(values.kind)) throw new UsageError(`--kind must be one of ${MODEL_KINDS.join(', ')}`);
+  for (const line of await ensureAppDirectories({ models: values.models }, ['models'])) ctx.stderr.write(`${line}\n`);
   const store = await openModelStore(values.models);
   const imported = await importModel(store, positionals[0]!, { kind: values.kind, name: values.name, link: values.link, signal: ctx.signal });
   const family = imported.family === null ? '' : ` (${imported.family})`;

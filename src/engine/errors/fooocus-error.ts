@@ -9,14 +9,15 @@
  *
  * An error crosses a process boundary as ErrorData (plain, structured-clone safe) and comes back with
  * `reviveError` with the same name, kind, messages and details, so the far side decides exactly as the near side
- * would have.
+ * would have. Pure TypeScript without Node imports: the browser build compiles the request modules that use it.
  */
-import path from 'node:path';
 
 /** What the user can do about it. */
 export type ErrorKind =
   /** Correct the input: a request field, a flag, a config key, a file that breaks a format rule. */
   | 'invalid'
+  /** The input is bigger than allowed (an upload over the pixel quota); a smaller one would do. */
+  | 'too-large'
   /** The thing named does not exist (or belongs to someone else: the two are indistinguishable on purpose). */
   | 'not-found'
   /** The thing is in a state that forbids the action; wait or change the state first. */
@@ -28,7 +29,7 @@ export type ErrorKind =
   /** A bug or an unexpected failure: nothing the user did; details go to the log only. */
   | 'internal';
 
-export const ERROR_KINDS: readonly ErrorKind[] = ['invalid', 'not-found', 'conflict', 'quota', 'unavailable', 'internal'];
+export const ERROR_KINDS: readonly ErrorKind[] = ['invalid', 'too-large', 'not-found', 'conflict', 'quota', 'unavailable', 'internal'];
 
 export interface ErrorDetails {
   /** The request field, flag or config key at fault (`loras[0].weight`, `server.port`, `--steps`). */
@@ -117,7 +118,7 @@ export function isUserError(err: unknown): err is FooocusError {
 
 function hideFile(message: string, file: string | undefined, label: string | undefined): string {
   if (file === undefined || file === '') return message;
-  const shown = label ?? path.basename(file);
+  const shown = label ?? file.slice(Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\')) + 1);
   // JSON-quoted copies too (`"…/models/x.safetensors"`), as some messages print the path that way.
   return message.replaceAll(JSON.stringify(file), JSON.stringify(shown)).replaceAll(file, shown);
 }

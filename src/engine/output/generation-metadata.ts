@@ -15,7 +15,8 @@ export const MAX_METADATA_BYTES = 64 * 1024;
  */
 export function parseGenerationMetadata(text: string, scheme?: string): GenerationParameters {
   if (typeof text !== 'string') throw new InvalidMetadataError('metadata', 'is not text');
-  const bytes = Buffer.byteLength(text, 'utf8');
+  // Every UTF-16 unit is at least one UTF-8 byte, so an over-long text is refused before it is encoded.
+  const bytes = text.length > MAX_METADATA_BYTES ? text.length : new TextEncoder().encode(text).byteLength;
   if (bytes > MAX_METADATA_BYTES) throw new InvalidMetadataError('metadata', `is ${bytes} bytes, over the ${MAX_METADATA_BYTES}-byte limit`);
   const resolved = scheme === FOOOCUS_SCHEME || scheme === A1111_SCHEME ? scheme : detectScheme(text);
   return resolved === FOOOCUS_SCHEME ? parseFooocusJson(text) : parseA1111Parameters(text);

@@ -1,5 +1,4 @@
-import { MAX_SEED } from '../pipeline/generation-request.ts';
-import { MAX_STEPS } from '../sampling/sigmas.ts';
+import { MAX_SEED, MAX_STEPS } from '../request-limits.ts';
 import { FooocusError } from '../errors/fooocus-error.ts';
 
 /** A LoRA applied to the base model, as Fooocus records it (name without folder or extension). */

@@ -7,6 +7,7 @@ import { isSchedulerName, MAX_STEPS, SCHEDULER_NAMES } from '../sampling/sigmas.
 import type { RgbImage } from './vae-codec.ts';
 import type { AdmScalers } from './stage-conditioning.ts';
 import { FooocusError } from '../errors/fooocus-error.ts';
+import { MAX_SEED } from '../request-limits.ts';
 
 export interface GenerationRequest {
   /** Prompt parts, each encoded separately and concatenated (Fooocus: the prompt's lines, then style parts). */
@@ -39,7 +40,7 @@ export class InvalidGenerationRequestError extends FooocusError {
   }
 }
 
-export const MAX_SEED = (1n << 63n) - 1n;
+export { MAX_SEED };
 export const IMAGE_SIZE_LIMITS = { min: 64, max: 4096, multiple: 8 } as const;
 export const MAX_IMAGES_PER_REQUEST = 32;
 const MAX_PROMPT_CHARS = 20_000;

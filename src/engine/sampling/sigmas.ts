@@ -10,6 +10,7 @@ import { getSimpleSigmas } from './schedules/simple.ts';
 import { getTurboSigmas, TURBO_MAX_STEPS } from './schedules/turbo.ts';
 import { getUniformTimestepSigmas } from './schedules/uniform-timesteps.ts';
 import { getLcmSigmaTable, getSdSigmaTable, getSigmaMax, getSigmaMin } from './sigma-table.ts';
+import { MAX_STEPS } from '../request-limits.ts';
 
 export const SCHEDULER_NAMES = [
   'normal',
@@ -26,7 +27,7 @@ export const SCHEDULER_NAMES = [
 
 export type SchedulerName = (typeof SCHEDULER_NAMES)[number];
 
-export const MAX_STEPS = 1000;
+export { MAX_STEPS };
 
 export interface SigmaOptions {
   /** img2img strength in (0, 1]: the schedule is built for floor(steps / denoise) steps and its tail kept. */

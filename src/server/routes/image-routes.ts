@@ -1,14 +1,15 @@
 /**
- * GET /api/v1/images/:imageId, the only route that serves files, and POST /api/v1/uploads, the only route that
- * takes a non-JSON body. Image ids match a strict pattern before the port sees them; what the port answers is
- * then checked again on disk (see image-file.ts). Uploads are refused on their header's pixel count before any
- * decoder runs.
+ * GET /api/v1/images/:imageId, the only route that serves files, POST /api/v1/uploads, the only route that takes
+ * a non-JSON body, and DELETE /api/v1/uploads/:imageId. Image ids match a strict pattern before the port sees them;
+ * what the port answers is then checked again on disk (see image-file.ts). Uploads are refused on their header's
+ * size (what a job can use) before any decoder runs; the app then decodes them in a restricted process.
  */
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { ServerContext } from '../server-context.ts';
 import { requirePrincipal } from '../auth/authentication.ts';
-import { ImageIdParams, withErrorResponses } from '../schemas/common-schemas.ts';
+import { checkUploadSize } from '../../app/uploads/upload-size.ts';
+import { ImageIdParams, NoContent, withErrorResponses } from '../schemas/common-schemas.ts';
 import { UploadResponse } from '../schemas/job-schemas.ts';
 import { ImageRefusedError, openImageInside } from '../image-file.ts';
 import { readImageHeader } from '../image-header.ts';
@@ -56,7 +57,11 @@ export function registerImageRoutes(app: FastifyInstance, context: ServerContext
         config: { limit: 'submit', accepts: 'image' },
         schema: {
           tags: ['images'],
-          summary: 'Upload an input image (raw PNG, JPEG or WebP body)',
+          summary: 'Upload an input image (raw PNG, JPEG or WebP body); it is stored as the decoded pixels (PNG, no metadata)',
+          description:
+            'The image must be a size a job can use: width x height within the pixel quota, each side a multiple of 8 in ' +
+            'the generation limits. 400 names the rule an undecodable or unusable image breaks, 413 a too large one, 429 ' +
+            'a full per-owner upload quota. Uploads no job uses expire.',
           consumes: [...IMAGE_MEDIA_TYPES],
           response: withErrorResponses({ 201: UploadResponse }),
         },
@@ -68,17 +73,26 @@ export function registerImageRoutes(app: FastifyInstance, context: ServerContext
         if (header.contentType !== declared) {
           throw new RequestRefusal(400, 'invalid_request', `the body is ${header.contentType}, not ${declared}`, { field: 'content-type', rule: 'matchesBody' });
         }
-        const limit = options.quotas.maxUploadPixels;
-        if (header.width * header.height > limit) {
-          throw new RequestRefusal(413, 'payload_too_large', `${header.width}x${header.height} is more than ${limit} pixels`, {
-            field: 'body',
-            rule: 'maxUploadPixels',
-            limit,
-          });
-        }
-        const { imageId } = await port.saveUpload(requirePrincipal(request).name, { bytes: request.body, ...header });
-        return reply.code(201).send({ imageId, width: header.width, height: header.height });
+        checkUploadSize(header.width, header.height, options.quotas.maxPixels);
+        const saved = await port.saveUpload(requirePrincipal(request).name, { bytes: request.body, ...header });
+        return reply.code(201).send(saved);
       },
     );
   });
+
+  app.delete<{ Params: { imageId: string } }>(
+    '/api/v1/uploads/:imageId',
+    {
+      schema: {
+        tags: ['images'],
+        summary: 'Delete an uploaded input image (404 when it is not yours or does not exist, 409 while a queued or running job uses it)',
+        params: ImageIdParams,
+        response: withErrorResponses({ 204: NoContent }),
+      },
+    },
+    async (request, reply) => {
+      await port.deleteUpload(requirePrincipal(request).scope, request.params.imageId);
+      return reply.code(204).send();
+    },
+  );
 }

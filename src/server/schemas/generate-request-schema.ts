@@ -4,9 +4,9 @@
  * force. Rules that span fields (width with height, pixel budget, seed range) are in check-generate-request.ts.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { PERFORMANCE_MODE_NAMES } from '../../app/creative/performance-modes.ts';
 import { ID_PATTERN } from './common-schemas.ts';
 
-export const PERFORMANCE_MODES = ['Quality', 'Speed', 'Extreme Speed', 'Lightning', 'Hyper-SD'] as const;
 export const OUTPUT_FORMATS = ['png', 'jpeg', 'webp'] as const;
 
 export interface RequestQuotas {
@@ -32,7 +32,8 @@ export function buildGenerateRequestSchema(quotas: RequestQuotas) {
       styles: Type.Optional(
         Type.Array(Type.String({ pattern: NAME_PATTERN }), { maxItems: 64, uniqueItems: true }),
       ),
-      performance: Type.Optional(Type.Unsafe<(typeof PERFORMANCE_MODES)[number]>({ type: 'string', enum: [...PERFORMANCE_MODES] })),
+      // The app's performance data is the one list: the OpenAPI enum, and so the page's choices, follow it.
+      performance: Type.Optional(Type.Unsafe<string>({ type: 'string', enum: [...PERFORMANCE_MODE_NAMES] })),
       aspectRatio: Type.Optional(
         Type.String({ pattern: '^[1-9][0-9]{1,3}\\*[1-9][0-9]{1,3}$', description: 'width*height, e.g. 1152*896' }),
       ),

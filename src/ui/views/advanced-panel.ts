@@ -1,21 +1,28 @@
 /**
  * The advanced settings, Fooocus's right-hand column: performance, size, count, format, negative prompt, seed,
- * styles, models, LoRAs and sampling. `read` returns the form's values, `fill` applies a FormPatch and says what
- * it could not apply (a model or style this server does not have).
+ * styles, models, LoRAs, sampling and the developer settings. `read` returns the form's values, `fill` applies a
+ * FormPatch and says what it could not apply (a model, style or mode this server does not have). Modes, formats
+ * and every number's bounds come from the server's request schema (`setContract`).
  */
-import { OUTPUT_FORMATS, PERFORMANCE_MODES, type AspectRatios, type ModelInfo, type OutputFormat, type Performance, type StyleInfo } from '../api-types.ts';
-import { el, setOptions, uniqueId } from '../dom.ts';
-import { DEFAULT_FORM, normalizeSeed, type FormPatch, type FormValues } from '../form-values.ts';
+import type { AspectRatios, ModelInfo, StyleInfo } from '../api-types.ts';
+import { el, replace, setOptions, uniqueId } from '../dom.ts';
+import { DEFAULT_FORM, type FormPatch, type FormValues } from '../form-values.ts';
+import type { GenerateContract } from '../request-contract.ts';
 import { SAMPLERS, SCHEDULERS } from '../sampling-options.ts';
 import { describeSize } from './aspect-labels.ts';
-import { labelled, numberInput, readNumber, selectInput, sliderField } from './form-fields.ts';
+import { createDebugPanel } from './debug-panel.ts';
+import { applyLimits, labelled, numberInput, readNumber, selectInput, sliderField } from './form-fields.ts';
+import { createSeedField } from './seed-field.ts';
 import { createLoraList } from './lora-list.ts';
 import { createStylePicker } from './style-picker.ts';
 
 export interface AdvancedPanel {
   element: HTMLElement;
   setCatalog(catalog: { models: ModelInfo[]; styles: StyleInfo[]; ratios: AspectRatios }): void;
-  read(): Omit<FormValues, 'prompt'>;
+  setContract(contract: GenerateContract): void;
+  /** Shows the seed a run used while Random is ticked (Fooocus fills the box the same way). */
+  showUsedSeed(seed: string): void;
+  read(): Omit<FormValues, 'prompt' | 'inputImageId' | 'denoise'>;
   fill(patch: FormPatch): string[];
   /** Family of the chosen checkpoint (`sdxl`, `sd15`, or '' when unknown). */
   family(): string;
@@ -24,37 +31,35 @@ export interface AdvancedPanel {
 const FAMILY_FALLBACK_SD15 = ['512*512', '512*768', '768*512', '448*576', '576*448', '384*640', '640*384'];
 
 export function createAdvancedPanel(): AdvancedPanel {
-  // Performance
+  // Performance: one radio per mode the request schema lists.
   const performanceName = uniqueId('performance');
-  const performanceRadios = PERFORMANCE_MODES.map((mode) => {
-    const id = uniqueId('performance');
-    const radio = el('input', { type: 'radio', name: performanceName, id, value: mode, checked: mode === DEFAULT_FORM.performance });
-    return { radio, row: el('span', { class: 'choice' }, radio, el('label', { for: id }, mode)) };
-  });
-  const performance = el('fieldset', { class: 'performance', 'data-field': 'performance' }, el('legend', {}, 'Performance'), ...performanceRadios.map((p) => p.row));
+  let performanceRadios: HTMLInputElement[] = [];
+  const performance = el('fieldset', { class: 'performance', 'data-field': 'performance' }, el('legend', {}, 'Performance'));
+  const showModes = (modes: readonly string[]): void => {
+    const chosen = performanceRadios.find((r) => r.checked)?.value ?? DEFAULT_FORM.performance;
+    const rows = modes.map((mode) => {
+      const id = uniqueId('performance');
+      const radio = el('input', { type: 'radio', name: performanceName, id, value: mode, checked: mode === chosen });
+      return { radio, row: el('span', { class: 'choice' }, radio, el('label', { for: id }, mode)) };
+    });
+    performanceRadios = rows.map((r) => r.radio);
+    replace(performance, el('legend', {}, 'Performance'), ...rows.map((r) => r.row));
+  };
 
   const aspect = labelled('Aspect ratio', selectInput('aspectRatio'));
-  const imageCount = labelled('Image number', numberInput('imageCount', { min: 1, max: 32, step: 1, value: DEFAULT_FORM.imageCount }));
+  const imageCount = labelled('Image number', numberInput('imageCount', { step: 1, value: DEFAULT_FORM.imageCount }));
   const format = labelled('Output format', selectInput('format'));
-  setOptions(format.control, OUTPUT_FORMATS.map((f) => ({ value: f, label: f.toUpperCase() })));
   const negative = labelled('Negative prompt', el('textarea', { rows: 2, 'data-field': 'negative', placeholder: 'What to keep out of the image' }));
-
-  const seedInput = el('input', { type: 'text', inputmode: 'numeric', pattern: '\\d{1,19}', 'data-field': 'seed', value: DEFAULT_FORM.seed });
-  const seed = labelled('Seed', seedInput, 'A whole number from 0 to 9223372036854775807.');
-  const randomId = uniqueId('random-seed');
-  const random = el('input', { type: 'checkbox', id: randomId, checked: DEFAULT_FORM.randomSeed });
-  const syncSeed = (): void => void (seedInput.disabled = random.checked);
-  random.addEventListener('change', syncSeed);
-  syncSeed();
-  seed.row.append(el('span', { class: 'choice' }, random, el('label', { for: randomId }, 'Random')));
+  const seed = createSeedField();
 
   const styles = createStylePicker();
   const model = labelled('Base model', selectInput('model'));
   const refiner = labelled('Refiner', selectInput('refiner'));
-  const refinerSwitch = labelled('Refiner switch at', numberInput('refinerSwitch', { min: 0.1, max: 1, step: 0.05, value: DEFAULT_FORM.refinerSwitch }));
+  const refinerSwitch = labelled('Refiner switch at', numberInput('refinerSwitch', { step: 0.05, value: DEFAULT_FORM.refinerSwitch }));
   const loras = createLoraList();
-  const cfg = sliderField('Guidance scale', 'cfg', { min: 1, max: 30, step: 0.5, value: DEFAULT_FORM.cfg });
-  const sharpness = sliderField('Image sharpness', 'sharpness', { min: 0, max: 30, step: 0.5, value: DEFAULT_FORM.sharpness });
+  const cfg = sliderField('Guidance scale', 'cfg', { step: 0.5, value: DEFAULT_FORM.cfg });
+  const sharpness = sliderField('Image sharpness', 'sharpness', { step: 0.5, value: DEFAULT_FORM.sharpness });
+  const debug = createDebugPanel();
   const sampler = labelled('Sampler', selectInput('sampler'));
   setOptions(sampler.control, SAMPLERS.map((s) => ({ value: s.id, label: `${s.label} (${s.id})` })));
   sampler.control.value = DEFAULT_FORM.sampler;
@@ -65,10 +70,10 @@ export function createAdvancedPanel(): AdvancedPanel {
   const element = el(
     'div',
     { class: 'advanced' },
-    el('section', { 'aria-label': 'Setting' }, performance, aspect.row, imageCount.row, format.row, negative.row, seed.row),
+    el('section', { 'aria-label': 'Setting' }, performance, aspect.row, imageCount.row, format.row, negative.row, seed.element),
     el('section', { 'aria-label': 'Styles' }, styles.element),
     el('section', { 'aria-label': 'Models' }, model.row, refiner.row, refinerSwitch.row, loras.element),
-    el('section', { 'aria-label': 'Sampling' }, cfg.row, sharpness.row, sampler.row, scheduler.row),
+    el('section', { 'aria-label': 'Sampling' }, cfg.row, sharpness.row, sampler.row, scheduler.row, debug.element),
   );
 
   let models: ModelInfo[] = [];
@@ -104,14 +109,23 @@ export function createAdvancedPanel(): AdvancedPanel {
       styles.select(DEFAULT_FORM.styles.filter((name) => catalog.styles.some((s) => s.name === name)));
       showSizes();
     },
+    setContract(contract) {
+      showModes(contract.performanceModes);
+      setOptions(format.control, contract.formats.map((f) => ({ value: f, label: f.toUpperCase() })));
+      if (!contract.formats.includes(format.control.value)) format.control.value = DEFAULT_FORM.format;
+      debug.setContract(contract);
+      loras.setWeightLimits(contract.limits.get('loras[].weight'));
+      applyLimits(element, contract);
+    },
+    showUsedSeed: (used) => seed.showUsed(used),
     read: () => ({
       negative: negative.control.value,
       styles: styles.selected(),
-      performance: (performanceRadios.find((p) => p.radio.checked)?.radio.value ?? DEFAULT_FORM.performance) as Performance,
+      performance: performanceRadios.find((r) => r.checked)?.value ?? DEFAULT_FORM.performance,
       aspectRatio: aspect.control.value,
       imageCount: Math.round(readNumber(imageCount.control, DEFAULT_FORM.imageCount)),
-      seed: seedInput.value,
-      randomSeed: random.checked,
+      ...seed.read(),
+      ...debug.read(),
       model: model.control.value,
       refiner: refiner.control.value,
       refinerSwitch: readNumber(refinerSwitch.control, DEFAULT_FORM.refinerSwitch),
@@ -120,12 +134,17 @@ export function createAdvancedPanel(): AdvancedPanel {
       sharpness: readNumber(sharpness.control, DEFAULT_FORM.sharpness),
       sampler: sampler.control.value,
       scheduler: scheduler.control.value,
-      format: format.control.value as OutputFormat,
+      vae: '',
+      format: format.control.value,
     }),
     fill(patch) {
       const missing: string[] = [];
       if (patch.negative !== undefined) negative.control.value = patch.negative;
-      if (patch.performance !== undefined) for (const p of performanceRadios) p.radio.checked = p.radio.value === patch.performance;
+      if (patch.performance !== undefined) {
+        const radio = performanceRadios.find((r) => r.value === patch.performance);
+        if (radio === undefined) missing.push(`performance ${patch.performance}`);
+        else radio.checked = true;
+      }
       if (patch.model !== undefined && patch.model !== '' && !choose(model.control, patch.model)) missing.push(`model ${patch.model}`);
       showSizes();
       if (patch.aspectRatio !== undefined && !choose(aspect.control, patch.aspectRatio)) {
@@ -133,10 +152,10 @@ export function createAdvancedPanel(): AdvancedPanel {
         aspect.control.value = patch.aspectRatio;
       }
       if (patch.imageCount !== undefined) imageCount.control.value = String(patch.imageCount);
-      if (patch.format !== undefined) format.control.value = patch.format;
-      if (patch.seed !== undefined && normalizeSeed(patch.seed) !== null) seedInput.value = patch.seed;
-      if (patch.randomSeed !== undefined) random.checked = patch.randomSeed;
-      syncSeed();
+      if (patch.format !== undefined && !choose(format.control, patch.format)) missing.push(`format ${patch.format}`);
+      seed.fill(patch);
+      missing.push(...debug.fill(patch));
+      if (patch.vae !== undefined && patch.vae !== '') missing.push(`VAE ${patch.vae}`);
       if (patch.styles !== undefined) missing.push(...styles.select(patch.styles).map((s) => `style ${s}`));
       if (patch.refiner !== undefined && !choose(refiner.control, patch.refiner)) missing.push(`refiner ${patch.refiner}`);
       if (patch.refinerSwitch !== undefined) refinerSwitch.control.value = String(patch.refinerSwitch);

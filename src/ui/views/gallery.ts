@@ -1,32 +1,18 @@
-/** The results of the current run: each image links to its full file; its seed is shown as text. */
+/** A result image as a button that opens the viewer (never a new tab); its seed is shown as text. */
 import type { ImageResult } from '../api-types.ts';
-import { el, replace } from '../dom.ts';
+import { el } from '../dom.ts';
 
-export interface Gallery {
-  element: HTMLElement;
-  render(results: ImageResult[]): void;
+export function describeImage(result: ImageResult): string {
+  return result.seed === null ? 'Generated image' : `Seed ${result.seed}`;
 }
 
-export function createGallery(): Gallery {
-  const list = el('ul', { class: 'gallery' });
-  const element = el('section', { class: 'gallery-panel', 'aria-label': 'Results' }, list);
-  let shown: ImageResult[] = [];
-  return {
-    element,
-    render(results) {
-      if (results === shown) return;
-      shown = results;
-      replace(list, ...results.map((result) => el('li', {}, imageFigure(result))));
-    },
-  };
-}
-
-export function imageFigure(result: ImageResult): HTMLElement {
-  const caption = result.seed === null ? 'Generated image' : `Seed ${result.seed}`;
-  return el(
-    'figure',
-    {},
-    el('a', { href: result.url, target: '_blank', rel: 'noopener' }, el('img', { src: result.url, alt: caption, loading: 'lazy', decoding: 'async' })),
-    el('figcaption', {}, caption),
+export function imageFigure(result: ImageResult, open: () => void): HTMLElement {
+  const caption = describeImage(result);
+  const button = el(
+    'button',
+    { type: 'button', class: 'image-button', 'aria-label': `Open ${caption.toLowerCase()} in the viewer` },
+    el('img', { src: result.url, alt: caption, loading: 'lazy', decoding: 'async' }),
   );
+  button.addEventListener('click', open);
+  return el('figure', {}, button, el('figcaption', {}, caption));
 }

@@ -14,6 +14,8 @@ export interface HistoryView {
 
 export interface HistoryActions {
   reuse(job: Job, image: ImageResult | null): void;
+  /** Shows the entry's images in the viewer, starting at `index`. */
+  open(images: ImageResult[], index: number): void;
   report(error: unknown): void;
 }
 
@@ -74,10 +76,10 @@ export function createHistoryView(api: ApiClient, actions: HistoryActions): Hist
     });
     const reuseJob = el('button', { type: 'button' }, 'Reuse');
     reuseJob.addEventListener('click', () => actions.reuse(job, job.results[0] ?? null));
-    const images = job.results.map((image) => {
+    const images = job.results.map((image, index) => {
       const reuse = el('button', { type: 'button', class: 'secondary', 'aria-label': `Reuse the settings of seed ${image.seed ?? 'unknown'}` }, 'Reuse this seed');
       reuse.addEventListener('click', () => actions.reuse(job, image));
-      return el('li', {}, imageFigure(image), reuse);
+      return el('li', {}, imageFigure(image, () => actions.open(job.results, index)), reuse);
     });
     const when = job.createdAt === null ? '' : new Date(job.createdAt).toLocaleString();
     replace(

@@ -1,6 +1,7 @@
 /** LoRA rows: a name (suggested from the installed LoRAs), a weight, and a remove button; plus "Add LoRA". */
 import type { LoraChoice } from '../api-types.ts';
-import { el, replace, uniqueId } from '../dom.ts';
+import { el, replace, setAttrs, uniqueId } from '../dom.ts';
+import type { NumberLimits } from '../request-contract.ts';
 import { readNumber } from './form-fields.ts';
 
 export interface LoraList {
@@ -8,6 +9,8 @@ export interface LoraList {
   setNames(names: string[]): void;
   read(): LoraChoice[];
   fill(loras: LoraChoice[]): void;
+  /** The weight bounds of the request schema, for the rows there are and those added later. */
+  setWeightLimits(limits: NumberLimits | undefined): void;
 }
 
 const MAX_LORAS = 5;
@@ -18,13 +21,15 @@ export function createLoraList(): LoraList {
   const rows = el('div', { class: 'lora-rows' });
   const add = el('button', { type: 'button', class: 'secondary' }, 'Add LoRA');
   const element = el('fieldset', { class: 'loras', 'data-field': 'loras' }, el('legend', {}, 'LoRAs'), rows, add, datalist);
+  let weightLimits: NumberLimits | undefined;
+  const limitAttrs = (): Record<string, number | null> => ({ min: weightLimits?.min ?? null, max: weightLimits?.max ?? null });
 
   const addRow = (lora: LoraChoice = { name: '', weight: 1 }): void => {
     const index = rows.children.length + 1;
     const nameId = uniqueId('lora-name');
     const weightId = uniqueId('lora-weight');
     const name = el('input', { type: 'text', id: nameId, list: datalistId, value: lora.name, autocomplete: 'off', class: 'lora-name' });
-    const weight = el('input', { type: 'number', id: weightId, min: -2, max: 2, step: 0.05, value: lora.weight, class: 'lora-weight' });
+    const weight = el('input', { type: 'number', id: weightId, ...limitAttrs(), step: 0.05, value: lora.weight, class: 'lora-weight' });
     const remove = el('button', { type: 'button', class: 'secondary', 'aria-label': `Remove LoRA ${index}` }, 'Remove');
     const row = el(
       'div',
@@ -53,6 +58,10 @@ export function createLoraList(): LoraList {
         const weight = row.querySelector<HTMLInputElement>('.lora-weight');
         return name === '' || weight === null ? [] : [{ name, weight: readNumber(weight, 1) }];
       }),
+    setWeightLimits(limits) {
+      weightLimits = limits;
+      for (const weight of rows.querySelectorAll<HTMLInputElement>('.lora-weight')) setAttrs(weight, limitAttrs());
+    },
     fill(loras) {
       replace(rows);
       for (const lora of loras.slice(0, MAX_LORAS)) addRow(lora);

@@ -1,6 +1,6 @@
 /**
- * The prompt box with Generate / Stop / Skip, and the progress line under it: a progress bar, step, image and
- * ETA as text, and the live preview (a `data:image/png` address built from base64 the event reader checked).
+ * The prompt box with Generate / Stop / Skip, and the progress line under it: a progress bar, and step, image and
+ * ETA as text. The live preview is drawn on the result canvas above (result-view.ts).
  */
 import { el, setText } from '../dom.ts';
 import { isActive, type RunState } from '../job-run.ts';
@@ -40,8 +40,7 @@ export function createPromptPanel(actions: PromptActions): PromptPanel {
 
   const bar = el('progress', { max: 1, value: 0, 'aria-label': 'Generation progress' });
   const status = el('p', { class: 'run-status', role: 'status', 'aria-live': 'polite' });
-  const preview = el('img', { class: 'preview', alt: 'Live preview of the image being generated', hidden: true, width: 256, height: 256 });
-  const progress = el('div', { class: 'progress', hidden: true }, bar, status, preview);
+  const progress = el('div', { class: 'progress', hidden: true }, bar, status);
 
   const element = el(
     'section',
@@ -65,8 +64,6 @@ export function createPromptPanel(actions: PromptActions): PromptPanel {
       const fraction = state.steps > 0 && state.images > 0 ? ((state.image - 1) * state.steps + state.step) / (state.steps * state.images) : 0;
       bar.value = state.phase === 'done' ? 1 : Math.min(1, Math.max(0, fraction));
       setText(status, describeRun(state));
-      if (state.previewPng !== null) preview.src = `data:image/png;base64,${state.previewPng}`;
-      preview.hidden = state.previewPng === null;
     },
   };
 }

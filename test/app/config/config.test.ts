@@ -258,6 +258,10 @@ describe('server settings in the config', () => {
       // Retired forms: refused with the way over, not reinterpreted.
       [{ server: { rateLimit: { perMinute: 60 } } }, 'server.rateLimit.perMinute', 'renamed server.rateLimit.submitsPerMinute'],
       [{ server: { auth: { tokens: [TOKEN_HASH] } } }, 'server.auth.tokens[0]', 'a bare SHA-256 is the old token form'],
+      [{ server: { quotas: { maxUploadPixels: 4096 * 4096 } } }, 'server.quotas.maxUploadPixels', 'removed: an upload is now held to what a job can use, server.quotas.maxPixels'],
+      [{ uploads: { maxPerOwner: 0 } }, 'uploads.maxPerOwner', 'expected integer from 1 to 100000, got 0'],
+      [{ uploads: { maxBytesPerOwner: 1000 } }, 'uploads.maxBytesPerOwner', 'expected integer from 1048576 to 1099511627776, got 1000'],
+      [{ uploads: { expireAfterMinutes: 43201 } }, 'uploads.expireAfterMinutes', 'expected integer from 1 to 43200, got 43201'],
     ];
     for (const [content, key, detail] of cases) {
       const cwd = createTempDir();

@@ -77,7 +77,7 @@ describe('word pool expander', () => {
   describe('with the real CLIP tokenizer', () => {
     let tokenizer: ClipTokenizer;
     before(async () => {
-      tokenizer = await ClipTokenizer.fromGzipFile(path.resolve(import.meta.dirname, '..', '..', '..', '..', 'shared', 'data', 'clip', 'bpe_simple_vocab_16e6.txt.gz'));
+      tokenizer = await ClipTokenizer.fromGzipFile(path.resolve(import.meta.dirname, '..', '..', '..', 'data', 'tokenizers', 'bpe_simple_vocab_16e6.txt.gz'));
     });
     it('adds at most 24 CLIP tokens', () => {
       const clip = createWordPoolExpander({ countTokens: (t) => tokenizer.encode(t).length });

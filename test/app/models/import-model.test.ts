@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { copyFile, mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,7 +15,7 @@ const root = mkdtempSync(path.join(os.tmpdir(), 'fooocus-import-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 let counter = 0;
 const freshDir = (label: string) => mkdtempSync(path.join(root, `${label}-${counter++}-`));
-const clipVocab = path.resolve(import.meta.dirname, '..', '..', '..', '..', 'shared', 'data', 'clip', CLIP_BPE_VOCAB_NAME);
+const clipVocab = path.resolve(import.meta.dirname, '..', '..', '..', 'data', 'tokenizers', CLIP_BPE_VOCAB_NAME);
 
 /** The store directory holds nothing but what was there before: no file, no temp, no manifest. */
 function assertNothingWritten(models: string): void {
@@ -104,14 +104,14 @@ describe('importModel', () => {
 });
 
 describe('importModel: tokenizers', () => {
-  it('pins the real SHA-256 of the CLIP BPE vocabulary', { skip: !existsSync(clipVocab) && 'shared CLIP data not present' }, async () => {
+  it('pins the real SHA-256 of the CLIP BPE vocabulary', async () => {
     const { createHash } = await import('node:crypto');
     const digest = createHash('sha256').update(readFileSync(clipVocab)).digest('hex');
     assert.equal(KNOWN_TOKENIZER_ASSETS[CLIP_BPE_VOCAB_NAME]!.sha256, digest);
     assert.equal(KNOWN_TOKENIZER_ASSETS[CLIP_BPE_VOCAB_NAME]!.size, statSync(clipVocab).size);
   });
 
-  it('imports the known vocabulary and resolves it', { skip: !existsSync(clipVocab) && 'shared CLIP data not present' }, async () => {
+  it('imports the known vocabulary and resolves it (an override of the shipped copy)', async () => {
     const models = freshDir('models');
     const store = await openModelStore(models);
     await importModel(store, clipVocab, { kind: 'tokenizers' });
@@ -126,11 +126,9 @@ describe('importModel: tokenizers', () => {
     const fake = path.join(dir, CLIP_BPE_VOCAB_NAME);
     writeFileSync(fake, 'not the merges');
     await assert.rejects(importModel(store, fake, { kind: 'tokenizers' }), /must be 924691ac/);
-    if (existsSync(clipVocab)) {
-      const other = path.join(dir, 'vocab.txt.gz');
-      await copyFile(clipVocab, other);
-      await assert.rejects(importModel(store, other, { kind: 'tokenizers' }), /not a known tokenizer asset/);
-    }
+    const other = path.join(dir, 'vocab.txt.gz');
+    await copyFile(clipVocab, other);
+    await assert.rejects(importModel(store, other, { kind: 'tokenizers' }), /not a known tokenizer asset/);
     assertNothingWritten(models);
   });
 });

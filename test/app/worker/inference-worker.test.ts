@@ -82,7 +82,7 @@ describe('inference in a separate, restricted process', () => {
           }
         },
       }),
-      (e: unknown) => e instanceof WorkerCrashedError && /killed by SIGKILL/.test(e.message),
+      (e: unknown) => e instanceof WorkerCrashedError && e.message === 'the inference worker stopped unexpectedly (SIGKILL); retry',
     );
     const [saved] = await worker.generate(request({ seed: 6n }));
     assert.ok(existsSync(saved!.path));

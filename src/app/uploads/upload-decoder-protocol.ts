@@ -1,0 +1,12 @@
+/** Messages between the app and the process that decodes one upload (advanced serialization: bytes cross as they are). */
+import type { ImageProblem } from '../../engine/output/image-errors.ts';
+
+export interface DecodeRequest {
+  bytes: Uint8Array;
+  /** Refuse more pixels than this before allocating for them. */
+  maxPixels: number;
+}
+
+export type DecodeReply =
+  | { ok: true; width: number; height: number; /** The pixels re-encoded as an 8-bit RGB PNG, no metadata. */ png: Uint8Array }
+  | { ok: false; problem: ImageProblem | 'internal'; message: string };
