@@ -10,10 +10,7 @@ import type { StudioPort } from './studio-port.ts';
 import { FooocusError } from '../engine/index.ts';
 
 export class UnsafeBindError extends FooocusError {
-  constructor(
-    readonly host: string,
-    readonly reason: string,
-  ) {
+  constructor(readonly host: string, readonly reason: string) {
     super('invalid', `refusing to listen on ${host}: ${reason}`, { field: 'host' });
   }
 }

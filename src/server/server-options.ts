@@ -87,10 +87,7 @@ export const DEFAULT_QUOTAS: Quotas = {
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 export class ServerConfigError extends FooocusError {
-  constructor(
-    readonly key: string,
-    readonly reason: string,
-  ) {
+  constructor(readonly key: string, readonly reason: string) {
     super('invalid', `server option ${key}: ${reason}`, { field: key });
   }
 }

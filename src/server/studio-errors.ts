@@ -13,22 +13,13 @@ export class NotFoundError extends FooocusError {
 
 /** The owner has used up a quota (queued jobs, stored images). `limit` is safe to show the user. */
 export class QuotaExceededError extends FooocusError {
-  declare readonly limit: number;
-
-  constructor(
-    readonly quota: string,
-    limit: number,
-    retryAfterSeconds: number | null = null,
-  ) {
+  constructor(readonly quota: string, limit: number, retryAfterSeconds: number | null = null) {
     super('quota', `quota ${quota} exceeded (limit ${limit})`, { rule: quota, limit, ...(retryAfterSeconds === null ? {} : { retryAfterSeconds }) });
   }
 }
 
 /** A request field passed the schema but the app refuses it: an unknown model, style or sampler, say. */
 export class InvalidRequestError extends FooocusError {
-  declare readonly field: string;
-  declare readonly rule: string;
-
   /** `limit` is the bound the rule compares against, when it has one (a quota, a maximum). */
   constructor(field: string, rule: string, message?: string, limit?: number) {
     super('invalid', message ?? `${field} breaks rule ${rule}`, { field, rule, ...(limit === undefined ? {} : { limit }) });
@@ -37,10 +28,7 @@ export class InvalidRequestError extends FooocusError {
 
 /** The job is not in a state that allows the action (cancelling a finished job, skipping a queued one). */
 export class JobStateConflictError extends FooocusError {
-  constructor(
-    readonly jobId: string,
-    readonly status: string,
-  ) {
+  constructor(readonly jobId: string, readonly status: string) {
     super('conflict', `job is ${status}`);
   }
 }

@@ -38,14 +38,7 @@ export type ConfigLockProblem = 'changed' | 'config-missing' | 'invalid-lock';
 
 /** The config file does not match its `.lock` (or the lock has no config): someone changed it since it was locked. */
 export class ConfigLockMismatchError extends FooocusError {
-  declare readonly file: string;
-
-  constructor(
-    file: string,
-    readonly lockFile: string,
-    readonly problem: ConfigLockProblem,
-    detail = '',
-  ) {
+  constructor(file: string, readonly lockFile: string, readonly problem: ConfigLockProblem, detail = '') {
     super('invalid', describeLockProblem(file, lockFile, problem, detail), { file });
   }
 }

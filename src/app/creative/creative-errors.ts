@@ -6,30 +6,21 @@ import { FooocusError } from '../../engine/index.ts';
 
 /** A malformed or unresolvable piece of prompt syntax: `__name__`, `[[a, b]]` or `<lora:name:weight>`. */
 export class PromptSyntaxError extends FooocusError {
-  constructor(
-    readonly token: string,
-    detail: string,
-  ) {
+  constructor(readonly token: string, detail: string) {
     super('invalid', `${token}: ${detail}`, { field: 'prompt' });
   }
 }
 
 /** Wildcards nested deeper than the limit (often one that includes itself); `chain` is the path that got there. */
 export class WildcardDepthError extends FooocusError {
-  constructor(
-    readonly chain: readonly string[],
-    readonly maxDepth: number,
-  ) {
+  constructor(readonly chain: readonly string[], readonly maxDepth: number) {
     super('invalid', `wildcards nest deeper than ${maxDepth}: ${chain.map((n) => `__${n}__`).join(' -> ')}`, { field: 'prompt', rule: 'maxDepth', limit: maxDepth });
   }
 }
 
 /** A wildcard file that exists but cannot be used (too large, unreadable, outside the folder). */
 export class WildcardFileError extends FooocusError {
-  constructor(
-    readonly wildcard: string,
-    detail: string,
-  ) {
+  constructor(readonly wildcard: string, detail: string) {
     super('invalid', `wildcard "${wildcard}": ${detail}`, { field: 'prompt' });
   }
 }
@@ -42,8 +33,6 @@ export class UnknownStyleError extends FooocusError {
 
 /** A shipped data file (built-in styles, presets) that does not validate: a bug in the release, not user input. */
 export class InvalidDataFileError extends FooocusError {
-  declare readonly file: string;
-
   constructor(file: string, detail: string) {
     super('internal', `${file}: ${detail}`, { file });
   }
@@ -56,34 +45,20 @@ export interface FieldProblem {
 
 /** A preset file with one or more bad fields; every one is named (`presets/anime.json: cfg: must be ...`). */
 export class InvalidPresetError extends FooocusError {
-  declare readonly file: string;
-
-  constructor(
-    file: string,
-    readonly problems: readonly FieldProblem[],
-  ) {
+  constructor(file: string, readonly problems: readonly FieldProblem[]) {
     super('invalid', problems.map((p) => `${file}: ${p.field}: ${p.message}`).join('\n'), { file });
   }
 }
 
 export class UnknownPerformanceModeError extends FooocusError {
-  constructor(
-    readonly mode: string,
-    known: readonly string[],
-  ) {
+  constructor(readonly mode: string, known: readonly string[]) {
     super('invalid', `unknown performance mode "${mode}"; known: ${known.join(', ')}`, { field: 'performance', rule: 'known' });
   }
 }
 
 /** A fast performance mode whose LoRA is not in the model store; says which file and how to get it. */
 export class MissingPerformanceLoraError extends FooocusError {
-  declare readonly file: string;
-
-  constructor(
-    readonly mode: string,
-    file: string,
-    readonly catalogId: string,
-  ) {
+  constructor(readonly mode: string, file: string, readonly catalogId: string) {
     super(
       'invalid',
       `performance "${mode}" needs the LoRA ${file}: run \`fooocus models pull ${catalogId}\`, ` +
@@ -104,10 +79,7 @@ export interface MissingModel {
 
 /** A preset whose checkpoint, refiner or LoRAs are not in the model store; says which, and the command that gets them. */
 export class PresetModelsMissingError extends FooocusError {
-  constructor(
-    readonly preset: string,
-    readonly missing: readonly MissingModel[],
-  ) {
+  constructor(readonly preset: string, readonly missing: readonly MissingModel[]) {
     const names = missing.map((m) => `${m.kind === 'loras' ? 'LoRA' : 'checkpoint'} ${m.fileName}${m.catalogId === null ? '' : ` (catalog id ${m.catalogId})`}`);
     const fetchable = missing.every((m) => m.catalogId !== null);
     super(

@@ -5,10 +5,7 @@
 import { FooocusError } from '../../engine/index.ts';
 
 export class JsonSyntaxError extends FooocusError {
-  constructor(
-    readonly line: number,
-    detail: string,
-  ) {
+  constructor(readonly line: number, detail: string) {
     super('invalid', detail);
   }
 }

@@ -14,24 +14,14 @@ export class JobNotFoundError extends FooocusError {
 
 /** The job exists but is in a state where the action makes no sense (skip a queued job, delete a running one). */
 export class JobStateError extends FooocusError {
-  constructor(
-    readonly jobId: string,
-    readonly status: JobStatus,
-    readonly action: string,
-    hint: string,
-  ) {
+  constructor(readonly jobId: string, readonly status: JobStatus, readonly action: string, hint: string) {
     super('conflict', `cannot ${action} job ${JSON.stringify(jobId)}: it is ${status}. ${hint}`);
   }
 }
 
 /** The owner already has as many queued jobs as allowed; wait for one to start or cancel one. */
 export class QueueQuotaError extends FooocusError {
-  declare readonly limit: number;
-
-  constructor(
-    readonly owner: string,
-    limit: number,
-  ) {
+  constructor(readonly owner: string, limit: number) {
     const message = `you already have ${limit} queued job${limit === 1 ? '' : 's'}, the most allowed; wait for one to start or cancel one`;
     super('quota', message, { rule: 'maxQueuedJobs', limit, retryAfterSeconds: 30 });
   }
@@ -56,8 +46,6 @@ export class QueueClosedError extends FooocusError {
 
 /** An argument the caller controls is malformed (a page cursor, a limit, a result path). */
 export class InvalidJobInputError extends FooocusError {
-  declare readonly field: string;
-
   constructor(field: string, rule: string) {
     super('invalid', `${field}: ${rule}`, { field });
   }
@@ -65,13 +53,7 @@ export class InvalidJobInputError extends FooocusError {
 
 /** The database was written by a newer version of this program; refuse rather than misread it. */
 export class JobStoreVersionError extends FooocusError {
-  declare readonly file: string;
-
-  constructor(
-    file: string,
-    readonly found: number,
-    readonly supported: number,
-  ) {
+  constructor(file: string, readonly found: number, readonly supported: number) {
     super(
       'invalid',
       `${file}: job database schema version ${found} is newer than this program supports (${supported}); ` +

@@ -3,8 +3,6 @@ import { FooocusError } from '../../engine/index.ts';
 
 /** The signature does not verify with any trusted key, the key is unknown, or the catalog names another key. */
 export class CatalogSignatureError extends FooocusError {
-  declare readonly file: string;
-
   constructor(file: string, detail: string) {
     super('invalid', `${file}: ${detail}; the catalog was not read. Get the catalog and its .sig from the project release again.`, { file });
   }
@@ -12,14 +10,7 @@ export class CatalogSignatureError extends FooocusError {
 
 /** A validly signed catalog older than one already seen: replaying it could bring back withdrawn entries. */
 export class CatalogDowngradeError extends FooocusError {
-  declare readonly file: string;
-
-  constructor(
-    file: string,
-    readonly version: number,
-    readonly highestSeen: number,
-    detail?: string,
-  ) {
+  constructor(file: string, readonly version: number, readonly highestSeen: number, detail?: string) {
     super(
       'invalid',
       `${file}: ${detail ?? `catalog version ${version} is older than version ${highestSeen}, which was already seen`}; ` +
@@ -31,8 +22,6 @@ export class CatalogDowngradeError extends FooocusError {
 
 /** Correctly signed bytes that are not a valid catalog (a maintainer error, caught before release by `catalog verify`). */
 export class InvalidCatalogError extends FooocusError {
-  declare readonly file: string;
-
   constructor(file: string, detail: string) {
     super('invalid', `${file}: not a valid catalog (${detail})`, { file });
   }
@@ -40,8 +29,6 @@ export class InvalidCatalogError extends FooocusError {
 
 /** A key file that is not an Ed25519 key of the expected kind. */
 export class CatalogKeyError extends FooocusError {
-  declare readonly file: string;
-
   constructor(file: string, detail: string) {
     super('invalid', `${file}: ${detail}`, { file });
   }

@@ -9,13 +9,7 @@ import type { ModelKind } from './model-kinds.ts';
 
 /** A file that exists in the models directory but was never verified: import it to trust it. */
 export class UntrustedModelError extends FooocusError {
-  declare readonly file: string;
-
-  constructor(
-    readonly modelKind: ModelKind,
-    readonly modelName: string,
-    file: string,
-  ) {
+  constructor(readonly modelKind: ModelKind, readonly modelName: string, file: string) {
     super(
       'invalid',
       `${file}: not in the trust manifest, so it will not be loaded. If you trust this file, record it with ` +
@@ -27,8 +21,6 @@ export class UntrustedModelError extends FooocusError {
 
 /** A file whose size or SHA-256 differs from what the manifest recorded when it was verified. */
 export class ModelChangedError extends FooocusError {
-  declare readonly file: string;
-
   /** `label` names the file for API clients (its store name); its base name when not given. */
   constructor(
     file: string,
@@ -50,30 +42,20 @@ export class ModelChangedError extends FooocusError {
 /** A model that is neither in the models directory nor in the manifest, or listed but missing on disk. */
 export class ModelNotFoundError extends FooocusError {
   /** `folder` is the directory it was looked for in: named in the message, shown to API clients as the kind. */
-  constructor(
-    readonly modelKind: ModelKind,
-    readonly modelName: string,
-    detail: string,
-    folder?: string,
-  ) {
+  constructor(readonly modelKind: ModelKind, readonly modelName: string, detail: string, folder?: string) {
     super('not-found', `${modelKind}/${modelName}: ${detail}${folder === undefined ? '' : ` ${folder}`}`, folder === undefined ? {} : { file: folder, fileLabel: modelKind });
   }
 }
 
 /** A name or path that would leave the models directory (`..`, absolute, or a symlink pointing outside). */
 export class UnsafeModelPathError extends FooocusError {
-  constructor(
-    readonly path: string,
-    rule: string,
-  ) {
+  constructor(readonly path: string, rule: string) {
     super('invalid', `${JSON.stringify(path)}: ${rule}; model paths must stay inside the models directory`);
   }
 }
 
 /** trust.json exists but is not a valid manifest; nothing is trusted until it is fixed. */
 export class InvalidTrustManifestError extends FooocusError {
-  declare readonly file: string;
-
   constructor(file: string, detail: string) {
     super('invalid', `${file}: not a valid trust manifest (${detail}); no model will load until it is restored or removed and the models re-imported`, { file });
   }
@@ -81,8 +63,6 @@ export class InvalidTrustManifestError extends FooocusError {
 
 /** A file the store does not accept for this kind (wrong format, unknown tokenizer asset, hash not the pinned one). */
 export class UnsupportedModelFileError extends FooocusError {
-  declare readonly file: string;
-
   constructor(file: string, detail: string) {
     super('invalid', `${file}: ${detail}`, { file });
   }
@@ -90,8 +70,6 @@ export class UnsupportedModelFileError extends FooocusError {
 
 /** Importing or pulling would replace a file that is already in the store. */
 export class ModelExistsError extends FooocusError {
-  declare readonly file: string;
-
   constructor(file: string) {
     super('conflict', `${file}: already exists in the models directory; remove it first or import under another --name`, { file, fileLabel: path.basename(file) });
   }

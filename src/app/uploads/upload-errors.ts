@@ -6,8 +6,6 @@ import { FooocusError } from '../../engine/index.ts';
 
 /** The uploaded bytes are not an image a job can use: not decodable, or a size no job accepts. */
 export class UploadRefusedError extends FooocusError {
-  declare readonly rule: string;
-
   constructor(
     /** `pixelData` (does not decode), `maxPixels`, `maxSide`, `minSide`, `multipleOf`. */
     rule: string,
@@ -23,8 +21,6 @@ export class UploadRefusedError extends FooocusError {
 
 /** The owner already keeps as many uploads (or bytes of uploads) as the configuration allows. */
 export class UploadQuotaError extends FooocusError {
-  declare readonly limit: number;
-
   /** `retryAfterSeconds`: when the owner's oldest unused upload expires, freeing room; null when none will. */
   constructor(
     readonly quota: 'uploads.maxPerOwner' | 'uploads.maxBytesPerOwner',

@@ -38,10 +38,7 @@ export class WorkerCrashedError extends JobInterruptedError {
  * the server treats it exactly as if it had been thrown here. `userError`: the request or a model file was at fault.
  */
 export class WorkerJobError extends RevivedError {
-  constructor(
-    data: ErrorData,
-    readonly cancelled: boolean,
-  ) {
+  constructor(data: ErrorData, readonly cancelled: boolean) {
     super(data);
   }
 

@@ -55,7 +55,6 @@ export interface ErrorData extends ErrorDetails {
 }
 
 export class FooocusError extends Error {
-  readonly kind: ErrorKind;
   readonly field: string | undefined;
   readonly rule: string | undefined;
   readonly limit: number | undefined;
@@ -64,24 +63,17 @@ export class FooocusError extends Error {
   /** The message with `file` replaced by its label: never an absolute path. */
   readonly publicMessage: string;
 
-  constructor(kind: ErrorKind, message: string, details: ErrorDetails = {}) {
+  constructor(readonly kind: ErrorKind, message: string, { fileLabel, ...details }: ErrorDetails = {}) {
     super(message);
     this.name = new.target.name;
-    this.kind = kind;
-    this.field = details.field;
-    this.rule = details.rule;
-    this.limit = details.limit;
-    this.file = details.file;
-    this.retryAfterSeconds = details.retryAfterSeconds;
-    this.publicMessage = hideFile(message, details.file, details.fileLabel);
+    ({ field: this.field, rule: this.rule, limit: this.limit, file: this.file, retryAfterSeconds: this.retryAfterSeconds } = details);
+    this.publicMessage = hideFile(message, details.file, fileLabel);
   }
 
   toData(): ErrorData {
-    const data: ErrorData = { name: this.name, kind: this.kind, message: this.message, publicMessage: this.publicMessage };
-    for (const key of ['field', 'rule', 'limit', 'file', 'retryAfterSeconds'] as const) {
-      if (this[key] !== undefined) Object.assign(data, { [key]: this[key] });
-    }
-    return data;
+    const { name, kind, message, publicMessage, field, rule, limit, file, retryAfterSeconds } = this;
+    const details = Object.entries({ field, rule, limit, file, retryAfterSeconds }).filter(([, value]) => value !== undefined);
+    return { name, kind, message, publicMessage, ...Object.fromEntries(details) };
   }
 }
 

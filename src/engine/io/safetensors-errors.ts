@@ -39,15 +39,9 @@ export type SafetensorsRule =
 
 /** A file that is not a well-formed safetensors file. The message names the file, the tensor (if any) and the rule. */
 export class InvalidSafetensorsError extends FooocusError {
-  declare readonly file: string;
   declare readonly rule: SafetensorsRule;
 
-  constructor(
-    file: string,
-    readonly tensor: string | null,
-    rule: SafetensorsRule,
-    detail: string,
-  ) {
+  constructor(file: string, readonly tensor: string | null, rule: SafetensorsRule, detail: string) {
     const where = tensor === null ? '' : ` tensor ${JSON.stringify(tensor)}:`;
     super('invalid', `${file}:${where} ${detail} (rule: ${rule})`, { file, rule });
   }
@@ -55,8 +49,6 @@ export class InvalidSafetensorsError extends FooocusError {
 
 /** A pickle-based checkpoint (by extension or by content). Loading one means running code its author chose. */
 export class PickleFormatError extends FooocusError {
-  declare readonly file: string;
-
   constructor(file: string, detected: 'extension' | 'content') {
     const how = detected === 'extension' ? 'has a pickle-format extension' : 'contains pickle or PyTorch zip data';
     super(
@@ -71,12 +63,7 @@ export class PickleFormatError extends FooocusError {
 
 /** A tensor name that the checkpoint does not contain (usually a model of another family or a broken export). */
 export class MissingTensorError extends FooocusError {
-  declare readonly file: string;
-
-  constructor(
-    file: string,
-    readonly tensor: string,
-  ) {
+  constructor(file: string, readonly tensor: string) {
     super('invalid', `${file}: no tensor named ${JSON.stringify(tensor)}`, { file });
   }
 }

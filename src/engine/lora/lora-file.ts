@@ -37,13 +37,7 @@ export interface LoraFile {
 
 /** The file is a safetensors file but not a LoRA this engine can apply; names the file and the key. */
 export class LoraFormatError extends FooocusError {
-  declare readonly file: string;
-
-  constructor(
-    file: string,
-    readonly key: string | null,
-    detail: string,
-  ) {
+  constructor(file: string, readonly key: string | null, detail: string) {
     super('invalid', `${path.basename(file)}: ${key === null ? '' : `key "${key}" `}${detail}`, { file });
   }
 }

@@ -26,8 +26,6 @@ export interface WeightedLora {
 
 /** A LoRA does not fit the checkpoint: modules it cannot place or shapes that disagree, named. */
 export class LoraMismatchError extends FooocusError {
-  declare readonly file: string;
-
   constructor(file: string, detail: string) {
     super('invalid', `${path.basename(file)}: ${detail}`, { file });
   }

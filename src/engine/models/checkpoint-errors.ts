@@ -5,12 +5,7 @@ import { FooocusError } from '../errors/fooocus-error.ts';
  * is missing or has the wrong shape, or the parts do not belong to one known family. The reason names the tensor.
  */
 export class UnsupportedCheckpointError extends FooocusError {
-  declare readonly file: string;
-
-  constructor(
-    file: string,
-    readonly reason: string,
-  ) {
+  constructor(file: string, readonly reason: string) {
     super('invalid', `${file}: ${reason}`, { file });
   }
 }

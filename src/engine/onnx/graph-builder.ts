@@ -10,13 +10,7 @@ import { FooocusError } from '../errors/fooocus-error.ts';
 
 /** A checkpoint key the graph needs is absent or has the wrong shape. */
 export class CheckpointKeyError extends FooocusError {
-  declare readonly file: string;
-
-  constructor(
-    file: string,
-    readonly key: string,
-    detail: string,
-  ) {
+  constructor(file: string, readonly key: string, detail: string) {
     super('invalid', `${path.basename(file)}: tensor "${key}" ${detail}`, { file });
   }
 }

@@ -59,8 +59,6 @@ export interface GenerationParameters {
 
 /** Metadata that does not describe a valid request. The message names the field as written and the problem. */
 export class InvalidMetadataError extends FooocusError {
-  declare readonly field: string;
-
   constructor(field: string, problem: string) {
     super('invalid', `${field}: ${problem}`, { field });
   }

@@ -31,10 +31,7 @@ export type ImageProblem =
 
 /** Bytes that are not an image this project can read. The message names the problem and where it was found. */
 export class InvalidImageError extends FooocusError {
-  constructor(
-    readonly problem: ImageProblem,
-    detail: string,
-  ) {
+  constructor(readonly problem: ImageProblem, detail: string) {
     super('invalid', `${detail} (problem: ${problem})`, { rule: problem });
   }
 }

@@ -37,10 +37,7 @@ export interface RuntimeOptions {
 
 /** The requested execution provider cannot run here; the message says what to install. */
 export class ExecutionProviderUnavailableError extends FooocusError {
-  constructor(
-    readonly provider: ExecutionProvider,
-    detail: string,
-  ) {
+  constructor(readonly provider: ExecutionProvider, detail: string) {
     super('invalid', `execution provider "${provider}" is not available: ${detail}`, { field: 'executionProvider' });
   }
 }
