@@ -60,6 +60,13 @@ module.exports = {
       to: { pathNot: BROWSER_SHARED },
     },
     {
+      name: 'models-below-graphs-and-lora',
+      comment: 'engine/models reads and describes checkpoints; building graphs and applying LoRAs to them is the pipeline\'s.',
+      severity: 'error',
+      from: { path: '^src/engine/models/' },
+      to: { path: '^src/engine/(graphs|lora|pipeline)/' },
+    },
+    {
       name: 'nothing-imports-the-cli',
       severity: 'error',
       from: { path: '^src/(engine|app|server|ui)/' },

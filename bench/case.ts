@@ -4,7 +4,7 @@
  */
 import { readSafetensorsHeader } from '../src/engine/io/safetensors-reader.ts';
 import { inspectHeader } from '../src/engine/models/inspect.ts';
-import { loadCheckpoint, type CheckpointComponent } from '../src/engine/models/load-checkpoint.ts';
+import { loadCheckpoint, type CheckpointComponent } from '../src/engine/pipeline/load-checkpoint.ts';
 import type { ModelSession } from '../src/engine/runtime/onnx-runtime.ts';
 import { createTensor, type Int64Tensor, type Tensor } from '../src/engine/tensor.ts';
 import { ensureFullCheckpoint } from './fixtures/full-checkpoints.ts';

@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { readSafetensorsHeader } from '../src/engine/io/safetensors-reader.ts';
 import { inspectHeader } from '../src/engine/models/inspect.ts';
-import { loadCheckpoint } from '../src/engine/models/load-checkpoint.ts';
+import { loadCheckpoint } from '../src/engine/pipeline/load-checkpoint.ts';
 import { generate, preparePipelineModel } from '../src/engine/pipeline/generate.ts';
 import { ClipTokenizer } from '../src/engine/text/clip-tokenizer.ts';
 import { ensureFullCheckpoint } from './fixtures/full-checkpoints.ts';

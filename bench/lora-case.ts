@@ -17,7 +17,7 @@ import { readLoraFile } from '../src/engine/lora/lora-file.ts';
 import { listAdapterTargets } from '../src/engine/lora/lora-targets.ts';
 import type { CheckpointArchitecture } from '../src/engine/models/architecture.ts';
 import { inspectHeader } from '../src/engine/models/inspect.ts';
-import { loadCheckpoint, type LoadedCheckpoint } from '../src/engine/models/load-checkpoint.ts';
+import { loadCheckpoint, type LoadedCheckpoint } from '../src/engine/pipeline/load-checkpoint.ts';
 import { createTensor, type Tensor } from '../src/engine/tensor.ts';
 import { ensureFullCheckpoint } from './fixtures/full-checkpoints.ts';
 

@@ -1,3 +1,7 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { formatCliCommand } from '../app/cli-invocation.ts';
 import { createContext, type CliIo, type CommandContext } from './command.ts';
 import { describeFailure, EXIT_FAILURE } from './exit-codes.ts';
 import { runAuditCommand } from './commands/audit.ts';
@@ -27,7 +31,21 @@ const commands: Record<string, Command> = {
 
 function usage(): string {
   const rows = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
-  return ['Usage: fooocus <command> [options]', '', 'Commands:', ...rows, '', 'Run `fooocus <command> --help` for details.'].join('\n');
+  return [
+    `Usage: ${formatCliCommand('<command> [options]')}`,
+    '',
+    'Commands:',
+    ...rows,
+    '',
+    `Run \`${formatCliCommand('<command> --help')}\` for details, \`${formatCliCommand('--version')}\` for the version.`,
+  ].join('\n');
+}
+
+/** `fooocus-ts 0.1.0 (Node.js 24.21.0)`: the package's version, read when asked (package.json beside src/ and dist/). */
+async function describeVersion(): Promise<string> {
+  const manifest = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json');
+  const { name, version } = JSON.parse(await readFile(manifest, 'utf8')) as { name: string; version: string };
+  return `${name} ${version} (Node.js ${process.versions.node})`;
 }
 
 /** The CLI's composition root: dispatches argv to a command and maps errors to exit codes. */
@@ -39,6 +57,10 @@ export async function main(
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout.write(usage() + '\n');
     return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    io.stdout.write(`${await describeVersion()}\n`);
+    return 0;
   }
   const command = commands[name];
   if (command === undefined) {

@@ -34,7 +34,7 @@ export {
   type InspectCheckpointOptions,
   type ParameterCounts,
 } from './models/inspect.ts';
-export { loadCheckpoint, type CheckpointComponent, type LoadCheckpointOptions, type LoadedCheckpoint, type LoraApplyReport } from './models/load-checkpoint.ts';
+export { loadCheckpoint, type CheckpointComponent, type LoadCheckpointOptions, type LoadedCheckpoint, type LoraApplyReport } from './pipeline/load-checkpoint.ts';
 export { LoraFormatError, readLoraFile, type LoraFile, type LoraModule } from './lora/lora-file.ts';
 export { LoraMismatchError, type WeightedLora } from './lora/lora-plan.ts';
 export { canonicalModuleName, diffusersUnetPath } from './lora/lora-targets.ts';
@@ -114,9 +114,11 @@ export {
   DEFAULT_QUALITY,
   detectImageFormat,
   encodeImage,
+  readImageFile,
   readImageMetadata,
   type EncodeImageOptions,
   type ImageFormat,
+  type ReadImageFileOptions,
 } from './output/image-encoding.ts';
 export {
   InvalidMetadataError,
@@ -142,9 +144,11 @@ export {
   InvalidGenerationRequestError,
   MAX_SEED,
   MAX_IMAGES_PER_REQUEST,
+  MAX_PROMPT_CHARS,
   validateGenerationRequest,
   type GenerationRequest,
 } from './pipeline/generation-request.ts';
+export { SETTING_LIMITS } from './request-limits.ts';
 export type { AdmScalers } from './pipeline/stage-conditioning.ts';
 export { decodeLatent, encodeToLatent } from './pipeline/vae-codec.ts';
 export { listCheckpointTensors, type LayoutExtras, type TensorSpec } from './models/checkpoint-layout.ts';

@@ -1,6 +1,8 @@
 /**
- * The two numeric bounds every generation request and every metadata reader share. Kept in a module with no
- * imports so the metadata parsers, which the browser page also runs, do not pull the sampling code in with them.
+ * Numeric bounds of a generation request: the engine checks them (validateGenerationRequest), the HTTP schema
+ * states them (and so the OpenAPI document and the page's controls), the metadata readers use the seed and step
+ * bounds. Kept in a module with no imports so the metadata readers, which the browser page also runs, do not pull
+ * the sampling code in with them.
  */
 
 /** Seeds are 63-bit, as Fooocus's `random.randint(0, 2**63 - 1)`. */
@@ -8,3 +10,15 @@ export const MAX_SEED = (1n << 63n) - 1n;
 
 /** Longest schedule the samplers build. */
 export const MAX_STEPS = 1000;
+
+/** Bounds of the sampling settings, inclusive. ADM guidance is Fooocus's (positive scale, negative scale, end). */
+export const SETTING_LIMITS = {
+  cfg: { min: 1, max: 30 },
+  sharpness: { min: 0, max: 30 },
+  adaptiveCfg: { min: 1, max: 30 },
+  clipSkip: { min: 1, max: 12 },
+  refinerSwitch: { min: 0.1, max: 1 },
+  admPositive: { min: 0.1, max: 3 },
+  admNegative: { min: 0.1, max: 3 },
+  admEnd: { min: 0, max: 1 },
+} as const;

@@ -4,6 +4,7 @@
  */
 import { isIP } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import { formatCliCommand } from '../app/cli-invocation.ts';
 import { buildServer } from './build-server.ts';
 import type { ServerOptions } from './server-options.ts';
 import type { StudioPort } from './studio-port.ts';
@@ -12,6 +13,21 @@ import { FooocusError } from '../engine/index.ts';
 export class UnsafeBindError extends FooocusError {
   constructor(readonly host: string, readonly reason: string) {
     super('invalid', `refusing to listen on ${host}: ${reason}`, { field: 'host' });
+  }
+}
+
+/** Another process (often a studio started earlier) already listens on the port. */
+export class PortInUseError extends Error {
+  override readonly name = 'PortInUseError';
+  constructor(
+    readonly host: string,
+    readonly port: number,
+  ) {
+    const other = port >= 65535 ? 7866 : port + 1;
+    super(
+      `port ${port} on ${host} is already in use (a studio started earlier, or another program): stop that one, or ` +
+        `choose another port: ${formatCliCommand(`serve --port ${other}`)}`,
+    );
   }
 }
 
@@ -47,7 +63,13 @@ export async function startServer(port: StudioPort, options: ServerOptions, star
     throw new UnsafeBindError(options.host, 'not a loopback address and no auth is configured (add users or tokens)');
   }
   const app = await buildServer(port, options);
-  await app.listen({ host: options.host, port: start.listenPort });
+  try {
+    await app.listen({ host: options.host, port: start.listenPort });
+  } catch (error) {
+    await app.close();
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(options.host, start.listenPort);
+    throw error;
+  }
   const address = app.server.address();
   const boundPort = address !== null && typeof address === 'object' ? address.port : start.listenPort;
   const hostText = isIP(options.host) === 6 ? `[${options.host}]` : options.host;

@@ -76,7 +76,7 @@ export type StudioEvent =
       /** A small PNG of the image being sampled, base64. */
       previewPng?: string;
     }
-  | { type: 'image'; imageId: string; url: string }
+  | { type: 'image'; imageId: string; url: string; /** Decimal string: the seed this image was made with. */ seed: string }
   | { type: 'finished' }
   | { type: 'failed'; message: string }
   | { type: 'cancelled' };

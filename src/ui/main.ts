@@ -168,8 +168,9 @@ async function useAsInput(result: ImageResult): Promise<void> {
     if (!response.ok) throw new Error(`The image could not be read (the server answered ${response.status}).`);
     const blob = await response.blob();
     const size = await readImageSize(blob);
-    await uploadInput(blob, `image with seed ${result.seed ?? 'unknown'}`, URL.createObjectURL(blob));
-    fillForm({ aspectRatio: `${size.width}*${size.height}` }, 'the viewer');
+    // An input image must have the size of the images asked for.
+    advanced.fill({ aspectRatio: `${size.width}*${size.height}`, width: null, height: null });
+    await uploadInput(blob, `image with seed ${result.seed ?? 'unknown'} (${size.width}×${size.height})`, URL.createObjectURL(blob));
   } catch (error) {
     reportError(error);
   }

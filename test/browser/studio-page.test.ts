@@ -19,6 +19,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { createDefaultConfig } from '../../src/app/config/config-schema.ts';
 import { createStudio, type Studio } from '../../src/app/studio/create-studio.ts';
 import { createAppStudioPort } from '../../src/server/app-studio-port.ts';
+import { parseGenerationMetadata } from '../../src/engine/output/generation-metadata.ts';
 import { readPngTextChunks } from '../../src/engine/output/png-text.ts';
 import { startServer, type RunningServer } from '../../src/server/serve.ts';
 import { buildUi } from '../../scripts/build-ui.ts';
@@ -98,8 +99,9 @@ describe('the studio page in Chromium', { skip, timeout: 300_000 }, () => {
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
 
-  const shot = async (name: string): Promise<void> => {
-    await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  /** The whole page, or only the window (a modal dialog covers the window, not the whole page). */
+  const shot = async (name: string, fullPage = true): Promise<void> => {
+    await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage });
   };
   /** A test that leaves a screenshot of the page when it fails. */
   const pageTest = (name: string, body: () => Promise<void>): void => {
@@ -152,7 +154,7 @@ describe('the studio page in Chromium', { skip, timeout: 300_000 }, () => {
     const notice = page.getByRole('region', { name: 'About the models' });
     await notice.waitFor();
     assert.match((await notice.textContent()) ?? '', /demo/i);
-    assert.match((await notice.textContent()) ?? '', /fooocus models pull/);
+    assert.match((await notice.textContent()) ?? '', /npm run fooocus -- models pull/);
     const seed = page.getByLabel('Seed', { exact: true });
     assert.equal(await page.getByLabel('Random', { exact: true }).isChecked(), true);
     assert.equal(await seed.inputValue(), '', 'no made-up seed 0 while Random is ticked');
@@ -198,7 +200,7 @@ describe('the studio page in Chromium', { skip, timeout: 300_000 }, () => {
 
   pageTest('generates with the demo model: the progress bar and preview move, then the image fills the canvas', async () => {
     const size = await prepareForm(PROMPT);
-    await page.getByRole('button', { name: 'Generate' }).click();
+    await page.getByRole('button', { name: 'Generate', exact: true }).click();
     const bar = page.getByRole('progressbar', { name: 'Generation progress' });
     await bar.waitFor({ state: 'visible' });
     await runStatus().filter({ hasText: /Step [1-9]\d* of \d+/ }).waitFor({ timeout: 120_000 });
@@ -251,7 +253,7 @@ describe('the studio page in Chromium', { skip, timeout: 300_000 }, () => {
     assert.notEqual(await download.getAttribute('download'), null, 'a download, not a navigation');
     assert.equal((await page.request.get(new URL(href!, server!.url).toString())).status(), 200);
     assert.equal(await viewer().getByRole('button', { name: /Next/ }).isDisabled(), true, 'one image: nothing to step to');
-    await shot('05-viewer');
+    await shot('05-viewer', false);
     await page.keyboard.press('Escape');
     await viewer().waitFor({ state: 'hidden' });
 
@@ -281,7 +283,7 @@ describe('the studio page in Chromium', { skip, timeout: 300_000 }, () => {
     await page.getByLabel('ADM guidance end', { exact: true }).fill('0.5');
     await page.getByLabel('Metadata scheme').selectOption('a1111');
     await page.getByLabel('Denoise').fill('0.6');
-    await page.getByRole('button', { name: 'Generate' }).click();
+    await page.getByRole('button', { name: 'Generate', exact: true }).click();
     await runStatus().filter({ hasText: 'Done: 2 images.' }).waitFor({ timeout: 240_000 });
 
     const body = sentBodies[sentBodies.length - 1]!;
@@ -300,7 +302,7 @@ describe('the studio page in Chromium', { skip, timeout: 300_000 }, () => {
     await page.keyboard.press('ArrowRight');
     assert.equal(await viewerCaption().textContent(), 'Seed 1234 · image 2 of 2', 'no seed increment: the second image has the same seed');
     await page.waitForFunction(() => (document.querySelector('dialog .viewer-image') as HTMLImageElement).complete);
-    await shot('07-viewer-run');
+    await shot('07-viewer-run', false);
     const second = await viewer().getByRole('link', { name: 'Download' }).getAttribute('href');
     await page.keyboard.press('ArrowLeft');
     assert.equal(await viewerCaption().textContent(), 'Seed 1234 · image 1 of 2');
@@ -308,8 +310,12 @@ describe('the studio page in Chromium', { skip, timeout: 300_000 }, () => {
     await viewer().waitFor({ state: 'hidden' });
     const png = await page.request.get(new URL(second!, server!.url).toString());
     const text = readPngTextChunks(new Uint8Array(await png.body()));
-    assert.equal(text.fooocus_scheme, 'a1111');
-    assert.match(text.parameters ?? '', new RegExp(`^${HARBOUR}[\\s\\S]*Steps: ${STEPS}, .*Seed: 1234,.*Adaptive CFG: 5`));
+    assert.equal(text.fooocus_scheme, 'a1111', 'the image records its parameters as A1111 text');
+    const written = parseGenerationMetadata(text.parameters!, text.fooocus_scheme);
+    assert.deepEqual(
+      [written.prompt, written.steps, written.seed, written.adaptiveCfg, written.clipSkip, written.admScalers, written.denoise],
+      [HARBOUR, STEPS, '1234', 5, 1, [1.5, 0.8, 0.5], 0.6],
+    );
 
     // Back to a plain text-to-image form for the tests after this one.
     await page.getByRole('button', { name: 'Remove input image' }).click();
@@ -350,7 +356,7 @@ describe('the studio page in Chromium', { skip, timeout: 300_000 }, () => {
 
   pageTest('a prompt that looks like markup is shown as text everywhere and runs nothing', async () => {
     await prepareForm(XSS);
-    await page.getByRole('button', { name: 'Generate' }).click();
+    await page.getByRole('button', { name: 'Generate', exact: true }).click();
     await runStatus().filter({ hasText: 'Done: 1 image.' }).waitFor({ timeout: 240_000 });
     assert.equal(await promptBox().inputValue(), XSS);
     await expectNoInjection('after generating');
@@ -366,7 +372,7 @@ describe('the studio page in Chromium', { skip, timeout: 300_000 }, () => {
     await shot('09-xss');
 
     // The history's images open in the viewer too, not in a new tab.
-    await entry.getByRole('button', { name: /in the viewer/ }).first().click();
+    await entry.getByRole('button', { name: /^Open in the viewer/ }).first().click();
     await viewer().waitFor({ state: 'visible' });
     await page.keyboard.press('Escape');
     await viewer().waitFor({ state: 'hidden' });
@@ -387,7 +393,7 @@ describe('the studio page in Chromium', { skip, timeout: 300_000 }, () => {
   pageTest('works at phone width', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.getByRole('button', { name: 'Create' }).click();
-    const generate = page.getByRole('button', { name: 'Generate' });
+    const generate = page.getByRole('button', { name: 'Generate', exact: true });
     await generate.waitFor();
     const box = await generate.boundingBox();
     assert.ok(box !== null && box.x >= 0 && box.x + box.width <= 390, 'Generate is on screen at 390 px');

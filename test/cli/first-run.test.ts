@@ -26,7 +26,7 @@ const missing = (label: string): string => path.join(root, `fresh-${counter++}`,
 const modeOf = (dir: string): number => statSync(dir).mode & 0o777;
 
 describe('first use on a fresh checkout', () => {
-  it('generate creates the models and outputs folders with the modes the permission checks expect, then makes an image', async () => {
+  it('generate creates the models folder (and the writer the outputs folder) with the modes the permission checks expect, then makes an image', async () => {
     const models = missing('models');
     const outputs = path.join(path.dirname(models), 'outputs');
     const r = await run(['generate', 'a lighthouse', '--models', models, '--out', outputs, '--size', '64x64', '--steps', '2', '--seed', '1', '--json']);
@@ -35,7 +35,6 @@ describe('first use on a fresh checkout', () => {
     assert.equal(modeOf(models) & 0o700, 0o700);
     assert.equal(modeOf(outputs) & 0o027, 0, 'outputs folder not writable by group, nothing for others');
     assert.match(r.err, new RegExp(`created the models folder ${models.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
-    assert.match(r.err, /created the outputs folder/);
     const saved = r.out.trim().split('\n').map((l) => JSON.parse(l) as { event: string; path?: string }).find((e) => e.event === 'saved');
     assert.ok(saved?.path !== undefined && existsSync(saved.path), r.out);
     // A second run finds them and says nothing about creating them.

@@ -63,6 +63,7 @@ describe('fooocus generate with the creative layer', () => {
       modules: [{ module: 'lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q', target: 'model.diffusion_model.input_blocks.1.1.transformer_blocks.0.attn1.to_q.weight', rank: 2, alpha: 2 }],
     });
     await importModel(store, lora, { kind: 'loras' });
+    await importModel(store, await writeTinyCheckpoint(path.join(dir, 'sdxl'), 'sdxl'), { kind: 'checkpoints', name: 'tiny-sdxl.safetensors' });
     mkdirSync(path.join(dir, 'wildcards'));
     writeFileSync(path.join(dir, 'wildcards', 'animal.txt'), 'fox\n');
   });
@@ -90,6 +91,18 @@ describe('fooocus generate with the creative layer', () => {
     }
   });
 
+  it('writes the expansion it used, the ADM guidance and a non-default adaptive CFG in the Fooocus scheme, as Fooocus does', async () => {
+    const r = await run([...base(), 'a red boat', '--model', model, '--out', out(), '--seed', '4', '--style', 'FooocusTS Expansion', '--adaptive-cfg', '5']);
+    assert.equal(r.code, 0, r.err);
+    const file = (JSON.parse(r.out.trim().split('\n').at(-1)!) as { path: string }).path;
+    const written = JSON.parse((await readImageMetadata(new Uint8Array(readFileSync(file)))).parameters!) as Record<string, unknown>;
+    const [p] = await savedImages(r.out);
+    assert.ok(typeof written.prompt_expansion === 'string' && written.prompt_expansion.startsWith('a red boat, '), String(written.prompt_expansion));
+    assert.equal(written.prompt_expansion, p!.fullPrompt!.at(-1), 'the expansion part the prompt was encoded with');
+    assert.equal(written.adm_guidance, '(1.5, 0.8, 0.3)');
+    assert.equal(written.adaptive_cfg, 5);
+  });
+
   it('starts from a preset; explicit options override it', async () => {
     const r = await run([...base(), 'a lighthouse', '--preset', 'SD15', '--model', model, '--out', out(), '--seed', '3']);
     assert.equal(r.code, 0, r.err);
@@ -115,7 +128,7 @@ describe('fooocus generate with the creative layer', () => {
     const target = out();
     const r = await run([...base(), 'x', '--preset', 'sd15', '--out', target]);
     assert.equal(r.code, 2, r.err);
-    assert.match(r.err, /preset "sd15" needs checkpoint v1-5-pruned-emaonly\.safetensors \(catalog id sd15-v1-5-pruned-emaonly\), not in the model store: run `fooocus models pull --preset sd15`/);
+    assert.match(r.err, /preset "sd15" needs checkpoint v1-5-pruned-emaonly\.safetensors \(catalog id sd15-v1-5-pruned-emaonly\), not in the model store: run `npm run fooocus -- models pull --preset sd15`/);
     assert.equal(existsSync(target), false);
   });
 
@@ -137,9 +150,10 @@ describe('fooocus generate with the creative layer', () => {
 
   const refusals: [string, string[], RegExp][] = [
     ['an unknown preset, listing the presets', ['--preset', 'fancy'], /--preset: unknown preset "fancy"; presets: .*realistic.*sd15/],
-    ['an unknown style, listing the styles', ['--style', 'Anime Key Visuals'], /--style: unknown style "Anime Key Visuals"; did you mean .*Anime Key Visual.*; styles: Random Style, FooocusTS Expansion, .*Anime Key Visual/],
+    ['an unknown style, suggesting the nearest names only', ['--style', 'Anime Key Visuals'], /--style: unknown style "Anime Key Visuals"; did you mean "Anime Key Visual"[^;]*\?$/m],
     ['an unknown performance mode, listing the modes', ['--performance', 'turbo'], /--performance: unknown mode "turbo"; modes: Quality, Speed, Extreme Speed, Lightning, Hyper-SD/],
-    ['a fast mode without its LoRA, saying how to pull it', ['--performance', 'LIGHTNING'], /needs the LoRA sdxl_lightning_4step_lora\.safetensors: run `fooocus models pull sdxl-lightning-4step-lora`/],
+    ['a fast mode without its LoRA, saying how to pull it', ['--performance', 'LIGHTNING', '--model', 'tiny-sdxl.safetensors'], /--performance: .*needs the LoRA sdxl_lightning_4step_lora\.safetensors: run `npm run fooocus -- models pull sdxl-lightning-4step-lora`/],
+    ['Lightning on an SD 1.5 model, not naming the SDXL LoRA', ['--performance', 'lightning'], /--performance: performance "Lightning" needs an SDXL LoRA and is not available for tiny-sd15\S* \(SD 1\.5\).*choose performance Speed or Quality/],
     ['a LoRA the store does not hold', ['--negative', 'blur', 'prompt:<lora:nowhere:0.5>'], /LoRA "nowhere" is not in the model store/],
     ['a LoRA token in the negative prompt', ['--negative', '<lora:tiny-detail:1>'], /LoRA tokens belong in the prompt/],
     ['a wildcard nesting into itself', ['prompt:__loop__'], /wildcards nest deeper than/],

@@ -101,6 +101,12 @@ describe('fooocus generate', () => {
     ['negative seed', ['--seed=-3'], /--seed must be an integer in 0\.\.9223372036854775807/],
     ['bad format', ['--format', 'gif'], /--format must be png, jpeg or webp/],
     ['too many images', ['--n', '1000'], /--n: must be an integer in 1\.\.32/],
+    ['fractional steps', ['--steps', '4.5'], /--steps: must be an integer in 1\.\.1000, got 4\.5/],
+    ['CLIP skip out of range', ['--clip-skip', '99'], /--clip-skip: must be an integer in 1\.\.12, got 99/],
+    ['denoise without an input image', ['--denoise', '2'], /--denoise applies to image-to-image/],
+    ['too many threads', ['--threads', '100000'], /--threads: must be an integer in 1\.\.\d+ \(4 x \d+ cores\), got 100000/],
+    ['fractional threads', ['--threads', '1.5'], /--threads: must be an integer in 1\.\./],
+    ['negative threads', ['--threads=-1'], /--threads: must be an integer in 1\.\./],
   ];
   for (const [label, extra, message] of invalid) {
     it(`names the option for ${label} (exit 2)`, async () => {
@@ -114,14 +120,14 @@ describe('fooocus generate', () => {
     const outside = await writeTinyCheckpoint(dir, 'sd15', { seed: 2 });
     const r = await run(['generate', 'x', '--models', models, '--model', path.basename(outside)]);
     assert.equal(r.code, 2, r.err);
-    assert.match(r.err, /fooocus models import/);
+    assert.match(r.err, /npm run fooocus -- models import/);
   });
 
   it('refuses a file placed in the store by hand but never imported', async () => {
     const stray = await writeTinyCheckpoint(path.join(models, 'checkpoints'), 'sd15', { seed: 3 });
     const r = await run(['generate', 'x', '--models', models, '--model', path.basename(stray)]);
     assert.equal(r.code, 2, r.err);
-    assert.match(r.err, /not in the trust manifest.*fooocus models import/);
+    assert.match(r.err, /not in the trust manifest.*npm run fooocus -- models import/);
   });
 
   it('refuses a model file that changed after it was verified, before reading it', async () => {
@@ -130,6 +136,10 @@ describe('fooocus generate', () => {
     bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 0xff;
     writeFileSync(target + '.swap', bytes);
     renameSync(target + '.swap', target);
+    // Options are checked before any model file is read: a bad option is named, not the changed file.
+    const early = await run([...base(), '--out', path.join(dir, 'never2'), '--cfg', '100']);
+    assert.equal(early.code, 2, early.err);
+    assert.match(early.err, /--cfg: must be a number in 1\.\.30, got 100/);
     const r = await run([...base(), '--out', path.join(dir, 'never2')]);
     assert.equal(r.code, 2, r.err);
     assert.match(r.err, /changed/i);

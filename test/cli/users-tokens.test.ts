@@ -69,7 +69,7 @@ describe('fooocus users and tokens', { timeout: 300_000 }, () => {
       [['users', 'add', 'carol'], 'short\n', /at least 12 characters \(it has 5\)/],
       [['users', 'add', 'carol'], '', /no password on standard input/],
       [['users', 'add', 'carol', '--password', 'a long password here'], '', /Unknown option '--password'/],
-      [['users', 'add', 'alice'], 'yet another password\n', /"alice" exists already; `fooocus users password alice`/],
+      [['users', 'add', 'alice'], 'yet another password\n', /"alice" exists already; `npm run fooocus -- users password alice`/],
       [['users', 'add', '../root'], 'yet another password\n', /user name "\.\.\/root" must be/],
       [['users', 'add'], '', /the user name is missing/],
       [['users', 'password', 'nobody'], 'yet another password\n', /no user "nobody"/],
@@ -189,7 +189,7 @@ describe('fooocus users and tokens', { timeout: 300_000 }, () => {
     for (const [args, input] of [[['users', 'add', 'dave'], 'daves long password\n'], [['tokens', 'create', 'ci', '--owner', 'alice'], ''], [['users', 'remove', 'alice'], '']] as const) {
       const locked = fooocus(dir, [...args], input);
       assert.equal(locked.code, 2, args.join(' '));
-      assert.match(locked.err, /is locked .*delete the lock, run this command again, review the file .*`fooocus config lock`/);
+      assert.match(locked.err, /is locked .*delete the lock, run this command again, review the file .*`npm run fooocus -- config lock`/);
       assert.equal(locked.out, '', 'no token printed');
     }
     assert.equal(await readFile(file(), 'utf8'), before);

@@ -18,7 +18,7 @@ describe('FooocusError', () => {
     assert.match(changed.message, /^\/srv\/fooocus\/data\/models\/checkpoints\/a\.safetensors: size is 11 bytes, expected 10 bytes/);
     assert.match(changed.publicMessage, /^checkpoints\/a\.safetensors: size is 11 bytes, expected 10 bytes; refusing to load/);
     const untrusted = new UntrustedModelError('loras', 'b.safetensors', `${STORE}/loras/b.safetensors`);
-    assert.ok(untrusted.message.includes(`fooocus models import "${STORE}/loras/b.safetensors"`));
+    assert.ok(untrusted.message.includes(`models import "${STORE}/loras/b.safetensors"`), untrusted.message);
     assert.ok(!untrusted.publicMessage.includes(STORE), untrusted.publicMessage);
     assert.ok(untrusted.publicMessage.includes('"loras/b.safetensors"'), untrusted.publicMessage);
     const header = new InvalidSafetensorsError(`${STORE}/checkpoints/c.safetensors`, null, 'trailing-bytes', '3 bytes after the last tensor');

@@ -51,6 +51,16 @@ describe('layer rules (dependency-cruiser)', () => {
       'ui-only-through-http',
     ],
     [
+      'engine/models importing a graph builder',
+      { 'src/engine/models/load.ts': "import { g } from '../graphs/unet.ts';\nexport const l = g;\n", 'src/engine/graphs/unet.ts': 'export const g = 1;\n' },
+      'models-below-graphs-and-lora',
+    ],
+    [
+      'engine/models importing LoRA code',
+      { 'src/engine/models/load.ts': "import { p } from '../lora/lora-plan.ts';\nexport const l = p;\n", 'src/engine/lora/lora-plan.ts': 'export const p = 1;\n' },
+      'models-below-graphs-and-lora',
+    ],
+    [
       'server importing cli',
       { 'src/server/main.ts': "import { c } from '../cli/cli.ts';\nexport const m = c;\n", 'src/cli/cli.ts': 'export const c = 1;\n' },
       'server-below-cli',

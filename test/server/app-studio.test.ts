@@ -3,7 +3,7 @@
  * history, and the page itself.
  */
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -140,7 +140,9 @@ describe('studio over HTTP with the demo model', () => {
     const missing = await app.inject({ method: 'POST', url: '/api/v1/generate', headers, payload: { prompt: 'a fox', model, performance: 'Lightning', width: 64, height: 64 } });
     const failed = missing.statusCode === 202 ? await waitForJob(missing.json().id) : null;
     const message = failed === null ? missing.body : JSON.stringify(failed);
-    assert.match(message, /sdxl_lightning_4step_lora\.safetensors.*fooocus models pull sdxl-lightning-4step-lora/, 'a missing performance LoRA says which file and how to get it');
+    assert.match(message, /sdxl_lightning_4step_lora\.safetensors.*npm run fooocus -- models pull sdxl-lightning-4step-lora/, 'a missing performance LoRA says which file and how to get it');
+    assert.equal(missing.statusCode, 400, 'refused at submit, as the CLI refuses it');
+    assert.equal(missing.json().field, 'performance');
 
     const lora = path.join(dir, 'sdxl_lightning_4step_lora.safetensors');
     await writeTinyLora(lora, sdxl, {
@@ -161,6 +163,23 @@ describe('studio over HTTP with the demo model', () => {
     assert.equal(parameters.scheduler, 'sgm_uniform');
     assert.equal(parameters.guidance_scale, 1);
     assert.deepEqual((parameters.loras as unknown[][]).map((l) => l.slice(0, 2)), [['sdxl_lightning_4step_lora.safetensors', 1]]);
+  });
+
+  it('refuses at submit what the CLI refuses: a fast mode on an SD 1.5 model, a preset whose models are missing', async () => {
+    const historySize = async () => (await app.inject({ method: 'GET', url: '/api/v1/history', headers: { host: HOST } })).json().items.length as number;
+    const before = await historySize();
+    const sd15 = await app.inject({ method: 'POST', url: '/api/v1/generate', headers, payload: { prompt: 'a fox', model: 'fooocus-ts-demo.safetensors', performance: 'Lightning', width: 64, height: 64 } });
+    assert.equal(sd15.statusCode, 400, sd15.body);
+    assert.equal(sd15.json().field, 'performance');
+    assert.match(sd15.json().message, /not available for fooocus-ts-demo\.safetensors \(SD 1\.5\).*Speed or Quality/);
+    assert.doesNotMatch(sd15.json().message, /sdxl_lightning/, 'an SD 1.5 model is not sent to fetch the SDXL LoRA');
+    const preset = await app.inject({ method: 'POST', url: '/api/v1/generate', headers, payload: { prompt: 'a fox', preset: 'sd15' } });
+    assert.equal(preset.statusCode, 400, preset.body);
+    assert.equal(preset.json().field, 'preset');
+    assert.match(preset.json().message, /v1-5-pruned-emaonly\.safetensors.*models pull --preset sd15/);
+    const unknown = await app.inject({ method: 'POST', url: '/api/v1/generate', headers, payload: { prompt: 'a fox', preset: 'fancy' } });
+    assert.equal(unknown.json().field, 'preset');
+    assert.equal(await historySize(), before, 'nothing was queued');
   });
 
   it('writes the output format the request asks for (the page sends one)', async () => {
@@ -188,44 +207,6 @@ describe('studio over HTTP with the demo model', () => {
     assert.equal(typeof progress.etaSeconds, 'number');
     assert.ok(progress.etaSeconds! >= 0 && progress.etaSeconds! < 600, String(progress.etaSeconds));
     await app.inject({ method: 'POST', url: `/api/v1/jobs/${id}/cancel`, headers: { host: HOST, origin: `http://${HOST}` } });
-  });
-
-  it('names a tampered model by its store name in the job error and its event stream, never the models folder', async () => {
-    const file = await writeTinyCheckpoint(path.join(dir, 'to-tamper'), 'sd15');
-    const { name } = await importModel(studio.store, file, { kind: 'checkpoints', name: 'tampered.safetensors' });
-    const stored = await studio.store.resolve('checkpoints', name);
-    const original = readFileSync(stored);
-    const tampered = Buffer.from(original);
-    tampered[tampered.length - 1] = tampered.at(-1)! ^ 0xff;
-    writeFileSync(stored, tampered);
-    const submit = await app.inject({ method: 'POST', url: '/api/v1/generate', headers, payload: { prompt: 'x', model: name, width: 64, height: 64, steps: 2 } });
-    assert.equal(submit.statusCode, 202, submit.body);
-    const events = await app.inject({ method: 'GET', url: `/api/v1/jobs/${submit.json().id}/events`, headers: { host: HOST } });
-    const job = await waitForJob(submit.json().id);
-    // The other tests pick the first checkpoint that is not the demo model: leave this one intact again.
-    writeFileSync(stored, original);
-    assert.equal(job.status, 'failed');
-    const error = (job as unknown as { error: string }).error;
-    assert.match(error, /^checkpoints\/tampered\.safetensors: SHA-256 is [0-9a-f]{64}, expected [0-9a-f]{64}; refusing to load a file that changed/);
-    assert.ok(events.body.includes('checkpoints/tampered.safetensors: SHA-256 is'), events.body);
-    assert.ok(!error.includes(dir) && !events.body.includes(dir));
-  });
-
-  it('answers a malformed history cursor with 400 naming the cursor', async () => {
-    const response = await app.inject({ method: 'GET', url: '/api/v1/history?cursor=AAAA', headers: { host: HOST } });
-    assert.equal(response.statusCode, 400, response.body);
-    assert.deepEqual(response.json(), { error: 'invalid_request', field: 'cursor', message: 'cursor: must be a cursor returned by a previous page' });
-  });
-
-  it("passes the worker's verdict on a request to the client: an input image of the wrong size", async () => {
-    const png = Buffer.from(encodePng(new Uint8Array(64 * 64 * 3).fill(90), 64, 64));
-    const up = await app.inject({ method: 'POST', url: '/api/v1/uploads', headers: { host: HOST, origin: `http://${HOST}`, 'content-type': 'image/png' }, payload: png });
-    assert.equal(up.statusCode, 201, up.body);
-    const submit = await app.inject({ method: 'POST', url: '/api/v1/generate', headers, payload: { prompt: 'x', model: 'fooocus-ts-demo.safetensors', inputImageId: up.json().imageId, width: 128, height: 128, steps: 2 } });
-    assert.equal(submit.statusCode, 202, submit.body);
-    const job = (await waitForJob(submit.json().id)) as unknown as { status: string; error: string };
-    assert.equal(job.status, 'failed');
-    assert.equal(job.error, 'input: image is 64x64 but the request asks for 128x128');
   });
 
   it('describes what the page needs: the demo flag, style templates, and the sizes of each model family', async () => {

@@ -37,7 +37,7 @@ describe('job events', () => {
       const events: StudioEvent[] = [
         { type: 'started' },
         { type: 'progress', step: 1, steps: 30, image: 1, images: 1, etaSeconds: 12.5, previewPng: 'iVBORw0KGgo=' },
-        { type: 'image', imageId: 'img1', url: '/api/v1/images/img1' },
+        { type: 'image', imageId: 'img1', url: '/api/v1/images/img1', seed: '9223372036854775807' },
         { type: 'finished' },
         { type: 'started' },
       ];
@@ -53,6 +53,7 @@ describe('job events', () => {
       assert.equal(messages[0]?.data.id, job.id);
       assert.deepEqual(messages[0]?.data.request, { prompt: '<img src=x onerror=alert(1)>' });
       assert.deepEqual(messages[2]?.data, { step: 1, steps: 30, image: 1, images: 1, etaSeconds: 12.5, previewPng: 'iVBORw0KGgo=' });
+      assert.deepEqual(messages[3]?.data, { imageId: 'img1', url: '/api/v1/images/img1', seed: '9223372036854775807' }, 'the image event says its seed');
       assert.doesNotMatch(response.body, /secret|internal|"type"/);
       assert.equal(f.studio.listeners.get(job.id)?.size, 0, 'unsubscribed at the end');
     } finally {

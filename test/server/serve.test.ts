@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { createHash } from 'node:crypto';
-import { isLoopbackHost, startServer, UnsafeBindError } from '../../src/server/serve.ts';
+import net from 'node:net';
+import { isLoopbackHost, PortInUseError, startServer, UnsafeBindError } from '../../src/server/serve.ts';
 import { FakeStudio } from './fake-studio.ts';
 
 function get(url: string, host?: string): Promise<{ status: number; body: string }> {
@@ -54,6 +55,25 @@ describe('startServer', () => {
       assert.equal((await get(`${server.url}/api/v1/styles`, `127.0.0.1:${Number(port) + 1}`)).status, 421);
     } finally {
       await server.stop();
+    }
+  });
+
+  it('says a busy port is in use and gives the command with another --port', async () => {
+    const other = net.createServer();
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    const busy = (other.address() as net.AddressInfo).port;
+    try {
+      const studio = new FakeStudio('/tmp');
+      await assert.rejects(startServer(studio, { host: '127.0.0.1', auth: null, outputsDir: '/tmp' }, { listenPort: busy, handleSignals: false }), (error: unknown) => {
+        assert.ok(error instanceof PortInUseError);
+        assert.equal(error.message, `port ${busy} on 127.0.0.1 is already in use (a studio started earlier, or another program): stop that one, or choose another port: npm run fooocus -- serve --port ${busy + 1}`);
+        return true;
+      });
+      // Nothing stays open: the same server can start on a free port at once.
+      const server = await startServer(studio, { host: '127.0.0.1', auth: null, outputsDir: '/tmp' }, { listenPort: 0, handleSignals: false });
+      await server.stop();
+    } finally {
+      await new Promise((resolve) => other.close(resolve));
     }
   });
 });

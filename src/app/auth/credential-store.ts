@@ -79,7 +79,7 @@ export async function createToken(file: string, token: { name: string; owner: st
   const created = createApiToken();
   await editAuth(file, permissions, (auth) => {
     if (!auth.users.some((u) => u.name === token.owner)) {
-      throw new CredentialError(`--owner "${token.owner}" is not a user in ${file}; add it first with \`fooocus users add ${token.owner}\``);
+      throw new CredentialError(`--owner "${token.owner}" is not a user in ${file}; add it first with \`npm run fooocus -- users add ${token.owner}\``);
     }
     if (auth.tokens.some((t) => t.name === token.name)) throw new CredentialError(`token "${token.name}" exists already; revoke it first or choose another name`);
     auth.tokens.push({ name: token.name, owner: token.owner, sha256: created.sha256 });
@@ -96,7 +96,7 @@ export async function revokeToken(file: string, name: string, permissions: Confi
 
 export function refuseExistingUser(users: readonly UserEntry[], name: string): void {
   if (users.some((u) => u.name === name)) {
-    throw new CredentialError(`user "${name}" exists already; \`fooocus users password ${name}\` sets a new password`);
+    throw new CredentialError(`user "${name}" exists already; \`npm run fooocus -- users password ${name}\` sets a new password`);
   }
 }
 

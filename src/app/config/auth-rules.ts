@@ -21,7 +21,7 @@ export function findAuthProblem(auth: AppConfig['server']['auth']): AuthProblem 
     if (twin !== undefined) return { key: `${key}.name`, detail: `"${user.name}" is listed twice (also server.auth.users[${twin}])` };
     users.set(user.name, i);
     const problem = findPasswordHashProblem(user.passwordHash);
-    if (problem !== null) return { key: `${key}.passwordHash`, detail: `${problem}; set it again with \`fooocus users password ${user.name}\`` };
+    if (problem !== null) return { key: `${key}.passwordHash`, detail: `${problem}; set it again with \`npm run fooocus -- users password ${user.name}\`` };
   }
   const names = new Map<string, number>();
   const hashes = new Map<string, number>();
@@ -36,7 +36,7 @@ export function findAuthProblem(auth: AppConfig['server']['auth']): AuthProblem 
     if (!users.has(token.owner)) {
       return {
         key: `${key}.owner`,
-        detail: `"${token.owner}" is not one of server.auth.users; add the user first (\`fooocus users add ${token.owner}\`)`,
+        detail: `"${token.owner}" is not one of server.auth.users; add the user first (\`npm run fooocus -- users add ${token.owner}\`)`,
       };
     }
   }

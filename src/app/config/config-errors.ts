@@ -48,7 +48,7 @@ function describeLockProblem(file: string, lockFile: string, problem: ConfigLock
     case 'changed':
       return (
         `${file}: config file changed since it was locked (${detail}); review the change and run ` +
-        '`fooocus config lock` again'
+        '`npm run fooocus -- config lock` again'
       );
     case 'config-missing':
       return (
@@ -56,6 +56,6 @@ function describeLockProblem(file: string, lockFile: string, problem: ConfigLock
         'if you removed the config on purpose'
       );
     case 'invalid-lock':
-      return `${lockFile}: not a valid config lock (${detail}); review ${file} and run \`fooocus config lock\` again`;
+      return `${lockFile}: not a valid config lock (${detail}); review ${file} and run \`npm run fooocus -- config lock\` again`;
   }
 }

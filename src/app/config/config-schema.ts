@@ -5,7 +5,7 @@
  * a short list of hosts.
  */
 import { KindGuard, Type, type Static, type TSchema } from '@sinclair/typebox';
-import { IMAGE_SIZE_LIMITS, MAX_IMAGES_PER_REQUEST } from '../../engine/pipeline/generation-request.ts';
+import { IMAGE_SIZE_LIMITS, MAX_IMAGES_PER_REQUEST, MAX_PROMPT_CHARS } from '../../engine/pipeline/generation-request.ts';
 import { MAX_STEPS } from '../../engine/sampling/sigmas.ts';
 import { GENERATION_DEFAULTS } from '../generation/generation-defaults.ts';
 
@@ -22,7 +22,7 @@ const AuthName = Type.String({ pattern: AUTH_NAME_PATTERN, hint: 'a name of lett
 const PasswordHash = Type.String({
   maxLength: 256,
   pattern: '^scrypt\\$[0-9]{1,10}\\$[0-9]{1,3}\\$[0-9]{1,3}\\$[A-Za-z0-9+/]+={0,2}\\$[A-Za-z0-9+/]+={0,2}$',
-  hint: 'a scrypt password hash as `fooocus users add` writes it (scrypt$N$r$p$salt$hash)',
+  hint: 'a scrypt password hash as `npm run fooocus -- users add` writes it (scrypt$N$r$p$salt$hash)',
 });
 
 /** A Host header value: a lowercase name or IPv4 address, or a bracketed IPv6 address, with an optional port. */
@@ -111,7 +111,7 @@ export const AppConfigSchema = Type.Object(
                 },
                 { ...strict, description: 'A user who signs in to the page with a password.' },
               ),
-              { maxItems: 256, default: [], description: 'People who may sign in (`fooocus users add` writes these). Each sees only their own jobs and images.' },
+              { maxItems: 256, default: [], description: 'People who may sign in (`npm run fooocus -- users add` writes these). Each sees only their own jobs and images.' },
             ),
             tokens: Type.Array(
               Type.Object(
@@ -126,7 +126,7 @@ export const AppConfigSchema = Type.Object(
                 maxItems: 256,
                 default: [],
                 description:
-                  'API tokens for scripts (`fooocus tokens create` writes these; the token itself is shown once and never stored). ' +
+                  'API tokens for scripts (`npm run fooocus -- tokens create` writes these; the token itself is shown once and never stored). ' +
                   'No users and no tokens means no authentication, which is only allowed while the server listens on loopback.',
               },
             ),
@@ -147,7 +147,7 @@ export const AppConfigSchema = Type.Object(
         ),
         quotas: Type.Object(
           {
-            maxPromptChars: Type.Integer({ minimum: 1, maximum: 20000, default: 8000, description: 'Longest prompt or negative prompt, in characters.' }),
+            maxPromptChars: Type.Integer({ minimum: 1, maximum: MAX_PROMPT_CHARS, default: 8000, description: 'Longest prompt or negative prompt, in characters.' }),
             maxPixels: Type.Integer({
               minimum: 64 * 64,
               maximum: IMAGE_SIZE_LIMITS.max ** 2,
@@ -244,7 +244,7 @@ export const AppConfigSchema = Type.Object(
       {
         defaultModel: Type.Union([Type.Null(), Type.String({ minLength: 1, maxLength: 255 })], {
           default: null,
-          description: 'Checkpoint name (as `fooocus models list` shows it) used when a request names none; null: requests must name one.',
+          description: 'Checkpoint name (as `npm run fooocus -- models list` shows it) used when a request names none; null: requests must name one.',
         }),
         defaultSteps: Type.Integer({
           minimum: 1,

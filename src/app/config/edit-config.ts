@@ -27,7 +27,7 @@ export async function editConfigFile<T>(file: string, change: (config: ConfigJso
   if (await exists(lock)) {
     throw new ConfigError(
       `${file} is locked (${lock}), so it was not changed; to change it, delete the lock, run this command again, ` +
-        'review the file (`fooocus config show`) and lock it again with `fooocus config lock`',
+        'review the file (`npm run fooocus -- config show`) and lock it again with `npm run fooocus -- config lock`',
       { key: null, file, source: `file:${file}` },
     );
   }

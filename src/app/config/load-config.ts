@@ -165,7 +165,7 @@ function checkAuthOnNetwork(config: AppConfig, sources: Record<ConfigKey, string
   const source = sources['server.host']!;
   throw new ConfigError(
     `server.auth: no users and no tokens, but server.host is "${config.server.host}" (${source}), which other machines can reach; ` +
-      'add a user with `fooocus users add <name>`, or listen on 127.0.0.1',
+      'add a user with `npm run fooocus -- users add <name>`, or listen on 127.0.0.1',
     { key: 'server.auth.users', file, source },
   );
 }

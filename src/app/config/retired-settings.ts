@@ -14,7 +14,7 @@ export interface RetiredSetting {
 export const RETIRED_ENV: Readonly<Record<string, string>> = {
   FOOOCUS_SERVER_RATE_LIMIT_PER_MINUTE:
     'renamed FOOOCUS_SERVER_RATE_LIMIT_SUBMITS_PER_MINUTE (generation requests, uploads, sign-ins); other requests are FOOOCUS_SERVER_RATE_LIMIT_READS_PER_MINUTE',
-  FOOOCUS_SERVER_AUTH_TOKENS: 'removed: API tokens now have a name and an owner; create them with `fooocus tokens create <name> --owner <user>`',
+  FOOOCUS_SERVER_AUTH_TOKENS: 'removed: API tokens now have a name and an owner; create them with `npm run fooocus -- tokens create <name> --owner <user>`',
 };
 
 /** The first retired setting in a config file's parsed JSON, or null. */
@@ -46,8 +46,8 @@ export function findRetiredSetting(value: unknown): RetiredSetting | null {
         key: `server.auth.tokens[${i}]`,
         detail:
           'a bare SHA-256 is the old token form; a token now has a name and an owner: ' +
-          '{ "name": "ci", "owner": "<user>", "sha256": "<the hash>" } with the owner added by `fooocus users add <user>`, ' +
-          'or remove it and run `fooocus tokens create <name> --owner <user>`',
+          '{ "name": "ci", "owner": "<user>", "sha256": "<the hash>" } with the owner added by `npm run fooocus -- users add <user>`, ' +
+          'or remove it and run `npm run fooocus -- tokens create <name> --owner <user>`',
       };
     }
   }

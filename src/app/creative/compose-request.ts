@@ -156,6 +156,7 @@ export function composedGenerationFields(composed: ComposedRequest) {
     negativePrompt: composed.negativePrompt,
     rawPrompt: composed.resolvedPrompt,
     rawNegativePrompt: composed.resolvedNegative,
+    promptExpansion: composed.expansion ?? '',
     styles: composed.styles,
     steps: s.steps,
     cfg: s.cfg,

@@ -1,24 +1,38 @@
 /**
  * The creative layer's data, loaded one way for the studio and the CLI so that both compose the same request from
  * the same inputs: the shipped styles plus the user's (`<models>/../styles`), the shipped presets (checked against
- * those styles and the catalog's ids), the user's wildcards (`<models>/../wildcards`), and the prompt expander,
- * which counts tokens with the CLIP vocabulary (the shipped copy, or the store's imported one).
+ * those styles and the catalog's ids), the user's wildcards (`<models>/../wildcards`) over the shipped ones
+ * (`data/wildcards`), and the prompt expander, which counts tokens with the CLIP vocabulary (the shipped copy, or
+ * the store's imported one).
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ClipTokenizer } from '../../engine/index.ts';
 import { resolveClipVocabulary } from '../models/clip-vocabulary.ts';
-import type { Catalog } from '../models/catalog.ts';
+import { readVerifiedCatalog, type Catalog } from '../models/catalog.ts';
 import type { ModelStore } from '../models/model-store.ts';
 import type { CreativeContext } from './compose-request.ts';
 import { indexCatalogFileNames, type CatalogFileNames } from './preset-models.ts';
 import { loadPresets, type Preset } from './presets.ts';
 import { createWordPoolExpander } from './prompt-expansion.ts';
 import { loadStyleLibrary, type StyleLibrary, type StyleProblem } from './style-library.ts';
-import { createDirectoryWildcardReader } from './wildcard-reader.ts';
+import { createDirectoryWildcardReader, createLayeredWildcardReader } from './wildcard-reader.ts';
 
 /** `data/` of the application (beside `src/`, and beside `dist/` once built). */
 export const SHIPPED_DATA_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'data');
+
+/** The signed catalog that ships with the app: it maps the catalog ids presets use to model files. */
+export const SHIPPED_CATALOG_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'catalog', 'catalog.json');
+
+/** The shipped catalog, verified; when it cannot be read, `onError` decides (throw, or warn and go on without). */
+export async function readShippedCatalog(onError: (err: Error) => void): Promise<Catalog | null> {
+  try {
+    return (await readVerifiedCatalog(SHIPPED_CATALOG_FILE)).catalog;
+  } catch (err) {
+    onError(err as Error);
+    return null;
+  }
+}
 
 export interface CreativeData {
   styles: StyleLibrary;
@@ -56,7 +70,10 @@ export async function loadCreativeData(options: LoadCreativeDataOptions): Promis
     context: {
       library: styles,
       expander: createWordPoolExpander({ countTokens: (text: string) => clip.encode(text).length }),
-      wildcards: createDirectoryWildcardReader(path.join(userDir, 'wildcards')),
+      wildcards: createLayeredWildcardReader([
+        createDirectoryWildcardReader(path.join(userDir, 'wildcards'), 'wildcards/ beside the models folder'),
+        createDirectoryWildcardReader(path.join(dataDir, 'wildcards'), "the application's data/wildcards"),
+      ]),
     },
   };
 }

@@ -61,8 +61,8 @@ export class MissingPerformanceLoraError extends FooocusError {
   constructor(readonly mode: string, file: string, readonly catalogId: string) {
     super(
       'invalid',
-      `performance "${mode}" needs the LoRA ${file}: run \`fooocus models pull ${catalogId}\`, ` +
-        `or \`fooocus models import <path-to-${file}> --kind loras\` if you already have it`,
+      `performance "${mode}" needs the LoRA ${file}: run \`npm run fooocus -- models pull ${catalogId}\`, ` +
+        `or \`npm run fooocus -- models import <path-to-${file}> --kind loras\` if you already have it`,
       { field: 'performance', rule: 'installed', file },
     );
   }
@@ -84,8 +84,8 @@ export class PresetModelsMissingError extends FooocusError {
     const fetchable = missing.every((m) => m.catalogId !== null);
     super(
       'invalid',
-      `preset "${preset}" needs ${names.join(', ')}, not in the model store: run \`fooocus models pull --preset ${preset}\`` +
-        (fetchable ? '' : ', and `fooocus models import <file>` for files the catalog does not list'),
+      `preset "${preset}" needs ${names.join(', ')}, not in the model store: run \`npm run fooocus -- models pull --preset ${preset}\`` +
+        (fetchable ? '' : ', and `npm run fooocus -- models import <file>` for files the catalog does not list'),
       { field: 'preset', rule: 'installed' },
     );
   }

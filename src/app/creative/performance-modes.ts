@@ -12,6 +12,8 @@ export interface PerformanceLora {
   weight: number;
   /** Catalog id for `fooocus models pull`. */
   catalogId: string;
+  /** The model family the LoRA was distilled for; the mode cannot run on another. */
+  family: 'sdxl';
 }
 
 export interface PerformanceMode {
@@ -40,21 +42,21 @@ export const PERFORMANCE_MODES: readonly PerformanceMode[] = [
     name: 'Extreme Speed',
     steps: 8,
     imageToImageSteps: 8,
-    lora: { file: 'sdxl_lcm_lora.safetensors', weight: 1, catalogId: 'sdxl-lcm-lora' },
+    lora: { file: 'sdxl_lcm_lora.safetensors', weight: 1, catalogId: 'sdxl-lcm-lora', family: 'sdxl' },
     overrides: { ...DISTILLED_OVERRIDES, sampler: 'lcm', scheduler: 'lcm' },
   },
   {
     name: 'Lightning',
     steps: 4,
     imageToImageSteps: 4,
-    lora: { file: 'sdxl_lightning_4step_lora.safetensors', weight: 1, catalogId: 'sdxl-lightning-4step-lora' },
+    lora: { file: 'sdxl_lightning_4step_lora.safetensors', weight: 1, catalogId: 'sdxl-lightning-4step-lora', family: 'sdxl' },
     overrides: { ...DISTILLED_OVERRIDES, sampler: 'euler', scheduler: 'sgm_uniform' },
   },
   {
     name: 'Hyper-SD',
     steps: 4,
     imageToImageSteps: 4,
-    lora: { file: 'sdxl_hyper_sd_4step_lora.safetensors', weight: 0.8, catalogId: 'sdxl-hyper-sd-4step-lora' },
+    lora: { file: 'sdxl_hyper_sd_4step_lora.safetensors', weight: 0.8, catalogId: 'sdxl-hyper-sd-4step-lora', family: 'sdxl' },
     overrides: { ...DISTILLED_OVERRIDES, sampler: 'dpmpp_sde_gpu', scheduler: 'karras' },
   },
 ];

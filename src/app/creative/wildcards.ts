@@ -73,7 +73,7 @@ function readWildcardLines(name: string, token: string, ctx: WildcardContext): s
   const cached = ctx.cache.get(name);
   if (cached !== undefined) return cached;
   const text = ctx.reader.read(`${name}.txt`, ctx.maxFileBytes);
-  if (text === undefined) throw new PromptSyntaxError(token, `unknown wildcard: no file ${name}.txt in the wildcards folder`);
+  if (text === undefined) throw new PromptSyntaxError(token, `unknown wildcard: no file ${name}.txt in ${ctx.reader.where}`);
   const lines = text
     .split(/\r\n|\r|\n/)
     .map((l) => l.trim())

@@ -14,7 +14,6 @@ export const GENERATION_DEFAULTS = {
   refinerSwitch: 0.8,
   /** Fooocus makes 2 images per run; on a CPU one is the friendlier default. */
   imageCount: 1,
-  aspect: { sdxl: '1152*896', sd15: '512*512' },
   denoise: 0.5, // Vary (Subtle)
   format: 'png',
   scheme: 'fooocus',

@@ -44,6 +44,8 @@ export interface AppGenerationRequest extends GenerationRequest {
   /** The prompt and negative prompt as typed (before splitting into parts), for the metadata. */
   rawPrompt: string;
   rawNegativePrompt: string;
+  /** The expansion part the prompt was encoded with ('' when expansion was off), for the metadata. */
+  promptExpansion?: string;
   styles: string[];
   performance?: string;
   format: ImageFormat;
@@ -56,7 +58,11 @@ export interface SavedImage {
   seconds: { encode: number; sample: number; decode: number };
 }
 
-export type ServiceProgress = GenerationProgress | { phase: 'load'; model: string; component: string; index: number; total: number };
+export type ServiceProgress =
+  | GenerationProgress
+  | { phase: 'load'; model: string; component: string; index: number; total: number }
+  /** Hashing a model file against the trust manifest (bytes). */
+  | { phase: 'verify'; model: string; done: number; total: number };
 
 /** What the last LoRA switch cost (for logs and the benchmark). */
 export type LoraSwitch = LoraApplyReport & { loras: string[] };
@@ -96,7 +102,7 @@ export class GenerationService {
     const header = await readSafetensorsHeader(model.path);
     const { architecture } = inspectHeader(header);
     const tokenizer = await this.options.loadTokenizer(architecture.textEncoders[0]?.vocabSize ?? 0);
-    const finalLayerNorm = architecture.family === 'sd15' || architecture.family === 'sd2x';
+    const { finalLayerNorm } = getFamilyProfile(architecture.family);
     const name = modelName(model.path);
     const loaded = await loadCheckpoint(header, architecture, {
       components: ['unet', 'text', 'vae-decoder', 'vae-encoder'],
@@ -160,12 +166,12 @@ export class GenerationService {
   }
 
   private describe(request: AppGenerationRequest, base: PipelineModel, seed: bigint): GenerationParameters {
-    const family = getFamilyProfile(base.architecture.family).family;
     return {
       prompt: request.rawPrompt,
       negativePrompt: request.rawNegativePrompt,
       fullPrompt: request.prompt,
       fullNegativePrompt: request.negativePrompt,
+      ...(request.promptExpansion ? { promptExpansion: request.promptExpansion } : {}),
       styles: request.styles,
       ...(request.performance ? { performance: request.performance } : {}),
       steps: request.steps,
@@ -174,7 +180,8 @@ export class GenerationService {
       cfg: request.cfg,
       sharpness: request.sharpness,
       adaptiveCfg: request.adaptiveCfg,
-      ...(family === 'sdxl' ? { admScalers: [request.admScalers.positive, request.admScalers.negative, request.admScalers.end] as [number, number, number] } : {}),
+      // Fooocus writes the ADM guidance whatever the model (it reads it back the same way).
+      admScalers: [request.admScalers.positive, request.admScalers.negative, request.admScalers.end],
       seed: String(seed),
       width: request.width,
       height: request.height,

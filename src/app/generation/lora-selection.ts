@@ -18,7 +18,7 @@ export function findLoraName(listing: readonly ModelListing[], name: string): st
 /** The LoRA is not in the model store; says how to add one. */
 export class LoraNotInstalledError extends FooocusError {
   constructor(readonly lora: string) {
-    const hint = 'add it with `fooocus models import <file> --kind loras` (or `fooocus models pull <id>` for catalog LoRAs)';
+    const hint = 'add it with `npm run fooocus -- models import <file> --kind loras` (or `npm run fooocus -- models pull <id>` for catalog LoRAs)';
     super('invalid', `LoRA "${lora}" is not in the model store: ${hint}`, { field: 'loras', rule: 'installed' });
   }
 }

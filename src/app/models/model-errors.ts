@@ -13,7 +13,7 @@ export class UntrustedModelError extends FooocusError {
     super(
       'invalid',
       `${file}: not in the trust manifest, so it will not be loaded. If you trust this file, record it with ` +
-        `\`fooocus models import ${JSON.stringify(file)} --kind ${modelKind}\` (it is checked and hashed first).`,
+        `\`npm run fooocus -- models import ${JSON.stringify(file)} --kind ${modelKind}\` (it is checked and hashed first).`,
       { file, fileLabel: `${modelKind}/${modelName}` },
     );
   }

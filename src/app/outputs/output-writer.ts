@@ -17,7 +17,9 @@ import {
   type RgbImage,
 } from '../../engine/index.ts';
 
-export type MetadataSchemeName = typeof FOOOCUS_SCHEME | typeof A1111_SCHEME;
+/** The schemes an image's metadata can be written in: Fooocus's JSON and AUTOMATIC1111's text. */
+export const METADATA_SCHEMES = [FOOOCUS_SCHEME, A1111_SCHEME] as const;
+export type MetadataSchemeName = (typeof METADATA_SCHEMES)[number];
 
 export interface SaveImageOptions {
   format: ImageFormat;

@@ -6,28 +6,33 @@ import { realpath, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FooocusError } from '../../engine/index.ts';
+import { formatCliCommand } from '../cli-invocation.ts';
 import { ensureAppDirectories } from '../config/app-directories.ts';
 import type { AppConfig } from '../config/config-schema.ts';
 import { getPerformanceMode, PERFORMANCE_MODE_NAMES } from '../creative/performance-modes.ts';
-import { loadCreativeData } from '../creative/creative-data.ts';
+import { loadCreativeData, readShippedCatalog } from '../creative/creative-data.ts';
 import type { CatalogFileNames } from '../creative/preset-models.ts';
 import type { Preset } from '../creative/presets.ts';
 import type { StyleLibrary, StyleProblem } from '../creative/style-library.ts';
 import { DEMO_MODEL_NAME, ensureDemoModel } from '../demo/demo-model.ts';
 import { SD15_ASPECT_RATIOS, SDXL_ASPECT_RATIOS } from '../generation/aspect-ratios.ts';
 import { describeJobFailure } from '../jobs/job-failure.ts';
+import { GENERATION_DEFAULTS } from '../generation/generation-defaults.ts';
+import { prepareImageRequest, type ImageRequestDraft } from '../generation/generate-images.ts';
+import { ImageRequestError, type ImageRequest } from '../generation/image-request.ts';
 import { LocalJobQueue, type JobQueue } from '../jobs/job-queue.ts';
 import { openJobStore } from '../jobs/job-store.ts';
-import { readVerifiedCatalog } from '../models/catalog.ts';
 import { openModelStore, type ModelListing, type ModelStore } from '../models/model-store.ts';
 import { InferenceWorker } from '../worker/inference-worker.ts';
 import { UploadDecoder } from '../uploads/upload-decoder.ts';
 import { UploadStore } from '../uploads/upload-store.ts';
 import { UploadUsage } from '../uploads/upload-usage.ts';
-import type { StudioJobRequest } from './studio-request.ts';
 import { createStudioExecutor } from './studio-executor.ts';
 
 const appRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+/** A generate request as a client sends it: an uploaded image by id instead of a file. */
+export type StudioImageRequest = Omit<ImageRequestDraft, 'input'> & { inputImageId?: string; denoise?: number };
 
 export interface Studio {
   queue: JobQueue;
@@ -43,6 +48,11 @@ export interface Studio {
   listModels(): Promise<(ModelListing & { demo: boolean })[]>;
   /** Uploaded input images: decoded in a restricted process, capped per owner, expired when unused. */
   uploads: UploadStore;
+  /**
+   * Checks a request against what is installed (ImageRequestError naming the field), resolves its defaults and
+   * queues it for `owner`.
+   */
+  submitImages(owner: string, request: StudioImageRequest): Promise<{ id: string; position: number }>;
   /** The real path of an output file, refusing anything outside the outputs directory. */
   resolveOutput(relative: string): Promise<string>;
   /** Stops taking jobs, interrupts the running one (retryable later), closes the job store and the inference process. */
@@ -67,23 +77,12 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
   for (const line of await ensureAppDirectories(config.paths, ['models', 'outputs', 'cache'])) log(line);
   const store = await openModelStore(config.paths.models);
   const demo = await ensureDemoModel(store);
-  if (demo !== null) log(`using the built-in demo model ${demo} (random weights: abstract images). Get a real model with \`fooocus models pull <id>\`.`);
+  if (demo !== null) log(`using the built-in demo model ${demo} (random weights: abstract images). Get a real model with \`${formatCliCommand('models pull <id>')}\`.`);
 
-  const catalog = await readVerifiedCatalog(path.join(appRoot, 'catalog', 'catalog.json')).then(
-    (verified) => verified.catalog,
-    (err: unknown) => {
-      log(`catalog: ${err instanceof Error ? err.message : String(err)}; preset model names are taken as file names`);
-      return null;
-    },
-  );
-  // The same loader as `fooocus generate`, so the studio and the CLI compose identical requests.
+  const catalog = await readShippedCatalog((err) => log(`catalog: ${err.message}; preset model names are taken as file names`));
   const data = await loadCreativeData({ store, catalog, dataDir: path.join(appRoot, 'data') });
   const { styles, styleProblems: problems, presets } = data;
   for (const p of problems) log(`style file ${p.file}${p.line === undefined ? '' : `:${p.line}`}: ${p.message} (skipped)`);
-  const creative = {
-    ...data.context,
-    loraAvailable: () => false,
-  };
   for (const mode of PERFORMANCE_MODE_NAMES) getPerformanceMode(mode);
 
   const worker = new InferenceWorker({
@@ -105,7 +104,7 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
   const jobStore = openJobStore(path.join(config.paths.cache, 'jobs.sqlite'));
   const uploadUsage = new UploadUsage(
     () => jobStore.listQueued().map((job) => job.request),
-    (request) => (request as StudioJobRequest).input?.file,
+    (request) => (request as ImageRequest).input?.file,
   );
   const uploadDecoder = new UploadDecoder();
   const uploads = new UploadStore({
@@ -118,14 +117,7 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
     filesInUse: () => uploadUsage.filesInUse(),
   });
   uploads.start(log);
-  const executor = createStudioExecutor({
-    worker,
-    creative,
-    outputsDir: config.paths.outputs,
-    defaultModel,
-    listModels: () => store.list(),
-    readInput: (file) => uploads.readPixels(file),
-  });
+  const executor = createStudioExecutor({ worker, outputsDir: config.paths.outputs, defaultModel, readInput: (file) => uploads.readPixels(file) });
   const queue = new LocalJobQueue({
     store: jobStore,
     executor: uploadUsage.track(executor),
@@ -148,6 +140,19 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
     aspectRatios: { sdxl: SDXL_ASPECT_RATIOS, sd15: SD15_ASPECT_RATIOS },
     listModels: async () => (await store.list()).filter((m) => m.kind === 'checkpoints').map((m) => ({ ...m, demo: m.name === DEMO_MODEL_NAME })),
     uploads,
+    submitImages: async (owner, { inputImageId, denoise, ...choices }) => {
+      let input: ImageRequestDraft['input'];
+      if (inputImageId !== undefined) {
+        const file = await uploads.find(owner, inputImageId);
+        if (file === null) throw new ImageRequestError('inputImageId', 'uploaded', 'no such uploaded image');
+        // Restarts its expiry time, so it cannot expire before the job is queued (a queued job's upload is kept).
+        await uploads.markUsed(file);
+        input = { file, denoise: denoise ?? GENERATION_DEFAULTS.denoise };
+      }
+      const context = { data, listing: await store.list() };
+      const request = await prepareImageRequest({ ...choices, ...(input ? { input } : {}) }, context, { defaultModel, readInput: (file) => uploads.readPixels(file) });
+      return queue.submit(owner, request);
+    },
     resolveOutput: async (relative) => {
       const real = await realpath(path.join(outputsReal, relative));
       if (!real.startsWith(outputsReal + path.sep)) throw new Error('outside the outputs directory');

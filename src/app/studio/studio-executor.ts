@@ -1,27 +1,22 @@
 /**
- * Runs one queued job: for each image, the creative layer composes the engine request (styles, expansion,
- * wildcards with the image's seed, performance mode), and the inference worker makes and saves the image.
- * Skip stops the current image and goes on with the next; cancel stops the job.
+ * Runs one queued job: image after image, the inference process makes and saves the image from the request as
+ * the queue stored it (the generation use case composes it there); an uploaded input image is decoded here,
+ * through the upload store's checks, and sent with it. Skip stops the current image and goes on with
+ * the next; cancel stops the job.
  */
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { encodePng, type GenerationProgress, type RgbImage } from '../../engine/index.ts';
-import { composedGenerationFields, composeRequest, type CreativeContext } from '../creative/compose-request.ts';
+import type { ImageRequest } from '../generation/image-request.ts';
+import { createOutputImageId } from '../outputs/image-ids.ts';
 import type { JobExecutor } from '../jobs/job-queue.ts';
 import type { JobResult } from '../jobs/job-types.ts';
 import type { InferenceWorker } from '../worker/inference-worker.ts';
-import { findLoraName } from '../generation/lora-selection.ts';
 import { createEtaEstimator } from './eta.ts';
-import type { ModelListing } from '../models/model-store.ts';
-import type { StudioJobRequest } from './studio-request.ts';
 
 export interface StudioExecutorOptions {
   worker: InferenceWorker;
-  creative: CreativeContext;
   outputsDir: string;
-  /** The model store's listing, read once per job: which LoRAs a performance mode can use. */
-  listModels: () => Promise<ModelListing[]>;
-  /** The checkpoint to use when neither the request nor the preset names one. */
+  /** The checkpoint for a request stored without one (history from before submit resolved the model). */
   defaultModel: () => Promise<string>;
   /** The pixels of an image-to-image input (a path relative to outputs), read through the upload store's checks. */
   readInput: (file: string) => Promise<RgbImage>;
@@ -35,72 +30,29 @@ export function encodePreview(preview: NonNullable<GenerationProgress['preview']
   return Buffer.from(encodePng(rgb, width, height)).toString('base64');
 }
 
-/** Image ids name the job they belong to, so the owner check is the job's. */
-export function imageIdFor(jobId: string): string {
-  return `${jobId}-${randomBytes(6).toString('base64url')}`;
-}
-
 export function createStudioExecutor(options: StudioExecutorOptions): JobExecutor {
   return async (job, execution) => {
-    const request = job.request as StudioJobRequest;
+    const stored = job.request as ImageRequest;
+    const request = stored.model === undefined ? { ...stored, model: await options.defaultModel() } : stored;
     const results: JobResult[] = [];
     const eta = createEtaEstimator();
-    const listing = await options.listModels();
-    const creative: CreativeContext = { ...options.creative, loraAvailable: (file) => findLoraName(listing, file) !== null };
     const input = request.input === undefined ? undefined : await options.readInput(request.input.file);
     for (let index = 0; index < request.imageCount; index++) {
       execution.signal.throwIfAborted();
-      const composed = composeRequest(
-        {
-          prompt: request.prompt,
-          negative: request.negative,
-          styles: request.styles,
-          performance: request.performance,
-          seed: BigInt(request.seed),
-          imageIndex: index,
-          ...(request.steps === undefined ? {} : { steps: request.steps }),
-          choices: {
-            ...(request.model ? { model: request.model } : {}),
-            ...(request.refiner ? { refiner: request.refiner } : {}),
-            ...(request.refinerSwitch === undefined ? {} : { refinerSwitch: request.refinerSwitch }),
-            ...(request.loras === undefined ? {} : { loras: request.loras.map((l) => ({ ...l })) }),
-            ...(request.cfg === undefined ? {} : { cfg: request.cfg }),
-            ...(request.sharpness === undefined ? {} : { sharpness: request.sharpness }),
-            ...(request.sampler ? { sampler: request.sampler } : {}),
-            ...(request.scheduler ? { scheduler: request.scheduler } : {}),
-          },
-        },
-        creative,
-      );
-      const s = composed.settings;
       const skip = execution.skipSignal();
       try {
-        const [saved] = await options.worker.generate(
-          {
-            model: s.model ?? (await options.defaultModel()),
-            ...(s.refiner ? { refiner: s.refiner } : {}),
-            ...(s.loras.length > 0 ? { loras: s.loras.map((l) => ({ name: l.name, weight: l.weight })) } : {}),
-            ...composedGenerationFields(composed),
-            performance: request.performance,
-            width: request.width,
-            height: request.height,
-            clipSkip: 2,
-            format: request.format,
-            scheme: 'fooocus',
-            ...(input && request.input ? { input: { image: input, denoise: request.input.denoise } } : {}),
+        const [saved] = await options.worker.generate(request, index, {
+          signal: skip,
+          ...(input ? { input } : {}),
+          onProgress: (p) => {
+            if (p.phase !== 'sample') return;
+            const position = { step: p.step, steps: p.steps, image: index + 1, images: request.imageCount };
+            const left = eta.update(position, performance.now());
+            const progress = { ...position, etaSeconds: left === null ? null : Math.round(left * 10) / 10 };
+            execution.onProgress(progress, p.preview ? { png: encodePreview(p.preview) } : undefined);
           },
-          {
-            signal: skip,
-            onProgress: (p) => {
-              if (p.phase !== 'sample') return;
-              const position = { step: p.step, steps: p.steps, image: index + 1, images: request.imageCount };
-              const left = eta.update(position, performance.now());
-              const progress = { ...position, etaSeconds: left === null ? null : Math.round(left * 10) / 10 };
-              execution.onProgress(progress, p.preview ? { png: encodePreview(p.preview) } : undefined);
-            },
-          },
-        );
-        const result: JobResult = { imageId: imageIdFor(job.id), file: path.relative(options.outputsDir, saved!.path).split(path.sep).join('/'), seed: String(saved!.seed) };
+        });
+        const result: JobResult = { imageId: createOutputImageId(job.id), file: path.relative(options.outputsDir, saved!.path).split(path.sep).join('/'), seed: String(saved!.seed) };
         results.push(result);
         execution.onImage(result);
       } catch (err) {

@@ -2,8 +2,9 @@
  * Decodes uploads in a short-lived, restricted child process, one process per upload, so a malformed or hostile
  * image (a decoder bug in libvips, a decompression bomb) costs that process and never the server.
  *
- * The child runs under Node's permission model: it may read the application's own files (its code and sharp's
- * native libraries) and nothing else, write nothing, spawn nothing, and load native addons (sharp). The bytes arrive
+ * The child runs under Node's permission model: it may read the application's code, its package.json and the
+ * node_modules folder that holds sharp (with its native libraries), and nothing else (not the models, outputs or
+ * configuration, even when they lie in the application's folder), write nothing, spawn nothing, and load native addons (sharp). The bytes arrive
  * and the PNG leaves over IPC. Time is bounded (killed after `timeoutMs`) and so is memory: the V8 heap by
  * --max-old-space-size, the whole process (native decoder buffers included) by a watchdog on its resident size
  * where the platform reports it (/proc). Node 24's permission model has no network switch; the child's code opens
@@ -34,13 +35,15 @@ export interface DecodedUpload {
   png: Uint8Array;
 }
 
-/** The decoding process failed (crash, timeout, memory): the server's fault or the image's, but not a refusal. */
+/** The decoding process failed for a reason other than its limits (it could not start, it crashed). */
 export class UploadDecoderError extends Error {
   override readonly name = 'UploadDecoderError';
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const projectRoot = path.resolve(here, '..', '..', '..');
+/** `src` from source, `dist` when built: the child's own code and the engine modules it imports. */
+const codeRoot = path.resolve(here, '..', '..');
+const projectRoot = path.resolve(codeRoot, '..');
 const sourceExtension = path.extname(fileURLToPath(import.meta.url));
 const entry = path.join(here, `upload-decoder-main${sourceExtension}`);
 /** As for the inference process: from source, Node's own type transform (tsx needs what the permission model denies). */
@@ -68,12 +71,13 @@ export class UploadDecoder {
     const heapMb = Math.max(64, Math.floor(this.#memoryLimitBytes / 1024 ** 2 / 2));
     const heap = [`--max-old-space-size=${heapMb}`];
     if (!this.#restrict) return heap;
-    return [...heap, '--permission', '--allow-addons', '--disable-warning=PERM0001', `--allow-fs-read=${projectRoot}`];
+    return [...heap, '--permission', '--allow-addons', '--disable-warning=PERM0001', ...readablePaths().map((p) => `--allow-fs-read=${p}`)];
   }
 
   /**
-   * Decodes `bytes` (PNG, JPEG or WebP) fully and returns its pixels as a fresh PNG. Throws UploadRefusedError
-   * (rule `pixelData` or `maxPixels`) for bytes that do not decode, UploadDecoderError when the process fails.
+   * Decodes `bytes` (PNG, JPEG or WebP) fully and returns its pixels as a fresh PNG. Throws UploadRefusedError for
+   * bytes that do not decode (`pixelData`), too many pixels (`maxPixels`) or a decode past the time or memory limit
+   * (`decodeLimits`), UploadDecoderError when the process fails otherwise.
    */
   async decode(bytes: Uint8Array, maxPixels: number): Promise<DecodedUpload> {
     await this.#acquire();
@@ -109,14 +113,17 @@ export class UploadDecoder {
     return new Promise<DecodeReply>((resolve, reject) => {
       let reply: DecodeReply | null = null;
       let killedFor: string | null = null;
-      const kill = (reason: string): void => {
+      /** Past a limit the image is what costs too much: a refusal (413) rather than a server failure. */
+      let overLimit = false;
+      const kill = (reason: string, limit = false): void => {
         killedFor ??= reason;
+        overLimit ||= limit;
         child.kill('SIGKILL');
       };
-      const timer = setTimeout(() => kill(`it took longer than ${this.#timeoutMs} ms`), this.#timeoutMs);
+      const timer = setTimeout(() => kill(`decoding took longer than ${this.#timeoutMs} ms`, true), this.#timeoutMs);
       const watch = setInterval(() => {
         void readResidentBytes(child.pid).then((rss) => {
-          if (rss !== null && rss > this.#memoryLimitBytes) kill(`it used more than ${this.#memoryLimitBytes} bytes of memory`);
+          if (rss !== null && rss > this.#memoryLimitBytes) kill(`decoding needed more than ${this.#memoryLimitBytes} bytes of memory`, true);
         });
       }, WATCH_INTERVAL_MS);
       child.once('message', (message: DecodeReply) => {
@@ -128,6 +135,7 @@ export class UploadDecoder {
         clearInterval(watch);
         this.#children.delete(child);
         if (reply !== null && killedFor === null) resolve(reply);
+        else if (overLimit) reject(new UploadRefusedError('decodeLimits', `the image cannot be decoded within the server's limits: ${killedFor}`, undefined, true));
         else {
           const why = killedFor ?? (signal !== null ? `it was killed by ${signal}` : `it exited with code ${code}`);
           reject(new UploadDecoderError(`the decoding process stopped: ${why}${stderr === '' ? '' : ` (${stderr.trim().split('\n').at(-1)})`}`));
@@ -150,6 +158,14 @@ export class UploadDecoder {
     if (next !== undefined) next();
     else this.#running--;
   }
+}
+
+/** What the child may read: its code, the package.json that makes it ESM, and the modules folder holding sharp. */
+function readablePaths(): string[] {
+  const sharpEntry = fileURLToPath(import.meta.resolve('sharp'));
+  const marker = `${path.sep}node_modules${path.sep}`;
+  const modules = sharpEntry.slice(0, sharpEntry.lastIndexOf(marker) + marker.length - 1);
+  return [codeRoot, path.join(projectRoot, 'package.json'), modules];
 }
 
 /** Resident set size from /proc (Linux); null where the platform has no /proc or the process is gone. */

@@ -16,6 +16,7 @@ import { InvalidImageError } from '../../engine/output/image-errors.ts';
 import { IMAGE_SIZE_LIMITS } from '../../engine/pipeline/generation-request.ts';
 import type { RgbImage } from '../../engine/rgb-image.ts';
 import { ContainedFileError, readContainedFile } from '../outputs/contained-file.ts';
+import { createUploadId, isUploadId } from '../outputs/image-ids.ts';
 import type { DecodedUpload } from './upload-decoder.ts';
 import { UploadInUseError, UploadQuotaError, UploadUnavailableError } from './upload-errors.ts';
 import { checkUploadSize } from './upload-size.ts';
@@ -46,8 +47,6 @@ export interface StoredUpload {
   bytes: number;
 }
 
-/** Upload ids as `save` makes them: only these ever become part of a path. */
-export const UPLOAD_ID = /^up-[A-Za-z0-9_-]{16}$/;
 const UPLOADS_DIR = 'uploads';
 const OWNER_DIR = /^[0-9a-f]{24}$/;
 const UPLOAD_FILE = /^(up-[A-Za-z0-9_-]{16})\.png$/;
@@ -104,7 +103,7 @@ export class UploadStore {
     return this.#withOwner(dirName, async () => {
       this.#checkRoom(dirName, await this.#expireOwner(dirName), decoded.png.length);
       const dir = await this.#ownerDir(dirName);
-      const id = `up-${randomBytes(12).toString('base64url')}`;
+      const id = createUploadId();
       await writeAtomically(path.join(dir, `${id}.png`), decoded.png, this.#now() / 1000);
       return { id, file: relativeFile(dirName, id), width: decoded.width, height: decoded.height, bytes: decoded.png.length };
     });
@@ -115,7 +114,7 @@ export class UploadStore {
    * or null. Only a regular file with one link counts; a planted link is not an upload.
    */
   async find(owner: string | null, id: string): Promise<string | null> {
-    if (!UPLOAD_ID.test(id)) return null;
+    if (!isUploadId(id)) return null;
     const dirs = owner !== null ? [ownerDirectory(owner)] : await this.#listOwnerDirs();
     for (const dirName of dirs) {
       const info = await lstat(path.join(this.#root, dirName, `${id}.png`)).catch(() => null);

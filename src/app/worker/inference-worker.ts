@@ -3,18 +3,19 @@
  * parsing a model or running inference fails that job with a clear reason; the caller (server, queue) keeps
  * running and the next job gets a fresh process.
  *
- * The child runs under Node's permission model: it may read the application's own files and the models
- * directory, write only the outputs and cache directories, load native addons (ONNX Runtime, sharp), and may not
+ * The child runs under Node's permission model: it may read the application's own files, the models directory
+ * and the user's styles and wildcards beside it, write only the outputs and cache directories, load native addons (ONNX Runtime, sharp), and may not
  * spawn processes or workers. Native addons are not confined by that model (they read the weights directly), so
  * this is defence in depth, not a sandbox; SECURITY.md says how to add OS-level isolation.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RevivedError, type ErrorData } from '../../engine/index.ts';
+import { RevivedError, type ErrorData, type RgbImage } from '../../engine/index.ts';
 import type { SavedImage, ServiceProgress } from '../generation/generation-service.ts';
+import type { ImageRequest } from '../generation/image-request.ts';
 import { JobInterruptedError } from '../jobs/job-errors.ts';
-import type { FromWorker, ToWorker, WorkerGenerateRequest, WorkerSettings } from './worker-protocol.ts';
+import type { FromWorker, ToWorker, WorkerSettings } from './worker-protocol.ts';
 
 export interface InferenceWorkerOptions extends WorkerSettings {
   cacheDir: string;
@@ -74,7 +75,9 @@ export class InferenceWorker {
   /** Node flags that confine the child to what inference needs. */
   permissionFlags(): string[] {
     if (this.options.restrict === false) return [];
-    const read = [projectRoot, this.options.modelsDir, this.options.outputsDir, this.options.cacheDir];
+    // The user's styles and wildcards sit beside the models folder; the worker composes each image's prompt.
+    const userData = ['styles', 'wildcards'].map((d) => path.join(path.dirname(path.resolve(this.options.modelsDir)), d));
+    const read = [projectRoot, this.options.modelsDir, this.options.outputsDir, this.options.cacheDir, ...userData];
     const write = [this.options.outputsDir, this.options.cacheDir];
     // --allow-addons is needed for ONNX Runtime and sharp; its warning restates the limit documented above.
     return ['--permission', '--allow-addons', '--disable-warning=PERM0001', ...read.map((p) => `--allow-fs-read=${path.resolve(p)}`), ...write.map((p) => `--allow-fs-write=${path.resolve(p)}`)];
@@ -131,7 +134,8 @@ export class InferenceWorker {
     return this.child?.pid ?? null;
   }
 
-  async generate(request: WorkerGenerateRequest, opts: { onProgress?: (p: ServiceProgress) => void; signal?: AbortSignal } = {}): Promise<SavedImage[]> {
+  /** Makes image `imageIndex` of a request as the queue stored it; `input` is its input image, already decoded. */
+  async generate(request: ImageRequest, imageIndex: number, opts: { onProgress?: (p: ServiceProgress) => void; signal?: AbortSignal; input?: RgbImage } = {}): Promise<SavedImage[]> {
     await (this.ready ?? this.start());
     // A cancel that came while the child was starting (or before this call) has no listener to hear it.
     if (opts.signal?.aborted === true) {
@@ -151,7 +155,7 @@ export class InferenceWorker {
         onProgress: opts.onProgress ?? (() => undefined),
       });
       signal?.addEventListener('abort', cancel, { once: true });
-      sendTo(child, { type: 'generate', id, request });
+      sendTo(child, { type: 'generate', id, request, imageIndex, ...(opts.input ? { input: opts.input } : {}) });
     });
   }
 

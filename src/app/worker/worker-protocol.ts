@@ -1,25 +1,12 @@
 /**
  * Messages between the app and its inference process. Model parsing and inference run in a child process, so a
- * crash or runaway allocation there fails the job and never takes the server down. Messages use Node's advanced
- * serialization (structured clone), so bigint seeds and typed arrays cross as they are.
+ * crash or runaway allocation there fails the job and never takes the server down. The request crosses as the
+ * queue stored it (the application's ImageRequest) with the index of the image to make; messages use Node's
+ * advanced serialization (structured clone), so bigint seeds in results cross as they are.
  */
-import type { ErrorData, GenerationRequest, ImageFormat } from '../../engine/index.ts';
+import type { ErrorData, RgbImage } from '../../engine/index.ts';
 import type { SavedImage, ServiceProgress } from '../generation/generation-service.ts';
-import type { MetadataSchemeName } from '../outputs/output-writer.ts';
-
-/** A generation request as the worker receives it: models by their names in the store, verified in the worker. */
-export interface WorkerGenerateRequest extends GenerationRequest {
-  model: string;
-  refiner?: string;
-  /** LoRAs by their names in the store (verified in the worker) and strengths. */
-  loras?: { name: string; weight: number }[];
-  rawPrompt: string;
-  rawNegativePrompt: string;
-  styles: string[];
-  performance?: string;
-  format: ImageFormat;
-  scheme: MetadataSchemeName;
-}
+import type { ImageRequest } from '../generation/image-request.ts';
 
 export interface WorkerSettings {
   modelsDir: string;
@@ -29,7 +16,8 @@ export interface WorkerSettings {
   software: string;
 }
 
-export type ToWorker = { type: 'generate'; id: number; request: WorkerGenerateRequest } | { type: 'cancel'; id: number };
+/** `input`: the request's input image, decoded by the server through the upload store's checks. */
+export type ToWorker = { type: 'generate'; id: number; request: ImageRequest; imageIndex: number; input?: RgbImage } | { type: 'cancel'; id: number };
 
 export type FromWorker =
   | { type: 'ready' }

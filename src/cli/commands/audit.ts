@@ -31,7 +31,7 @@ export async function runAuditCommand(ctx: CommandContext): Promise<number> {
       catalog: { type: 'string' },
       json: { type: 'boolean', default: false },
     });
-    if (positionals.length !== 0) throw new UsageError('audit takes no arguments: fooocus audit [--models <dir>] [--outputs <dir>] [--catalog <file>] [--json]');
+    if (positionals.length !== 0) throw new UsageError('audit takes no arguments: npm run fooocus -- audit [--models <dir>] [--outputs <dir>] [--catalog <file>] [--json]');
     const catalogFile = values.catalog ?? (existsSync(SHIPPED_CATALOG) ? SHIPPED_CATALOG : undefined);
     // Audit reports insecure directories as findings rather than refusing to look at them.
     const loaded = await loadCommandConfig(ctx, { config: values.config, models: values.models, outputs: values.outputs, 'insecure-permissions': true });
@@ -41,7 +41,7 @@ export async function runAuditCommand(ctx: CommandContext): Promise<number> {
         ? undefined
         : async () => {
             const status = await verifyConfigLock(configFile);
-            return { subject: configFile, ok: true, detail: status === 'locked' ? 'matches its lock' : 'not locked (optional: fooocus config lock)' };
+            return { subject: configFile, ok: true, detail: status === 'locked' ? 'matches its lock' : 'not locked (optional: npm run fooocus -- config lock)' };
           };
     const report = await runAudit({
       modelsDir: loaded.config.paths.models,

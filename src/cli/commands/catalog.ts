@@ -15,9 +15,9 @@ import { withModelUserErrors } from './models.ts';
 
 const USAGE = [
   'Usage (maintainers):',
-  '  fooocus catalog keygen <dir>                         write a new Ed25519 key pair (private key mode 0600)',
-  '  fooocus catalog sign --key <private.pem> <catalog.json>  write <catalog.json>.sig',
-  '  fooocus catalog verify [--key <public.pem>] <catalog.json>  check the signature (pinned keys by default)',
+  '  npm run fooocus -- catalog keygen <dir>                         write a new Ed25519 key pair (private key mode 0600)',
+  '  npm run fooocus -- catalog sign --key <private.pem> <catalog.json>  write <catalog.json>.sig',
+  '  npm run fooocus -- catalog verify [--key <public.pem>] <catalog.json>  check the signature (pinned keys by default)',
 ].join('\n');
 
 export const PRIVATE_KEY_FILE = 'catalog-signing.key.pem';
@@ -25,7 +25,7 @@ export const PUBLIC_KEY_FILE = 'catalog-signing.pub.pem';
 
 async function runKeygen(ctx: CommandContext, args: string[]): Promise<number> {
   const { positionals } = createContext(args, ctx).parse({});
-  if (positionals.length !== 1) throw new UsageError('catalog keygen takes one directory: fooocus catalog keygen <dir>');
+  if (positionals.length !== 1) throw new UsageError('catalog keygen takes one directory: npm run fooocus -- catalog keygen <dir>');
   const dir = positionals[0]!;
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const pair = generateCatalogKeyPair();
@@ -49,7 +49,7 @@ async function runKeygen(ctx: CommandContext, args: string[]): Promise<number> {
 async function runSign(ctx: CommandContext, args: string[]): Promise<number> {
   const { values, positionals } = createContext(args, ctx).parse({ key: { type: 'string' } });
   if (values.key === undefined || positionals.length !== 1) {
-    throw new UsageError('catalog sign needs a key and one catalog: fooocus catalog sign --key <private.pem> <catalog.json>');
+    throw new UsageError('catalog sign needs a key and one catalog: npm run fooocus -- catalog sign --key <private.pem> <catalog.json>');
   }
   const file = positionals[0]!;
   const privateKey = importCatalogPrivateKey(await readFile(values.key, 'utf8'), values.key);
@@ -65,7 +65,7 @@ async function runSign(ctx: CommandContext, args: string[]): Promise<number> {
 
 async function runVerify(ctx: CommandContext, args: string[]): Promise<number> {
   const { values, positionals } = createContext(args, ctx).parse({ key: { type: 'string' } });
-  if (positionals.length !== 1) throw new UsageError('catalog verify takes one catalog: fooocus catalog verify [--key <public.pem>] <catalog.json>');
+  if (positionals.length !== 1) throw new UsageError('catalog verify takes one catalog: npm run fooocus -- catalog verify [--key <public.pem>] <catalog.json>');
   const file = positionals[0]!;
   let keys: CatalogKey[] | undefined;
   if (values.key !== undefined) {
@@ -89,7 +89,7 @@ export async function runCatalog(ctx: CommandContext): Promise<number> {
       ctx.stdout.write(USAGE + '\n');
       return 0;
     }
-    throw new UsageError(`unknown catalog subcommand ${JSON.stringify(sub ?? '')}; use keygen, sign or verify (see fooocus catalog --help)`);
+    throw new UsageError(`unknown catalog subcommand ${JSON.stringify(sub ?? '')}; use keygen, sign or verify (see npm run fooocus -- catalog --help)`);
   });
 }
 

@@ -10,8 +10,8 @@ import { loadConfig, locateConfigFile } from '../../app/config/load-config.ts';
 import { UsageError, type CommandContext } from '../command.ts';
 
 const USAGE = [
-  'Usage: fooocus config show [--config <file>] [--json] [--host h] [--port n] [--models dir] [--outputs dir] [--insecure-permissions]',
-  '       fooocus config lock [--config <file>] [--insecure-permissions]',
+  'Usage: npm run fooocus -- config show [--config <file>] [--json] [--host h] [--port n] [--models dir] [--outputs dir] [--insecure-permissions]',
+  '       npm run fooocus -- config lock [--config <file>] [--insecure-permissions]',
 ].join('\n');
 
 const OPTIONS = {

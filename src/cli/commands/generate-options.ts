@@ -8,6 +8,7 @@ import type { Preset } from '../../app/creative/presets.ts';
 import { PERFORMANCE_MODE_NAMES } from '../../app/creative/performance-modes.ts';
 import type { StyleLibrary } from '../../app/creative/style-library.ts';
 import { isExpansionStyleName, RESERVED_STYLE_NAMES } from '../../app/creative/style-names.ts';
+import { suggestStyleNames } from '../../app/creative/style-suggestions.ts';
 import { UsageError } from '../command.ts';
 import { CONFIG_OPTIONS } from '../command-config.ts';
 
@@ -46,7 +47,7 @@ export const GENERATE_OPTIONS = {
 export type GenerateValues = ReturnType<typeof parseArgs<{ options: typeof GENERATE_OPTIONS; allowPositionals: true; strict: true }>>['values'];
 
 export const GENERATE_USAGE = [
-  'Usage: fooocus generate "PROMPT" [options]',
+  'Usage: npm run fooocus -- generate "PROMPT" [options]',
   '',
   'The prompt may use wildcards (__name__ reads wildcards/name.txt beside the models folder), arrays ([[red, blue]]:',
   'image i of a run takes item i) and LoRA tokens (<lora:name:weight>, a LoRA in the model store).',
@@ -100,9 +101,9 @@ export function chooseStyles(values: readonly string[] | undefined, presetStyles
   const chosen = (values ?? presetStyles ?? []).map((value) => {
     const name = known.find((n) => n === value) ?? known.find((n) => n.toLowerCase() === value.toLowerCase());
     if (name === undefined) {
-      const words = value.toLowerCase().split(/\s+/).filter((w) => w.length > 2);
-      const near = known.filter((n) => words.some((w) => n.toLowerCase().includes(w))).slice(0, 5);
-      throw new UsageError(`--style: unknown style "${value}"${near.length > 0 ? `; did you mean ${near.join(', ')}?` : ''}; styles: ${known.join(', ')}`);
+      const near = suggestStyleNames(value, known);
+      const hint = near.length > 0 ? `did you mean ${near.map((n) => `"${n}"`).join(', ')}?` : 'no style has a similar name (the studio page lists them all)';
+      throw new UsageError(`--style: unknown style "${value}"; ${hint}`);
     }
     return name;
   });

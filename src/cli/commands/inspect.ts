@@ -107,7 +107,7 @@ function describeBadFile(err: unknown, file: string): string | null {
 /** `fooocus inspect <file> [--json]`: family, architecture, counts and SHA-256 of a checkpoint. */
 export async function runInspect(ctx: CommandContext): Promise<number> {
   const { values, positionals } = ctx.parse({ json: { type: 'boolean', default: false } });
-  if (positionals.length !== 1) throw new UsageError('inspect takes exactly one checkpoint file: fooocus inspect <file> [--json]');
+  if (positionals.length !== 1) throw new UsageError('inspect takes exactly one checkpoint file: npm run fooocus -- inspect <file> [--json]');
   const file = positionals[0]!;
   const progress = (ctx.stderr as NodeJS.WriteStream).isTTY === true ? createHashProgress(ctx.stderr) : null;
   let inspection: CheckpointInspection;

@@ -28,7 +28,7 @@ export const BUILTIN_PRESETS = path.resolve(path.dirname(fileURLToPath(import.me
 export async function runPull(ctx: CommandContext, args: string[]): Promise<number> {
   const { values, positionals } = createContext(args, ctx).parse({ catalog: { type: 'string' }, preset: { type: 'string' }, json: { type: 'boolean', default: false }, ...CONFIG_OPTIONS });
   if ((positionals.length === 0) === (values.preset === undefined)) {
-    throw new UsageError('models pull takes catalog ids or --preset <name>: fooocus models pull sdxl-base-1.0, fooocus models pull --preset realistic');
+    throw new UsageError('models pull takes catalog ids or --preset <name>: npm run fooocus -- models pull sdxl-base-1.0, npm run fooocus -- models pull --preset realistic');
   }
   const { config } = await loadCommandConfig(ctx, { config: values.config, models: values.models, 'insecure-permissions': values['insecure-permissions'] }, ['models']);
   const store = await openModelStore(config.paths.models);

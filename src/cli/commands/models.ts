@@ -15,9 +15,9 @@ const MAKES_MODELS_FOLDER = '`models import`, `models pull`, `generate` or `serv
 
 const USAGE = [
   'Usage:',
-  '  fooocus models list [--json] [--models <dir>]',
-  `  fooocus models import <file> [--kind ${MODEL_KINDS.join('|')}] [--name <name>] [--link] [--models <dir>]`,
-  '  fooocus models pull <catalog-id>... | --preset <name> [--models <dir>] [--config <file>]',
+  '  npm run fooocus -- models list [--json] [--models <dir>]',
+  `  npm run fooocus -- models import <file> [--kind ${MODEL_KINDS.join('|')}] [--name <name>] [--link] [--models <dir>]`,
+  '  npm run fooocus -- models pull <catalog-id>... | --preset <name> [--models <dir>] [--config <file>]',
 ].join('\n');
 
 /** Runs `body`; a model-trust error the user can act on becomes one `error:` line and exit code 2. */
@@ -43,7 +43,7 @@ function formatBytes(n: number): string {
 }
 
 export function formatModelList(models: readonly ModelListing[]): string {
-  if (models.length === 0) return 'No trusted models yet. Add one with `fooocus models import <file> --kind checkpoints`.';
+  if (models.length === 0) return 'No trusted models yet. Add one with `npm run fooocus -- models import <file> --kind checkpoints`.';
   const rows = models.map((m) => [m.kind, m.name, formatBytes(m.size), m.family ?? '-', formatSource(m.source), m.verifiedAt.slice(0, 10)]);
   const header = ['KIND', 'NAME', 'SIZE', 'FAMILY', 'SOURCE', 'VERIFIED'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -55,7 +55,7 @@ async function runList(ctx: CommandContext, args: string[]): Promise<number> {
     json: { type: 'boolean', default: false },
     models: { type: 'string', default: DEFAULT_MODELS_DIR },
   });
-  if (positionals.length !== 0) throw new UsageError('models list takes no arguments (see fooocus models --help)');
+  if (positionals.length !== 0) throw new UsageError('models list takes no arguments (see npm run fooocus -- models --help)');
   if (!(await isPresent(values.models))) {
     // Listing creates nothing, so a mistyped --models is not turned into an empty store.
     ctx.stderr.write(`error: the models folder ${path.resolve(values.models)} does not exist; it is created by the first ${MAKES_MODELS_FOLDER}\n`);
@@ -74,7 +74,7 @@ async function runImport(ctx: CommandContext, args: string[]): Promise<number> {
     link: { type: 'boolean', default: false },
     models: { type: 'string', default: DEFAULT_MODELS_DIR },
   });
-  if (positionals.length !== 1) throw new UsageError('models import takes exactly one file: fooocus models import <file> [--kind checkpoints]');
+  if (positionals.length !== 1) throw new UsageError('models import takes exactly one file: npm run fooocus -- models import <file> [--kind checkpoints]');
   if (!isModelKind(values.kind)) throw new UsageError(`--kind must be one of ${MODEL_KINDS.join(', ')}`);
   for (const line of await ensureAppDirectories({ models: values.models }, ['models'])) ctx.stderr.write(`${line}\n`);
   const store = await openModelStore(values.models);
@@ -95,6 +95,6 @@ export async function runModels(ctx: CommandContext): Promise<number> {
       ctx.stdout.write(USAGE + '\n');
       return 0;
     }
-    throw new UsageError(`unknown models subcommand ${JSON.stringify(sub ?? '')}; use list, import or pull (see fooocus models --help)`);
+    throw new UsageError(`unknown models subcommand ${JSON.stringify(sub ?? '')}; use list, import or pull (see npm run fooocus -- models --help)`);
   });
 }

@@ -16,7 +16,7 @@ export const UI_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)),
 
 export async function runServe(ctx: CommandContext): Promise<number> {
   const { values, positionals } = ctx.parse({ ...CONFIG_OPTIONS, outputs: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' } });
-  if (positionals.length > 0) throw new UsageError('serve takes no arguments: fooocus serve [--host 127.0.0.1] [--port 7865] [--config <file>]');
+  if (positionals.length > 0) throw new UsageError('serve takes no arguments: npm run fooocus -- serve [--host 127.0.0.1] [--port 7865] [--config <file>]');
   const loaded = await loadCommandConfig(ctx, { config: values.config, models: values.models, outputs: values.outputs, 'insecure-permissions': values['insecure-permissions'] });
   const config = loaded.config;
   const host = values.host ?? config.server.host;

@@ -21,16 +21,16 @@ import { UsageError, type CommandContext } from '../command.ts';
 import { readPassword } from '../password-prompt.ts';
 
 const USERS_USAGE = [
-  'Usage: fooocus users add <name> [--admin]   (password typed twice, or the first line of standard input)',
-  '       fooocus users password <name>        (sets a new password the same way)',
-  '       fooocus users remove <name>          (also revokes their tokens)',
-  '       fooocus users list',
+  'Usage: npm run fooocus -- users add <name> [--admin]   (password typed twice, or the first line of standard input)',
+  '       npm run fooocus -- users password <name>        (sets a new password the same way)',
+  '       npm run fooocus -- users remove <name>          (also revokes their tokens)',
+  '       npm run fooocus -- users list',
   'Options: --config <file>, --insecure-permissions',
 ].join('\n');
 const TOKENS_USAGE = [
-  'Usage: fooocus tokens create <name> --owner <user>   (prints the token once; send it as Authorization: Bearer <token>)',
-  '       fooocus tokens revoke <name>',
-  '       fooocus tokens list',
+  'Usage: npm run fooocus -- tokens create <name> --owner <user>   (prints the token once; send it as Authorization: Bearer <token>)',
+  '       npm run fooocus -- tokens revoke <name>',
+  '       npm run fooocus -- tokens list',
   'Options: --config <file>, --insecure-permissions',
 ].join('\n');
 
@@ -42,7 +42,7 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
-const APPLY = 'restart `fooocus serve` to apply';
+const APPLY = 'restart `npm run fooocus -- serve` to apply';
 
 interface Invocation {
   action: string;
@@ -79,7 +79,7 @@ export async function runUsers(ctx: CommandContext): Promise<number> {
   switch (inv.action) {
     case 'list': {
       const { users, tokens } = await readCredentials(inv.file, inv.permissions);
-      if (users.length === 0) ctx.stderr.write(`No users in ${inv.file}: the server runs without sign-in (loopback only). Add one with \`fooocus users add <name>\`.\n`);
+      if (users.length === 0) ctx.stderr.write(`No users in ${inv.file}: the server runs without sign-in (loopback only). Add one with \`npm run fooocus -- users add <name>\`.\n`);
       for (const u of users) ctx.stdout.write(`${u.name}\t${u.role}\t${tokens.filter((t) => t.owner === u.name).length} token(s)\n`);
       return 0;
     }
@@ -119,7 +119,7 @@ export async function runTokens(ctx: CommandContext): Promise<number> {
   switch (inv.action) {
     case 'list': {
       const { tokens } = await readCredentials(inv.file, inv.permissions);
-      if (tokens.length === 0) ctx.stderr.write(`No API tokens in ${inv.file}. Create one with \`fooocus tokens create <name> --owner <user>\`.\n`);
+      if (tokens.length === 0) ctx.stderr.write(`No API tokens in ${inv.file}. Create one with \`npm run fooocus -- tokens create <name> --owner <user>\`.\n`);
       for (const t of tokens) ctx.stdout.write(`${t.name}\t${t.owner}\n`);
       return 0;
     }

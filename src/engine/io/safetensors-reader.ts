@@ -55,7 +55,8 @@ export async function readSafetensorsHeader(path: string): Promise<SafetensorsHe
     const stats = await handle.stat();
     if (!stats.isFile()) fail(path, null, 'not-regular-file', 'not a regular file');
     const fileSize = stats.size;
-    const start = await readFully(handle, 0, Math.min(fileSize, 9));
+    // Enough to recognise what a file that is not safetensors is (describeForeignFile), and the pickle checks.
+    const start = await readFully(handle, 0, Math.min(fileSize, 32));
     if (isPickleOrTorchZip(start, fileSize)) throw new PickleFormatError(path, 'content');
     // Bounds-check the claimed length before allocating for it; the parser reports the precise rule if it fails.
     if (start.length < 8) return parseSafetensorsHeader(start, start.length, path);
@@ -108,6 +109,12 @@ function headerLengthFits(prefix: Uint8Array, fileSize: number): boolean {
 function checkHeaderLength(prefix: Uint8Array, fileSize: number, file: string): number {
   if (prefix.length < 8) throw new RangeError(`parseSafetensorsHeader: prefix has ${prefix.length} bytes, fewer than 8`);
   const length = readHeaderLength(prefix);
+  const fits = length <= BigInt(MAX_HEADER_BYTES) && 8n + length <= BigInt(fileSize);
+  // A length that cannot be right usually means another kind of file under a .safetensors name: say which.
+  const foreign = fits ? null : describeForeignFile(prefix);
+  if (foreign !== null) {
+    fail(file, null, 'header-length-bounds', `not a safetensors file: it looks like ${foreign} (its first 8 bytes are no header length)`);
+  }
   if (length > BigInt(MAX_HEADER_BYTES)) {
     fail(file, null, 'header-length-bounds', `header length ${length} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
   }
@@ -115,6 +122,25 @@ function checkHeaderLength(prefix: Uint8Array, fileSize: number, file: string): 
     fail(file, null, 'header-length-bounds', `header length ${length} runs past the end of the ${fileSize}-byte file`);
   }
   return Number(length);
+}
+
+/**
+ * What a file whose header length is impossible looks like, from its first bytes, or null when it is nothing
+ * recognisable (then the length itself is reported). Pickle and PyTorch zip data never get here (refused earlier).
+ */
+export function describeForeignFile(start: Uint8Array): string | null {
+  const ascii = String.fromCharCode(...start.subarray(0, 32));
+  if (ascii.startsWith('GGUF')) return 'a GGUF model (the llama.cpp / stable-diffusion.cpp format), which is not supported';
+  if (ascii.startsWith('PK\x03\x04')) return 'a zip archive';
+  if (start[0] === 0x80 && start[1] !== undefined && start[1] >= 2 && start[1] <= 5) return 'a pickle (PyTorch checkpoint)';
+  if (start[0] === 0x1f && start[1] === 0x8b) return 'gzip-compressed data';
+  if (ascii.startsWith('version https:')) return 'a Git LFS pointer (text) rather than the model it points to';
+  const printable = start.length > 0 && start.every((b) => b === 0x09 || b === 0x0a || b === 0x0d || (b >= 0x20 && b < 0x7f) || b >= 0x80);
+  if (printable) {
+    const html = /^\s*<(!doctype|html|head|\?xml)/i.test(ascii);
+    return `${html ? 'an HTML page (text)' : 'text'} starting ${JSON.stringify(ascii.slice(0, 8))}`;
+  }
+  return null;
 }
 
 /**

@@ -13,10 +13,24 @@ export interface TextEncoderSlot {
 
 export interface FamilyProfile {
   family: ModelFamily;
+  /** How people name the family, for messages. */
+  label: string;
   /** Multiplies VAE latents before diffusion (LDM `scale_factor`). */
   latentScale: number;
   /** Native training resolution (square side in pixels). */
   defaultImageSize: number;
+  /** The size proposed when a request gives none (Fooocus's default for the family). */
+  defaultResolution: { width: number; height: number };
+  /** Channels of the VAE's latent: noise and latents are [B, latentChannels, H / vaeScaleFactor, W / vaeScaleFactor]. */
+  latentChannels: number;
+  /** Pixels per latent cell along each side. */
+  vaeScaleFactor: number;
+  /** The SD 1.x or SDXL latent space: picks the live preview's RGB factors and the Align Your Steps table. */
+  latentSpace: 'sd15' | 'sdxl';
+  /** What the UNet predicts; the denoiser (k-diffusion's eps wrapper) handles epsilon prediction only. */
+  predictionType: 'epsilon';
+  /** Whether the prompt's hidden state passes the encoder's final layer norm (SD 1.x/2.x do; SDXL takes it raw). */
+  finalLayerNorm: boolean;
   /** Cross-attention context width of the released models (detection reads the real width from the weights). */
   contextDim: number;
   unetPrefix: string;
@@ -39,8 +53,15 @@ const VAE_PREFIX = 'first_stage_model.';
 export const FAMILY_PROFILES: Readonly<Record<ModelFamily, FamilyProfile>> = {
   sd15: {
     family: 'sd15',
+    label: 'SD 1.5',
     latentScale: 0.18215,
     defaultImageSize: 512,
+    defaultResolution: { width: 512, height: 512 },
+    latentChannels: 4,
+    vaeScaleFactor: 8,
+    latentSpace: 'sd15',
+    predictionType: 'epsilon',
+    finalLayerNorm: true,
     contextDim: 768,
     unetPrefix: UNET_PREFIX,
     vaePrefix: VAE_PREFIX,
@@ -50,8 +71,15 @@ export const FAMILY_PROFILES: Readonly<Record<ModelFamily, FamilyProfile>> = {
   },
   sd2x: {
     family: 'sd2x',
+    label: 'SD 2.x',
     latentScale: 0.18215,
     defaultImageSize: 768,
+    defaultResolution: { width: 768, height: 768 },
+    latentChannels: 4,
+    vaeScaleFactor: 8,
+    latentSpace: 'sd15',
+    predictionType: 'epsilon',
+    finalLayerNorm: true,
     contextDim: 1024,
     unetPrefix: UNET_PREFIX,
     vaePrefix: VAE_PREFIX,
@@ -61,8 +89,15 @@ export const FAMILY_PROFILES: Readonly<Record<ModelFamily, FamilyProfile>> = {
   },
   sdxl: {
     family: 'sdxl',
+    label: 'SDXL',
     latentScale: 0.13025,
     defaultImageSize: 1024,
+    defaultResolution: { width: 1152, height: 896 },
+    latentChannels: 4,
+    vaeScaleFactor: 8,
+    latentSpace: 'sdxl',
+    predictionType: 'epsilon',
+    finalLayerNorm: false,
     contextDim: 2048,
     unetPrefix: UNET_PREFIX,
     vaePrefix: VAE_PREFIX,
@@ -75,8 +110,15 @@ export const FAMILY_PROFILES: Readonly<Record<ModelFamily, FamilyProfile>> = {
   },
   'sdxl-refiner': {
     family: 'sdxl-refiner',
+    label: 'SDXL refiner',
     latentScale: 0.13025,
     defaultImageSize: 1024,
+    defaultResolution: { width: 1152, height: 896 },
+    latentChannels: 4,
+    vaeScaleFactor: 8,
+    latentSpace: 'sdxl',
+    predictionType: 'epsilon',
+    finalLayerNorm: false,
     contextDim: 1280,
     unetPrefix: UNET_PREFIX,
     vaePrefix: VAE_PREFIX,

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import type sharpDefault from 'sharp';
 import { insertJpegExif, insertWebpExif } from './exif-container.ts';
 import { encodeExifTextFields, readExifTextFields, type ExifTextFields } from './exif-user-comment.ts';
@@ -85,6 +86,26 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeImageOptions
   );
   if (info.channels !== 3) throw new InvalidImageError('unsupported', `${format} decoded to ${info.channels} channels instead of 3`);
   return { width: info.width, height: info.height, rgb: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+}
+
+export interface ReadImageFileOptions extends DecodeImageOptions {
+  /** What asked for the file (`--input`, `input.image`), named in the error with the file. */
+  source?: string;
+}
+
+/**
+ * Reads and decodes an image file. A file that is not an image this project reads is refused with an
+ * InvalidImageError naming the source and the file (`--input notes.txt: not a PNG, JPEG or WebP file`).
+ */
+export async function readImageFile(file: string, options: ReadImageFileOptions = {}): Promise<RgbImage> {
+  const { source, ...decodeOptions } = options;
+  const bytes = new Uint8Array(await readFile(file));
+  try {
+    return await decodeImage(bytes, decodeOptions);
+  } catch (err) {
+    if (err instanceof InvalidImageError) err.message = `${source === undefined ? '' : `${source} `}${file}: ${err.message}`;
+    throw err;
+  }
 }
 
 function toExifFields(metadata: Record<string, string>): ExifTextFields {

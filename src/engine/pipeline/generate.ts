@@ -5,7 +5,7 @@
 import { previewLatentToRgb, type PreviewImage } from '../guidance/latent-preview.ts';
 import type { CheckpointArchitecture } from '../models/architecture.ts';
 import { getFamilyProfile } from '../models/family-profiles.ts';
-import type { LoadedCheckpoint } from '../models/load-checkpoint.ts';
+import type { LoadedCheckpoint } from './load-checkpoint.ts';
 import { TorchGenerator } from '../random/torch-randn.ts';
 import type { ModelSession } from '../runtime/onnx-runtime.ts';
 import { getSampler, resolveSamplerName, SAMPLERS_DISCARDING_PENULTIMATE_SIGMA } from '../sampling/samplers/sampler-registry.ts';
@@ -76,7 +76,7 @@ export interface GenerateOptions {
 /** The sampling schedule: ComfyUI computes one extra step and drops the penultimate sigma for some samplers. */
 export function scheduleFor(request: GenerationRequest, family: CheckpointArchitecture['family']): Float64Array {
   const denoise = request.input?.denoise ?? 1;
-  const aysFamily = family === 'sdxl' || family === 'sdxl-refiner' ? 'sdxl' : 'sd15';
+  const aysFamily = getFamilyProfile(family).latentSpace;
   const discard = SAMPLERS_DISCARDING_PENULTIMATE_SIGMA.has(resolveSamplerName(request.sampler));
   const sigmas = getSigmas(request.scheduler, request.steps + (discard ? 1 : 0), { denoise, family: aysFamily });
   if (!discard) return sigmas;
@@ -98,12 +98,11 @@ export async function generate(models: { base: PipelineModel; refiner?: Pipeline
   const { signal } = options;
   const report = options.onProgress ?? (() => undefined);
   const profile = getFamilyProfile(base.architecture.family);
-  const previewFamily = profile.latentScale === 0.18215 ? 'sd15' : 'sdxl';
   const previewEvery = options.previewEvery ?? 1;
   const sigmas = scheduleFor(request, base.architecture.family);
   const steps = sigmas.length - 1;
   const switchStep = refiner === undefined ? steps : Math.round(steps * request.refinerSwitch);
-  const latentDims = [1, 4, request.height / 8, request.width / 8];
+  const latentDims = [1, profile.latentChannels, request.height / profile.vaeScaleFactor, request.width / profile.vaeScaleFactor]; // [B, 4, H/8, W/8]
   const results: GeneratedImage[] = [];
 
   for (let index = 0; index < request.imageCount; index++) {
@@ -153,7 +152,7 @@ export async function generate(models: { base: PipelineModel; refiner?: Pipeline
       signal,
       onStep: (step, total, _x, denoised) => {
         currentStep = step + 1;
-        const preview = previewEvery > 0 && (step + 1) % previewEvery === 0 ? previewLatentToRgb(denoised, previewFamily) : undefined;
+        const preview = previewEvery > 0 && (step + 1) % previewEvery === 0 ? previewLatentToRgb(denoised, profile.latentSpace) : undefined;
         report({ ...progress, phase: 'sample', step: step + 1, steps: total, ...(preview ? { preview } : {}) });
       },
     });

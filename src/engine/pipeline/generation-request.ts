@@ -7,7 +7,7 @@ import { isSchedulerName, MAX_STEPS, SCHEDULER_NAMES } from '../sampling/sigmas.
 import type { RgbImage } from './vae-codec.ts';
 import type { AdmScalers } from './stage-conditioning.ts';
 import { FooocusError } from '../errors/fooocus-error.ts';
-import { MAX_SEED } from '../request-limits.ts';
+import { MAX_SEED, SETTING_LIMITS as L } from '../request-limits.ts';
 
 export interface GenerationRequest {
   /** Prompt parts, each encoded separately and concatenated (Fooocus: the prompt's lines, then style parts). */
@@ -43,7 +43,8 @@ export class InvalidGenerationRequestError extends FooocusError {
 export { MAX_SEED };
 export const IMAGE_SIZE_LIMITS = { min: 64, max: 4096, multiple: 8 } as const;
 export const MAX_IMAGES_PER_REQUEST = 32;
-const MAX_PROMPT_CHARS = 20_000;
+/** Longest prompt (all its parts together) the engine takes; the server's quota may only be lower. */
+export const MAX_PROMPT_CHARS = 20_000;
 
 function checkNumber(field: string, value: number, min: number, max: number, integer = false): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
@@ -65,15 +66,15 @@ export function validateGenerationRequest(r: GenerationRequest): void {
     if (r[field] % IMAGE_SIZE_LIMITS.multiple !== 0) throw new InvalidGenerationRequestError(field, `must be a multiple of ${IMAGE_SIZE_LIMITS.multiple}, got ${r[field]}`);
   }
   checkNumber('steps', r.steps, 1, MAX_STEPS, true);
-  checkNumber('cfg', r.cfg, 1, 30);
-  checkNumber('sharpness', r.sharpness, 0, 30);
-  checkNumber('adaptiveCfg', r.adaptiveCfg, 1, 30);
+  checkNumber('cfg', r.cfg, L.cfg.min, L.cfg.max);
+  checkNumber('sharpness', r.sharpness, L.sharpness.min, L.sharpness.max);
+  checkNumber('adaptiveCfg', r.adaptiveCfg, L.adaptiveCfg.min, L.adaptiveCfg.max);
   checkNumber('imageCount', r.imageCount, 1, MAX_IMAGES_PER_REQUEST, true);
-  checkNumber('clipSkip', r.clipSkip, 1, 12, true);
-  checkNumber('refinerSwitch', r.refinerSwitch, 0.1, 1);
-  checkNumber('admScalers.positive', r.admScalers.positive, 0.1, 3);
-  checkNumber('admScalers.negative', r.admScalers.negative, 0.1, 3);
-  checkNumber('admScalers.end', r.admScalers.end, 0, 1);
+  checkNumber('clipSkip', r.clipSkip, L.clipSkip.min, L.clipSkip.max, true);
+  checkNumber('refinerSwitch', r.refinerSwitch, L.refinerSwitch.min, L.refinerSwitch.max);
+  checkNumber('admScalers.positive', r.admScalers.positive, L.admPositive.min, L.admPositive.max);
+  checkNumber('admScalers.negative', r.admScalers.negative, L.admNegative.min, L.admNegative.max);
+  checkNumber('admScalers.end', r.admScalers.end, L.admEnd.min, L.admEnd.max);
   if (typeof r.seed !== 'bigint' || r.seed < 0n || r.seed > MAX_SEED) throw new InvalidGenerationRequestError('seed', `must be an integer in 0..${MAX_SEED}, got ${String(r.seed)}`);
   try {
     getSampler(r.sampler);

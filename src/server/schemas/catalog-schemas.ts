@@ -64,7 +64,7 @@ export const PresetList = Type.Object(
               },
               { additionalProperties: false },
             ),
-            { description: 'Models the store lacks; `fooocus models pull --preset <name>` fetches those with a catalog id.' },
+            { description: 'Models the store lacks; `npm run fooocus -- models pull --preset <name>` fetches those with a catalog id.' },
           ),
         },
         { additionalProperties: false },

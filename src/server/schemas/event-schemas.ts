@@ -18,7 +18,7 @@ export const EVENT_SCHEMAS: Record<StudioEvent['type'], TSchema> = {
     etaSeconds: Type.Union([Type.Number(), Type.Null()]),
     previewPng: Type.Optional(Type.String({ contentEncoding: 'base64', contentMediaType: 'image/png' })),
   }),
-  image: closed({ imageId: Type.String(), url: Type.String() }),
+  image: closed({ imageId: Type.String(), url: Type.String(), seed: Type.String({ description: 'Decimal seed the image was made with.' }) }),
   finished: closed({}),
   failed: closed({ message: Type.String() }),
   cancelled: closed({}),

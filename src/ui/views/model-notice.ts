@@ -2,6 +2,7 @@
  * Shown when the only checkpoint is the built-in demo model, whose random weights make noise: how to get a real one.
  */
 import type { ModelInfo } from '../api-types.ts';
+import { formatCliCommand } from '../cli-invocation.ts';
 import { el, replace } from '../dom.ts';
 
 export function onlyDemoModels(models: ModelInfo[]): boolean {
@@ -19,8 +20,8 @@ export function renderModelNotice(target: HTMLElement, models: ModelInfo[]): voi
     el(
       'ul',
       {},
-      el('li', {}, 'a file you already have: ', el('code', {}, 'fooocus models import <file>')),
-      el('li', {}, 'from the catalog: ', el('code', {}, 'fooocus models pull <id>')),
+      el('li', {}, 'a file you already have: ', el('code', {}, formatCliCommand('models import <file>'))),
+      el('li', {}, 'from the catalog: ', el('code', {}, formatCliCommand('models pull <id>'))),
     ),
   );
 }

@@ -3,6 +3,7 @@
  * list, the models the chosen preset needs that the server lacks, with the command that fetches them.
  */
 import type { PresetInfo } from '../api-types.ts';
+import { formatCliCommand } from '../cli-invocation.ts';
 import { el, replace, setOptions } from '../dom.ts';
 import { labelled, selectInput } from './form-fields.ts';
 
@@ -23,7 +24,7 @@ export function createPresetPicker(onChoose: (preset: PresetInfo) => void): Pres
     replace(
       notice,
       `Not installed on the server: ${preset.missing.join(', ')}. Fetch them there with `,
-      el('code', {}, `fooocus models pull --preset ${preset.name}`),
+      el('code', {}, formatCliCommand(`models pull --preset ${preset.name}`)),
       '.',
     );
   };

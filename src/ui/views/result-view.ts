@@ -18,7 +18,7 @@ export interface ResultView {
 
 export function createResultView(open: (results: ImageResult[], index: number) => void): ResultView {
   const preview = el('img', { class: 'canvas-image', alt: 'Live preview of the image being generated', hidden: true });
-  const latest = el('img', { class: 'canvas-image', alt: '', hidden: true, decoding: 'async' });
+  const latest = el('img', { class: 'canvas-image', alt: '', decoding: 'async' });
   const latestButton = el('button', { type: 'button', class: 'canvas-open', hidden: true }, latest);
   const empty = el('p', { class: 'canvas-empty' }, 'Your images appear here.');
   const canvas = el('section', { class: 'result-canvas', 'aria-label': 'Latest image' }, preview, latestButton, empty);
@@ -40,7 +40,7 @@ export function createResultView(open: (results: ImageResult[], index: number) =
       empty.hidden = sampling || last !== undefined;
       if (last !== undefined && latest.getAttribute('src') !== last.url) {
         setAttrs(latest, { src: last.url, alt: `Latest image, ${describeImage(last).toLowerCase()}` });
-        setAttrs(latestButton, { 'aria-label': `Open the latest image (${describeImage(last).toLowerCase()}) in the viewer` });
+        setAttrs(latestButton, { 'aria-label': `Open the latest image in the viewer (${describeImage(last).toLowerCase()})` });
       }
       if (state.results === results) return;
       results = state.results;
@@ -50,7 +50,7 @@ export function createResultView(open: (results: ImageResult[], index: number) =
         ...results.map((result, index) => {
           const thumb = el(
             'button',
-            { type: 'button', class: 'image-button', 'aria-label': `Open image ${index + 1} (${describeImage(result).toLowerCase()}) in the viewer` },
+            { type: 'button', class: 'image-button', 'aria-label': `Open image ${index + 1} in the viewer (${describeImage(result).toLowerCase()})` },
             el('img', { src: result.url, alt: describeImage(result), loading: 'lazy', decoding: 'async' }),
           );
           thumb.addEventListener('click', () => open(results, index));

@@ -79,7 +79,7 @@ describe('fooocus config', () => {
     writeConfig(cwd, { server: { port: 8001 } });
     const changed = await run(cwd, {}, 'show');
     assert.equal(changed.code, 2);
-    assert.match(changed.err, /^error: [^\n]*changed since it was locked[^\n]*fooocus config lock[^\n]*\n$/);
+    assert.match(changed.err, /^error: [^\n]*changed since it was locked[^\n]*npm run fooocus -- config lock[^\n]*\n$/);
   });
 
   it('lock without a config file is a usage error and writes nothing', async () => {
@@ -94,6 +94,6 @@ describe('fooocus config', () => {
     stdout.on('data', (c: Buffer) => (out += c.toString()));
     const code = await main(['config', '--help'], { stdout, stderr: new PassThrough(), signal: new AbortController().signal });
     assert.equal(code, 0);
-    assert.match(out, /fooocus config show/);
+    assert.match(out, /npm run fooocus -- config show/);
   });
 });

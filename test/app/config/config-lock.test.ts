@@ -41,7 +41,7 @@ describe('config lock', () => {
     writeFileSync(file, JSON.stringify({ server: { port: 8000, host: '0.0.0.0' } }));
     const hint = 'config file changed since it was locked';
     await assert.rejects(verifyConfigLock(file), isLockError('changed', hint));
-    await assert.rejects(loadConfig({ cwd, env: {} }), isLockError('changed', 'run `fooocus config lock` again'));
+    await assert.rejects(loadConfig({ cwd, env: {} }), isLockError('changed', 'run `npm run fooocus -- config lock` again'));
     appendFileSync(file, ' ');
     await assert.rejects(loadConfig({ cwd, env: {} }), isLockError('changed', hint), 'even a whitespace change');
     const relocked = await lockConfig(file);

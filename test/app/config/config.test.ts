@@ -243,7 +243,7 @@ describe('server settings in the config', () => {
       [{ server: { auth: { users: [{ ...TEST_USER, name: '../etc' }] } } }, 'server.auth.users[0].name', 'expected a name of letters'],
       [{ server: { auth: { users: [TEST_USER, TEST_USER] } } }, 'server.auth.users[1].name', '"alice" is listed twice (also server.auth.users[0])'],
       [{ server: { auth: { tokens: [{ name: 'ci', owner: 'alice', sha256: 'secret' }] } } }, 'server.auth.tokens[0].sha256', 'expected a SHA-256 as 64 lowercase hex digits, got "secret"'],
-      [{ server: { auth: { users: [TEST_USER], tokens: [{ ...TEST_TOKEN, owner: 'mallory' }] } } }, 'server.auth.tokens[0].owner', '"mallory" is not one of server.auth.users; add the user first (`fooocus users add mallory`)'],
+      [{ server: { auth: { users: [TEST_USER], tokens: [{ ...TEST_TOKEN, owner: 'mallory' }] } } }, 'server.auth.tokens[0].owner', '"mallory" is not one of server.auth.users; add the user first (`npm run fooocus -- users add mallory`)'],
       [{ server: { auth: { tokens: [TEST_TOKEN] } } }, 'server.auth.tokens[0].owner', '"alice" is not one of server.auth.users'],
       [{ server: { auth: { users: [TEST_USER], tokens: [TEST_TOKEN, { ...TEST_TOKEN, name: 'ci2' }] } } }, 'server.auth.tokens[1].sha256', 'the same token as server.auth.tokens[0]'],
       [{ server: { quotas: { maxSteps: 0 } } }, 'server.quotas.maxSteps', 'expected integer from 1 to 1000, got 0'],

@@ -55,8 +55,8 @@ describe('applyPerformanceMode', () => {
       (err: unknown) =>
         err instanceof MissingPerformanceLoraError &&
         err.file === 'sdxl_lightning_4step_lora.safetensors' &&
-        err.message.includes('fooocus models pull sdxl-lightning-4step-lora') &&
-        err.message.includes('fooocus models import'),
+        err.message.includes('npm run fooocus -- models pull sdxl-lightning-4step-lora') &&
+        err.message.includes('npm run fooocus -- models import'),
     );
     assert.deepEqual(asked, ['sdxl_lightning_4step_lora.safetensors']);
     assert.doesNotThrow(() => applyPerformanceMode(userSettings(), 'Speed', context), 'Speed needs no LoRA');

@@ -89,10 +89,10 @@ describe('preset models', () => {
     assert.equal(
       err.message,
       'preset "realistic" needs checkpoint sd_xl_base_1.0.safetensors (catalog id sdxl-base-1.0), checkpoint sd_xl_refiner_1.0.safetensors ' +
-        '(catalog id sdxl-refiner-1.0), not in the model store: run `fooocus models pull --preset realistic`',
+        '(catalog id sdxl-refiner-1.0), not in the model store: run `npm run fooocus -- models pull --preset realistic`',
     );
     const own = new PresetModelsMissingError('mine', findMissingPresetModels({ ...preset, model: 'own.safetensors', refiner: null, loras: [] }, files, new Set()));
-    assert.match(own.message, /checkpoint own\.safetensors, not in the model store: .*fooocus models import <file>/);
+    assert.match(own.message, /checkpoint own\.safetensors, not in the model store: .*npm run fooocus -- models import <file>/);
   });
 
   it('every built-in preset names models the shipped catalog installs', async () => {

@@ -12,13 +12,13 @@ import { GenerationService, type AppGenerationRequest, type VerifiedLora } from 
 import { importModel } from '../../../src/app/models/import-model.ts';
 import { openModelStore } from '../../../src/app/models/model-store.ts';
 import { InferenceWorker, WorkerJobError } from '../../../src/app/worker/inference-worker.ts';
-import type { WorkerGenerateRequest } from '../../../src/app/worker/worker-protocol.ts';
+import type { ImageRequest } from '../../../src/app/generation/image-request.ts';
 import { decodePng } from '../../../src/engine/output/png.ts';
 import { readPngTextChunks } from '../../../src/engine/output/png-text.ts';
 import { sha256File } from '../../../src/engine/io/sha256.ts';
 import { ClipTokenizer } from '../../../src/engine/text/clip-tokenizer.ts';
 import { writeTinyCheckpoint } from '../../fixtures/checkpoints.ts';
-import { tinyRequestFields } from '../../fixtures/generation-requests.ts';
+import { tinyImageRequest, tinyRequestFields } from '../../fixtures/generation-requests.ts';
 import { writeTinyLora, type TinyLoraSpec } from '../../fixtures/loras.ts';
 
 const U = 'model.diffusion_model.';
@@ -121,22 +121,22 @@ describe('LoRAs by name through the inference worker', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const request = (loras: WorkerGenerateRequest['loras']): WorkerGenerateRequest => ({
-    ...tinyRequestFields(),
+  const request = (loras: ImageRequest['loras']): ImageRequest => ({
+    ...tinyImageRequest(),
     model,
     loras,
     steps: 2,
   });
 
   test('a trusted LoRA is found by its name with or without the extension', async () => {
-    const [a] = await worker.generate(request([{ name: 'detail', weight: 1 }]));
-    const [b] = await worker.generate(request([{ name: 'detail.safetensors', weight: 1 }]));
+    const [a] = await worker.generate(request([{ name: 'detail', weight: 1 }]), 0);
+    const [b] = await worker.generate(request([{ name: 'detail.safetensors', weight: 1 }]), 0);
     assert.deepEqual(await decodedPixels(a!.path), await decodedPixels(b!.path));
   });
 
   test('an unknown LoRA fails the job with a message naming it and how to add it', async () => {
-    await assert.rejects(worker.generate(request([{ name: 'missing-style', weight: 1 }])), (err: unknown) => {
-      return err instanceof WorkerJobError && err.userError && /LoRA "missing-style" is not in the model store.*fooocus models import/.test(err.message);
+    await assert.rejects(worker.generate(request([{ name: 'missing-style', weight: 1 }]), 0), (err: unknown) => {
+      return err instanceof WorkerJobError && err.userError && /LoRA "missing-style" is not in the model store.*npm run fooocus -- models import/.test(err.message);
     });
   });
 });

@@ -109,7 +109,7 @@ describe('model store: resolve', () => {
     const store = await openModelStore(models);
     await assert.rejects(store.resolve('checkpoints', name!), (err: Error) => {
       assert.ok(err instanceof UntrustedModelError);
-      assert.match(err.message, /fooocus models import .* --kind checkpoints/);
+      assert.match(err.message, /npm run fooocus -- models import .* --kind checkpoints/);
       return true;
     });
     assert.equal(existsSync(path.join(models, 'trust.json')), false, 'loading never writes the manifest');

@@ -13,7 +13,7 @@ import { createDefaultConfig, type AppConfig } from '../../../src/app/config/con
 import { INTERRUPTED_MESSAGE } from '../../../src/app/jobs/job-store.ts';
 import { ANY_OWNER } from '../../../src/app/jobs/job-types.ts';
 import { createStudio } from '../../../src/app/studio/create-studio.ts';
-import type { StudioJobRequest } from '../../../src/app/studio/studio-request.ts';
+import type { ImageRequest } from '../../../src/app/generation/image-request.ts';
 
 /** Processes whose command line names `dir`: the inference process is started with its directories as flags. */
 function processesNaming(dir: string): number[] {
@@ -36,7 +36,7 @@ describe('closing the studio while a job runs', { timeout: 240_000 }, () => {
     for (const dir of dirs) await rm(dir, { recursive: true, force: true });
   });
 
-  const request: StudioJobRequest = { prompt: 'a long job', negative: '', styles: [], performance: 'Speed', width: 512, height: 512, imageCount: 1, seed: '1', steps: 150, format: 'png' };
+  const request: ImageRequest = { prompt: 'a long job', negative: '', styles: [], performance: 'Speed', width: 512, height: 512, imageCount: 1, seed: '1', steps: 150, format: 'png' };
 
   for (const [when, jobStopGraceMs] of [
     ['at its next step', undefined],

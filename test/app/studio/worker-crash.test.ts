@@ -12,7 +12,7 @@ import { after, describe, it } from 'node:test';
 import { createDefaultConfig, type AppConfig } from '../../../src/app/config/config-schema.ts';
 import { ANY_OWNER, type JobEvent } from '../../../src/app/jobs/job-types.ts';
 import { createStudio } from '../../../src/app/studio/create-studio.ts';
-import type { StudioJobRequest } from '../../../src/app/studio/studio-request.ts';
+import type { ImageRequest } from '../../../src/app/generation/image-request.ts';
 
 /** The inference processes started for `dir` (their command line names its directories). */
 function workerPids(dir: string): number[] {
@@ -42,7 +42,7 @@ describe('the inference process killed mid-job', { timeout: 180_000, skip: exist
     config.runtime.threads = 1;
     const studio = await createStudio(config, { software: 'test' });
     try {
-      const request: StudioJobRequest = { prompt: 'a long job', negative: '', styles: [], performance: 'Speed', width: 256, height: 256, imageCount: 1, seed: '1', steps: 150, format: 'png' };
+      const request: ImageRequest = { prompt: 'a long job', negative: '', styles: [], performance: 'Speed', width: 256, height: 256, imageCount: 1, seed: '1', steps: 150, format: 'png' };
       const { id } = await studio.queue.submit('local', request);
       const events: JobEvent[] = [];
       let killed: number | null = null;

@@ -7,9 +7,9 @@ import { after, before, describe, it } from 'node:test';
 import { importModel } from '../../../src/app/models/import-model.ts';
 import { openModelStore } from '../../../src/app/models/model-store.ts';
 import { InferenceWorker, WorkerCrashedError, WorkerJobError } from '../../../src/app/worker/inference-worker.ts';
-import type { WorkerGenerateRequest } from '../../../src/app/worker/worker-protocol.ts';
+import type { ImageRequest } from '../../../src/app/generation/image-request.ts';
 import { writeTinyCheckpoint } from '../../fixtures/checkpoints.ts';
-import { tinyRequestFields } from '../../fixtures/generation-requests.ts';
+import { tinyImageRequest } from '../../fixtures/generation-requests.ts';
 
 describe('inference in a separate, restricted process', () => {
   let dir: string;
@@ -34,8 +34,8 @@ describe('inference in a separate, restricted process', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const request = (overrides: Partial<WorkerGenerateRequest> = {}): WorkerGenerateRequest => ({
-    ...tinyRequestFields(),
+  const request = (overrides: Partial<ImageRequest> = {}): ImageRequest => ({
+    ...tinyImageRequest(),
     model,
     ...overrides,
   });
@@ -65,7 +65,7 @@ describe('inference in a separate, restricted process', () => {
 
   it('generates and saves an image from a verified model', async () => {
     const phases = new Set<string>();
-    const [saved] = await worker.generate(request(), { onProgress: (p) => phases.add(p.phase) });
+    const [saved] = await worker.generate(request(), 0, { onProgress: (p) => phases.add(p.phase) });
     assert.ok(existsSync(saved!.path));
     assert.equal(saved!.seed, 5n);
     assert.ok(phases.has('sample'));
@@ -74,7 +74,7 @@ describe('inference in a separate, restricted process', () => {
   it('fails the job, not the caller, when the process is killed mid-job; the next job runs', async () => {
     let killed = false;
     await assert.rejects(
-      worker.generate(request({ steps: 20 }), {
+      worker.generate(request({ steps: 20 }), 0, {
         onProgress: (p) => {
           if (p.phase === 'sample' && !killed) {
             killed = true;
@@ -84,13 +84,13 @@ describe('inference in a separate, restricted process', () => {
       }),
       (e: unknown) => e instanceof WorkerCrashedError && e.message === 'the inference worker stopped unexpectedly (SIGKILL); retry',
     );
-    const [saved] = await worker.generate(request({ seed: 6n }));
+    const [saved] = await worker.generate(request({ seed: '6' }), 0);
     assert.ok(existsSync(saved!.path));
   });
 
   it('reports an untrusted model as a user error, re-created with its name, kind and a public message without the models folder', async () => {
-    await assert.rejects(worker.generate(request({ model: 'nope.safetensors' })), (e: unknown) => e instanceof WorkerJobError && e.userError && /nope/.test(e.message));
-    await assert.rejects(worker.generate(request({ model: 'nope.safetensors' })), (e: unknown) => {
+    await assert.rejects(worker.generate(request({ model: 'nope.safetensors' }), 0), (e: unknown) => e instanceof WorkerJobError && e.userError && /nope/.test(e.message));
+    await assert.rejects(worker.generate(request({ model: 'nope.safetensors' }), 0), (e: unknown) => {
       assert.ok(e instanceof WorkerJobError);
       assert.equal(e.name, 'ModelNotFoundError');
       assert.equal(e.kind, 'not-found');
@@ -101,8 +101,8 @@ describe('inference in a separate, restricted process', () => {
   });
 
   it("keeps a request the engine refuses a user error naming the field (the worker's check is the client's answer)", async () => {
-    const input = { image: { width: 64, height: 64, rgb: new Uint8Array(64 * 64 * 3) }, denoise: 0.5 };
-    await assert.rejects(worker.generate(request({ width: 128, height: 128, input })), (e: unknown) => {
+    const input = { width: 64, height: 64, rgb: new Uint8Array(64 * 64 * 3) };
+    await assert.rejects(worker.generate(request({ width: 128, height: 128, input: { file: 'uploads/x.png', denoise: 0.5 } }), 0, { input }), (e: unknown) => {
       assert.ok(e instanceof WorkerJobError);
       assert.equal(e.name, 'InvalidGenerationRequestError');
       assert.equal(e.kind, 'invalid');
@@ -115,7 +115,7 @@ describe('inference in a separate, restricted process', () => {
   it('cancels a running job through its signal', async () => {
     const controller = new AbortController();
     await assert.rejects(
-      worker.generate(request({ steps: 30 }), {
+      worker.generate(request({ steps: 30 }), 0, {
         signal: controller.signal,
         onProgress: (p) => {
           if (p.phase === 'sample') controller.abort();
@@ -127,7 +127,7 @@ describe('inference in a separate, restricted process', () => {
 
   it('treats a signal aborted before the call (e.g. while the child was starting) as a cancel, without running', async () => {
     const before = readdirSync(path.join(dir, 'outputs'), { recursive: true }).length;
-    await assert.rejects(worker.generate(request({ steps: 40 }), { signal: AbortSignal.abort() }), (e: unknown) => e instanceof WorkerJobError && e.cancelled);
+    await assert.rejects(worker.generate(request({ steps: 40 }), 0, { signal: AbortSignal.abort() }), (e: unknown) => e instanceof WorkerJobError && e.cancelled);
     assert.equal(readdirSync(path.join(dir, 'outputs'), { recursive: true }).length, before);
   });
 });

@@ -14,7 +14,7 @@ import type { SafetensorsHeader } from '../../../src/engine/io/safetensors-types
 import { readLoraFile } from '../../../src/engine/lora/lora-file.ts';
 import { LoraMismatchError, type WeightedLora } from '../../../src/engine/lora/lora-plan.ts';
 import type { CheckpointArchitecture } from '../../../src/engine/models/architecture.ts';
-import { loadCheckpoint, type LoadedCheckpoint } from '../../../src/engine/models/load-checkpoint.ts';
+import { loadCheckpoint, type LoadedCheckpoint } from '../../../src/engine/pipeline/load-checkpoint.ts';
 import type { Int64Tensor, Tensor } from '../../../src/engine/tensor.ts';
 import { expectedTinyArchitecture, writeTinyCheckpoint, type TinyFamily } from '../../fixtures/checkpoints.ts';
 import { writeMergedCheckpoint, writeTinyLora, type LoraPair, type TinyLoraSpec } from '../../fixtures/loras.ts';

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { readSafetensorsHeader } from '../../../src/engine/io/safetensors-reader.ts';
 import { inspectHeader } from '../../../src/engine/models/inspect.ts';
-import { loadCheckpoint, type LoadedCheckpoint } from '../../../src/engine/models/load-checkpoint.ts';
+import { loadCheckpoint, type LoadedCheckpoint } from '../../../src/engine/pipeline/load-checkpoint.ts';
 import { preparePipelineModel, type PipelineModel } from '../../../src/engine/pipeline/generate.ts';
 import type { GenerationRequest } from '../../../src/engine/pipeline/generation-request.ts';
 import { ClipTokenizer } from '../../../src/engine/text/clip-tokenizer.ts';

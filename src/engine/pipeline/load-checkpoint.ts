@@ -9,7 +9,7 @@ import { buildUnetGraph, type UnetGraphOptions } from '../graphs/unet.ts';
 import { buildVaeDecoderGraph, buildVaeEncoderGraph } from '../graphs/vae.ts';
 import { encodeOnnxModel, type OnnxModel } from '../onnx/onnx-proto.ts';
 import { createModelSession, type ModelSession, type RuntimeOptions } from '../runtime/onnx-runtime.ts';
-import type { CheckpointArchitecture } from './architecture.ts';
+import type { CheckpointArchitecture } from '../models/architecture.ts';
 import { planAdapters, type AdapterPlan, type WeightedLora } from '../lora/lora-plan.ts';
 import type { AdapterComponent } from '../lora/lora-targets.ts';
 

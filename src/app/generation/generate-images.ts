@@ -1,0 +1,292 @@
+/**
+ * The "make images" use case, for the studio (job submission, then the inference process) and `fooocus generate`
+ * alike:
+ *
+ * 1. `prepareImageRequest`: check a request against what is installed (models, LoRAs, styles, sampler, scheduler,
+ *    performance mode and its LoRA for the model's family, preset models) and the engine's rules, and resolve the
+ *    defaults (model, size, seed...), before anything is queued or loaded;
+ * 2. `composeImage`: one image's engine request (styles, expansion, wildcards, preset and performance mode);
+ * 3. `createImageGenerator`: verify the models, read the input image and run the generation service.
+ */
+import path from 'node:path';
+import { getFamilyProfile, InvalidGenerationRequestError, randomSeed, readImageFile, validateGenerationRequest, type ModelFamily, type RgbImage } from '../../engine/index.ts';
+import { composedGenerationFields, composeRequest, type ComposedRequest, type SettingsChoices } from '../creative/compose-request.ts';
+import type { CreativeData } from '../creative/creative-data.ts';
+import { MissingPerformanceLoraError, PresetModelsMissingError, PromptSyntaxError, UnknownPerformanceModeError, WildcardDepthError, WildcardFileError } from '../creative/creative-errors.ts';
+import { getPerformanceMode } from '../creative/performance-modes.ts';
+import { findMissingPresetModels, resolvePresetModels, toStoreFileName } from '../creative/preset-models.ts';
+import type { Preset } from '../creative/presets.ts';
+import { isReservedStyleName } from '../creative/style-names.ts';
+import { suggestStyleNames } from '../creative/style-suggestions.ts';
+import type { ModelListing, ModelStore } from '../models/model-store.ts';
+import { GENERATION_DEFAULTS } from './generation-defaults.ts';
+import type { AppGenerationRequest, GenerationService, SavedImage, ServiceProgress, VerifiedModel } from './generation-service.ts';
+import { ImageRequestError, type ImageRequest } from './image-request.ts';
+import { parseSize, sizeForAspect } from './image-size.ts';
+import { findLoraName, verifyLoras } from './lora-selection.ts';
+
+/** What is installed, read once per request. */
+export interface GenerationContext {
+  data: CreativeData;
+  listing: readonly ModelListing[];
+}
+
+/** A request as a client gives it: the prompt, and any choice; the rest is resolved by prepareImageRequest. */
+export type ImageRequestDraft = Partial<ImageRequest> & {
+  prompt: string;
+  /** An exact size, `1152*896` or `1152x896` (instead of width and height). */
+  aspectRatio?: string;
+  /** A ratio (`16:9`) at the model family's native pixel area. */
+  aspect?: string;
+};
+
+export interface PrepareOptions {
+  /** The checkpoint when neither the request nor its preset names one; null when there is none. */
+  defaultModel: () => Promise<string | null>;
+  /** Reads an input image (the size of an image-to-image request that gives none). */
+  readInput?: (file: string) => Promise<RgbImage>;
+}
+
+const CREATIVE_ERRORS = [PromptSyntaxError, WildcardDepthError, WildcardFileError];
+
+export async function prepareImageRequest(draft: ImageRequestDraft, context: GenerationContext, options: PrepareOptions): Promise<ImageRequest> {
+  const { data, listing } = context;
+  const preset = draft.preset === undefined ? undefined : findPreset(data, draft.preset);
+  if (draft.preset !== undefined) checkPresetModels(draft, data.presets.get(draft.preset)!, context);
+  const model = await chooseModel(draft, preset, context, options);
+  const refiner = draft.refiner ? toStoreFileName(draft.refiner, 'checkpoints', data.catalogFiles) : draft.refiner;
+  if (refiner) checkCheckpoint(listing, 'refiner', refiner);
+  (draft.loras ?? []).forEach((lora, at) => {
+    if (findLoraName(listing, lora.name) === null) throw new ImageRequestError(`loras[${at}].name`, 'installed', `LoRA "${lora.name}" is not in the model store`);
+  });
+  const unknownStyle = (draft.styles ?? []).find((s) => !data.styles.has(s) && !isReservedStyleName(s));
+  if (unknownStyle !== undefined) {
+    const near = suggestStyleNames(unknownStyle, data.styles.keys());
+    throw new ImageRequestError('styles', 'known', `style "${unknownStyle}" does not exist${near.length > 0 ? `; did you mean ${near.map((n) => `"${n}"`).join(', ')}?` : ''}`);
+  }
+  const family = (listing.find((m) => m.kind === 'checkpoints' && m.name === model)?.family ?? 'sdxl') as ModelFamily;
+  const performance = draft.performance ?? preset?.performance ?? 'Speed';
+  checkPerformance(performance, family, model);
+  const input = draft.input === undefined ? undefined : { file: draft.input.file, denoise: draft.input.denoise ?? GENERATION_DEFAULTS.denoise };
+  const size = await chooseSize(draft, preset, family, input === undefined || options.readInput === undefined ? undefined : () => options.readInput!(input.file));
+  const { aspectRatio: _exact, aspect: _ratio, ...choices } = draft;
+  const request: ImageRequest = {
+    ...choices,
+    styles: draft.styles ?? [...(preset?.styles ?? [])],
+    performance,
+    ...size,
+    imageCount: draft.imageCount ?? preset?.imageCount ?? GENERATION_DEFAULTS.imageCount,
+    seed: draft.seed ?? String(randomSeed()),
+    negative: draft.negative ?? '',
+    model,
+    ...(refiner === undefined ? {} : { refiner }),
+    format: draft.format ?? GENERATION_DEFAULTS.format,
+    ...(input === undefined ? {} : { input }),
+  };
+  checkFirstImage(request, context);
+  return request;
+}
+
+function findPreset(data: CreativeData, name: string): Preset {
+  const preset = data.presets.get(name);
+  if (preset === undefined) throw new ImageRequestError('preset', 'known', `preset "${name}" does not exist; presets: ${[...data.presets.keys()].join(', ')}`);
+  return { ...preset, ...resolvePresetModels(preset, data.catalogFiles) };
+}
+
+/** The preset's models (as it names them) the store lacks, leaving out those an explicit choice replaces. */
+function checkPresetModels(draft: ImageRequestDraft, preset: Preset, { data, listing }: GenerationContext): void {
+  const installed = new Set(listing.map((m) => `${m.kind}/${m.name}`));
+  const missing = findMissingPresetModels(preset, data.catalogFiles, installed).filter(
+    (m) => !(m.field === 'model' && draft.model !== undefined) && !(m.field === 'refiner' && draft.refiner !== undefined),
+  );
+  if (missing.length > 0) throw new ImageRequestError('preset', 'installed', new PresetModelsMissingError(draft.preset!, missing).message);
+}
+
+function checkCheckpoint(listing: readonly ModelListing[], field: 'model' | 'refiner', name: string): void {
+  if (!listing.some((m) => m.kind === 'checkpoints' && m.name === name)) {
+    throw new ImageRequestError(
+      field,
+      'installed',
+      `${field} "${name}" is not in the model store (a file not in the trust manifest is never loaded): see \`npm run fooocus -- models list\`, and add a checkpoint with \`npm run fooocus -- models import <file>\``,
+    );
+  }
+}
+
+async function chooseModel(draft: ImageRequestDraft, preset: Preset | undefined, { data, listing }: GenerationContext, options: PrepareOptions): Promise<string> {
+  const named = draft.model ?? preset?.model;
+  const model = named === undefined ? await options.defaultModel() : toStoreFileName(named, 'checkpoints', data.catalogFiles);
+  if (model === null) throw new ImageRequestError('model', 'required', 'model is required: no checkpoint is installed or configured as the default');
+  checkCheckpoint(listing, 'model', model);
+  return model;
+}
+
+/** A fast mode's LoRA is made for one family: on another family the mode cannot run, whatever is installed. */
+function checkPerformance(name: string, family: ModelFamily, model: string): void {
+  let mode;
+  try {
+    mode = getPerformanceMode(name);
+  } catch (err) {
+    if (err instanceof UnknownPerformanceModeError) throw new ImageRequestError('performance', 'known', err.message);
+    throw err;
+  }
+  if (mode.lora !== undefined && family !== mode.lora.family) {
+    const label = (f: ModelFamily) => getFamilyProfile(f).label;
+    throw new ImageRequestError(
+      'performance',
+      'family',
+      `performance "${name}" needs an ${label(mode.lora.family)} LoRA and is not available for ${model} (${label(family)}), ` +
+        `which has no ${name} LoRA in the catalog; choose performance Speed or Quality for it, or an SDXL model`,
+    );
+  }
+}
+
+/** Exact size, then a ratio at the family's native area, the input image, the preset, the family's default. */
+async function chooseSize(draft: ImageRequestDraft, preset: Preset | undefined, family: ModelFamily, readInput: (() => Promise<RgbImage>) | undefined): Promise<{ width: number; height: number }> {
+  if (draft.width !== undefined && draft.height !== undefined) return { width: draft.width, height: draft.height };
+  const native = getFamilyProfile(family).defaultImageSize;
+  try {
+    if (draft.aspectRatio !== undefined) return parseSize(draft.aspectRatio);
+    if (draft.aspect !== undefined) return sizeForAspect(draft.aspect, native);
+  } catch (err) {
+    throw new ImageRequestError(draft.aspectRatio !== undefined ? 'aspectRatio' : 'aspect', 'format', (err as Error).message);
+  }
+  if (readInput !== undefined) {
+    const { width, height } = cropToGrid(await readInput());
+    return { width, height };
+  }
+  if (preset !== undefined) return parseSize(preset.aspectRatio);
+  return { ...getFamilyProfile(family).defaultResolution };
+}
+
+/** Image 0 composed and held to the engine's rules, so a bad value or prompt is refused before anything runs. */
+function checkFirstImage(request: ImageRequest, context: GenerationContext): void {
+  const image = composeImage(request, 0, context);
+  image.loras.forEach((lora) => {
+    if (findLoraName(context.listing, lora.name) === null) throw new ImageRequestError('prompt', 'installed', `LoRA "${lora.name}" is not in the model store`);
+  });
+  const input = request.input === undefined ? undefined : { image: { width: request.width, height: request.height, rgb: new Uint8Array(request.width * request.height * 3) }, denoise: request.input.denoise };
+  try {
+    validateGenerationRequest({ ...image.fields, imageCount: request.imageCount, input });
+  } catch (err) {
+    if (!(err instanceof InvalidGenerationRequestError)) throw err;
+    throw new ImageRequestError(err.field, 'range', err.message);
+  }
+}
+
+/** One image of a request, as the engine takes it, with the checkpoints and LoRAs still named by store file. */
+export interface ComposedImage {
+  model: string;
+  refiner: string | null;
+  loras: { name: string; weight: number }[];
+  fields: Omit<AppGenerationRequest, 'model' | 'refiner' | 'loras' | 'input'>;
+  composed: ComposedRequest;
+}
+
+const CHOICE_FIELDS = ['model', 'refiner', 'refinerSwitch', 'loras', 'cfg', 'sharpness', 'adaptiveCfg', 'admScalers', 'sampler', 'scheduler'] as const;
+
+export function composeImage(request: ImageRequest, index: number, { data, listing }: GenerationContext): ComposedImage {
+  const choices = Object.fromEntries(CHOICE_FIELDS.flatMap((key) => (request[key] === undefined ? [] : [[key, request[key]]]))) as SettingsChoices;
+  let composed: ComposedRequest;
+  try {
+    composed = composeRequest(
+      {
+        prompt: request.prompt,
+        negative: request.negative,
+        styles: request.styles,
+        performance: request.performance,
+        ...(request.preset === undefined ? {} : { preset: findPreset(data, request.preset) }),
+        seed: BigInt(request.seed),
+        // Without seed increment every image is composed as image 0: the same seed, wildcard lines and random style.
+        imageIndex: request.seedIncrement === false ? 0 : index,
+        choices,
+        ...(request.steps === undefined ? {} : { steps: request.steps }),
+      },
+      { ...data.context, loraAvailable: (file) => findLoraName(listing, file) !== null },
+    );
+  } catch (err) {
+    if (err instanceof MissingPerformanceLoraError) throw new ImageRequestError('performance', 'installed', err.message);
+    if (CREATIVE_ERRORS.some((cls) => err instanceof cls)) throw new ImageRequestError('prompt', 'syntax', (err as Error).message);
+    throw err;
+  }
+  const s = composed.settings;
+  if (s.model === null) throw new ImageRequestError('model', 'required', 'model is required');
+  return {
+    model: s.model,
+    refiner: s.refiner,
+    loras: s.loras.map((l) => ({ name: l.name, weight: l.weight })),
+    fields: {
+      ...composedGenerationFields(composed),
+      performance: request.performance,
+      width: request.width,
+      height: request.height,
+      clipSkip: request.clipSkip ?? GENERATION_DEFAULTS.clipSkip,
+      format: request.format,
+      scheme: request.metadataScheme ?? GENERATION_DEFAULTS.scheme,
+    },
+    composed,
+  };
+}
+
+/** Centre-crops an input image to multiples of 8 (the latent grid). */
+export function cropToGrid(img: RgbImage): RgbImage {
+  const width = img.width - (img.width % 8);
+  const height = img.height - (img.height % 8);
+  if (width === img.width && height === img.height) return img;
+  const x0 = Math.floor((img.width - width) / 2);
+  const y0 = Math.floor((img.height - height) / 2);
+  const rgb = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) rgb.set(img.rgb.subarray(((y0 + y) * img.width + x0) * 3, ((y0 + y) * img.width + x0 + width) * 3), y * width * 3);
+  return { width, height, rgb };
+}
+
+/**
+ * Reads and decodes an input image; a relative path is taken from `dir` (the outputs directory, for uploads). A file
+ * that is not an image is refused naming `source` (the option or field that named it) and the file.
+ */
+export async function readInputImage(dir: string, file: string, source = 'input'): Promise<RgbImage> {
+  return readImageFile(path.resolve(dir, file), { source });
+}
+
+export interface ImageGeneratorOptions {
+  store: ModelStore;
+  data: CreativeData;
+  service: GenerationService;
+  /** Where relative input image paths are (the outputs directory). */
+  inputDir: string;
+  /** What named the input image (`--input`), for the error when it is not an image. */
+  inputSource?: string;
+}
+
+export interface GenerateImageOptions {
+  signal?: AbortSignal;
+  /** The input image, decoded already (the studio reads uploads through its own checks); else read from the file. */
+  input?: RgbImage;
+  onProgress?: (p: ServiceProgress) => void;
+}
+
+/** Makes image `index` of a prepared request: compose it, verify its models (hash), generate, save. */
+export function createImageGenerator(options: ImageGeneratorOptions) {
+  const { store, service } = options;
+  const verify = async (name: string, opts: GenerateImageOptions): Promise<VerifiedModel> => {
+    const file = await store.resolve('checkpoints', name, {
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      onHashProgress: (done, total) => opts.onProgress?.({ phase: 'verify', model: name, done, total }),
+    });
+    const entry = (await store.list()).find((m) => m.kind === 'checkpoints' && m.name === name);
+    if (entry === undefined) throw new ImageRequestError('model', 'installed', `${name}: not in the trust manifest`);
+    return { path: file, sha256: entry.sha256 };
+  };
+  return async (request: ImageRequest, index: number, opts: GenerateImageOptions = {}): Promise<SavedImage> => {
+    const listing = await store.list();
+    const image = composeImage(request, index, { data: options.data, listing });
+    const model = await verify(image.model, opts);
+    const refiner = image.refiner === null ? undefined : await verify(image.refiner, opts);
+    const loras = await verifyLoras(store, listing, image.loras, opts.signal);
+    const pixels = request.input === undefined ? undefined : (opts.input ?? (await readInputImage(options.inputDir, request.input.file, options.inputSource)));
+    const input = pixels === undefined ? undefined : { image: cropToGrid(pixels), denoise: request.input!.denoise };
+    const [saved] = await service.generate({ ...image.fields, model, ...(refiner ? { refiner } : {}), ...(loras.length > 0 ? { loras } : {}), ...(input ? { input } : {}) }, opts);
+    return saved!;
+  };
+}
+
+export type ImageGenerator = ReturnType<typeof createImageGenerator>;
