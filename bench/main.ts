@@ -8,12 +8,13 @@
  *   npm run bench -- sd15:unet sdxl:vae  # chosen cases
  *   npm run bench -- sdxl:lora           # LoRA switch time and per-step overhead on SDXL
  *   npm run bench -- server              # HTTP API latency/throughput under load and queue overhead
+ *   npm run bench -- sdxl:cancel         # cancel latency of a running SDXL 1024 job (sd15:cancel: 512)
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 
-const ALL = ['sd15:text', 'sd15:unet', 'sd15:vae', 'sd15:image', 'sd15:lora', 'sdxl:text', 'sdxl:unet', 'sdxl:vae', 'sdxl:image', 'sdxl:lora', 'server:api'];
+const ALL = ['sd15:text', 'sd15:unet', 'sd15:vae', 'sd15:image', 'sd15:lora', 'sd15:cancel', 'sdxl:text', 'sdxl:unet', 'sdxl:vae', 'sdxl:image', 'sdxl:lora', 'sdxl:cancel', 'server:api'];
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const json = process.argv.includes('--json');
 const cases = args.length === 0 ? ALL : ALL.filter((c) => args.some((a) => c === a || c.startsWith(`${a}:`)));
@@ -67,6 +68,19 @@ interface ServerResult {
   queueFirstStepMs: number;
 }
 
+interface CancelResult {
+  family: string;
+  part: 'cancel';
+  shape: string;
+  trials: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  unetStepSeconds: number;
+  submitToFirstStepSeconds: number;
+  cpu: { model: string; flags: string[] };
+}
+
 interface CaseResult {
   family: string;
   part: string;
@@ -83,6 +97,7 @@ const results: CaseResult[] = [];
 const images: ImageResult[] = [];
 const loras: LoraResult[] = [];
 const servers: ServerResult[] = [];
+const cancels: CancelResult[] = [];
 for (const c of cases) {
   const [family, part] = c.split(':') as [string, string];
   process.stderr.write(`bench: ${c} ...\n`);
@@ -93,7 +108,9 @@ for (const c of cases) {
         ? ['image-case.ts', family, cacheDir]
         : part === 'lora'
           ? ['lora-case.ts', family, cacheDir]
-          : ['case.ts', family, part, cacheDir];
+          : part === 'cancel'
+            ? ['cancel-case.ts', family, cacheDir]
+            : ['case.ts', family, part, cacheDir];
   const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, script[0]!), ...script.slice(1)], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -105,15 +122,16 @@ for (const c of cases) {
     process.exitCode = 1;
     continue;
   }
-  const parsed = JSON.parse(line) as CaseResult | ImageResult | LoraResult | ServerResult;
+  const parsed = JSON.parse(line) as CaseResult | ImageResult | LoraResult | ServerResult | CancelResult;
   if (parsed.family === 'server') servers.push(parsed as ServerResult);
+  else if (parsed.part === 'cancel') cancels.push(parsed as CancelResult);
   else if (parsed.part === 'image') images.push(parsed as ImageResult);
   else if (parsed.part === 'lora') loras.push(parsed as LoraResult);
   else results.push(parsed as CaseResult);
 }
 
 if (json) {
-  console.log(JSON.stringify([...results, ...images, ...loras, ...servers], null, 2));
+  console.log(JSON.stringify([...results, ...images, ...loras, ...servers, ...cancels], null, 2));
 } else if (results.length > 0) {
   const gib = (b: number) => (b / 2 ** 30).toFixed(2);
   console.log('| model | part | shape | session build s | first run s | s per run | peak RSS GiB | fp32 weights GiB | RSS / weights |');
@@ -155,5 +173,15 @@ if (!json && servers.length > 0) {
     }
     console.log('');
     console.log(`Queue overhead per job (demo model, idle queue, median of 10): submit to started ${r.queueStartedMs.toFixed(1)} ms, submit to first sampling step ${r.queueFirstStepMs.toFixed(1)} ms`);
+  }
+}
+if (!json && cancels.length > 0) {
+  console.log('');
+  console.log('| model | image | cancels | p50 ms | p99 ms | max ms | UNet step s (what a cancel used to wait for) | next job: submit to first step s | CPU | SIMD flags |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of cancels) {
+    console.log(
+      `| ${r.family} | ${r.shape} | ${r.trials} | ${r.p50Ms.toFixed(0)} | ${r.p99Ms.toFixed(0)} | ${r.maxMs.toFixed(0)} | ${r.unetStepSeconds.toFixed(2)} | ${r.submitToFirstStepSeconds.toFixed(1)} | ${r.cpu.model} | ${r.cpu.flags.join(' ')} |`,
+    );
   }
 }

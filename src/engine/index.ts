@@ -138,7 +138,9 @@ export {
   type GenerationPhase,
   type GenerationProgress,
   type PipelineModel,
+  type PipelineModels,
 } from './pipeline/generate.ts';
+export { checkVaeFamily, inspectVaeHeader, loadVae, VaeMismatchError, type LoadedVae, type LoadVaeOptions, type VaeCodec } from './pipeline/load-vae.ts';
 export {
   IMAGE_SIZE_LIMITS,
   InvalidGenerationRequestError,

@@ -8,13 +8,25 @@ import type { ImageRequest } from '../app/generation/image-request.ts';
 import { isUploadId, parseOutputImageId } from '../app/outputs/image-ids.ts';
 import { findMissingPresetModels, resolvePresetModels } from '../app/creative/preset-models.ts';
 import { parseAspectRatio } from '../app/generation/aspect-ratios.ts';
+import { IdempotencyKeyReusedError } from '../app/jobs/job-errors.ts';
 import { ANY_OWNER, type JobEvent, type JobView, type OwnerScope } from '../app/jobs/job-types.ts';
 import { removeOutputs, type Studio } from '../app/studio/create-studio.ts';
 import { NotFoundError } from './studio-errors.ts';
+import { refuseReusedKey } from './idempotency-key.ts';
 import { ALL_OWNERS, type GenerateRequestBody, type JobSummary, type StudioEvent, type StudioPort } from './studio-port.ts';
 
 function scopeOf(owner: string): OwnerScope {
   return owner === ALL_OWNERS ? ANY_OWNER : owner;
+}
+
+/** A reused Idempotency-Key is refused by the server's own rule (422 naming the header); the rest pass as they are. */
+async function refuseReusedKeys<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof IdempotencyKeyReusedError) throw refuseReusedKey();
+    throw err;
+  }
 }
 
 /** The stored request as the API shows it: the upload's denoise, never its path (the schema drops the rest). */
@@ -65,7 +77,7 @@ const CONTENT_TYPES: Record<string, string> = { png: 'image/png', jpg: 'image/jp
 export function createAppStudioPort(studio: Studio): StudioPort {
 
   return {
-    submitJob: async (owner, body) => studio.submitImages(owner, body),
+    submitJob: async (owner, body, submitKey) => refuseReusedKeys(() => studio.submitImages(owner, body, submitKey)),
     getJob: async (owner, id) => toSummary(await studio.queue.get(id, scopeOf(owner))),
     listHistory: async (owner, page) => {
       const result = await studio.queue.list(scopeOf(owner), { ...(page.cursor === undefined ? {} : { cursor: page.cursor }), limit: page.limit });
@@ -137,7 +149,7 @@ export function createAppStudioPort(studio: Studio): StudioPort {
       sd15: studio.aspectRatios.sd15.map((id) => ({ id, ...parseAspectRatio(id) })),
     }),
     health: async () => true,
-    ready: async () => (await studio.listModels()).length > 0,
+    ready: () => studio.checkDefaultModel(),
     close: () => studio.close(),
   };
 }

@@ -25,6 +25,7 @@ import { registerCatalogRoutes } from './routes/catalog-routes.ts';
 import { registerSessionRoutes } from './routes/session-routes.ts';
 import { registerDocsRoutes } from './routes/docs-routes.ts';
 import { registerUiRoutes } from './routes/ui-routes.ts';
+import { registerJsonBodyParser } from './json-body-parser.ts';
 import './route-config.ts';
 
 /** JSON bodies are small: the longest field is a prompt. Uploads have their own limit. */
@@ -45,6 +46,7 @@ export async function buildServer(port: StudioPort, serverOptions: ServerOptions
 
   registerErrorMapping(app);
   app.removeContentTypeParser('text/plain');
+  registerJsonBodyParser(app);
   app.addSchema(ErrorBody);
 
   await registerSecurityHeaders(app);

@@ -3,10 +3,10 @@
  * budget, the seed range (a decimal string, since 2^63 - 1 is past what a JSON number holds exactly) and the
  * image-to-image pair.
  */
+import { parseSize } from '../app/generation/image-size.ts';
+import { MAX_SEED } from '../engine/index.ts';
 import type { GenerateRequestBody } from './schemas/generate-request-schema.ts';
 import { InvalidRequestError } from './studio-errors.ts';
-
-export const MAX_SEED = 2n ** 63n - 1n;
 
 export function checkGenerateRequest(body: GenerateRequestBody, maxPixels: number): void {
   const hasWidth = body.width !== undefined;
@@ -17,7 +17,7 @@ export function checkGenerateRequest(body: GenerateRequestBody, maxPixels: numbe
   if (hasWidth && body.aspectRatio !== undefined) {
     throw new InvalidRequestError('aspectRatio', 'exclusive', 'give aspectRatio or width and height, not both');
   }
-  const [width, height] = hasWidth ? [body.width ?? 0, body.height ?? 0] : parseAspectRatio(body.aspectRatio);
+  const { width, height } = hasWidth ? { width: body.width ?? 0, height: body.height ?? 0 } : body.aspectRatio === undefined ? { width: 0, height: 0 } : parseSize(body.aspectRatio);
   if (width * height > maxPixels) {
     const field = hasWidth ? 'width' : 'aspectRatio';
     throw new InvalidRequestError(field, 'maxPixels', `${field}: ${width}x${height} is more than ${maxPixels} pixels`, maxPixels);
@@ -28,10 +28,4 @@ export function checkGenerateRequest(body: GenerateRequestBody, maxPixels: numbe
   if (body.denoise !== undefined && body.inputImageId === undefined) {
     throw new InvalidRequestError('inputImageId', 'required', 'inputImageId is required when denoise is given');
   }
-}
-
-function parseAspectRatio(aspectRatio: string | undefined): [number, number] {
-  if (aspectRatio === undefined) return [0, 0];
-  const [width = 0, height = 0] = aspectRatio.split('*').map(Number);
-  return [width, height];
 }

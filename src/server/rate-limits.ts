@@ -1,7 +1,8 @@
 /**
- * Per-client rate limits: one bucket for requests in general and one for submissions (generate, upload, login),
+ * Per-client rate limits: one bucket for requests in general and one for submissions (generate, retry, upload),
  * each counted per minute per user (when signed in) or per IP. A refused request gets 429 with Retry-After.
- * Counting happens before the body is parsed, so floods of invalid requests are limited too.
+ * Counting happens before the body is parsed, so floods of invalid requests are limited too. Routes marked
+ * `limit: 'none'` are not counted: the health probes, and sign-in, which has its own throttle.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { FixedWindowLimiter } from './fixed-window-limiter.ts';
@@ -20,6 +21,7 @@ export function registerRateLimits(app: FastifyInstance, limits: RateLimitOption
   };
   app.addHook('onRequest', async (request, reply) => {
     const bucket = request.routeOptions.config.limit ?? 'request';
+    if (bucket === 'none') return;
     const decision = buckets[bucket].take(keyOf(request));
     if (decision.allowed) return;
     reply.header('retry-after', String(decision.retryAfterSeconds));

@@ -6,8 +6,11 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** `public`: reachable without credentials (login, health, docs). */
     access?: 'public' | 'authenticated';
-    /** Which per-client bucket the request counts against. */
-    limit?: 'request' | 'submit';
+    /**
+     * Which per-client bucket the request counts against; `none` for the health probes (a load balancer polling
+     * them must never be refused) and sign-in (its own throttle: sign-in-throttle.ts).
+     */
+    limit?: 'request' | 'submit' | 'none';
     /** Request body media types a state-changing route takes. */
     accepts?: 'json' | 'image';
   }

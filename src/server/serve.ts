@@ -48,6 +48,12 @@ export interface StartOptions {
   listenPort: number;
   /** Stop on SIGINT and SIGTERM (default true). */
   handleSignals?: boolean;
+  /** Where shutdown says what it is waiting for (the connections it lets finish, the ones it cuts). */
+  log?: (line: string) => void;
+}
+
+function countConnections(app: FastifyInstance): Promise<number> {
+  return new Promise((resolve) => app.server.getConnections((error, count) => resolve(error ? 0 : count)));
 }
 
 export function isLoopbackHost(host: string): boolean {
@@ -75,8 +81,10 @@ export async function startServer(port: StudioPort, options: ServerOptions, star
   const hostText = isIP(options.host) === 6 ? `[${options.host}]` : options.host;
 
   let stopping: Promise<void> | undefined;
+  const log = start.log ?? (() => undefined);
   const onSignal = (signal: NodeJS.Signals): void => {
     app.log.info({ signal }, 'shutting down');
+    log(`${signal}: shutting down`);
     void stop().catch((error: unknown) => app.log.error({ err: error }, 'shutdown failed'));
   };
   const stop = (): Promise<void> => {
@@ -84,7 +92,12 @@ export async function startServer(port: StudioPort, options: ServerOptions, star
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       // New connections are refused at once; a client still downloading or uploading gets a few seconds.
-      const force = setTimeout(() => app.server.closeAllConnections(), CONNECTION_GRACE_MS);
+      const open = await countConnections(app);
+      log(`stopping: new connections refused${open > 0 ? `; ${open} open connection${open === 1 ? '' : 's'} may finish for up to ${CONNECTION_GRACE_MS / 1000} s` : ''}`);
+      const force = setTimeout(() => {
+        void countConnections(app).then((left) => left > 0 && log(`stopping: cutting ${left} connection${left === 1 ? '' : 's'} still open after ${CONNECTION_GRACE_MS / 1000} s`));
+        app.server.closeAllConnections();
+      }, CONNECTION_GRACE_MS);
       try {
         await app.close();
       } finally {

@@ -140,12 +140,27 @@ export interface AspectRatioInfo {
   height: number;
 }
 
+/**
+ * A client's `Idempotency-Key` and a fingerprint of the body it came with: the same owner, key and fingerprint
+ * within 24 h return the job the first submit created; the same key with another fingerprint is refused (422).
+ */
+export interface SubmitKey {
+  key: string;
+  fingerprint: string;
+}
+
+/** Whether the studio can take jobs; `reason` (safe to show: model names, never paths) says why not. */
+export interface Readiness {
+  ready: boolean;
+  reason?: string;
+}
+
 export interface StudioPort {
   /**
    * `owner` is the submitting user's own name (never ALL_OWNERS). Validates names (model, styles, sampler...)
    * against what is installed; throws InvalidRequestError.
    */
-  submitJob(owner: string, request: GenerateRequestBody): Promise<{ id: string; position: number }>;
+  submitJob(owner: string, request: GenerateRequestBody, submitKey?: SubmitKey): Promise<{ id: string; position: number }>;
   getJob(owner: string, id: string): Promise<JobSummary>;
   /** Newest first. `limit` is 1..200. */
   listHistory(owner: string, page: { cursor: string | undefined; limit: number }): Promise<HistoryPage>;
@@ -180,8 +195,8 @@ export interface StudioPort {
   listAspectRatios(): Promise<AspectRatioLists>;
   /** Liveness: the process can answer. */
   health(): Promise<boolean>;
-  /** Readiness: models are loaded and the queue accepts jobs. */
-  ready(): Promise<boolean>;
+  /** Readiness: the default model is present and matches its recorded SHA-256, and the queue accepts jobs. */
+  ready(): Promise<Readiness>;
   /** Called once on shutdown, after the HTTP server has closed. */
   close(): Promise<void>;
 }

@@ -99,9 +99,10 @@ export function normalizeSeed(text: string): string | null {
 
 /**
  * The generate body for the form. SDXL sizes go as `aspectRatio` (one of the 26); other families send their size
- * (one of the server's list for that family) as width and height, which the server takes for any model. A random
- * seed is left to the server. With `accepted` (the request schema's fields), fields the server does not take are
- * left out.
+ * (one of the server's list for that family) as width and height, which the server takes for any model. A forced
+ * width and height win over both. A random seed is left to the server, and so is the size of an image-to-image
+ * request (the server makes images of the input's size). With `accepted` (the request schema's fields), fields
+ * the server does not take are left out.
  */
 export function buildGenerateRequest(values: FormValues, family: string, accepted?: ReadonlySet<string>): GenerateRequest {
   const request: GenerateRequest = {
@@ -123,14 +124,10 @@ export function buildGenerateRequest(values: FormValues, family: string, accepte
     loras: values.loras.filter((l) => l.name !== '').map((l) => ({ ...l })),
   };
   const size = /^(\d+)\*(\d+)$/.exec(values.aspectRatio);
-  if (values.width !== null && values.height !== null) {
-    request.width = values.width;
-    request.height = values.height;
-  } else if (family === 'sdxl' || family === '' || size === null) request.aspectRatio = values.aspectRatio;
-  else {
-    request.width = Number(size[1]);
-    request.height = Number(size[2]);
-  }
+  const forced = values.width !== null && values.height !== null ? { width: values.width, height: values.height } : null;
+  if (forced !== null) Object.assign(request, forced);
+  else if (values.inputImageId === null && (family === 'sdxl' || family === '' || size === null)) request.aspectRatio = values.aspectRatio;
+  else if (values.inputImageId === null && size !== null) Object.assign(request, { width: Number(size[1]), height: Number(size[2]) });
   if (values.steps !== null) request.steps = values.steps;
   if (values.inputImageId !== null) {
     request.inputImageId = values.inputImageId;

@@ -158,6 +158,10 @@ describe('fooocus serve stops cleanly while a job is running', { skip: existsSyn
     await waitForFirstStep(first.url, id);
     const seconds = await stopAndCheck(first, dir, 'SIGTERM', 'server');
     t.diagnostic(`stopped in ${seconds.toFixed(1)} s`);
+    // Not silent while it waits: what it waits for, then that it is done.
+    const said = first.output().slice(first.output().indexOf('SIGTERM: shutting down'));
+    assert.match(said, new RegExp(`^SIGTERM: shutting down\nstopping: new connections refused.*\n(stopping: cutting \\d+ connections? still open after 5 s\n)?stopping: waiting up to 10 s for job ${id} to stop at its next step\n`));
+    assert.match(said, new RegExp(`stopping: job ${id} recorded as interrupted \\(it can be retried\\)\nstopping: inference process ended, job database closed\nstopped\n$`));
 
     const second = await serve(dir, started);
     const job = await readJob(second.url, id);

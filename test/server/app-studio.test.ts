@@ -3,20 +3,19 @@
  * history, and the page itself.
  */
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { createDefaultConfig } from '../../src/app/config/config-schema.ts';
 import { importModel } from '../../src/app/models/import-model.ts';
-import { createStudio } from '../../src/app/studio/create-studio.ts';
+import { createStudio, type Studio } from '../../src/app/studio/create-studio.ts';
 import { decodePng, encodePng } from '../../src/engine/output/png.ts';
 import { readPngTextChunks } from '../../src/engine/output/png-text.ts';
 import { writeTinyCheckpoint } from '../fixtures/checkpoints.ts';
 import { writeTinyLora } from '../fixtures/loras.ts';
 import { createAppStudioPort } from '../../src/server/app-studio-port.ts';
 import { buildServer } from '../../src/server/build-server.ts';
+import { startStudioServer, stopStudioServer, type StudioServer } from './studio-server.ts';
 import { guardAgainstPathLeaks } from './path-leak-guard.ts';
 
 const HOST = '127.0.0.1:7865';
@@ -25,21 +24,13 @@ const headers = { host: HOST, origin: `http://${HOST}`, 'content-type': 'applica
 describe('studio over HTTP with the demo model', () => {
   let dir: string;
   let app: FastifyInstance;
-  let studio: Awaited<ReturnType<typeof createStudio>>;
+  let studio: Studio;
+  let server: StudioServer;
   before(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'fooocus-studio-'));
-    const config = createDefaultConfig();
-    config.paths = { models: path.join(dir, 'models'), outputs: path.join(dir, 'outputs'), cache: path.join(dir, 'cache') };
-    config.runtime.threads = 1;
-    studio = await createStudio(config, { software: 'test' });
-    app = await buildServer(createAppStudioPort(studio), { host: '127.0.0.1', allowedHosts: [HOST], auth: null, outputsDir: studio.outputsDir, logger: false });
-    guardAgainstPathLeaks(app, [dir]);
+    server = await startStudioServer('fooocus-studio-');
+    ({ dir, app, studio } = server);
   });
-  after(async () => {
-    await app.close();
-    await studio.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => stopStudioServer(server));
 
   async function waitForJob(id: string): Promise<{ status: string; images: { url: string; seed: string }[]; request: { prompt: string } }> {
     for (let i = 0; i < 200; i++) {

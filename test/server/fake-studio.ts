@@ -170,7 +170,7 @@ export class FakeStudio implements StudioPort {
     return true;
   }
   async ready() {
-    return this.isReady;
+    return this.isReady ? { ready: true } : { ready: false, reason: 'the default model is missing' };
   }
   async close() {
     this.closed = true;

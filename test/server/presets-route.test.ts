@@ -3,17 +3,13 @@
  * models the store lacks; through the response allowlist (fake studio) and over the real studio's presets.
  */
 import { strict as assert } from 'node:assert';
-import { mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { createDefaultConfig } from '../../src/app/config/config-schema.ts';
 import { importModel } from '../../src/app/models/import-model.ts';
-import { createStudio } from '../../src/app/studio/create-studio.ts';
-import { createAppStudioPort } from '../../src/server/app-studio-port.ts';
-import { buildServer } from '../../src/server/build-server.ts';
-import { guardAgainstPathLeaks } from './path-leak-guard.ts';
+import type { Studio } from '../../src/app/studio/create-studio.ts';
+import { startStudioServer, stopStudioServer, type StudioServer } from './studio-server.ts';
 import { writeTinyCheckpoint } from '../fixtures/checkpoints.ts';
 import { createFixture, HOST, type Fixture } from './server-fixture.ts';
 
@@ -42,21 +38,13 @@ describe('GET /api/v1/presets (fake studio)', () => {
 describe('GET /api/v1/presets (real studio)', () => {
   let dir: string;
   let app: FastifyInstance;
-  let studio: Awaited<ReturnType<typeof createStudio>>;
+  let studio: Studio;
+  let server: StudioServer;
   before(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'fooocus-presets-route-'));
-    const config = createDefaultConfig();
-    config.paths = { models: path.join(dir, 'models'), outputs: path.join(dir, 'outputs'), cache: path.join(dir, 'cache') };
-    config.runtime.threads = 1;
-    studio = await createStudio(config, { software: 'test' });
-    app = await buildServer(createAppStudioPort(studio), { host: '127.0.0.1', allowedHosts: [HOST], auth: null, outputsDir: studio.outputsDir, logger: false });
-    guardAgainstPathLeaks(app, [dir]);
+    server = await startStudioServer('fooocus-presets-route-');
+    ({ dir, app, studio } = server);
   });
-  after(async () => {
-    await app.close();
-    await studio.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => stopStudioServer(server));
 
   const realistic = async () => {
     const { presets } = (await app.inject({ url: '/api/v1/presets', headers: { host: HOST } })).json();

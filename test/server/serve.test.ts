@@ -76,4 +76,20 @@ describe('startServer', () => {
       await new Promise((resolve) => other.close(resolve));
     }
   });
+
+  it('says what shutdown waits for: the open connections, and that new ones are refused', async () => {
+    const lines: string[] = [];
+    const server = await startServer(new FakeStudio('/tmp'), { host: '127.0.0.1', auth: null, outputsDir: '/tmp' }, { listenPort: 0, handleSignals: false, log: (l) => lines.push(l) });
+    const agent = new http.Agent({ keepAlive: true });
+    await new Promise<void>((resolve, reject) => {
+      http.get(`${server.url}/api/v1/styles`, { agent }, (response) => response.resume().on('end', resolve)).on('error', reject);
+    });
+    await server.stop();
+    agent.destroy();
+    assert.deepEqual(lines, ['stopping: new connections refused; 1 open connection may finish for up to 5 s']);
+    const idle: string[] = [];
+    const quiet = await startServer(new FakeStudio('/tmp'), { host: '127.0.0.1', auth: null, outputsDir: '/tmp' }, { listenPort: 0, handleSignals: false, log: (l) => idle.push(l) });
+    await quiet.stop();
+    assert.deepEqual(idle, ['stopping: new connections refused']);
+  });
 });

@@ -74,6 +74,9 @@ const CASES: BadCase[] = [
   { name: 'denoise over 1', body: { ...ok, inputImageId: 'abc', denoise: 1.1 }, field: 'denoise', rule: 'maximum' },
   { name: 'denoise without input image', body: { ...ok, denoise: 0.5 }, field: 'inputImageId', rule: 'required' },
   { name: 'malformed JSON', body: '{"prompt":', field: 'body', rule: 'json' },
+  { name: 'duplicate key (JSON.parse would keep the last)', body: '{"prompt":"a","steps":4,"steps":200}', field: 'steps', rule: 'duplicateKey' },
+  { name: 'duplicate key in a nested object', body: '{"prompt":"a","loras":[{"name":"a","weight":1,"weight":2}]}', field: 'loras[0].weight', rule: 'duplicateKey' },
+  { name: 'duplicate key spelled with an escape', body: '{"prompt":"a","\\u0070rompt":"b"}', field: 'prompt', rule: 'duplicateKey' },
 ];
 
 describe('generate request validation', () => {

@@ -161,6 +161,8 @@ describe('form values', () => {
     assert.deepEqual(body.admScalers, { positive: 1.5, negative: 0.8, end: 0.3 });
     const older = buildGenerateRequest(values, 'sdxl', new Set(['prompt', 'steps', 'width', 'height', 'seed']));
     assert.deepEqual(Object.keys(older).sort(), ['height', 'prompt', 'steps', 'width'], 'fields a server does not take are not sent');
+    const fromInput = buildGenerateRequest({ ...values, width: null, height: null, aspectRatio: '896*1152' }, 'sdxl');
+    assert.deepEqual([fromInput.aspectRatio, fromInput.width, fromInput.height], [undefined, undefined, undefined], 'an input image without a forced size: the server uses its size');
     const untouched = buildGenerateRequest({ ...DEFAULT_FORM, prompt: 'fox' }, 'sdxl');
     assert.deepEqual([untouched.steps, untouched.width, untouched.inputImageId, untouched.denoise], [undefined, undefined, undefined, undefined], 'empty boxes leave steps and size to the mode and ratio');
   });

@@ -144,29 +144,3 @@ export function composeRequest(request: CreativeRequest, context: CreativeContex
     expansion,
   };
 }
-
-/**
- * The engine request fields one composed image sets (prompts as parts, the raw prompts for metadata, settings,
- * seed): what the CLI and the studio both send, so they cannot drift apart.
- */
-export function composedGenerationFields(composed: ComposedRequest) {
-  const s = composed.settings;
-  return {
-    prompt: composed.prompt,
-    negativePrompt: composed.negativePrompt,
-    rawPrompt: composed.resolvedPrompt,
-    rawNegativePrompt: composed.resolvedNegative,
-    promptExpansion: composed.expansion ?? '',
-    styles: composed.styles,
-    steps: s.steps,
-    cfg: s.cfg,
-    sharpness: s.sharpness,
-    adaptiveCfg: s.adaptiveCfg,
-    sampler: s.sampler,
-    scheduler: s.scheduler,
-    seed: composed.seed,
-    imageCount: 1,
-    admScalers: s.admScalers,
-    refinerSwitch: s.refinerSwitch,
-  };
-}

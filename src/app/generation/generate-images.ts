@@ -10,7 +10,7 @@
  */
 import path from 'node:path';
 import { getFamilyProfile, InvalidGenerationRequestError, randomSeed, readImageFile, validateGenerationRequest, type ModelFamily, type RgbImage } from '../../engine/index.ts';
-import { composedGenerationFields, composeRequest, type ComposedRequest, type SettingsChoices } from '../creative/compose-request.ts';
+import { composeRequest, type ComposedRequest, type SettingsChoices } from '../creative/compose-request.ts';
 import type { CreativeData } from '../creative/creative-data.ts';
 import { MissingPerformanceLoraError, PresetModelsMissingError, PromptSyntaxError, UnknownPerformanceModeError, WildcardDepthError, WildcardFileError } from '../creative/creative-errors.ts';
 import { getPerformanceMode } from '../creative/performance-modes.ts';
@@ -179,7 +179,6 @@ export interface ComposedImage {
   refiner: string | null;
   loras: { name: string; weight: number }[];
   fields: Omit<AppGenerationRequest, 'model' | 'refiner' | 'loras' | 'input'>;
-  composed: ComposedRequest;
 }
 
 const CHOICE_FIELDS = ['model', 'refiner', 'refinerSwitch', 'loras', 'cfg', 'sharpness', 'adaptiveCfg', 'admScalers', 'sampler', 'scheduler'] as const;
@@ -208,14 +207,23 @@ export function composeImage(request: ImageRequest, index: number, { data, listi
     if (CREATIVE_ERRORS.some((cls) => err instanceof cls)) throw new ImageRequestError('prompt', 'syntax', (err as Error).message);
     throw err;
   }
-  const s = composed.settings;
-  if (s.model === null) throw new ImageRequestError('model', 'required', 'model is required');
+  const { model, refiner, loras, ...sampling } = composed.settings;
+  if (model === null) throw new ImageRequestError('model', 'required', 'model is required');
   return {
-    model: s.model,
-    refiner: s.refiner,
-    loras: s.loras.map((l) => ({ name: l.name, weight: l.weight })),
+    model,
+    refiner,
+    loras: loras.map((l) => ({ name: l.name, weight: l.weight })),
     fields: {
-      ...composedGenerationFields(composed),
+      ...sampling,
+      prompt: composed.prompt,
+      negativePrompt: composed.negativePrompt,
+      // As typed, after wildcards and LoRA tokens, and the expansion part: what the metadata records.
+      rawPrompt: composed.resolvedPrompt,
+      rawNegativePrompt: composed.resolvedNegative,
+      promptExpansion: composed.expansion ?? '',
+      styles: composed.styles,
+      seed: composed.seed,
+      imageCount: 1,
       performance: request.performance,
       width: request.width,
       height: request.height,
@@ -223,7 +231,6 @@ export function composeImage(request: ImageRequest, index: number, { data, listi
       format: request.format,
       scheme: request.metadataScheme ?? GENERATION_DEFAULTS.scheme,
     },
-    composed,
   };
 }
 
@@ -262,6 +269,8 @@ export interface GenerateImageOptions {
   /** The input image, decoded already (the studio reads uploads through its own checks); else read from the file. */
   input?: RgbImage;
   onProgress?: (p: ServiceProgress) => void;
+  /** The job the image is for: its id marks the file name (see SaveImageOptions.jobTag). */
+  jobTag?: string;
 }
 
 /** Makes image `index` of a prepared request: compose it, verify its models (hash), generate, save. */
@@ -284,7 +293,10 @@ export function createImageGenerator(options: ImageGeneratorOptions) {
     const loras = await verifyLoras(store, listing, image.loras, opts.signal);
     const pixels = request.input === undefined ? undefined : (opts.input ?? (await readInputImage(options.inputDir, request.input.file, options.inputSource)));
     const input = pixels === undefined ? undefined : { image: cropToGrid(pixels), denoise: request.input!.denoise };
-    const [saved] = await service.generate({ ...image.fields, model, ...(refiner ? { refiner } : {}), ...(loras.length > 0 ? { loras } : {}), ...(input ? { input } : {}) }, opts);
+    const [saved] = await service.generate(
+      { ...image.fields, model, ...(refiner ? { refiner } : {}), ...(loras.length > 0 ? { loras } : {}), ...(input ? { input } : {}), ...(opts.jobTag === undefined ? {} : { jobTag: opts.jobTag }) },
+      opts,
+    );
     return saved!;
   };
 }

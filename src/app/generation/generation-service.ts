@@ -48,12 +48,16 @@ export interface AppGenerationRequest extends GenerationRequest {
   promptExpansion?: string;
   styles: string[];
   performance?: string;
+  /** The job the images are for: its id marks their file names (see SaveImageOptions.jobTag). */
+  jobTag?: string;
   format: ImageFormat;
   scheme: MetadataSchemeName;
 }
 
 export interface SavedImage {
   path: string;
+  /** SHA-256 of the bytes written. */
+  sha256: string;
   seed: bigint;
   seconds: { encode: number; sample: number; decode: number };
 }
@@ -136,8 +140,13 @@ export class GenerationService {
     const saved: SavedImage[] = [];
     for (const r of results) {
       const parameters = this.describe(request, base.model, r.seed);
-      const file = await saveImage(this.options.outputsDir, r.image, parameters, { format: request.format, scheme: request.scheme, software: this.options.software });
-      saved.push({ path: file, seed: r.seed, seconds: r.seconds });
+      const file = await saveImage(this.options.outputsDir, r.image, parameters, {
+        format: request.format,
+        scheme: request.scheme,
+        software: this.options.software,
+        ...(request.jobTag === undefined ? {} : { jobTag: request.jobTag }),
+      });
+      saved.push({ path: file.path, sha256: file.sha256, seed: r.seed, seconds: r.seconds });
     }
     return saved;
   }

@@ -37,6 +37,17 @@ export class JobInterruptedError extends FooocusError {
   }
 }
 
+/** An idempotency key the owner already used, within its lifetime, for a different request. */
+export class IdempotencyKeyReusedError extends Error {
+  override readonly name = 'IdempotencyKeyReusedError';
+  readonly jobId: string;
+
+  constructor(jobId: string) {
+    super('this Idempotency-Key was already used for a different request; send a new key for a new request');
+    this.jobId = jobId;
+  }
+}
+
 /** The queue is shutting down and takes no more work. */
 export class QueueClosedError extends FooocusError {
   constructor() {

@@ -6,7 +6,7 @@
  */
 import { JobInterruptedError, JobNotFoundError, JobStateError, QueueClosedError, QueueQuotaError } from './job-errors.ts';
 import { GENERIC_FAILURE } from './job-failure.ts';
-import type { JobStore } from './job-store.ts';
+import type { JobStore, SubmitKey } from './job-store.ts';
 import type {
   JobEvent,
   JobListener,
@@ -23,8 +23,16 @@ import { OwnerRotation } from './owner-rotation.ts';
 
 export interface JobSubmission {
   id: string;
-  /** Place in line when submitted, 1 = starts next. */
+  /** Place in line when submitted, 1 = starts next; 0 when the job returned is no longer queued. */
   position: number;
+}
+
+export interface SubmitOptions {
+  /**
+   * The client's key for this submit and a fingerprint of its request: the same key again within 24 h returns
+   * the job the first submit created (`IdempotencyKeyReusedError` when the fingerprint differs).
+   */
+  submitKey?: SubmitKey;
 }
 
 /** What the executor gets besides the job: how to stop, and where to report. */
@@ -55,12 +63,15 @@ export type Unsubscribe = () => void;
  */
 export interface JobQueue {
   /** Queues a job; `QueueQuotaError` when the owner already has too many queued. */
-  submit(owner: string, request: unknown): Promise<JobSubmission>;
+  submit(owner: string, request: unknown, options?: SubmitOptions): Promise<JobSubmission>;
   /** Removes a queued job, or aborts a running one (it becomes `cancelled` when the executor stops). */
   cancel(id: string, owner: OwnerScope): Promise<void>;
   /** Skips the image a running job is making and carries on with the next; `JobStateError` unless running. */
   skip(id: string, owner: OwnerScope): Promise<void>;
-  /** Queues an interrupted, failed or cancelled job again, as a new job with the same request. */
+  /**
+   * Queues an interrupted, failed or cancelled job again, as a new job with the same request; a job already
+   * retried returns the job that retry created (queued again only once).
+   */
   retry(id: string, owner: OwnerScope): Promise<JobSubmission>;
   get(id: string, owner: OwnerScope): Promise<JobView>;
   /** History, newest first. */
@@ -72,6 +83,10 @@ export interface JobQueue {
    * returns). Listeners are dropped after the job's last event.
    */
   subscribe(id: string, owner: OwnerScope, listener: JobListener): Unsubscribe;
+  /**
+   * The id of the job being generated now, or null: what a shutdown waits for.
+   */
+  runningJobId(): string | null;
   /**
    * Stops taking jobs, interrupts the running one (retryable later), waits for it to stop, closes the store.
    * Queued jobs stay queued for the next start. Every other method then throws `QueueClosedError`.
@@ -131,10 +146,17 @@ export class LocalJobQueue implements JobQueue {
     this.#scheduleStart();
   }
 
-  async submit(owner: string, request: unknown): Promise<JobSubmission> {
+  async submit(owner: string, request: unknown, options: SubmitOptions = {}): Promise<JobSubmission> {
     this.#assertOpen();
+    const { submitKey } = options;
+    if (submitKey === undefined) {
+      this.#assertQuota(owner);
+      return this.#enqueue(this.#store.create(owner, request));
+    }
+    const earlier = this.#store.findBySubmitKey(owner, submitKey);
+    if (earlier !== undefined) return this.#submissionOf(earlier);
     this.#assertQuota(owner);
-    return this.#enqueue(this.#store.create(owner, request));
+    return this.#enqueue(this.#store.createWithSubmitKey(owner, request, submitKey));
   }
 
   async cancel(id: string, owner: OwnerScope): Promise<void> {
@@ -167,6 +189,8 @@ export class LocalJobQueue implements JobQueue {
 
   async retry(id: string, owner: OwnerScope): Promise<JobSubmission> {
     this.#assertOpen();
+    const earlier = this.#store.findRetry(id, owner);
+    if (earlier !== undefined) return this.#submissionOf(earlier);
     this.#assertQuota(this.#store.get(id, owner).owner);
     return this.#enqueue(this.#store.retry(id, owner));
   }
@@ -202,6 +226,10 @@ export class LocalJobQueue implements JobQueue {
     };
   }
 
+  runningJobId(): string | null {
+    return this.#running?.id ?? null;
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -228,6 +256,11 @@ export class LocalJobQueue implements JobQueue {
     this.#refreshPositions();
     this.#scheduleStart();
     return { id: job.id, position: this.#positions.get(job.id) ?? 1 };
+  }
+
+  /** A job an earlier submit or retry created: already in line (or past it), so it is not queued again. */
+  #submissionOf(job: JobRecord): JobSubmission {
+    return { id: job.id, position: job.status === 'queued' ? (this.#positions.get(job.id) ?? 1) : 0 };
   }
 
   #view(job: JobRecord): JobView {

@@ -35,6 +35,32 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (job_id, ord)
   ) STRICT;
   `,
+  // 2: at most one retry per job, so repeating a retry returns the job it made (an older database keeps the
+  // earliest retry of each job as its link; jobs.retry_of stays as written), and the keys clients send with
+  // submits (Idempotency-Key) with a fingerprint of the request they came with.
+  `
+  CREATE TABLE job_retries (
+    original TEXT PRIMARY KEY REFERENCES jobs (id) ON DELETE CASCADE,
+    retry TEXT NOT NULL UNIQUE REFERENCES jobs (id) ON DELETE CASCADE
+  ) STRICT;
+  INSERT INTO job_retries (original, retry)
+    SELECT retry_of, id FROM jobs WHERE seq IN (
+      SELECT MIN(seq) FROM jobs WHERE retry_of IS NOT NULL AND retry_of IN (SELECT id FROM jobs) GROUP BY retry_of
+    );
+  CREATE TABLE submit_keys (
+    owner TEXT NOT NULL,
+    key TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    job_id TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (owner, key)
+  ) STRICT;
+  CREATE INDEX submit_keys_by_age ON submit_keys (created_at);
+  `,
+  // 3: the SHA-256 of each saved image as written, so a file changed or replaced later can be told.
+  `
+  ALTER TABLE job_results ADD COLUMN sha256 TEXT;
+  `,
 ];
 
 export const JOB_SCHEMA_VERSION = MIGRATIONS.length;

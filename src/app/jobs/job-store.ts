@@ -16,7 +16,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { DatabaseSync, type SQLOutputValue } from 'node:sqlite';
-import { InvalidJobInputError, JobNotFoundError, JobStateError } from './job-errors.ts';
+import { IdempotencyKeyReusedError, InvalidJobInputError, JobNotFoundError, JobStateError } from './job-errors.ts';
 import { migrateJobSchema } from './job-store-schema.ts';
 import {
   ANY_OWNER,
@@ -41,6 +41,15 @@ export interface JobStoreOptions {
 export interface JobRecordPage {
   jobs: JobRecord[];
   nextCursor: string | null;
+}
+
+/** How long a submit's idempotency key is remembered. */
+export const SUBMIT_KEY_TTL_MS = 24 * 60 * 60 * 1000;
+
+/** A client's key for one submit (`Idempotency-Key`) and a fingerprint of the request it came with. */
+export interface SubmitKey {
+  key: string;
+  fingerprint: string;
 }
 
 export const INTERRUPTED_MESSAGE = 'The server stopped while this job was running. Retry it to run it again.';
@@ -86,6 +95,31 @@ export class JobStore {
     return this.#require(id);
   }
 
+  /**
+   * The job an earlier submit of `owner` with this key created, if the key is younger than SUBMIT_KEY_TTL_MS;
+   * `IdempotencyKeyReusedError` when that submit carried a different request.
+   */
+  findBySubmitKey(owner: string, submitKey: SubmitKey): JobRecord | undefined {
+    const row = this.#sql.submitKey.get(owner, submitKey.key, this.#now() - SUBMIT_KEY_TTL_MS);
+    if (row === undefined) return undefined;
+    const jobId = readText(row, 'job_id');
+    if (readText(row, 'fingerprint') !== submitKey.fingerprint) throw new IdempotencyKeyReusedError(jobId);
+    return this.find(jobId);
+  }
+
+  /** Adds a queued job and remembers its key; the same key again (see `findBySubmitKey`) returns this job. */
+  createWithSubmitKey(owner: string, request: unknown, submitKey: SubmitKey): JobRecord {
+    return this.#transact(() => {
+      const earlier = this.findBySubmitKey(owner, submitKey);
+      if (earlier !== undefined) return earlier;
+      const now = this.#now();
+      this.#sql.forgetSubmitKeys.run(now - SUBMIT_KEY_TTL_MS);
+      const job = this.create(owner, request);
+      this.#sql.insertSubmitKey.run(owner, submitKey.key, submitKey.fingerprint, job.id, now);
+      return job;
+    });
+  }
+
   /** The job if it exists and `scope` may see it; otherwise `JobNotFoundError` (also for someone else's job). */
   get(id: string, scope: OwnerScope): JobRecord {
     const job = this.find(id);
@@ -112,6 +146,11 @@ export class JobStore {
     const jobs = rows.slice(0, limit).map((row) => this.#toRecord(row));
     const last = rows.length > limit ? rows[limit - 1] : undefined;
     return { jobs, nextCursor: last === undefined ? null : String(readInt(last, 'seq')) };
+  }
+
+  /** Every image file any job records (relative to the outputs directory). */
+  listResultFiles(): Set<string> {
+    return new Set(this.#sql.allResultFiles.all().map((row) => readText(row, 'file')));
   }
 
   /** Every queued job in submission order. */
@@ -146,7 +185,7 @@ export class JobStore {
       const job = this.find(id);
       if (job === undefined) throw new JobNotFoundError(id);
       if (job.status !== 'running') throw new JobStateError(id, job.status, 'record an image for', 'Only running jobs save images.');
-      this.#sql.insertResult.run(id, id, result.imageId, result.file, result.seed);
+      this.#sql.insertResult.run(id, id, result.imageId, result.file, result.seed, result.sha256 ?? null);
     });
   }
 
@@ -169,14 +208,28 @@ export class JobStore {
     return this.#finish(id, 'interrupted', message);
   }
 
-  /** Queues a new job with the same owner and request as a finished, failed, cancelled or interrupted one. */
+  /** The job an earlier retry of `id` created (while that job exists), or undefined. */
+  findRetry(id: string, scope: OwnerScope): JobRecord | undefined {
+    this.get(id, scope);
+    const row = this.#sql.retryOf.get(id);
+    return row === undefined ? undefined : this.find(readText(row, 'retry'));
+  }
+
+  /**
+   * Queues a new job with the same owner and request as a failed, cancelled or interrupted one, once: a job that
+   * was already retried returns the job its retry created, so a repeated or concurrent retry queues nothing more.
+   */
   retry(id: string, scope: OwnerScope): JobRecord {
     return this.#transact(() => {
+      const earlier = this.findRetry(id, scope);
+      if (earlier !== undefined) return earlier;
       const job = this.get(id, scope);
       if (!RETRYABLE_JOB_STATUSES.includes(job.status)) {
         throw new JobStateError(id, job.status, 'retry', 'Only interrupted, failed or cancelled jobs can be retried.');
       }
-      return this.create(job.owner, job.request, job.id);
+      const retry = this.create(job.owner, job.request, job.id);
+      this.#sql.insertRetry.run(job.id, retry.id);
+      return retry;
     });
   }
 
@@ -248,11 +301,10 @@ export class JobStore {
       finishedAt: readOptionalInt(row, 'finished_at'),
       progress: progress === null ? null : (JSON.parse(progress) as JobProgress),
       error: readOptionalText(row, 'error'),
-      results: this.#sql.results.all(id).map((r) => ({
-        imageId: readText(r, 'image_id'),
-        file: readText(r, 'file'),
-        seed: readText(r, 'seed'),
-      })),
+      results: this.#sql.results.all(id).map((r) => {
+        const sha256 = readOptionalText(r, 'sha256');
+        return { imageId: readText(r, 'image_id'), file: readText(r, 'file'), seed: readText(r, 'seed'), ...(sha256 === null ? {} : { sha256 }) };
+      }),
       retryOf: readOptionalText(row, 'retry_of'),
     };
   }
@@ -269,10 +321,11 @@ function prepareStatements(db: DatabaseSync) {
     queued: db.prepare(`SELECT ${JOB_COLUMNS} FROM jobs WHERE status = 'queued' ORDER BY seq`),
     countQueued: db.prepare('SELECT COUNT(*) AS n FROM jobs WHERE owner = ? AND status = \'queued\''),
     startOrders: db.prepare('SELECT owner, MAX(start_order) AS last FROM jobs WHERE start_order IS NOT NULL GROUP BY owner'),
-    results: db.prepare('SELECT image_id, file, seed FROM job_results WHERE job_id = ? ORDER BY ord'),
+    results: db.prepare('SELECT image_id, file, seed, sha256 FROM job_results WHERE job_id = ? ORDER BY ord'),
+    allResultFiles: db.prepare('SELECT file FROM job_results'),
     insertResult: db.prepare(
-      'INSERT INTO job_results (job_id, ord, image_id, file, seed) ' +
-        'VALUES (?, (SELECT COUNT(*) FROM job_results WHERE job_id = ?), ?, ?, ?)',
+      'INSERT INTO job_results (job_id, ord, image_id, file, seed, sha256) ' +
+        'VALUES (?, (SELECT COUNT(*) FROM job_results WHERE job_id = ?), ?, ?, ?, ?)',
     ),
     start: db.prepare(
       'UPDATE jobs SET status = \'running\', started_at = ?, ' +
@@ -285,6 +338,14 @@ function prepareStatements(db: DatabaseSync) {
     interruptAll: db.prepare(
       'UPDATE jobs SET status = \'interrupted\', finished_at = ?, error = ? WHERE status = \'running\'',
     ),
+    retryOf: db.prepare('SELECT retry FROM job_retries WHERE original = ?'),
+    insertRetry: db.prepare('INSERT INTO job_retries (original, retry) VALUES (?, ?)'),
+    submitKey: db.prepare('SELECT fingerprint, job_id FROM submit_keys WHERE owner = ? AND key = ? AND created_at >= ?'),
+    insertSubmitKey: db.prepare(
+      'INSERT INTO submit_keys (owner, key, fingerprint, job_id, created_at) VALUES (?, ?, ?, ?, ?) ' +
+        'ON CONFLICT (owner, key) DO UPDATE SET fingerprint = excluded.fingerprint, job_id = excluded.job_id, created_at = excluded.created_at',
+    ),
+    forgetSubmitKeys: db.prepare('DELETE FROM submit_keys WHERE created_at < ?'),
     deleteResults: db.prepare('DELETE FROM job_results WHERE job_id = ?'),
     deleteJob: db.prepare('DELETE FROM jobs WHERE id = ?'),
   };
@@ -318,6 +379,7 @@ function checkResult(result: JobResult): void {
   if (escapes) throw new InvalidJobInputError('file', `must be a plain relative path inside outputs, got ${JSON.stringify(result.file)}`);
   if (!/^\d{1,19}$/.test(result.seed)) throw new InvalidJobInputError('seed', `must be a decimal integer, got ${JSON.stringify(result.seed)}`);
   if (result.imageId.length === 0) throw new InvalidJobInputError('imageId', 'must not be empty');
+  if (result.sha256 !== undefined && !/^[0-9a-f]{64}$/.test(result.sha256)) throw new InvalidJobInputError('sha256', 'must be 64 lowercase hex digits');
 }
 
 function readText(row: Row, column: string): string {

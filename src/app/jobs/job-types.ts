@@ -31,6 +31,8 @@ export interface JobResult {
   file: string;
   /** Decimal string: seeds go up to 2^63 - 1, past what a JSON number holds exactly. */
   seed: string;
+  /** SHA-256 of the file's bytes as written (absent for images recorded before digests were kept). */
+  sha256?: string;
 }
 
 export interface JobRecord {

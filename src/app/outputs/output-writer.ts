@@ -3,7 +3,7 @@
  * parameters embedded (Fooocus JSON or AUTOMATIC1111 text). A file appears under its final name only when
  * complete, and an existing file is never overwritten.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { link, mkdir, open, rm } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -28,7 +28,21 @@ export interface SaveImageOptions {
   software: string;
   /** Clock, injectable for tests. */
   now?: Date;
+  /**
+   * Marks the file (and its temporary file) as made for this job id (22 base64url characters), so files a killed
+   * process left behind can be told from the CLI's and removed (output-sweep.ts).
+   */
+  jobTag?: string;
 }
+
+/** A saved image: where it is and the SHA-256 of the bytes written, recorded so later changes can be seen. */
+export interface SavedFile {
+  path: string;
+  sha256: string;
+}
+
+/** `<time>_<seed>[_n].<job id>.<ext>` and `.<job id>.<hex>.tmp`: the names a job's files carry. */
+export const JOB_TAGGED_OUTPUT = /^(?:\.([A-Za-z0-9_-]{22})\.[0-9a-f]{12}\.tmp|[^.]+\.([A-Za-z0-9_-]{22})\.(?:png|jpg|webp))$/;
 
 function pad(n: number, width = 2): string {
   return String(n).padStart(width, '0');
@@ -46,7 +60,7 @@ export function formatMetadata(parameters: GenerationParameters, scheme: Metadat
 }
 
 /** Writes the encoded image to a temporary file, then links it to a fresh final name (never clobbering). */
-export async function saveImage(outputsDir: string, image: RgbImage, parameters: GenerationParameters, options: SaveImageOptions): Promise<string> {
+export async function saveImage(outputsDir: string, image: RgbImage, parameters: GenerationParameters, options: SaveImageOptions): Promise<SavedFile> {
   const { day, time } = stamps(options.now ?? new Date());
   const dir = path.join(outputsDir, day);
   await mkdir(dir, { recursive: true, mode: 0o750 });
@@ -56,7 +70,8 @@ export async function saveImage(outputsDir: string, image: RgbImage, parameters:
     ...(options.quality === undefined ? {} : { quality: options.quality }),
   });
   const ext = options.format === 'jpeg' ? 'jpg' : options.format;
-  const tmp = path.join(dir, `.${randomBytes(6).toString('hex')}.tmp`);
+  const tag = options.jobTag === undefined ? '' : `.${options.jobTag}`;
+  const tmp = path.join(dir, `${tag === '' ? '' : tag}.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await open(tmp, 'wx', 0o640);
   try {
     await handle.writeFile(bytes);
@@ -66,10 +81,10 @@ export async function saveImage(outputsDir: string, image: RgbImage, parameters:
   }
   try {
     for (let attempt = 0; attempt < 100; attempt++) {
-      const final = path.join(dir, `${time}_${parameters.seed}${attempt === 0 ? '' : `_${attempt}`}.${ext}`);
+      const final = path.join(dir, `${time}_${parameters.seed}${attempt === 0 ? '' : `_${attempt}`}${tag}.${ext}`);
       try {
         await link(tmp, final);
-        return final;
+        return { path: final, sha256: createHash('sha256').update(bytes).digest('hex') };
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }

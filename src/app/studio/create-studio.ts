@@ -21,13 +21,15 @@ import { GENERATION_DEFAULTS } from '../generation/generation-defaults.ts';
 import { prepareImageRequest, type ImageRequestDraft } from '../generation/generate-images.ts';
 import { ImageRequestError, type ImageRequest } from '../generation/image-request.ts';
 import { LocalJobQueue, type JobQueue } from '../jobs/job-queue.ts';
-import { openJobStore } from '../jobs/job-store.ts';
+import { openJobStore, type SubmitKey } from '../jobs/job-store.ts';
+import { ModelChangedError, ModelNotFoundError, UntrustedModelError } from '../models/model-errors.ts';
 import { openModelStore, type ModelListing, type ModelStore } from '../models/model-store.ts';
 import { InferenceWorker } from '../worker/inference-worker.ts';
 import { UploadDecoder } from '../uploads/upload-decoder.ts';
 import { UploadStore } from '../uploads/upload-store.ts';
 import { UploadUsage } from '../uploads/upload-usage.ts';
 import { createStudioExecutor } from './studio-executor.ts';
+import { sweepJobOutputs } from '../outputs/output-sweep.ts';
 
 const appRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -52,9 +54,14 @@ export interface Studio {
    * Checks a request against what is installed (ImageRequestError naming the field), resolves its defaults and
    * queues it for `owner`.
    */
-  submitImages(owner: string, request: StudioImageRequest): Promise<{ id: string; position: number }>;
+  submitImages(owner: string, request: StudioImageRequest, submitKey?: SubmitKey): Promise<{ id: string; position: number }>;
   /** The real path of an output file, refusing anything outside the outputs directory. */
   resolveOutput(relative: string): Promise<string>;
+  /**
+   * Whether the default model is in the store and matches its recorded size and SHA-256 (hashed once, then
+   * checked against the file's stamp); `reason` names the model, never a path.
+   */
+  checkDefaultModel(): Promise<{ ready: boolean; reason?: string }>;
   /** Stops taking jobs, interrupts the running one (retryable later), closes the job store and the inference process. */
   close(): Promise<void>;
 }
@@ -117,7 +124,13 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
     filesInUse: () => uploadUsage.filesInUse(),
   });
   uploads.start(log);
-  const executor = createStudioExecutor({ worker, outputsDir: config.paths.outputs, defaultModel, readInput: (file) => uploads.readPixels(file) });
+  // Whatever a killed process left behind before this start (nothing is writing yet).
+  const sweepOutputs = async (): Promise<void> => {
+    const removed = await sweepJobOutputs(outputsReal, jobStore.listResultFiles());
+    if (removed.length > 0) log(`outputs: removed ${removed.length} file(s) no job records (left by a stopped process): ${removed.join(', ')}`);
+  };
+  await sweepOutputs();
+  const executor = createStudioExecutor({ worker, outputsDir: config.paths.outputs, defaultModel, readInput: (file) => uploads.readPixels(file), sweepOutputs });
   const queue = new LocalJobQueue({
     store: jobStore,
     executor: uploadUsage.track(executor),
@@ -127,6 +140,19 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
       return describeJobFailure(error, maskedFolders);
     },
   });
+  // Probes arrive every few seconds; while a large model is being hashed they share the one check in flight.
+  let modelCheck: Promise<{ ready: boolean; reason?: string }> | null = null;
+  const checkDefaultModel = async (): Promise<{ ready: boolean; reason?: string }> => {
+    const name = await defaultModel().catch(() => null);
+    if (name === null) return { ready: false, reason: 'the model store has no checkpoint' };
+    try {
+      await store.resolve('checkpoints', name);
+      return { ready: true };
+    } catch (err) {
+      log(`readiness: ${err instanceof Error ? err.message : String(err)}`);
+      return { ready: false, reason: describeUnverifiedModel(name, err) };
+    }
+  };
 
   return {
     queue,
@@ -140,37 +166,63 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
     aspectRatios: { sdxl: SDXL_ASPECT_RATIOS, sd15: SD15_ASPECT_RATIOS },
     listModels: async () => (await store.list()).filter((m) => m.kind === 'checkpoints').map((m) => ({ ...m, demo: m.name === DEMO_MODEL_NAME })),
     uploads,
-    submitImages: async (owner, { inputImageId, denoise, ...choices }) => {
+    submitImages: async (owner, { inputImageId, denoise, ...choices }, submitKey) => {
       let input: ImageRequestDraft['input'];
       if (inputImageId !== undefined) {
         const file = await uploads.find(owner, inputImageId);
-        if (file === null) throw new ImageRequestError('inputImageId', 'uploaded', 'no such uploaded image');
-        // Restarts its expiry time, so it cannot expire before the job is queued (a queued job's upload is kept).
-        await uploads.markUsed(file);
+        // Marking it used restarts its expiry time, so it cannot expire before the job is queued (a queued job's upload is kept).
+        if (file === null || !(await uploads.markUsed(file))) throw new ImageRequestError('inputImageId', 'uploaded', 'no such uploaded image');
         input = { file, denoise: denoise ?? GENERATION_DEFAULTS.denoise };
       }
       const context = { data, listing: await store.list() };
       const request = await prepareImageRequest({ ...choices, ...(input ? { input } : {}) }, context, { defaultModel, readInput: (file) => uploads.readPixels(file) });
-      return queue.submit(owner, request);
+      return queue.submit(owner, request, submitKey === undefined ? {} : { submitKey });
     },
     resolveOutput: async (relative) => {
       const real = await realpath(path.join(outputsReal, relative));
       if (!real.startsWith(outputsReal + path.sep)) throw new Error('outside the outputs directory');
       return real;
     },
+    checkDefaultModel: () => {
+      modelCheck ??= checkDefaultModel().finally(() => {
+        modelCheck = null;
+      });
+      return modelCheck;
+    },
     close: async () => {
+      // Shutdown can take seconds; say what it waits for, so a quiet terminal is not mistaken for a hang.
+      const running = queue.runningJobId();
+      const graceMs = options.jobStopGraceMs ?? JOB_STOP_GRACE_MS;
+      if (running !== null) log(`stopping: waiting up to ${formatSeconds(graceMs)} for job ${running} to stop at its next step`);
       // One SDXL step on a slow CPU (or a native call that hangs) can outlast any sensible wait for a stop signal.
-      const grace = setTimeout(() => void worker.close(), options.jobStopGraceMs ?? JOB_STOP_GRACE_MS);
+      const grace = setTimeout(() => {
+        if (running !== null) log(`stopping: job ${running} did not stop within ${formatSeconds(graceMs)}; stopping the inference process`);
+        void worker.close();
+      }, graceMs);
       try {
         await queue.close();
       } finally {
         clearTimeout(grace);
       }
+      if (running !== null) log(`stopping: job ${running} recorded as interrupted (it can be retried)`);
       uploads.close();
       uploadDecoder.close();
       await worker.close();
+      log('stopping: inference process ended, job database closed');
     },
   };
+}
+
+/** Why the default model cannot be used, by its store name (absolute paths go only to the log). */
+function describeUnverifiedModel(name: string, err: unknown): string {
+  if (err instanceof ModelChangedError) return `the default model ${name} does not match its recorded SHA-256 or size`;
+  if (err instanceof ModelNotFoundError) return `the default model ${name} is missing from the model store`;
+  if (err instanceof UntrustedModelError) return `the default model ${name} is not in the trust manifest`;
+  return `the default model ${name} could not be verified`;
+}
+
+function formatSeconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(1))} s`;
 }
 
 export async function removeOutputs(studio: Studio, files: readonly string[]): Promise<void> {

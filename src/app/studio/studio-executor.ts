@@ -10,7 +10,7 @@ import type { ImageRequest } from '../generation/image-request.ts';
 import { createOutputImageId } from '../outputs/image-ids.ts';
 import type { JobExecutor } from '../jobs/job-queue.ts';
 import type { JobResult } from '../jobs/job-types.ts';
-import type { InferenceWorker } from '../worker/inference-worker.ts';
+import { WorkerCrashedError, WorkerJobError, type InferenceWorker } from '../worker/inference-worker.ts';
 import { createEtaEstimator } from './eta.ts';
 
 export interface StudioExecutorOptions {
@@ -20,6 +20,8 @@ export interface StudioExecutorOptions {
   defaultModel: () => Promise<string>;
   /** The pixels of an image-to-image input (a path relative to outputs), read through the upload store's checks. */
   readInput: (file: string) => Promise<RgbImage>;
+  /** Removes files a killed inference process left in outputs that no job records (while this job still runs). */
+  sweepOutputs?: () => Promise<void>;
 }
 
 /** A small PNG of the sampler's preview, for the event stream. */
@@ -43,6 +45,7 @@ export function createStudioExecutor(options: StudioExecutorOptions): JobExecuto
       try {
         const [saved] = await options.worker.generate(request, index, {
           signal: skip,
+          jobTag: job.id,
           ...(input ? { input } : {}),
           onProgress: (p) => {
             if (p.phase !== 'sample') return;
@@ -52,10 +55,12 @@ export function createStudioExecutor(options: StudioExecutorOptions): JobExecuto
             execution.onProgress(progress, p.preview ? { png: encodePreview(p.preview) } : undefined);
           },
         });
-        const result: JobResult = { imageId: createOutputImageId(job.id), file: path.relative(options.outputsDir, saved!.path).split(path.sep).join('/'), seed: String(saved!.seed) };
+        const result: JobResult = { imageId: createOutputImageId(job.id), file: path.relative(options.outputsDir, saved!.path).split(path.sep).join('/'), seed: String(saved!.seed), sha256: saved!.sha256 };
         results.push(result);
         execution.onImage(result);
       } catch (err) {
+        // A process that was killed (crash, or a cancel it could not answer) may have left a file it never reported.
+        if (err instanceof WorkerCrashedError || (err instanceof WorkerJobError && err.cancelled)) await options.sweepOutputs?.();
         // A skip aborts only this image; a cancel (or anything else) ends the job.
         if (skip.aborted && !execution.signal.aborted) continue;
         throw err;

@@ -9,7 +9,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { lstatSync, unlinkSync } from 'node:fs';
-import { lstat, mkdir, open, readdir, realpath, rename, rm, utimes } from 'node:fs/promises';
+import { lstat, lutimes, mkdir, open, readdir, realpath, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { decodePng } from '../../engine/output/png.ts';
 import { InvalidImageError } from '../../engine/output/image-errors.ts';
@@ -123,10 +123,17 @@ export class UploadStore {
     return null;
   }
 
-  /** Marks an upload as used now (a job was submitted with it), which restarts its expiry time. */
-  async markUsed(file: string): Promise<void> {
+  /** Marks an upload as used now (a job was submitted with it), which restarts its expiry time; false when it is gone. */
+  async markUsed(file: string): Promise<boolean> {
     const seconds = this.#now() / 1000;
-    await utimes(path.join(this.#options.outputsDir, checkedFile(file)), seconds, seconds);
+    // lutimes: never the times of whatever a link planted in its place points to.
+    return lutimes(path.join(this.#options.outputsDir, checkedFile(file)), seconds, seconds).then(
+      () => true,
+      (error: unknown) => {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+        throw error;
+      },
+    );
   }
 
   /** Deletes the owner's upload (any owner's when `owner` is null): false when there is none. */

@@ -21,7 +21,16 @@ export interface InferenceWorkerOptions extends WorkerSettings {
   cacheDir: string;
   /** Apply Node's permission model to the child (default true). */
   restrict?: boolean;
+  /**
+   * How long a cancelled job may take to stop on its own before its process is killed (default 500 ms). The
+   * process stops between model runs; a run in flight (a whole UNet step, ~1 min at SDXL 1024 on a slow CPU)
+   * cannot be interrupted inside the process, so past this the process is ended and the next job starts a
+   * fresh one (reloading its models).
+   */
+  cancelGraceMs?: number;
 }
+
+const CANCEL_GRACE_MS = 500;
 
 /**
  * The inference process died while a job was running (killed, out of memory, a native crash). The job was not at
@@ -43,12 +52,18 @@ export class WorkerJobError extends RevivedError {
     super(data);
   }
 
+  /** A job the server stopped: not the request's fault, never shown as a failure. */
+  static cancelled(message: string): WorkerJobError {
+    return new WorkerJobError({ name: 'WorkerJobError', kind: 'conflict', message, publicMessage: message }, true);
+  }
+
   get userError(): boolean {
-    return this.kind !== 'internal';
+    return !this.cancelled && this.kind !== 'internal';
   }
 }
 
 interface PendingJob {
+  child: ChildProcess;
   resolve: (images: SavedImage[]) => void;
   reject: (err: Error) => void;
   onProgress: (p: ServiceProgress) => void;
@@ -69,6 +84,8 @@ export class InferenceWorker {
   private ready: Promise<void> | null = null;
   private jobs = new Map<number, PendingJob>();
   private nextId = 1;
+  /** Children killed to stop a cancelled job: their jobs end as cancelled, not crashed. */
+  private readonly killedForCancel = new WeakSet<ChildProcess>();
 
   constructor(private readonly options: InferenceWorkerOptions) {}
 
@@ -118,8 +135,13 @@ export class InferenceWorker {
       child.once('exit', (code, signal) => {
         const detail = signal ?? `exit code ${code}`;
         reject(new WorkerCrashedError(detail));
-        for (const job of this.jobs.values()) job.reject(new WorkerCrashedError(detail));
-        this.jobs.clear();
+        const cancelled = this.killedForCancel.has(child);
+        // Only this child's jobs: a process killed for a cancel may exit after a fresh one took the next job.
+        for (const [id, job] of this.jobs) {
+          if (job.child !== child) continue;
+          this.jobs.delete(id);
+          job.reject(cancelled ? WorkerJobError.cancelled('cancelled: the model run in progress was stopped') : new WorkerCrashedError(detail));
+        }
         if (this.child === child) {
           this.child = null;
           this.ready = null;
@@ -135,27 +157,45 @@ export class InferenceWorker {
   }
 
   /** Makes image `imageIndex` of a request as the queue stored it; `input` is its input image, already decoded. */
-  async generate(request: ImageRequest, imageIndex: number, opts: { onProgress?: (p: ServiceProgress) => void; signal?: AbortSignal; input?: RgbImage } = {}): Promise<SavedImage[]> {
+  async generate(request: ImageRequest, imageIndex: number, opts: { onProgress?: (p: ServiceProgress) => void; signal?: AbortSignal; input?: RgbImage; jobTag?: string } = {}): Promise<SavedImage[]> {
     await (this.ready ?? this.start());
     // A cancel that came while the child was starting (or before this call) has no listener to hear it.
-    if (opts.signal?.aborted === true) {
-      const message = 'cancelled before it started';
-      throw new WorkerJobError({ name: 'WorkerJobError', kind: 'conflict', message, publicMessage: message }, true);
-    }
+    if (opts.signal?.aborted === true) throw WorkerJobError.cancelled('cancelled before it started');
     const id = this.nextId++;
     const child = this.child;
     if (child === null || !child.connected) throw new WorkerCrashedError(child?.signalCode ?? 'disconnected');
     const signal = opts.signal;
-    const cancel = (): void => sendTo(child, { type: 'cancel', id });
+    let killTimer: NodeJS.Timeout | undefined;
+    const cancel = (): void => {
+      sendTo(child, { type: 'cancel', id });
+      killTimer = setTimeout(() => {
+        const job = this.jobs.get(id);
+        if (job === undefined) return;
+        // The job ends now, not when the kernel has finished tearing down a process of several GB; the next job
+        // starts a fresh process rather than waiting for this one's exit.
+        this.killedForCancel.add(child);
+        this.jobs.delete(id);
+        if (this.child === child) {
+          this.child = null;
+          this.ready = null;
+        }
+        child.kill('SIGKILL');
+        job.reject(WorkerJobError.cancelled('cancelled: the model run in progress was stopped'));
+      }, this.options.cancelGraceMs ?? CANCEL_GRACE_MS);
+    };
     return new Promise<SavedImage[]>((resolve, reject) => {
-      const settle = (): void => signal?.removeEventListener('abort', cancel);
+      const settle = (): void => {
+        signal?.removeEventListener('abort', cancel);
+        clearTimeout(killTimer);
+      };
       this.jobs.set(id, {
+        child,
         resolve: (images) => (settle(), resolve(images)),
         reject: (error) => (settle(), reject(error)),
         onProgress: opts.onProgress ?? (() => undefined),
       });
       signal?.addEventListener('abort', cancel, { once: true });
-      sendTo(child, { type: 'generate', id, request, imageIndex, ...(opts.input ? { input: opts.input } : {}) });
+      sendTo(child, { type: 'generate', id, request, imageIndex, ...(opts.input ? { input: opts.input } : {}), ...(opts.jobTag === undefined ? {} : { jobTag: opts.jobTag }) });
     });
   }
 

@@ -17,7 +17,8 @@ export interface WorkerSettings {
 }
 
 /** `input`: the request's input image, decoded by the server through the upload store's checks. */
-export type ToWorker = { type: 'generate'; id: number; request: ImageRequest; imageIndex: number; input?: RgbImage } | { type: 'cancel'; id: number };
+/** `jobTag`: the job the image is for; its id marks the file names (output-writer's SaveImageOptions.jobTag). */
+export type ToWorker = { type: 'generate'; id: number; request: ImageRequest; imageIndex: number; input?: RgbImage; jobTag?: string } | { type: 'cancel'; id: number };
 
 export type FromWorker =
   | { type: 'ready' }

@@ -24,32 +24,21 @@ import { loadCommandConfig } from '../command-config.ts';
 import { ProgressReporter } from '../progress-reporter.ts';
 import { chooseStyles, findPreset, GENERATE_OPTIONS, GENERATE_USAGE, parseNumberOption, parsePerformance, type GenerateValues } from './generate-options.ts';
 
-/** Engine request fields and the option that sets each, so validation errors name what the user typed. */
+/** Request fields whose option is not the field's name in kebab case (`clipSkip` is `--clip-skip`). */
 const OPTION_FOR_FIELD: Record<string, string> = {
   prompt: 'prompt',
   negativePrompt: '--negative',
   width: '--size',
   height: '--size',
-  steps: '--steps',
-  cfg: '--cfg',
-  sharpness: '--sharpness',
-  adaptiveCfg: '--adaptive-cfg',
-  sampler: '--sampler',
-  scheduler: '--scheduler',
-  seed: '--seed',
-  imageCount: '--n',
-  clipSkip: '--clip-skip',
-  refinerSwitch: '--switch',
-  denoise: '--denoise',
-  input: '--input',
   aspectRatio: '--size',
-  aspect: '--aspect',
-  preset: '--preset',
-  model: '--model',
-  refiner: '--refiner',
-  performance: '--performance',
+  imageCount: '--n',
+  refinerSwitch: '--switch',
   styles: '--style',
 };
+
+function optionFor(field: string): string {
+  return OPTION_FOR_FIELD[field] ?? `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
 
 function parseSeed(value: string | undefined): string | undefined {
   if (value === undefined || value === 'random') return undefined;
@@ -123,7 +112,7 @@ function toDraft(values: GenerateValues, prompt: string, data: Awaited<ReturnTyp
 /** A refusal of the use case, in the words of the option that set the field. */
 function toUsageError(err: ImageRequestError | InvalidGenerationRequestError, values: GenerateValues): UsageError {
   const sizeOption = values['aspect-ratio'] !== undefined && values.size === undefined ? '--aspect-ratio' : '--size';
-  const option = err.field === 'aspectRatio' ? sizeOption : (OPTION_FOR_FIELD[err.field] ?? err.field);
+  const option = err.field === 'aspectRatio' ? sizeOption : optionFor(err.field);
   const detail = err.message.startsWith(`${err.field}: `) ? err.message.slice(err.field.length + 2) : err.message;
   return new UsageError(`${option}: ${detail}`);
 }

@@ -35,7 +35,7 @@ export async function runServe(ctx: CommandContext): Promise<number> {
       uiDir: UI_DIR,
       logger: buildServerLogger((line) => ctx.stderr.write(line)),
     },
-    { listenPort },
+    { listenPort, log },
   ).catch(async (err: unknown) => {
     await studio.close();
     throw err;
@@ -46,5 +46,6 @@ export async function runServe(ctx: CommandContext): Promise<number> {
     server.app.server.once('close', () => resolve());
   });
   await server.stop();
+  log('stopped');
   return 0;
 }

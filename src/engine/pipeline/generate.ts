@@ -17,6 +17,7 @@ import { MAX_SEED, validateGenerationRequest, type GenerationRequest } from './g
 import type { TextEncoder } from './prompt-encoding.ts';
 import { buildStageConditioning } from './stage-conditioning.ts';
 import { createUnetDenoiser, type DenoiserStage } from './unet-denoiser.ts';
+import { checkVaeFamily, type VaeCodec } from './load-vae.ts';
 import { decodeLatent, encodeToLatent, type RgbImage } from './vae-codec.ts';
 
 /** A loaded checkpoint ready for the pipeline. */
@@ -92,9 +93,17 @@ export function prepareLatent(noise: Float32Array, dims: number[], sigma0: numbe
   return { dims, data };
 }
 
-export async function generate(models: { base: PipelineModel; refiner?: PipelineModel }, request: GenerationRequest, options: GenerateOptions = {}): Promise<GeneratedImage[]> {
+/** The models of one generation: a base checkpoint, optionally a refiner and a VAE that replaces the base's own. */
+export interface PipelineModels {
+  base: PipelineModel;
+  refiner?: PipelineModel;
+  vae?: VaeCodec;
+}
+
+export async function generate(models: PipelineModels, request: GenerationRequest, options: GenerateOptions = {}): Promise<GeneratedImage[]> {
   validateGenerationRequest(request);
-  const { base, refiner } = models;
+  const { base, refiner, vae } = models;
+  if (vae !== undefined) checkVaeFamily(vae.name, vae.latentChannels, base.architecture.family);
   const { signal } = options;
   const report = options.onProgress ?? (() => undefined);
   const profile = getFamilyProfile(base.architecture.family);
@@ -130,8 +139,9 @@ export async function generate(models: { base: PipelineModel; refiner?: Pipeline
     const noise = generator.randn(latentDims);
     let start: Tensor | null = null;
     if (request.input !== undefined) {
-      if (base.vaeEncoder === null) throw new Error(`${base.name}: image-to-image needs the VAE encoder`);
-      const mean = await encodeToLatent(base.vaeEncoder, request.input.image, signal);
+      const encoder = vae === undefined ? base.vaeEncoder : vae.encoder;
+      if (encoder === null) throw new Error(`${vae?.name ?? base.name}: image-to-image needs the VAE encoder`);
+      const mean = await encodeToLatent(encoder, request.input.image, signal);
       start = { dims: mean.dims, data: mean.data.map((v) => v * profile.latentScale) };
     }
     const x = prepareLatent(noise, latentDims, sigmas[0]!, start);
@@ -158,11 +168,11 @@ export async function generate(models: { base: PipelineModel; refiner?: Pipeline
     });
     const sampleSeconds = (performance.now() - started) / 1000;
 
-    // 4. decode (the base model's VAE; SDXL base and refiner share the latent space)
+    // 4. decode (the chosen VAE, else the base model's; SDXL base and refiner share the latent space)
     started = performance.now();
     report({ ...progress, phase: 'decode', step: steps });
-    const decoder = base.vaeDecoder ?? refiner?.vaeDecoder ?? null;
-    if (decoder === null) throw new Error(`${base.name}: the checkpoint has no VAE decoder`);
+    const decoder = vae === undefined ? (base.vaeDecoder ?? refiner?.vaeDecoder ?? null) : vae.decoder;
+    if (decoder === null) throw new Error(`${vae?.name ?? base.name}: ${vae === undefined ? 'the checkpoint' : 'the VAE file'} has no VAE decoder`);
     const unscaled: Tensor = { dims: sampled.dims, data: sampled.data.map((v) => v / profile.latentScale) };
     const image = await decodeLatent(decoder, unscaled, { signal });
     results.push({ seed, image, latent: sampled, seconds: { encode: encodeSeconds, sample: sampleSeconds, decode: (performance.now() - started) / 1000 }, unetEvaluations });

@@ -75,7 +75,11 @@ function providerConfig(options: RuntimeOptions): ort.InferenceSession.Execution
 
 /**
  * A loaded model. Runs are serialized (one at a time per session, which is how ONNX Runtime uses all intra-op
- * threads for one request) and can be cancelled before they start; a started run finishes.
+ * threads for one request) and can be cancelled before they start; a started run finishes. onnxruntime-node 1.30
+ * offers no way to stop a run in flight: its `run` executes synchronously on the calling thread (the event loop
+ * is blocked until it returns), and its binding reads only `logSeverityLevel` and `tag` from the run options
+ * (`terminate` is honoured by the WebAssembly backend alone, and only for the run it is passed to). Whoever needs
+ * a cancel to take effect inside a long run stops the process running it (the app's inference worker does).
  */
 export class ModelSession {
   private queue: Promise<unknown> = Promise.resolve();

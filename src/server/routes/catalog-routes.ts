@@ -1,6 +1,7 @@
 /** Read-only lists the UI builds its choices from, and the health probes. */
 import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../server-context.ts';
+import type { Readiness } from '../studio-port.ts';
 import { withErrorResponses } from '../schemas/common-schemas.ts';
 import { AspectRatioList, HealthBody, ModelList, PresetList, StyleList } from '../schemas/catalog-schemas.ts';
 
@@ -16,15 +17,16 @@ export function registerCatalogRoutes(app: FastifyInstance, { port }: ServerCont
     return { aspectRatios: [...lists.sdxl, ...lists.sd15], ...lists };
   });
 
-  const probe = (url: string, summary: string, check: () => Promise<boolean>) =>
+  // Never rate-limited: a load balancer polling these must not be told 429 and take a healthy server out.
+  const probe = (url: string, summary: string, check: () => Promise<Readiness>) =>
     app.get(
       url,
-      { config: { access: 'public' }, schema: { tags: ['health'], summary, response: { 200: HealthBody, 503: HealthBody } } },
+      { config: { access: 'public', limit: 'none' }, schema: { tags: ['health'], summary, response: { 200: HealthBody, 503: HealthBody } } },
       async (_request, reply) => {
-        const ok = await check().catch(() => false);
-        return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable' });
+        const state = await check().catch((): Readiness => ({ ready: false, reason: 'the readiness check failed' }));
+        return reply.code(state.ready ? 200 : 503).send({ status: state.ready ? 'ok' : 'unavailable', ...(state.reason === undefined ? {} : { reason: state.reason }) });
       },
     );
-  probe('/healthz', 'Liveness', () => port.health());
-  probe('/readyz', 'Readiness: models loaded, queue accepting jobs', () => port.ready());
+  probe('/healthz', 'Liveness', async () => ({ ready: await port.health() }));
+  probe('/readyz', 'Readiness: the default model verified, queue accepting jobs', () => port.ready());
 }

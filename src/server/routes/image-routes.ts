@@ -59,8 +59,8 @@ export function registerImageRoutes(app: FastifyInstance, context: ServerContext
           tags: ['images'],
           summary: 'Upload an input image (raw PNG, JPEG or WebP body); it is stored as the decoded pixels (PNG, no metadata)',
           description:
-            'The image must be a size a job can use: width x height within the pixel quota, each side a multiple of 8 in ' +
-            'the generation limits. 400 names the rule an undecodable or unusable image breaks, 413 a too large one, 429 ' +
+            'The image must be a size a job can use: width x height within the pixel quota, each side within the ' +
+            'generation limits (a job crops it to the 8-pixel grid). 400 names the rule an undecodable or unusable image breaks, 413 a too large one, 429 ' +
             'a full per-owner upload quota. Uploads no job uses expire.',
           consumes: [...IMAGE_MEDIA_TYPES],
           response: withErrorResponses({ 201: UploadResponse }),

@@ -5,6 +5,7 @@ import type { ServerContext } from '../server-context.ts';
 import type { GenerateRequestBody } from '../studio-port.ts';
 import { requirePrincipal } from '../auth/authentication.ts';
 import { checkGenerateRequest } from '../check-generate-request.ts';
+import { readSubmitKey } from '../idempotency-key.ts';
 import { JobIdParams, NoContent, withErrorResponses } from '../schemas/common-schemas.ts';
 import { HistoryQuery, SubmitResponse, type HistoryQueryString } from '../schemas/job-schemas.ts';
 
@@ -18,13 +19,14 @@ export function registerJobRoutes(app: FastifyInstance, { port, options, schemas
       schema: {
         tags: ['jobs'],
         summary: 'Queue a generation job',
+        description: 'An optional Idempotency-Key header (1 to 128 visible ASCII characters) makes a repeated submit return the job the first one created (per user, for 24 h); the same key with a different body is refused with 422.',
         body: schemas.generateRequest,
         response: withErrorResponses({ 202: SubmitResponse }),
       },
     },
     async (request, reply) => {
       checkGenerateRequest(request.body, options.quotas.maxPixels);
-      const { id, position } = await port.submitJob(requirePrincipal(request).name, request.body);
+      const { id, position } = await port.submitJob(requirePrincipal(request).name, request.body, readSubmitKey(request));
       return reply.code(202).send({ id, position, eventsUrl: `/api/v1/jobs/${id}/events` });
     },
   );
@@ -49,7 +51,7 @@ export function registerJobRoutes(app: FastifyInstance, { port, options, schemas
     '/api/v1/jobs/:id/retry',
     {
       config: { limit: 'submit' },
-      schema: { tags: ['jobs'], summary: 'Queue an interrupted, failed or cancelled job again (a new job)', params: JobIdParams, response: withErrorResponses({ 202: SubmitResponse }) },
+      schema: { tags: ['jobs'], summary: 'Queue an interrupted, failed or cancelled job again (a new job, once: repeating returns the same job)', params: JobIdParams, response: withErrorResponses({ 202: SubmitResponse }) },
     },
     async (request, reply) => {
       const { id, position } = await port.retryJob(requirePrincipal(request).scope, request.params.id);

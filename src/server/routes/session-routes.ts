@@ -10,6 +10,7 @@ import { SESSION_COOKIE, principalFor } from '../auth/authentication.ts';
 import { DEFAULT_SCRYPT_COST, parsePasswordHash, verifyPassword, type PasswordHash } from '../../app/auth/password-hash.ts';
 import { NoContent, withErrorResponses } from '../schemas/common-schemas.ts';
 import { RequestRefusal } from '../request-refusal.ts';
+import { SignInBackoff, SignInThrottle } from '../sign-in-throttle.ts';
 
 const LoginBody = Type.Object(
   { name: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: 1024 }) },
@@ -38,19 +39,31 @@ export function registerSessionRoutes(app: FastifyInstance, { options, sessions 
     maxAge: options.sessionTtlSeconds,
   };
 
+  const throttle = new SignInThrottle();
+  const beginAttempt = (address: string, name: string) => {
+    try {
+      return throttle.begin(address, name);
+    } catch (err) {
+      if (!(err instanceof SignInBackoff)) throw err;
+      throw new RequestRefusal(429, 'rate_limited', err.message, { rule: `wrongPasswordsPer${err.by === 'address' ? 'Address' : 'Name'}`, retryAfterSeconds: err.retryAfterSeconds });
+    }
+  };
+
   app.post<{ Body: Static<typeof LoginBody> }>(
     '/api/v1/session',
     {
-      config: { access: 'public', limit: 'submit' },
+      config: { access: 'public', limit: 'none' },
       schema: { tags: ['session'], summary: 'Sign in', body: LoginBody, response: withErrorResponses({ 200: SessionView }) },
     },
     async (request, reply) => {
       if (options.auth === null) throw new RequestRefusal(404, 'not_found', 'this server runs without sign-in');
+      const attempt = beginAttempt(request.ip, request.body.name);
       const user = users.get(request.body.name);
       const ok = await verifyPassword(request.body.password, user?.hash ?? DECOY_HASH);
       if (!ok || user === undefined) {
         throw new RequestRefusal(401, 'invalid_credentials', 'wrong name or password', { field: 'password', rule: 'matches' });
       }
+      attempt.succeeded();
       const id = sessions.create(request.body.name, user.role);
       reply.setCookie(SESSION_COOKIE, id, cookieOptions);
       return { name: request.body.name, role: user.role, authRequired: true };

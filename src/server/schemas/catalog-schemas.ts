@@ -86,6 +86,6 @@ export const AspectRatioList = Type.Object(
 );
 
 export const HealthBody = Type.Object(
-  { status: Type.Unsafe<'ok' | 'unavailable'>({ type: 'string', enum: ['ok', 'unavailable'] }) },
+  { status: Type.Unsafe<'ok' | 'unavailable'>({ type: 'string', enum: ['ok', 'unavailable'] }), reason: Type.Optional(Type.String()) },
   { additionalProperties: false },
 );

@@ -47,7 +47,7 @@ export function createInputImagePanel(upload: (file: File) => void): InputImageP
       imageId = id;
       preview = address;
       setAttrs(thumbnail, { src: address, alt: `Input image: ${label}`, hidden: false });
-      status.textContent = `${label}: image to image.`;
+      status.textContent = `${label}: image to image, made at the input's size.`;
       remove.hidden = false;
       denoise.row.hidden = false;
     },

@@ -11,6 +11,7 @@ import {
   JobStoreVersionError,
 } from '../../../src/app/jobs/job-errors.ts';
 import { INTERRUPTED_MESSAGE, openJobStore } from '../../../src/app/jobs/job-store.ts';
+import { JOB_SCHEMA_VERSION } from '../../../src/app/jobs/job-store-schema.ts';
 import { ANY_OWNER } from '../../../src/app/jobs/job-types.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'fooocus-jobs-store-'));
@@ -201,7 +202,7 @@ describe('job store', () => {
     openJobStore(file).close();
     const raw = new DatabaseSync(file);
     assert.equal(raw.prepare('PRAGMA journal_mode').get()?.journal_mode, 'wal');
-    assert.equal(raw.prepare('SELECT version FROM schema_version').get()?.version, 1);
+    assert.equal(raw.prepare('SELECT version FROM schema_version').get()?.version, JOB_SCHEMA_VERSION);
     raw.exec('UPDATE schema_version SET version = 99');
     raw.close();
     assert.throws(() => openJobStore(file), (error: unknown) => error instanceof JobStoreVersionError && error.found === 99);

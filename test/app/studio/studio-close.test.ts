@@ -48,7 +48,8 @@ describe('closing the studio while a job runs', { timeout: 240_000 }, () => {
       const config: AppConfig = createDefaultConfig();
       config.paths = { models: path.join(dir, 'models'), outputs: path.join(dir, 'outputs'), cache: path.join(dir, 'cache') };
       config.runtime.threads = 1;
-      const studio = await createStudio(config, { software: 'test', ...(jobStopGraceMs === undefined ? {} : { jobStopGraceMs }) });
+      const lines: string[] = [];
+      const studio = await createStudio(config, { software: 'test', log: (line) => lines.push(line), ...(jobStopGraceMs === undefined ? {} : { jobStopGraceMs }) });
       const { id } = await studio.queue.submit('local', request);
       await new Promise<void>((resolve) => {
         const stop = studio.queue.subscribe(id, ANY_OWNER, (event) => {
@@ -64,6 +65,12 @@ describe('closing the studio while a job runs', { timeout: 240_000 }, () => {
       await studio.close();
       t.diagnostic(`close() took ${((performance.now() - closing) / 1000).toFixed(1)} s`);
       assert.deepEqual(processesNaming(dir), [], 'the inference process is gone');
+      // It said what it waited for, in order.
+      const said = lines.filter((l) => l.startsWith('stopping:'));
+      const waited = `stopping: waiting up to ${jobStopGraceMs === undefined ? 10 : 0} s for job ${id} to stop at its next step`;
+      const gaveUp = `stopping: job ${id} did not stop within 0 s; stopping the inference process`;
+      const ended = [`stopping: job ${id} recorded as interrupted (it can be retried)`, 'stopping: inference process ended, job database closed'];
+      assert.deepEqual(said, jobStopGraceMs === undefined ? [waited, ...ended] : [waited, gaveUp, ...ended]);
       assert.ok(!existsSync(path.join(dir, 'cache', 'jobs.sqlite-wal')), 'the job database was closed');
 
       const restarted = await createStudio(config, { software: 'test' });

@@ -100,7 +100,7 @@ describe('upload store', () => {
     ['random bytes behind a valid PNG header', () => Buffer.concat([PNG_HEADER_ONLY, randomBytes(256 * 1024)]), 'pixelData'],
     ['random bytes behind a JPEG start marker', () => Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), randomBytes(64 * 1024)]), 'pixelData'],
     ['a 4096 x 4096 PNG (more pixels than a job may have)', () => sharp({ create: { width: 4096, height: 4096, channels: 3, background: '#808080' } }).png().toBuffer(), 'maxPixels'],
-    ['a 1004 x 752 WebP (1004 is not a multiple of 8), checked on the decoded size', () => sharp({ create: { width: 1004, height: 752, channels: 3, background: '#808080' } }).webp().toBuffer(), 'multipleOf'],
+    ['a 1004 x 60 WebP (a side under the minimum), checked on the decoded size', () => sharp({ create: { width: 1004, height: 60, channels: 3, background: '#808080' } }).webp().toBuffer(), 'minSide'],
   ] as const) {
     it(`refuses ${name}, naming the rule, and writes nothing`, async () => {
       const store = open();

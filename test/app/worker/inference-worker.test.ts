@@ -125,6 +125,40 @@ describe('inference in a separate, restricted process', () => {
     );
   });
 
+  it('stops a cancelled job whose model run does not return by ending its process: cancelled, not crashed; the next job runs in a fresh process', { timeout: 60_000 }, async () => {
+    // SIGSTOP stands in for a native run that cannot be interrupted (one SDXL 1024 step on a CPU): the process
+    // cannot answer the cancel, so only ending it stops the work.
+    const controller = new AbortController();
+    let stopped: number | null = null;
+    await assert.rejects(
+      worker.generate(request({ steps: 40 }), 0, {
+        signal: controller.signal,
+        onProgress: (p) => {
+          if (p.phase === 'sample' && stopped === null) {
+            stopped = worker.pid!;
+            process.kill(stopped, 'SIGSTOP');
+            controller.abort();
+          }
+        },
+      }),
+      (e: unknown) => e instanceof WorkerJobError && e.cancelled && !e.userError,
+    );
+    assert.ok(stopped !== null);
+    const alive = (): boolean => {
+      try {
+        process.kill(stopped!, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 200 && alive(); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(alive(), false, 'the process that ran it is gone');
+    const [saved] = await worker.generate(request({ seed: '8' }), 0);
+    assert.ok(existsSync(saved!.path));
+    assert.notEqual(worker.pid, stopped);
+  });
+
   it('treats a signal aborted before the call (e.g. while the child was starting) as a cancel, without running', async () => {
     const before = readdirSync(path.join(dir, 'outputs'), { recursive: true }).length;
     await assert.rejects(worker.generate(request({ steps: 40 }), 0, { signal: AbortSignal.abort() }), (e: unknown) => e instanceof WorkerJobError && e.cancelled);
