@@ -116,6 +116,7 @@ export function createAppStudioPort(studio: Studio): StudioPort {
     listModels: async () => [
       ...(await studio.listModels()).map((m) => ({ name: m.name, kind: 'checkpoint' as const, ...(m.family ? { family: m.family } : {}), ...(m.demo ? { demo: true } : {}) })),
       ...(await studio.store.list()).filter((m) => m.kind === 'loras').map((m) => ({ name: m.name, kind: 'lora' as const })),
+      ...(await studio.store.list()).filter((m) => m.kind === 'vae').map((m) => ({ name: m.name, kind: 'vae' as const })),
     ],
     listStyles: async () => [
       { name: EXPANSION_STYLE_NAME, prompt: '', negative: '' },

@@ -93,7 +93,7 @@ export interface UploadedImage {
 
 export interface ModelInfo {
   name: string;
-  kind: 'checkpoint' | 'refiner' | 'lora';
+  kind: 'checkpoint' | 'refiner' | 'lora' | 'vae';
   family?: string;
   /** The built-in demo checkpoint (random weights): the page says how to get a real model. */
   demo?: boolean;

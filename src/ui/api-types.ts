@@ -27,6 +27,8 @@ export interface GenerateRequest {
   model?: string;
   refiner?: string;
   refinerSwitch?: number;
+  /** A VAE file (model list, kind vae) instead of the checkpoint's own. */
+  vae?: string;
   loras?: LoraChoice[];
   cfg?: number;
   sharpness?: number;
@@ -81,7 +83,7 @@ export interface HistoryPage {
   nextCursor: string | null;
 }
 
-export type ModelKind = 'checkpoint' | 'refiner' | 'lora';
+export type ModelKind = 'checkpoint' | 'refiner' | 'lora' | 'vae';
 
 export interface ModelInfo {
   name: string;

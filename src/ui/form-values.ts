@@ -40,7 +40,7 @@ export interface FormValues {
   admNegative: number;
   admEnd: number;
   clipSkip: number;
-  /** VAE name from metadata; '' is the checkpoint's own. Not sent: the server has no separate VAEs. */
+  /** A VAE file in the server's model store; '' is the checkpoint's own (Fooocus's "Default (model)"). */
   vae: string;
   /** An uploaded image to start from (image to image), or null. */
   inputImageId: string | null;
@@ -138,6 +138,7 @@ export function buildGenerateRequest(values: FormValues, family: string, accepte
     if (seed !== null) request.seed = seed;
   }
   if (values.model !== '') request.model = values.model;
+  if (values.vae !== '') request.vae = values.vae;
   if (values.refiner !== '') {
     request.refiner = values.refiner;
     request.refinerSwitch = values.refinerSwitch;
@@ -173,6 +174,7 @@ export function patchFromRequest(request: Record<string, unknown>, usedSeed: str
   assign('model', text(request.model));
   assign('refiner', text(request.refiner));
   assign('refinerSwitch', finite(request.refinerSwitch));
+  assign('vae', text(request.vae) ?? '');
   if (Array.isArray(request.loras)) {
     patch.loras = request.loras.flatMap((l) =>
       isRecord(l) && typeof l.name === 'string' && finite(l.weight) !== undefined ? [{ name: l.name, weight: l.weight as number }] : [],

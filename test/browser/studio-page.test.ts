@@ -23,6 +23,8 @@ import { parseGenerationMetadata } from '../../src/engine/output/generation-meta
 import { readPngTextChunks } from '../../src/engine/output/png-text.ts';
 import { startServer, type RunningServer } from '../../src/server/serve.ts';
 import { buildUi } from '../../scripts/build-ui.ts';
+import { importModel } from '../../src/app/models/import-model.ts';
+import { writeTinyVae } from '../fixtures/checkpoints.ts';
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p)) ?? null;
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -32,6 +34,8 @@ const PROMPT = 'a lighthouse on a cliff at dusk';
 /** Speed's 30 steps take a minute on two cores even with the demo model; the test sets the page's Steps box. */
 const STEPS = 8;
 const HARBOUR = 'a harbour at dawn, two boats';
+/** A VAE file in the store, which the developer controls offer besides the model's own. */
+const VAE = 'tiny-vae-sd15-latent4-seed7.safetensors';
 const skip = CHROMIUM === null && process.env.CI === undefined ? 'Chromium is not installed: sudo apt-get install chromium (CI installs it, and fails instead of skipping)' : false;
 
 /** Records, inside the page, every way injected markup could announce itself, even when the CSP blocks it. */
@@ -71,6 +75,7 @@ describe('the studio page in Chromium', { skip, timeout: 300_000 }, () => {
     config.paths = { models: path.join(dir, 'models'), outputs: path.join(dir, 'outputs'), cache: path.join(dir, 'cache') };
     config.runtime.threads = 1;
     studio = await createStudio(config, { software: 'Fooocus-TS browser test' });
+    await importModel(studio.store, await writeTinyVae(dir, 'sd15'), { kind: 'vae' });
     server = await startServer(createAppStudioPort(studio), { host: '127.0.0.1', auth: null, outputsDir: studio.outputsDir, uiDir, logger: false }, { listenPort: 0, handleSignals: false });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -194,6 +199,8 @@ describe('the studio page in Chromium', { skip, timeout: 300_000 }, () => {
     assert.ok(await page.getByLabel('Same seed for every image (no seed increment)').isVisible());
     const schemes = await page.getByLabel('Metadata scheme').locator('option').evaluateAll((nodes) => nodes.map((n) => (n as HTMLOptionElement).value));
     assert.deepEqual(schemes, properties.metadataScheme!.enum);
+    const vaes = await page.getByLabel('VAE', { exact: true }).locator('option').evaluateAll((nodes) => nodes.map((n) => [(n as HTMLOptionElement).value, n.textContent]));
+    assert.deepEqual(vaes, [['', 'Default (model)'], [VAE, VAE]], "the model's own VAE, then the server's VAE files");
     await debugPanel().scrollIntoViewIfNeeded();
     await shot('02-developer-controls');
   });
@@ -282,6 +289,7 @@ describe('the studio page in Chromium', { skip, timeout: 300_000 }, () => {
     await page.getByLabel('CLIP skip', { exact: true }).fill('1');
     await page.getByLabel('ADM guidance end', { exact: true }).fill('0.5');
     await page.getByLabel('Metadata scheme').selectOption('a1111');
+    await page.getByLabel('VAE', { exact: true }).selectOption(VAE);
     await page.getByLabel('Denoise').fill('0.6');
     await page.getByRole('button', { name: 'Generate', exact: true }).click();
     await runStatus().filter({ hasText: 'Done: 2 images.' }).waitFor({ timeout: 240_000 });
@@ -295,6 +303,7 @@ describe('the studio page in Chromium', { skip, timeout: 300_000 }, () => {
     assert.equal(body.clipSkip, 1);
     assert.deepEqual(body.admScalers, { positive: 1.5, negative: 0.8, end: 0.5 });
     assert.equal(body.metadataScheme, 'a1111');
+    assert.equal(body.vae, VAE);
 
     await page.getByRole('region', { name: 'Results' }).getByRole('button').first().click();
     await viewer().waitFor({ state: 'visible' });
@@ -313,14 +322,15 @@ describe('the studio page in Chromium', { skip, timeout: 300_000 }, () => {
     assert.equal(text.fooocus_scheme, 'a1111', 'the image records its parameters as A1111 text');
     const written = parseGenerationMetadata(text.parameters!, text.fooocus_scheme);
     assert.deepEqual(
-      [written.prompt, written.steps, written.seed, written.adaptiveCfg, written.clipSkip, written.admScalers, written.denoise],
-      [HARBOUR, STEPS, '1234', 5, 1, [1.5, 0.8, 0.5], 0.6],
+      [written.prompt, written.steps, written.seed, written.adaptiveCfg, written.clipSkip, written.admScalers, written.denoise, written.vae],
+      [HARBOUR, STEPS, '1234', 5, 1, [1.5, 0.8, 0.5], 0.6, VAE],
     );
 
     // Back to a plain text-to-image form for the tests after this one.
     await page.getByRole('button', { name: 'Remove input image' }).click();
     await page.getByLabel('Same seed for every image (no seed increment)').uncheck();
     await page.getByLabel('Metadata scheme').selectOption('fooocus');
+    await page.getByLabel('VAE', { exact: true }).selectOption('');
     await page.getByLabel('Random', { exact: true }).check();
     await expectNoInjection('after the developer run');
   });

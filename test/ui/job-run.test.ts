@@ -145,12 +145,18 @@ describe('form values', () => {
   it('fills the form from a history request, using the seed the image was made with', () => {
     // Lists (modes, formats) are judged by the form against the request schema, which reports what it lacks.
     const patch = patchFromRequest({ prompt: 'p', performance: 'Lightning', width: 512, height: 512, loras: [{ name: 'l', weight: 'x' }], format: 'gif' }, '77');
-    assert.deepEqual(patch, { prompt: 'p', performance: 'Lightning', aspectRatio: '512*512', seed: '77', randomSeed: false, loras: [], format: 'gif' });
+    // No vae: the job used the checkpoint's own, so Reuse sets the VAE back to the default.
+    assert.deepEqual(patch, { prompt: 'p', performance: 'Lightning', aspectRatio: '512*512', seed: '77', randomSeed: false, vae: '', loras: [], format: 'gif' });
   });
 
   it('restores the developer settings a history request carries', () => {
-    const patch = patchFromRequest({ prompt: 'p', steps: 12, adaptiveCfg: 5, clipSkip: 1, seedIncrement: false, metadataScheme: 'a1111', admScalers: { positive: 2, negative: 0.5, end: 0.4 } });
-    assert.deepEqual(patch, { prompt: 'p', steps: 12, adaptiveCfg: 5, clipSkip: 1, seedIncrement: false, metadataScheme: 'a1111', admPositive: 2, admNegative: 0.5, admEnd: 0.4 });
+    const patch = patchFromRequest({ prompt: 'p', steps: 12, vae: 'clear.safetensors', adaptiveCfg: 5, clipSkip: 1, seedIncrement: false, metadataScheme: 'a1111', admScalers: { positive: 2, negative: 0.5, end: 0.4 } });
+    assert.deepEqual(patch, { prompt: 'p', steps: 12, vae: 'clear.safetensors', adaptiveCfg: 5, clipSkip: 1, seedIncrement: false, metadataScheme: 'a1111', admPositive: 2, admNegative: 0.5, admEnd: 0.4 });
+  });
+
+  it('sends the chosen VAE, and no vae field for the checkpoint’s own', () => {
+    assert.equal(buildGenerateRequest({ ...DEFAULT_FORM, prompt: 'fox', vae: 'clear.safetensors' }, 'sdxl').vae, 'clear.safetensors');
+    assert.equal('vae' in buildGenerateRequest({ ...DEFAULT_FORM, prompt: 'fox' }, 'sdxl'), false);
   });
 
   it('sends forced steps and size, the developer settings and an input image, and only fields the schema lists', () => {

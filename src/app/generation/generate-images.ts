@@ -56,6 +56,7 @@ export async function prepareImageRequest(draft: ImageRequestDraft, context: Gen
   const model = await chooseModel(draft, preset, context, options);
   const refiner = draft.refiner ? toStoreFileName(draft.refiner, 'checkpoints', data.catalogFiles) : draft.refiner;
   if (refiner) checkCheckpoint(listing, 'refiner', refiner);
+  if (draft.vae !== undefined) checkVae(listing, draft.vae);
   (draft.loras ?? []).forEach((lora, at) => {
     if (findLoraName(listing, lora.name) === null) throw new ImageRequestError(`loras[${at}].name`, 'installed', `LoRA "${lora.name}" is not in the model store`);
   });
@@ -108,6 +109,17 @@ function checkCheckpoint(listing: readonly ModelListing[], field: 'model' | 'ref
       field,
       'installed',
       `${field} "${name}" is not in the model store (a file not in the trust manifest is never loaded): see \`npm run fooocus -- models list\`, and add a checkpoint with \`npm run fooocus -- models import <file>\``,
+    );
+  }
+}
+
+/** A VAE is chosen by its file name in the store's `vae` folder (Fooocus lists that folder's files by name). */
+function checkVae(listing: readonly ModelListing[], name: string): void {
+  if (!listing.some((m) => m.kind === 'vae' && m.name === name)) {
+    throw new ImageRequestError(
+      'vae',
+      'installed',
+      `vae "${name}" is not in the model store (a file not in the trust manifest is never loaded): see \`npm run fooocus -- models list\`, and add a VAE with \`npm run fooocus -- models import <file> --kind vae\``,
     );
   }
 }
@@ -177,8 +189,10 @@ function checkFirstImage(request: ImageRequest, context: GenerationContext): voi
 export interface ComposedImage {
   model: string;
   refiner: string | null;
+  /** The VAE file in the store's `vae` folder, or null for the checkpoint's own. */
+  vae: string | null;
   loras: { name: string; weight: number }[];
-  fields: Omit<AppGenerationRequest, 'model' | 'refiner' | 'loras' | 'input'>;
+  fields: Omit<AppGenerationRequest, 'model' | 'refiner' | 'vae' | 'loras' | 'input'>;
 }
 
 const CHOICE_FIELDS = ['model', 'refiner', 'refinerSwitch', 'loras', 'cfg', 'sharpness', 'adaptiveCfg', 'admScalers', 'sampler', 'scheduler'] as const;
@@ -212,6 +226,7 @@ export function composeImage(request: ImageRequest, index: number, { data, listi
   return {
     model,
     refiner,
+    vae: request.vae ?? null,
     loras: loras.map((l) => ({ name: l.name, weight: l.weight })),
     fields: {
       ...sampling,
@@ -276,13 +291,13 @@ export interface GenerateImageOptions {
 /** Makes image `index` of a prepared request: compose it, verify its models (hash), generate, save. */
 export function createImageGenerator(options: ImageGeneratorOptions) {
   const { store, service } = options;
-  const verify = async (name: string, opts: GenerateImageOptions): Promise<VerifiedModel> => {
-    const file = await store.resolve('checkpoints', name, {
+  const verify = async (name: string, opts: GenerateImageOptions, kind: 'checkpoints' | 'vae' = 'checkpoints'): Promise<VerifiedModel> => {
+    const file = await store.resolve(kind, name, {
       ...(opts.signal ? { signal: opts.signal } : {}),
       onHashProgress: (done, total) => opts.onProgress?.({ phase: 'verify', model: name, done, total }),
     });
-    const entry = (await store.list()).find((m) => m.kind === 'checkpoints' && m.name === name);
-    if (entry === undefined) throw new ImageRequestError('model', 'installed', `${name}: not in the trust manifest`);
+    const entry = (await store.list()).find((m) => m.kind === kind && m.name === name);
+    if (entry === undefined) throw new ImageRequestError(kind === 'vae' ? 'vae' : 'model', 'installed', `${name}: not in the trust manifest`);
     return { path: file, sha256: entry.sha256 };
   };
   return async (request: ImageRequest, index: number, opts: GenerateImageOptions = {}): Promise<SavedImage> => {
@@ -290,11 +305,12 @@ export function createImageGenerator(options: ImageGeneratorOptions) {
     const image = composeImage(request, index, { data: options.data, listing });
     const model = await verify(image.model, opts);
     const refiner = image.refiner === null ? undefined : await verify(image.refiner, opts);
+    const vae = image.vae === null ? undefined : { ...(await verify(image.vae, opts, 'vae')), name: image.vae };
     const loras = await verifyLoras(store, listing, image.loras, opts.signal);
     const pixels = request.input === undefined ? undefined : (opts.input ?? (await readInputImage(options.inputDir, request.input.file, options.inputSource)));
     const input = pixels === undefined ? undefined : { image: cropToGrid(pixels), denoise: request.input!.denoise };
     const [saved] = await service.generate(
-      { ...image.fields, model, ...(refiner ? { refiner } : {}), ...(loras.length > 0 ? { loras } : {}), ...(input ? { input } : {}), ...(opts.jobTag === undefined ? {} : { jobTag: opts.jobTag }) },
+      { ...image.fields, model, ...(refiner ? { refiner } : {}), ...(vae ? { vae } : {}), ...(loras.length > 0 ? { loras } : {}), ...(input ? { input } : {}), ...(opts.jobTag === undefined ? {} : { jobTag: opts.jobTag }) },
       opts,
     );
     return saved!;

@@ -8,6 +8,7 @@ import {
   generate,
   inspectHeader,
   loadCheckpoint,
+  loadVae,
   LoraMismatchError,
   preparePipelineModel,
   readLoraFile,
@@ -18,6 +19,7 @@ import {
   type GenerationRequest,
   type ImageFormat,
   type LoadedCheckpoint,
+  type LoadedVae,
   type LoraApplyReport,
   type PipelineModel,
   type RuntimeOptions,
@@ -39,6 +41,8 @@ export interface VerifiedLora extends VerifiedModel {
 export interface AppGenerationRequest extends GenerationRequest {
   model: VerifiedModel;
   refiner?: VerifiedModel;
+  /** A VAE file that decodes (and encodes input images) instead of the base checkpoint's own. */
+  vae?: VerifiedModel & { name: string };
   /** Applied to the base model's UNet and text encoders, in order. */
   loras?: VerifiedLora[];
   /** The prompt and negative prompt as typed (before splitting into parts), for the metadata. */
@@ -94,6 +98,8 @@ function modelName(file: string): string {
 
 export class GenerationService {
   private cache: CachedModel[] = [];
+  /** The chosen VAE, kept while requests ask for it (at most one: a VAE is small and quick to build). */
+  private vae: { sha256: string; loaded: LoadedVae } | null = null;
   /** The latest LoRA switch that changed anything, or null. */
   lastLoraSwitch: LoraSwitch | null = null;
 
@@ -132,8 +138,9 @@ export class GenerationService {
     const base = await this.load(request.model, request.clipSkip, report, opts.signal);
     const refiner = request.refiner === undefined ? undefined : await this.load(request.refiner, request.clipSkip, report, opts.signal);
     await this.evictExcept(refiner === undefined ? [base] : [base, refiner]);
+    const vae = await this.loadVae(request.vae, report, opts.signal);
     await this.applyLoras(base, request.loras ?? [], report);
-    const results = await generate({ base: base.model, ...(refiner ? { refiner: refiner.model } : {}) }, request, {
+    const results = await generate({ base: base.model, ...(refiner ? { refiner: refiner.model } : {}), ...(vae ? { vae } : {}) }, request, {
       onProgress: report,
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
@@ -149,6 +156,21 @@ export class GenerationService {
       saved.push({ path: file.path, sha256: file.sha256, seed: r.seed, seconds: r.seconds });
     }
     return saved;
+  }
+
+  /** The request's VAE (built from its file once, then kept), or undefined for the checkpoint's own. */
+  private async loadVae(file: (VerifiedModel & { name: string }) | undefined, report: (p: ServiceProgress) => void, signal?: AbortSignal): Promise<LoadedVae | undefined> {
+    if (this.vae !== null && this.vae.sha256 !== file?.sha256) {
+      await this.vae.loaded.release();
+      this.vae = null;
+    }
+    if (file === undefined) return undefined;
+    if (this.vae === null) {
+      report({ phase: 'load', model: file.name, component: 'vae', index: 0, total: 1 });
+      const loaded = await loadVae(await readSafetensorsHeader(file.path), { runtime: this.options.runtime, ...(signal ? { signal } : {}) });
+      this.vae = { sha256: file.sha256, loaded };
+    }
+    return this.vae.loaded;
   }
 
   /**
@@ -200,6 +222,8 @@ export class GenerationService {
       ...(request.refiner
         ? { refinerName: modelName(request.refiner.path), refinerHash: request.refiner.sha256.slice(0, 10), refinerSwitch: request.refinerSwitch }
         : {}),
+      // Fooocus records the VAE by its file name in the vae folder.
+      ...(request.vae ? { vae: request.vae.name } : {}),
       clipSkip: request.clipSkip,
       ...(request.input ? { denoise: request.input.denoise } : {}),
       version: this.options.software,
@@ -207,6 +231,7 @@ export class GenerationService {
   }
 
   async close(): Promise<void> {
+    await this.loadVae(undefined, () => undefined);
     await this.evictExcept([]);
   }
 }

@@ -31,6 +31,8 @@ export interface ImageRequest {
   /** Refiner checkpoint; null drops the preset's refiner. */
   refiner?: string | null;
   refinerSwitch?: number;
+  /** VAE file name in the model store (`vae` kind) that decodes instead of the checkpoint's own; absent: the checkpoint's. */
+  vae?: string;
   /** LoRAs chosen explicitly (prompt tokens, the preset and the performance mode add theirs per image). */
   loras?: { name: string; weight: number }[];
   /** Overrides the performance mode's step count (Fooocus's "overwrite step"). */

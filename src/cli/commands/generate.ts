@@ -90,6 +90,7 @@ function toDraft(values: GenerateValues, prompt: string, data: Awaited<ReturnTyp
     ...(values.model === undefined ? {} : { model: values.model }),
     ...(values.refiner === undefined ? {} : { refiner: values.refiner === 'none' ? null : values.refiner }),
     refinerSwitch: number('switch', values.switch),
+    ...(values.vae === undefined ? {} : { vae: values.vae }),
     steps,
     cfg: number('cfg', values.cfg),
     sharpness: number('sharpness', values.sharpness),

@@ -7,7 +7,7 @@ export const ModelList = Type.Object(
       Type.Object(
         {
           name: Type.String(),
-          kind: Type.Unsafe<'checkpoint' | 'refiner' | 'lora'>({ type: 'string', enum: ['checkpoint', 'refiner', 'lora'] }),
+          kind: Type.Unsafe<'checkpoint' | 'refiner' | 'lora' | 'vae'>({ type: 'string', enum: ['checkpoint', 'refiner', 'lora', 'vae'] }),
           family: Type.Optional(Type.String()),
           demo: Type.Optional(Type.Boolean({ description: 'The built-in demo checkpoint (random weights).' })),
         },

@@ -54,6 +54,9 @@ export function buildGenerateRequestSchema(quotas: RequestQuotas) {
       model: Type.Optional(Type.String({ pattern: NAME_PATTERN })),
       refiner: Type.Optional(Type.String({ pattern: NAME_PATTERN })),
       refinerSwitch: Type.Optional(Type.Number(bounds(SETTING_LIMITS.refinerSwitch))),
+      vae: Type.Optional(
+        Type.String({ pattern: NAME_PATTERN, description: "A VAE file (GET /api/v1/models, kind vae) instead of the checkpoint's own; absent: the checkpoint's." }),
+      ),
       loras: Type.Optional(
         Type.Array(
           Type.Object(

@@ -101,10 +101,11 @@ export function createAdvancedPanel(): AdvancedPanel {
     setCatalog(catalog) {
       models = catalog.models;
       ratios = catalog.ratios;
-      const checkpoints = models.filter((m) => m.kind !== 'lora');
+      const checkpoints = models.filter((m) => m.kind === 'checkpoint' || m.kind === 'refiner');
       setOptions(model.control, checkpoints.map((m) => ({ value: m.name, label: m.demo ? `${m.name} (demo)` : m.name })));
       setOptions(refiner.control, [{ value: '', label: 'None' }, ...checkpoints.filter((m) => !m.demo).map((m) => ({ value: m.name, label: m.name }))]);
       loras.setNames(models.filter((m) => m.kind === 'lora').map((m) => m.name));
+      debug.setVaeNames(models.filter((m) => m.kind === 'vae').map((m) => m.name));
       styles.setStyles(catalog.styles);
       styles.select(DEFAULT_FORM.styles.filter((name) => catalog.styles.some((s) => s.name === name)));
       showSizes();
@@ -134,7 +135,6 @@ export function createAdvancedPanel(): AdvancedPanel {
       sharpness: readNumber(sharpness.control, DEFAULT_FORM.sharpness),
       sampler: sampler.control.value,
       scheduler: scheduler.control.value,
-      vae: '',
       format: format.control.value,
     }),
     fill(patch) {
@@ -155,7 +155,6 @@ export function createAdvancedPanel(): AdvancedPanel {
       if (patch.format !== undefined && !choose(format.control, patch.format)) missing.push(`format ${patch.format}`);
       seed.fill(patch);
       missing.push(...debug.fill(patch));
-      if (patch.vae !== undefined && patch.vae !== '') missing.push(`VAE ${patch.vae}`);
       if (patch.styles !== undefined) missing.push(...styles.select(patch.styles).map((s) => `style ${s}`));
       if (patch.refiner !== undefined && !choose(refiner.control, patch.refiner)) missing.push(`refiner ${patch.refiner}`);
       if (patch.refinerSwitch !== undefined) refinerSwitch.control.value = String(patch.refinerSwitch);

@@ -1,6 +1,6 @@
 /**
  * Fooocus's "Developer Debug Mode" settings: forced steps and size, adaptive CFG, ADM guidance, CLIP skip, seed
- * increment and metadata scheme. Bounds come from the request schema (applyLimits); an empty steps or size box
+ * increment, VAE and metadata scheme. Bounds come from the request schema (applyLimits); an empty steps or size box
  * leaves the value to the performance mode or the aspect ratio.
  */
 import { el, setOptions } from '../dom.ts';
@@ -10,16 +10,20 @@ import { checkbox, labelled, numberInput, readNumber, readOptionalNumber, select
 
 export type DebugValues = Pick<
   FormValues,
-  'steps' | 'width' | 'height' | 'adaptiveCfg' | 'admPositive' | 'admNegative' | 'admEnd' | 'clipSkip' | 'seedIncrement' | 'metadataScheme'
+  'steps' | 'width' | 'height' | 'adaptiveCfg' | 'admPositive' | 'admNegative' | 'admEnd' | 'clipSkip' | 'seedIncrement' | 'metadataScheme' | 'vae'
 >;
 
 export interface DebugPanel {
   element: HTMLElement;
   setContract(contract: GenerateContract): void;
+  /** The VAE files the server's model list offers (besides the checkpoint's own). */
+  setVaeNames(names: readonly string[]): void;
   read(): DebugValues;
   fill(patch: FormPatch): string[];
 }
 
+/** Fooocus's label for the checkpoint's own VAE. */
+const DEFAULT_VAE_LABEL = 'Default (model)';
 const SCHEME_LABELS: Record<string, string> = { fooocus: 'Fooocus (JSON)', a1111: 'A1111 (text)' };
 
 export function createDebugPanel(): DebugPanel {
@@ -33,6 +37,8 @@ export function createDebugPanel(): DebugPanel {
   const clipSkip = labelled('CLIP skip', numberInput('clipSkip', { step: 1, value: DEFAULT_FORM.clipSkip }));
   const sameSeed = checkbox('Same seed for every image (no seed increment)', !DEFAULT_FORM.seedIncrement);
   const scheme = labelled('Metadata scheme', selectInput('metadataScheme'));
+  const vae = labelled('VAE', selectInput('vae'), "Decodes the image instead of the model's own VAE.");
+  setOptions(vae.control, [{ value: '', label: DEFAULT_VAE_LABEL }]);
 
   const element = el(
     'details',
@@ -40,6 +46,7 @@ export function createDebugPanel(): DebugPanel {
     el('summary', {}, 'Developer debug mode'),
     el('div', { class: 'debug-grid' }, steps.row, width.row, height.row, adaptiveCfg.row, admPositive.row, admNegative.row, admEnd.row, clipSkip.row),
     el('div', { class: 'field' }, sameSeed.row),
+    vae.row,
     scheme.row,
   );
 
@@ -51,11 +58,18 @@ export function createDebugPanel(): DebugPanel {
         field.row.hidden = !contract.limits.has(field.control.dataset.limits ?? '');
       }
       sameSeed.row.hidden = !contract.fields.has('seedIncrement');
+      vae.row.hidden = !contract.fields.has('vae');
       scheme.row.hidden = contract.metadataSchemes.length === 0;
       setOptions(scheme.control, contract.metadataSchemes.map((s) => ({ value: s, label: SCHEME_LABELS[s] ?? s })));
       if (!contract.metadataSchemes.includes(scheme.control.value)) scheme.control.value = DEFAULT_FORM.metadataScheme;
     },
+    setVaeNames(names) {
+      const chosen = vae.control.value;
+      setOptions(vae.control, [{ value: '', label: DEFAULT_VAE_LABEL }, ...names.map((n) => ({ value: n, label: n }))]);
+      vae.control.value = names.includes(chosen) ? chosen : '';
+    },
     read: () => ({
+      vae: vae.row.hidden ? '' : vae.control.value,
       steps: readOptionalNumber(steps.control),
       width: readOptionalNumber(width.control),
       height: readOptionalNumber(height.control),
@@ -80,10 +94,18 @@ export function createDebugPanel(): DebugPanel {
       ] as const;
       for (const [field, value] of numbers) if (value !== undefined) field.control.value = value === null ? '' : String(value);
       if (patch.seedIncrement !== undefined) sameSeed.control.checked = !patch.seedIncrement;
-      if (patch.metadataScheme === undefined) return [];
-      const offered = [...scheme.control.options].some((o) => o.value === patch.metadataScheme);
-      if (offered) scheme.control.value = patch.metadataScheme;
-      return offered ? [] : [`metadata scheme ${patch.metadataScheme}`];
+      const missing: string[] = [];
+      if (patch.vae !== undefined) {
+        const offered = [...vae.control.options].some((o) => o.value === patch.vae);
+        vae.control.value = offered ? patch.vae : '';
+        if (!offered) missing.push(`VAE ${patch.vae}`);
+      }
+      if (patch.metadataScheme !== undefined) {
+        const offered = [...scheme.control.options].some((o) => o.value === patch.metadataScheme);
+        if (offered) scheme.control.value = patch.metadataScheme;
+        else missing.push(`metadata scheme ${patch.metadataScheme}`);
+      }
+      return missing;
     },
   };
 }

@@ -6,7 +6,7 @@ import { formatCliCommand } from '../cli-invocation.ts';
 import { el, replace } from '../dom.ts';
 
 export function onlyDemoModels(models: ModelInfo[]): boolean {
-  const checkpoints = models.filter((m) => m.kind !== 'lora');
+  const checkpoints = models.filter((m) => m.kind === 'checkpoint' || m.kind === 'refiner');
   return checkpoints.length > 0 && checkpoints.every((m) => m.demo || /\bdemo\b/i.test(m.name));
 }
 
