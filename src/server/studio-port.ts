@@ -11,8 +11,7 @@
  */
 import type { GenerateRequestBody } from './schemas/generate-request-schema.ts';
 import type { JOB_STATUSES } from './schemas/job-schemas.ts';
-import type { JobProgress } from '../app/jobs/job-types.ts';
-import type { JobUpdate } from '../app/studio/job-report.ts';
+import type { JobReport, JobUpdate } from '../app/studio/job-report.ts';
 import type { AspectRatioLists, ModelInfo, PresetInfo, StyleInfo } from '../app/studio/studio-catalog.ts';
 
 export type { GenerateRequestBody } from './schemas/generate-request-schema.ts';
@@ -34,21 +33,8 @@ export interface ImageRef {
   seed?: string;
 }
 
-export interface JobSummary {
-  id: string;
-  owner: string;
-  status: JobStatus;
-  /** Place in line (1 = starts next) while queued, else null. */
-  position: number | null;
-  /** ISO 8601. */
-  createdAt: string;
-  finishedAt: string | null;
-  progress: JobProgress | null;
-  images: ImageRef[];
-  /** A message safe to show the user: never a stack trace or a server path. */
-  error: string | null;
-  request: GenerateRequestBody;
-}
+/** A job as the API shows it (see JobReport); `error` is never a stack trace or a server path. */
+export type JobSummary = Omit<JobReport, 'images' | 'request'> & { images: ImageRef[]; request: GenerateRequestBody };
 
 export interface HistoryPage {
   items: JobSummary[];

@@ -3,23 +3,15 @@
  * as submitted (an upload's denoise, never its path); and the job's events reduced to what a client follows.
  */
 import type { ImageRequest } from '../generation/image-request.ts';
-import type { JobEvent, JobProgress, JobStatus, JobView } from '../jobs/job-types.ts';
+import type { JobEvent, JobView } from '../jobs/job-types.ts';
 import type { StudioImageRequest } from './create-studio.ts';
 
-export interface JobReport {
-  id: string;
-  owner: string;
-  status: JobStatus;
-  /** Place in line (1 = starts next) while queued, else null. */
-  position: number | null;
+export type JobReport = Pick<JobView, 'id' | 'owner' | 'status' | 'position' | 'progress' | 'error'> & {
   createdAt: string;
   finishedAt: string | null;
-  progress: JobProgress | null;
   images: { imageId: string; seed: string }[];
-  /** A message safe to show the user. */
-  error: string | null;
   request: StudioImageRequest;
-}
+};
 
 /** Events of one job, in order; `finished`, `failed` (also for an interrupted job) and `cancelled` come last. */
 export type JobUpdate =

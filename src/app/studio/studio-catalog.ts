@@ -3,8 +3,10 @@
  * form values they fill in (and the models they still lack), and the sizes of each model family.
  */
 import { findMissingPresetModels, resolvePresetModels } from '../creative/preset-models.ts';
+import type { Preset } from '../creative/presets.ts';
 import { EXPANSION_STYLE_NAME, RANDOM_STYLE_NAME } from '../creative/style-names.ts';
-import { parseAspectRatio } from '../generation/aspect-ratios.ts';
+import { DEMO_MODEL_NAME } from '../demo/demo-model.ts';
+import { parseAspectRatio, SD15_ASPECT_RATIOS, SDXL_ASPECT_RATIOS } from '../generation/aspect-ratios.ts';
 import type { Studio } from './create-studio.ts';
 
 export interface ModelInfo {
@@ -16,26 +18,12 @@ export interface ModelInfo {
 }
 
 /** A preset with the values it fills the form with; model names are model-store file names. */
-export interface PresetInfo {
+export type PresetInfo = Omit<Preset, 'downloads'> & {
   /** The preset's id (its file name without `.json`). */
   name: string;
-  label: string;
-  model: string;
-  refiner: string | null;
-  refinerSwitch: number;
-  loras: { name: string; weight: number }[];
-  cfg: number;
-  sharpness: number;
-  sampler: string;
-  scheduler: string;
-  styles: string[];
-  performance: string;
-  /** `width*height`. */
-  aspectRatio: string;
-  imageCount: number;
   /** The preset's models the store lacks; `fooocus models pull --preset <name>` fetches those with a catalog id. */
   missing: { kind: 'checkpoint' | 'lora'; name: string; catalogId: string | null }[];
-}
+};
 
 export interface StyleInfo {
   name: string;
@@ -69,7 +57,7 @@ export function createStudioCatalog(studio: Studio): StudioCatalog {
     listModels: async () => {
       const stored = await studio.store.list();
       return [
-        ...(await studio.listModels()).map((m) => ({ name: m.name, kind: 'checkpoint' as const, ...(m.family ? { family: m.family } : {}), ...(m.demo ? { demo: true } : {}) })),
+        ...stored.filter((m) => m.kind === 'checkpoints').map((m) => ({ name: m.name, kind: 'checkpoint' as const, ...(m.family ? { family: m.family } : {}), ...(m.name === DEMO_MODEL_NAME ? { demo: true } : {}) })),
         ...stored.filter((m) => m.kind === 'loras').map((m) => ({ name: m.name, kind: 'lora' as const })),
         ...stored.filter((m) => m.kind === 'vae').map((m) => ({ name: m.name, kind: 'vae' as const })),
       ];
@@ -81,29 +69,19 @@ export function createStudioCatalog(studio: Studio): StudioCatalog {
     ],
     listPresets: async () => {
       const installed = new Set((await studio.store.list()).map((m) => `${m.kind}/${m.name}`));
-      return [...studio.presets].map(([name, p]) => ({
-        name,
-        label: p.label,
-        ...resolvePresetModels(p, studio.catalogFiles),
-        refinerSwitch: p.refinerSwitch,
-        cfg: p.cfg,
-        sharpness: p.sharpness,
-        sampler: p.sampler,
-        scheduler: p.scheduler,
-        styles: [...p.styles],
-        performance: p.performance,
-        aspectRatio: p.aspectRatio,
-        imageCount: p.imageCount,
-        missing: findMissingPresetModels(p, studio.catalogFiles, installed).map((m) => ({
+      return [...studio.presets].map(([name, preset]) => {
+        const { downloads: _downloads, ...values } = preset;
+        const missing = findMissingPresetModels(preset, studio.catalogFiles, installed).map((m) => ({
           kind: m.kind === 'loras' ? ('lora' as const) : ('checkpoint' as const),
           name: m.fileName,
           catalogId: m.catalogId,
-        })),
-      }));
+        }));
+        return { name, ...values, ...resolvePresetModels(preset, studio.catalogFiles), styles: [...values.styles], missing };
+      });
     },
     listAspectRatios: async () => ({
-      sdxl: studio.aspectRatios.sdxl.map((id) => ({ id, ...parseAspectRatio(id) })),
-      sd15: studio.aspectRatios.sd15.map((id) => ({ id, ...parseAspectRatio(id) })),
+      sdxl: SDXL_ASPECT_RATIOS.map((id) => ({ id, ...parseAspectRatio(id) })),
+      sd15: SD15_ASPECT_RATIOS.map((id) => ({ id, ...parseAspectRatio(id) })),
     }),
   };
 }
