@@ -13,6 +13,7 @@ const BROWSER_SHARED = [
   '^src/engine/output/(generation-metadata|generation-parameters|a1111-metadata-scheme|fooocus-metadata-scheme|python-literal|sampler-display-names)\\.ts$',
   '^src/engine/io/strict-json\\.ts$',
   '^src/engine/request-limits\\.ts$',
+  '^src/engine/errors/fooocus-error\\.ts$',
 ];
 
 module.exports = {

@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { FooocusError } from '../engine/index.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -12,8 +13,10 @@ export interface CommandContext {
 }
 
 /** A usage mistake: exit code 2 and a one-line message naming the option. */
-export class UsageError extends Error {
-  override name = 'UsageError';
+export class UsageError extends FooocusError {
+  constructor(message: string) {
+    super('invalid', message);
+  }
 }
 
 /** The process's streams and cancellation signal, injected so tests can capture them. */

@@ -8,6 +8,14 @@ import type { ServerOptions } from '../server/server-options.ts';
 
 export type ServerSettings = Required<Pick<ServerOptions, 'auth' | 'rateLimit' | 'quotas' | 'secureCookies'>> & Pick<ServerOptions, 'allowedHosts'>;
 
+/**
+ * The server log of `fooocus serve`: errors only, one JSON line each on stderr. Every 5xx is there with its cause
+ * (the client only sees `internal`); refusals stay out of the terminal.
+ */
+export function buildServerLogger(write: (line: string) => void): NonNullable<ServerOptions['logger']> {
+  return { level: 'error', stream: { write } };
+}
+
 export function buildServerSettings(config: AppConfig): ServerSettings {
   const { users, tokens } = config.server.auth;
   return {

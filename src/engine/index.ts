@@ -155,3 +155,4 @@ export type { AdmScalers } from './pipeline/stage-conditioning.ts';
 export { decodeLatent, encodeToLatent } from './pipeline/vae-codec.ts';
 export { listCheckpointTensors, type LayoutExtras, type TensorSpec } from './models/checkpoint-layout.ts';
 export { generateRandomCheckpoint } from './models/random-checkpoint.ts';
+export { ERROR_KINDS, FooocusError, isUserError, reviveError, RevivedError, toErrorData, type ErrorData, type ErrorDetails, type ErrorKind } from './errors/fooocus-error.ts';

@@ -1,17 +1,17 @@
 /**
  * The StudioPort over the real app: requests become queued studio jobs, queue records become the API's job views,
  * queue events become the API's event stream. The studio checks a request against what is installed before
- * queueing it; its ImageRequestError becomes a 400 naming the field.
+ * queueing it; its errors (ImageRequestError naming the field, the queue's own) reach error-mapping.ts as they are.
  */
 import { EXPANSION_STYLE_NAME, RANDOM_STYLE_NAME } from '../app/creative/style-names.ts';
-import { ImageRequestError, type ImageRequest } from '../app/generation/image-request.ts';
+import type { ImageRequest } from '../app/generation/image-request.ts';
 import { isUploadId, parseOutputImageId } from '../app/outputs/image-ids.ts';
 import { findMissingPresetModels, resolvePresetModels } from '../app/creative/preset-models.ts';
 import { parseAspectRatio } from '../app/generation/aspect-ratios.ts';
-import { IdempotencyKeyReusedError, JobNotFoundError, JobStateError, QueueQuotaError } from '../app/jobs/job-errors.ts';
+import { IdempotencyKeyReusedError } from '../app/jobs/job-errors.ts';
 import { ANY_OWNER, type JobEvent, type JobView, type OwnerScope } from '../app/jobs/job-types.ts';
 import { removeOutputs, type Studio } from '../app/studio/create-studio.ts';
-import { InvalidRequestError, JobStateConflictError, NotFoundError, QuotaExceededError } from './studio-errors.ts';
+import { NotFoundError } from './studio-errors.ts';
 import { refuseReusedKey } from './idempotency-key.ts';
 import { ALL_OWNERS, type GenerateRequestBody, type JobSummary, type StudioEvent, type StudioPort } from './studio-port.ts';
 
@@ -19,16 +19,12 @@ function scopeOf(owner: string): OwnerScope {
   return owner === ALL_OWNERS ? ANY_OWNER : owner;
 }
 
-/** Queue errors in the port's vocabulary (another owner's job is simply not found). */
-async function translate<T>(work: () => Promise<T>): Promise<T> {
+/** A reused Idempotency-Key is refused by the server's own rule (422 naming the header); the rest pass as they are. */
+async function refuseReusedKeys<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (err) {
-    if (err instanceof JobNotFoundError) throw new NotFoundError('job');
-    if (err instanceof QueueQuotaError) throw new QuotaExceededError('maxQueuedJobs', err.limit, 30);
-    if (err instanceof JobStateError) throw new JobStateConflictError(err.jobId, err.status);
     if (err instanceof IdempotencyKeyReusedError) throw refuseReusedKey();
-    if (err instanceof ImageRequestError) throw new InvalidRequestError(err.field, err.rule, err.message);
     throw err;
   }
 }
@@ -81,32 +77,24 @@ const CONTENT_TYPES: Record<string, string> = { png: 'image/png', jpg: 'image/jp
 export function createAppStudioPort(studio: Studio): StudioPort {
 
   return {
-    submitJob: async (owner, body, submitKey) => translate(() => studio.submitImages(owner, body, submitKey)),
-    getJob: async (owner, id) => translate(async () => toSummary(await studio.queue.get(id, scopeOf(owner)))),
-    listHistory: async (owner, page) =>
-      translate(async () => {
-        const result = await studio.queue.list(scopeOf(owner), { ...(page.cursor === undefined ? {} : { cursor: page.cursor }), limit: page.limit });
-        return { items: result.jobs.map(toSummary), nextCursor: result.nextCursor };
-      }),
-    deleteHistoryEntry: async (owner, id) =>
-      translate(async () => {
-        const { files } = await studio.queue.delete(id, scopeOf(owner));
-        await removeOutputs(studio, files);
-      }),
-    cancelJob: async (owner, id) => translate(() => studio.queue.cancel(id, scopeOf(owner))),
-    retryJob: async (owner, id) => translate(() => studio.queue.retry(id, scopeOf(owner))),
-    skipImage: async (owner, id) => translate(() => studio.queue.skip(id, scopeOf(owner))),
-    subscribe: (owner, id, listener) => {
-      try {
-        return studio.queue.subscribe(id, scopeOf(owner), (e) => {
-          const event = toEvent(e);
-          if (event !== null) listener(event);
-        });
-      } catch (err) {
-        if (err instanceof JobNotFoundError) throw new NotFoundError('job');
-        throw err;
-      }
+    submitJob: async (owner, body, submitKey) => refuseReusedKeys(() => studio.submitImages(owner, body, submitKey)),
+    getJob: async (owner, id) => toSummary(await studio.queue.get(id, scopeOf(owner))),
+    listHistory: async (owner, page) => {
+      const result = await studio.queue.list(scopeOf(owner), { ...(page.cursor === undefined ? {} : { cursor: page.cursor }), limit: page.limit });
+      return { items: result.jobs.map(toSummary), nextCursor: result.nextCursor };
     },
+    deleteHistoryEntry: async (owner, id) => {
+      const { files } = await studio.queue.delete(id, scopeOf(owner));
+      await removeOutputs(studio, files);
+    },
+    cancelJob: async (owner, id) => studio.queue.cancel(id, scopeOf(owner)),
+    retryJob: async (owner, id) => studio.queue.retry(id, scopeOf(owner)),
+    skipImage: async (owner, id) => studio.queue.skip(id, scopeOf(owner)),
+    subscribe: (owner, id, listener) =>
+      studio.queue.subscribe(id, scopeOf(owner), (e) => {
+        const event = toEvent(e);
+        if (event !== null) listener(event);
+      }),
     openImage: async (owner, imageId) => {
       let file: string | undefined;
       const jobId = parseOutputImageId(imageId);

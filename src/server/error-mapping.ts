@@ -1,12 +1,13 @@
 /**
- * The one place errors become HTTP responses. A 4xx names the field and the rule; a 5xx says `internal` and
- * nothing else (the error goes to the log, never to the client). Every refusal is logged with client and reason.
+ * The one place errors become HTTP responses. Every FooocusError's kind maps to one status here; a 4xx names the
+ * field and the rule, with the error's public message (files by store name, never an absolute path); a 5xx says
+ * `internal` and nothing else (the error goes to the log, never to the client). Every refusal is logged with
+ * client and reason, every 5xx with the error.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { FooocusError, type ErrorKind } from '../engine/index.ts';
 import { CONTENT_SECURITY_POLICY_HEADER } from './security-headers.ts';
-import { InvalidRequestError, JobStateConflictError, NotFoundError, QuotaExceededError } from './studio-errors.ts';
 import { RequestRefusal } from './request-refusal.ts';
-import { UploadInUseError, UploadQuotaError, UploadRefusedError } from '../app/uploads/upload-errors.ts';
 
 export interface ErrorResponse {
   error: string;
@@ -64,29 +65,34 @@ export function logRefusal(request: FastifyRequest, status: number, body: ErrorR
   );
 }
 
+const RESPONSE_BY_KIND: Record<ErrorKind, [status: number, error: string]> = {
+  invalid: [400, 'invalid_request'],
+  'too-large': [413, 'payload_too_large'],
+  'not-found': [404, 'not_found'],
+  conflict: [409, 'conflict'],
+  quota: [429, 'quota_exceeded'],
+  unavailable: [503, 'unavailable'],
+  internal: [500, 'internal'],
+};
+
 function describeError(error: unknown, request: FastifyRequest): [number, ErrorResponse] {
   if (error instanceof RequestRefusal) return [error.statusCode, { error: error.code, message: error.message, ...error.details }];
-  if (error instanceof InvalidRequestError) {
-    const limit = error.limit === undefined ? {} : { limit: error.limit };
-    return [400, { error: 'invalid_request', field: error.field, rule: error.rule, message: error.message, ...limit }];
-  }
-  if (error instanceof NotFoundError) return [404, { error: 'not_found', message: error.message }];
-  if (error instanceof JobStateConflictError) return [409, { error: 'conflict', message: error.message }];
-  if (error instanceof QuotaExceededError) {
-    const retry = error.retryAfterSeconds === null ? {} : { retryAfterSeconds: error.retryAfterSeconds };
-    return [429, { error: 'quota_exceeded', rule: error.quota, limit: error.limit, message: error.message, ...retry }];
-  }
-  if (error instanceof UploadRefusedError) {
-    const limit = error.limit === undefined ? {} : { limit: error.limit };
-    return [error.tooLarge ? 413 : 400, { error: error.tooLarge ? 'payload_too_large' : 'invalid_request', field: 'body', rule: error.rule, message: error.message, ...limit }];
-  }
-  if (error instanceof UploadQuotaError) {
-    const retry = error.retryAfterSeconds === null ? {} : { retryAfterSeconds: error.retryAfterSeconds };
-    return [429, { error: 'quota_exceeded', rule: error.quota, limit: error.limit, message: error.message, ...retry }];
-  }
-  if (error instanceof UploadInUseError) return [409, { error: 'conflict', field: 'imageId', rule: 'inUse', message: error.message }];
+  if (error instanceof FooocusError) return describeFooocusError(error);
   if (isFastifyError(error)) return describeFastifyError(error, request);
   return [500, { error: 'internal' }];
+}
+
+/** The HTTP form of an error: the same status and body for the same kind, whichever layer threw it. */
+export function describeFooocusError(error: FooocusError): [number, ErrorResponse] {
+  const [status, code] = RESPONSE_BY_KIND[error.kind];
+  if (error.kind === 'internal') return [status, { error: code }];
+  const body: ErrorResponse = { error: code };
+  if (error.field !== undefined) body.field = error.field;
+  if (error.rule !== undefined) body.rule = error.rule;
+  body.message = error.publicMessage;
+  if (error.limit !== undefined) body.limit = error.limit;
+  if (error.retryAfterSeconds !== undefined) body.retryAfterSeconds = error.retryAfterSeconds;
+  return [status, body];
 }
 
 function describeFastifyError(error: FastifyError, request: FastifyRequest): [number, ErrorResponse] {

@@ -8,14 +8,11 @@ import { formatCliCommand } from '../app/cli-invocation.ts';
 import { buildServer } from './build-server.ts';
 import type { ServerOptions } from './server-options.ts';
 import type { StudioPort } from './studio-port.ts';
+import { FooocusError } from '../engine/index.ts';
 
-export class UnsafeBindError extends Error {
-  override readonly name = 'UnsafeBindError';
-  constructor(
-    readonly host: string,
-    readonly reason: string,
-  ) {
-    super(`refusing to listen on ${host}: ${reason}`);
+export class UnsafeBindError extends FooocusError {
+  constructor(readonly host: string, readonly reason: string) {
+    super('invalid', `refusing to listen on ${host}: ${reason}`, { field: 'host' });
   }
 }
 

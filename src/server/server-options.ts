@@ -5,6 +5,7 @@
 import type { FastifyServerOptions } from 'fastify';
 import type { RequestQuotas } from './schemas/generate-request-schema.ts';
 import { parsePasswordHash } from '../app/auth/password-hash.ts';
+import { FooocusError } from '../engine/index.ts';
 
 export type Role = 'admin' | 'user';
 
@@ -85,13 +86,9 @@ export const DEFAULT_QUOTAS: Quotas = {
 /** User and token names: never `*` (the admin scope) and nothing that needs escaping in a log line. */
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
-export class ServerConfigError extends Error {
-  override readonly name = 'ServerConfigError';
-  constructor(
-    readonly key: string,
-    readonly reason: string,
-  ) {
-    super(`server option ${key}: ${reason}`);
+export class ServerConfigError extends FooocusError {
+  constructor(readonly key: string, readonly reason: string) {
+    super('invalid', `server option ${key}: ${reason}`, { field: key });
   }
 }
 

@@ -6,8 +6,8 @@
  * signed-in user's name, `local` when auth is off, or ALL_OWNERS for an admin. A user name can never be `*`
  * (server options refuse it), so no request can widen its own scope.
  *
- * Errors: NotFoundError (also for another owner's things), QuotaExceededError, InvalidRequestError { field, rule }
- * and JobStateConflictError from studio-errors.ts. Anything else is reported as a 500 without details.
+ * Errors: any FooocusError, answered by its kind (not-found also for another owner's things; invalid naming the
+ * field and rule; see error-mapping.ts). Anything else is reported as a 500 without details.
  */
 import type { GenerateRequestBody } from './schemas/generate-request-schema.ts';
 import type { JOB_STATUSES } from './schemas/job-schemas.ts';

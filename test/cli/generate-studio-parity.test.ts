@@ -15,6 +15,7 @@ import { main } from '../../src/cli/cli.ts';
 import { parseGenerationMetadata, readImageMetadata, type GenerationParameters } from '../../src/engine/index.ts';
 import { createAppStudioPort } from '../../src/server/app-studio-port.ts';
 import { buildServer } from '../../src/server/build-server.ts';
+import { guardAgainstPathLeaks } from '../server/path-leak-guard.ts';
 
 const HOST = '127.0.0.1:7865';
 
@@ -42,6 +43,7 @@ describe('fooocus generate and the studio', () => {
     writeFileSync(path.join(dir, 'wildcards', 'animal.txt'), 'fox\nowl\nhare\nlynx\n');
     studio = await createStudio(config, { software: 'Fooocus-TS' });
     app = await buildServer(createAppStudioPort(studio), { host: '127.0.0.1', allowedHosts: [HOST], auth: null, outputsDir: studio.outputsDir, logger: false });
+    guardAgainstPathLeaks(app, [dir]);
   });
   after(async () => {
     await app.close();

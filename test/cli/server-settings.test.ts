@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { addUser, createToken } from '../../src/app/auth/credential-store.ts';
 import type { AppConfig } from '../../src/app/config/config-schema.ts';
 import { loadConfig } from '../../src/app/config/load-config.ts';
-import { buildServerSettings } from '../../src/cli/server-settings.ts';
+import { buildServerLogger, buildServerSettings } from '../../src/cli/server-settings.ts';
 import { createTempDir, writeConfig } from '../app/config/config-fixture.ts';
 import { createFixture, HOST, jsonHeaders, type Fixture } from '../server/server-fixture.ts';
 
@@ -22,6 +22,24 @@ async function loadFrom(content: unknown, setUp?: (file: string) => Promise<void
 function cookieOf(response: { headers: Record<string, unknown> }): string {
   return String(response.headers['set-cookie']).split(';', 1)[0] ?? '';
 }
+
+describe('the server log of fooocus serve', () => {
+  it('holds every 5xx with its cause, and no refusals', async () => {
+    const lines: string[] = [];
+    const f = await createFixture({ logger: buildServerLogger((line) => void lines.push(line)) });
+    try {
+      f.studio.failWith = new Error('the disk is on fire');
+      assert.equal((await f.app.inject({ url: '/api/v1/models', headers: { host: HOST } })).statusCode, 500);
+      f.studio.failWith = null;
+      assert.equal((await f.app.inject({ url: '/api/v1/nope', headers: { host: HOST } })).statusCode, 404);
+    } finally {
+      await f.close();
+    }
+    assert.equal(lines.length, 1, lines.join(''));
+    assert.match(lines[0]!, /request failed/);
+    assert.match(lines[0]!, /the disk is on fire/);
+  });
+});
 
 describe('config to server: users and tokens', () => {
   let f: Fixture;

@@ -16,6 +16,7 @@ import { writeTinyLora } from '../fixtures/loras.ts';
 import { createAppStudioPort } from '../../src/server/app-studio-port.ts';
 import { buildServer } from '../../src/server/build-server.ts';
 import { startStudioServer, stopStudioServer, type StudioServer } from './studio-server.ts';
+import { guardAgainstPathLeaks } from './path-leak-guard.ts';
 
 const HOST = '127.0.0.1:7865';
 const headers = { host: HOST, origin: `http://${HOST}`, 'content-type': 'application/json' };
@@ -109,6 +110,7 @@ describe('studio over HTTP with the demo model', () => {
     config.runtime.threads = 1;
     const restarted = await createStudio(config, { software: 'test' });
     const app2 = await buildServer(createAppStudioPort(restarted), { host: '127.0.0.1', allowedHosts: [HOST], auth: null, outputsDir: restarted.outputsDir, logger: false });
+    guardAgainstPathLeaks(app2, [dir]);
     try {
       const image = await app2.inject({ method: 'GET', url: `/api/v1/images/${imageId}`, headers: { host: HOST } });
       assert.equal(image.statusCode, 200);

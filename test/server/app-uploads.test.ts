@@ -18,6 +18,7 @@ import { encodePng } from '../../src/engine/output/png.ts';
 import { readPngTextChunks } from '../../src/engine/output/png-text.ts';
 import { createAppStudioPort } from '../../src/server/app-studio-port.ts';
 import { buildServer } from '../../src/server/build-server.ts';
+import { guardAgainstPathLeaks } from './path-leak-guard.ts';
 
 const HOST = '127.0.0.1:7865';
 const json = { host: HOST, origin: `http://${HOST}`, 'content-type': 'application/json' };
@@ -35,6 +36,7 @@ describe('uploads through the real studio', () => {
     config.uploads.maxPerOwner = 3;
     studio = await createStudio(config, { software: 'test' });
     app = await buildServer(createAppStudioPort(studio), { host: '127.0.0.1', allowedHosts: [HOST], auth: null, outputsDir: studio.outputsDir, logger: false, rateLimit: { submitsPerMinute: 1000 } });
+    guardAgainstPathLeaks(app, [dir]);
   });
   after(async () => {
     await app.close();

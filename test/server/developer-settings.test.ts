@@ -17,6 +17,7 @@ import { decodePng } from '../../src/engine/output/png.ts';
 import { readPngTextChunks } from '../../src/engine/output/png-text.ts';
 import { createAppStudioPort } from '../../src/server/app-studio-port.ts';
 import { buildServer } from '../../src/server/build-server.ts';
+import { guardAgainstPathLeaks } from './path-leak-guard.ts';
 
 const HOST = '127.0.0.1:7865';
 const headers = { host: HOST, origin: `http://${HOST}`, 'content-type': 'application/json' };
@@ -38,6 +39,7 @@ describe('developer settings over HTTP with the demo model', () => {
     config.runtime.threads = 1;
     studio = await createStudio(config, { software: 'test' });
     app = await buildServer(createAppStudioPort(studio), { host: '127.0.0.1', allowedHosts: [HOST], auth: null, outputsDir: studio.outputsDir, logger: false });
+    guardAgainstPathLeaks(app, [dir]);
   });
   after(async () => {
     await app.close();

@@ -13,6 +13,7 @@ import { createDefaultConfig } from '../../src/app/config/config-schema.ts';
 import { createStudio } from '../../src/app/studio/create-studio.ts';
 import { createAppStudioPort } from '../../src/server/app-studio-port.ts';
 import { buildServer } from '../../src/server/build-server.ts';
+import { guardAgainstPathLeaks } from './path-leak-guard.ts';
 
 const HOST = '127.0.0.1:7865';
 const postHeaders = { host: HOST, origin: `http://${HOST}` };
@@ -29,6 +30,7 @@ describe('idempotent submits and retries over HTTP', () => {
     config.runtime.threads = 1;
     studio = await createStudio(config, { software: 'test' });
     app = await buildServer(createAppStudioPort(studio), { host: '127.0.0.1', allowedHosts: [HOST], auth: null, outputsDir: studio.outputsDir, logger: false });
+    guardAgainstPathLeaks(app, [dir]);
   });
   after(async () => {
     await app.close();

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../../src/server/build-server.ts';
 import type { ServerOptions } from '../../src/server/server-options.ts';
 import { FakeStudio } from './fake-studio.ts';
+import { guardAgainstPathLeaks } from './path-leak-guard.ts';
 
 export const HOST = '127.0.0.1:7865';
 export const ORIGIN = `http://${HOST}`;
@@ -34,6 +35,7 @@ export async function createFixture(overrides: Partial<ServerOptions> = {}): Pro
     logger: { level: 'info', stream: { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) } },
     ...overrides,
   });
+  guardAgainstPathLeaks(app, [root]);
   return {
     app,
     studio,

@@ -1,6 +1,7 @@
 /**
  * The real studio (demo model, one thread) behind the real server, in a temporary folder: what the end-to-end
- * tests of the API run against. `prepare` sees the folder and the config before the studio starts.
+ * tests of the API run against, with the guard that fails any response naming the folder. `prepare` sees the
+ * folder and the config before the studio starts.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -10,6 +11,7 @@ import { createDefaultConfig, type AppConfig } from '../../src/app/config/config
 import { createStudio, type Studio } from '../../src/app/studio/create-studio.ts';
 import { createAppStudioPort } from '../../src/server/app-studio-port.ts';
 import { buildServer } from '../../src/server/build-server.ts';
+import { guardAgainstPathLeaks } from './path-leak-guard.ts';
 
 export const STUDIO_HOST = '127.0.0.1:7865';
 
@@ -27,6 +29,7 @@ export async function startStudioServer(prefix: string, prepare: (dir: string, c
   prepare(dir, config);
   const studio = await createStudio(config, { software });
   const app = await buildServer(createAppStudioPort(studio), { host: '127.0.0.1', allowedHosts: [STUDIO_HOST], auth: null, outputsDir: studio.outputsDir, logger: false });
+  guardAgainstPathLeaks(app, [dir]);
   return { dir, studio, app };
 }
 

@@ -8,6 +8,7 @@ import type { ConfigPermissionOptions } from '../config/config-file.ts';
 import { AUTH_NAME_PATTERN, type AppConfig } from '../config/config-schema.ts';
 import { createApiToken } from './api-token.ts';
 import { hashPassword } from './password-hash.ts';
+import { FooocusError } from '../../engine/index.ts';
 
 export type UserEntry = AppConfig['server']['auth']['users'][number];
 export type TokenEntry = AppConfig['server']['auth']['tokens'][number];
@@ -18,8 +19,10 @@ export const MIN_PASSWORD_LENGTH = 12;
 export const MAX_PASSWORD_LENGTH = 1024;
 
 /** A change the config cannot take as asked (a name taken or unknown, a weak password); the message says why. */
-export class CredentialError extends Error {
-  override readonly name = 'CredentialError';
+export class CredentialError extends FooocusError {
+  constructor(message: string) {
+    super('invalid', message);
+  }
 }
 
 const NAME = new RegExp(AUTH_NAME_PATTERN);

@@ -2,38 +2,34 @@
  * Errors of configuration loading, typed by what the user can do about them. Each message is one line that names
  * the key (or variable, or flag) and the fix, so the CLI prints it as is and exits 2.
  */
+import { FooocusError } from '../../engine/index.ts';
 
 /**
  * A configuration value the user must correct: an unknown key, a wrong type, an unknown `FOOOCUS_*` variable, a
  * file that is not JSON. `key` is the dotted key path (`server.port`) when one is known; `file` is the config file
- * the value came from, or null when it came from the environment, a flag or no file at all.
+ * the value came from (unset when it came from the environment, a flag or no file at all).
  */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
+export class ConfigError extends FooocusError {
   readonly key: string | null;
-  readonly file: string | null;
   /** Where the bad value came from: `file:<path>`, `env:FOOOCUS_X` or `flag:--x`. */
   readonly source: string;
 
   constructor(message: string, details: { key: string | null; file: string | null; source: string }) {
-    super(message);
+    super('invalid', message, { ...(details.key === null ? {} : { field: details.key }), ...(details.file === null ? {} : { file: details.file }) });
     this.key = details.key;
-    this.file = details.file;
     this.source = details.source;
   }
 }
 
 /** A config file or models directory that someone other than its owner (and root) could change. */
-export class InsecurePermissionsError extends Error {
-  override readonly name = 'InsecurePermissionsError';
-  readonly path: string;
-  /** Permission bits (`stat.mode & 0o7777`). */
-  readonly mode: number;
-
-  constructor(path: string, mode: number, message: string) {
-    super(message);
-    this.path = path;
-    this.mode = mode;
+export class InsecurePermissionsError extends FooocusError {
+  constructor(
+    readonly path: string,
+    /** Permission bits (`stat.mode & 0o7777`). */
+    readonly mode: number,
+    message: string,
+  ) {
+    super('invalid', message, { file: path });
   }
 }
 
@@ -41,17 +37,9 @@ export class InsecurePermissionsError extends Error {
 export type ConfigLockProblem = 'changed' | 'config-missing' | 'invalid-lock';
 
 /** The config file does not match its `.lock` (or the lock has no config): someone changed it since it was locked. */
-export class ConfigLockMismatchError extends Error {
-  override readonly name = 'ConfigLockMismatchError';
-  readonly file: string;
-  readonly lockFile: string;
-  readonly problem: ConfigLockProblem;
-
-  constructor(file: string, lockFile: string, problem: ConfigLockProblem, detail = '') {
-    super(describeLockProblem(file, lockFile, problem, detail));
-    this.file = file;
-    this.lockFile = lockFile;
-    this.problem = problem;
+export class ConfigLockMismatchError extends FooocusError {
+  constructor(file: string, readonly lockFile: string, readonly problem: ConfigLockProblem, detail = '') {
+    super('invalid', describeLockProblem(file, lockFile, problem, detail), { file });
   }
 }
 

@@ -2,14 +2,11 @@
  * JSON parsing for hand-edited data files that can say *where* a problem is: the line of a syntax error (computed
  * from the parser's reported position) and the line where each element of a top-level array starts.
  */
+import { FooocusError } from '../../engine/index.ts';
 
-export class JsonSyntaxError extends Error {
-  override name = 'JsonSyntaxError';
-  constructor(
-    readonly line: number,
-    detail: string,
-  ) {
-    super(detail);
+export class JsonSyntaxError extends FooocusError {
+  constructor(readonly line: number, detail: string) {
+    super('invalid', detail);
   }
 }
 

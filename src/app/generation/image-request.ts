@@ -10,7 +10,7 @@
  * Its field names are those the history database has always stored, so history written by earlier versions
  * still loads and can be reused.
  */
-import type { ImageFormat, RefinerSwitchMethod } from '../../engine/index.ts';
+import { FooocusError, type ImageFormat, type RefinerSwitchMethod } from '../../engine/index.ts';
 import type { MetadataSchemeName } from '../outputs/output-writer.ts';
 
 export interface ImageRequest {
@@ -63,13 +63,11 @@ export interface ImageRequest {
  * A request the installed models, styles or rules do not allow. `field` names the request field at fault
  * (`model`, `loras[0].name`, `performance`), `rule` what it broke (`installed`, `known`, `range`, `required`).
  */
-export class ImageRequestError extends Error {
-  override name = 'ImageRequestError';
-  constructor(
-    readonly field: string,
-    readonly rule: string,
-    message: string,
-  ) {
-    super(message);
+export class ImageRequestError extends FooocusError {
+  declare readonly field: string;
+  declare readonly rule: string;
+
+  constructor(field: string, rule: string, message: string) {
+    super('invalid', message, { field, rule });
   }
 }

@@ -5,6 +5,7 @@
  */
 import type { ModelListing, ModelStore } from '../models/model-store.ts';
 import type { VerifiedLora } from './generation-service.ts';
+import { FooocusError } from '../../engine/index.ts';
 
 /** The store's name for the LoRA called `name`, or null when the store has no such trusted LoRA. */
 export function findLoraName(listing: readonly ModelListing[], name: string): string | null {
@@ -15,10 +16,10 @@ export function findLoraName(listing: readonly ModelListing[], name: string): st
 }
 
 /** The LoRA is not in the model store; says how to add one. */
-export class LoraNotInstalledError extends Error {
-  override name = 'LoraNotInstalledError';
+export class LoraNotInstalledError extends FooocusError {
   constructor(readonly lora: string) {
-    super(`LoRA "${lora}" is not in the model store: add it with \`npm run fooocus -- models import <file> --kind loras\` (or \`npm run fooocus -- models pull <id>\` for catalog LoRAs)`);
+    const hint = 'add it with `npm run fooocus -- models import <file> --kind loras` (or `npm run fooocus -- models pull <id>` for catalog LoRAs)';
+    super('invalid', `LoRA "${lora}" is not in the model store: ${hint}`, { field: 'loras', rule: 'installed' });
   }
 }
 

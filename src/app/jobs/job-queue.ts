@@ -5,6 +5,7 @@
  * an injected `JobExecutor`.
  */
 import { JobInterruptedError, JobNotFoundError, JobStateError, QueueClosedError, QueueQuotaError } from './job-errors.ts';
+import { GENERIC_FAILURE } from './job-failure.ts';
 import type { JobStore, SubmitKey } from './job-store.ts';
 import type {
   JobEvent,
@@ -116,8 +117,6 @@ interface RunningJob {
   active: boolean;
   settled: Promise<void>;
 }
-
-const GENERIC_FAILURE = 'Generation failed. The server log has the details.';
 
 export class LocalJobQueue implements JobQueue {
   readonly #store: JobStore;

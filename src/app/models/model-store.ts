@@ -71,10 +71,10 @@ async function resolveModel(store: ModelStore, kind: ModelKind, name: string, op
   const entry = (await readTrustManifest(store.dir)).models[key];
   const present = await checkContainedFile(store.dir, file);
   if (entry === undefined) {
-    if (present === null) throw new ModelNotFoundError(kind, name, `no such file in ${path.join(store.dir, kind)}`);
+    if (present === null) throw new ModelNotFoundError(kind, name, 'no such file in', path.join(store.dir, kind));
     throw new UntrustedModelError(kind, name, file);
   }
-  if (present === null) throw new ModelNotFoundError(kind, name, `listed in trust.json but missing from ${path.join(store.dir, kind)}`);
+  if (present === null) throw new ModelNotFoundError(kind, name, 'listed in trust.json but missing from', path.join(store.dir, kind));
   await verifyModelFile(store, key, entry, { ...options, useCache: true });
   return file;
 }
@@ -91,9 +91,9 @@ export interface VerifyModelOptions extends ResolveOptions {
 export async function verifyModelFile(store: ModelStore, key: string, entry: TrustEntry, options: VerifyModelOptions): Promise<void> {
   const file = toAbsoluteModelPath(store.dir, key);
   const before = await readFileStamp(file);
-  if (before.size !== String(entry.size)) throw new ModelChangedError(file, 'size', `${entry.size} bytes`, `${before.size} bytes`);
+  if (before.size !== String(entry.size)) throw new ModelChangedError(file, 'size', `${entry.size} bytes`, `${before.size} bytes`, key);
   const sha256 = await hashWithCache(store, key, file, before, options);
-  if (sha256 !== entry.sha256) throw new ModelChangedError(file, 'sha256', entry.sha256, sha256);
+  if (sha256 !== entry.sha256) throw new ModelChangedError(file, 'sha256', entry.sha256, sha256, key);
 }
 
 async function hashWithCache(store: ModelStore, key: string, file: string, before: FileStamp, options: VerifyModelOptions): Promise<string> {
@@ -104,7 +104,7 @@ async function hashWithCache(store: ModelStore, key: string, file: string, befor
   const sha256 = await store.hashFile(file, { onProgress: options.onHashProgress, signal: options.signal });
   const after = await readFileStamp(file);
   if (!sameStamp(before, after)) {
-    throw new ModelChangedError(file, 'sha256', 'the recorded digest', 'unknown (the file changed while it was being hashed)');
+    throw new ModelChangedError(file, 'sha256', 'the recorded digest', 'unknown (the file changed while it was being hashed)', key);
   }
   if (options.useCache) await store.hashCache.remember(key, after, sha256);
   return sha256;

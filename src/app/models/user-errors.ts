@@ -1,48 +1,12 @@
 /**
- * The model-trust errors a user can act on (fix the file, import it, get the right catalog): the CLI prints them as
- * one `error:` line with exit code 2, the server maps them to a 4xx. Anything else is a bug or an I/O failure.
+ * One line for an error the user can act on: any FooocusError but an internal one, and the file-system failures a
+ * user causes by naming a path (missing, unreadable, already there). Anything else is a bug or an I/O failure.
  */
-import { InvalidSafetensorsError, LoraFormatError, LoraMismatchError, PickleFormatError, UnsupportedCheckpointError, VaeMismatchError } from '../../engine/index.ts';
-import { LoraNotInstalledError } from '../generation/lora-selection.ts';
-import { CatalogDowngradeError, CatalogKeyError, CatalogSignatureError, InvalidCatalogError } from './catalog-errors.ts';
-import {
-  InvalidTrustManifestError,
-  ModelChangedError,
-  ModelExistsError,
-  ModelNotFoundError,
-  UnsafeModelPathError,
-  UnsupportedModelFileError,
-  UntrustedModelError,
-} from './model-errors.ts';
-
-const USER_ERRORS = [
-  UntrustedModelError,
-  ModelChangedError,
-  ModelNotFoundError,
-  UnsafeModelPathError,
-  InvalidTrustManifestError,
-  UnsupportedModelFileError,
-  ModelExistsError,
-  CatalogSignatureError,
-  CatalogDowngradeError,
-  InvalidCatalogError,
-  CatalogKeyError,
-  PickleFormatError,
-  InvalidSafetensorsError,
-  UnsupportedCheckpointError,
-  LoraFormatError,
-  LoraMismatchError,
-  LoraNotInstalledError,
-  VaeMismatchError,
-] as const;
-
-export function isModelUserError(err: unknown): err is Error {
-  return USER_ERRORS.some((type) => err instanceof type);
-}
+import { isUserError } from '../../engine/index.ts';
 
 /** The message as one line (engine messages may wrap), or null when `err` is not a user error. */
 export function describeModelUserError(err: unknown): string | null {
-  if (isModelUserError(err)) return err.message.replace(/\s*\n\s*/g, ' ');
+  if (isUserError(err)) return err.message.replace(/\s*\n\s*/g, ' ');
   const e = err as NodeJS.ErrnoException | null;
   if (e?.code === 'ENOENT' && typeof e.path === 'string') return `${e.path}: file not found`;
   if ((e?.code === 'EACCES' || e?.code === 'EPERM') && typeof e.path === 'string') return `${e.path}: permission denied`;

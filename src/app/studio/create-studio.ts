@@ -5,6 +5,7 @@
 import { realpath, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FooocusError } from '../../engine/index.ts';
 import { formatCliCommand } from '../cli-invocation.ts';
 import { ensureAppDirectories } from '../config/app-directories.ts';
 import type { AppConfig } from '../config/config-schema.ts';
@@ -15,6 +16,7 @@ import type { Preset } from '../creative/presets.ts';
 import type { StyleLibrary, StyleProblem } from '../creative/style-library.ts';
 import { DEMO_MODEL_NAME, ensureDemoModel } from '../demo/demo-model.ts';
 import { SD15_ASPECT_RATIOS, SDXL_ASPECT_RATIOS } from '../generation/aspect-ratios.ts';
+import { describeJobFailure } from '../jobs/job-failure.ts';
 import { GENERATION_DEFAULTS } from '../generation/generation-defaults.ts';
 import { prepareImageRequest, type ImageRequestDraft } from '../generation/generate-images.ts';
 import { ImageRequestError, type ImageRequest } from '../generation/image-request.ts';
@@ -25,7 +27,6 @@ import { openModelStore, type ModelListing, type ModelStore } from '../models/mo
 import { InferenceWorker } from '../worker/inference-worker.ts';
 import { UploadDecoder } from '../uploads/upload-decoder.ts';
 import { UploadStore } from '../uploads/upload-store.ts';
-import { UploadUnavailableError } from '../uploads/upload-errors.ts';
 import { UploadUsage } from '../uploads/upload-usage.ts';
 import { createStudioExecutor } from './studio-executor.ts';
 import { sweepJobOutputs } from '../outputs/output-sweep.ts';
@@ -102,9 +103,10 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
   const defaultModel = async (): Promise<string> => {
     if (config.generation.defaultModel !== null) return config.generation.defaultModel;
     const first = (await store.list()).find((m) => m.kind === 'checkpoints' && m.name !== DEMO_MODEL_NAME) ?? (await store.list()).find((m) => m.kind === 'checkpoints');
-    if (first === undefined) throw new Error('no checkpoint in the model store');
+    if (first === undefined) throw new FooocusError('not-found', 'no checkpoint in the model store');
     return first.name;
   };
+  const maskedFolders = Object.entries(config.paths).map(([label, dir]) => ({ dir: path.resolve(dir), label }));
   const outputsReal = await realpath(config.paths.outputs);
   const jobStore = openJobStore(path.join(config.paths.cache, 'jobs.sqlite'));
   const uploadUsage = new UploadUsage(
@@ -135,8 +137,7 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
     maxQueuedPerOwner: config.server.maxQueuedJobs,
     describeFailure: (error) => {
       log(`job failed: ${error instanceof Error ? error.message : String(error)}`);
-      if (error instanceof UploadUnavailableError) return error.message;
-      return error instanceof Error && /not supported|not in the trust manifest|changed|must be|LoRA|no checkpoint/.test(error.message) ? error.message : 'Generation failed. The server log has the details.';
+      return describeJobFailure(error, maskedFolders);
     },
   });
   // Probes arrive every few seconds; while a large model is being hashed they share the one check in flight.

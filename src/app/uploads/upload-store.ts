@@ -12,6 +12,7 @@ import { lstatSync, unlinkSync } from 'node:fs';
 import { lstat, lutimes, mkdir, open, readdir, realpath, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { decodePng } from '../../engine/output/png.ts';
+import { InvalidImageError } from '../../engine/output/image-errors.ts';
 import { IMAGE_SIZE_LIMITS } from '../../engine/pipeline/generation-request.ts';
 import type { RgbImage } from '../../engine/rgb-image.ts';
 import { ContainedFileError, readContainedFile } from '../outputs/contained-file.ts';
@@ -167,7 +168,7 @@ export class UploadStore {
       return image;
     } catch (error) {
       if (error instanceof ContainedFileError) throw new UploadUnavailableError(error.reason === 'missing' ? 'it was deleted or has expired' : 'it is not a plain file inside the uploads folder');
-      if (error instanceof Error && error.name === 'InvalidImageError') throw new UploadUnavailableError('it no longer decodes');
+      if (error instanceof InvalidImageError) throw new UploadUnavailableError('it no longer decodes');
       throw error;
     }
   }

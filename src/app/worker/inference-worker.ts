@@ -11,7 +11,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { RgbImage } from '../../engine/index.ts';
+import { RevivedError, type ErrorData, type RgbImage } from '../../engine/index.ts';
 import type { SavedImage, ServiceProgress } from '../generation/generation-service.ts';
 import type { ImageRequest } from '../generation/image-request.ts';
 import { JobInterruptedError } from '../jobs/job-errors.ts';
@@ -38,21 +38,27 @@ const CANCEL_GRACE_MS = 500;
  * what the user sees. The next job starts a fresh process.
  */
 export class WorkerCrashedError extends JobInterruptedError {
-  override name = 'WorkerCrashedError';
   constructor(readonly detail: string) {
     super(`the inference worker stopped unexpectedly (${detail}); retry`);
   }
 }
 
-/** The worker reported a failure; `userError` means the request or a model file was at fault. */
-export class WorkerJobError extends Error {
-  override name = 'WorkerJobError';
-  constructor(
-    message: string,
-    readonly userError: boolean,
-    readonly cancelled: boolean,
-  ) {
-    super(message);
+/**
+ * A failure the worker reported, re-created from its data: the original name, kind, messages, field and file, so
+ * the server treats it exactly as if it had been thrown here. `userError`: the request or a model file was at fault.
+ */
+export class WorkerJobError extends RevivedError {
+  constructor(data: ErrorData, readonly cancelled: boolean) {
+    super(data);
+  }
+
+  /** A job the server stopped: not the request's fault, never shown as a failure. */
+  static cancelled(message: string): WorkerJobError {
+    return new WorkerJobError({ name: 'WorkerJobError', kind: 'conflict', message, publicMessage: message }, true);
+  }
+
+  get userError(): boolean {
+    return !this.cancelled && this.kind !== 'internal';
   }
 }
 
@@ -123,7 +129,7 @@ export class InferenceWorker {
         else {
           this.jobs.delete(message.id);
           if (message.type === 'done') job.resolve(message.images);
-          else job.reject(new WorkerJobError(message.message, message.userError, message.cancelled));
+          else job.reject(new WorkerJobError(message.error, message.cancelled));
         }
       });
       child.once('exit', (code, signal) => {
@@ -134,7 +140,7 @@ export class InferenceWorker {
         for (const [id, job] of this.jobs) {
           if (job.child !== child) continue;
           this.jobs.delete(id);
-          job.reject(cancelled ? new WorkerJobError('cancelled: the model run in progress was stopped', false, true) : new WorkerCrashedError(detail));
+          job.reject(cancelled ? WorkerJobError.cancelled('cancelled: the model run in progress was stopped') : new WorkerCrashedError(detail));
         }
         if (this.child === child) {
           this.child = null;
@@ -154,7 +160,7 @@ export class InferenceWorker {
   async generate(request: ImageRequest, imageIndex: number, opts: { onProgress?: (p: ServiceProgress) => void; signal?: AbortSignal; input?: RgbImage; jobTag?: string } = {}): Promise<SavedImage[]> {
     await (this.ready ?? this.start());
     // A cancel that came while the child was starting (or before this call) has no listener to hear it.
-    if (opts.signal?.aborted === true) throw new WorkerJobError('cancelled before it started', false, true);
+    if (opts.signal?.aborted === true) throw WorkerJobError.cancelled('cancelled before it started');
     const id = this.nextId++;
     const child = this.child;
     if (child === null || !child.connected) throw new WorkerCrashedError(child?.signalCode ?? 'disconnected');
@@ -174,7 +180,7 @@ export class InferenceWorker {
           this.ready = null;
         }
         child.kill('SIGKILL');
-        job.reject(new WorkerJobError('cancelled: the model run in progress was stopped', false, true));
+        job.reject(WorkerJobError.cancelled('cancelled: the model run in progress was stopped'));
       }, this.options.cancelGraceMs ?? CANCEL_GRACE_MS);
     };
     return new Promise<SavedImage[]>((resolve, reject) => {

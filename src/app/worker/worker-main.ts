@@ -3,22 +3,13 @@
  * requests the queue stored, verifying models through the store; everything it knows arrives in its first
  * argument (settings as JSON), nothing from the environment.
  */
+import { toErrorData } from '../../engine/index.ts';
 import { loadCreativeData, readShippedCatalog } from '../creative/creative-data.ts';
 import { createImageGenerator } from '../generation/generate-images.ts';
 import { GenerationService } from '../generation/generation-service.ts';
-import { ImageRequestError } from '../generation/image-request.ts';
 import { createTokenizerLoader } from '../generation/tokenizer-selection.ts';
 import { openModelStore } from '../models/model-store.ts';
-import { describeModelUserError } from '../models/user-errors.ts';
 import type { FromWorker, ToWorker, WorkerSettings } from './worker-protocol.ts';
-
-/** Fooocus-style errors the user can act on: their message is shown as is. */
-function describeUserError(err: unknown): string | null {
-  const model = describeModelUserError(err);
-  if (model !== null) return model;
-  if (err instanceof ImageRequestError) return err.message;
-  return err instanceof Error && (err.name === 'InvalidGenerationRequestError' || err.name === 'LoraNotInstalledError') ? err.message : null;
-}
 
 async function main(argv: readonly string[]): Promise<void> {
   const settings = JSON.parse(argv[2] ?? '{}') as WorkerSettings;
@@ -46,10 +37,9 @@ async function main(argv: readonly string[]): Promise<void> {
       const image = await generateImage(request, imageIndex, { signal: controller.signal, onProgress: (progress) => send({ type: 'progress', id, progress }), ...(input ? { input } : {}), ...(jobTag === undefined ? {} : { jobTag }) });
       send({ type: 'done', id, images: [image] });
     } catch (err) {
-      const userMessage = describeUserError(err);
-      const message = userMessage ?? 'generation failed in the inference process';
-      send({ type: 'failed', id, message, userError: userMessage !== null, cancelled: controller.signal.aborted });
-      if (userMessage === null && !controller.signal.aborted) process.stderr.write(`inference worker: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      const error = toErrorData(err);
+      send({ type: 'failed', id, error, cancelled: controller.signal.aborted });
+      if (error.kind === 'internal' && !controller.signal.aborted) process.stderr.write(`inference worker: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     } finally {
       running.delete(id);
     }

@@ -4,7 +4,7 @@
  * queue stored it (the application's ImageRequest) with the index of the image to make; messages use Node's
  * advanced serialization (structured clone), so bigint seeds in results cross as they are.
  */
-import type { RgbImage } from '../../engine/index.ts';
+import type { ErrorData, RgbImage } from '../../engine/index.ts';
 import type { SavedImage, ServiceProgress } from '../generation/generation-service.ts';
 import type { ImageRequest } from '../generation/image-request.ts';
 
@@ -24,4 +24,5 @@ export type FromWorker =
   | { type: 'ready' }
   | { type: 'progress'; id: number; progress: ServiceProgress }
   | { type: 'done'; id: number; images: SavedImage[] }
-  | { type: 'failed'; id: number; message: string; userError: boolean; cancelled: boolean };
+  /** The error as data (FooocusError.toData), re-created on the server's side with its kind and messages. */
+  | { type: 'failed'; id: number; error: ErrorData; cancelled: boolean };

@@ -9,7 +9,7 @@ import { createAppStudioPort } from '../../server/app-studio-port.ts';
 import { startServer } from '../../server/serve.ts';
 import { UsageError, type CommandContext } from '../command.ts';
 import { CONFIG_OPTIONS, loadCommandConfig } from '../command-config.ts';
-import { buildServerSettings } from '../server-settings.ts';
+import { buildServerLogger, buildServerSettings } from '../server-settings.ts';
 
 /** The browser UI compiled by `npm run build:ui`. */
 export const UI_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'dist', 'ui');
@@ -33,7 +33,7 @@ export async function runServe(ctx: CommandContext): Promise<number> {
       ...buildServerSettings(config),
       outputsDir: studio.outputsDir,
       uiDir: UI_DIR,
-      logger: false,
+      logger: buildServerLogger((line) => ctx.stderr.write(line)),
     },
     { listenPort, log },
   ).catch(async (err: unknown) => {

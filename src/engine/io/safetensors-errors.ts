@@ -2,6 +2,8 @@
  * The rules a safetensors file must satisfy before any of its bytes are trusted. Each rejection names one, so a
  * user (or a test) can tell exactly which promise of the format the file broke.
  */
+import { FooocusError } from '../errors/fooocus-error.ts';
+
 export type SafetensorsRule =
   /** Fewer than the 8 bytes that hold the header length. */
   | 'file-too-small'
@@ -36,46 +38,32 @@ export type SafetensorsRule =
   | 'metadata-type';
 
 /** A file that is not a well-formed safetensors file. The message names the file, the tensor (if any) and the rule. */
-export class InvalidSafetensorsError extends Error {
-  override readonly name = 'InvalidSafetensorsError';
-  readonly file: string;
-  readonly tensor: string | null;
-  readonly rule: SafetensorsRule;
+export class InvalidSafetensorsError extends FooocusError {
+  declare readonly rule: SafetensorsRule;
 
-  constructor(file: string, tensor: string | null, rule: SafetensorsRule, detail: string) {
+  constructor(file: string, readonly tensor: string | null, rule: SafetensorsRule, detail: string) {
     const where = tensor === null ? '' : ` tensor ${JSON.stringify(tensor)}:`;
-    super(`${file}:${where} ${detail} (rule: ${rule})`);
-    this.file = file;
-    this.tensor = tensor;
-    this.rule = rule;
+    super('invalid', `${file}:${where} ${detail} (rule: ${rule})`, { file, rule });
   }
 }
 
 /** A pickle-based checkpoint (by extension or by content). Loading one means running code its author chose. */
-export class PickleFormatError extends Error {
-  override readonly name = 'PickleFormatError';
-  readonly file: string;
-
+export class PickleFormatError extends FooocusError {
   constructor(file: string, detected: 'extension' | 'content') {
     const how = detected === 'extension' ? 'has a pickle-format extension' : 'contains pickle or PyTorch zip data';
     super(
+      'invalid',
       `${file}: ${how}. Pickle formats (.ckpt, .pt, .pth, .bin) can execute arbitrary code when loaded, ` +
         'so Fooocus-TS only loads .safetensors files. Download the .safetensors release of this model, or convert ' +
         'the file with a trusted tool inside an isolated environment (a throwaway container or VM) and load the result.',
+      { file },
     );
-    this.file = file;
   }
 }
 
 /** A tensor name that the checkpoint does not contain (usually a model of another family or a broken export). */
-export class MissingTensorError extends Error {
-  override readonly name = 'MissingTensorError';
-  readonly file: string;
-  readonly tensor: string;
-
-  constructor(file: string, tensor: string) {
-    super(`${file}: no tensor named ${JSON.stringify(tensor)}`);
-    this.file = file;
-    this.tensor = tensor;
+export class MissingTensorError extends FooocusError {
+  constructor(file: string, readonly tensor: string) {
+    super('invalid', `${file}: no tensor named ${JSON.stringify(tensor)}`, { file });
   }
 }

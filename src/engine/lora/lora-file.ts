@@ -11,6 +11,7 @@ import type { SafetensorsHeader } from '../io/safetensors-types.ts';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { canonicalModuleName } from './lora-targets.ts';
+import { FooocusError } from '../errors/fooocus-error.ts';
 
 export interface LowRankTensor {
   shape: readonly number[];
@@ -35,14 +36,9 @@ export interface LoraFile {
 }
 
 /** The file is a safetensors file but not a LoRA this engine can apply; names the file and the key. */
-export class LoraFormatError extends Error {
-  override name = 'LoraFormatError';
-  constructor(
-    readonly file: string,
-    readonly key: string | null,
-    detail: string,
-  ) {
-    super(`${path.basename(file)}: ${key === null ? '' : `key "${key}" `}${detail}`);
+export class LoraFormatError extends FooocusError {
+  constructor(file: string, readonly key: string | null, detail: string) {
+    super('invalid', `${path.basename(file)}: ${key === null ? '' : `key "${key}" `}${detail}`, { file });
   }
 }
 

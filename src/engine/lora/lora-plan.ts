@@ -16,6 +16,7 @@ import { lowRankInputNames } from '../onnx/graph-builder.ts';
 import type { Tensor } from '../tensor.ts';
 import type { LoraFile, LoraModule } from './lora-file.ts';
 import { listAdapterTargets, type AdapterComponent, type AdapterTarget } from './lora-targets.ts';
+import { FooocusError } from '../errors/fooocus-error.ts';
 
 export interface WeightedLora {
   lora: LoraFile;
@@ -24,13 +25,9 @@ export interface WeightedLora {
 }
 
 /** A LoRA does not fit the checkpoint: modules it cannot place or shapes that disagree, named. */
-export class LoraMismatchError extends Error {
-  override name = 'LoraMismatchError';
-  constructor(
-    readonly file: string,
-    detail: string,
-  ) {
-    super(`${path.basename(file)}: ${detail}`);
+export class LoraMismatchError extends FooocusError {
+  constructor(file: string, detail: string) {
+    super('invalid', `${path.basename(file)}: ${detail}`, { file });
   }
 }
 

@@ -1,15 +1,11 @@
+import { FooocusError } from '../errors/fooocus-error.ts';
+
 /**
  * A well-formed safetensors file that is not a Stable Diffusion checkpoint this engine can run: a required tensor
  * is missing or has the wrong shape, or the parts do not belong to one known family. The reason names the tensor.
  */
-export class UnsupportedCheckpointError extends Error {
-  override readonly name = 'UnsupportedCheckpointError';
-  readonly file: string;
-  readonly reason: string;
-
-  constructor(file: string, reason: string) {
-    super(`${file}: ${reason}`);
-    this.file = file;
-    this.reason = reason;
+export class UnsupportedCheckpointError extends FooocusError {
+  constructor(file: string, readonly reason: string) {
+    super('invalid', `${file}: ${reason}`, { file });
   }
 }

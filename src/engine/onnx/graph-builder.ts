@@ -6,16 +6,12 @@
 import path from 'node:path';
 import type { SafetensorsHeader, SafetensorsDtype } from '../io/safetensors-types.ts';
 import type { OnnxAttribute, OnnxDim, OnnxDtype, OnnxModel, OnnxNode, OnnxTensor, OnnxValueInfo } from './onnx-proto.ts';
+import { FooocusError } from '../errors/fooocus-error.ts';
 
 /** A checkpoint key the graph needs is absent or has the wrong shape. */
-export class CheckpointKeyError extends Error {
-  override name = 'CheckpointKeyError';
-  constructor(
-    readonly file: string,
-    readonly key: string,
-    detail: string,
-  ) {
-    super(`${path.basename(file)}: tensor "${key}" ${detail}`);
+export class CheckpointKeyError extends FooocusError {
+  constructor(file: string, readonly key: string, detail: string) {
+    super('invalid', `${path.basename(file)}: tensor "${key}" ${detail}`, { file });
   }
 }
 

@@ -1,4 +1,5 @@
 import { MAX_SEED, MAX_STEPS } from '../request-limits.ts';
+import { FooocusError } from '../errors/fooocus-error.ts';
 
 /** A LoRA applied to the base model, as Fooocus records it (name without folder or extension). */
 export interface LoraReference {
@@ -59,13 +60,9 @@ export interface GenerationParameters {
 }
 
 /** Metadata that does not describe a valid request. The message names the field as written and the problem. */
-export class InvalidMetadataError extends Error {
-  override readonly name = 'InvalidMetadataError';
-  readonly field: string;
-
+export class InvalidMetadataError extends FooocusError {
   constructor(field: string, problem: string) {
-    super(`${field}: ${problem}`);
-    this.field = field;
+    super('invalid', `${field}: ${problem}`, { field });
   }
 }
 

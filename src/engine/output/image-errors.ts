@@ -2,6 +2,8 @@
  * What an image file can get wrong. Each rejection names one, so a user (or a test) can tell which promise of the
  * format the bytes broke, and whether another file (or another export setting) would do.
  */
+import { FooocusError } from '../errors/fooocus-error.ts';
+
 export type ImageProblem =
   /** Not a PNG signature, or not a format this project reads at all. */
   | 'signature'
@@ -28,12 +30,8 @@ export type ImageProblem =
   | 'exif';
 
 /** Bytes that are not an image this project can read. The message names the problem and where it was found. */
-export class InvalidImageError extends Error {
-  override readonly name = 'InvalidImageError';
-  readonly problem: ImageProblem;
-
-  constructor(problem: ImageProblem, detail: string) {
-    super(`${detail} (problem: ${problem})`);
-    this.problem = problem;
+export class InvalidImageError extends FooocusError {
+  constructor(readonly problem: ImageProblem, detail: string) {
+    super('invalid', `${detail} (problem: ${problem})`, { rule: problem });
   }
 }

@@ -6,6 +6,7 @@ import { getSampler } from '../sampling/samplers/sampler-registry.ts';
 import { isSchedulerName, MAX_STEPS, SCHEDULER_NAMES } from '../sampling/sigmas.ts';
 import type { RgbImage } from './vae-codec.ts';
 import type { AdmScalers } from './stage-conditioning.ts';
+import { FooocusError } from '../errors/fooocus-error.ts';
 import { MAX_SEED, REFINER_SWITCH_METHODS, SETTING_LIMITS as L, type RefinerSwitchMethod } from '../request-limits.ts';
 
 export interface GenerationRequest {
@@ -33,13 +34,11 @@ export interface GenerationRequest {
   input?: { image: RgbImage; denoise: number };
 }
 
-export class InvalidGenerationRequestError extends Error {
-  override name = 'InvalidGenerationRequestError';
-  constructor(
-    readonly field: string,
-    detail: string,
-  ) {
-    super(`${field}: ${detail}`);
+export class InvalidGenerationRequestError extends FooocusError {
+  declare readonly field: string;
+
+  constructor(field: string, detail: string) {
+    super('invalid', `${field}: ${detail}`, { field });
   }
 }
 

@@ -14,17 +14,16 @@ import { getFamilyProfile } from '../models/family-profiles.ts';
 import type { ModelFamily } from '../models/architecture.ts';
 import { TensorShapes } from '../models/tensor-shapes.ts';
 import { detectVae } from '../models/vae-detection.ts';
+import { FooocusError } from '../errors/fooocus-error.ts';
 
 const CHECKPOINT_VAE_PREFIX = 'first_stage_model.';
 
 /** A VAE whose latent space is not the model family's: its decoder would read the latent as the wrong shape. */
-export class VaeMismatchError extends Error {
-  override readonly name = 'VaeMismatchError';
-  constructor(
-    readonly file: string,
-    message: string,
-  ) {
-    super(message);
+export class VaeMismatchError extends FooocusError {
+  declare readonly file: string;
+
+  constructor(file: string, message: string) {
+    super('invalid', message, { file });
   }
 }
 

@@ -5,6 +5,7 @@
 import os from 'node:os';
 import * as ort from 'onnxruntime-node';
 import type { Int64Tensor, Tensor } from '../tensor.ts';
+import { FooocusError } from '../errors/fooocus-error.ts';
 
 export interface ExecutionProviderInfo {
   /** ONNX Runtime's id: `cpu`, `cuda`, `dml`, `coreml`, `webgpu`, `tensorrt`. */
@@ -35,13 +36,9 @@ export interface RuntimeOptions {
 }
 
 /** The requested execution provider cannot run here; the message says what to install. */
-export class ExecutionProviderUnavailableError extends Error {
-  override name = 'ExecutionProviderUnavailableError';
-  constructor(
-    readonly provider: ExecutionProvider,
-    detail: string,
-  ) {
-    super(`execution provider "${provider}" is not available: ${detail}`);
+export class ExecutionProviderUnavailableError extends FooocusError {
+  constructor(readonly provider: ExecutionProvider, detail: string) {
+    super('invalid', `execution provider "${provider}" is not available: ${detail}`, { field: 'executionProvider' });
   }
 }
 

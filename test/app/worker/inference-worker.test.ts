@@ -88,8 +88,28 @@ describe('inference in a separate, restricted process', () => {
     assert.ok(existsSync(saved!.path));
   });
 
-  it('reports an untrusted model as a user error', async () => {
+  it('reports an untrusted model as a user error, re-created with its name, kind and a public message without the models folder', async () => {
     await assert.rejects(worker.generate(request({ model: 'nope.safetensors' }), 0), (e: unknown) => e instanceof WorkerJobError && e.userError && /nope/.test(e.message));
+    await assert.rejects(worker.generate(request({ model: 'nope.safetensors' }), 0), (e: unknown) => {
+      assert.ok(e instanceof WorkerJobError);
+      assert.equal(e.name, 'ModelNotFoundError');
+      assert.equal(e.kind, 'not-found');
+      assert.equal(e.message, `checkpoints/nope.safetensors: no such file in ${path.join(dir, 'models', 'checkpoints')}`);
+      assert.equal(e.publicMessage, 'checkpoints/nope.safetensors: no such file in checkpoints');
+      return true;
+    });
+  });
+
+  it("keeps a request the engine refuses a user error naming the field (the worker's check is the client's answer)", async () => {
+    const input = { width: 64, height: 64, rgb: new Uint8Array(64 * 64 * 3) };
+    await assert.rejects(worker.generate(request({ width: 128, height: 128, input: { file: 'uploads/x.png', denoise: 0.5 } }), 0, { input }), (e: unknown) => {
+      assert.ok(e instanceof WorkerJobError);
+      assert.equal(e.name, 'InvalidGenerationRequestError');
+      assert.equal(e.kind, 'invalid');
+      assert.equal(e.field, 'input');
+      assert.equal(e.publicMessage, 'input: image is 64x64 but the request asks for 128x128');
+      return true;
+    });
   });
 
   it('cancels a running job through its signal', async () => {
