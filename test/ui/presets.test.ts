@@ -57,6 +57,7 @@ describe('presets in the page', () => {
     const [preset] = await api({ presets: [REALISTIC] }).listPresets();
     const patch = patchFromPreset(preset!, MODES);
     assert.deepEqual(patch, {
+      preset: 'realistic',
       model: 'sd_xl_base_1.0.safetensors',
       refiner: 'sd_xl_refiner_1.0.safetensors',
       refinerSwitch: 0.75,
@@ -77,5 +78,20 @@ describe('presets in the page', () => {
     assert.equal(request.refinerSwitch, 0.75);
     assert.equal(request.aspectRatio, '896*1152');
     assert.equal(request.performance, 'Quality');
+    assert.equal(request.preset, 'realistic', 'the server checks the preset\'s models at submit');
+  });
+
+  it('a preset whose checkpoint the server lacks leaves the model to the preset, so the submit is refused by name', async () => {
+    const [preset] = await api({ presets: [REALISTIC] }).listPresets();
+    // The page's model list has no such checkpoint, so the panel leaves the model empty (server's choice).
+    const form: FormValues = { ...DEFAULT_FORM, prompt: 'a harbour', ...patchFromPreset(preset!, MODES), model: '' };
+    const request = buildGenerateRequest(form, 'sdxl');
+    assert.equal(request.preset, 'realistic');
+    assert.equal('model' in request, false, 'no fallback model is sent in its place');
+  });
+
+  it('the form filled from elsewhere, or a model chosen by hand, sends no preset', () => {
+    assert.equal('preset' in buildGenerateRequest({ ...DEFAULT_FORM, prompt: 'x' }, 'sdxl'), false);
+    assert.equal('preset' in buildGenerateRequest({ ...DEFAULT_FORM, prompt: 'x', model: 'a.safetensors', preset: '' }, 'sdxl'), false);
   });
 });
