@@ -24,6 +24,8 @@ export interface GenerateRequest {
   steps?: number;
   /** Decimal string: seeds reach 2^63 - 1, past a double's exact range. */
   seed?: string;
+  /** A preset (GET /api/v1/presets) under the explicit fields; the server refuses it while its models are missing. */
+  preset?: string;
   model?: string;
   refiner?: string;
   refinerSwitch?: number;

@@ -49,6 +49,11 @@ export interface FormValues {
   format: OutputFormat;
   /** How the image records its parameters: `fooocus` (JSON) or `a1111` (text). */
   metadataScheme: string;
+  /**
+   * The preset the form was filled from, sent so the server refuses it while its models are missing ('' once the
+   * form is filled from elsewhere or a model is chosen by hand).
+   */
+  preset: string;
 }
 
 export type FormPatch = Partial<FormValues>;
@@ -85,6 +90,7 @@ export const DEFAULT_FORM: FormValues = {
   denoise: 0.5,
   format: 'png',
   metadataScheme: 'fooocus',
+  preset: '',
 };
 
 export const MAX_SEED = 2n ** 63n - 1n;
@@ -138,6 +144,7 @@ export function buildGenerateRequest(values: FormValues, family: string, accepte
     if (seed !== null) request.seed = seed;
   }
   if (values.model !== '') request.model = values.model;
+  if (values.preset !== '') request.preset = values.preset;
   if (values.vae !== '') request.vae = values.vae;
   if (values.refiner !== '') {
     request.refiner = values.refiner;
@@ -189,6 +196,7 @@ export function patchFromRequest(request: Record<string, unknown>, usedSeed: str
   assign('clipSkip', finite(request.clipSkip));
   if (typeof request.seedIncrement === 'boolean') patch.seedIncrement = request.seedIncrement;
   assign('metadataScheme', text(request.metadataScheme));
+  assign('preset', text(request.preset));
   if (isRecord(request.admScalers)) {
     assign('admPositive', finite(request.admScalers.positive));
     assign('admNegative', finite(request.admScalers.negative));
@@ -203,6 +211,7 @@ export function patchFromRequest(request: Record<string, unknown>, usedSeed: str
  */
 export function patchFromPreset(preset: PresetInfo, modes: readonly string[]): FormPatch {
   return {
+    preset: preset.name,
     model: preset.model,
     refiner: preset.refiner,
     refinerSwitch: preset.refinerSwitch,

@@ -56,9 +56,9 @@ describe('presets in the page', () => {
   it('choosing a preset sets model, refiner, switch, LoRAs, guidance, sampling, styles, size, count and performance', async () => {
     const [preset] = await api({ presets: [REALISTIC] }).listPresets();
     const patch = patchFromPreset(preset!, MODES);
-    // every form value of the preset, and nothing of its listing (name, label, missing models)
-    const { name: _name, label: _label, missing: _missing, ...formValues } = REALISTIC;
-    assert.deepEqual(patch, formValues);
+    // the preset's name, and every form value it lists (nothing of its label or missing models)
+    const { name, label: _label, missing: _missing, ...formValues } = REALISTIC;
+    assert.deepEqual(patch, { preset: name, ...formValues });
     const form: FormValues = { ...DEFAULT_FORM, prompt: 'a harbour', ...patch };
     const request = buildGenerateRequest(form, 'sdxl');
     assert.equal(request.prompt, 'a harbour', 'the prompt is the user\'s');
@@ -66,5 +66,20 @@ describe('presets in the page', () => {
     assert.equal(request.refinerSwitch, 0.75);
     assert.equal(request.aspectRatio, '896*1152');
     assert.equal(request.performance, 'Quality');
+    assert.equal(request.preset, 'realistic', 'the server checks the preset\'s models at submit');
+  });
+
+  it('a preset whose checkpoint the server lacks leaves the model to the preset, so the submit is refused by name', async () => {
+    const [preset] = await api({ presets: [REALISTIC] }).listPresets();
+    // The page's model list has no such checkpoint, so the panel leaves the model empty (server's choice).
+    const form: FormValues = { ...DEFAULT_FORM, prompt: 'a harbour', ...patchFromPreset(preset!, MODES), model: '' };
+    const request = buildGenerateRequest(form, 'sdxl');
+    assert.equal(request.preset, 'realistic');
+    assert.equal('model' in request, false, 'no fallback model is sent in its place');
+  });
+
+  it('the form filled from elsewhere, or a model chosen by hand, sends no preset', () => {
+    assert.equal('preset' in buildGenerateRequest({ ...DEFAULT_FORM, prompt: 'x' }, 'sdxl'), false);
+    assert.equal('preset' in buildGenerateRequest({ ...DEFAULT_FORM, prompt: 'x', model: 'a.safetensors', preset: '' }, 'sdxl'), false);
   });
 });

@@ -86,6 +86,9 @@ export function createAdvancedPanel(): AdvancedPanel {
     if (!list.includes(aspect.control.value)) aspect.control.value = list.includes(DEFAULT_FORM.aspectRatio) ? DEFAULT_FORM.aspectRatio : (list[0] ?? '');
   };
   model.control.addEventListener('change', showSizes);
+  // A model chosen by hand replaces the preset's choices; the preset is no longer sent.
+  let preset = '';
+  for (const select of [model.control, refiner.control]) select.addEventListener('change', () => (preset = ''));
 
   /** Selects `value` when offered (also by name without folder or extension); false when it is not. */
   const choose = (select: HTMLSelectElement, value: string): boolean => {
@@ -136,6 +139,7 @@ export function createAdvancedPanel(): AdvancedPanel {
       sampler: sampler.control.value,
       scheduler: scheduler.control.value,
       format: format.control.value,
+      preset,
     }),
     fill(patch) {
       const missing: string[] = [];
@@ -145,7 +149,12 @@ export function createAdvancedPanel(): AdvancedPanel {
         if (radio === undefined) missing.push(`performance ${patch.performance}`);
         else radio.checked = true;
       }
-      if (patch.model !== undefined && patch.model !== '' && !choose(model.control, patch.model)) missing.push(`model ${patch.model}`);
+      preset = patch.preset ?? '';
+      if (patch.model !== undefined && patch.model !== '' && !choose(model.control, patch.model)) {
+        missing.push(`model ${patch.model}`);
+        // Left to the preset, so the server refuses it and names the command that fetches the model.
+        if (preset !== '') model.control.value = '';
+      }
       showSizes();
       if (patch.aspectRatio !== undefined && !choose(aspect.control, patch.aspectRatio)) {
         aspect.control.append(el('option', { value: patch.aspectRatio }, describeSize(patch.aspectRatio)));
