@@ -16,75 +16,23 @@ const BROWSER_SHARED = [
   '^src/engine/errors/fooocus-error\\.ts$',
 ];
 
+/** A forbidden import: `from` may not import `to`; every layer rule fails the build. */
+function forbid(name, comment, from, to) {
+  return { name, comment, severity: 'error', from, to };
+}
+
 module.exports = {
   forbidden: [
-    {
-      name: 'engine-is-a-library',
-      comment: 'engine knows nothing of jobs, HTTP, config files, users or the command line.',
-      severity: 'error',
-      from: { path: '^src/engine/' },
-      to: { path: '^src/(app|server|ui|cli)/' },
-    },
-    {
-      name: 'app-below-server',
-      comment: 'app holds use cases; it never imports the server, the UI or the CLI.',
-      severity: 'error',
-      from: { path: '^src/app/' },
-      to: { path: '^src/(server|ui|cli)/' },
-    },
-    {
-      name: 'app-without-http-framework',
-      comment: 'app never imports fastify (the server is a thin shell around the app).',
-      severity: 'error',
-      from: { path: '^src/(app|engine)/' },
-      to: { path: 'node_modules/(fastify|@fastify/)' },
-    },
-    {
-      name: 'server-below-cli',
-      severity: 'error',
-      from: { path: '^src/server/' },
-      to: { path: '^src/(cli|ui)/' },
-    },
-    {
-      name: 'ui-only-through-http',
-      comment: 'browser code talks to the server only through the HTTP contract (and runs the shared metadata readers).',
-      severity: 'error',
-      from: { path: '^src/ui/' },
-      to: { path: '^src/(engine|app|server|cli)/', pathNot: BROWSER_SHARED },
-    },
-    {
-      name: 'browser-shared-stays-pure',
-      comment: 'the engine modules the page also runs import only each other: no node:, no package, no other engine code.',
-      severity: 'error',
-      from: { path: BROWSER_SHARED },
-      to: { pathNot: BROWSER_SHARED },
-    },
-    {
-      name: 'models-below-graphs-and-lora',
-      comment: 'engine/models reads and describes checkpoints; building graphs and applying LoRAs to them is the pipeline\'s.',
-      severity: 'error',
-      from: { path: '^src/engine/models/' },
-      to: { path: '^src/engine/(graphs|lora|pipeline)/' },
-    },
-    {
-      name: 'nothing-imports-the-cli',
-      severity: 'error',
-      from: { path: '^src/(engine|app|server|ui)/' },
-      to: { path: '^src/cli/' },
-    },
-    {
-      name: 'one-owner-of-onnxruntime',
-      comment: 'onnxruntime-node is imported by exactly one engine file.',
-      severity: 'error',
-      from: { path: '^src/', pathNot: '^src/engine/runtime/onnx-runtime\\.ts$' },
-      to: { path: 'node_modules/onnxruntime-(node|common)/' },
-    },
-    {
-      name: 'no-circular',
-      severity: 'error',
-      from: {},
-      to: { circular: true },
-    },
+    forbid('engine-is-a-library', 'engine knows nothing of jobs, HTTP, config files, users or the command line.', { path: '^src/engine/' }, { path: '^src/(app|server|ui|cli)/' }),
+    forbid('app-below-server', 'app holds use cases; it never imports the server, the UI or the CLI.', { path: '^src/app/' }, { path: '^src/(server|ui|cli)/' }),
+    forbid('app-without-http-framework', 'app never imports fastify (the server is a thin shell around the app).', { path: '^src/(app|engine)/' }, { path: 'node_modules/(fastify|@fastify/)' }),
+    forbid('server-below-cli', 'the server never imports the command line or the browser code.', { path: '^src/server/' }, { path: '^src/(cli|ui)/' }),
+    forbid('ui-only-through-http', 'browser code talks to the server only through the HTTP contract (and runs the shared metadata readers).', { path: '^src/ui/' }, { path: '^src/(engine|app|server|cli)/', pathNot: BROWSER_SHARED }),
+    forbid('browser-shared-stays-pure', 'the engine modules the page also runs import only each other: no node:, no package, no other engine code.', { path: BROWSER_SHARED }, { pathNot: BROWSER_SHARED }),
+    forbid('models-below-graphs-and-lora', 'engine/models reads and describes checkpoints; building graphs and applying LoRAs to them is the pipeline\'s.', { path: '^src/engine/models/' }, { path: '^src/engine/(graphs|lora|pipeline)/' }),
+    forbid('nothing-imports-the-cli', 'the command line is the top layer: nothing below it imports it.', { path: '^src/(engine|app|server|ui)/' }, { path: '^src/cli/' }),
+    forbid('one-owner-of-onnxruntime', 'onnxruntime-node is imported by exactly one engine file.', { path: '^src/', pathNot: '^src/engine/runtime/onnx-runtime\\.ts$' }, { path: 'node_modules/onnxruntime-(node|common)/' }),
+    forbid('no-circular', 'no import cycles, so every layer can be read (and tested) on its own.', {}, { circular: true }),
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

@@ -2,21 +2,9 @@ import { strict as assert } from 'node:assert';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, describe, it } from 'node:test';
-import { main } from '../../src/cli/cli.ts';
 import { writeTinyCheckpoint } from '../fixtures/checkpoints.ts';
-
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let o = '';
-  let e = '';
-  out.on('data', (c: Buffer) => (o += c.toString()));
-  err.on('data', (c: Buffer) => (e += c.toString()));
-  const code = await main(argv, { stdout: out, stderr: err, signal: new AbortController().signal });
-  return { code, out: o, err: e };
-}
+import { runCli as run } from './cli-run.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'fooocus-first-run-'));
 after(() => rmSync(root, { recursive: true, force: true }));

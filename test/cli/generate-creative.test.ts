@@ -6,28 +6,13 @@ import { strict as assert } from 'node:assert';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { importModel } from '../../src/app/models/import-model.ts';
 import { openModelStore } from '../../src/app/models/model-store.ts';
-import { main } from '../../src/cli/cli.ts';
 import { parseGenerationMetadata, readImageMetadata, type GenerationParameters } from '../../src/engine/index.ts';
 import { writeTinyCheckpoint } from '../fixtures/checkpoints.ts';
 import { writeTinyLora } from '../fixtures/loras.ts';
-
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const sink = (append: (text: string) => void) =>
-    new Writable({
-      write(chunk: Buffer, _enc, done) {
-        append(chunk.toString());
-        done();
-      },
-    });
-  const code = await main(argv, { stdout: sink((t) => (out += t)), stderr: sink((t) => (err += t)), signal: new AbortController().signal });
-  return { code, out, err };
-}
+import { runCli as run } from './cli-run.ts';
 
 /** The metadata of every image a run saved, in order. */
 async function savedImages(out: string): Promise<GenerationParameters[]> {

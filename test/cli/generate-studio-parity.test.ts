@@ -3,21 +3,13 @@
  * given as options and as a generate body, and each image's metadata comes out the same.
  */
 import { strict as assert } from 'node:assert';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { createDefaultConfig } from '../../src/app/config/config-schema.ts';
-import { createStudio } from '../../src/app/studio/create-studio.ts';
-import { main } from '../../src/cli/cli.ts';
 import { parseGenerationMetadata, readImageMetadata, type GenerationParameters } from '../../src/engine/index.ts';
-import { createAppStudioPort } from '../../src/server/app-studio-port.ts';
-import { buildServer } from '../../src/server/build-server.ts';
-import { guardAgainstPathLeaks } from '../server/path-leak-guard.ts';
-
-const HOST = '127.0.0.1:7865';
+import { startStudioServer, stopStudioServer, STUDIO_HOST as HOST, type StudioServer } from '../server/studio-server.ts';
+import { runCli } from './cli-run.ts';
 
 async function metadataOf(bytes: Uint8Array): Promise<GenerationParameters> {
   const meta = await readImageMetadata(bytes);
@@ -33,23 +25,15 @@ function composed(p: GenerationParameters): Partial<GenerationParameters> {
 describe('fooocus generate and the studio', () => {
   let dir: string;
   let app: FastifyInstance;
-  let studio: Awaited<ReturnType<typeof createStudio>>;
+  let server: StudioServer;
   before(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'fooocus-parity-'));
-    const config = createDefaultConfig();
-    config.paths = { models: path.join(dir, 'models'), outputs: path.join(dir, 'outputs'), cache: path.join(dir, 'cache') };
-    config.runtime.threads = 1;
-    mkdirSync(path.join(dir, 'wildcards'));
-    writeFileSync(path.join(dir, 'wildcards', 'animal.txt'), 'fox\nowl\nhare\nlynx\n');
-    studio = await createStudio(config, { software: 'Fooocus-TS' });
-    app = await buildServer(createAppStudioPort(studio), { host: '127.0.0.1', allowedHosts: [HOST], auth: null, outputsDir: studio.outputsDir, logger: false });
-    guardAgainstPathLeaks(app, [dir]);
+    server = await startStudioServer('fooocus-parity-', (dir) => {
+      mkdirSync(path.join(dir, 'wildcards'));
+      writeFileSync(path.join(dir, 'wildcards', 'animal.txt'), 'fox\nowl\nhare\nlynx\n');
+    }, 'Fooocus-TS');
+    ({ dir, app } = server);
   });
-  after(async () => {
-    await app.close();
-    await studio.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => stopStudioServer(server));
 
   it('make images with the same composed request from the same inputs', async () => {
     const prompt = 'a __animal__ in [[snow, rain]]\nwide shot';
@@ -72,17 +56,9 @@ describe('fooocus generate and the studio', () => {
       job.images.map(async (image) => metadataOf(new Uint8Array((await app.inject({ method: 'GET', url: image.url, headers: { host: HOST } })).rawPayload))),
     );
 
-    let out = '';
-    const stdout = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        out += chunk.toString();
-        done();
-      },
-    });
-    const stderr = new Writable({ write: (_chunk, _enc, done) => done() });
     const argv = ['generate', prompt, '--negative', 'blurry', ...styles.flatMap((s) => ['--style', s]), '--seed', '4242', '--size', '128x128', '--steps', '2', '--n', '2', '--cfg', '5', '--sampler', 'euler'];
-    const code = await main([...argv, '--models', path.join(dir, 'models'), '--model', 'fooocus-ts-demo.safetensors', '--out', path.join(dir, 'cli'), '--json', '--threads', '1'], { stdout, stderr, signal: new AbortController().signal });
-    assert.equal(code, 0);
+    const { code, out, err } = await runCli([...argv, '--models', path.join(dir, 'models'), '--model', 'fooocus-ts-demo.safetensors', '--out', path.join(dir, 'cli'), '--json', '--threads', '1']);
+    assert.equal(code, 0, err);
     const saved = out.trim().split('\n').map((l) => JSON.parse(l) as { event: string; path?: string }).filter((e) => e.event === 'saved');
     const fromCli = await Promise.all(saved.map(async (e) => metadataOf(new Uint8Array(readFileSync(e.path!)))));
 

@@ -2,36 +2,12 @@ import { strict as assert } from 'node:assert';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { main } from '../../src/cli/cli.ts';
 import { parseGenerationMetadata, readImageMetadata } from '../../src/engine/index.ts';
 import { importModel } from '../../src/app/models/import-model.ts';
 import { openModelStore } from '../../src/app/models/model-store.ts';
 import { writeTinyCheckpoint } from '../fixtures/checkpoints.ts';
-
-/** Runs the CLI with captured output; `onLine` sees each stdout line as it is written. */
-async function run(argv: string[], onLine?: (line: string, abort: () => void) => void): Promise<{ code: number; out: string; err: string }> {
-  const controller = new AbortController();
-  let out = '';
-  let err = '';
-  const stdout = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      const text = chunk.toString();
-      out += text;
-      for (const line of text.split('\n')) if (line !== '') onLine?.(line, () => controller.abort(new Error('interrupted')));
-      done();
-    },
-  });
-  const stderr = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      err += chunk.toString();
-      done();
-    },
-  });
-  const code = await main(argv, { stdout, stderr, signal: controller.signal });
-  return { code, out, err };
-}
+import { runCli as run } from './cli-run.ts';
 
 describe('fooocus generate', () => {
   let dir: string;

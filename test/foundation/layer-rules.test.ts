@@ -25,6 +25,12 @@ function tree(files: Record<string, string>): string {
   return dir;
 }
 
+/** The two files of a tree where `from` imports the one value `to` exports (paths from the tree's root). */
+function importOf(from: string, to: string): Record<string, string> {
+  const specifier = path.posix.relative(path.posix.dirname(from), to);
+  return { [from]: `import { x } from '${specifier.startsWith('.') ? specifier : `./${specifier}`}';\nexport const y = x;\n`, [to]: 'export const x = 1;\n' };
+}
+
 describe('layer rules (dependency-cruiser)', () => {
   const dirs: string[] = [];
   after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -35,36 +41,12 @@ describe('layer rules (dependency-cruiser)', () => {
   });
 
   const violations: [string, Record<string, string>, string][] = [
-    [
-      'engine importing app',
-      { 'src/engine/model.ts': "import { x } from '../app/jobs.ts';\nexport const y = x;\n", 'src/app/jobs.ts': 'export const x = 1;\n' },
-      'engine-is-a-library',
-    ],
-    [
-      'app importing server',
-      { 'src/app/jobs.ts': "import { s } from '../server/routes.ts';\nexport const x = s;\n", 'src/server/routes.ts': 'export const s = 1;\n' },
-      'app-below-server',
-    ],
-    [
-      'ui importing app',
-      { 'src/ui/page.ts': "import { x } from '../app/jobs.ts';\nexport const p = x;\n", 'src/app/jobs.ts': 'export const x = 1;\n' },
-      'ui-only-through-http',
-    ],
-    [
-      'engine/models importing a graph builder',
-      { 'src/engine/models/load.ts': "import { g } from '../graphs/unet.ts';\nexport const l = g;\n", 'src/engine/graphs/unet.ts': 'export const g = 1;\n' },
-      'models-below-graphs-and-lora',
-    ],
-    [
-      'engine/models importing LoRA code',
-      { 'src/engine/models/load.ts': "import { p } from '../lora/lora-plan.ts';\nexport const l = p;\n", 'src/engine/lora/lora-plan.ts': 'export const p = 1;\n' },
-      'models-below-graphs-and-lora',
-    ],
-    [
-      'server importing cli',
-      { 'src/server/main.ts': "import { c } from '../cli/cli.ts';\nexport const m = c;\n", 'src/cli/cli.ts': 'export const c = 1;\n' },
-      'server-below-cli',
-    ],
+    ['engine importing app', importOf('src/engine/model.ts', 'src/app/jobs.ts'), 'engine-is-a-library'],
+    ['app importing server', importOf('src/app/jobs.ts', 'src/server/routes.ts'), 'app-below-server'],
+    ['ui importing app', importOf('src/ui/page.ts', 'src/app/jobs.ts'), 'ui-only-through-http'],
+    ['engine/models importing a graph builder', importOf('src/engine/models/load.ts', 'src/engine/graphs/unet.ts'), 'models-below-graphs-and-lora'],
+    ['engine/models importing LoRA code', importOf('src/engine/models/load.ts', 'src/engine/lora/lora-plan.ts'), 'models-below-graphs-and-lora'],
+    ['server importing cli', importOf('src/server/main.ts', 'src/cli/cli.ts'), 'server-below-cli'],
   ];
   for (const [label, files, rule] of violations) {
     it(`fails on ${label}`, () => {

@@ -5,21 +5,13 @@
  * refused at submit naming the field.
  */
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { createDefaultConfig } from '../../src/app/config/config-schema.ts';
-import { createStudio } from '../../src/app/studio/create-studio.ts';
 import { parseGenerationMetadata } from '../../src/engine/output/generation-metadata.ts';
 import { decodePng } from '../../src/engine/output/png.ts';
 import { readPngTextChunks } from '../../src/engine/output/png-text.ts';
-import { createAppStudioPort } from '../../src/server/app-studio-port.ts';
-import { buildServer } from '../../src/server/build-server.ts';
-import { guardAgainstPathLeaks } from './path-leak-guard.ts';
+import { startStudioServer, stopStudioServer, STUDIO_HOST as HOST, type StudioServer } from './studio-server.ts';
 
-const HOST = '127.0.0.1:7865';
 const headers = { host: HOST, origin: `http://${HOST}`, 'content-type': 'application/json' };
 
 interface JobBody {
@@ -29,23 +21,13 @@ interface JobBody {
 }
 
 describe('developer settings over HTTP with the demo model', () => {
-  let dir: string;
   let app: FastifyInstance;
-  let studio: Awaited<ReturnType<typeof createStudio>>;
+  let server: StudioServer;
   before(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'fooocus-developer-'));
-    const config = createDefaultConfig();
-    config.paths = { models: path.join(dir, 'models'), outputs: path.join(dir, 'outputs'), cache: path.join(dir, 'cache') };
-    config.runtime.threads = 1;
-    studio = await createStudio(config, { software: 'test' });
-    app = await buildServer(createAppStudioPort(studio), { host: '127.0.0.1', allowedHosts: [HOST], auth: null, outputsDir: studio.outputsDir, logger: false });
-    guardAgainstPathLeaks(app, [dir]);
+    server = await startStudioServer('fooocus-developer-');
+    ({ app } = server);
   });
-  after(async () => {
-    await app.close();
-    await studio.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => stopStudioServer(server));
 
   async function run(payload: Record<string, unknown>): Promise<{ job: JobBody; pngs: Uint8Array[] }> {
     const submit = await app.inject({ method: 'POST', url: '/api/v1/generate', headers, payload });

@@ -4,39 +4,23 @@
  * the job it created.
  */
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { createDefaultConfig } from '../../src/app/config/config-schema.ts';
-import { createStudio } from '../../src/app/studio/create-studio.ts';
-import { createAppStudioPort } from '../../src/server/app-studio-port.ts';
-import { buildServer } from '../../src/server/build-server.ts';
-import { guardAgainstPathLeaks } from './path-leak-guard.ts';
+import type { Studio } from '../../src/app/studio/create-studio.ts';
+import { startStudioServer, stopStudioServer, STUDIO_HOST as HOST, type StudioServer } from './studio-server.ts';
 
-const HOST = '127.0.0.1:7865';
 const postHeaders = { host: HOST, origin: `http://${HOST}` };
 const headers = { ...postHeaders, 'content-type': 'application/json' };
 
 describe('idempotent submits and retries over HTTP', () => {
-  let dir: string;
   let app: FastifyInstance;
-  let studio: Awaited<ReturnType<typeof createStudio>>;
+  let studio: Studio;
+  let server: StudioServer;
   before(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'fooocus-idem-'));
-    const config = createDefaultConfig();
-    config.paths = { models: path.join(dir, 'models'), outputs: path.join(dir, 'outputs'), cache: path.join(dir, 'cache') };
-    config.runtime.threads = 1;
-    studio = await createStudio(config, { software: 'test' });
-    app = await buildServer(createAppStudioPort(studio), { host: '127.0.0.1', allowedHosts: [HOST], auth: null, outputsDir: studio.outputsDir, logger: false });
-    guardAgainstPathLeaks(app, [dir]);
+    server = await startStudioServer('fooocus-idem-');
+    ({ app, studio } = server);
   });
-  after(async () => {
-    await app.close();
-    await studio.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => stopStudioServer(server));
 
   const submit = (payload: object, key?: string) =>
     app.inject({ method: 'POST', url: '/api/v1/generate', headers: key === undefined ? headers : { ...headers, 'idempotency-key': key }, payload });

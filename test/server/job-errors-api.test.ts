@@ -4,41 +4,28 @@
  * guard checks every response here).
  */
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { createDefaultConfig } from '../../src/app/config/config-schema.ts';
 import { importModel } from '../../src/app/models/import-model.ts';
-import { createStudio } from '../../src/app/studio/create-studio.ts';
+import type { Studio } from '../../src/app/studio/create-studio.ts';
 import { encodePng } from '../../src/engine/output/png.ts';
-import { createAppStudioPort } from '../../src/server/app-studio-port.ts';
-import { buildServer } from '../../src/server/build-server.ts';
 import { writeTinyCheckpoint } from '../fixtures/checkpoints.ts';
-import { guardAgainstPathLeaks } from './path-leak-guard.ts';
+import { startStudioServer, stopStudioServer, STUDIO_HOST as HOST, type StudioServer } from './studio-server.ts';
 
-const HOST = '127.0.0.1:7865';
 const headers = { host: HOST, origin: `http://${HOST}`, 'content-type': 'application/json' };
 
 describe('job and request errors over HTTP', () => {
   let dir: string;
   let app: FastifyInstance;
-  let studio: Awaited<ReturnType<typeof createStudio>>;
+  let studio: Studio;
+  let server: StudioServer;
   before(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'fooocus-errors-'));
-    const config = createDefaultConfig();
-    config.paths = { models: path.join(dir, 'models'), outputs: path.join(dir, 'outputs'), cache: path.join(dir, 'cache') };
-    config.runtime.threads = 1;
-    studio = await createStudio(config, { software: 'test' });
-    app = await buildServer(createAppStudioPort(studio), { host: '127.0.0.1', allowedHosts: [HOST], auth: null, outputsDir: studio.outputsDir, logger: false });
-    guardAgainstPathLeaks(app, [dir]);
+    server = await startStudioServer('fooocus-errors-');
+    ({ dir, app, studio } = server);
   });
-  after(async () => {
-    await app.close();
-    await studio.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => stopStudioServer(server));
 
   async function waitForJob(id: string): Promise<{ status: string; error: string | null }> {
     for (let i = 0; i < 200; i++) {

@@ -3,37 +3,22 @@
  * its bytes change, ready again when they are restored.
  */
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, openSync, readSync, rmSync, writeSync, closeSync } from 'node:fs';
-import os from 'node:os';
+import { openSync, readSync, writeSync, closeSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { createDefaultConfig } from '../../src/app/config/config-schema.ts';
 import { DEMO_MODEL_NAME } from '../../src/app/demo/demo-model.ts';
-import { createStudio } from '../../src/app/studio/create-studio.ts';
-import { createAppStudioPort } from '../../src/server/app-studio-port.ts';
-import { buildServer } from '../../src/server/build-server.ts';
-import { guardAgainstPathLeaks } from './path-leak-guard.ts';
-
-const HOST = '127.0.0.1:7865';
+import { startStudioServer, stopStudioServer, STUDIO_HOST as HOST, type StudioServer } from './studio-server.ts';
 
 describe('readiness follows the default model', () => {
   let dir: string;
   let app: FastifyInstance;
-  let studio: Awaited<ReturnType<typeof createStudio>>;
+  let server: StudioServer;
   before(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'fooocus-ready-'));
-    const config = createDefaultConfig();
-    config.paths = { models: path.join(dir, 'models'), outputs: path.join(dir, 'outputs'), cache: path.join(dir, 'cache') };
-    studio = await createStudio(config, { software: 'test' });
-    app = await buildServer(createAppStudioPort(studio), { host: '127.0.0.1', allowedHosts: [HOST], auth: null, outputsDir: studio.outputsDir, logger: false });
-    guardAgainstPathLeaks(app, [dir]);
+    server = await startStudioServer('fooocus-ready-');
+    ({ dir, app } = server);
   });
-  after(async () => {
-    await app.close();
-    await studio.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => stopStudioServer(server));
 
   /** Flips one byte near the end of the model (the size stays the same); returns a function that flips it back. */
   function tamper(file: string): () => void {
