@@ -11,8 +11,11 @@
  */
 import type { GenerateRequestBody } from './schemas/generate-request-schema.ts';
 import type { JOB_STATUSES } from './schemas/job-schemas.ts';
+import type { JobReport, JobUpdate } from '../app/studio/job-report.ts';
+import type { AspectRatioLists, ModelInfo, PresetInfo, StyleInfo } from '../app/studio/studio-catalog.ts';
 
 export type { GenerateRequestBody } from './schemas/generate-request-schema.ts';
+export type { AspectRatioInfo, AspectRatioLists, ModelInfo, PresetInfo, StyleInfo } from '../app/studio/studio-catalog.ts';
 
 /** The owner scope of an admin: every owner's jobs, history and images. */
 export const ALL_OWNERS = '*';
@@ -22,16 +25,6 @@ export const LOCAL_OWNER = 'local';
 export type JobStatus = (typeof JOB_STATUSES)[number];
 export type ImageContentType = 'image/png' | 'image/jpeg' | 'image/webp';
 
-export interface JobProgressView {
-  /** 1-based sampler step of `steps`, within image `image` of `images` (1-based). */
-  step: number;
-  steps: number;
-  image: number;
-  images: number;
-  /** Seconds left in the job, from the pace of its steps so far; null (or absent) while unknown. */
-  etaSeconds?: number | null;
-}
-
 export interface ImageRef {
   imageId: string;
   /** Always `/api/v1/images/<imageId>`: the only route that serves files. */
@@ -40,21 +33,8 @@ export interface ImageRef {
   seed?: string;
 }
 
-export interface JobSummary {
-  id: string;
-  owner: string;
-  status: JobStatus;
-  /** Place in line (1 = starts next) while queued, else null. */
-  position: number | null;
-  /** ISO 8601. */
-  createdAt: string;
-  finishedAt: string | null;
-  progress: JobProgressView | null;
-  images: ImageRef[];
-  /** A message safe to show the user: never a stack trace or a server path. */
-  error: string | null;
-  request: GenerateRequestBody;
-}
+/** A job as the API shows it (see JobReport); `error` is never a stack trace or a server path. */
+export type JobSummary = Omit<JobReport, 'images' | 'request'> & { images: ImageRef[]; request: GenerateRequestBody };
 
 export interface HistoryPage {
   items: JobSummary[];
@@ -62,24 +42,8 @@ export interface HistoryPage {
   nextCursor: string | null;
 }
 
-/** Events of one job, in order. `finished`, `failed` and `cancelled` are the last event of a job. */
-export type StudioEvent =
-  | { type: 'queued'; position: number }
-  | { type: 'started' }
-  | {
-      type: 'progress';
-      step: number;
-      steps: number;
-      image: number;
-      images: number;
-      etaSeconds: number | null;
-      /** A small PNG of the image being sampled, base64. */
-      previewPng?: string;
-    }
-  | { type: 'image'; imageId: string; url: string; /** Decimal string: the seed this image was made with. */ seed: string }
-  | { type: 'finished' }
-  | { type: 'failed'; message: string }
-  | { type: 'cancelled' };
+/** Events of one job, in order (`progress` may carry `previewPng`, a small PNG base64); an image gets its URL. */
+export type StudioEvent = Exclude<JobUpdate, { type: 'image' }> | (Extract<JobUpdate, { type: 'image' }> & { url: string });
 
 export type StudioEventListener = (event: StudioEvent) => void;
 
@@ -87,55 +51,6 @@ export interface UploadedImage {
   bytes: Buffer;
   contentType: ImageContentType;
   /** Read from the image header by the server, already a size a job can use. */
-  width: number;
-  height: number;
-}
-
-export interface ModelInfo {
-  name: string;
-  kind: 'checkpoint' | 'refiner' | 'lora' | 'vae';
-  family?: string;
-  /** The built-in demo checkpoint (random weights): the page says how to get a real model. */
-  demo?: boolean;
-}
-
-/** A preset with the values it fills the form with; model names are model-store file names. */
-export interface PresetInfo {
-  /** The preset's id (its file name without `.json`). */
-  name: string;
-  label: string;
-  model: string;
-  refiner: string | null;
-  refinerSwitch: number;
-  loras: { name: string; weight: number }[];
-  cfg: number;
-  sharpness: number;
-  sampler: string;
-  scheduler: string;
-  styles: string[];
-  performance: string;
-  /** `width*height`. */
-  aspectRatio: string;
-  imageCount: number;
-  /** The preset's models the store lacks; `fooocus models pull --preset <name>` fetches those with a catalog id. */
-  missing: { kind: 'checkpoint' | 'lora'; name: string; catalogId: string | null }[];
-}
-
-export interface StyleInfo {
-  name: string;
-  prompt: string;
-  negative: string;
-}
-
-/** The sizes offered for each model family. */
-export interface AspectRatioLists {
-  sdxl: AspectRatioInfo[];
-  sd15: AspectRatioInfo[];
-}
-
-export interface AspectRatioInfo {
-  /** `width*height`, as the generate request's aspectRatio takes it. */
-  id: string;
   width: number;
   height: number;
 }

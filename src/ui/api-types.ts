@@ -29,6 +29,7 @@ export interface GenerateRequest {
   model?: string;
   refiner?: string;
   refinerSwitch?: number;
+  refinerSwitchMethod?: string;
   /** A VAE file (model list, kind vae) instead of the checkpoint's own. */
   vae?: string;
   loras?: LoraChoice[];

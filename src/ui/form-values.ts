@@ -28,6 +28,8 @@ export interface FormValues {
   /** '' for none. */
   refiner: string;
   refinerSwitch: number;
+  /** How the refiner takes over: joint (the server's default), separate or vae. */
+  refinerSwitchMethod: string;
   loras: LoraChoice[];
   cfg: number;
   sharpness: number;
@@ -75,6 +77,7 @@ export const DEFAULT_FORM: FormValues = {
   model: '',
   refiner: '',
   refinerSwitch: 0.8,
+  refinerSwitchMethod: 'joint',
   loras: [],
   cfg: 4,
   sharpness: 2,
@@ -149,6 +152,7 @@ export function buildGenerateRequest(values: FormValues, family: string, accepte
   if (values.refiner !== '') {
     request.refiner = values.refiner;
     request.refinerSwitch = values.refinerSwitch;
+    request.refinerSwitchMethod = values.refinerSwitchMethod;
   }
   if (accepted !== undefined) for (const key of Object.keys(request)) if (!accepted.has(key)) delete request[key as keyof GenerateRequest];
   return request;
@@ -181,6 +185,7 @@ export function patchFromRequest(request: Record<string, unknown>, usedSeed: str
   assign('model', text(request.model));
   assign('refiner', text(request.refiner));
   assign('refinerSwitch', finite(request.refinerSwitch));
+  assign('refinerSwitchMethod', text(request.refinerSwitchMethod));
   assign('vae', text(request.vae) ?? '');
   if (Array.isArray(request.loras)) {
     patch.loras = request.loras.flatMap((l) =>

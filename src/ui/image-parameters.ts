@@ -40,6 +40,7 @@ export function patchFromParameters(p: GenerationParameters): FormPatch {
   if (p.performance !== undefined) patch.performance = p.performance;
   if (p.modelName !== '') patch.model = p.modelName;
   if (p.refinerSwitch !== undefined) patch.refinerSwitch = p.refinerSwitch;
+  if (p.refinerSwitchMethod !== undefined) patch.refinerSwitchMethod = p.refinerSwitchMethod;
   if (p.admScalers !== undefined) [patch.admPositive, patch.admNegative, patch.admEnd] = p.admScalers;
   if (p.loras !== undefined) patch.loras = p.loras.map((l) => ({ name: l.name, weight: l.weight }));
   return patch;

@@ -19,6 +19,8 @@ export interface GenerateContract {
   formats: string[];
   /** Empty when the server does not let a request choose. */
   metadataSchemes: string[];
+  /** How the refiner may take over (joint, separate, vae); empty when the server does not let a request choose. */
+  refinerSwitchMethods: string[];
   /** By request field; nested fields by dotted path (`admScalers.end`), list items with `[]` (`loras[].weight`). */
   limits: ReadonlyMap<string, NumberLimits>;
 }
@@ -73,6 +75,7 @@ export function readGenerateContract(doc: unknown): GenerateContract {
     performanceModes: readEnum(properties, 'performance'),
     formats: readEnum(properties, 'format'),
     metadataSchemes: readEnum(properties, 'metadataScheme', false),
+    refinerSwitchMethods: readEnum(properties, 'refinerSwitchMethod', false),
     limits,
   };
 }

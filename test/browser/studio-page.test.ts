@@ -199,6 +199,9 @@ describe('the studio page in Chromium', { skip, timeout: 300_000 }, () => {
     assert.ok(await page.getByLabel('Same seed for every image (no seed increment)').isVisible());
     const schemes = await page.getByLabel('Metadata scheme').locator('option').evaluateAll((nodes) => nodes.map((n) => (n as HTMLOptionElement).value));
     assert.deepEqual(schemes, properties.metadataScheme!.enum);
+    const methods = await page.getByLabel('Refiner switch method').locator('option').evaluateAll((nodes) => nodes.map((n) => (n as HTMLOptionElement).value));
+    assert.deepEqual(methods, properties.refinerSwitchMethod!.enum);
+    assert.equal(await page.getByLabel('Refiner switch method').inputValue(), 'joint', "Fooocus's default");
     const vaes = await page.getByLabel('VAE', { exact: true }).locator('option').evaluateAll((nodes) => nodes.map((n) => [(n as HTMLOptionElement).value, n.textContent]));
     assert.deepEqual(vaes, [['', 'Default (model)'], [VAE, VAE]], "the model's own VAE, then the server's VAE files");
     await debugPanel().scrollIntoViewIfNeeded();

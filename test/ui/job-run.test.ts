@@ -154,6 +154,13 @@ describe('form values', () => {
     assert.deepEqual(patch, { prompt: 'p', steps: 12, vae: 'clear.safetensors', adaptiveCfg: 5, clipSkip: 1, seedIncrement: false, metadataScheme: 'a1111', admPositive: 2, admNegative: 0.5, admEnd: 0.4 });
   });
 
+  it('sends the refiner switch method with a refiner only, and Reuse restores it', () => {
+    const withRefiner = buildGenerateRequest({ ...DEFAULT_FORM, prompt: 'fox', refiner: 'r.safetensors', refinerSwitchMethod: 'vae' }, 'sdxl');
+    assert.deepEqual([withRefiner.refiner, withRefiner.refinerSwitchMethod], ['r.safetensors', 'vae']);
+    assert.equal('refinerSwitchMethod' in buildGenerateRequest({ ...DEFAULT_FORM, prompt: 'fox', refinerSwitchMethod: 'vae' }, 'sdxl'), false);
+    assert.equal(patchFromRequest({ prompt: 'p', refiner: 'r.safetensors', refinerSwitchMethod: 'separate' }).refinerSwitchMethod, 'separate');
+  });
+
   it('sends the chosen VAE, and no vae field for the checkpoint’s own', () => {
     assert.equal(buildGenerateRequest({ ...DEFAULT_FORM, prompt: 'fox', vae: 'clear.safetensors' }, 'sdxl').vae, 'clear.safetensors');
     assert.equal('vae' in buildGenerateRequest({ ...DEFAULT_FORM, prompt: 'fox' }, 'sdxl'), false);

@@ -243,6 +243,7 @@ export function composeImage(request: ImageRequest, index: number, { data, listi
       width: request.width,
       height: request.height,
       clipSkip: request.clipSkip ?? GENERATION_DEFAULTS.clipSkip,
+      ...(request.refinerSwitchMethod === undefined ? {} : { refinerSwitchMethod: request.refinerSwitchMethod }),
       format: request.format,
       scheme: request.metadataScheme ?? GENERATION_DEFAULTS.scheme,
     },

@@ -220,7 +220,12 @@ export class GenerationService {
       ...(request.loras?.length ? { loras: request.loras.map((l) => ({ name: l.name, weight: l.weight, hash: l.sha256.slice(0, 10) })) } : {}),
       modelHash: request.model.sha256.slice(0, 10),
       ...(request.refiner
-        ? { refinerName: modelName(request.refiner.path), refinerHash: request.refiner.sha256.slice(0, 10), refinerSwitch: request.refinerSwitch }
+        ? {
+            refinerName: modelName(request.refiner.path),
+            refinerHash: request.refiner.sha256.slice(0, 10),
+            refinerSwitch: request.refinerSwitch,
+            refinerSwitchMethod: request.refinerSwitchMethod ?? 'joint',
+          }
         : {}),
       // Fooocus records the VAE by its file name in the vae folder.
       ...(request.vae ? { vae: request.vae.name } : {}),

@@ -10,7 +10,7 @@
  * Its field names are those the history database has always stored, so history written by earlier versions
  * still loads and can be reused.
  */
-import { FooocusError, type ImageFormat } from '../../engine/index.ts';
+import { FooocusError, type ImageFormat, type RefinerSwitchMethod } from '../../engine/index.ts';
 import type { MetadataSchemeName } from '../outputs/output-writer.ts';
 
 export interface ImageRequest {
@@ -31,6 +31,8 @@ export interface ImageRequest {
   /** Refiner checkpoint; null drops the preset's refiner. */
   refiner?: string | null;
   refinerSwitch?: number;
+  /** How the refiner takes over (the engine's default, joint, when absent). */
+  refinerSwitchMethod?: RefinerSwitchMethod;
   /** VAE file name in the model store (`vae` kind) that decodes instead of the checkpoint's own; absent: the checkpoint's. */
   vae?: string;
   /** LoRAs chosen explicitly (prompt tokens, the preset and the performance mode add theirs per image). */

@@ -13,9 +13,8 @@ import { getPerformanceMode, PERFORMANCE_MODE_NAMES } from '../creative/performa
 import { loadCreativeData, readShippedCatalog } from '../creative/creative-data.ts';
 import type { CatalogFileNames } from '../creative/preset-models.ts';
 import type { Preset } from '../creative/presets.ts';
-import type { StyleLibrary, StyleProblem } from '../creative/style-library.ts';
+import type { StyleLibrary } from '../creative/style-library.ts';
 import { DEMO_MODEL_NAME, ensureDemoModel } from '../demo/demo-model.ts';
-import { SD15_ASPECT_RATIOS, SDXL_ASPECT_RATIOS } from '../generation/aspect-ratios.ts';
 import { describeJobFailure } from '../jobs/job-failure.ts';
 import { GENERATION_DEFAULTS } from '../generation/generation-defaults.ts';
 import { prepareImageRequest, type ImageRequestDraft } from '../generation/generate-images.ts';
@@ -23,7 +22,7 @@ import { ImageRequestError, type ImageRequest } from '../generation/image-reques
 import { LocalJobQueue, type JobQueue } from '../jobs/job-queue.ts';
 import { openJobStore, type SubmitKey } from '../jobs/job-store.ts';
 import { ModelChangedError, ModelNotFoundError, UntrustedModelError } from '../models/model-errors.ts';
-import { openModelStore, type ModelListing, type ModelStore } from '../models/model-store.ts';
+import { openModelStore, type ModelStore } from '../models/model-store.ts';
 import { InferenceWorker } from '../worker/inference-worker.ts';
 import { UploadDecoder } from '../uploads/upload-decoder.ts';
 import { UploadStore } from '../uploads/upload-store.ts';
@@ -41,13 +40,9 @@ export interface Studio {
   store: ModelStore;
   outputsDir: string;
   styles: StyleLibrary;
-  styleProblems: StyleProblem[];
   presets: Map<string, Preset>;
   /** Catalog id -> model-store file, for the model names presets use. */
   catalogFiles: CatalogFileNames;
-  performanceModes: readonly string[];
-  aspectRatios: { sdxl: readonly string[]; sd15: readonly string[] };
-  listModels(): Promise<(ModelListing & { demo: boolean })[]>;
   /** Uploaded input images: decoded in a restricted process, capped per owner, expired when unused. */
   uploads: UploadStore;
   /**
@@ -159,12 +154,8 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
     store,
     outputsDir: outputsReal,
     styles,
-    styleProblems: problems,
     presets,
     catalogFiles: data.catalogFiles,
-    performanceModes: PERFORMANCE_MODE_NAMES,
-    aspectRatios: { sdxl: SDXL_ASPECT_RATIOS, sd15: SD15_ASPECT_RATIOS },
-    listModels: async () => (await store.list()).filter((m) => m.kind === 'checkpoints').map((m) => ({ ...m, demo: m.name === DEMO_MODEL_NAME })),
     uploads,
     submitImages: async (owner, { inputImageId, denoise, ...choices }, submitKey) => {
       let input: ImageRequestDraft['input'];

@@ -33,6 +33,7 @@ const OPTION_FOR_FIELD: Record<string, string> = {
   aspectRatio: '--size',
   imageCount: '--n',
   refinerSwitch: '--switch',
+  refinerSwitchMethod: '--refiner-method',
   styles: '--style',
 };
 
@@ -91,6 +92,8 @@ function toDraft(values: GenerateValues, prompt: string, data: Awaited<ReturnTyp
     ...(values.refiner === undefined ? {} : { refiner: values.refiner === 'none' ? null : values.refiner }),
     refinerSwitch: number('switch', values.switch),
     ...(values.vae === undefined ? {} : { vae: values.vae }),
+    // Checked with the other engine rules (validateGenerationRequest), which name the option on a bad value.
+    ...(values['refiner-method'] === undefined ? {} : { refinerSwitchMethod: values['refiner-method'] as NonNullable<ImageRequest['refinerSwitchMethod']> }),
     steps,
     cfg: number('cfg', values.cfg),
     sharpness: number('sharpness', values.sharpness),

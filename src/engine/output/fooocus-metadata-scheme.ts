@@ -41,6 +41,7 @@ const KEY_LABELS: Record<string, string> = {
   base_model: 'Base Model',
   refiner_model: 'Refiner Model',
   refiner_switch: 'Refiner Switch',
+  refiner_swap_method: 'Refiner Swap Method',
   adaptive_cfg: 'CFG Mimicking from TSNR',
   clip_skip: 'CLIP Skip',
   sampler: 'Sampler',
@@ -86,6 +87,7 @@ export function formatFooocusJson(p: GenerationParameters): string {
   if (p.admScalers) out.adm_guidance = formatPythonTuple(p.admScalers, true);
   if (p.refinerName !== undefined && p.refinerHash !== undefined) out.refiner_model_hash = p.refinerHash;
   if (p.refinerSwitch !== undefined) out.refiner_switch = pyFloat(p.refinerSwitch);
+  if (p.refinerSwitchMethod !== undefined) out.refiner_swap_method = p.refinerSwitchMethod;
   // Fooocus writes these two only when they differ from its defaults.
   if (p.adaptiveCfg !== DEFAULT_ADAPTIVE_CFG) out.adaptive_cfg = pyFloat(p.adaptiveCfg);
   if (p.clipSkip > DEFAULT_CLIP_SKIP) out.clip_skip = p.clipSkip;
@@ -153,6 +155,7 @@ export function parseFooocusJson(text: string): GenerationParameters {
     if (root.has('refiner_model_hash')) p.refinerHash = readModelHash('refiner_model_hash', root.get('refiner_model_hash'));
   }
   if (get('refiner_switch')) p.refinerSwitch = num('refiner_switch', 0, 1, 1);
+  if (get('refiner_swap_method')) p.refinerSwitchMethod = str('refiner_swap_method');
   if (vae !== DEFAULT_VAE) p.vae = vae;
   if (root.has('denoise')) p.denoise = readNumber('denoise', root.get('denoise'), 0, 1);
   const loras = readLoras(root);

@@ -45,6 +45,8 @@ export interface GenerationParameters {
   refinerHash?: string;
   /** Fraction of steps after which the refiner takes over. */
   refinerSwitch?: number;
+  /** How the refiner took over: joint, separate or vae (Fooocus's refiner_swap_method). */
+  refinerSwitchMethod?: string;
   /** VAE name; absent means the checkpoint's own. */
   vae?: string;
   loras?: LoraReference[];

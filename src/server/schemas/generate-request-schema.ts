@@ -6,7 +6,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { PERFORMANCE_MODE_NAMES } from '../../app/creative/performance-modes.ts';
 import { METADATA_SCHEMES } from '../../app/outputs/output-writer.ts';
-import { IMAGE_SIZE_LIMITS, SETTING_LIMITS } from '../../engine/index.ts';
+import { IMAGE_SIZE_LIMITS, REFINER_SWITCH_METHODS, SETTING_LIMITS, type RefinerSwitchMethod } from '../../engine/index.ts';
 import { ID_PATTERN } from './common-schemas.ts';
 
 export const OUTPUT_FORMATS = ['png', 'jpeg', 'webp'] as const;
@@ -54,6 +54,13 @@ export function buildGenerateRequestSchema(quotas: RequestQuotas) {
       model: Type.Optional(Type.String({ pattern: NAME_PATTERN })),
       refiner: Type.Optional(Type.String({ pattern: NAME_PATTERN })),
       refinerSwitch: Type.Optional(Type.Number(bounds(SETTING_LIMITS.refinerSwitch))),
+      refinerSwitchMethod: Type.Optional(
+        Type.Unsafe<RefinerSwitchMethod>({
+          type: 'string',
+          enum: [...REFINER_SWITCH_METHODS],
+          description: 'How the refiner takes over (default joint): within one sampling run, a second run (separate), or a second run through both VAEs (vae).',
+        }),
+      ),
       vae: Type.Optional(
         Type.String({ pattern: NAME_PATTERN, description: "A VAE file (GET /api/v1/models, kind vae) instead of the checkpoint's own; absent: the checkpoint's." }),
       ),

@@ -1,6 +1,6 @@
 /**
  * Fooocus's "Developer Debug Mode" settings: forced steps and size, adaptive CFG, ADM guidance, CLIP skip, seed
- * increment, VAE and metadata scheme. Bounds come from the request schema (applyLimits); an empty steps or size box
+ * increment, refiner switch method, VAE and metadata scheme. Bounds come from the request schema (applyLimits); an empty steps or size box
  * leaves the value to the performance mode or the aspect ratio.
  */
 import { el, setOptions } from '../dom.ts';
@@ -10,7 +10,7 @@ import { checkbox, labelled, numberInput, readNumber, readOptionalNumber, select
 
 export type DebugValues = Pick<
   FormValues,
-  'steps' | 'width' | 'height' | 'adaptiveCfg' | 'admPositive' | 'admNegative' | 'admEnd' | 'clipSkip' | 'seedIncrement' | 'metadataScheme' | 'vae'
+  'steps' | 'width' | 'height' | 'adaptiveCfg' | 'admPositive' | 'admNegative' | 'admEnd' | 'clipSkip' | 'seedIncrement' | 'metadataScheme' | 'vae' | 'refinerSwitchMethod'
 >;
 
 export interface DebugPanel {
@@ -24,6 +24,7 @@ export interface DebugPanel {
 
 /** Fooocus's label for the checkpoint's own VAE. */
 const DEFAULT_VAE_LABEL = 'Default (model)';
+const SWITCH_METHOD_LABELS: Record<string, string> = { joint: 'Joint (one sampling run)', separate: 'Separate (a second run)', vae: 'VAE (a second run through both VAEs)' };
 const SCHEME_LABELS: Record<string, string> = { fooocus: 'Fooocus (JSON)', a1111: 'A1111 (text)' };
 
 export function createDebugPanel(): DebugPanel {
@@ -37,6 +38,7 @@ export function createDebugPanel(): DebugPanel {
   const clipSkip = labelled('CLIP skip', numberInput('clipSkip', { step: 1, value: DEFAULT_FORM.clipSkip }));
   const sameSeed = checkbox('Same seed for every image (no seed increment)', !DEFAULT_FORM.seedIncrement);
   const scheme = labelled('Metadata scheme', selectInput('metadataScheme'));
+  const switchMethod = labelled('Refiner switch method', selectInput('refinerSwitchMethod'), 'How the refiner takes over (with a refiner only).');
   const vae = labelled('VAE', selectInput('vae'), "Decodes the image instead of the model's own VAE.");
   setOptions(vae.control, [{ value: '', label: DEFAULT_VAE_LABEL }]);
 
@@ -46,6 +48,7 @@ export function createDebugPanel(): DebugPanel {
     el('summary', {}, 'Developer debug mode'),
     el('div', { class: 'debug-grid' }, steps.row, width.row, height.row, adaptiveCfg.row, admPositive.row, admNegative.row, admEnd.row, clipSkip.row),
     el('div', { class: 'field' }, sameSeed.row),
+    switchMethod.row,
     vae.row,
     scheme.row,
   );
@@ -59,6 +62,10 @@ export function createDebugPanel(): DebugPanel {
       }
       sameSeed.row.hidden = !contract.fields.has('seedIncrement');
       vae.row.hidden = !contract.fields.has('vae');
+      switchMethod.row.hidden = contract.refinerSwitchMethods.length === 0;
+      const method = switchMethod.control.value || DEFAULT_FORM.refinerSwitchMethod;
+      setOptions(switchMethod.control, contract.refinerSwitchMethods.map((m) => ({ value: m, label: SWITCH_METHOD_LABELS[m] ?? m })));
+      switchMethod.control.value = contract.refinerSwitchMethods.includes(method) ? method : DEFAULT_FORM.refinerSwitchMethod;
       scheme.row.hidden = contract.metadataSchemes.length === 0;
       setOptions(scheme.control, contract.metadataSchemes.map((s) => ({ value: s, label: SCHEME_LABELS[s] ?? s })));
       if (!contract.metadataSchemes.includes(scheme.control.value)) scheme.control.value = DEFAULT_FORM.metadataScheme;
@@ -70,6 +77,7 @@ export function createDebugPanel(): DebugPanel {
     },
     read: () => ({
       vae: vae.row.hidden ? '' : vae.control.value,
+      refinerSwitchMethod: switchMethod.control.value || DEFAULT_FORM.refinerSwitchMethod,
       steps: readOptionalNumber(steps.control),
       width: readOptionalNumber(width.control),
       height: readOptionalNumber(height.control),
@@ -99,6 +107,11 @@ export function createDebugPanel(): DebugPanel {
         const offered = [...vae.control.options].some((o) => o.value === patch.vae);
         vae.control.value = offered ? patch.vae : '';
         if (!offered) missing.push(`VAE ${patch.vae}`);
+      }
+      if (patch.refinerSwitchMethod !== undefined) {
+        const offered = [...switchMethod.control.options].some((o) => o.value === patch.refinerSwitchMethod);
+        if (offered) switchMethod.control.value = patch.refinerSwitchMethod;
+        else missing.push(`refiner switch method ${patch.refinerSwitchMethod}`);
       }
       if (patch.metadataScheme !== undefined) {
         const offered = [...scheme.control.options].some((o) => o.value === patch.metadataScheme);

@@ -44,7 +44,7 @@ function assertMetadataError(text: string, field: string, pattern?: RegExp): voi
 
 describe('Fooocus JSON scheme', () => {
   it('round-trips every field', () => {
-    const p = { ...base, adaptiveCfg: 5.5, denoise: 0.75, vae: 'sdxl_vae', extra: { freeu: '(1.01, 1.02, 0.99, 0.95)' } };
+    const p = { ...base, adaptiveCfg: 5.5, denoise: 0.75, vae: 'sdxl_vae', refinerSwitchMethod: 'separate', extra: { freeu: '(1.01, 1.02, 0.99, 0.95)' } };
     assert.deepEqual({ ...parseGenerationMetadata(formatFooocusJson(p)), extra: { ...parseGenerationMetadata(formatFooocusJson(p)).extra } }, p);
   });
 
@@ -63,6 +63,7 @@ describe('Fooocus JSON scheme', () => {
     assert.match(json, /"styles": "\['Fooocus V2', 'Fooocus Enhance', \\"Mk\. Moebius' Style\\"\]"/);
     assert.match(json, /"metadata_scheme": "fooocus"/);
     assert.match(json, /"vae": "Default \(model\)"/);
+    assert.match(formatFooocusJson({ ...base, refinerSwitchMethod: 'vae' }), /"refiner_swap_method": "vae", /);
     assert.match(json, /"lora_combined_1": "sd_xl_offset_example-lora_1\.0 : 0\.1"/);
     assert.match(json, /\\u732b \\ud83e\\udd8a/, 'non-ASCII escaped like json.dumps(ensure_ascii=True)');
     assert.ok(/^[\x20-\x7e]*$/.test(json));
