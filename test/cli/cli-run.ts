@@ -1,4 +1,5 @@
 /** Runs the CLI in-process with its output captured, as the CLI tests drive it. */
+import { strict as assert } from 'node:assert';
 import { Writable } from 'node:stream';
 import { main } from '../../src/cli/cli.ts';
 
@@ -29,4 +30,11 @@ export async function runCli(argv: string[], onLine?: (line: string, abort: () =
   });
   const code = await main(argv, { stdout, stderr, signal: controller.signal });
   return { code, out, err };
+}
+
+/** The path of the first image a `--json` run reports saved (fails the test, showing the output, when none was). */
+export function savedPath(out: string): string {
+  const saved = out.trim().split('\n').map((l) => JSON.parse(l) as { event: string; path?: string }).find((e) => e.event === 'saved');
+  assert.ok(saved?.path, out);
+  return saved.path;
 }

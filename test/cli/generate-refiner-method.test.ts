@@ -3,33 +3,12 @@ import { strict as assert } from 'node:assert';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { main } from '../../src/cli/cli.ts';
 import { importModel } from '../../src/app/models/import-model.ts';
 import { openModelStore } from '../../src/app/models/model-store.ts';
 import { decodePng, parseGenerationMetadata, readImageMetadata } from '../../src/engine/index.ts';
 import { writeTinyCheckpoint } from '../fixtures/checkpoints.ts';
-
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const sink = (append: (text: string) => void) =>
-    new Writable({
-      write(chunk: Buffer, _enc, done) {
-        append(chunk.toString());
-        done();
-      },
-    });
-  const code = await main(argv, { stdout: sink((t) => (out += t)), stderr: sink((t) => (err += t)), signal: new AbortController().signal });
-  return { code, out, err };
-}
-
-function savedPath(out: string): string {
-  const saved = out.trim().split('\n').map((l) => JSON.parse(l) as { event: string; path?: string }).find((e) => e.event === 'saved');
-  assert.ok(saved?.path, out);
-  return saved.path;
-}
+import { runCli as run, savedPath } from './cli-run.ts';
 
 describe('fooocus generate --refiner-method', () => {
   let dir: string;

@@ -5,10 +5,10 @@
 import { strict as assert } from 'node:assert';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { parseGenerationMetadata, readImageMetadata, type GenerationParameters } from '../../src/engine/index.ts';
-import { startStudioServer, stopStudioServer, STUDIO_HOST as HOST, type StudioServer } from '../server/studio-server.ts';
+import { useStudioServer, STUDIO_HOST as HOST } from '../server/studio-server.ts';
 import { runCli } from './cli-run.ts';
 
 async function metadataOf(bytes: Uint8Array): Promise<GenerationParameters> {
@@ -25,15 +25,10 @@ function composed(p: GenerationParameters): Partial<GenerationParameters> {
 describe('fooocus generate and the studio', () => {
   let dir: string;
   let app: FastifyInstance;
-  let server: StudioServer;
-  before(async () => {
-    server = await startStudioServer('fooocus-parity-', (dir) => {
-      mkdirSync(path.join(dir, 'wildcards'));
-      writeFileSync(path.join(dir, 'wildcards', 'animal.txt'), 'fox\nowl\nhare\nlynx\n');
-    }, 'Fooocus-TS');
-    ({ dir, app } = server);
-  });
-  after(() => stopStudioServer(server));
+  useStudioServer((server) => ({ dir, app } = server), 'fooocus-parity-', (dir) => {
+    mkdirSync(path.join(dir, 'wildcards'));
+    writeFileSync(path.join(dir, 'wildcards', 'animal.txt'), 'fox\nowl\nhare\nlynx\n');
+  }, 'Fooocus-TS');
 
   it('make images with the same composed request from the same inputs', async () => {
     const prompt = 'a __animal__ in [[snow, rain]]\nwide shot';

@@ -12,13 +12,7 @@ import { importModel } from '../../src/app/models/import-model.ts';
 import { openModelStore } from '../../src/app/models/model-store.ts';
 import { decodePng, parseGenerationMetadata, readImageMetadata } from '../../src/engine/index.ts';
 import { writeTinyCheckpoint, writeTinyVae } from '../fixtures/checkpoints.ts';
-import { runCli as run } from './cli-run.ts';
-
-function savedPath(out: string): string {
-  const saved = out.trim().split('\n').map((l) => JSON.parse(l) as { event: string; path?: string }).find((e) => e.event === 'saved');
-  assert.ok(saved?.path, out);
-  return saved.path;
-}
+import { runCli as run, savedPath } from './cli-run.ts';
 
 describe('fooocus generate --vae', () => {
   let dir: string;

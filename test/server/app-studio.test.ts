@@ -4,7 +4,7 @@
  */
 import { strict as assert } from 'node:assert';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { createDefaultConfig } from '../../src/app/config/config-schema.ts';
 import { importModel } from '../../src/app/models/import-model.ts';
@@ -15,7 +15,7 @@ import { writeTinyCheckpoint } from '../fixtures/checkpoints.ts';
 import { writeTinyLora } from '../fixtures/loras.ts';
 import { createAppStudioPort } from '../../src/server/app-studio-port.ts';
 import { buildServer } from '../../src/server/build-server.ts';
-import { startStudioServer, stopStudioServer, type StudioServer } from './studio-server.ts';
+import { useStudioServer } from './studio-server.ts';
 import { guardAgainstPathLeaks } from './path-leak-guard.ts';
 
 const HOST = '127.0.0.1:7865';
@@ -25,12 +25,7 @@ describe('studio over HTTP with the demo model', () => {
   let dir: string;
   let app: FastifyInstance;
   let studio: Studio;
-  let server: StudioServer;
-  before(async () => {
-    server = await startStudioServer('fooocus-studio-');
-    ({ dir, app, studio } = server);
-  });
-  after(() => stopStudioServer(server));
+  useStudioServer((server) => ({ dir, app, studio } = server), 'fooocus-studio-');
 
   async function waitForJob(id: string): Promise<{ status: string; images: { url: string; seed: string }[]; request: { prompt: string } }> {
     for (let i = 0; i < 200; i++) {

@@ -1,24 +1,20 @@
 /** A VAE file over HTTP: the models list offers it, a request names it, the job records it, an unknown one is refused. */
 import { strict as assert } from 'node:assert';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { importModel } from '../../src/app/models/import-model.ts';
 import type { Studio } from '../../src/app/studio/create-studio.ts';
 import { decodePng } from '../../src/engine/output/png.ts';
 import { writeTinyVae } from '../fixtures/checkpoints.ts';
-import { startStudioServer, stopStudioServer, STUDIO_HOST as HOST, type StudioServer } from './studio-server.ts';
+import { useStudioServer, STUDIO_HOST as HOST } from './studio-server.ts';
 
 const headers = { host: HOST, origin: `http://${HOST}`, 'content-type': 'application/json' };
 
 describe('a VAE file through the studio API', () => {
   let app: FastifyInstance;
   let studio: Studio;
-  let server: StudioServer;
-  before(async () => {
-    server = await startStudioServer('fooocus-studio-vae-');
-    ({ app, studio } = server);
-  });
-  after(() => stopStudioServer(server));
+  let dir: string;
+  useStudioServer((server) => ({ app, studio, dir } = server), 'fooocus-studio-vae-');
 
   const run = async (payload: Record<string, unknown>): Promise<{ rgb: Uint8Array; request: { vae?: string } }> => {
     const submit = await app.inject({ method: 'POST', url: '/api/v1/generate', headers, payload: { prompt: 'a boat', width: 64, height: 64, steps: 2, seed: '3', ...payload } });
@@ -42,7 +38,7 @@ describe('a VAE file through the studio API', () => {
   });
 
   it('lists VAE files and decodes with the one a request names, which its job records', async () => {
-    await importModel(studio.store, await writeTinyVae(server.dir, 'sd15'), { kind: 'vae' });
+    await importModel(studio.store, await writeTinyVae(dir, 'sd15'), { kind: 'vae' });
     const listed = (await app.inject({ method: 'GET', url: '/api/v1/models', headers: { host: HOST } })).json() as { models: { name: string; kind: string }[] };
     const vae = listed.models.find((m) => m.kind === 'vae');
     assert.equal(vae?.name, 'tiny-vae-sd15-latent4-seed7.safetensors', JSON.stringify(listed));

@@ -5,12 +5,12 @@
  * refused at submit naming the field.
  */
 import { strict as assert } from 'node:assert';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { parseGenerationMetadata } from '../../src/engine/output/generation-metadata.ts';
 import { decodePng } from '../../src/engine/output/png.ts';
 import { readPngTextChunks } from '../../src/engine/output/png-text.ts';
-import { startStudioServer, stopStudioServer, STUDIO_HOST as HOST, type StudioServer } from './studio-server.ts';
+import { useStudioServer, STUDIO_HOST as HOST } from './studio-server.ts';
 
 const headers = { host: HOST, origin: `http://${HOST}`, 'content-type': 'application/json' };
 
@@ -22,12 +22,7 @@ interface JobBody {
 
 describe('developer settings over HTTP with the demo model', () => {
   let app: FastifyInstance;
-  let server: StudioServer;
-  before(async () => {
-    server = await startStudioServer('fooocus-developer-');
-    ({ app } = server);
-  });
-  after(() => stopStudioServer(server));
+  useStudioServer((server) => ({ app } = server), 'fooocus-developer-');
 
   async function run(payload: Record<string, unknown>): Promise<{ job: JobBody; pngs: Uint8Array[] }> {
     const submit = await app.inject({ method: 'POST', url: '/api/v1/generate', headers, payload });

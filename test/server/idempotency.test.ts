@@ -4,10 +4,10 @@
  * the job it created.
  */
 import { strict as assert } from 'node:assert';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { Studio } from '../../src/app/studio/create-studio.ts';
-import { startStudioServer, stopStudioServer, STUDIO_HOST as HOST, type StudioServer } from './studio-server.ts';
+import { useStudioServer, STUDIO_HOST as HOST } from './studio-server.ts';
 
 const postHeaders = { host: HOST, origin: `http://${HOST}` };
 const headers = { ...postHeaders, 'content-type': 'application/json' };
@@ -15,12 +15,7 @@ const headers = { ...postHeaders, 'content-type': 'application/json' };
 describe('idempotent submits and retries over HTTP', () => {
   let app: FastifyInstance;
   let studio: Studio;
-  let server: StudioServer;
-  before(async () => {
-    server = await startStudioServer('fooocus-idem-');
-    ({ app, studio } = server);
-  });
-  after(() => stopStudioServer(server));
+  useStudioServer((server) => ({ app, studio } = server), 'fooocus-idem-');
 
   const submit = (payload: object, key?: string) =>
     app.inject({ method: 'POST', url: '/api/v1/generate', headers: key === undefined ? headers : { ...headers, 'idempotency-key': key }, payload });

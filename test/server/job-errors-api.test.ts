@@ -6,13 +6,13 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { importModel } from '../../src/app/models/import-model.ts';
 import type { Studio } from '../../src/app/studio/create-studio.ts';
 import { encodePng } from '../../src/engine/output/png.ts';
 import { writeTinyCheckpoint } from '../fixtures/checkpoints.ts';
-import { startStudioServer, stopStudioServer, STUDIO_HOST as HOST, type StudioServer } from './studio-server.ts';
+import { useStudioServer, STUDIO_HOST as HOST } from './studio-server.ts';
 
 const headers = { host: HOST, origin: `http://${HOST}`, 'content-type': 'application/json' };
 
@@ -20,12 +20,7 @@ describe('job and request errors over HTTP', () => {
   let dir: string;
   let app: FastifyInstance;
   let studio: Studio;
-  let server: StudioServer;
-  before(async () => {
-    server = await startStudioServer('fooocus-errors-');
-    ({ dir, app, studio } = server);
-  });
-  after(() => stopStudioServer(server));
+  useStudioServer((server) => ({ dir, app, studio } = server), 'fooocus-errors-');
 
   async function waitForJob(id: string): Promise<{ status: string; error: string | null }> {
     for (let i = 0; i < 200; i++) {

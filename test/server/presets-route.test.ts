@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { importModel } from '../../src/app/models/import-model.ts';
 import type { Studio } from '../../src/app/studio/create-studio.ts';
-import { startStudioServer, stopStudioServer, type StudioServer } from './studio-server.ts';
+import { useStudioServer } from './studio-server.ts';
 import { writeTinyCheckpoint } from '../fixtures/checkpoints.ts';
 import { createFixture, HOST, type Fixture } from './server-fixture.ts';
 
@@ -39,12 +39,7 @@ describe('GET /api/v1/presets (real studio)', () => {
   let dir: string;
   let app: FastifyInstance;
   let studio: Studio;
-  let server: StudioServer;
-  before(async () => {
-    server = await startStudioServer('fooocus-presets-route-');
-    ({ dir, app, studio } = server);
-  });
-  after(() => stopStudioServer(server));
+  useStudioServer((server) => ({ dir, app, studio } = server), 'fooocus-presets-route-');
 
   const realistic = async () => {
     const { presets } = (await app.inject({ url: '/api/v1/presets', headers: { host: HOST } })).json();

@@ -6,10 +6,10 @@
 import { strict as assert } from 'node:assert';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { chosen, plain, variation } from '../fixtures/jobs-previous/stored-requests.ts';
-import { startStudioServer, stopStudioServer, STUDIO_HOST as HOST, type StudioServer } from './studio-server.ts';
+import { useStudioServer, STUDIO_HOST as HOST } from './studio-server.ts';
 
 const FIXTURE = path.join(import.meta.dirname, '..', 'fixtures', 'jobs-previous', 'jobs-v1.sqlite');
 
@@ -26,16 +26,11 @@ const REUSED = [
 ];
 
 describe('history saved by the previous version', () => {
-  let server: StudioServer;
   let app: FastifyInstance;
-  before(async () => {
-    server = await startStudioServer('fooocus-previous-', (_dir, config) => {
-      mkdirSync(config.paths.cache, { recursive: true, mode: 0o750 });
-      copyFileSync(FIXTURE, path.join(config.paths.cache, 'jobs.sqlite'));
-    });
-    app = server.app;
+  useStudioServer((server) => ({ app } = server), 'fooocus-previous-', (_dir, config) => {
+    mkdirSync(config.paths.cache, { recursive: true, mode: 0o750 });
+    copyFileSync(FIXTURE, path.join(config.paths.cache, 'jobs.sqlite'));
   });
-  after(() => stopStudioServer(server));
 
   it('lists the owner\'s jobs, newest first, with the request fields Reuse fills the form from', async () => {
     const response = await app.inject({ method: 'GET', url: '/api/v1/history', headers: { host: HOST } });

@@ -5,20 +5,15 @@
 import { strict as assert } from 'node:assert';
 import { openSync, readSync, writeSync, closeSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { DEMO_MODEL_NAME } from '../../src/app/demo/demo-model.ts';
-import { startStudioServer, stopStudioServer, STUDIO_HOST as HOST, type StudioServer } from './studio-server.ts';
+import { useStudioServer, STUDIO_HOST as HOST } from './studio-server.ts';
 
 describe('readiness follows the default model', () => {
   let dir: string;
   let app: FastifyInstance;
-  let server: StudioServer;
-  before(async () => {
-    server = await startStudioServer('fooocus-ready-');
-    ({ dir, app } = server);
-  });
-  after(() => stopStudioServer(server));
+  useStudioServer((server) => ({ dir, app } = server), 'fooocus-ready-');
 
   /** Flips one byte near the end of the model (the size stays the same); returns a function that flips it back. */
   function tamper(file: string): () => void {

@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { createDefaultConfig, type AppConfig } from '../../src/app/config/config-schema.ts';
 import { createStudio, type Studio } from '../../src/app/studio/create-studio.ts';
@@ -37,4 +38,19 @@ export async function stopStudioServer({ dir, studio, app }: StudioServer): Prom
   await app.close();
   await studio.close();
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Starts the studio server before the enclosing suite's tests and stops it after them; `use` receives it once it
+ * is up, for the suite to keep the parts it reads.
+ */
+export function useStudioServer(use: (server: StudioServer) => void, ...start: Parameters<typeof startStudioServer>): void {
+  let server: StudioServer | undefined;
+  before(async () => {
+    server = await startStudioServer(...start);
+    use(server);
+  });
+  after(async () => {
+    if (server !== undefined) await stopStudioServer(server);
+  });
 }
