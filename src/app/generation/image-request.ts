@@ -57,6 +57,54 @@ export interface ImageRequest {
    * uploads (the server), or a path the CLI user gave.
    */
   input?: { file: string; denoise: number };
+  /** Fooocus's "Upscale or Variation" on `input` (which it needs); types below. */
+  varyUpscale?: VaryUpscaleChoice;
+  /** Fooocus's "Inpaint or Outpaint" on `input` (which it needs). */
+  inpaint?: InpaintChoice;
+}
+
+/** Vary: image-to-image at a fixed strength. Upscale: an upscaler model, a resample, then (not for `fast-2x`) image-to-image. */
+export const VARY_UPSCALE_MODES = ['vary-subtle', 'vary-strong', 'upscale-1.5x', 'upscale-2x', 'upscale-fast-2x', 'upscale-custom'] as const;
+export type VaryUpscaleMode = (typeof VARY_UPSCALE_MODES)[number];
+
+export interface VaryUpscaleChoice {
+  mode: VaryUpscaleMode;
+  /** `upscale-custom` only: the scale factor. */
+  factor?: number;
+  /** Upscaler file name in the store's `upscalers` folder; absent: the default (Fooocus's upscaler, else the only one installed). */
+  upscaler?: string;
+}
+
+/** Fooocus's inpaint modes: Default (inpaint patch, strength 1.0, field 0.618), Detail (no patch, 0.5, 0.0), Modify (1.0, 0.0, no initial latent). */
+export const INPAINT_MODES = ['default', 'detail', 'modify'] as const;
+export type InpaintMode = (typeof INPAINT_MODES)[number];
+
+/**
+ * How the masked area is generated: Fooocus's inpaint head and patch (SDXL), the checkpoint's own 9-channel inpaint
+ * UNet, or any checkpoint with the known latent blended in at every step. Absent: chosen from what is installed.
+ */
+export const INPAINT_ENGINES = ['fooocus-v2.6', 'inpaint-checkpoint', 'latent-blend'] as const;
+export type InpaintEngine = (typeof INPAINT_ENGINES)[number];
+
+/** Padding of one side for outpaint: pixels, or percent of the image's size along that side's axis. */
+export type OutpaintAmount = { px: number } | { percent: number };
+
+export interface InpaintChoice {
+  mode: InpaintMode;
+  /** The mask image (same place rules as `input.file`), same size as the input; white = repaint. Absent: outpaint only. */
+  mask?: string;
+  engine?: InpaintEngine;
+  /** Denoise strength of the masked area; default per mode. */
+  strength?: number;
+  /** Fooocus's "respective field" k in 0..1: the crop covers at least k of the image's height and width; default per mode. */
+  respectiveField?: number;
+  /** Mask erode (positive) or dilate (negative), in pixels. */
+  maskErode?: number;
+  invertMask?: boolean;
+  /** Fooocus's "inpaint additional prompt", added to the prompt for this image. */
+  additionalPrompt?: string;
+  /** Sides to extend (Fooocus pads 30 % of the side; strength and field become 1.0). */
+  outpaint?: { left?: OutpaintAmount; right?: OutpaintAmount; top?: OutpaintAmount; bottom?: OutpaintAmount };
 }
 
 /**
