@@ -13,7 +13,11 @@ export {
   type TensorInfo,
   type TensorToWrite,
 } from './io/safetensors-types.ts';
-export { writeSafetensors } from './io/safetensors-writer.ts';
+export { encodeSafetensorsHeader, writeSafetensors, type TensorHeaderEntry } from './io/safetensors-writer.ts';
+export { createBufferSource, openFileSource, type ByteSource, type FileSource } from './io/pickle/byte-source.ts';
+export { readTorchCheckpoint, type TensorSource, type TorchCheckpoint, type TorchTensor } from './io/pickle/torch-checkpoint.ts';
+export { TorchFileError, type TorchFileRule } from './io/pickle/torch-file-error.ts';
+export { writeTorchTensorsAsSafetensors, type WriteTorchTensorsOptions } from './io/pickle/torch-safetensors-writer.ts';
 export { sha256File, type Sha256FileOptions } from './io/sha256.ts';
 export {
   createModelSession,
