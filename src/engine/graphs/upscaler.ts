@@ -24,10 +24,10 @@ function addScaled(g: GraphBuilder, x: string, residual: string): string {
 function denseBlock(g: GraphBuilder, layout: RrdbLayout, x: string, block: number, rdb: number): string {
   const features = [x];
   for (let j = 1; j <= 4; j++) {
-    const input = features.length === 1 ? x : g.op('Concat', features, { axis: attr.int(1) }); // [B, F + (j-1)G, h, w]
+    const input = features.length === 1 ? x : g.op('Concat', [...features], { axis: attr.int(1) }); // [B, F + (j-1)G, h, w]
     features.push(leakyRelu(g, conv2d(g, input, layout.keys.dense(block, rdb, j))));
   }
-  const out = conv2d(g, g.op('Concat', features, { axis: attr.int(1) }), layout.keys.dense(block, rdb, 5)); // [B, F, h, w]
+  const out = conv2d(g, g.op('Concat', [...features], { axis: attr.int(1) }), layout.keys.dense(block, rdb, 5)); // [B, F, h, w]
   return addScaled(g, x, out);
 }
 
