@@ -13,6 +13,7 @@ import { runServe } from './commands/serve.ts';
 import { runInspect } from './commands/inspect.ts';
 import { runModels } from './commands/models.ts';
 import { runTokens, runUsers } from './commands/users.ts';
+import { runWorker } from './commands/worker.ts';
 
 type Command = { summary: string; run: (ctx: CommandContext) => Promise<number> };
 
@@ -27,6 +28,7 @@ const commands: Record<string, Command> = {
   models: { summary: 'list trusted models, or import a local .safetensors file into the model store', run: runModels },
   tokens: { summary: 'create, revoke or list API tokens (stored as SHA-256, shown once)', run: runTokens },
   users: { summary: 'add, remove or list users who sign in to the server, or set a password (stored as scrypt hashes)', run: runUsers },
+  worker: { summary: 'run jobs for a studio on this machine, through Redis (serve --redis on the studio)', run: runWorker },
 };
 
 function usage(): string {
