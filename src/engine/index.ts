@@ -30,6 +30,7 @@ export {
 export type { CheckpointArchitecture, ClipTextConfig, ModelFamily, UnetConfig, VaeConfig } from './models/architecture.ts';
 export { attentionHeads } from './models/architecture.ts';
 export { UnsupportedCheckpointError } from './models/checkpoint-errors.ts';
+export { detectConvertedModelRole, type ConvertedModelRole, type NamedTensorShape } from './models/converted-model-detection.ts';
 export { FAMILY_PROFILES, getFamilyProfile, type FamilyProfile, type TextEncoderSlot } from './models/family-profiles.ts';
 export {
   inspectCheckpoint,
