@@ -150,7 +150,7 @@ export {
   validateGenerationRequest,
   type GenerationRequest,
 } from './pipeline/generation-request.ts';
-export { REFINER_SWITCH_METHODS, SETTING_LIMITS, type RefinerSwitchMethod } from './request-limits.ts';
+export { INPUT_IMAGE_LIMITS, REFINER_SWITCH_METHODS, SETTING_LIMITS, type RefinerSwitchMethod } from './request-limits.ts';
 export type { AdmScalers } from './pipeline/stage-conditioning.ts';
 export { decodeLatent, encodeToLatent } from './pipeline/vae-codec.ts';
 export { listCheckpointTensors, type LayoutExtras, type TensorSpec } from './models/checkpoint-layout.ts';

@@ -284,6 +284,8 @@ export interface GenerateImageOptions {
   signal?: AbortSignal;
   /** The input image, decoded already (the studio reads uploads through its own checks); else read from the file. */
   input?: RgbImage;
+  /** The inpaint mask (`inpaint.mask`), one grey channel [height, width], decoded already like `input`; else read from the file. */
+  mask?: { width: number; height: number; data: Uint8Array };
   onProgress?: (p: ServiceProgress) => void;
   /** The job the image is for: its id marks the file name (see SaveImageOptions.jobTag). */
   jobTag?: string;
