@@ -123,7 +123,9 @@ export {
 export {
   InvalidMetadataError,
   type GenerationParameters,
+  type InputImageParameters,
   type LoraReference,
+  type OutpaintSide,
 } from './output/generation-parameters.ts';
 export { FOOOCUS_SCHEME, formatFooocusJson } from './output/fooocus-metadata-scheme.ts';
 export { A1111_SCHEME, formatA1111Parameters } from './output/a1111-metadata-scheme.ts';

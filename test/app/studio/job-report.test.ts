@@ -50,9 +50,9 @@ test('job updates: no snapshot, an interrupted job reads as failed, progress is 
 
 test('a job report keeps the Input Image choices and names a mask by its upload id, never its place under outputs', () => {
   const inpaint = { mode: 'detail', mask: 'uploads/0123456789abcdef01234567/up-AbCdEfGhIjKlMnOp.png', strength: 0.5, outpaint: { left: { px: 64 } } };
-  const report = reportJob({ ...job, request: { ...job.request, inpaint } });
+  const report = reportJob({ ...job, request: { ...(job.request as object), inpaint } });
   assert.deepEqual(report.request.inpaint, { ...inpaint, mask: 'up-AbCdEfGhIjKlMnOp' });
   assert.ok(!JSON.stringify(report).includes('uploads/'));
   const varyUpscale = { mode: 'upscale-custom', factor: 2.5, upscaler: 'x.safetensors' };
-  assert.deepEqual(reportJob({ ...job, request: { ...job.request, varyUpscale } }).request.varyUpscale, varyUpscale);
+  assert.deepEqual(reportJob({ ...job, request: { ...(job.request as object), varyUpscale } }).request.varyUpscale, varyUpscale);
 });
