@@ -6,13 +6,10 @@
  */
 import { DEFAULT_MAX_PIXELS, type DecodeImageOptions } from './png.ts';
 import { loadSharp, requireFormat, runSharp } from './image-encoding.ts';
+import type { GreyMask } from '../inpaint/inpaint-settings.ts';
 
-/** One 8-bit channel, row-major: [height, width]. */
-export interface GreyImage {
-  width: number;
-  height: number;
-  data: Uint8Array;
-}
+/** One 8-bit channel, row-major: [height, width]; the inpaint engine's mask type. */
+export type GreyImage = GreyMask;
 
 /** Decodes a PNG, JPEG or WebP mask (the pixel limit checked on the header first); see the module comment. */
 export async function decodeMaskImage(bytes: Uint8Array, options: DecodeImageOptions = {}): Promise<GreyImage> {
