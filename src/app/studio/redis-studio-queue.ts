@@ -27,12 +27,6 @@ export async function readRedisSettings(config: AppConfig): Promise<RedisSetting
   return { url: redisUrl, prefix: redisPrefix, ...(password === undefined ? {} : { password }) };
 }
 
-/** The upload files a request reads (its input image, its mask): sent with the job, decoded. */
-export function listRequestImages(request: unknown): string[] {
-  const r = request as Partial<ImageRequest>;
-  return [r.input?.file, r.inpaint?.mask].filter((file): file is string => typeof file === 'string');
-}
-
 /** A worker id from the host name: what `fooocus worker` uses unless given --name. */
 export function defaultWorkerId(suffix: string): string {
   const host = os.hostname().replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 40) || 'worker';
@@ -47,6 +41,8 @@ export interface RedisStudioQueueOptions {
   outputsDir: string;
   defaultModel: () => Promise<string>;
   readPixels: (file: string) => Promise<RgbImage>;
+  /** The upload files a request reads (its input image, its mask): sent with the job, decoded. */
+  imagesOf: (request: unknown) => string[];
   /** The studio's inference process, for queue.localWorker. */
   inference: InferenceWorker;
   describeFailure: (error: unknown, job: JobRecord) => string;
@@ -74,7 +70,7 @@ export async function openRedisStudioQueue(options: RedisStudioQueueOptions): Pr
     await local.start();
   }
   const attach = async (request: unknown): Promise<Attachment[]> =>
-    Promise.all(listRequestImages(request).map(async (file) => encodeAttachment(file, await options.readPixels(file))));
+    Promise.all(options.imagesOf(request).map(async (file) => encodeAttachment(file, await options.readPixels(file))));
   try {
     return await RedisJobQueue.open({
       store: options.jobStore,

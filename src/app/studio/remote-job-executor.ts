@@ -4,8 +4,10 @@
  * reading uploads it does not have, and the job's pinned checkpoint for a request stored without one.
  */
 import { FooocusError } from '../../engine/index.ts';
+import { greyFromRgb } from '../../engine/output/mask-image.ts';
+import type { RgbImage } from '../../engine/index.ts';
 import type { RemoteJobExecutor } from '../jobs/redis-job-worker.ts';
-import { decodeAttachment } from '../jobs/remote-job-protocol.ts';
+import { decodeAttachment, type RemoteJob } from '../jobs/remote-job-protocol.ts';
 import type { InferenceWorker } from '../worker/inference-worker.ts';
 import { createStudioExecutor } from './studio-executor.ts';
 
@@ -31,10 +33,10 @@ export function createRemoteJobExecutor(options: RemoteJobExecutorOptions): Remo
           if (checkpoint === undefined) throw new FooocusError('not-found', 'the job names no checkpoint', { field: 'model' });
           return checkpoint;
         },
-        readInput: async (file) => {
-          const attachment = remote.attachments.find((a) => a.file === file);
-          if (attachment === undefined) throw new FooocusError('not-found', `the image ${JSON.stringify(file)} the request reads was not sent with the job`, { field: 'input' });
-          return decodeAttachment(attachment);
+        readInput: async (file) => readAttachment(remote, file, 'input'),
+        readMask: async (file) => {
+          const image = readAttachment(remote, file, 'inpaint.mask');
+          return greyFromRgb(image.rgb, image.width, image.height);
         },
         ...(options.sweepOutputs === undefined ? {} : { sweepOutputs: options.sweepOutputs }),
       });
@@ -43,4 +45,11 @@ export function createRemoteJobExecutor(options: RemoteJobExecutorOptions): Remo
       free.push(worker);
     }
   };
+}
+
+/** An image the studio sent with the job (decoded there through its upload checks), by the file the request names. */
+function readAttachment(remote: RemoteJob, file: string, field: string): RgbImage {
+  const attachment = remote.attachments.find((a) => a.file === file);
+  if (attachment === undefined) throw new FooocusError('not-found', `the image ${JSON.stringify(file)} the request reads was not sent with the job`, { field });
+  return decodeAttachment(attachment);
 }
