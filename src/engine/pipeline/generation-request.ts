@@ -30,8 +30,11 @@ export interface GenerationRequest {
   refinerSwitch: number;
   /** How the refiner takes over (refiner-switch.ts); default joint. */
   refinerSwitchMethod?: RefinerSwitchMethod;
-  /** Image-to-image: the input (same size as the request) and how much of it to re-noise, in (0, 1]. */
-  input?: { image: RgbImage; denoise: number };
+  /**
+   * Image-to-image: the input (same size as the request) and how much of it to re-noise, in (0, 1]. `tiled`: encode
+   * and decode through the VAE in tiles whatever the size (Fooocus's upscale does, for large images).
+   */
+  input?: { image: RgbImage; denoise: number; tiled?: boolean };
 }
 
 export class InvalidGenerationRequestError extends FooocusError {
