@@ -156,11 +156,28 @@ function tokenizeParameterLine(line: string): Map<string, string> {
       value = line.slice(at, end).trim();
       at = end;
     }
-    params.set(key, value);
+    params.set(canonicalKey(key), value);
     at++; // the comma
-    while (line[at] === ' ') at++;
+    // A1111 reads pairs with a regular expression that steps over anything between them, empty items included.
+    while (line[at] === ' ' || line[at] === ',') at++;
   }
   return params;
+}
+
+/**
+ * A1111 and Fooocus look keys up as written, but other writers vary the case (comfy-image-saver's "CFG Scale"), so
+ * a key that matches a known one apart from case takes the known spelling.
+ */
+const KNOWN_KEYS = new Map(
+  [
+    'Steps', 'Sampler', 'Schedule type', 'Scheduler', 'CFG scale', 'Seed', 'Size', 'Model hash', 'Model', 'Denoising strength',
+    'Clip skip', 'Sharpness', 'ADM Guidance', 'Adaptive CFG', 'Performance', 'VAE', 'VAE hash', 'Styles', 'Fooocus V2 Expansion',
+    'Raw prompt', 'Raw negative prompt', 'Refiner', 'Refiner hash', 'Refiner switch at', 'Lora hashes', 'Lora weights', 'Version',
+  ].map((key) => [key.toLowerCase(), key]),
+);
+
+export function canonicalKey(key: string): string {
+  return KNOWN_KEYS.get(key.toLowerCase()) ?? key;
 }
 
 function findClosingQuote(line: string, open: number): number {

@@ -1,6 +1,7 @@
 import { inflateSync } from 'node:zlib';
 import { InvalidImageError } from './image-errors.ts';
 import { encodePngChunk, iteratePngChunks } from './png-chunks.ts';
+import { decodePngLatin1Text } from './text-bytes.ts';
 
 /** PNG spec 11.3.4.2: keywords are 1-79 Latin-1 bytes. */
 const MAX_KEYWORD_LENGTH = 79;
@@ -39,10 +40,11 @@ export function readPngTextChunks(bytes: Uint8Array): Record<string, string> {
 }
 
 function decodeTextBody(type: string, body: Uint8Array, where: string, fileSize: number): string {
-  if (type === 'tEXt') return latin1.decode(body);
+  // Latin-1 by the spec; valid UTF-8 (which some writers put there) is read as UTF-8.
+  if (type === 'tEXt') return decodePngLatin1Text(body);
   if (type === 'zTXt') {
     if (body[0] !== 0) throw new InvalidImageError('text-chunk', `${where}: unknown compression method ${body[0]}`);
-    return latin1.decode(inflateText(body.subarray(1), where, fileSize));
+    return decodePngLatin1Text(inflateText(body.subarray(1), where, fileSize));
   }
   const compressed = body[0];
   if (body.length < 2 || (compressed !== 0 && compressed !== 1) || body[1] !== 0) {
