@@ -185,7 +185,7 @@ export class GenerationService {
 
   /** Saves an upscaler's image as the request's result (Upscale (Fast 2x), or an upscale too large to diffuse). */
   async saveUpscaled(request: Omit<AppGenerationRequest, 'input'>, image: RgbImage): Promise<SavedImage> {
-    const parameters = { ...this.describe({ ...request, width: image.width, height: image.height }, modelName(request.model.path), request.seed), steps: 0 };
+    const parameters = this.describe({ ...request, width: image.width, height: image.height }, modelName(request.model.path), request.seed);
     const file = await saveImage(this.options.outputsDir, image, parameters, {
       format: request.format,
       scheme: request.scheme,
