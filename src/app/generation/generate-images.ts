@@ -9,7 +9,7 @@
  * 3. `createImageGenerator`: verify the models, read the input image and run the generation service.
  */
 import path from 'node:path';
-import { getFamilyProfile, IMAGE_SIZE_LIMITS, InvalidGenerationRequestError, randomSeed, readImageFile, validateGenerationRequest, type GreyMask, type ModelFamily, type RgbImage } from '../../engine/index.ts';
+import { getFamilyProfile, IMAGE_SIZE_LIMITS, InvalidGenerationRequestError, randomSeed, readImageFile, validateGenerationRequest, type GreyMask, type InputImageParameters, type ModelFamily, type RgbImage } from '../../engine/index.ts';
 import { composeRequest, type ComposedRequest, type SettingsChoices } from '../creative/compose-request.ts';
 import type { CreativeData } from '../creative/creative-data.ts';
 import { MissingPerformanceLoraError, PresetModelsMissingError, PromptSyntaxError, UnknownPerformanceModeError, WildcardDepthError, WildcardFileError } from '../creative/creative-errors.ts';
@@ -23,6 +23,7 @@ import { GENERATION_DEFAULTS } from './generation-defaults.ts';
 import type { AppGenerationRequest, GenerationService, SavedImage, ServiceProgress, VerifiedModel } from './generation-service.ts';
 import { ImageRequestError, type ImageRequest, type VaryUpscaleChoice } from './image-request.ts';
 import { parseSize, sizeForAspect } from './image-size.ts';
+import { describeInputImage } from './input-image-description.ts';
 import { findLoraName, verifyLoras } from './lora-selection.ts';
 import { prepareVaryUpscale, runVaryUpscaleStep, varyUpscaleSteps } from './vary-upscale-step.ts';
 
@@ -73,9 +74,9 @@ export async function prepareImageRequest(draft: ImageRequestDraft, context: Gen
   checkPerformance(performance, family, model);
   let input = draft.input === undefined ? undefined : { file: draft.input.file, denoise: draft.input.denoise ?? GENERATION_DEFAULTS.denoise };
   const readInput = input === undefined || options.readInput === undefined ? undefined : onceOnly(() => options.readInput!(input!.file));
-  const varyUpscale = draft.varyUpscale === undefined ? undefined : await prepareVaryUpscaleChoice(draft.varyUpscale, readInput, family, context, options);
+  const varyUpscale = draft.varyUpscale === undefined ? undefined : await prepareVaryUpscaleChoice(draft.varyUpscale, readInput, family, context, { ...options, hasInpaint: draft.inpaint !== undefined });
   if (varyUpscale !== undefined) input = { file: input!.file, denoise: varyUpscale.denoise };
-  const size = varyUpscale?.size ?? (await chooseSize(draft, preset, family, readInput));
+  const size = varyUpscale === undefined ? await chooseSize(draft, preset, family, readInput) : { width: varyUpscale.size.width, height: varyUpscale.size.height };
   const { aspectRatio: _exact, aspect: _ratio, ...choices } = draft;
   const request: ImageRequest = {
     ...choices,
@@ -101,7 +102,9 @@ function onceOnly<T>(read: () => Promise<T>): () => Promise<T> {
 }
 
 /** Upscale or Vary: the choice checked, its upscaler chosen, and the output size from the input image's. */
-async function prepareVaryUpscaleChoice(choice: VaryUpscaleChoice, readInput: (() => Promise<RgbImage>) | undefined, family: ModelFamily, context: GenerationContext, options: PrepareOptions) {
+async function prepareVaryUpscaleChoice(choice: VaryUpscaleChoice, readInput: (() => Promise<RgbImage>) | undefined, family: ModelFamily, context: GenerationContext, options: PrepareOptions & { hasInpaint: boolean }) {
+  // Fooocus's Input Image panel runs one tab: Upscale or Variation, or Inpaint or Outpaint.
+  if (options.hasInpaint) throw new ImageRequestError('varyUpscale', 'conflict', 'varyUpscale and inpaint cannot be combined: choose Upscale/Vary or Inpaint/Outpaint');
   const image = readInput === undefined ? undefined : await readInput();
   return prepareVaryUpscale(choice, {
     input: image,
@@ -277,6 +280,7 @@ export function composeImage(request: ImageRequest, index: number, { data, listi
       ...(request.refinerSwitchMethod === undefined ? {} : { refinerSwitchMethod: request.refinerSwitchMethod }),
       format: request.format,
       scheme: request.metadataScheme ?? GENERATION_DEFAULTS.scheme,
+      ...withInputImage(describeInputImage(request)),
     },
   };
 }
@@ -284,6 +288,10 @@ export function composeImage(request: ImageRequest, index: number, { data, listi
 /** Explicit steps, else an upscale's image-to-image steps (Fooocus's StepsUOV), else the performance mode's. */
 function imageSteps(request: ImageRequest): number | undefined {
   return request.steps ?? (request.varyUpscale === undefined ? undefined : varyUpscaleSteps(request.varyUpscale, request.performance));
+}
+
+function withInputImage(inputImage: InputImageParameters | undefined): { inputImage?: InputImageParameters } {
+  return inputImage === undefined ? {} : { inputImage };
 }
 
 /** Centre-crops an input image to multiples of 8 (the latent grid). */
