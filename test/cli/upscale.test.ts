@@ -99,7 +99,7 @@ describe('fooocus upscale and generate --vary / --upscale (tiny SD 1.5 checkpoin
   });
 
   const refusals: [string, () => string[], RegExp][] = [
-    ['no upscaler installed', () => ['upscale', input, '--models', bare], /--upscaler: .*needs an upscaler model and none is installed: run `npm run fooocus -- models pull fooocus-upscaler`/],
+    ['no upscaler installed', () => ['upscale', input, '--models', bare], /--upscaler: .*needs an upscaler model and none is installed: run `npm run fooocus -- models pull fooocus-upscaler-s409985e5`/],
     ['a custom factor out of range', () => ['upscale', input, '--factor', '9', '--models', models], /--factor: .*must be a number in 1\.\.4, got 9/],
     ['an upscaler not in the store', () => ['upscale', input, '--upscaler', 'other.safetensors', '--models', models], /--upscaler: upscaler "other\.safetensors" is not in the model store; installed: tiny-x4\.safetensors/],
     ['--vary without --input', () => ['generate', 'a lake', '--vary', 'subtle', '--models', models], /--vary works on an input image: give --input IMG/],

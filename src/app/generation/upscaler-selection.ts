@@ -9,7 +9,7 @@ import { ImageRequestError, type VaryUpscaleChoice } from './image-request.ts';
 
 /** The upscaler Fooocus ships, as the model store names it once converted to .safetensors. */
 export const FOOOCUS_UPSCALER_FILE = 'fooocus_upscaler_s409985e5.safetensors';
-export const FOOOCUS_UPSCALER_CATALOG_ID = 'fooocus-upscaler';
+export const FOOOCUS_UPSCALER_CATALOG_ID = 'fooocus-upscaler-s409985e5';
 
 /** The upscaler file (store name in `upscalers`) for an upscale choice. */
 export function chooseUpscaler(choice: VaryUpscaleChoice, listing: readonly ModelListing[]): string {

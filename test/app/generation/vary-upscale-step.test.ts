@@ -104,7 +104,7 @@ describe('upscaler choice', () => {
   });
 
   it('refuses none installed (naming the pull command), several without a name, and a name not installed', () => {
-    assert.throws(() => chooseUpscaler({ mode: 'upscale-2x' }, []), refusal('varyUpscale.upscaler', 'installed', /npm run fooocus -- models pull fooocus-upscaler/));
+    assert.throws(() => chooseUpscaler({ mode: 'upscale-2x' }, []), refusal('varyUpscale.upscaler', 'installed', /npm run fooocus -- models pull fooocus-upscaler-s409985e5/));
     assert.throws(() => chooseUpscaler({ mode: 'upscale-2x' }, upscalers('a.safetensors', 'b.safetensors')), refusal('varyUpscale.upscaler', 'required', /a\.safetensors, b\.safetensors/));
     assert.throws(() => chooseUpscaler({ mode: 'upscale-2x', upscaler: 'c.safetensors' }, upscalers('a.safetensors')), refusal('varyUpscale.upscaler', 'installed', /installed: a\.safetensors/));
   });
