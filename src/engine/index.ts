@@ -13,7 +13,11 @@ export {
   type TensorInfo,
   type TensorToWrite,
 } from './io/safetensors-types.ts';
-export { writeSafetensors } from './io/safetensors-writer.ts';
+export { encodeSafetensorsHeader, writeSafetensors, type TensorHeaderEntry } from './io/safetensors-writer.ts';
+export { createBufferSource, openFileSource, type ByteSource, type FileSource } from './io/pickle/byte-source.ts';
+export { readTorchCheckpoint, type TensorSource, type TorchCheckpoint, type TorchTensor } from './io/pickle/torch-checkpoint.ts';
+export { TorchFileError, type TorchFileRule } from './io/pickle/torch-file-error.ts';
+export { writeTorchTensorsAsSafetensors, type WriteTorchTensorsOptions } from './io/pickle/torch-safetensors-writer.ts';
 export { sha256File, type Sha256FileOptions } from './io/sha256.ts';
 export {
   createModelSession,
@@ -162,6 +166,14 @@ export {
 export { REFINER_SWITCH_METHODS, SETTING_LIMITS, type RefinerSwitchMethod } from './request-limits.ts';
 export type { AdmScalers } from './pipeline/stage-conditioning.ts';
 export { decodeLatent, encodeToLatent } from './pipeline/vae-codec.ts';
+export { resampleLanczos } from './upscale/lanczos-resample.ts';
+export { countUpscalerMacs, detectUpscalerLayout, UpscalerLayoutError, type RrdbLayout, type SrvggLayout, type UpscalerLayout } from './upscale/upscaler-layout.ts';
+export { loadUpscaler, type LoadedUpscaler } from './upscale/load-upscaler.ts';
+export { DEFAULT_UPSCALE_OVERLAP, DEFAULT_UPSCALE_TILE, upscaleImage, type UpscaleOptions } from './upscale/tiled-upscale.ts';
+export { buildUpscalerGraph } from './graphs/upscaler.ts';
 export { listCheckpointTensors, type LayoutExtras, type TensorSpec } from './models/checkpoint-layout.ts';
 export { generateRandomCheckpoint } from './models/random-checkpoint.ts';
 export { ERROR_KINDS, FooocusError, isUserError, reviveError, RevivedError, toErrorData, type ErrorData, type ErrorDetails, type ErrorKind } from './errors/fooocus-error.ts';
+export { INPAINT_ENGINE_NAMES, inpaintResultSize, type GreyMask, type InpaintEngineName, type InpaintSettings, type OutpaintPadding } from './inpaint/inpaint-settings.ts';
+export { erodeOrDilateMask, invertMask, isMaskEmpty, maskFromImage } from './inpaint/grey-mask.ts';
+export { MAX_MASK_ERODE, WORKING_SIZE_LIMITS } from './inpaint/inpaint-rules.ts';

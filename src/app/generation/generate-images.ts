@@ -9,7 +9,7 @@
  * 3. `createImageGenerator`: verify the models, read the input image and run the generation service.
  */
 import path from 'node:path';
-import { getFamilyProfile, InvalidGenerationRequestError, randomSeed, readImageFile, validateGenerationRequest, type ModelFamily, type RgbImage } from '../../engine/index.ts';
+import { getFamilyProfile, InvalidGenerationRequestError, randomSeed, readImageFile, validateGenerationRequest, type GreyMask, type ModelFamily, type RgbImage } from '../../engine/index.ts';
 import { composeRequest, type ComposedRequest, type SettingsChoices } from '../creative/compose-request.ts';
 import type { CreativeData } from '../creative/creative-data.ts';
 import { MissingPerformanceLoraError, PresetModelsMissingError, PromptSyntaxError, UnknownPerformanceModeError, WildcardDepthError, WildcardFileError } from '../creative/creative-errors.ts';
@@ -284,6 +284,11 @@ export interface GenerateImageOptions {
   signal?: AbortSignal;
   /** The input image, decoded already (the studio reads uploads through its own checks); else read from the file. */
   input?: RgbImage;
+  /**
+   * The inpaint mask (`inpaint.mask`), decoded already (the studio turns a decoded upload into one with the
+   * engine's `maskFromImage`); else read from the file through the same image decoder and limits as `input`.
+   */
+  mask?: GreyMask;
   onProgress?: (p: ServiceProgress) => void;
   /** The job the image is for: its id marks the file name (see SaveImageOptions.jobTag). */
   jobTag?: string;

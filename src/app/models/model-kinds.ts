@@ -1,5 +1,6 @@
 /** The kinds of file the model store holds; each is a subdirectory of the models directory with the same name. */
-export const MODEL_KINDS = ['checkpoints', 'loras', 'vae', 'upscalers', 'embeddings', 'tokenizers'] as const;
+/** `inpaint`: Fooocus's inpaint head and patch (converted from PyTorch files). */
+export const MODEL_KINDS = ['checkpoints', 'loras', 'vae', 'upscalers', 'embeddings', 'tokenizers', 'inpaint'] as const;
 
 export type ModelKind = (typeof MODEL_KINDS)[number];
 

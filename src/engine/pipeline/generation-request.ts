@@ -8,6 +8,8 @@ import type { RgbImage } from './vae-codec.ts';
 import type { AdmScalers } from './stage-conditioning.ts';
 import { FooocusError } from '../errors/fooocus-error.ts';
 import { MAX_SEED, REFINER_SWITCH_METHODS, SETTING_LIMITS as L, type RefinerSwitchMethod } from '../request-limits.ts';
+import type { InpaintSettings } from '../inpaint/inpaint-settings.ts';
+import { findInpaintProblem } from '../inpaint/inpaint-rules.ts';
 
 export interface GenerationRequest {
   /** Prompt parts, each encoded separately and concatenated (Fooocus: the prompt's lines, then style parts). */
@@ -32,6 +34,11 @@ export interface GenerationRequest {
   refinerSwitchMethod?: RefinerSwitchMethod;
   /** Image-to-image: the input (same size as the request) and how much of it to re-noise, in (0, 1]. */
   input?: { image: RgbImage; denoise: number };
+  /**
+   * Inpaint / outpaint `input.image` (any size; `denoise` is the strength). `width` and `height` are then the
+   * result's size, the input's plus the outpaint padding, and need not be multiples of 8.
+   */
+  inpaint?: InpaintSettings;
 }
 
 export class InvalidGenerationRequestError extends FooocusError {
@@ -65,7 +72,7 @@ export function validateGenerationRequest(r: GenerationRequest): void {
   checkPrompt('negativePrompt', r.negativePrompt);
   for (const field of ['width', 'height'] as const) {
     checkNumber(field, r[field], IMAGE_SIZE_LIMITS.min, IMAGE_SIZE_LIMITS.max, true);
-    if (r[field] % IMAGE_SIZE_LIMITS.multiple !== 0) throw new InvalidGenerationRequestError(field, `must be a multiple of ${IMAGE_SIZE_LIMITS.multiple}, got ${r[field]}`);
+    if (r.inpaint === undefined && r[field] % IMAGE_SIZE_LIMITS.multiple !== 0) throw new InvalidGenerationRequestError(field, `must be a multiple of ${IMAGE_SIZE_LIMITS.multiple}, got ${r[field]}`);
   }
   checkNumber('steps', r.steps, 1, MAX_STEPS, true);
   checkNumber('cfg', r.cfg, L.cfg.min, L.cfg.max);
@@ -87,7 +94,14 @@ export function validateGenerationRequest(r: GenerationRequest): void {
     throw new InvalidGenerationRequestError('sampler', (err as Error).message);
   }
   if (!isSchedulerName(r.scheduler)) throw new InvalidGenerationRequestError('scheduler', `must be one of ${SCHEDULER_NAMES.join(', ')}, got "${r.scheduler}"`);
-  if (r.input !== undefined) {
+  if (r.inpaint !== undefined) {
+    if (r.input === undefined) throw new InvalidGenerationRequestError('inpaint', 'needs an input image');
+    checkNumber('denoise', r.input.denoise, 0.01, 1);
+    const { width, height, rgb } = r.input.image;
+    if (rgb.length !== width * height * 3) throw new InvalidGenerationRequestError('input', `image has ${rgb.length} bytes, expected ${width * height * 3} for ${width}x${height} RGB`);
+    const problem = findInpaintProblem(r.inpaint, r.input.image, { width: r.width, height: r.height }, IMAGE_SIZE_LIMITS.max);
+    if (problem !== null) throw new InvalidGenerationRequestError(problem.field, problem.detail);
+  } else if (r.input !== undefined) {
     checkNumber('denoise', r.input.denoise, 0.01, 1);
     const { width, height, rgb } = r.input.image;
     if (width !== r.width || height !== r.height) throw new InvalidGenerationRequestError('input', `image is ${width}x${height} but the request asks for ${r.width}x${r.height}`);
