@@ -3,11 +3,13 @@
  * (Podell et al. 2023: ADM size conditioning through `label_emb`, linear transformer projections), as an ONNX
  * graph named by checkpoint keys.
  *
- * Inputs:  x [B, Cin, h, w], timesteps [B] (float), context [B, T, ctx], y [B, adm] (SDXL only)
+ * Inputs:  x [B, Cin, h, w], timesteps [B] (float), context [B, T, ctx], y [B, adm] (SDXL only),
+ *          inpaint_feature [B, model channels, h, w] (with `inpaintFeature`: Fooocus's inpaint head output, added
+ *          to conv_in's output before the first skip is taken)
  * Output:  out [B, Cout, h, w] (the model's epsilon / v prediction)
  */
 import { attentionHeads, type UnetConfig } from '../models/architecture.ts';
-import { attr, GraphBuilder, rejectUnusedSlots } from '../onnx/graph-builder.ts';
+import { attr, GraphBuilder, rejectUnusedSlots, type WeightPatch } from '../onnx/graph-builder.ts';
 import type { SafetensorsHeader } from '../io/safetensors-types.ts';
 import type { OnnxModel } from '../onnx/onnx-proto.ts';
 import { attention, conv2d, fromTokens, fusedAttention, gelu, groupNorm, layerNorm, linear, silu, toTokens, upsampleNearest2x } from './layers.ts';
@@ -17,6 +19,11 @@ export interface UnetGraphOptions {
   attention?: 'fused' | 'plain';
   /** Weight keys that get a LoRA slot (see `GraphBuilderOptions.lowRankSlots`). */
   lowRankSlots?: ReadonlySet<string>;
+  /** Quantized deltas added to weights (Fooocus's inpaint patch) and the directory their files share with the checkpoint. */
+  weightPatches?: ReadonlyMap<string, WeightPatch>;
+  weightsRoot?: string;
+  /** Adds the `inpaint_feature` input (Fooocus's inpaint head). */
+  inpaintFeature?: boolean;
 }
 
 const UNET_NORM_EPS = 1e-5;
@@ -93,7 +100,11 @@ export function buildSpatialTransformer(u: UnetContext, x: string, prefix: strin
 
 /** Builds the UNet graph from a checkpoint whose architecture was inferred into `cfg`. */
 export function buildUnetGraph(checkpoint: SafetensorsHeader, cfg: UnetConfig, options: UnetGraphOptions = {}): OnnxModel {
-  const g = new GraphBuilder('unet', checkpoint, { lowRankSlots: options.lowRankSlots });
+  const g = new GraphBuilder('unet', checkpoint, {
+    ...(options.lowRankSlots ? { lowRankSlots: options.lowRankSlots } : {}),
+    ...(options.weightPatches ? { weightPatches: options.weightPatches } : {}),
+    ...(options.weightsRoot !== undefined ? { weightsRoot: options.weightsRoot } : {}),
+  });
   const p = cfg.prefix;
   const mc = cfg.modelChannels;
   const x = g.input('x', 'float32', ['batch', cfg.inChannels, 'height', 'width']);
@@ -110,6 +121,7 @@ export function buildUnetGraph(checkpoint: SafetensorsHeader, cfg: UnetConfig, o
 
   // 2. down path, keeping every block's output for the skip connections
   let h = conv2d(g, x, `${p}input_blocks.0.0.`);
+  if (options.inpaintFeature === true) h = g.op('Add', [h, g.input('inpaint_feature', 'float32', ['batch', mc, 'height', 'width'])]);
   const skips: string[] = [h];
   let block = 1;
   let ch = mc;
@@ -156,5 +168,7 @@ export function buildUnetGraph(checkpoint: SafetensorsHeader, cfg: UnetConfig, o
   const result = conv2d(g, silu(g, groupNorm(g, h, `${p}out.0.`, cfg.groups, UNET_NORM_EPS)), `${p}out.2.`);
   g.output(result, 'out', 'float32', ['batch', cfg.outChannels, 'height', 'width']);
   rejectUnusedSlots(g);
+  const unpatched = g.unusedPatches();
+  if (unpatched.length > 0) throw new Error(`graph "unet": no layer reads ${unpatched.slice(0, 3).map((k) => `"${k}"`).join(', ')}, so the patch cannot be applied`);
   return g.build({ 'fooocus.graph': 'unet' });
 }

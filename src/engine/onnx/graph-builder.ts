@@ -42,6 +42,26 @@ export interface GraphBuilderOptions {
    * `down` and `up` as graph inputs of any rank, so LoRA sets change by feeding new values, not by rebuilding.
    */
   lowRankSlots?: ReadonlySet<string>;
+  /**
+   * Directory that external data locations are relative to (the session's weights directory); default: the
+   * checkpoint's own directory. Must contain the checkpoint and every patch file: ONNX Runtime refuses a location
+   * that leaves it.
+   */
+  weightsRoot?: string;
+  /** Weights that get a quantized full-size delta added (Fooocus's inpaint patch), by checkpoint key. */
+  weightPatches?: ReadonlyMap<string, WeightPatch>;
+}
+
+/**
+ * A uint8 delta for one weight, stored in another .safetensors file: the weight used is
+ * `w + (u8 / 255) * (max - min) + min`, Fooocus's patch format applied at strength 1.
+ */
+export interface WeightPatch {
+  header: SafetensorsHeader;
+  /** The U8 tensor's key in `header`, of the weight's shape. */
+  key: string;
+  min: number;
+  max: number;
 }
 
 export class GraphBuilder {
@@ -75,6 +95,11 @@ export class GraphBuilder {
     this.input(names.down, 'float32', [rank, ...downTail]);
     this.input(names.up, 'float32', [outputs, rank, ...upTail]);
     return names;
+  }
+
+  /** Patched weight keys that no layer of this graph read. */
+  unusedPatches(): string[] {
+    return [...(this.options.weightPatches?.keys() ?? [])].filter((k) => !this.float32Weights.has(k));
   }
 
   /** Slot keys the caller asked for that no layer of this graph declared (weights that are not adaptable). */
@@ -143,14 +168,41 @@ export class GraphBuilder {
       dims: info.shape,
       data: {
         kind: 'external',
-        location: path.basename(header.file),
+        location: this.locationOf(header.file),
         offset: header.dataOffset + info.begin,
         length: info.end - info.begin,
       },
     });
-    const value = dtype === 'float32' ? key : this.op('Cast', [key], { to: attr.int(1) });
+    const plain = dtype === 'float32' ? key : this.op('Cast', [key], { to: attr.int(1) });
+    const patch = this.options.weightPatches?.get(key);
+    const value = patch === undefined ? plain : this.addPatch(plain, key, info.shape, patch);
     this.float32Weights.set(key, value);
     return value;
+  }
+
+  /** Location of a file's external data, relative to the weights root. */
+  private locationOf(file: string): string {
+    const root = this.options.weightsRoot;
+    return root === undefined ? path.basename(file) : path.relative(root, path.resolve(file));
+  }
+
+  /** `weight + (u8 / 255) * (max - min) + min`, which ONNX Runtime folds into one constant at session creation. */
+  private addPatch(weight: string, key: string, shape: readonly number[], patch: WeightPatch): string {
+    const info = patch.header.tensors.get(patch.key);
+    if (info === undefined) throw new CheckpointKeyError(patch.header.file, patch.key, 'is missing');
+    if (info.dtype !== 'U8' || info.shape.join() !== shape.join()) {
+      throw new CheckpointKeyError(patch.header.file, patch.key, `is ${info.dtype} [${info.shape}], expected U8 [${shape}] for "${key}"`);
+    }
+    const name = `${key}#patch`;
+    this.initializers.set(name, {
+      name,
+      dtype: 'uint8',
+      dims: info.shape,
+      data: { kind: 'external', location: this.locationOf(patch.header.file), offset: patch.header.dataOffset + info.begin, length: info.end - info.begin },
+    });
+    const codes = this.op('Cast', [name], { to: attr.int(1) });
+    const delta = this.op('Add', [this.op('Mul', [codes, this.constFloat([(patch.max - patch.min) / 255], [])]), this.constFloat([patch.min], [])]);
+    return this.op('Add', [weight, delta]);
   }
 
   /** A float32 constant (deduplicated by content). */

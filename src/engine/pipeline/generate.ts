@@ -12,6 +12,7 @@ import { getSampler, resolveSamplerName, SAMPLERS_DISCARDING_PENULTIMATE_SIGMA }
 import { getSigmaMax } from '../sampling/sigma-table.ts';
 import { getSigmas } from '../sampling/sigmas.ts';
 import type { ClipTokenizer } from '../text/clip-tokenizer.ts';
+import type { Denoiser } from '../sampling/sampler-types.ts';
 import type { Tensor } from '../tensor.ts';
 import { MAX_SEED, validateGenerationRequest, type GenerationRequest } from './generation-request.ts';
 import type { TextEncoder } from './prompt-encoding.ts';
@@ -20,6 +21,9 @@ import { createUnetDenoiser, type DenoiserStage } from './unet-denoiser.ts';
 import { checkVaeFamily, type VaeCodec } from './load-vae.ts';
 import { DEFAULT_REFINER_SWITCH_METHOD, sampleInTwoRuns, type SwitchCodecs } from './refiner-switch.ts';
 import { decodeLatent, encodeToLatent, type RgbImage } from './vae-codec.ts';
+import type { InpaintHead } from '../inpaint/inpaint-models.ts';
+import { planInpaint, type InpaintPlan } from '../inpaint/inpaint-plan.ts';
+import { blendKnownLatent } from '../inpaint/latent-blend.ts';
 
 /** A loaded checkpoint ready for the pipeline. */
 export interface PipelineModel {
@@ -112,6 +116,27 @@ export interface PipelineModels {
   base: PipelineModel;
   refiner?: PipelineModel;
   vae?: VaeCodec;
+  /** Fooocus's inpaint head, for the fooocus-v2.6 inpaint engine (the base UNet then carries the patch). */
+  inpaintHead?: InpaintHead;
+}
+
+/** The inpaint preparation of a request (crop, fill, encodes), or null for text- and image-to-image. */
+async function planFor(models: PipelineModels, request: GenerationRequest, signal?: AbortSignal): Promise<InpaintPlan | null> {
+  if (request.inpaint === undefined) return null;
+  const { base, vae } = models;
+  const encoder = vae === undefined ? base.vaeEncoder : vae.encoder;
+  if (encoder === null) throw new Error(`${vae?.name ?? base.name}: inpaint needs the VAE encoder`);
+  return planInpaint(
+    {
+      family: base.architecture.family,
+      unetInputs: base.unet.inputNames,
+      nineChannel: base.architecture.unet?.inChannels === 9,
+      encoder,
+      ...(models.inpaintHead ? { head: models.inpaintHead } : {}),
+    },
+    request,
+    signal,
+  );
 }
 
 export async function generate(models: PipelineModels, request: GenerationRequest, options: GenerateOptions = {}): Promise<GeneratedImage[]> {
@@ -125,7 +150,8 @@ export async function generate(models: PipelineModels, request: GenerationReques
   const sigmas = scheduleFor(request, base.architecture.family);
   const steps = sigmas.length - 1;
   const switchStep = refiner === undefined ? steps : Math.round(steps * request.refinerSwitch);
-  const latentDims = [1, profile.latentChannels, request.height / profile.vaeScaleFactor, request.width / profile.vaeScaleFactor]; // [B, 4, H/8, W/8]
+  const plan = await planFor(models, request, signal);
+  const latentDims = plan?.latentDims ?? [1, profile.latentChannels, request.height / profile.vaeScaleFactor, request.width / profile.vaeScaleFactor]; // [B, 4, H/8, W/8]
   const results: GeneratedImage[] = [];
 
   for (let index = 0; index < request.imageCount; index++) {
@@ -139,6 +165,7 @@ export async function generate(models: PipelineModels, request: GenerationReques
       const common = { width: request.width, height: request.height, admScalers: request.admScalers };
       return {
         unet: model.unet,
+        ...(model === base && plan?.inputs !== undefined ? { inpaint: plan.inputs } : {}),
         positive: await buildStageConditioning(model.architecture, model.textEncoders, { ...common, parts: request.prompt, polarity: 'positive' }, signal),
         negative: await buildStageConditioning(model.architecture, model.textEncoders, { ...common, parts: request.negativePrompt, polarity: 'negative' }, signal),
       };
@@ -152,7 +179,9 @@ export async function generate(models: PipelineModels, request: GenerationReques
     const generator = new TorchGenerator(seed);
     const noise = generator.randn(latentDims);
     let start: Tensor | null = null;
-    if (request.input !== undefined) {
+    if (plan !== null) {
+      start = plan.start;
+    } else if (request.input !== undefined) {
       const encoder = vae === undefined ? base.vaeEncoder : vae.encoder;
       if (encoder === null) throw new Error(`${vae?.name ?? base.name}: image-to-image needs the VAE encoder`);
       const mean = await encodeToLatent(encoder, request.input.image, signal);
@@ -177,8 +206,11 @@ export async function generate(models: PipelineModels, request: GenerationReques
     report({ ...progress, phase: 'sample', step: 0 });
     const sampler = getSampler(request.sampler);
     const method = request.refinerSwitchMethod ?? DEFAULT_REFINER_SWITCH_METHOD;
+    // Inpaint keeps the known latent in place at every model call, with its own noise stream (seed + 1).
+    const energy = plan === null ? null : new TorchGenerator((seed + 1n) % (MAX_SEED + 1n));
+    const finishDenoiser = (d: Denoiser): Denoiser => (plan === null ? d : blendKnownLatent(d, { ...plan.known, noise: (dims) => energy!.randn(dims) }));
     const sampled =
-      refinerStage !== undefined && method !== 'joint' && switchStep > 0
+      plan === null && refinerStage !== undefined && method !== 'joint' && switchStep > 0
         ? await sampleInTwoRuns(x, {
             sampler,
             sigmas,
@@ -191,13 +223,13 @@ export async function generate(models: PipelineModels, request: GenerationReques
             ...(method === 'vae' ? { codecs: switchCodecs(models) } : {}),
           })
         : await sampler(
-            createUnetDenoiser({
+            finishDenoiser(createUnetDenoiser({
               base: baseStage,
               ...(refinerStage ? { refiner: { stage: refinerStage, fromStep: switchStep } } : {}),
               guidance,
               currentStep: () => currentStep,
               onUnetCall,
-            }),
+            })),
             x,
             sigmas,
             context,
@@ -210,7 +242,8 @@ export async function generate(models: PipelineModels, request: GenerationReques
     const decoder = vae === undefined ? (base.vaeDecoder ?? refiner?.vaeDecoder ?? null) : vae.decoder;
     if (decoder === null) throw new Error(`${vae?.name ?? base.name}: ${vae === undefined ? 'the checkpoint' : 'the VAE file'} has no VAE decoder`);
     const unscaled: Tensor = { dims: sampled.dims, data: sampled.data.map((v) => v / profile.latentScale) };
-    const image = await decodeLatent(decoder, unscaled, { signal });
+    const decoded = await decodeLatent(decoder, unscaled, { signal });
+    const image = plan === null ? decoded : plan.finish(decoded);
     results.push({ seed, image, latent: sampled, seconds: { encode: encodeSeconds, sample: sampleSeconds, decode: (performance.now() - started) / 1000 }, unetEvaluations });
   }
   return results;

@@ -70,6 +70,15 @@ function checkPrompt(field: string, parts: readonly string[]): void {
 export function validateGenerationRequest(r: GenerationRequest): void {
   checkPrompt('prompt', r.prompt);
   checkPrompt('negativePrompt', r.negativePrompt);
+  // Inpaint first: its size rule names the outpaint padding rather than the size it leads to.
+  if (r.inpaint !== undefined) {
+    if (r.input === undefined) throw new InvalidGenerationRequestError('inpaint', 'needs an input image');
+    checkNumber('denoise', r.input.denoise, 0.01, 1);
+    const { width, height, rgb } = r.input.image;
+    if (rgb.length !== width * height * 3) throw new InvalidGenerationRequestError('input', `image has ${rgb.length} bytes, expected ${width * height * 3} for ${width}x${height} RGB`);
+    const problem = findInpaintProblem(r.inpaint, r.input.image, { width: r.width, height: r.height }, IMAGE_SIZE_LIMITS.max);
+    if (problem !== null) throw new InvalidGenerationRequestError(problem.field, problem.detail);
+  }
   for (const field of ['width', 'height'] as const) {
     checkNumber(field, r[field], IMAGE_SIZE_LIMITS.min, IMAGE_SIZE_LIMITS.max, true);
     if (r.inpaint === undefined && r[field] % IMAGE_SIZE_LIMITS.multiple !== 0) throw new InvalidGenerationRequestError(field, `must be a multiple of ${IMAGE_SIZE_LIMITS.multiple}, got ${r[field]}`);
@@ -94,14 +103,7 @@ export function validateGenerationRequest(r: GenerationRequest): void {
     throw new InvalidGenerationRequestError('sampler', (err as Error).message);
   }
   if (!isSchedulerName(r.scheduler)) throw new InvalidGenerationRequestError('scheduler', `must be one of ${SCHEDULER_NAMES.join(', ')}, got "${r.scheduler}"`);
-  if (r.inpaint !== undefined) {
-    if (r.input === undefined) throw new InvalidGenerationRequestError('inpaint', 'needs an input image');
-    checkNumber('denoise', r.input.denoise, 0.01, 1);
-    const { width, height, rgb } = r.input.image;
-    if (rgb.length !== width * height * 3) throw new InvalidGenerationRequestError('input', `image has ${rgb.length} bytes, expected ${width * height * 3} for ${width}x${height} RGB`);
-    const problem = findInpaintProblem(r.inpaint, r.input.image, { width: r.width, height: r.height }, IMAGE_SIZE_LIMITS.max);
-    if (problem !== null) throw new InvalidGenerationRequestError(problem.field, problem.detail);
-  } else if (r.input !== undefined) {
+  if (r.inpaint === undefined && r.input !== undefined) {
     checkNumber('denoise', r.input.denoise, 0.01, 1);
     const { width, height, rgb } = r.input.image;
     if (width !== r.width || height !== r.height) throw new InvalidGenerationRequestError('input', `image is ${width}x${height} but the request asks for ${r.width}x${r.height}`);

@@ -81,6 +81,8 @@ export async function loadCheckpoint(
 ): Promise<LoadedCheckpoint> {
   const wanted = new Set(options.components ?? ['unet', 'text', 'vae-decoder']);
   const weightsDir = path.dirname(path.resolve(header.file));
+  // A patched UNet reads two files; the session's weights directory must hold both.
+  const unetWeightsDir = commonDirectory([header.file, ...[...(options.unet?.weightPatches?.values() ?? [])].map((p) => p.header.file)]);
   const buildSeconds: LoadedCheckpoint['buildSeconds'] = {};
   const { unet, vae, textEncoders } = architecture;
   const initialPlan = options.loras !== undefined && options.loras.length > 0 ? planAdapters(header, architecture, options.loras) : null;
@@ -88,13 +90,13 @@ export async function loadCheckpoint(
 
   const optimizationOf = (component: CheckpointComponent): RuntimeOptions => ({ ...options.runtime, optimization: options.runtime?.optimization ?? DEFAULT_OPTIMIZATION[component] });
   const graphOf = (adapter: AdapterComponent, slots: Set<string>): OnnxModel => {
-    if (adapter === 'unet') return buildUnetGraph(header, unet!, { ...options.unet, lowRankSlots: slots });
+    if (adapter === 'unet') return buildUnetGraph(header, unet!, { ...options.unet, lowRankSlots: slots, weightsRoot: unetWeightsDir });
     const index = Number(adapter.slice('text'.length));
     return buildClipTextGraph(header, textEncoders[index]!, { ...options.text?.[index], lowRankSlots: slots });
   };
   const buildAdaptable = async (adapter: AdapterComponent, slots: Set<string>): Promise<BuiltSession> => {
     const component: CheckpointComponent = adapter === 'unet' ? 'unet' : 'text';
-    const session = await createModelSession(encodeOnnxModel(graphOf(adapter, slots)), weightsDir, optimizationOf(component));
+    const session = await createModelSession(encodeOnnxModel(graphOf(adapter, slots)), adapter === 'unet' ? unetWeightsDir : weightsDir, optimizationOf(component));
     return { session, adapter, slots };
   };
 
@@ -184,4 +186,17 @@ async function bindAll(sessions: readonly BuiltSession[], plan: AdapterPlan): Pr
   for (const b of sessions) {
     if (b.adapter !== null && b.slots.size > 0) await b.session.bindInputs(plan.feeds(b.adapter, b.slots));
   }
+}
+
+/** The deepest directory containing every file of `files`. */
+function commonDirectory(files: readonly string[]): string {
+  const dirs = files.map((f) => path.dirname(path.resolve(f)).split(path.sep));
+  const first = dirs[0]!;
+  let depth = first.length;
+  for (const d of dirs) {
+    let i = 0;
+    while (i < depth && i < d.length && d[i] === first[i]) i++;
+    depth = i;
+  }
+  return first.slice(0, depth).join(path.sep) || path.sep;
 }

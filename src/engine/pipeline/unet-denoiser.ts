@@ -26,6 +26,36 @@ export interface DenoiserStage {
   unet: ModelSession;
   positive: StageConditioning;
   negative: StageConditioning;
+  /** Inpaint inputs fixed for the whole run, one row each (repeated for every batch row). */
+  inpaint?: StageInpaintInputs;
+}
+
+export interface StageInpaintInputs {
+  /** Channels appended to x for a 9-channel UNet: [1, 5, h, w] = latent mask, masked-image latent. */
+  concat?: Tensor;
+  /** Fooocus's inpaint head output [1, model channels, h, w] (the UNet's `inpaint_feature` input). */
+  feature?: Tensor;
+}
+
+/** `rows` copies of a one-row tensor stacked on the batch axis. */
+function repeatRows(t: Tensor, rows: number): Tensor {
+  const data = new Float32Array(rows * t.data.length);
+  for (let r = 0; r < rows; r++) data.set(t.data, r * t.data.length);
+  return { dims: [rows, ...t.dims.slice(1)], data };
+}
+
+/** x with the stage's extra channels appended per row: [rows, C + extra, h, w]. */
+function appendChannels(x: Float32Array, rows: number, dims: readonly number[], extra: Tensor): Tensor {
+  const [, channels, h, w] = dims as [number, number, number, number];
+  const extraChannels = extra.dims[1]!;
+  const perRow = channels * h * w;
+  const extraPerRow = extraChannels * h * w;
+  const data = new Float32Array(rows * (perRow + extraPerRow));
+  for (let r = 0; r < rows; r++) {
+    data.set(x.subarray(r * perRow, (r + 1) * perRow), r * (perRow + extraPerRow));
+    data.set(extra.data, r * (perRow + extraPerRow) + perRow);
+  }
+  return { dims: [rows, channels + extraChannels, h, w], data };
 }
 
 export interface GuidanceSettings {
@@ -66,8 +96,9 @@ async function predictEps(stage: DenoiserStage, xIn: Tensor, timestep: number, c
   const [, tokens, width] = conds[0]!.context.dims as [number, number, number];
   const context = new Float32Array(rows * tokens * width);
   conds.forEach((c, r) => context.set(c.context.data, r * tokens * width));
+  const concat = stage.inpaint?.concat;
   const feeds: Record<string, Tensor> = {
-    x: { dims: [rows, ...xIn.dims.slice(1)], data: x },
+    x: concat === undefined ? { dims: [rows, ...xIn.dims.slice(1)], data: x } : appendChannels(x, rows, xIn.dims, concat),
     timesteps: { dims: [rows], data: new Float32Array(rows).fill(timestep) },
     context: { dims: [rows, tokens, width], data: context },
   };
@@ -78,6 +109,7 @@ async function predictEps(stage: DenoiserStage, xIn: Tensor, timestep: number, c
     adms.forEach((a, r) => y.set(a!, r * w));
     feeds.y = { dims: [rows, w], data: y };
   }
+  if (stage.inpaint?.feature !== undefined) feeds.inpaint_feature = repeatRows(stage.inpaint.feature, rows);
   onCall?.(rows);
   const out = (await stage.unet.run(feeds, signal)).out!.data;
   return conds.map((_, r) => out.subarray(r * n, (r + 1) * n));
