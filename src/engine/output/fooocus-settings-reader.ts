@@ -42,10 +42,11 @@ export function fromGenerationParameters(p: GenerationParameters, b: SettingsBui
   if (p.admScalers) s.admScalers = p.admScalers;
   if (p.modelName) s.model = p.modelName;
   if (p.modelHash) s.modelHash = p.modelHash;
-  if (p.refinerName !== undefined) s.refiner = p.refinerName;
+  // Fooocus records "None" and "Default (model)" for no refiner and the checkpoint's VAE: restoring those is a choice too.
+  s.refiner = p.refinerName ?? '';
+  s.vae = p.vae ?? '';
   if (p.refinerSwitch !== undefined) s.refinerSwitch = p.refinerSwitch;
   if (p.refinerSwitchMethod !== undefined) s.refinerSwitchMethod = p.refinerSwitchMethod;
-  if (p.vae !== undefined) s.vae = p.vae;
   if (p.loras) s.loras = p.loras.map((l) => ({ name: l.name, weight: l.weight }));
   if (p.denoise !== undefined) s.denoise = p.denoise;
   return s;
