@@ -7,6 +7,7 @@
 import { splitA1111Parameters } from './a1111-metadata-scheme.ts';
 import { readInteger, readModelHash, readNumber, readSeed, readSide, readSteps } from './generation-parameters.ts';
 import { SettingsBuilder, type SchemeReading } from './imported-settings.ts';
+import { INPUT_IMAGE_KEYS } from './input-image-metadata.ts';
 import { parsePythonSequence, readPythonTriple } from './python-literal.ts';
 import { mapSamplerName, mapSchedulerName } from './sampler-name-mapping.ts';
 
@@ -16,6 +17,9 @@ const MAPPED = new Set([
   'VAE', 'Styles', 'Sharpness', 'Adaptive CFG', 'ADM Guidance', 'Performance', 'Refiner', 'Refiner switch at', 'Lora weights',
   'Raw prompt', 'Raw negative prompt', 'Version', 'Fooocus V2 Expansion', 'Lora hashes', 'Refiner hash',
 ]);
+
+/** Input Image settings only mean something with the input image they were made from, which a file does not carry. */
+export const INPUT_IMAGE_REASON = 'is an Input Image setting: choose it with the input image';
 
 /** The reading, or null when the text has no parameter line (then it is not A1111 text). */
 export function readA1111Settings(text: string, fooocusScheme: boolean): SchemeReading | null {
@@ -47,7 +51,10 @@ export function readA1111Settings(text: string, fooocusScheme: boolean): SchemeR
   b.map('Refiner', get('Refiner'), 'refiner', (v) => String(v));
   b.map('Refiner switch at', get('Refiner switch at'), 'refinerSwitch', (v) => readNumber('Refiner switch at', v, 0, 1));
   b.map('Lora weights', get('Lora weights'), 'loras', (v) => readLoraWeights(String(v)));
-  for (const [key, value] of params) if (!MAPPED.has(key)) b.skip(key, value, 'has no equivalent here');
+  for (const [key, value] of params) {
+    if (INPUT_IMAGE_KEYS.has(key)) b.skip(key, value, INPUT_IMAGE_REASON);
+    else if (!MAPPED.has(key)) b.skip(key, value, 'has no equivalent here');
+  }
   const version = get('Version') ?? '';
   const civitai = params.has('Civitai resources') || params.has('Civitai metadata');
   return {

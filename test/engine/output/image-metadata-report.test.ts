@@ -84,6 +84,17 @@ describe('A1111 and forks', () => {
   });
 });
 
+describe('Input Image settings', () => {
+  it('lists them as not applied with the reason, in A1111 text', async () => {
+    const text = 'a cat\nSteps: 20, Sampler: Euler, CFG scale: 4, Seed: 1, Upscale or Variation: Vary (Subtle), Inpaint Denoising Strength: 0.9';
+    const report = await readImageMetadataReport(buildPng([{ type: 'tEXt', keyword: 'parameters', bytes: latin1(text) }]));
+    assert.deepEqual(first(report).notApplied.map((f) => [f.key, f.reason]), [
+      ['Upscale or Variation', 'is an Input Image setting: choose it with the input image'],
+      ['Inpaint Denoising Strength', 'is an Input Image setting: choose it with the input image'],
+    ]);
+  });
+});
+
 describe('Fooocus and RuinedFooocus', () => {
   it('reads the Fooocus JSON scheme', async () => {
     const json = formatFooocusJson({
