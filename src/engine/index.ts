@@ -136,6 +136,15 @@ export { FOOOCUS_SCHEME, formatFooocusJson } from './output/fooocus-metadata-sch
 export { A1111_SCHEME, formatA1111Parameters } from './output/a1111-metadata-scheme.ts';
 export { MAX_METADATA_BYTES, parseGenerationMetadata, type MetadataScheme } from './output/generation-metadata.ts';
 export { formatA1111SamplerName, parseA1111SamplerName, parseA1111ScheduleType } from './output/sampler-display-names.ts';
+export { readImageMetadataReport, recogniseScheme, type ImageMetadataReport } from './output/image-metadata-report.ts';
+export {
+  UnreadableMetadataError,
+  type ImportedSettings,
+  type MetadataField,
+  type MetadataSchemeId,
+  type NotAppliedField,
+  type SettingsCandidate,
+} from './output/imported-settings.ts';
 export type { RgbImage } from './rgb-image.ts';
 export {
   generate,
