@@ -15,6 +15,7 @@ import { runMetadata } from './commands/metadata.ts';
 import { runModels } from './commands/models.ts';
 import { runUpscale } from './commands/upscale.ts';
 import { runTokens, runUsers } from './commands/users.ts';
+import { runWorker } from './commands/worker.ts';
 
 type Command = { summary: string; run: (ctx: CommandContext) => Promise<number> };
 
@@ -31,6 +32,7 @@ const commands: Record<string, Command> = {
   upscale: { summary: 'upscale an image as Fooocus does (upscaler model, then image-to-image; --mode fast: the upscaler alone)', run: runUpscale },
   tokens: { summary: 'create, revoke or list API tokens (stored as SHA-256, shown once)', run: runTokens },
   users: { summary: 'add, remove or list users who sign in to the server, or set a password (stored as scrypt hashes)', run: runUsers },
+  worker: { summary: 'run jobs for a studio on this machine, through Redis (serve --redis on the studio)', run: runWorker },
 };
 
 function usage(): string {
