@@ -20,6 +20,7 @@ import { GENERATION_DEFAULTS } from '../generation/generation-defaults.ts';
 import { prepareImageRequest, type ImageRequestDraft } from '../generation/generate-images.ts';
 import { ImageRequestError, type ImageRequest } from '../generation/image-request.ts';
 import { LocalJobQueue, type JobQueue } from '../jobs/job-queue.ts';
+import { readUpscalerScale } from '../generation/upscaler-selection.ts';
 import { openJobStore, type SubmitKey } from '../jobs/job-store.ts';
 import { RedisJobQueue, type WorkerStatus } from '../jobs/redis-job-queue.ts';
 import { ModelChangedError, ModelNotFoundError, UntrustedModelError } from '../models/model-errors.ts';
@@ -198,7 +199,11 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
         choices.inpaint = { ...choices.inpaint, mask };
       }
       const context = { data, listing: await store.list() };
-      const request = await prepareImageRequest({ ...choices, ...(input ? { input } : {}) }, context, { defaultModel, readInput: (file) => uploads.readPixels(file) });
+      const request = await prepareImageRequest({ ...choices, ...(input ? { input } : {}) }, context, {
+        defaultModel,
+        readInput: (file) => uploads.readPixels(file),
+        readUpscalerScale: (name) => readUpscalerScale(store, name),
+      });
       return queue.submit(owner, request, submitKey === undefined ? {} : { submitKey });
     },
     resolveOutput: async (relative) => {
