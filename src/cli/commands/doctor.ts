@@ -1,4 +1,5 @@
 import { collectDoctorReport, type DoctorReport } from '../../app/doctor.ts';
+import { locateConfigFile } from '../../app/config/load-config.ts';
 import { checkRedis, type RedisCheck } from '../../app/jobs/redis-connection.ts';
 import { readRedisSettings } from '../../app/studio/redis-studio-queue.ts';
 import type { CommandContext } from '../command.ts';
@@ -37,7 +38,8 @@ export async function runDoctor(ctx: CommandContext, nodeVersion = process.versi
   const report = await collectDoctorReport(nodeVersion);
   // Redis is checked when the configuration (or --redis) names one: the queue of a studio on several machines.
   let redis: RedisCheck | null = null;
-  if (values.redis !== undefined || values.config !== undefined || process.env.FOOOCUS_QUEUE_REDIS_URL !== undefined) {
+  const configFile = await locateConfigFile({ cwd: process.cwd(), env: process.env, ...(values.config === undefined ? {} : { file: values.config }) });
+  if (values.redis !== undefined || configFile !== null || process.env.FOOOCUS_QUEUE_REDIS_URL !== undefined) {
     const { config } = await loadCommandConfig(ctx, { config: values.config, models: values.models, 'insecure-permissions': values['insecure-permissions'], redis: values.redis });
     if (config.queue.redisUrl !== null) redis = await checkRedis(await readRedisSettings(config));
   }
