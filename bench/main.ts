@@ -9,12 +9,13 @@
  *   npm run bench -- sdxl:lora           # LoRA switch time and per-step overhead on SDXL
  *   npm run bench -- server              # HTTP API latency/throughput under load and queue overhead
  *   npm run bench -- sdxl:cancel         # cancel latency of a running SDXL 1024 job (sd15:cancel: 512)
+ *   npm run bench -- queue               # local vs Redis queue: added latency per job, jobs/s with 1 and 2 workers
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 
-const ALL = ['sd15:text', 'sd15:unet', 'sd15:vae', 'sd15:image', 'sd15:lora', 'sd15:cancel', 'sdxl:text', 'sdxl:unet', 'sdxl:vae', 'sdxl:image', 'sdxl:lora', 'sdxl:cancel', 'server:api'];
+const ALL = ['sd15:text', 'sd15:unet', 'sd15:vae', 'sd15:image', 'sd15:lora', 'sd15:cancel', 'sdxl:text', 'sdxl:unet', 'sdxl:vae', 'sdxl:image', 'sdxl:lora', 'sdxl:cancel', 'server:api', 'queue:backends'];
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const json = process.argv.includes('--json');
 const cases = args.length === 0 ? ALL : ALL.filter((c) => args.some((a) => c === a || c.startsWith(`${a}:`)));
@@ -68,6 +69,23 @@ interface ServerResult {
   queueFirstStepMs: number;
 }
 
+interface QueueFigures {
+  toFirstStepMs: number;
+  toHistoryMs: number;
+  jobsPerSecond: number;
+}
+
+interface QueueResult {
+  family: 'queue';
+  part: 'backends';
+  batch: number;
+  local: QueueFigures;
+  redisOne: QueueFigures;
+  redisTwo: QueueFigures;
+  addedLatencyMs: number;
+  twoWorkerSpeedup: number;
+}
+
 interface CancelResult {
   family: string;
   part: 'cancel';
@@ -98,13 +116,16 @@ const images: ImageResult[] = [];
 const loras: LoraResult[] = [];
 const servers: ServerResult[] = [];
 const cancels: CancelResult[] = [];
+const queues: QueueResult[] = [];
 for (const c of cases) {
   const [family, part] = c.split(':') as [string, string];
   process.stderr.write(`bench: ${c} ...\n`);
   const script =
     family === 'server'
       ? ['server-case.ts', cacheDir]
-      : part === 'image'
+      : family === 'queue'
+        ? ['queue-case.ts', cacheDir]
+        : part === 'image'
         ? ['image-case.ts', family, cacheDir]
         : part === 'lora'
           ? ['lora-case.ts', family, cacheDir]
@@ -122,8 +143,9 @@ for (const c of cases) {
     process.exitCode = 1;
     continue;
   }
-  const parsed = JSON.parse(line) as CaseResult | ImageResult | LoraResult | ServerResult | CancelResult;
-  if (parsed.family === 'server') servers.push(parsed as ServerResult);
+  const parsed = JSON.parse(line) as CaseResult | ImageResult | LoraResult | ServerResult | CancelResult | QueueResult;
+  if (parsed.family === 'queue') queues.push(parsed as QueueResult);
+  else if (parsed.family === 'server') servers.push(parsed as ServerResult);
   else if (parsed.part === 'cancel') cancels.push(parsed as CancelResult);
   else if (parsed.part === 'image') images.push(parsed as ImageResult);
   else if (parsed.part === 'lora') loras.push(parsed as LoraResult);
@@ -131,7 +153,7 @@ for (const c of cases) {
 }
 
 if (json) {
-  console.log(JSON.stringify([...results, ...images, ...loras, ...servers, ...cancels], null, 2));
+  console.log(JSON.stringify([...results, ...images, ...loras, ...servers, ...cancels, ...queues], null, 2));
 } else if (results.length > 0) {
   const gib = (b: number) => (b / 2 ** 30).toFixed(2);
   console.log('| model | part | shape | session build s | first run s | s per run | peak RSS GiB | fp32 weights GiB | RSS / weights |');
@@ -183,5 +205,17 @@ if (!json && cancels.length > 0) {
     console.log(
       `| ${r.family} | ${r.shape} | ${r.trials} | ${r.p50Ms.toFixed(0)} | ${r.p99Ms.toFixed(0)} | ${r.maxMs.toFixed(0)} | ${r.unetStepSeconds.toFixed(2)} | ${r.submitToFirstStepSeconds.toFixed(1)} | ${r.cpu.model} | ${r.cpu.flags.join(' ')} |`,
     );
+  }
+}
+if (!json && queues.length > 0) {
+  console.log('');
+  console.log('| queue (demo model, 64x64, 2 steps, 1 thread per worker) | submit to first step ms | last step to history ms | jobs/s |');
+  console.log('|---|---|---|---|');
+  for (const r of queues) {
+    for (const [name, f] of [['local (SQLite, in-process worker)', r.local], ['Redis, 1 worker process', r.redisOne], ['Redis, 2 worker processes', r.redisTwo]] as const) {
+      console.log(`| ${name} | ${f.toFirstStepMs.toFixed(1)} | ${f.toHistoryMs.toFixed(1)} | ${f.jobsPerSecond.toFixed(2)} |`);
+    }
+    console.log('');
+    console.log(`Redis adds ${r.addedLatencyMs.toFixed(1)} ms per job (medians of single jobs); 2 workers run ${r.twoWorkerSpeedup.toFixed(2)}x the jobs/s of 1 (batches of ${r.batch}).`);
   }
 }
