@@ -154,7 +154,7 @@ export {
   validateGenerationRequest,
   type GenerationRequest,
 } from './pipeline/generation-request.ts';
-export { REFINER_SWITCH_METHODS, SETTING_LIMITS, type RefinerSwitchMethod } from './request-limits.ts';
+export { INPUT_IMAGE_LIMITS, REFINER_SWITCH_METHODS, SETTING_LIMITS, type RefinerSwitchMethod } from './request-limits.ts';
 export type { AdmScalers } from './pipeline/stage-conditioning.ts';
 export { decodeLatent, encodeToLatent } from './pipeline/vae-codec.ts';
 export { resampleLanczos } from './upscale/lanczos-resample.ts';
@@ -167,4 +167,6 @@ export { generateRandomCheckpoint } from './models/random-checkpoint.ts';
 export { ERROR_KINDS, FooocusError, isUserError, reviveError, RevivedError, toErrorData, type ErrorData, type ErrorDetails, type ErrorKind } from './errors/fooocus-error.ts';
 export { INPAINT_ENGINE_NAMES, inpaintResultSize, type GreyMask, type InpaintEngineName, type InpaintSettings, type OutpaintPadding } from './inpaint/inpaint-settings.ts';
 export { erodeOrDilateMask, invertMask, isMaskEmpty, maskFromImage } from './inpaint/grey-mask.ts';
-export { MAX_MASK_ERODE, WORKING_SIZE_LIMITS } from './inpaint/inpaint-rules.ts';
+export { MAX_MASK_ERODE, prepareMask as prepareInpaintMask, WORKING_SIZE_LIMITS } from './inpaint/inpaint-rules.ts';
+export { InpaintModelError, readInpaintHead, readInpaintPatch, type InpaintHead } from './inpaint/inpaint-models.ts';
+export { InpaintEngineError } from './inpaint/inpaint-plan.ts';

@@ -26,3 +26,17 @@ export const SETTING_LIMITS = {
   admNegative: { min: 0.1, max: 3 },
   admEnd: { min: 0, max: 1 },
 } as const;
+
+/**
+ * Bounds of the Input Image choices. Mask erode/dilate and the respective field follow Fooocus's sliders (-64..64
+ * pixels, 0..1); the custom upscale factor and the outpaint padding go past Fooocus, bounded so a result stays
+ * within the image size limits of one side.
+ */
+export const INPUT_IMAGE_LIMITS = {
+  upscaleFactor: { min: 1, max: 4 },
+  inpaintStrength: { min: 0, max: 1 },
+  respectiveField: { min: 0, max: 1 },
+  maskErode: { min: -64, max: 64 },
+  outpaintPixels: { min: 8, max: 2048 },
+  outpaintPercent: { min: 1, max: 100 },
+} as const;

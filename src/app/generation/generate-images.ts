@@ -24,6 +24,8 @@ import type { AppGenerationRequest, GenerationService, SavedImage, ServiceProgre
 import { ImageRequestError, type ImageRequest } from './image-request.ts';
 import { parseSize, sizeForAspect } from './image-size.ts';
 import { findLoraName, verifyLoras } from './lora-selection.ts';
+import { addInpaintPrompt, checkInpaintInput, placeholderInpaint, resolveInpaintChoice } from './inpaint-step.ts';
+import { prepareInpaintRun } from './inpaint-run.ts';
 
 /** What is installed, read once per request. */
 export interface GenerationContext {
@@ -45,6 +47,8 @@ export interface PrepareOptions {
   defaultModel: () => Promise<string | null>;
   /** Reads an input image (the size of an image-to-image request that gives none). */
   readInput?: (file: string) => Promise<RgbImage>;
+  /** Reads an inpaint mask, so its size and content are checked at submit (else when the image is made). */
+  readMask?: (file: string) => Promise<GreyMask>;
 }
 
 const CREATIVE_ERRORS = [PromptSyntaxError, WildcardDepthError, WildcardFileError];
@@ -69,7 +73,9 @@ export async function prepareImageRequest(draft: ImageRequestDraft, context: Gen
   const performance = draft.performance ?? preset?.performance ?? 'Speed';
   checkPerformance(performance, family, model);
   const input = draft.input === undefined ? undefined : { file: draft.input.file, denoise: draft.input.denoise ?? GENERATION_DEFAULTS.denoise };
-  const size = await chooseSize(draft, preset, family, input === undefined || options.readInput === undefined ? undefined : () => options.readInput!(input.file));
+  const inpaint = draft.inpaint === undefined ? undefined : resolveInpaintChoice(draft.inpaint, { hasInput: input !== undefined, family, listing });
+  const inpaintSize = inpaint === undefined || input === undefined ? null : await checkInpaintInput(inpaint, input.file, options);
+  const size = inpaintSize ?? (await chooseSize(draft, preset, family, input === undefined || options.readInput === undefined ? undefined : () => options.readInput!(input.file)));
   const { aspectRatio: _exact, aspect: _ratio, ...choices } = draft;
   const request: ImageRequest = {
     ...choices,
@@ -83,6 +89,7 @@ export async function prepareImageRequest(draft: ImageRequestDraft, context: Gen
     ...(refiner === undefined ? {} : { refiner }),
     format: draft.format ?? GENERATION_DEFAULTS.format,
     ...(input === undefined ? {} : { input }),
+    ...(inpaint === undefined ? {} : { inpaint }),
   };
   checkFirstImage(request, context);
   return request;
@@ -176,9 +183,12 @@ function checkFirstImage(request: ImageRequest, context: GenerationContext): voi
   image.loras.forEach((lora) => {
     if (findLoraName(context.listing, lora.name) === null) throw new ImageRequestError('prompt', 'installed', `LoRA "${lora.name}" is not in the model store`);
   });
-  const input = request.input === undefined ? undefined : { image: { width: request.width, height: request.height, rgb: new Uint8Array(request.width * request.height * 3) }, denoise: request.input.denoise };
+  const size = { width: request.width, height: request.height };
+  const placeholder = request.inpaint === undefined ? undefined : placeholderInpaint(request.inpaint, size);
+  const input =
+    request.input === undefined ? undefined : { image: placeholder?.image ?? { ...size, rgb: new Uint8Array(request.width * request.height * 3) }, denoise: request.inpaint?.strength ?? request.input.denoise };
   try {
-    validateGenerationRequest({ ...image.fields, imageCount: request.imageCount, input });
+    validateGenerationRequest({ ...image.fields, imageCount: request.imageCount, input, ...(placeholder ? { inpaint: placeholder.settings } : {}) });
   } catch (err) {
     if (!(err instanceof InvalidGenerationRequestError)) throw err;
     throw new ImageRequestError(err.field, 'range', err.message);
@@ -203,7 +213,7 @@ export function composeImage(request: ImageRequest, index: number, { data, listi
   try {
     composed = composeRequest(
       {
-        prompt: request.prompt,
+        prompt: addInpaintPrompt(request.prompt, request.inpaint),
         negative: request.negative,
         styles: request.styles,
         performance: request.performance,
@@ -278,6 +288,8 @@ export interface ImageGeneratorOptions {
   inputDir: string;
   /** What named the input image (`--input`), for the error when it is not an image. */
   inputSource?: string;
+  /** What named the inpaint mask file (`--mask`), likewise. */
+  maskSource?: string;
 }
 
 export interface GenerateImageOptions {
@@ -314,9 +326,19 @@ export function createImageGenerator(options: ImageGeneratorOptions) {
     const vae = image.vae === null ? undefined : { ...(await verify(image.vae, opts, 'vae')), name: image.vae };
     const loras = await verifyLoras(store, listing, image.loras, opts.signal);
     const pixels = request.input === undefined ? undefined : (opts.input ?? (await readInputImage(options.inputDir, request.input.file, options.inputSource)));
-    const input = pixels === undefined ? undefined : { image: cropToGrid(pixels), denoise: request.input!.denoise };
+    const inpaint = request.inpaint === undefined || pixels === undefined ? undefined : await prepareInpaintRun(request.inpaint, pixels, model, { ...options, listing, mask: opts.mask, signal: opts.signal });
+    const input = pixels === undefined ? undefined : { image: inpaint === undefined ? cropToGrid(pixels) : pixels, denoise: request.inpaint?.strength ?? request.input!.denoise };
     const [saved] = await service.generate(
-      { ...image.fields, model, ...(refiner ? { refiner } : {}), ...(vae ? { vae } : {}), ...(loras.length > 0 ? { loras } : {}), ...(input ? { input } : {}), ...(opts.jobTag === undefined ? {} : { jobTag: opts.jobTag }) },
+      {
+        ...image.fields,
+        model,
+        ...(refiner ? { refiner } : {}),
+        ...(vae ? { vae } : {}),
+        ...(loras.length > 0 ? { loras } : {}),
+        ...(input ? { input } : {}),
+        ...(inpaint ?? {}),
+        ...(opts.jobTag === undefined ? {} : { jobTag: opts.jobTag }),
+      },
       opts,
     );
     return saved!;

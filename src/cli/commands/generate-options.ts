@@ -11,6 +11,7 @@ import { isExpansionStyleName, RESERVED_STYLE_NAMES } from '../../app/creative/s
 import { suggestStyleNames } from '../../app/creative/style-suggestions.ts';
 import { UsageError } from '../command.ts';
 import { CONFIG_OPTIONS } from '../command-config.ts';
+import { INPAINT_OPTIONS, INPAINT_USAGE } from './inpaint-options.ts';
 
 export const GENERATE_OPTIONS = {
   help: { type: 'boolean', short: 'h', default: false },
@@ -37,6 +38,7 @@ export const GENERATE_OPTIONS = {
   n: { type: 'string' },
   input: { type: 'string' },
   denoise: { type: 'string' },
+  ...INPAINT_OPTIONS,
   'clip-skip': { type: 'string' },
   out: { type: 'string' },
   ...CONFIG_OPTIONS,
@@ -75,6 +77,8 @@ export const GENERATE_USAGE = [
   '  --aspect R                ratio at the model\'s native area (9:7, 16:9)',
   '  --n N                     images per run',
   '  --input IMG --denoise F   image-to-image',
+  '',
+  INPAINT_USAGE,
   '',
   'Output and setup:',
   '  --out DIR  --format png|jpeg|webp  --metadata fooocus|a1111  --json  --threads N',

@@ -18,11 +18,12 @@ import { ImageRequestError, type ImageRequest } from '../../app/generation/image
 import { createTokenizerLoader } from '../../app/generation/tokenizer-selection.ts';
 import { openModelStore, type ModelStore } from '../../app/models/model-store.ts';
 import type { MetadataSchemeName } from '../../app/outputs/output-writer.ts';
-import { InvalidGenerationRequestError, MAX_IMAGES_PER_REQUEST, type ImageFormat } from '../../engine/index.ts';
+import { InpaintEngineError, InvalidGenerationRequestError, maskFromImage, MAX_IMAGES_PER_REQUEST, type ImageFormat } from '../../engine/index.ts';
 import { UsageError, type CommandContext } from '../command.ts';
 import { loadCommandConfig } from '../command-config.ts';
 import { ProgressReporter } from '../progress-reporter.ts';
 import { chooseStyles, findPreset, GENERATE_OPTIONS, GENERATE_USAGE, parseNumberOption, parsePerformance, type GenerateValues } from './generate-options.ts';
+import { optionForInpaintField, toInpaintChoice } from './inpaint-options.ts';
 
 /** Request fields whose option is not the field's name in kebab case (`clipSkip` is `--clip-skip`). */
 const OPTION_FOR_FIELD: Record<string, string> = {
@@ -37,8 +38,9 @@ const OPTION_FOR_FIELD: Record<string, string> = {
   styles: '--style',
 };
 
-function optionFor(field: string): string {
-  return OPTION_FOR_FIELD[field] ?? `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+function optionFor(field: string, values: GenerateValues): string {
+  if (field === 'denoise' && values.mask !== undefined) return '--inpaint-strength';
+  return OPTION_FOR_FIELD[field] ?? optionForInpaintField(field) ?? `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
 function parseSeed(value: string | undefined): string | undefined {
@@ -81,6 +83,10 @@ function toDraft(values: GenerateValues, prompt: string, data: Awaited<ReturnTyp
   const number = (option: string, text: string | undefined) => parseNumberOption(option, text);
   const steps = number('steps', values.steps) ?? (preset === undefined && values.performance === undefined ? defaultSteps : undefined);
   const denoise = number('denoise', values.denoise);
+  const inpaint = toInpaintChoice(values);
+  if (inpaint !== undefined && (values.size ?? values['aspect-ratio'] ?? values.aspect) !== undefined) {
+    throw new UsageError(`${values.size !== undefined ? '--size' : values.aspect !== undefined ? '--aspect' : '--aspect-ratio'}: an inpaint or outpaint result has the input image's size (plus the outpaint padding); leave it out`);
+  }
   if (denoise !== undefined && values.input === undefined) throw new UsageError('--denoise applies to image-to-image: give --input IMG as well');
   const draft: ImageRequestDraft = {
     prompt,
@@ -106,6 +112,7 @@ function toDraft(values: GenerateValues, prompt: string, data: Awaited<ReturnTyp
     aspect: values.aspect,
     imageCount: parseImageCount(values.n),
     ...(values.input === undefined ? {} : { input: { file: path.resolve(values.input), denoise: denoise ?? GENERATION_DEFAULTS.denoise } }),
+    inpaint,
     format: values.format as ImageFormat,
     metadataScheme: values.metadata as MetadataSchemeName,
   };
@@ -114,9 +121,9 @@ function toDraft(values: GenerateValues, prompt: string, data: Awaited<ReturnTyp
 }
 
 /** A refusal of the use case, in the words of the option that set the field. */
-function toUsageError(err: ImageRequestError | InvalidGenerationRequestError, values: GenerateValues): UsageError {
+function toUsageError(err: ImageRequestError | InvalidGenerationRequestError | InpaintEngineError, values: GenerateValues): UsageError {
   const sizeOption = values['aspect-ratio'] !== undefined && values.size === undefined ? '--aspect-ratio' : '--size';
-  const option = err.field === 'aspectRatio' ? sizeOption : optionFor(err.field);
+  const option = err.field === 'aspectRatio' ? sizeOption : optionFor(err.field, values);
   const detail = err.message.startsWith(`${err.field}: `) ? err.message.slice(err.field.length + 2) : err.message;
   return new UsageError(`${option}: ${detail}`);
 }
@@ -135,7 +142,11 @@ async function prepareRun(ctx: CommandContext, values: GenerateValues, prompt: s
   const demo = defaults.model === null ? await ensureDemoModel(store) : null;
   const defaultModel = async () => defaults.model ?? demo;
   try {
-    const request = await prepareImageRequest(draft, { data, listing: await store.list() }, { defaultModel, readInput: (file) => readInputImage(process.cwd(), file, '--input') });
+    const request = await prepareImageRequest(draft, { data, listing: await store.list() }, {
+      defaultModel,
+      readInput: (file) => readInputImage(process.cwd(), file, '--input'),
+      readMask: async (file) => maskFromImage(await readInputImage(process.cwd(), file, '--mask')),
+    });
     return { request, data };
   } catch (err) {
     if (err instanceof ImageRequestError) throw toUsageError(err, values);
@@ -175,7 +186,7 @@ export async function runGenerate(ctx: CommandContext): Promise<number> {
     loadTokenizer: createTokenizerLoader(store),
     software: 'Fooocus-TS',
   });
-  const generateImage = createImageGenerator({ store, data, service, inputDir: process.cwd(), inputSource: '--input' });
+  const generateImage = createImageGenerator({ store, data, service, inputDir: process.cwd(), inputSource: '--input', maskSource: '--mask' });
   reporter.message(`seed ${request.seed}`, { seed: request.seed });
   let written = 0;
   try {
@@ -190,7 +201,7 @@ export async function runGenerate(ctx: CommandContext): Promise<number> {
     return 0;
   } catch (err) {
     reporter.finishLine();
-    if (err instanceof InvalidGenerationRequestError || err instanceof ImageRequestError) throw toUsageError(err, values);
+    if (err instanceof InvalidGenerationRequestError || err instanceof ImageRequestError || err instanceof InpaintEngineError) throw toUsageError(err, values);
     if (ctx.signal.aborted) {
       ctx.stderr.write(written === 0 ? 'cancelled; no image was written\n' : `cancelled; ${written} of ${request.imageCount} images were written\n`);
       return 130;
