@@ -10,7 +10,7 @@
  * metadata with the same code.
  */
 const BROWSER_SHARED = [
-  '^src/engine/output/(generation-metadata|generation-parameters|a1111-metadata-scheme|fooocus-metadata-scheme|python-literal|sampler-display-names)\\.ts$',
+  '^src/engine/output/(generation-metadata|generation-parameters|input-image-metadata|a1111-metadata-scheme|fooocus-metadata-scheme|python-literal|sampler-display-names)\\.ts$',
   '^src/engine/io/strict-json\\.ts$',
   '^src/engine/request-limits\\.ts$',
   '^src/engine/errors/fooocus-error\\.ts$',

@@ -24,7 +24,7 @@ const commands: Record<string, Command> = {
   serve: { summary: 'start the web studio and HTTP API (127.0.0.1:7865 by default)', run: runServe },
   generate: { summary: 'make images from a prompt (text-to-image, or image-to-image with --input)', run: runGenerate },
   inspect: { summary: 'show the family, architecture, parameter counts and SHA-256 of a .safetensors checkpoint', run: runInspect },
-  models: { summary: 'list trusted models, or import a local .safetensors file into the model store', run: runModels },
+  models: { summary: 'list trusted models, import a .safetensors file, pull from the catalog, or convert a PyTorch upscaler/inpaint file', run: runModels },
   tokens: { summary: 'create, revoke or list API tokens (stored as SHA-256, shown once)', run: runTokens },
   users: { summary: 'add, remove or list users who sign in to the server, or set a password (stored as scrypt hashes)', run: runUsers },
 };

@@ -30,6 +30,7 @@ export {
 export type { CheckpointArchitecture, ClipTextConfig, ModelFamily, UnetConfig, VaeConfig } from './models/architecture.ts';
 export { attentionHeads } from './models/architecture.ts';
 export { UnsupportedCheckpointError } from './models/checkpoint-errors.ts';
+export { detectConvertedModelRole, type ConvertedModelRole, type NamedTensorShape } from './models/converted-model-detection.ts';
 export { FAMILY_PROFILES, getFamilyProfile, type FamilyProfile, type TextEncoderSlot } from './models/family-profiles.ts';
 export {
   inspectCheckpoint,
@@ -127,7 +128,9 @@ export {
 export {
   InvalidMetadataError,
   type GenerationParameters,
+  type InputImageParameters,
   type LoraReference,
+  type OutpaintSide,
 } from './output/generation-parameters.ts';
 export { FOOOCUS_SCHEME, formatFooocusJson } from './output/fooocus-metadata-scheme.ts';
 export { A1111_SCHEME, formatA1111Parameters } from './output/a1111-metadata-scheme.ts';

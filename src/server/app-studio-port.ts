@@ -61,7 +61,7 @@ export function createAppStudioPort(studio: Studio): StudioPort {
       return image;
     },
     saveUpload: async (owner, image) => {
-      const saved = await studio.uploads.save(owner, image.bytes);
+      const saved = await studio.uploads.save(owner, image.bytes, image.purpose ?? 'image');
       return { imageId: saved.id, width: saved.width, height: saved.height };
     },
     deleteUpload: async (owner, imageId) => {

@@ -53,6 +53,8 @@ export interface UploadedImage {
   /** Read from the image header by the server, already a size a job can use. */
   width: number;
   height: number;
+  /** `mask`: stored as its grey channel (alpha, else luminance) for `inpaint.mask`; default `image`. */
+  purpose?: 'image' | 'mask';
 }
 
 /**
@@ -97,7 +99,7 @@ export interface StudioPort {
   /** Where an output or uploaded image lies. The server still checks the real path is inside the outputs dir. */
   openImage(owner: string, imageId: string): Promise<{ absolutePath: string; contentType: string }>;
   /**
-   * Decodes and stores an uploaded input image for a later generate request's inputImageId; `owner` as in
+   * Decodes and stores an uploaded input image (or mask) for a later generate request's inputImageId (or inpaint.mask); `owner` as in
    * submitJob. Answers the decoded size. Throws UploadRefusedError, UploadQuotaError (app/uploads/upload-errors.ts).
    */
   saveUpload(owner: string, image: UploadedImage): Promise<{ imageId: string; width: number; height: number }>;

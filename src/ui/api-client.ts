@@ -28,7 +28,8 @@ export interface ApiClient {
   skipImage(id: string): Promise<void>;
   listHistory(page?: { cursor?: string | null; limit?: number }): Promise<HistoryPage>;
   deleteHistoryEntry(id: string): Promise<void>;
-  uploadImage(image: Blob): Promise<string>;
+  /** Uploads an input image, or (`mask`) an inpaint mask read by its alpha or luminance; answers the upload id. */
+  uploadImage(image: Blob, purpose?: 'image' | 'mask'): Promise<string>;
   listModels(): Promise<ModelInfo[]>;
   listStyles(): Promise<StyleInfo[]>;
   listPresets(): Promise<PresetInfo[]>;
@@ -84,8 +85,8 @@ export function createApiClient(fetchImpl: FetchLike, base = '/api/v1'): ApiClie
       return readHistoryPage(await call(`${base}/history${suffix}`));
     },
     deleteHistoryEntry: async (id) => void (await call(`${base}/history/${encodeURIComponent(id)}`, { method: 'DELETE' })),
-    uploadImage: async (image) =>
-      readUploadId(await call(`${base}/uploads`, { method: 'POST', headers: { 'content-type': image.type || 'application/octet-stream' }, body: image })),
+    uploadImage: async (image, purpose = 'image') =>
+      readUploadId(await call(`${base}/uploads${purpose === 'mask' ? '?purpose=mask' : ''}`, { method: 'POST', headers: { 'content-type': image.type || 'application/octet-stream' }, body: image })),
     listModels: async () => readModels(await call(`${base}/models`)),
     listStyles: async () => readStyles(await call(`${base}/styles`)),
     listPresets: async () => readPresets(await call(`${base}/presets`)),

@@ -109,7 +109,7 @@ export function readHistoryPage(value: unknown): HistoryPage {
   return { items: items.map(readJob), nextCursor: optStr(rec, 'nextCursor') };
 }
 
-const MODEL_KINDS: readonly ModelKind[] = ['checkpoint', 'refiner', 'lora', 'vae'];
+const MODEL_KINDS: readonly ModelKind[] = ['checkpoint', 'refiner', 'lora', 'vae', 'upscaler'];
 
 export function readModels(value: unknown): ModelInfo[] {
   return list(value, 'models', 'model list').map((item) => {

@@ -43,8 +43,28 @@ export interface GenerateRequest {
   seedIncrement?: boolean;
   inputImageId?: string;
   denoise?: number;
+  /** Upscale or Variation of the input image: a mode the schema lists, `factor` for upscale-custom, an upscaler file. */
+  varyUpscale?: { mode: string; factor?: number; upscaler?: string };
+  /** Inpaint or Outpaint of the input image. */
+  inpaint?: InpaintRequest;
   format?: OutputFormat;
   metadataScheme?: string;
+}
+
+/** One side's outpaint padding: pixels or percent of that side's axis. */
+export type OutpaintAmount = { px: number } | { percent: number };
+
+export interface InpaintRequest {
+  mode: string;
+  /** An upload made with `purpose=mask`, the input image's size. */
+  mask?: string;
+  engine?: string;
+  strength?: number;
+  respectiveField?: number;
+  maskErode?: number;
+  invertMask?: boolean;
+  additionalPrompt?: string;
+  outpaint?: Partial<Record<'left' | 'right' | 'top' | 'bottom', OutpaintAmount>>;
 }
 
 export interface SubmitResult {
@@ -86,7 +106,7 @@ export interface HistoryPage {
   nextCursor: string | null;
 }
 
-export type ModelKind = 'checkpoint' | 'refiner' | 'lora' | 'vae';
+export type ModelKind = 'checkpoint' | 'refiner' | 'lora' | 'vae' | 'upscaler';
 
 export interface ModelInfo {
   name: string;

@@ -3,6 +3,7 @@
  * dropped PNG or a history entry's "Reuse" fills back in (a FormPatch: only the fields it knows).
  */
 import { type GenerateRequest, type LoraChoice, type OutputFormat, type PresetInfo } from './api-types.ts';
+import { buildInputImageFields, DEFAULT_INPUT_IMAGE, patchInputImageFromRequest, type InputImageValues } from './input-image-values.ts';
 
 export interface FormValues {
   prompt: string;
@@ -48,6 +49,8 @@ export interface FormValues {
   inputImageId: string | null;
   /** How much of the input image is redrawn, in (0, 1]. */
   denoise: number;
+  /** What the input image is for (image to image, Upscale or Variation, Inpaint or Outpaint) and each mode's choices. */
+  inputImage: InputImageValues;
   format: OutputFormat;
   /** How the image records its parameters: `fooocus` (JSON) or `a1111` (text). */
   metadataScheme: string;
@@ -91,6 +94,7 @@ export const DEFAULT_FORM: FormValues = {
   vae: '',
   inputImageId: null,
   denoise: 0.5,
+  inputImage: DEFAULT_INPUT_IMAGE,
   format: 'png',
   metadataScheme: 'fooocus',
   preset: '',
@@ -140,7 +144,9 @@ export function buildGenerateRequest(values: FormValues, family: string, accepte
   if (values.steps !== null) request.steps = values.steps;
   if (values.inputImageId !== null) {
     request.inputImageId = values.inputImageId;
-    request.denoise = values.denoise;
+    // Vary, upscale and inpaint set their own strength (Fooocus's numbers, or the inpaint strength).
+    if (values.inputImage.tab === 'image') request.denoise = values.denoise;
+    else Object.assign(request, buildInputImageFields(values.inputImage));
   }
   if (!values.randomSeed) {
     const seed = normalizeSeed(values.seed);
@@ -202,6 +208,7 @@ export function patchFromRequest(request: Record<string, unknown>, usedSeed: str
   if (typeof request.seedIncrement === 'boolean') patch.seedIncrement = request.seedIncrement;
   assign('metadataScheme', text(request.metadataScheme));
   assign('preset', text(request.preset));
+  assign('inputImage', patchInputImageFromRequest(request));
   if (isRecord(request.admScalers)) {
     assign('admPositive', finite(request.admScalers.positive));
     assign('admNegative', finite(request.admScalers.negative));

@@ -20,7 +20,6 @@ import { createStore } from './state.ts';
 import type { ImageResult } from './api-types.ts';
 import type { GenerateContract } from './request-contract.ts';
 import { createAdvancedPanel } from './views/advanced-panel.ts';
-import { applyLimits } from './views/form-fields.ts';
 import { createHistoryView } from './views/history.ts';
 import { createImageViewer } from './views/image-viewer.ts';
 import { createInputImagePanel } from './views/input-image.ts';
@@ -125,6 +124,7 @@ function reportError(error: unknown): void {
 function fillForm(patch: FormPatch, source: string): void {
   if (patch.prompt !== undefined) promptPanel.prompt.value = patch.prompt;
   const missing = advanced.fill(patch);
+  if (patch.inputImage !== undefined) inputImage.fill(patch.inputImage);
   showMessage(missing.length === 0 ? `Settings loaded from ${source}.` : `Settings loaded from ${source}; not available here: ${missing.join(', ')}.`);
 }
 
@@ -140,6 +140,16 @@ async function generate(): Promise<void> {
   }
   dispatch({ type: 'submit' });
   try {
+    if (values.inputImageId !== null && values.inputImage.tab === 'inpaint') {
+      const mask = await inputImage.resolveMask((png) => api.uploadImage(png, 'mask'));
+      if (mask === null && values.inputImage.outpaintSides.length === 0) {
+        dispatch({ type: 'rejected', message: 'No mask drawn.' });
+        showMessage('Draw over the area to repaint on the input image, or choose an outpaint direction.');
+        markInvalid('inpaint.mask');
+        return;
+      }
+      values.inputImage = { ...values.inputImage, maskImageId: mask };
+    }
     const { id, position } = await api.generate(buildGenerateRequest(values, advanced.family(), contract?.fields));
     dispatch({ type: 'submitted', id, position });
     stopWatching?.();
@@ -205,7 +215,8 @@ async function loadCatalog(): Promise<void> {
     ]);
     contract = generateContract;
     advanced.setContract(generateContract);
-    applyLimits(inputImage.element, generateContract);
+    inputImage.setContract(generateContract);
+    inputImage.setModels(models);
     advanced.setCatalog({ models, styles, ratios });
     presetPicker.setPresets(presets);
     renderModelNotice(modelNotice, models);

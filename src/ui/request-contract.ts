@@ -21,6 +21,11 @@ export interface GenerateContract {
   metadataSchemes: string[];
   /** How the refiner may take over (joint, separate, vae); empty when the server does not let a request choose. */
   refinerSwitchMethods: string[];
+  /** Upscale or Variation modes; empty when the server takes no `varyUpscale`. */
+  varyUpscaleModes: string[];
+  /** Inpaint methods and engines; empty when the server takes no `inpaint`. */
+  inpaintModes: string[];
+  inpaintEngines: string[];
   /** By request field; nested fields by dotted path (`admScalers.end`), list items with `[]` (`loras[].weight`). */
   limits: ReadonlyMap<string, NumberLimits>;
 }
@@ -53,6 +58,14 @@ function readEnum(properties: Rec, field: string, required = true): string[] {
   return values;
 }
 
+/** The values a nested field lists (`inpaint` > `engine`); empty when the server has no such field. */
+function readNestedEnum(properties: Rec, parent: string, field: string): string[] {
+  const schema = properties[parent];
+  const nested = isRecord(schema) && isRecord(schema.properties) ? schema.properties[field] : undefined;
+  const values = isRecord(nested) ? nested.enum : undefined;
+  return Array.isArray(values) && values.every((v) => typeof v === 'string') ? values : [];
+}
+
 function collectLimits(properties: Rec, prefix: string, into: Map<string, NumberLimits>): void {
   for (const [name, schema] of Object.entries(properties)) {
     if (!isRecord(schema)) continue;
@@ -76,6 +89,9 @@ export function readGenerateContract(doc: unknown): GenerateContract {
     formats: readEnum(properties, 'format'),
     metadataSchemes: readEnum(properties, 'metadataScheme', false),
     refinerSwitchMethods: readEnum(properties, 'refinerSwitchMethod', false),
+    varyUpscaleModes: readNestedEnum(properties, 'varyUpscale', 'mode'),
+    inpaintModes: readNestedEnum(properties, 'inpaint', 'mode'),
+    inpaintEngines: readNestedEnum(properties, 'inpaint', 'engine'),
     limits,
   };
 }

@@ -47,6 +47,11 @@ export const ENV_OVERRIDES: Readonly<Record<string, OverrideSpec>> = {
   FOOOCUS_DOWNLOADS_MAX_REDIRECTS: { key: 'downloads.maxRedirects', kind: 'integer' },
   FOOOCUS_GENERATION_DEFAULT_MODEL: { key: 'generation.defaultModel', kind: 'nullable-string' },
   FOOOCUS_GENERATION_DEFAULT_STEPS: { key: 'generation.defaultSteps', kind: 'integer' },
+  FOOOCUS_QUEUE_BACKEND: { key: 'queue.backend', kind: 'string' },
+  FOOOCUS_QUEUE_REDIS_URL: { key: 'queue.redisUrl', kind: 'nullable-string' },
+  FOOOCUS_QUEUE_REDIS_PASSWORD_FILE: { key: 'queue.redisPasswordFile', kind: 'nullable-string' },
+  FOOOCUS_QUEUE_REDIS_PREFIX: { key: 'queue.redisPrefix', kind: 'string' },
+  FOOOCUS_QUEUE_WORKER_CONCURRENCY: { key: 'queue.workerConcurrency', kind: 'integer' },
   FOOOCUS_SECURITY_ALLOW_INSECURE_PERMISSIONS: { key: 'security.allowInsecurePermissions', kind: 'boolean' },
 };
 
@@ -57,6 +62,9 @@ export const FLAG_OVERRIDES: Readonly<Record<string, OverrideSpec>> = {
   models: { key: 'paths.models', kind: 'string' },
   outputs: { key: 'paths.outputs', kind: 'string' },
   'insecure-permissions': { key: 'security.allowInsecurePermissions', kind: 'boolean' },
+  redis: { key: 'queue.redisUrl', kind: 'string' },
+  'local-worker': { key: 'queue.localWorker', kind: 'boolean' },
+  concurrency: { key: 'queue.workerConcurrency', kind: 'integer' },
 };
 
 /** Validated overrides from `env`, in table order. Throws ConfigError for an unknown `FOOOCUS_*` name or a bad value. */

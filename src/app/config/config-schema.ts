@@ -49,6 +49,9 @@ const SpkiPin = Type.String({ pattern: '^(sha256/)?[A-Za-z0-9+/]{43}=$', hint: '
 
 const pathOptions = { minLength: 1, maxLength: 4096, pattern: '^[^\\x00]+$', hint: 'a non-empty path' };
 
+/** The shape only; load-config parses it with the same parser the queue connects with (host, port, database). */
+const REDIS_URL_OPTIONS = { minLength: 10, maxLength: 1024, pattern: '^rediss?://[^\\s]+$', hint: 'a redis:// or rediss:// URL' };
+
 /**
  * Where model downloads may go (every redirect hop is checked too). Hugging Face answers `/resolve/` URLs with a
  * redirect to its storage: Xet-backed repositories go to `cas-bridge.xethub.hf.co` or `transfer.xethub(-eu).hf.co`,
@@ -254,6 +257,52 @@ export const AppConfigSchema = Type.Object(
         }),
       },
       { ...strict, description: 'Defaults for generation requests.' },
+    ),
+    queue: Type.Object(
+      {
+        backend: Type.Union([Type.Literal('local'), Type.Literal('redis')], {
+          default: 'local',
+          description:
+            'Where jobs wait and run: local (a SQLite queue and one inference process on this machine) or redis (BullMQ on ' +
+            'queue.redisUrl, run by `fooocus worker` processes on any machine; the server keeps history and output files).',
+        }),
+        redisUrl: Type.Union([Type.Null(), Type.String({ ...REDIS_URL_OPTIONS })], {
+          default: null,
+          description:
+            'Redis for the redis backend and `fooocus worker`: redis://[:password@]host[:port][/db], or rediss:// for TLS. ' +
+            'A password here is hidden by `config show`; queue.redisPasswordFile keeps it out of this file.',
+        }),
+        redisPasswordFile: Type.Union([Type.Null(), Type.String(pathOptions)], {
+          default: null,
+          description: 'A file holding the Redis password (first line), read at start; it must not be readable by group or others.',
+        }),
+        redisPrefix: Type.String({
+          minLength: 1,
+          maxLength: 64,
+          pattern: '^[A-Za-z0-9_-]+$',
+          default: 'fooocus',
+          hint: 'letters, digits, dash or underscore',
+          description: 'Prefix of every Redis key, so several studios can share one Redis.',
+        }),
+        localWorker: Type.Boolean({
+          default: true,
+          description: 'With the redis backend, also run jobs in the server’s own inference process (`serve --redis` turns it off unless --local-worker).',
+        }),
+        workerConcurrency: Type.Integer({ minimum: 1, maximum: 64, default: 1, description: 'Jobs one worker runs at a time (each in its own inference process).' }),
+        workerModels: Type.Union([Type.Literal('verify'), Type.Literal('pull')], {
+          default: 'verify',
+          description:
+            'What a worker does about a model a job names that it lacks: verify (refuse the job naming the model) or pull ' +
+            '(download it from the signed catalog when the catalog has that SHA-256, then run).',
+        }),
+        maxResultBytes: Type.Integer({
+          minimum: 1024 ** 2,
+          maximum: 512 * 1024 ** 2,
+          default: 64 * 1024 ** 2,
+          description: 'Largest image a worker may send back through Redis, in bytes (default 64 MiB = 67108864); a larger one fails its job.',
+        }),
+      },
+      { ...strict, description: 'The job queue: local, or Redis (BullMQ) with inference on worker machines.' },
     ),
     security: Type.Object(
       {

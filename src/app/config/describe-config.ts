@@ -3,6 +3,7 @@
  * Token hashes are not the tokens, but they identify them and let an attacker test guesses offline, so they are
  * shown only as a count.
  */
+import { redactRedisUrl } from '../jobs/redis-connection.ts';
 import { getKey, listConfigKeys, setKey, type ConfigKey } from './config-schema.ts';
 import type { LoadedConfig } from './load-config.ts';
 
@@ -45,6 +46,7 @@ export function toRedactedJson(loaded: LoadedConfig): { file: string | null; loc
     const value = getKey(config, key);
     setKey(config, key, Array.isArray(value) ? value.map((entry: Record<string, unknown>) => ({ ...entry, [field]: REDACTED })) : REDACTED);
   }
+  if (config.queue.redisUrl !== null) config.queue.redisUrl = redactRedisUrl(config.queue.redisUrl);
   return { file: loaded.file, lock: loaded.lock, config, sources: { ...loaded.sources } };
 }
 
@@ -54,6 +56,8 @@ function formatValue(key: ConfigKey, value: unknown): string {
     if (entries.length === 0) return '(none)';
     return entries.map((e) => (key === 'server.auth.users' ? `${e.name} (${e.role})` : `${e.name} -> ${e.owner}`)).join(', ');
   }
+  // A Redis URL may carry the password.
+  if (key === 'queue.redisUrl' && typeof value === 'string') return redactRedisUrl(value);
   if (typeof value === 'string') return value;
   if (Array.isArray(value)) return value.length === 0 ? '(none)' : value.map((v) => String(v)).join(', ');
   return JSON.stringify(value);

@@ -20,6 +20,7 @@
 import { lstat } from 'node:fs/promises';
 import { isIPv4 } from 'node:net';
 import path from 'node:path';
+import { parseRedisUrl } from '../jobs/redis-connection.ts';
 import { findAuthProblem } from './auth-rules.ts';
 import { ConfigError } from './config-errors.ts';
 import { DEFAULT_CONFIG_FILE, parseConfigBytes, readProtectedFile, type ConfigPermissionOptions } from './config-file.ts';
@@ -85,7 +86,9 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
   // 5. resolve relative paths and check rules that span keys
   const fileBase = file === null ? options.cwd : path.dirname(file);
   for (const key of PATH_KEYS) resolvePathKey(config, sources, key, fileBase, options.cwd);
+  if (config.queue.redisPasswordFile !== null) resolvePathKey(config, sources, 'queue.redisPasswordFile', fileBase, options.cwd);
   checkAuthOnNetwork(config, sources, file);
+  checkQueue(config, sources, file);
   return { config, sources, file, lock, warnings };
 }
 
@@ -168,6 +171,23 @@ function checkAuthOnNetwork(config: AppConfig, sources: Record<ConfigKey, string
       'add a user with `npm run fooocus -- users add <name>`, or listen on 127.0.0.1',
     { key: 'server.auth.users', file, source },
   );
+}
+
+/** The Redis URL must parse (host, port, database) and the redis backend needs one. */
+function checkQueue(config: AppConfig, sources: Record<ConfigKey, string>, file: string | null): void {
+  const { redisUrl, backend } = config.queue;
+  if (redisUrl !== null) {
+    try {
+      parseRedisUrl(redisUrl);
+    } catch (err) {
+      const source = sources['queue.redisUrl']!;
+      throw new ConfigError(`${(err as Error).message} (${source})`, { key: 'queue.redisUrl', file, source });
+    }
+  }
+  if (backend === 'redis' && redisUrl === null) {
+    const source = sources['queue.backend']!;
+    throw new ConfigError(`queue.backend is "redis" (${source}) but queue.redisUrl is not set; set it, or use \`serve --redis <url>\``, { key: 'queue.redisUrl', file, source });
+  }
 }
 
 export function isLoopbackHost(host: string): boolean {

@@ -9,7 +9,7 @@
  * 3. `createImageGenerator`: verify the models, read the input image and run the generation service.
  */
 import path from 'node:path';
-import { getFamilyProfile, InvalidGenerationRequestError, randomSeed, readImageFile, validateGenerationRequest, type GreyMask, type ModelFamily, type RgbImage } from '../../engine/index.ts';
+import { getFamilyProfile, InvalidGenerationRequestError, randomSeed, readImageFile, validateGenerationRequest, type GreyMask, type InputImageParameters, type ModelFamily, type RgbImage } from '../../engine/index.ts';
 import { composeRequest, type ComposedRequest, type SettingsChoices } from '../creative/compose-request.ts';
 import type { CreativeData } from '../creative/creative-data.ts';
 import { MissingPerformanceLoraError, PresetModelsMissingError, PromptSyntaxError, UnknownPerformanceModeError, WildcardDepthError, WildcardFileError } from '../creative/creative-errors.ts';
@@ -23,6 +23,7 @@ import { GENERATION_DEFAULTS } from './generation-defaults.ts';
 import type { AppGenerationRequest, GenerationService, SavedImage, ServiceProgress, VerifiedModel } from './generation-service.ts';
 import { ImageRequestError, type ImageRequest } from './image-request.ts';
 import { parseSize, sizeForAspect } from './image-size.ts';
+import { describeInputImage } from './input-image-description.ts';
 import { findLoraName, verifyLoras } from './lora-selection.ts';
 import { addInpaintPrompt, checkInpaintInput, placeholderInpaint, resolveInpaintChoice } from './inpaint-step.ts';
 import { prepareInpaintRun } from './inpaint-run.ts';
@@ -256,8 +257,13 @@ export function composeImage(request: ImageRequest, index: number, { data, listi
       ...(request.refinerSwitchMethod === undefined ? {} : { refinerSwitchMethod: request.refinerSwitchMethod }),
       format: request.format,
       scheme: request.metadataScheme ?? GENERATION_DEFAULTS.scheme,
+      ...withInputImage(describeInputImage(request)),
     },
   };
+}
+
+function withInputImage(inputImage: InputImageParameters | undefined): { inputImage?: InputImageParameters } {
+  return inputImage === undefined ? {} : { inputImage };
 }
 
 /** Centre-crops an input image to multiples of 8 (the latent grid). */

@@ -17,6 +17,7 @@ import {
   readSafetensorsHeader,
   type ClipTokenizer,
   type GenerationParameters,
+  type InputImageParameters,
   type GenerationProgress,
   type GenerationRequest,
   type ImageFormat,
@@ -61,6 +62,8 @@ export interface AppGenerationRequest extends GenerationRequest {
   jobTag?: string;
   format: ImageFormat;
   scheme: MetadataSchemeName;
+  /** The Input Image mode and its parameters as the metadata records them (input-image-description.ts). */
+  inputImage?: InputImageParameters;
 }
 
 export interface SavedImage {
@@ -248,6 +251,7 @@ export class GenerationService {
       ...(request.vae ? { vae: request.vae.name } : {}),
       clipSkip: request.clipSkip,
       ...(request.input ? { denoise: request.input.denoise } : {}),
+      ...(request.inputImage ? { inputImage: request.inputImage } : {}),
       version: this.options.software,
     };
   }

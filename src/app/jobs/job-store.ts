@@ -36,6 +36,11 @@ export interface JobStoreOptions {
   now?: () => number;
   /** How long a write waits for another connection's lock before failing, in milliseconds (default 5000). */
   busyTimeoutMs?: number;
+  /**
+   * Leave jobs found `running` as they are (default false: they become `interrupted`). For the Redis backend, whose
+   * running jobs live on worker machines and go on while the server restarts.
+   */
+  keepRunning?: boolean;
 }
 
 export interface JobRecordPage {
@@ -66,7 +71,7 @@ export function openJobStore(file: string, options: JobStoreOptions = {}): JobSt
     // NORMAL in WAL mode loses at most the last commits on power loss, never consistency; progress writes are frequent.
     db.exec('PRAGMA synchronous = NORMAL');
     migrateJobSchema(db, file);
-    return new JobStore(db, options.now ?? Date.now);
+    return new JobStore(db, options.now ?? Date.now, options.keepRunning ?? false);
   } catch (error) {
     db.close();
     throw error;
@@ -79,11 +84,11 @@ export class JobStore {
   readonly #sql: ReturnType<typeof prepareStatements>;
 
   /** Use `openJobStore`. */
-  constructor(db: DatabaseSync, now: () => number) {
+  constructor(db: DatabaseSync, now: () => number, keepRunning = false) {
     this.#db = db;
     this.#now = now;
     this.#sql = prepareStatements(db);
-    this.#transact(() => this.#sql.interruptAll.run(this.#now(), INTERRUPTED_MESSAGE));
+    if (!keepRunning) this.#transact(() => this.#sql.interruptAll.run(this.#now(), INTERRUPTED_MESSAGE));
   }
 
   /** Adds a queued job. `request` must be JSON-serialisable (it is stored as JSON). */
@@ -158,6 +163,11 @@ export class JobStore {
     return this.#sql.queued.all().map((row) => this.#toRecord(row));
   }
 
+  /** Every running job in start order. */
+  listRunning(): JobRecord[] {
+    return this.#sql.running.all().map((row) => this.#toRecord(row));
+  }
+
   countQueued(owner: string): number {
     return readInt(this.#sql.countQueued.get(owner) ?? {}, 'n');
   }
@@ -171,6 +181,14 @@ export class JobStore {
 
   markRunning(id: string): JobRecord {
     return this.#transition(id, 'start', () => this.#sql.start.run(this.#now(), id));
+  }
+
+  /**
+   * Puts a running job back in line (its worker died before finishing it): it keeps its id, its place in history
+   * and the images already recorded, so the job shows once, not twice.
+   */
+  requeue(id: string): JobRecord {
+    return this.#transition(id, 'requeue', () => this.#sql.requeue.run(id));
   }
 
   /** Records where a running job is; ignored once the job has left `running` (a late report after a cancel). */
@@ -319,6 +337,8 @@ function prepareStatements(db: DatabaseSync) {
     pageOwner: db.prepare(`SELECT ${JOB_COLUMNS} FROM jobs WHERE owner = ? AND seq < ? ORDER BY seq DESC LIMIT ?`),
     pageAll: db.prepare(`SELECT ${JOB_COLUMNS} FROM jobs WHERE seq < ? ORDER BY seq DESC LIMIT ?`),
     queued: db.prepare(`SELECT ${JOB_COLUMNS} FROM jobs WHERE status = 'queued' ORDER BY seq`),
+    running: db.prepare(`SELECT ${JOB_COLUMNS} FROM jobs WHERE status = 'running' ORDER BY start_order`),
+    requeue: db.prepare('UPDATE jobs SET status = \'queued\', started_at = NULL, progress = NULL WHERE id = ? AND status = \'running\''),
     countQueued: db.prepare('SELECT COUNT(*) AS n FROM jobs WHERE owner = ? AND status = \'queued\''),
     startOrders: db.prepare('SELECT owner, MAX(start_order) AS last FROM jobs WHERE start_order IS NOT NULL GROUP BY owner'),
     results: db.prepare('SELECT image_id, file, seed, sha256 FROM job_results WHERE job_id = ? ORDER BY ord'),

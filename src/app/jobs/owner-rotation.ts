@@ -21,6 +21,7 @@ export class OwnerRotation {
   readonly #lastServed: Map<string, number>;
   #served = 0;
   #submitted = 0;
+  #requeued = 0;
 
   /** `lastServed`: owner -> rank of their most recently started job (higher is more recent), e.g. from the store. */
   constructor(lastServed: ReadonlyMap<string, number> = new Map()) {
@@ -41,6 +42,13 @@ export class OwnerRotation {
     this.#lanes.set(owner, lane);
   }
 
+  /** Puts a job that had started back at the head of its owner's lane, ahead of every job waiting (its worker died). */
+  requeue(owner: string, id: string): void {
+    const lane = this.#lanes.get(owner) ?? [];
+    lane.unshift({ id, order: -++this.#requeued });
+    this.#lanes.set(owner, lane);
+  }
+
   /** Takes a job out of line (cancelled); false if it was not queued. */
   remove(id: string): boolean {
     for (const [owner, lane] of this.#lanes) {
@@ -53,15 +61,23 @@ export class OwnerRotation {
     return false;
   }
 
-  /** Takes the next job out of line and records its owner as just served. */
-  next(): RotationPick | undefined {
-    const owner = pickOwner(this.#lanes, this.#lastServed, new Map());
+  /**
+   * Takes the next job out of line and records its owner as just served. `canStart`: whether a job can start now
+   * (a worker able to run it is free); an owner whose next job cannot is passed over this time, keeping its turn.
+   */
+  next(canStart?: (id: string) => boolean): RotationPick | undefined {
+    const owner = pickOwner(this.#lanes, this.#lastServed, new Map(), canStart);
     if (owner === undefined) return undefined;
     const lane = this.#lanes.get(owner) as QueuedEntry[];
     const entry = lane.shift() as QueuedEntry;
     if (lane.length === 0) this.#lanes.delete(owner);
     this.#lastServed.set(owner, ++this.#served);
     return { owner, id: entry.id };
+  }
+
+  /** Each owner's next job, for looking at what could start. */
+  heads(): string[] {
+    return [...this.#lanes.values()].flatMap((lane) => (lane[0] === undefined ? [] : [lane[0].id]));
   }
 
   /** Each queued job's place in line, 1 = starts next, as things stand now. */
@@ -86,11 +102,12 @@ function pickOwner(
   lanes: ReadonlyMap<string, QueuedEntry[]>,
   lastServed: ReadonlyMap<string, number>,
   taken: ReadonlyMap<string, number>,
+  canStart?: (id: string) => boolean,
 ): string | undefined {
   let best: { owner: string; served: number; order: number } | undefined;
   for (const [owner, lane] of lanes) {
     const head = lane[taken.get(owner) ?? 0];
-    if (head === undefined) continue;
+    if (head === undefined || (canStart !== undefined && !canStart(head.id))) continue;
     const served = lastServed.get(owner) ?? -1;
     if (best === undefined || served < best.served || (served === best.served && head.order < best.order)) {
       best = { owner, served, order: head.order };

@@ -33,6 +33,8 @@ export interface ModelListing {
   source: ModelSource;
   verifiedAt: string;
   family: string | null;
+  /** SHA-256 of the PyTorch file this one was converted from, or null for a file stored as published. */
+  convertedFrom: string | null;
 }
 
 export interface ModelStore {
@@ -120,6 +122,7 @@ async function listModels(dir: string): Promise<ModelListing[]> {
     source: e.source,
     verifiedAt: e.verifiedAt,
     family: e.family ?? null,
+    convertedFrom: e.convertedFrom?.sha256 ?? null,
   }));
 }
 

@@ -34,6 +34,11 @@ export const TrustEntrySchema = Type.Object(
     verifiedAt: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$' }),
     /** Checkpoints only: the family found when the file was inspected at import, so listing never parses a file. */
     family: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    /**
+     * Set when the file was converted from a PyTorch pickle (`models convert`, or a catalog pull of a pickle): the
+     * SHA-256 and base name of the file it was converted from. `sha256` and `size` are those of the converted file.
+     */
+    convertedFrom: Type.Optional(Type.Object({ sha256: Sha256Hex, fileName: Type.String({ minLength: 1, maxLength: 255 }) }, { additionalProperties: false })),
   },
   { additionalProperties: false },
 );

@@ -32,8 +32,14 @@ import { sweepJobOutputs } from '../outputs/output-sweep.ts';
 
 const appRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
-/** A generate request as a client sends it: an uploaded image by id instead of a file. */
+/** A generate request as a client sends it: an uploaded image (and inpaint mask) by id instead of a file. */
 export type StudioImageRequest = Omit<ImageRequestDraft, 'input'> & { inputImageId?: string; denoise?: number };
+
+/** The upload files a stored request names: its input image and its inpaint mask. */
+export function uploadFilesOf(request: unknown): string[] {
+  const { input, inpaint } = request as ImageRequest;
+  return [input?.file, inpaint?.mask].filter((file): file is string => file !== undefined);
+}
 
 export interface Studio {
   queue: JobQueue;
@@ -104,10 +110,7 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
   const maskedFolders = Object.entries(config.paths).map(([label, dir]) => ({ dir: path.resolve(dir), label }));
   const outputsReal = await realpath(config.paths.outputs);
   const jobStore = openJobStore(path.join(config.paths.cache, 'jobs.sqlite'));
-  const uploadUsage = new UploadUsage(
-    () => jobStore.listQueued().map((job) => job.request),
-    (request) => (request as ImageRequest).input?.file,
-  );
+  const uploadUsage = new UploadUsage(() => jobStore.listQueued().map((job) => job.request), uploadFilesOf);
   const uploadDecoder = new UploadDecoder();
   const uploads = new UploadStore({
     outputsDir: outputsReal,
@@ -125,7 +128,14 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
     if (removed.length > 0) log(`outputs: removed ${removed.length} file(s) no job records (left by a stopped process): ${removed.join(', ')}`);
   };
   await sweepOutputs();
-  const executor = createStudioExecutor({ worker, outputsDir: config.paths.outputs, defaultModel, readInput: (file) => uploads.readPixels(file), sweepOutputs });
+  const executor = createStudioExecutor({
+    worker,
+    outputsDir: config.paths.outputs,
+    defaultModel,
+    readInput: (file) => uploads.readPixels(file),
+    readMask: (file) => uploads.readMask(file),
+    sweepOutputs,
+  });
   const queue = new LocalJobQueue({
     store: jobStore,
     executor: uploadUsage.track(executor),
@@ -160,10 +170,12 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
     submitImages: async (owner, { inputImageId, denoise, ...choices }, submitKey) => {
       let input: ImageRequestDraft['input'];
       if (inputImageId !== undefined) {
-        const file = await uploads.find(owner, inputImageId);
-        // Marking it used restarts its expiry time, so it cannot expire before the job is queued (a queued job's upload is kept).
-        if (file === null || !(await uploads.markUsed(file))) throw new ImageRequestError('inputImageId', 'uploaded', 'no such uploaded image');
-        input = { file, denoise: denoise ?? GENERATION_DEFAULTS.denoise };
+        input = { file: await findUpload(uploads, owner, inputImageId, 'inputImageId'), denoise: denoise ?? GENERATION_DEFAULTS.denoise };
+      }
+      if (choices.inpaint?.mask !== undefined) {
+        const mask = await findUpload(uploads, owner, choices.inpaint.mask, 'inpaint.mask');
+        if (input !== undefined) await checkMaskSize(uploads, input.file, mask);
+        choices.inpaint = { ...choices.inpaint, mask };
       }
       const context = { data, listing: await store.list() };
       const request = await prepareImageRequest({ ...choices, ...(input ? { input } : {}) }, context, { defaultModel, readInput: (file) => uploads.readPixels(file) });
@@ -202,6 +214,22 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
       log('stopping: inference process ended, job database closed');
     },
   };
+}
+
+/** The file of an owner's upload, marked used; `field` names it in the refusal when there is none. */
+async function findUpload(uploads: UploadStore, owner: string, id: string, field: string): Promise<string> {
+  const file = await uploads.find(owner, id);
+  // Marking it used restarts its expiry time, so it cannot expire before the job is queued (a queued job's upload is kept).
+  if (file === null || !(await uploads.markUsed(file))) throw new ImageRequestError(field, 'uploaded', `${field}: no such uploaded image`);
+  return file;
+}
+
+/** A mask must cover the input image pixel for pixel: another size is refused, never stretched. */
+async function checkMaskSize(uploads: UploadStore, inputFile: string, maskFile: string): Promise<void> {
+  const [image, mask] = await Promise.all([uploads.readPixels(inputFile), uploads.readMask(maskFile)]);
+  if (image.width !== mask.width || image.height !== mask.height) {
+    throw new ImageRequestError('inpaint.mask', 'size', `inpaint.mask is ${mask.width}x${mask.height}; it must be the input image's size, ${image.width}x${image.height}`);
+  }
 }
 
 /** Why the default model cannot be used, by its store name (absolute paths go only to the log). */

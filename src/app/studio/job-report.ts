@@ -1,8 +1,8 @@
 /**
  * A studio job as a client sees it: times as ISO 8601, saved images by id and seed (never their files), the request
- * as submitted (an upload's denoise, never its path); and the job's events reduced to what a client follows.
+ * as submitted (an upload's denoise and a mask's upload id, never their paths); and the job's events reduced to what a client follows.
  */
-import type { ImageRequest } from '../generation/image-request.ts';
+import type { ImageRequest, InpaintChoice } from '../generation/image-request.ts';
 import type { JobEvent, JobView } from '../jobs/job-types.ts';
 import type { StudioImageRequest } from './create-studio.ts';
 
@@ -23,8 +23,14 @@ export type JobUpdate =
   | { type: 'failed'; message: string }
   | { type: 'cancelled' };
 
+/** An inpaint mask as the client named it: the upload's id (the file's name), never its place under outputs. */
+function reportInpaint(inpaint: InpaintChoice): InpaintChoice {
+  if (inpaint.mask === undefined) return inpaint;
+  return { ...inpaint, mask: inpaint.mask.slice(inpaint.mask.lastIndexOf('/') + 1).replace(/\.png$/, '') };
+}
+
 export function reportJob(job: JobView): JobReport {
-  const { input, ...request } = job.request as ImageRequest;
+  const { input, inpaint, ...request } = job.request as ImageRequest;
   return {
     id: job.id,
     owner: job.owner,
@@ -35,7 +41,7 @@ export function reportJob(job: JobView): JobReport {
     progress: job.progress,
     images: job.results.map((r) => ({ imageId: r.imageId, seed: r.seed })),
     error: job.error,
-    request: { ...request, ...(input ? { denoise: input.denoise } : {}) },
+    request: { ...request, ...(input ? { denoise: input.denoise } : {}), ...(inpaint ? { inpaint: reportInpaint(inpaint) } : {}) },
   };
 }
 

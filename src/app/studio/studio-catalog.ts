@@ -11,7 +11,7 @@ import type { Studio } from './create-studio.ts';
 
 export interface ModelInfo {
   name: string;
-  kind: 'checkpoint' | 'refiner' | 'lora' | 'vae';
+  kind: 'checkpoint' | 'refiner' | 'lora' | 'vae' | 'upscaler';
   family?: string;
   /** The built-in demo checkpoint (random weights): the page says how to get a real model. */
   demo?: boolean;
@@ -60,6 +60,7 @@ export function createStudioCatalog(studio: Studio): StudioCatalog {
         ...stored.filter((m) => m.kind === 'checkpoints').map((m) => ({ name: m.name, kind: 'checkpoint' as const, ...(m.family ? { family: m.family } : {}), ...(m.name === DEMO_MODEL_NAME ? { demo: true } : {}) })),
         ...stored.filter((m) => m.kind === 'loras').map((m) => ({ name: m.name, kind: 'lora' as const })),
         ...stored.filter((m) => m.kind === 'vae').map((m) => ({ name: m.name, kind: 'vae' as const })),
+        ...stored.filter((m) => m.kind === 'upscalers').map((m) => ({ name: m.name, kind: 'upscaler' as const })),
       ];
     },
     listStyles: async () => [

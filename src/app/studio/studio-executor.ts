@@ -1,11 +1,12 @@
 /**
  * Runs one queued job: image after image, the inference process makes and saves the image from the request as
- * the queue stored it (the generation use case composes it there); an uploaded input image is decoded here,
- * through the upload store's checks, and sent with it. Skip stops the current image and goes on with
+ * the queue stored it (the generation use case composes it there); an uploaded input image and inpaint mask are
+ * decoded here, through the upload store's checks, and sent with it. Skip stops the current image and goes on with
  * the next; cancel stops the job.
  */
 import path from 'node:path';
 import { encodePng, type GenerationProgress, type RgbImage } from '../../engine/index.ts';
+import type { GreyImage } from '../../engine/output/mask-image.ts';
 import type { ImageRequest } from '../generation/image-request.ts';
 import { createOutputImageId } from '../outputs/image-ids.ts';
 import type { JobExecutor } from '../jobs/job-queue.ts';
@@ -20,6 +21,8 @@ export interface StudioExecutorOptions {
   defaultModel: () => Promise<string>;
   /** The pixels of an image-to-image input (a path relative to outputs), read through the upload store's checks. */
   readInput: (file: string) => Promise<RgbImage>;
+  /** The grey pixels of an inpaint mask (a path relative to outputs), read through the upload store's checks. */
+  readMask?: (file: string) => Promise<GreyImage>;
   /** Removes files a killed inference process left in outputs that no job records (while this job still runs). */
   sweepOutputs?: () => Promise<void>;
 }
@@ -39,6 +42,8 @@ export function createStudioExecutor(options: StudioExecutorOptions): JobExecuto
     const results: JobResult[] = [];
     const eta = createEtaEstimator();
     const input = request.input === undefined ? undefined : await options.readInput(request.input.file);
+    const maskFile = request.inpaint?.mask;
+    const mask = maskFile === undefined || options.readMask === undefined ? undefined : await options.readMask(maskFile);
     for (let index = 0; index < request.imageCount; index++) {
       execution.signal.throwIfAborted();
       const skip = execution.skipSignal();
@@ -47,6 +52,7 @@ export function createStudioExecutor(options: StudioExecutorOptions): JobExecuto
           signal: skip,
           jobTag: job.id,
           ...(input ? { input } : {}),
+          ...(mask ? { mask } : {}),
           onProgress: (p) => {
             if (p.phase !== 'sample') return;
             const position = { step: p.step, steps: p.steps, image: index + 1, images: request.imageCount };

@@ -14,7 +14,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { DecodeReply, DecodeRequest } from './upload-decoder-protocol.ts';
+import type { DecodeReply, DecodeRequest, UploadPurpose } from './upload-decoder-protocol.ts';
 import { UploadRefusedError } from './upload-errors.ts';
 
 export interface UploadDecoderOptions {
@@ -31,7 +31,7 @@ export interface UploadDecoderOptions {
 export interface DecodedUpload {
   width: number;
   height: number;
-  /** 8-bit RGB PNG of the decoded pixels, no metadata. */
+  /** 8-bit RGB PNG of the decoded pixels (a mask's grey in all three channels), no metadata. */
   png: Uint8Array;
 }
 
@@ -77,12 +77,12 @@ export class UploadDecoder {
   /**
    * Decodes `bytes` (PNG, JPEG or WebP) fully and returns its pixels as a fresh PNG. Throws UploadRefusedError for
    * bytes that do not decode (`pixelData`), too many pixels (`maxPixels`) or a decode past the time or memory limit
-   * (`decodeLimits`), UploadDecoderError when the process fails otherwise.
+   * (`decodeLimits`), UploadDecoderError when the process fails otherwise. A `mask` is decoded to its grey channel.
    */
-  async decode(bytes: Uint8Array, maxPixels: number): Promise<DecodedUpload> {
+  async decode(bytes: Uint8Array, maxPixels: number, purpose: UploadPurpose = 'image'): Promise<DecodedUpload> {
     await this.#acquire();
     try {
-      const reply = await this.#run({ bytes, maxPixels });
+      const reply = await this.#run({ bytes, maxPixels, purpose });
       if (reply.ok) return { width: reply.width, height: reply.height, png: reply.png };
       if (reply.problem === 'too-large') throw new UploadRefusedError('maxPixels', `the image has more than the ${maxPixels} pixels a job may have`, maxPixels, true);
       if (reply.problem === 'internal') throw new UploadDecoderError(`the decoding process failed: ${reply.message}`);

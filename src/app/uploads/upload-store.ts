@@ -13,11 +13,13 @@ import { lstat, lutimes, mkdir, open, readdir, realpath, rename, rm } from 'node
 import path from 'node:path';
 import { decodePng } from '../../engine/output/png.ts';
 import { InvalidImageError } from '../../engine/output/image-errors.ts';
+import { greyFromRgb, type GreyImage } from '../../engine/output/mask-image.ts';
 import { IMAGE_SIZE_LIMITS } from '../../engine/pipeline/generation-request.ts';
 import type { RgbImage } from '../../engine/rgb-image.ts';
 import { ContainedFileError, readContainedFile } from '../outputs/contained-file.ts';
 import { createUploadId, isUploadId } from '../outputs/image-ids.ts';
 import type { DecodedUpload } from './upload-decoder.ts';
+import type { UploadPurpose } from './upload-decoder-protocol.ts';
 import { UploadInUseError, UploadQuotaError, UploadUnavailableError } from './upload-errors.ts';
 import { checkUploadSize } from './upload-size.ts';
 
@@ -29,7 +31,7 @@ export interface UploadStoreOptions {
   expireAfterMs: number;
   /** The pixel quota of a job: no stored upload has more. */
   maxPixels: number;
-  decoder: { decode(bytes: Uint8Array, maxPixels: number): Promise<DecodedUpload> };
+  decoder: { decode(bytes: Uint8Array, maxPixels: number, purpose?: UploadPurpose): Promise<DecodedUpload> };
   /**
    * The upload files (relative to outputs) that queued or running jobs name. Called synchronously right before
    * files are deleted, so no job can start using one between the check and the deletion.
@@ -92,13 +94,14 @@ export class UploadStore {
 
   /**
    * Decodes, checks and stores an upload. Throws UploadQuotaError when the owner has no room, UploadRefusedError
-   * when the bytes do not decode or are a size no job can use; nothing is written then.
+   * when the bytes do not decode or are a size no job can use; nothing is written then. A `mask` is stored as its
+   * grey channel (alpha or luminance), in all three channels of the PNG.
    */
-  async save(owner: string, bytes: Uint8Array): Promise<StoredUpload> {
+  async save(owner: string, bytes: Uint8Array, purpose: UploadPurpose = 'image'): Promise<StoredUpload> {
     const dirName = ownerDirectory(owner);
     // Refuse early (no decoding process) when the owner is already full.
     await this.#withOwner(dirName, async () => this.#checkRoom(dirName, await this.#expireOwner(dirName), 0));
-    const decoded = await this.#options.decoder.decode(bytes, this.#options.maxPixels);
+    const decoded = await this.#options.decoder.decode(bytes, this.#options.maxPixels, purpose);
     checkUploadSize(decoded.width, decoded.height, this.#options.maxPixels);
     return this.#withOwner(dirName, async () => {
       this.#checkRoom(dirName, await this.#expireOwner(dirName), decoded.png.length);
@@ -171,6 +174,12 @@ export class UploadStore {
       if (error instanceof InvalidImageError) throw new UploadUnavailableError('it no longer decodes');
       throw error;
     }
+  }
+
+  /** The grey channel of an upload used as a mask (luminance; a mask upload holds its grey in all three channels). */
+  async readMask(file: string): Promise<GreyImage> {
+    const image = await this.readPixels(file);
+    return greyFromRgb(image.rgb, image.width, image.height);
   }
 
   /** Deletes expired uploads (unless a queued or running job names them) and stale temporary files; returns how many. */

@@ -11,20 +11,22 @@ export class UploadUsage {
   constructor(
     /** The queued jobs' requests, read synchronously. */
     private readonly listQueuedRequests: () => readonly unknown[],
-    /** The upload file a job's request names, if any. */
-    private readonly inputFileOf: (request: unknown) => string | undefined,
+    /** The upload files a job's request names (its input image, its mask). */
+    private readonly filesOf: (request: unknown) => readonly string[],
   ) {}
 
-  /** The executor, counting the running job's upload as in use until it settles. */
+  /** The executor, counting the running job's uploads as in use until it settles. */
   track(executor: JobExecutor): JobExecutor {
     return (job, execution) => {
-      const file = this.inputFileOf(job.request);
-      if (file === undefined) return executor(job, execution);
-      this.#running.set(file, (this.#running.get(file) ?? 0) + 1);
+      const files = this.filesOf(job.request);
+      if (files.length === 0) return executor(job, execution);
+      for (const file of files) this.#running.set(file, (this.#running.get(file) ?? 0) + 1);
       const release = (): void => {
-        const left = (this.#running.get(file) ?? 1) - 1;
-        if (left === 0) this.#running.delete(file);
-        else this.#running.set(file, left);
+        for (const file of files) {
+          const left = (this.#running.get(file) ?? 1) - 1;
+          if (left === 0) this.#running.delete(file);
+          else this.#running.set(file, left);
+        }
       };
       try {
         return executor(job, execution).finally(release);
@@ -37,10 +39,7 @@ export class UploadUsage {
 
   filesInUse(): ReadonlySet<string> {
     const files = new Set(this.#running.keys());
-    for (const request of this.listQueuedRequests()) {
-      const file = this.inputFileOf(request);
-      if (file !== undefined) files.add(file);
-    }
+    for (const request of this.listQueuedRequests()) for (const file of this.filesOf(request)) files.add(file);
     return files;
   }
 }

@@ -12,6 +12,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RevivedError, type ErrorData, type RgbImage } from '../../engine/index.ts';
+import type { GreyImage } from '../../engine/output/mask-image.ts';
 import type { SavedImage, ServiceProgress } from '../generation/generation-service.ts';
 import type { ImageRequest } from '../generation/image-request.ts';
 import { JobInterruptedError } from '../jobs/job-errors.ts';
@@ -156,8 +157,12 @@ export class InferenceWorker {
     return this.child?.pid ?? null;
   }
 
-  /** Makes image `imageIndex` of a request as the queue stored it; `input` is its input image, already decoded. */
-  async generate(request: ImageRequest, imageIndex: number, opts: { onProgress?: (p: ServiceProgress) => void; signal?: AbortSignal; input?: RgbImage; jobTag?: string } = {}): Promise<SavedImage[]> {
+  /** Makes image `imageIndex` of a request as the queue stored it; `input` and `mask` are its input image and inpaint mask, already decoded. */
+  async generate(
+    request: ImageRequest,
+    imageIndex: number,
+    opts: { onProgress?: (p: ServiceProgress) => void; signal?: AbortSignal; input?: RgbImage; mask?: GreyImage; jobTag?: string } = {},
+  ): Promise<SavedImage[]> {
     await (this.ready ?? this.start());
     // A cancel that came while the child was starting (or before this call) has no listener to hear it.
     if (opts.signal?.aborted === true) throw WorkerJobError.cancelled('cancelled before it started');
@@ -195,7 +200,7 @@ export class InferenceWorker {
         onProgress: opts.onProgress ?? (() => undefined),
       });
       signal?.addEventListener('abort', cancel, { once: true });
-      sendTo(child, { type: 'generate', id, request, imageIndex, ...(opts.input ? { input: opts.input } : {}), ...(opts.jobTag === undefined ? {} : { jobTag: opts.jobTag }) });
+      sendTo(child, { type: 'generate', id, request, imageIndex, ...(opts.input ? { input: opts.input } : {}), ...(opts.mask ? { mask: opts.mask } : {}), ...(opts.jobTag === undefined ? {} : { jobTag: opts.jobTag }) });
     });
   }
 

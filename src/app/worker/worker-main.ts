@@ -30,11 +30,11 @@ async function main(argv: readonly string[]): Promise<void> {
   const generateImage = createImageGenerator({ store, data, service, inputDir: settings.outputsDir });
   const running = new Map<number, AbortController>();
 
-  async function runJob({ id, request, imageIndex, input, jobTag }: Extract<ToWorker, { type: 'generate' }>): Promise<void> {
+  async function runJob({ id, request, imageIndex, input, mask, jobTag }: Extract<ToWorker, { type: 'generate' }>): Promise<void> {
     const controller = new AbortController();
     running.set(id, controller);
     try {
-      const image = await generateImage(request, imageIndex, { signal: controller.signal, onProgress: (progress) => send({ type: 'progress', id, progress }), ...(input ? { input } : {}), ...(jobTag === undefined ? {} : { jobTag }) });
+      const image = await generateImage(request, imageIndex, { signal: controller.signal, onProgress: (progress) => send({ type: 'progress', id, progress }), ...(input ? { input } : {}), ...(mask ? { mask } : {}), ...(jobTag === undefined ? {} : { jobTag }) });
       send({ type: 'done', id, images: [image] });
     } catch (err) {
       const error = toErrorData(err);

@@ -5,6 +5,7 @@
  * advanced serialization (structured clone), so bigint seeds in results cross as they are.
  */
 import type { ErrorData, RgbImage } from '../../engine/index.ts';
+import type { GreyImage } from '../../engine/output/mask-image.ts';
 import type { SavedImage, ServiceProgress } from '../generation/generation-service.ts';
 import type { ImageRequest } from '../generation/image-request.ts';
 
@@ -16,9 +17,9 @@ export interface WorkerSettings {
   software: string;
 }
 
-/** `input`: the request's input image, decoded by the server through the upload store's checks. */
+/** `input`, `mask`: the request's input image and inpaint mask, decoded by the server through the upload store's checks. */
 /** `jobTag`: the job the image is for; its id marks the file names (output-writer's SaveImageOptions.jobTag). */
-export type ToWorker = { type: 'generate'; id: number; request: ImageRequest; imageIndex: number; input?: RgbImage; jobTag?: string } | { type: 'cancel'; id: number };
+export type ToWorker = { type: 'generate'; id: number; request: ImageRequest; imageIndex: number; input?: RgbImage; mask?: GreyImage; jobTag?: string } | { type: 'cancel'; id: number };
 
 export type FromWorker =
   | { type: 'ready' }

@@ -1,11 +1,13 @@
 import path from 'node:path';
 import { ensureAppDirectories, isPresent } from '../../app/config/app-directories.ts';
+import { convertModel, CONVERTIBLE_KINDS, isConvertibleKind, type ConvertibleKind } from '../../app/models/convert-model.ts';
 import { importModel } from '../../app/models/import-model.ts';
 import { isModelKind, MODEL_KINDS } from '../../app/models/model-kinds.ts';
 import { openModelStore, type ModelListing } from '../../app/models/model-store.ts';
 import type { ModelSource } from '../../app/models/trust-manifest.ts';
 import { describeModelUserError } from '../../app/models/user-errors.ts';
 import { createContext, UsageError, type CommandContext } from '../command.ts';
+import { ProgressReporter } from '../progress-reporter.ts';
 import { runPull } from './models-pull.ts';
 
 /** Until the config module provides it, the models directory is `./models` or `--models <dir>`. */
@@ -18,6 +20,7 @@ const USAGE = [
   '  npm run fooocus -- models list [--json] [--models <dir>]',
   `  npm run fooocus -- models import <file> [--kind ${MODEL_KINDS.join('|')}] [--name <name>] [--link] [--models <dir>]`,
   '  npm run fooocus -- models pull <catalog-id>... | --preset <name> [--models <dir>] [--config <file>]',
+  `  npm run fooocus -- models convert <file.pth|.bin|.pt|.patch> [--kind ${Object.keys(CONVERTIBLE_KINDS).join('|')}] [--name <name.safetensors>] [--json] [--models <dir>]`,
 ].join('\n');
 
 /** Runs `body`; a model-trust error the user can act on becomes one `error:` line and exit code 2. */
@@ -32,10 +35,9 @@ export async function withModelUserErrors(ctx: CommandContext, body: () => Promi
   }
 }
 
-export function formatSource(source: ModelSource): string {
-  if (source === 'local-import') return 'local import';
-  if ('catalog' in source) return `catalog ${source.catalog}`;
-  return source.url;
+export function formatSource(source: ModelSource, convertedFrom: string | null = null): string {
+  const origin = source === 'local-import' ? 'local import' : 'catalog' in source ? `catalog ${source.catalog}` : source.url;
+  return convertedFrom === null ? origin : `${origin}, converted from ${convertedFrom}`;
 }
 
 function formatBytes(n: number): string {
@@ -44,7 +46,7 @@ function formatBytes(n: number): string {
 
 export function formatModelList(models: readonly ModelListing[]): string {
   if (models.length === 0) return 'No trusted models yet. Add one with `npm run fooocus -- models import <file> --kind checkpoints`.';
-  const rows = models.map((m) => [m.kind, m.name, formatBytes(m.size), m.family ?? '-', formatSource(m.source), m.verifiedAt.slice(0, 10)]);
+  const rows = models.map((m) => [m.kind, m.name, formatBytes(m.size), m.family ?? '-', formatSource(m.source, m.convertedFrom), m.verifiedAt.slice(0, 10)]);
   const header = ['KIND', 'NAME', 'SIZE', 'FAMILY', 'SOURCE', 'VERIFIED'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   return [header, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
@@ -84,17 +86,51 @@ async function runImport(ctx: CommandContext, args: string[]): Promise<number> {
   return 0;
 }
 
-/** `fooocus models list|import`: what the store trusts, and the explicit act of trusting a local file. */
+async function runConvert(ctx: CommandContext, args: string[]): Promise<number> {
+  const { values, positionals } = createContext(args, ctx).parse({
+    kind: { type: 'string' },
+    name: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    models: { type: 'string', default: DEFAULT_MODELS_DIR },
+  });
+  if (positionals.length !== 1) throw new UsageError('models convert takes exactly one file: npm run fooocus -- models convert <file> [--kind upscalers|inpaint]');
+  const kinds = Object.keys(CONVERTIBLE_KINDS).join(', ');
+  if (values.kind !== undefined && !isConvertibleKind(values.kind)) throw new UsageError(`--kind must be one of ${kinds} (conversion makes upscalers and inpaint models)`);
+  for (const line of await ensureAppDirectories({ models: values.models }, ['models'])) ctx.stderr.write(`${line}\n`);
+  const store = await openModelStore(values.models);
+  const isTty = (ctx.stderr as NodeJS.WriteStream).isTTY === true && !values.json;
+  const reporter = new ProgressReporter(ctx.stderr, isTty ? 'tty' : 'json');
+  const converted = await convertModel(store, positionals[0]!, {
+    kind: values.kind as ConvertibleKind | undefined,
+    name: values.name,
+    signal: ctx.signal,
+    onProgress: (phase, done, total) => reporter.update({ label: phase, done: Math.round(done / 2 ** 20), total: Math.round(total / 2 ** 20), unit: 'MiB' }),
+  });
+  reporter.finishLine();
+  if (values.json) {
+    ctx.stdout.write(JSON.stringify(converted, null, 2) + '\n');
+    return 0;
+  }
+  const skipped = converted.skipped.length === 0 ? '' : `\n  skipped ${converted.skipped.length} values with no tensor form: ${converted.skipped.slice(0, 8).join(', ')}${converted.skipped.length > 8 ? ', ...' : ''}`;
+  ctx.stdout.write(
+    `converted ${converted.kind}/${converted.name} (${converted.role}, ${converted.tensorCount} tensors)\n` +
+      `  sha256 ${converted.sha256}\n  converted from ${converted.sourceSha256}\n  path   ${converted.path}${skipped}\n`,
+  );
+  return 0;
+}
+
+/** `fooocus models list|import|pull|convert`: what the store trusts, and the explicit act of trusting a local file. */
 export async function runModels(ctx: CommandContext): Promise<number> {
   const [sub, ...args] = ctx.argv;
   return withModelUserErrors(ctx, async () => {
     if (sub === 'list') return runList(ctx, args);
     if (sub === 'import') return runImport(ctx, args);
     if (sub === 'pull') return runPull(ctx, args);
+    if (sub === 'convert') return runConvert(ctx, args);
     if (sub === '--help' || sub === '-h') {
       ctx.stdout.write(USAGE + '\n');
       return 0;
     }
-    throw new UsageError(`unknown models subcommand ${JSON.stringify(sub ?? '')}; use list, import or pull (see npm run fooocus -- models --help)`);
+    throw new UsageError(`unknown models subcommand ${JSON.stringify(sub ?? '')}; use list, import, pull or convert (see npm run fooocus -- models --help)`);
   });
 }

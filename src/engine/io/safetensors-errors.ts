@@ -55,7 +55,8 @@ export class PickleFormatError extends FooocusError {
       'invalid',
       `${file}: ${how}. Pickle formats (.ckpt, .pt, .pth, .bin) can execute arbitrary code when loaded, ` +
         'so Fooocus-TS only loads .safetensors files. Download the .safetensors release of this model, or convert ' +
-        'the file with a trusted tool inside an isolated environment (a throwaway container or VM) and load the result.',
+        'an upscaler or inpaint file with `npm run fooocus -- models convert <file>` (it reads the tensors without ' +
+        'running anything in the file and stores a verified .safetensors).',
       { file },
     );
   }

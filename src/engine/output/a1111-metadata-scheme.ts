@@ -12,6 +12,7 @@ import {
   type GenerationParameters,
   type LoraReference,
 } from './generation-parameters.ts';
+import { listInputImageEntries, readInputImageEntries } from './input-image-metadata.ts';
 import { formatPythonList, formatPythonTuple, parsePythonSequence, readPythonTriple } from './python-literal.ts';
 import { formatA1111SamplerName, parseA1111SamplerName, parseA1111ScheduleType } from './sampler-display-names.ts';
 
@@ -54,6 +55,7 @@ export function formatA1111Parameters(p: GenerationParameters): string {
     ['Refiner switch at', p.refinerSwitch],
     ['Lora hashes', p.loras?.some((l) => l.hash) ? p.loras.map((l) => `${l.name}: ${l.hash ?? ''}`).join(', ') : undefined],
     ['Lora weights', p.loras?.length ? p.loras.map((l) => `${l.name}: ${l.weight}`).join(', ') : undefined],
+    ...listInputImageEntries(p.inputImage).map((e): [string, string | number] => [e.label, e.value]),
   ];
   const known = new Set(params.map(([key]) => key));
   for (const [key, value] of Object.entries(p.extra ?? {})) {
@@ -120,6 +122,14 @@ export function parseA1111Parameters(text: string): GenerationParameters {
   assignIfPresent(p, 'denoise', optionalNumber('Denoising strength', take('Denoising strength'), 0, 1));
   const loras = readLoras(take('Lora weights'), take('Lora hashes'));
   if (loras.length > 0) p.loras = loras;
+  const inputImage = readInputImageEntries((key, label) => {
+    for (const field of [label, key]) {
+      const value = take(field);
+      if (value !== undefined) return { field, value };
+    }
+    return undefined;
+  });
+  if (inputImage !== undefined) p.inputImage = inputImage;
   if (params.size > 0) p.extra = Object.assign(Object.create(null) as Record<string, string>, Object.fromEntries(params));
   return p;
 }

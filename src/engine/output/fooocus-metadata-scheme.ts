@@ -14,6 +14,7 @@ import {
   type GenerationParameters,
   type LoraReference,
 } from './generation-parameters.ts';
+import { INPUT_IMAGE_KEYS, listInputImageEntries, readInputImageEntries } from './input-image-metadata.ts';
 import { formatPythonFloat, formatPythonList, formatPythonTuple, parsePythonSequence, readPythonPair, readPythonTriple } from './python-literal.ts';
 
 /**
@@ -92,6 +93,7 @@ export function formatFooocusJson(p: GenerationParameters): string {
   if (p.adaptiveCfg !== DEFAULT_ADAPTIVE_CFG) out.adaptive_cfg = pyFloat(p.adaptiveCfg);
   if (p.clipSkip > DEFAULT_CLIP_SKIP) out.clip_skip = p.clipSkip;
   if (p.denoise !== undefined) out.denoise = pyFloat(p.denoise);
+  for (const e of listInputImageEntries(p.inputImage)) out[e.key] = e.float ? pyFloat(e.value as number) : e.value;
   return toPythonJson(out);
 }
 
@@ -158,6 +160,11 @@ export function parseFooocusJson(text: string): GenerationParameters {
   if (get('refiner_swap_method')) p.refinerSwitchMethod = str('refiner_swap_method');
   if (vae !== DEFAULT_VAE) p.vae = vae;
   if (root.has('denoise')) p.denoise = readNumber('denoise', root.get('denoise'), 0, 1);
+  const inputImage = readInputImageEntries((key, label) => {
+    for (const field of [key, label]) if (root.has(field)) return { field, value: root.get(field) };
+    return undefined;
+  });
+  if (inputImage !== undefined) p.inputImage = inputImage;
   const loras = readLoras(root);
   if (loras.length > 0) p.loras = loras;
   const extra = collectExtra(root);
@@ -214,7 +221,7 @@ function collectExtra(root: Map<string, JsonValue>): Record<string, string> {
 }
 
 function isKnownKey(key: string): boolean {
-  return Object.hasOwn(KEY_LABELS, key) || Object.values(KEY_LABELS).includes(key) || OTHER_KNOWN_KEYS.includes(key);
+  return Object.hasOwn(KEY_LABELS, key) || Object.values(KEY_LABELS).includes(key) || OTHER_KNOWN_KEYS.includes(key) || INPUT_IMAGE_KEYS.has(key);
 }
 
 function stringifyJsonValue(value: JsonValue): string {

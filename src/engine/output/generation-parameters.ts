@@ -9,6 +9,31 @@ export interface LoraReference {
   hash?: string;
 }
 
+/** Outpaint sides as Fooocus labels them. */
+export const OUTPAINT_SIDES = ['Left', 'Right', 'Top', 'Bottom'] as const;
+export type OutpaintSide = (typeof OUTPAINT_SIDES)[number];
+
+export interface InputImageParameters {
+  /** Fooocus's label of the mode: `Vary (Subtle)`, `Vary (Strong)`, `Upscale (1.5x)`, `Upscale (2x)`, `Upscale (Fast 2x)`, or `Upscale (Custom)`. */
+  uovMethod?: string;
+  /** `Upscale (Custom)`: the factor. */
+  upscaleFactor?: number;
+  /** The upscaler model's name (without folder or extension). */
+  upscaler?: string;
+  /** Fooocus's label of the inpaint method (`Inpaint or Outpaint (default)`, `Improve Detail (...)`, `Modify Content (...)`). */
+  inpaintMethod?: string;
+  /** Fooocus's engine version (`v2.6`, `None` without the patch) or this project's engine id (`latent-blend`, `inpaint-checkpoint`). */
+  inpaintEngine?: string;
+  inpaintStrength?: number;
+  inpaintRespectiveField?: number;
+  /** Positive erodes, negative dilates, in pixels. */
+  inpaintErodeOrDilate?: number;
+  invertMask?: boolean;
+  inpaintAdditionalPrompt?: string;
+  /** Extended sides in order, each with its padding as written (`30%`, `128px`). */
+  outpaint?: { side: OutpaintSide; size: string }[];
+}
+
 /** Everything needed to reproduce an image, typed; what the metadata schemes write and read back. */
 export interface GenerationParameters {
   /** The prompt as the user typed it. */
@@ -53,6 +78,8 @@ export interface GenerationParameters {
   clipSkip: number;
   /** img2img strength in (0, 1]. */
   denoise?: number;
+  /** The Input Image mode (upscale or variation, inpaint or outpaint) and its parameters; see input-image-metadata.ts. */
+  inputImage?: InputImageParameters;
   /** Program and version that made the image, e.g. `Fooocus v2.5.5`. */
   version: string;
   /** Keys neither scheme mapping knows, kept as text so nothing read is lost. */

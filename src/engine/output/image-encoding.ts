@@ -120,14 +120,14 @@ function toExifFields(metadata: Record<string, string>): ExifTextFields {
   return fields;
 }
 
-function requireFormat(bytes: Uint8Array): ImageFormat {
+export function requireFormat(bytes: Uint8Array): ImageFormat {
   const format = detectImageFormat(bytes);
   if (!format) throw new InvalidImageError('signature', 'not a PNG, JPEG or WebP file');
   return format;
 }
 
 /** sharp's errors come from libvips; wrap them so callers see one typed error for every unreadable image. */
-async function runSharp<T>(format: ImageFormat, run: () => Promise<T>): Promise<T> {
+export async function runSharp<T>(format: ImageFormat, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
@@ -138,7 +138,7 @@ async function runSharp<T>(format: ImageFormat, run: () => Promise<T>): Promise<
 }
 
 /** Loaded on first use so importing the engine does not load a native library. */
-async function loadSharp(): Promise<typeof sharpDefault> {
+export async function loadSharp(): Promise<typeof sharpDefault> {
   const module = await import('sharp');
   return module.default;
 }

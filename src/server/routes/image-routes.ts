@@ -17,6 +17,11 @@ import { IMAGE_MEDIA_TYPES } from '../request-guards.ts';
 import { NotFoundError } from '../studio-errors.ts';
 import { RequestRefusal } from '../request-refusal.ts';
 
+const UploadQuery = Type.Object(
+  { purpose: Type.Optional(Type.Unsafe<'image' | 'mask'>({ type: 'string', enum: ['image', 'mask'], description: 'image (default): an input image; mask: an inpaint mask.' })) },
+  { additionalProperties: false },
+);
+
 export function registerImageRoutes(app: FastifyInstance, context: ServerContext): void {
   const { port, options } = context;
   app.get<{ Params: { imageId: string } }>(
@@ -50,7 +55,7 @@ export function registerImageRoutes(app: FastifyInstance, context: ServerContext
   app.register(async (uploads) => {
     uploads.removeAllContentTypeParsers();
     uploads.addContentTypeParser([...IMAGE_MEDIA_TYPES], { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
-    uploads.post<{ Body: Buffer }>(
+    uploads.post<{ Body: Buffer; Querystring: { purpose?: 'image' | 'mask' } }>(
       '/api/v1/uploads',
       {
         bodyLimit: options.quotas.maxUploadBytes,
@@ -61,8 +66,10 @@ export function registerImageRoutes(app: FastifyInstance, context: ServerContext
           description:
             'The image must be a size a job can use: width x height within the pixel quota, each side within the ' +
             'generation limits (a job crops it to the 8-pixel grid). 400 names the rule an undecodable or unusable image breaks, 413 a too large one, 429 ' +
-            'a full per-owner upload quota. Uploads no job uses expire.',
+            'a full per-owner upload quota. Uploads no job uses expire. With purpose=mask the image is an inpaint mask ' +
+            '(for inpaint.mask): stored as one grey channel, its alpha when it has transparency, else its luminance; white = repaint.',
           consumes: [...IMAGE_MEDIA_TYPES],
+          querystring: UploadQuery,
           response: withErrorResponses({ 201: UploadResponse }),
         },
       },
@@ -74,7 +81,8 @@ export function registerImageRoutes(app: FastifyInstance, context: ServerContext
           throw new RequestRefusal(400, 'invalid_request', `the body is ${header.contentType}, not ${declared}`, { field: 'content-type', rule: 'matchesBody' });
         }
         checkUploadSize(header.width, header.height, options.quotas.maxPixels);
-        const saved = await port.saveUpload(requirePrincipal(request).name, { bytes: request.body, ...header });
+        const purpose = request.query.purpose ?? 'image';
+        const saved = await port.saveUpload(requirePrincipal(request).name, { bytes: request.body, ...header, purpose });
         return reply.code(201).send(saved);
       },
     );

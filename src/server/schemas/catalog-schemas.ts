@@ -7,7 +7,7 @@ export const ModelList = Type.Object(
       Type.Object(
         {
           name: Type.String(),
-          kind: Type.Unsafe<'checkpoint' | 'refiner' | 'lora' | 'vae'>({ type: 'string', enum: ['checkpoint', 'refiner', 'lora', 'vae'] }),
+          kind: Type.Unsafe<'checkpoint' | 'refiner' | 'lora' | 'vae' | 'upscaler'>({ type: 'string', enum: ['checkpoint', 'refiner', 'lora', 'vae', 'upscaler'] }),
           family: Type.Optional(Type.String()),
           demo: Type.Optional(Type.Boolean({ description: 'The built-in demo checkpoint (random weights).' })),
         },

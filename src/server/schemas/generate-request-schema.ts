@@ -5,8 +5,9 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { PERFORMANCE_MODE_NAMES } from '../../app/creative/performance-modes.ts';
+import { INPAINT_ENGINES, INPAINT_MODES, VARY_UPSCALE_MODES, type InpaintEngine, type InpaintMode, type OutpaintAmount as OutpaintAmountChoice, type VaryUpscaleMode } from '../../app/generation/image-request.ts';
 import { METADATA_SCHEMES } from '../../app/outputs/output-writer.ts';
-import { IMAGE_SIZE_LIMITS, REFINER_SWITCH_METHODS, SETTING_LIMITS, type RefinerSwitchMethod } from '../../engine/index.ts';
+import { IMAGE_SIZE_LIMITS, INPUT_IMAGE_LIMITS, REFINER_SWITCH_METHODS, SETTING_LIMITS, type RefinerSwitchMethod } from '../../engine/index.ts';
 import { ID_PATTERN } from './common-schemas.ts';
 
 export const OUTPUT_FORMATS = ['png', 'jpeg', 'webp'] as const;
@@ -28,6 +29,67 @@ export const SEED_PATTERN = '^(0|[1-9][0-9]{0,18})$';
 /** The engine's bounds, so the schema (and the OpenAPI document, and the page's controls) state what it checks. */
 const bounds = (limits: { min: number; max: number }) => ({ minimum: limits.min, maximum: limits.max });
 const SIDE = { minimum: IMAGE_SIZE_LIMITS.min, maximum: IMAGE_SIZE_LIMITS.max, multipleOf: IMAGE_SIZE_LIMITS.multiple };
+
+/**
+ * One side's outpaint padding: pixels, or percent of the image's size along that side's axis. One object with
+ * exactly one of the two (rather than a union of two objects), so a refusal names the unit and the bound it broke.
+ */
+const OutpaintAmount = Type.Unsafe<OutpaintAmountChoice>(
+  Type.Object(
+    { px: Type.Optional(Type.Integer(bounds(INPUT_IMAGE_LIMITS.outpaintPixels))), percent: Type.Optional(Type.Number(bounds(INPUT_IMAGE_LIMITS.outpaintPercent))) },
+    { additionalProperties: false, minProperties: 1, maxProperties: 1, description: 'Exactly one of px and percent.' },
+  ),
+);
+
+const VaryUpscale = Type.Object(
+  {
+    mode: Type.Unsafe<VaryUpscaleMode>({ type: 'string', enum: [...VARY_UPSCALE_MODES] }),
+    factor: Type.Optional(Type.Number({ ...bounds(INPUT_IMAGE_LIMITS.upscaleFactor), description: 'upscale-custom only: the scale factor.' })),
+    upscaler: Type.Optional(
+      Type.String({ pattern: NAME_PATTERN, description: "An upscaler file (GET /api/v1/models, kind upscalers); absent: Fooocus's, else the only one installed." }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description:
+      "Fooocus's Upscale or Variation on the input image (inputImageId): vary-subtle (denoise 0.5), vary-strong (0.85), " +
+      'upscale-1.5x, upscale-2x and upscale-custom (upscaler, resample, then image to image at 0.382), upscale-fast-2x (the upscaler only).',
+  },
+);
+
+function buildInpaintSchema(additionalPrompt: ReturnType<typeof Type.String>) {
+  return Type.Object(
+    {
+      mode: Type.Unsafe<InpaintMode>({ type: 'string', enum: [...INPAINT_MODES] }),
+      mask: Type.Optional(
+        Type.String({
+          pattern: ID_PATTERN,
+          description: 'An uploaded mask (POST /api/v1/uploads?purpose=mask), the size of the input image; white (or opaque) = repaint. Absent: outpaint only.',
+        }),
+      ),
+      engine: Type.Optional(Type.Unsafe<InpaintEngine>({ type: 'string', enum: [...INPAINT_ENGINES], description: 'Absent: chosen from what is installed.' })),
+      strength: Type.Optional(
+        Type.Number({ exclusiveMinimum: INPUT_IMAGE_LIMITS.inpaintStrength.min, maximum: INPUT_IMAGE_LIMITS.inpaintStrength.max, description: 'Denoise of the masked area; default per mode.' }),
+      ),
+      respectiveField: Type.Optional(
+        Type.Number({ ...bounds(INPUT_IMAGE_LIMITS.respectiveField), description: 'The crop covers at least this part of the image height and width (1: the whole image); default per mode.' }),
+      ),
+      maskErode: Type.Optional(Type.Integer({ ...bounds(INPUT_IMAGE_LIMITS.maskErode), description: 'Erode (positive) or dilate (negative) the mask, in pixels.' })),
+      invertMask: Type.Optional(Type.Boolean()),
+      additionalPrompt: Type.Optional(additionalPrompt),
+      outpaint: Type.Optional(
+        Type.Object(
+          { left: Type.Optional(OutpaintAmount), right: Type.Optional(OutpaintAmount), top: Type.Optional(OutpaintAmount), bottom: Type.Optional(OutpaintAmount) },
+          { additionalProperties: false, minProperties: 1, description: 'Sides to extend, each by pixels or percent (Fooocus: 30 %); strength and field become 1.0.' },
+        ),
+      ),
+    },
+    {
+      additionalProperties: false,
+      description: "Fooocus's Inpaint or Outpaint on the input image (inputImageId): modes default (inpaint patch, strength 1.0, field 0.618), detail (0.5, 0.0), modify (1.0, 0.0).",
+    },
+  );
+}
 
 export function buildGenerateRequestSchema(quotas: RequestQuotas) {
   const prompt = (description: string) => Type.String({ maxLength: quotas.maxPromptChars, description });
@@ -92,6 +154,8 @@ export function buildGenerateRequestSchema(quotas: RequestQuotas) {
       scheduler: Type.Optional(Type.String({ pattern: ID_NAME_PATTERN })),
       inputImageId: Type.Optional(Type.String({ pattern: ID_PATTERN })),
       denoise: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
+      varyUpscale: Type.Optional(VaryUpscale),
+      inpaint: Type.Optional(buildInpaintSchema(prompt('Added to the prompt for the masked area (Fooocus "inpaint additional prompt").'))),
       metadataScheme: Type.Optional(
         Type.Unsafe<(typeof METADATA_SCHEMES)[number]>({ type: 'string', enum: [...METADATA_SCHEMES], description: 'How the image records its parameters: Fooocus JSON (default) or A1111 text.' }),
       ),

@@ -34,6 +34,7 @@ describe('importModel', () => {
     await assert.rejects(importModel(store, ckpt, { kind: 'checkpoints' }), (err: Error) => {
       assert.ok(err instanceof PickleFormatError);
       assert.match(err.message, /can execute arbitrary code/);
+      assert.match(err.message, /`npm run fooocus -- models convert <file>`/);
       return true;
     });
     assertNothingWritten(models);

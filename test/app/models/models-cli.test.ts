@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { chmod, copyFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -7,6 +8,8 @@ import { PassThrough } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { main } from '../../../src/cli/cli.ts';
 import { writeTinyCheckpoint } from '../../fixtures/checkpoints.ts';
+import { buildTinyInpaintHead, writeTorchFile } from '../../fixtures/torch-files.ts';
+import { PickleEmitter, writeTorchZip } from '../../fixtures/torch-save-writer.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'fooocus-models-cli-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -59,6 +62,36 @@ describe('fooocus models', () => {
     assert.equal(r.code, 2);
     assert.match(r.err, /^error: [^\n]*can execute arbitrary code[^\n]*\n$/);
     assert.equal(existsSync(path.join(models, 'trust.json')), false);
+  });
+
+  it('convert writes a verified .safetensors that list shows as converted from the source SHA-256', async () => {
+    const models = freshDir('models');
+    await chmod(models, 0o755);
+    const source = await writeTorchFile(freshDir('src'), 'fooocus_inpaint_head.pth', buildTinyInpaintHead());
+    const sourceSha256 = createHash('sha256').update(readFileSync(source)).digest('hex');
+    const r = await run('models', 'convert', source, '--models', models);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^converted inpaint\/fooocus_inpaint_head\.safetensors \(inpaint-head, 1 tensors\)$/m);
+    assert.match(r.out, new RegExp(`converted from ${sourceSha256}`));
+    // Not a terminal: progress goes to stderr as JSON lines, never into stdout.
+    assert.match(r.err, /"event":"progress","label":"hashing"/);
+    const listed = JSON.parse((await run('models', 'list', '--json', '--models', models)).out);
+    assert.equal(listed[0].convertedFrom, sourceSha256);
+    const table = await run('models', 'list', '--models', models);
+    assert.match(table.out, new RegExp(`^inpaint +fooocus_inpaint_head\\.safetensors .* local import, converted from ${sourceSha256} +\\d{4}`, 'm'));
+  });
+
+  it('convert of a pickle naming os.system exits 2 with one error line naming it, and writes nothing', async () => {
+    const models = freshDir('models');
+    const source = path.join(freshDir('src'), 'evil.pth');
+    await writeFile(source, writeTorchZip(new PickleEmitter().header().global('os', 'system').str('id').op(0x85, 0x52).stop(), new Map()));
+    const r = await run('models', 'convert', source, '--models', models);
+    assert.equal(r.code, 2);
+    // Progress lines (JSON, not a terminal) may precede it; the error itself is one line, last.
+    assert.match(r.err, /(^|\n)error: [^\n]*evil\.pth: the pickle names os\.system[^\n]*\n$/);
+    assert.equal(r.err.match(/^error:/gm)?.length, 1);
+    assert.equal(existsSync(path.join(models, 'trust.json')), false);
+    assert.equal((await run('models', 'convert', source, '--kind', 'checkpoints', '--models', models)).code, 2);
   });
 
   it('a bad --kind or subcommand is a usage error (exit 2)', async () => {

@@ -47,3 +47,12 @@ test('job updates: no snapshot, an interrupted job reads as failed, progress is 
   });
   assert.deepEqual(toJobUpdate({ type: 'image-saved', jobId: 'job1', result: job.results[0]! }), { type: 'image', imageId: 'img1', seed: '18446744073709551' });
 });
+
+test('a job report keeps the Input Image choices and names a mask by its upload id, never its place under outputs', () => {
+  const inpaint = { mode: 'detail', mask: 'uploads/0123456789abcdef01234567/up-AbCdEfGhIjKlMnOp.png', strength: 0.5, outpaint: { left: { px: 64 } } };
+  const report = reportJob({ ...job, request: { ...(job.request as object), inpaint } });
+  assert.deepEqual(report.request.inpaint, { ...inpaint, mask: 'up-AbCdEfGhIjKlMnOp' });
+  assert.ok(!JSON.stringify(report).includes('uploads/'));
+  const varyUpscale = { mode: 'upscale-custom', factor: 2.5, upscaler: 'x.safetensors' };
+  assert.deepEqual(reportJob({ ...job, request: { ...(job.request as object), varyUpscale } }).request.varyUpscale, varyUpscale);
+});

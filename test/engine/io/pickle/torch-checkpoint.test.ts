@@ -9,7 +9,7 @@ import { createBufferSource } from '../../../../src/engine/io/pickle/byte-source
 import { readTorchCheckpoint } from '../../../../src/engine/io/pickle/torch-checkpoint.ts';
 import { writeTorchTensorsAsSafetensors } from '../../../../src/engine/io/pickle/torch-safetensors-writer.ts';
 import { assertRefused } from './torch-refusal.ts';
-import { ITEM_SIZE, writeTorchSave, type TestDtype, type TestValue } from './torch-save-writer.ts';
+import { ITEM_SIZE, writeTorchSave, type TestDtype, type TestValue } from '../../../fixtures/torch-save-writer.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'fooocus-torch-'));
 after(() => rmSync(root, { recursive: true, force: true }));

@@ -1,0 +1,44 @@
+/**
+ * What a converted PyTorch file is, from its tensor names and shapes alone (configuration is detected from the
+ * weights): an ESRGAN-family upscaler, Fooocus's inpaint head, or Fooocus's inpaint patch. Used to file a
+ * conversion under the right store kind and to refuse a file given the wrong `--kind`.
+ */
+import type { SafetensorsDtype } from '../io/safetensors-types.ts';
+
+export type ConvertedModelRole = 'upscaler' | 'inpaint-head' | 'inpaint-patch';
+
+export interface NamedTensorShape {
+  name: string;
+  dtype: SafetensorsDtype;
+  shape: readonly number[];
+}
+
+/** BasicSR and Real-ESRGAN releases wrap their weights in one of these; the graph builders strip it too. */
+const WRAPPERS = ['params_ema.', 'params.', 'state_dict.', 'model_state_dict.'];
+
+/**
+ * The upscaler key dialects: ESRGAN's original `model.N.…` layout (Fooocus's own file, with `residual_block_`
+ * names), the `RRDB_trunk` / `body.N.rdbK` RRDBNet layouts, and the compact SRVGGNet's `body.N` convolutions.
+ */
+const UPSCALER_MARKERS = [/^model\.0\.weight$/, /^conv_first\.weight$/, /^RRDB_trunk\./, /^body\.\d+\.rdb\d\./, /^body\.0\.weight$/];
+
+export function detectConvertedModelRole(tensors: readonly NamedTensorShape[]): ConvertedModelRole | null {
+  if (tensors.length === 1 && tensors[0]!.name === 'head' && tensors[0]!.shape.length === 4 && tensors[0]!.shape[1] === 5) return 'inpaint-head';
+  if (isInpaintPatch(tensors)) return 'inpaint-patch';
+  const names = tensors.map((t) => stripWrapper(t.name));
+  if (names.some((n) => UPSCALER_MARKERS.some((m) => m.test(n)))) return 'upscaler';
+  return null;
+}
+
+/** The patch's weights are (uint8 weight, min, max) triples under UNet keys: every U8 tensor is a `<key>.0`. */
+function isInpaintPatch(tensors: readonly NamedTensorShape[]): boolean {
+  const quantised = tensors.filter((t) => t.dtype === 'U8');
+  if (quantised.length === 0 || !quantised.every((t) => t.name.endsWith('.0'))) return false;
+  const names = new Set(tensors.map((t) => t.name));
+  return quantised.every((t) => names.has(`${t.name.slice(0, -2)}.1`) && names.has(`${t.name.slice(0, -2)}.2`));
+}
+
+function stripWrapper(name: string): string {
+  const wrapper = WRAPPERS.find((w) => name.startsWith(w));
+  return wrapper === undefined ? name : name.slice(wrapper.length);
+}

@@ -1,0 +1,118 @@
+/**
+ * The Input Image panel's values (which tab, and each tab's choices), how they become the generate request's
+ * `varyUpscale` or `inpaint` field, and how a job's request (history Reuse) fills them back in. Field names and
+ * values are the API's (GET /api/openapi.json); the labels live in the panel.
+ */
+import type { GenerateRequest, InpaintRequest, OutpaintAmount } from './api-types.ts';
+
+export const OUTPAINT_SIDES = ['left', 'right', 'top', 'bottom'] as const;
+export type OutpaintSideName = (typeof OUTPAINT_SIDES)[number];
+
+export interface InputImageValues {
+  /** What the input image is for: image to image (`image`), Upscale or Variation (`uov`), Inpaint or Outpaint (`inpaint`). */
+  tab: 'image' | 'uov' | 'inpaint';
+  uovMode: string;
+  /** '' lets the server choose (Fooocus's upscaler, else the only one installed). */
+  upscaler: string;
+  /** upscale-custom only. */
+  upscaleFactor: number;
+  inpaintMode: string;
+  /** '' lets the server choose from what is installed. */
+  inpaintEngine: string;
+  /** null: the mode's default. */
+  inpaintStrength: number | null;
+  respectiveField: number | null;
+  /** Positive erodes, negative dilates (pixels). */
+  maskErode: number;
+  invertMask: boolean;
+  additionalPrompt: string;
+  outpaintSides: OutpaintSideName[];
+  /** The padding of each chosen side, in `outpaintUnit`. */
+  outpaintAmount: number;
+  outpaintUnit: 'percent' | 'px';
+  /** The drawn mask, uploaded just before the request is sent; null when none is drawn. */
+  maskImageId: string | null;
+}
+
+/** Fooocus's defaults: Vary (Subtle), the default inpaint method, 30 % outpaint. */
+export const DEFAULT_INPUT_IMAGE: InputImageValues = {
+  tab: 'image',
+  uovMode: 'vary-subtle',
+  upscaler: '',
+  upscaleFactor: 2,
+  inpaintMode: 'default',
+  inpaintEngine: '',
+  inpaintStrength: null,
+  respectiveField: null,
+  maskErode: 0,
+  invertMask: false,
+  additionalPrompt: '',
+  outpaintSides: [],
+  outpaintAmount: 30,
+  outpaintUnit: 'percent',
+  maskImageId: null,
+};
+
+/** The `varyUpscale` or `inpaint` field for the chosen tab; nothing for plain image to image. */
+export function buildInputImageFields(values: InputImageValues): Pick<GenerateRequest, 'varyUpscale' | 'inpaint'> {
+  if (values.tab === 'uov') {
+    const vary = values.uovMode.startsWith('vary-');
+    return {
+      varyUpscale: {
+        mode: values.uovMode,
+        ...(values.uovMode === 'upscale-custom' ? { factor: values.upscaleFactor } : {}),
+        ...(!vary && values.upscaler !== '' ? { upscaler: values.upscaler } : {}),
+      },
+    };
+  }
+  if (values.tab !== 'inpaint') return {};
+  const amount: OutpaintAmount = values.outpaintUnit === 'px' ? { px: Math.round(values.outpaintAmount) } : { percent: values.outpaintAmount };
+  const inpaint: InpaintRequest = { mode: values.inpaintMode };
+  if (values.maskImageId !== null) inpaint.mask = values.maskImageId;
+  if (values.inpaintEngine !== '') inpaint.engine = values.inpaintEngine;
+  if (values.inpaintStrength !== null) inpaint.strength = values.inpaintStrength;
+  if (values.respectiveField !== null) inpaint.respectiveField = values.respectiveField;
+  if (values.maskErode !== 0) inpaint.maskErode = values.maskErode;
+  if (values.invertMask) inpaint.invertMask = true;
+  if (values.additionalPrompt.trim() !== '') inpaint.additionalPrompt = values.additionalPrompt;
+  if (values.outpaintSides.length > 0) inpaint.outpaint = Object.fromEntries(values.outpaintSides.map((side) => [side, { ...amount }]));
+  return { inpaint };
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const finite = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
+
+/**
+ * The panel's values a job's request sets (its mode and parameters; the mask is not restored, the input image
+ * having to be chosen again), or undefined when the request used no Input Image mode.
+ */
+export function patchInputImageFromRequest(request: Record<string, unknown>): InputImageValues | undefined {
+  const { varyUpscale, inpaint } = request;
+  if (isRecord(varyUpscale) && typeof varyUpscale.mode === 'string') {
+    return {
+      ...DEFAULT_INPUT_IMAGE,
+      tab: 'uov',
+      uovMode: varyUpscale.mode,
+      upscaler: typeof varyUpscale.upscaler === 'string' ? varyUpscale.upscaler : '',
+      upscaleFactor: finite(varyUpscale.factor) ?? DEFAULT_INPUT_IMAGE.upscaleFactor,
+    };
+  }
+  if (!isRecord(inpaint) || typeof inpaint.mode !== 'string') return undefined;
+  const outpaint = isRecord(inpaint.outpaint) ? inpaint.outpaint : {};
+  const sides = OUTPAINT_SIDES.filter((side) => isRecord(outpaint[side]));
+  const first = sides.length > 0 ? (outpaint[sides[0]!] as Record<string, unknown>) : {};
+  return {
+    ...DEFAULT_INPUT_IMAGE,
+    tab: 'inpaint',
+    inpaintMode: inpaint.mode,
+    inpaintEngine: typeof inpaint.engine === 'string' ? inpaint.engine : '',
+    inpaintStrength: finite(inpaint.strength),
+    respectiveField: finite(inpaint.respectiveField),
+    maskErode: finite(inpaint.maskErode) ?? 0,
+    invertMask: inpaint.invertMask === true,
+    additionalPrompt: typeof inpaint.additionalPrompt === 'string' ? inpaint.additionalPrompt : '',
+    outpaintSides: sides,
+    ...(finite(first.px) !== null ? { outpaintAmount: finite(first.px)!, outpaintUnit: 'px' as const } : {}),
+    ...(finite(first.percent) !== null ? { outpaintAmount: finite(first.percent)!, outpaintUnit: 'percent' as const } : {}),
+  };
+}
