@@ -37,10 +37,9 @@ export const DEFAULT_OUTPAINT_PERCENT = 30;
 /** Lowest strength the engine takes (it re-noises at least one step's worth). */
 export const MIN_INPAINT_STRENGTH = 0.01;
 
-/** Fooocus's inpaint files, as the model store names them once converted to .safetensors (folder `inpaint`). */
+/** Fooocus's inpaint files, as `models convert` names them in the store's `inpaint` folder. */
 export const INPAINT_HEAD_FILE = 'fooocus_inpaint_head.safetensors';
-export const INPAINT_PATCH_FILES = ['inpaint_v26.fooocus.safetensors', 'inpaint_v26.fooocus.patch.safetensors'] as const;
-export const INPAINT_CATALOG_IDS = ['fooocus-inpaint-head', 'fooocus-inpaint-v26'] as const;
+export const INPAINT_PATCH_FILE = 'inpaint_v26.fooocus.safetensors';
 
 const SIDES = ['left', 'right', 'top', 'bottom'] as const;
 
@@ -61,8 +60,7 @@ function checkAmount(side: string, amount: OutpaintAmount): void {
 /** The installed head and patch files, or null when either is missing. */
 export function findInpaintFiles(listing: readonly ModelListing[]): { head: string; patch: string } | null {
   const installed = new Set(listing.filter((m) => m.kind === 'inpaint').map((m) => m.name));
-  const patch = INPAINT_PATCH_FILES.find((name) => installed.has(name));
-  return installed.has(INPAINT_HEAD_FILE) && patch !== undefined ? { head: INPAINT_HEAD_FILE, patch } : null;
+  return installed.has(INPAINT_HEAD_FILE) && installed.has(INPAINT_PATCH_FILE) ? { head: INPAINT_HEAD_FILE, patch: INPAINT_PATCH_FILE } : null;
 }
 
 function isOutpaint(choice: InpaintChoice): boolean {
@@ -85,7 +83,7 @@ export function resolveInpaintChoice(choice: InpaintChoice, context: { hasInput:
       throw new ImageRequestError(
         'inpaint.engine',
         'installed',
-        `inpaint.engine fooocus-v2.6 needs ${INPAINT_HEAD_FILE} and ${INPAINT_PATCH_FILES[0]} in the model store's inpaint folder: run \`npm run fooocus -- models pull ${INPAINT_CATALOG_IDS.join(' ')}\``,
+        `inpaint.engine fooocus-v2.6 needs ${INPAINT_HEAD_FILE} and ${INPAINT_PATCH_FILE} in the model store's inpaint folder: convert Fooocus's fooocus_inpaint_head.pth and inpaint_v26.fooocus.patch with \`npm run fooocus -- models convert <file>\` (or pull them from the catalog)`,
       );
     }
   }
