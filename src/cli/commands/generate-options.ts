@@ -13,6 +13,8 @@ import { UsageError } from '../command.ts';
 import { CONFIG_OPTIONS } from '../command-config.ts';
 import { INPAINT_OPTIONS, INPAINT_USAGE } from './inpaint-options.ts';
 
+export { parseNumberOption } from './number-option.ts';
+
 export const GENERATE_OPTIONS = {
   help: { type: 'boolean', short: 'h', default: false },
   preset: { type: 'string' },
@@ -118,9 +120,3 @@ export function chooseStyles(values: readonly string[] | undefined, presetStyles
   return [...new Set(noExpansion ? chosen.filter((n) => !isExpansionStyleName(n)) : chosen)];
 }
 
-export function parseNumberOption(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got "${value}"`);
-  return n;
-}

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { INPAINT_ENGINES, INPAINT_MODES, type InpaintChoice, type InpaintEngine, type InpaintMode, type OutpaintAmount } from '../../app/generation/image-request.ts';
 import { DEFAULT_OUTPAINT_PERCENT } from '../../app/generation/inpaint-step.ts';
 import { UsageError } from '../command.ts';
-import { parseNumberOption } from './generate-options.ts';
+import { parseNumberOption } from './number-option.ts';
 
 export const INPAINT_OPTIONS = {
   mask: { type: 'string' },
