@@ -168,20 +168,14 @@ export function addInpaintPrompt(prompt: string, choice: InpaintChoice | undefin
   return prompt.trim() === '' ? extra : `${extra}\n${prompt}`;
 }
 
-/** Readers of the input image and mask at submit (the studio's upload store, the CLI's files). */
-export interface InpaintReaders {
-  readInput?: (file: string) => Promise<RgbImage>;
-  readMask?: (file: string) => Promise<GreyMask>;
-}
-
 /**
- * The request's size for an inpaint of `inputFile` (the input's own size plus the outpaint padding), with the mask
- * checked against the input when both can be read now; null when the input cannot be read at submit.
+ * The request's size for an inpaint (the input's own size plus the outpaint padding), with the mask checked against
+ * the input when both can be read now; null when the input cannot be read at submit.
  */
-export async function checkInpaintInput(choice: InpaintChoice, inputFile: string, readers: InpaintReaders): Promise<{ width: number; height: number } | null> {
-  if (readers.readInput === undefined) return null;
-  const image = await readers.readInput(inputFile);
-  if (choice.mask !== undefined && readers.readMask !== undefined) checkInpaintMask(choice, await readers.readMask(choice.mask), image);
+export async function checkInpaintInput(choice: InpaintChoice, readInput: (() => Promise<RgbImage>) | undefined, readMask: ((file: string) => Promise<GreyMask>) | undefined): Promise<{ width: number; height: number } | null> {
+  if (readInput === undefined) return null;
+  const image = await readInput();
+  if (choice.mask !== undefined && readMask !== undefined) checkInpaintMask(choice, await readMask(choice.mask), image);
   return planInpaintSize(choice, image);
 }
 
