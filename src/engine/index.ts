@@ -136,6 +136,15 @@ export { FOOOCUS_SCHEME, formatFooocusJson } from './output/fooocus-metadata-sch
 export { A1111_SCHEME, formatA1111Parameters } from './output/a1111-metadata-scheme.ts';
 export { MAX_METADATA_BYTES, parseGenerationMetadata, type MetadataScheme } from './output/generation-metadata.ts';
 export { formatA1111SamplerName, parseA1111SamplerName, parseA1111ScheduleType } from './output/sampler-display-names.ts';
+export { readImageMetadataReport, recogniseScheme, type ImageMetadataReport } from './output/image-metadata-report.ts';
+export {
+  UnreadableMetadataError,
+  type ImportedSettings,
+  type MetadataField,
+  type MetadataSchemeId,
+  type NotAppliedField,
+  type SettingsCandidate,
+} from './output/imported-settings.ts';
 export type { RgbImage } from './rgb-image.ts';
 export {
   generate,
@@ -159,7 +168,7 @@ export {
 } from './pipeline/generation-request.ts';
 export { INPUT_IMAGE_LIMITS, REFINER_SWITCH_METHODS, SETTING_LIMITS, type RefinerSwitchMethod } from './request-limits.ts';
 export type { AdmScalers } from './pipeline/stage-conditioning.ts';
-export { decodeLatent, encodeToLatent } from './pipeline/vae-codec.ts';
+export { decodeLatent, encodeToLatent, encodeToLatentTiled, type TileOptions } from './pipeline/vae-codec.ts';
 export { resampleLanczos } from './upscale/lanczos-resample.ts';
 export { countUpscalerMacs, detectUpscalerLayout, UpscalerLayoutError, type RrdbLayout, type SrvggLayout, type UpscalerLayout } from './upscale/upscaler-layout.ts';
 export { loadUpscaler, type LoadedUpscaler } from './upscale/load-upscaler.ts';

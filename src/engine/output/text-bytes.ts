@@ -83,6 +83,15 @@ function scoreUtf16(bytes: Uint8Array, little: boolean): number {
  * up as soon as the output passes `maxBytes`: a small file cannot make the reader allocate without bound.
  */
 export async function inflateCapped(data: Uint8Array, format: 'deflate' | 'gzip', maxBytes: number, what: string): Promise<Uint8Array> {
+  return inflateUpTo(data, format, maxBytes, what, true);
+}
+
+/** The first `maxBytes` bytes data inflates to (fewer when it is shorter); the rest is never produced. */
+export async function inflatePrefix(data: Uint8Array, format: 'deflate' | 'gzip', maxBytes: number, what: string): Promise<Uint8Array> {
+  return inflateUpTo(data, format, maxBytes, what, false);
+}
+
+async function inflateUpTo(data: Uint8Array, format: 'deflate' | 'gzip', maxBytes: number, what: string, refuseMore: boolean): Promise<Uint8Array> {
   const stream = new Blob([new Uint8Array(data)]).stream().pipeThrough(new DecompressionStream(format));
   const reader = stream.getReader();
   const parts: Uint8Array[] = [];
@@ -91,11 +100,14 @@ export async function inflateCapped(data: Uint8Array, format: 'deflate' | 'gzip'
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      total += value.length;
-      if (total > maxBytes) {
+      if (total + value.length > maxBytes) {
         await reader.cancel().catch(() => undefined);
-        throw new InvalidImageError('text-too-large', `${what} inflates past ${maxBytes} bytes`);
+        if (refuseMore) throw new InvalidImageError('text-too-large', `${what} inflates past ${maxBytes} bytes`);
+        parts.push(value.subarray(0, maxBytes - total));
+        total = maxBytes;
+        break;
       }
+      total += value.length;
       parts.push(value);
     }
   } catch (error) {
