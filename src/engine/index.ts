@@ -168,7 +168,7 @@ export {
 } from './pipeline/generation-request.ts';
 export { INPUT_IMAGE_LIMITS, REFINER_SWITCH_METHODS, SETTING_LIMITS, type RefinerSwitchMethod } from './request-limits.ts';
 export type { AdmScalers } from './pipeline/stage-conditioning.ts';
-export { decodeLatent, encodeToLatent } from './pipeline/vae-codec.ts';
+export { decodeLatent, encodeToLatent, encodeToLatentTiled, type TileOptions } from './pipeline/vae-codec.ts';
 export { resampleLanczos } from './upscale/lanczos-resample.ts';
 export { countUpscalerMacs, detectUpscalerLayout, UpscalerLayoutError, type RrdbLayout, type SrvggLayout, type UpscalerLayout } from './upscale/upscaler-layout.ts';
 export { loadUpscaler, type LoadedUpscaler } from './upscale/load-upscaler.ts';

@@ -9,7 +9,7 @@
  * 3. `createImageGenerator`: verify the models, read the input image and run the generation service.
  */
 import path from 'node:path';
-import { getFamilyProfile, InvalidGenerationRequestError, randomSeed, readImageFile, validateGenerationRequest, type GreyMask, type InputImageParameters, type ModelFamily, type RgbImage } from '../../engine/index.ts';
+import { getFamilyProfile, IMAGE_SIZE_LIMITS, InvalidGenerationRequestError, randomSeed, readImageFile, validateGenerationRequest, type GreyMask, type InputImageParameters, type ModelFamily, type RgbImage } from '../../engine/index.ts';
 import { composeRequest, type ComposedRequest, type SettingsChoices } from '../creative/compose-request.ts';
 import type { CreativeData } from '../creative/creative-data.ts';
 import { MissingPerformanceLoraError, PresetModelsMissingError, PromptSyntaxError, UnknownPerformanceModeError, WildcardDepthError, WildcardFileError } from '../creative/creative-errors.ts';
@@ -21,10 +21,11 @@ import { suggestStyleNames } from '../creative/style-suggestions.ts';
 import type { ModelListing, ModelStore } from '../models/model-store.ts';
 import { GENERATION_DEFAULTS } from './generation-defaults.ts';
 import type { AppGenerationRequest, GenerationService, SavedImage, ServiceProgress, VerifiedModel } from './generation-service.ts';
-import { ImageRequestError, type ImageRequest } from './image-request.ts';
+import { ImageRequestError, type ImageRequest, type VaryUpscaleChoice } from './image-request.ts';
 import { parseSize, sizeForAspect } from './image-size.ts';
 import { describeInputImage } from './input-image-description.ts';
 import { findLoraName, verifyLoras } from './lora-selection.ts';
+import { prepareVaryUpscale, runVaryUpscaleStep, varyUpscaleSteps } from './vary-upscale-step.ts';
 
 /** What is installed, read once per request. */
 export interface GenerationContext {
@@ -46,6 +47,8 @@ export interface PrepareOptions {
   defaultModel: () => Promise<string | null>;
   /** Reads an input image (the size of an image-to-image request that gives none). */
   readInput?: (file: string) => Promise<RgbImage>;
+  /** The scale of an upscaler in the store (upscale requests; see upscaler-selection.ts). */
+  readUpscalerScale?: (name: string) => Promise<number>;
 }
 
 const CREATIVE_ERRORS = [PromptSyntaxError, WildcardDepthError, WildcardFileError];
@@ -69,8 +72,11 @@ export async function prepareImageRequest(draft: ImageRequestDraft, context: Gen
   const family = (listing.find((m) => m.kind === 'checkpoints' && m.name === model)?.family ?? 'sdxl') as ModelFamily;
   const performance = draft.performance ?? preset?.performance ?? 'Speed';
   checkPerformance(performance, family, model);
-  const input = draft.input === undefined ? undefined : { file: draft.input.file, denoise: draft.input.denoise ?? GENERATION_DEFAULTS.denoise };
-  const size = await chooseSize(draft, preset, family, input === undefined || options.readInput === undefined ? undefined : () => options.readInput!(input.file));
+  let input = draft.input === undefined ? undefined : { file: draft.input.file, denoise: draft.input.denoise ?? GENERATION_DEFAULTS.denoise };
+  const readInput = input === undefined || options.readInput === undefined ? undefined : onceOnly(() => options.readInput!(input!.file));
+  const varyUpscale = draft.varyUpscale === undefined ? undefined : await prepareVaryUpscaleChoice(draft.varyUpscale, readInput, family, context, { ...options, hasInpaint: draft.inpaint !== undefined });
+  if (varyUpscale !== undefined) input = { file: input!.file, denoise: varyUpscale.denoise };
+  const size = varyUpscale === undefined ? await chooseSize(draft, preset, family, readInput) : { width: varyUpscale.size.width, height: varyUpscale.size.height };
   const { aspectRatio: _exact, aspect: _ratio, ...choices } = draft;
   const request: ImageRequest = {
     ...choices,
@@ -84,9 +90,28 @@ export async function prepareImageRequest(draft: ImageRequestDraft, context: Gen
     ...(refiner === undefined ? {} : { refiner }),
     format: draft.format ?? GENERATION_DEFAULTS.format,
     ...(input === undefined ? {} : { input }),
+    ...(varyUpscale === undefined ? {} : { varyUpscale: varyUpscale.choice }),
   };
-  checkFirstImage(request, context);
+  checkFirstImage(request, context, varyUpscale?.size.imageToImage === false);
   return request;
+}
+
+function onceOnly<T>(read: () => Promise<T>): () => Promise<T> {
+  let value: Promise<T> | undefined;
+  return () => (value ??= read());
+}
+
+/** Upscale or Vary: the choice checked, its upscaler chosen, and the output size from the input image's. */
+async function prepareVaryUpscaleChoice(choice: VaryUpscaleChoice, readInput: (() => Promise<RgbImage>) | undefined, family: ModelFamily, context: GenerationContext, options: PrepareOptions & { hasInpaint: boolean }) {
+  // Fooocus's Input Image panel runs one tab: Upscale or Variation, or Inpaint or Outpaint.
+  if (options.hasInpaint) throw new ImageRequestError('varyUpscale', 'conflict', 'varyUpscale and inpaint cannot be combined: choose Upscale/Vary or Inpaint/Outpaint');
+  const image = readInput === undefined ? undefined : await readInput();
+  return prepareVaryUpscale(choice, {
+    input: image,
+    family,
+    listing: context.listing,
+    ...(options.readUpscalerScale === undefined ? {} : { readUpscalerScale: options.readUpscalerScale }),
+  });
 }
 
 function findPreset(data: CreativeData, name: string): Preset {
@@ -171,8 +196,16 @@ async function chooseSize(draft: ImageRequestDraft, preset: Preset | undefined, 
   return { ...getFamilyProfile(family).defaultResolution };
 }
 
-/** Image 0 composed and held to the engine's rules, so a bad value or prompt is refused before anything runs. */
-function checkFirstImage(request: ImageRequest, context: GenerationContext): void {
+/**
+ * Image 0 composed and held to the engine's rules, so a bad value or prompt is refused before anything runs. An
+ * upscaler-only request (`upscalerOnly`) makes no diffusion image: its size was checked by the upscale rules.
+ */
+function checkFirstImage(request: ImageRequest, context: GenerationContext, upscalerOnly = false): void {
+  if (upscalerOnly) {
+    const { min } = IMAGE_SIZE_LIMITS;
+    checkFirstImage({ ...request, width: min, height: min, input: undefined, varyUpscale: undefined }, context);
+    return;
+  }
   const image = composeImage(request, 0, context);
   image.loras.forEach((lora) => {
     if (findLoraName(context.listing, lora.name) === null) throw new ImageRequestError('prompt', 'installed', `LoRA "${lora.name}" is not in the model store`);
@@ -213,7 +246,7 @@ export function composeImage(request: ImageRequest, index: number, { data, listi
         // Without seed increment every image is composed as image 0: the same seed, wildcard lines and random style.
         imageIndex: request.seedIncrement === false ? 0 : index,
         choices,
-        ...(request.steps === undefined ? {} : { steps: request.steps }),
+        ...(imageSteps(request) === undefined ? {} : { steps: imageSteps(request)! }),
       },
       { ...data.context, loraAvailable: (file) => findLoraName(listing, file) !== null },
     );
@@ -250,6 +283,11 @@ export function composeImage(request: ImageRequest, index: number, { data, listi
       ...withInputImage(describeInputImage(request)),
     },
   };
+}
+
+/** Explicit steps, else an upscale's image-to-image steps (Fooocus's StepsUOV), else the performance mode's. */
+function imageSteps(request: ImageRequest): number | undefined {
+  return request.steps ?? (request.varyUpscale === undefined ? undefined : varyUpscaleSteps(request.varyUpscale, request.performance));
 }
 
 function withInputImage(inputImage: InputImageParameters | undefined): { inputImage?: InputImageParameters } {
@@ -303,13 +341,13 @@ export interface GenerateImageOptions {
 /** Makes image `index` of a prepared request: compose it, verify its models (hash), generate, save. */
 export function createImageGenerator(options: ImageGeneratorOptions) {
   const { store, service } = options;
-  const verify = async (name: string, opts: GenerateImageOptions, kind: 'checkpoints' | 'vae' = 'checkpoints'): Promise<VerifiedModel> => {
+  const verify = async (name: string, opts: GenerateImageOptions, kind: 'checkpoints' | 'vae' | 'upscalers' = 'checkpoints'): Promise<VerifiedModel> => {
     const file = await store.resolve(kind, name, {
       ...(opts.signal ? { signal: opts.signal } : {}),
       onHashProgress: (done, total) => opts.onProgress?.({ phase: 'verify', model: name, done, total }),
     });
     const entry = (await store.list()).find((m) => m.kind === kind && m.name === name);
-    if (entry === undefined) throw new ImageRequestError(kind === 'vae' ? 'vae' : 'model', 'installed', `${name}: not in the trust manifest`);
+    if (entry === undefined) throw new ImageRequestError(VERIFIED_FIELD[kind], 'installed', `${name}: not in the trust manifest`);
     return { path: file, sha256: entry.sha256 };
   };
   return async (request: ImageRequest, index: number, opts: GenerateImageOptions = {}): Promise<SavedImage> => {
@@ -320,13 +358,27 @@ export function createImageGenerator(options: ImageGeneratorOptions) {
     const vae = image.vae === null ? undefined : { ...(await verify(image.vae, opts, 'vae')), name: image.vae };
     const loras = await verifyLoras(store, listing, image.loras, opts.signal);
     const pixels = request.input === undefined ? undefined : (opts.input ?? (await readInputImage(options.inputDir, request.input.file, options.inputSource)));
-    const input = pixels === undefined ? undefined : { image: cropToGrid(pixels), denoise: request.input!.denoise };
-    const [saved] = await service.generate(
-      { ...image.fields, model, ...(refiner ? { refiner } : {}), ...(vae ? { vae } : {}), ...(loras.length > 0 ? { loras } : {}), ...(input ? { input } : {}), ...(opts.jobTag === undefined ? {} : { jobTag: opts.jobTag }) },
-      opts,
-    );
+    let input: AppGenerationRequest['input'] = pixels === undefined ? undefined : { image: cropToGrid(pixels), denoise: request.input!.denoise };
+    const appRequest = { ...image.fields, model, ...(refiner ? { refiner } : {}), ...(vae ? { vae } : {}), ...(loras.length > 0 ? { loras } : {}), ...(opts.jobTag === undefined ? {} : { jobTag: opts.jobTag }) };
+    if (request.varyUpscale !== undefined && pixels !== undefined) {
+      // Upscale or Vary (vary-upscale-step.ts): the input becomes the image-to-image input, or is the result.
+      const family = (listing.find((m) => m.kind === 'checkpoints' && m.name === image.model)?.family ?? 'sdxl') as ModelFamily;
+      const upscaler = request.varyUpscale.upscaler;
+      const step = await runVaryUpscaleStep(request.varyUpscale, pixels, {
+        family,
+        performance: request.performance,
+        size: { width: request.width, height: request.height },
+        upscale: async (img) => service.upscale({ ...(await verify(upscaler!, opts, 'upscalers')), name: upscaler! }, img, opts),
+      });
+      if (step.kind === 'final') return service.saveUpscaled(appRequest, step.image);
+      input = { image: step.image, denoise: step.denoise, ...(step.tiledVae ? { tiled: true } : {}) };
+    }
+    const [saved] = await service.generate({ ...appRequest, ...(input ? { input } : {}) }, opts);
     return saved!;
   };
 }
+
+/** The request field that names a model of each kind, for the error when it left the trust manifest. */
+const VERIFIED_FIELD = { checkpoints: 'model', vae: 'vae', upscalers: 'varyUpscale.upscaler' } as const;
 
 export type ImageGenerator = ReturnType<typeof createImageGenerator>;

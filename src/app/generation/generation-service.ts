@@ -8,6 +8,7 @@ import {
   generate,
   inspectHeader,
   loadCheckpoint,
+  loadUpscaler,
   loadVae,
   LoraMismatchError,
   preparePipelineModel,
@@ -20,10 +21,13 @@ import {
   type GenerationRequest,
   type ImageFormat,
   type LoadedCheckpoint,
+  type LoadedUpscaler,
   type LoadedVae,
   type LoraApplyReport,
   type PipelineModel,
+  type RgbImage,
   type RuntimeOptions,
+  upscaleImage,
 } from '../../engine/index.ts';
 import { saveImage, type MetadataSchemeName } from '../outputs/output-writer.ts';
 
@@ -73,7 +77,9 @@ export type ServiceProgress =
   | GenerationProgress
   | { phase: 'load'; model: string; component: string; index: number; total: number }
   /** Hashing a model file against the trust manifest (bytes). */
-  | { phase: 'verify'; model: string; done: number; total: number };
+  | { phase: 'verify'; model: string; done: number; total: number }
+  /** Running an upscaler model over the input image, tile by tile. */
+  | { phase: 'upscale'; model: string; done: number; total: number };
 
 /** What the last LoRA switch cost (for logs and the benchmark). */
 export type LoraSwitch = LoraApplyReport & { loras: string[] };
@@ -103,6 +109,8 @@ export class GenerationService {
   private cache: CachedModel[] = [];
   /** The chosen VAE, kept while requests ask for it (at most one: a VAE is small and quick to build). */
   private vae: { sha256: string; loaded: LoadedVae } | null = null;
+  /** The last upscaler used, kept while requests ask for it (at most one). */
+  private upscaler: { sha256: string; loaded: LoadedUpscaler } | null = null;
   /** The latest LoRA switch that changed anything, or null. */
   lastLoraSwitch: LoraSwitch | null = null;
 
@@ -149,7 +157,7 @@ export class GenerationService {
     });
     const saved: SavedImage[] = [];
     for (const r of results) {
-      const parameters = this.describe(request, base.model, r.seed);
+      const parameters = this.describe(request, base.model.name, r.seed);
       const file = await saveImage(this.options.outputsDir, r.image, parameters, {
         format: request.format,
         scheme: request.scheme,
@@ -159,6 +167,35 @@ export class GenerationService {
       saved.push({ path: file.path, sha256: file.sha256, seed: r.seed, seconds: r.seconds });
     }
     return saved;
+  }
+
+  /** Runs an upscaler model (built from its file once, then kept) over an image, in tiles. */
+  async upscale(file: VerifiedModel & { name: string }, image: RgbImage, opts: { onProgress?: (p: ServiceProgress) => void; signal?: AbortSignal } = {}): Promise<RgbImage> {
+    const report = opts.onProgress ?? (() => undefined);
+    if (this.upscaler !== null && this.upscaler.sha256 !== file.sha256) {
+      await this.upscaler.loaded.release();
+      this.upscaler = null;
+    }
+    if (this.upscaler === null) {
+      report({ phase: 'load', model: file.name, component: 'upscaler', index: 0, total: 1 });
+      this.upscaler = { sha256: file.sha256, loaded: await loadUpscaler(await readSafetensorsHeader(file.path), { runtime: this.options.runtime }) };
+    }
+    return upscaleImage(this.upscaler.loaded, image, {
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      onTile: (done, total) => report({ phase: 'upscale', model: file.name, done, total }),
+    });
+  }
+
+  /** Saves an upscaler's image as the request's result (Upscale (Fast 2x), or an upscale too large to diffuse). */
+  async saveUpscaled(request: Omit<AppGenerationRequest, 'input'>, image: RgbImage): Promise<SavedImage> {
+    const parameters = this.describe({ ...request, width: image.width, height: image.height }, modelName(request.model.path), request.seed);
+    const file = await saveImage(this.options.outputsDir, image, parameters, {
+      format: request.format,
+      scheme: request.scheme,
+      software: this.options.software,
+      ...(request.jobTag === undefined ? {} : { jobTag: request.jobTag }),
+    });
+    return { path: file.path, sha256: file.sha256, seed: request.seed, seconds: { encode: 0, sample: 0, decode: 0 } };
   }
 
   /** The request's VAE (built from its file once, then kept), or undefined for the checkpoint's own. */
@@ -199,7 +236,7 @@ export class GenerationService {
     entry.model = preparePipelineModel(entry.model.name, entry.loaded, entry.tokenizer);
   }
 
-  private describe(request: AppGenerationRequest, base: PipelineModel, seed: bigint): GenerationParameters {
+  private describe(request: Omit<AppGenerationRequest, 'input'> & Pick<Partial<AppGenerationRequest>, 'input'>, baseName: string, seed: bigint): GenerationParameters {
     return {
       prompt: request.rawPrompt,
       negativePrompt: request.rawNegativePrompt,
@@ -219,7 +256,7 @@ export class GenerationService {
       seed: String(seed),
       width: request.width,
       height: request.height,
-      modelName: base.name,
+      modelName: baseName,
       ...(request.loras?.length ? { loras: request.loras.map((l) => ({ name: l.name, weight: l.weight, hash: l.sha256.slice(0, 10) })) } : {}),
       modelHash: request.model.sha256.slice(0, 10),
       ...(request.refiner
@@ -241,6 +278,8 @@ export class GenerationService {
 
   async close(): Promise<void> {
     await this.loadVae(undefined, () => undefined);
+    await this.upscaler?.loaded.release();
+    this.upscaler = null;
     await this.evictExcept([]);
   }
 }

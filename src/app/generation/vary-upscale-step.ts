@@ -11,11 +11,12 @@
  *   families), returns the resampled upscaler image as the result: no diffusion.
  *
  * Beyond Fooocus: `upscale-custom` with a factor in CUSTOM_FACTOR_LIMITS, and the upscaler picked by name among
- * those installed (`chooseUpscaler`).
+ * those installed (upscaler-selection.ts).
  *
  * API for the use case (and the studio page's request builder):
  * - `checkVaryUpscaleChoice(choice, hasInput)`: field-named refusals (`varyUpscale.mode`, `varyUpscale.factor`...);
- * - `chooseUpscaler(choice, listing)`: the upscaler file to load, or an ImageRequestError naming the pull command;
+ * - `prepareVaryUpscale(choice, context)`: all of the above at submit: the choice with its upscaler file chosen
+ *   (upscaler-selection.ts), the output size and the denoise the request records;
  * - `planVaryUpscaleSize(choice, input, family, upscalerScale)`: the output size and whether diffusion runs,
  *   computed from sizes alone (so a request's width/height are known at submit);
  * - `runVaryUpscaleStep(choice, image, context)`: the image-to-image input (image, denoise, steps, tiled VAE) or
@@ -25,6 +26,7 @@ import { getFamilyProfile, IMAGE_SIZE_LIMITS, resampleLanczos, type ModelFamily,
 import { getPerformanceMode } from '../creative/performance-modes.ts';
 import type { ModelListing } from '../models/model-store.ts';
 import { ImageRequestError, VARY_UPSCALE_MODES, type VaryUpscaleChoice, type VaryUpscaleMode } from './image-request.ts';
+import { chooseUpscaler } from './upscaler-selection.ts';
 
 export const VARY_DENOISE: Readonly<Record<'vary-subtle' | 'vary-strong', number>> = { 'vary-subtle': 0.5, 'vary-strong': 0.85 };
 export const UPSCALE_DENOISE = 0.382;
@@ -34,9 +36,6 @@ export const CUSTOM_FACTOR_LIMITS = { min: 1, max: 4 } as const;
 export const SDXL_DIRECT_RETURN_CEIL = 2800;
 /** Longest side of an upscaler-only result (image-to-image results keep the engine's limit). */
 export const MAX_UPSCALED_SIDE = 8192;
-/** The upscaler Fooocus ships, as the model store names it once converted to .safetensors. */
-export const FOOOCUS_UPSCALER_FILE = 'fooocus_upscaler_s409985e5.safetensors';
-export const FOOOCUS_UPSCALER_CATALOG_ID = 'fooocus-upscaler';
 
 /** ceil(sqrt(W*H) / 64) * 64, Fooocus's measure of an image's size. */
 export function shapeCeil(width: number, height: number): number {
@@ -94,32 +93,6 @@ export function needsUpscaler(choice: VaryUpscaleChoice): boolean {
   return !isVary(choice.mode);
 }
 
-/**
- * The upscaler file (store name in `upscalers`): the one the request names, else Fooocus's own when installed,
- * else the only one installed.
- */
-export function chooseUpscaler(choice: VaryUpscaleChoice, listing: readonly ModelListing[]): string {
-  const installed = listing.filter((m) => m.kind === 'upscalers').map((m) => m.name);
-  if (choice.upscaler !== undefined) {
-    if (installed.includes(choice.upscaler)) return choice.upscaler;
-    throw new ImageRequestError(
-      'varyUpscale.upscaler',
-      'installed',
-      `upscaler "${choice.upscaler}" is not in the model store; installed: ${installed.length === 0 ? 'none' : installed.join(', ')}`,
-    );
-  }
-  if (installed.includes(FOOOCUS_UPSCALER_FILE)) return FOOOCUS_UPSCALER_FILE;
-  if (installed.length === 1) return installed[0]!;
-  if (installed.length === 0) {
-    throw new ImageRequestError(
-      'varyUpscale.upscaler',
-      'installed',
-      `${choice.mode} needs an upscaler model and none is installed: run \`npm run fooocus -- models pull ${FOOOCUS_UPSCALER_CATALOG_ID}\`, or import one with \`npm run fooocus -- models import <file> --kind upscalers\``,
-    );
-  }
-  throw new ImageRequestError('varyUpscale.upscaler', 'required', `several upscalers are installed (${installed.join(', ')}); name one in varyUpscale.upscaler`);
-}
-
 export interface VaryUpscaleSize {
   width: number;
   height: number;
@@ -174,38 +147,73 @@ export type VaryUpscaleStep =
 export interface VaryUpscaleContext {
   family: ModelFamily;
   performance: string;
+  /** The output size the request was prepared with (its width and height). */
+  size: { width: number; height: number };
   /** Runs the chosen upscaler on the image (upscale modes only); its scale is the model's. */
   upscale: (image: RgbImage) => Promise<RgbImage>;
 }
 
-/** Centre crop to `width` x `height` (both no larger than the image's). */
-function cropCentre(img: RgbImage, width: number, height: number): RgbImage {
-  if (width === img.width && height === img.height) return img;
-  const x0 = Math.floor((img.width - width) / 2);
-  const y0 = Math.floor((img.height - height) / 2);
-  const rgb = new Uint8Array(width * height * 3);
-  for (let y = 0; y < height; y++) rgb.set(img.rgb.subarray(((y0 + y) * img.width + x0) * 3, ((y0 + y) * img.width + x0 + width) * 3), y * width * 3);
-  return { width, height, rgb };
+/** The image-to-image steps of a choice: undefined (the mode's own) for vary, the mode's image-to-image steps for upscale. */
+export function varyUpscaleSteps(choice: VaryUpscaleChoice, performance: string): number | undefined {
+  return isVary(choice.mode) ? undefined : getPerformanceMode(performance).imageToImageSteps;
+}
+
+/** The denoise strength of a choice's image-to-image pass. */
+export function varyUpscaleDenoise(choice: VaryUpscaleChoice): number {
+  return isVary(choice.mode) ? VARY_DENOISE[choice.mode] : UPSCALE_DENOISE;
+}
+
+/** Resizes to `target`, then centre-crops to `size` (resizing straight to `size` when the target is smaller). */
+function fitTo(img: RgbImage, target: { width: number; height: number }, size: { width: number; height: number }): RgbImage {
+  const t = target.width >= size.width && target.height >= size.height ? target : size;
+  const resized = t.width === img.width && t.height === img.height ? img : resampleLanczos(img, t.width, t.height);
+  if (t.width === size.width && t.height === size.height) return resized;
+  const x0 = Math.floor((t.width - size.width) / 2);
+  const y0 = Math.floor((t.height - size.height) / 2);
+  const rgb = new Uint8Array(size.width * size.height * 3);
+  for (let y = 0; y < size.height; y++) rgb.set(resized.rgb.subarray(((y0 + y) * t.width + x0) * 3, ((y0 + y) * t.width + x0 + size.width) * 3), y * size.width * 3);
+  return { width: size.width, height: size.height, rgb };
 }
 
 /**
  * Runs the step on the input image: vary resizes it; upscale runs the upscaler and resamples. The result is the
- * image-to-image input (sized as planVaryUpscaleSize says, `steps` undefined for vary: the mode's own count) or
- * the final image.
+ * image-to-image input at the request's size, or the final image.
  */
 export async function runVaryUpscaleStep(choice: VaryUpscaleChoice, input: RgbImage, context: VaryUpscaleContext): Promise<VaryUpscaleStep> {
   if (isVary(choice.mode)) {
-    const size = planVaryUpscaleSize(choice, input, context.family);
     const target = resizeTarget(choice, input, context.family, 1);
-    const resized = target.width === input.width && target.height === input.height ? input : resampleLanczos(input, target.width, target.height);
-    return { kind: 'image-to-image', image: cropCentre(resized, size.width, size.height), denoise: VARY_DENOISE[choice.mode], steps: undefined, tiledVae: false };
+    return { kind: 'image-to-image', image: fitTo(input, target, context.size), denoise: VARY_DENOISE[choice.mode], steps: undefined, tiledVae: false };
   }
   const upscaled = await context.upscale(input);
   const scale = upscaled.width / input.width;
-  const size = planVaryUpscaleSize(choice, input, context.family, scale);
+  if (!planVaryUpscaleSize(choice, input, context.family, scale).imageToImage) return { kind: 'final', image: fitTo(upscaled, context.size, context.size) };
   const target = resizeTarget(choice, input, context.family, scale);
-  const resized = target.width === upscaled.width && target.height === upscaled.height ? upscaled : resampleLanczos(upscaled, target.width, target.height);
-  if (!size.imageToImage) return { kind: 'final', image: resized };
-  const steps = getPerformanceMode(context.performance).imageToImageSteps;
-  return { kind: 'image-to-image', image: cropCentre(resized, size.width, size.height), denoise: UPSCALE_DENOISE, steps, tiledVae: true };
+  return { kind: 'image-to-image', image: fitTo(upscaled, target, context.size), denoise: UPSCALE_DENOISE, steps: varyUpscaleSteps(choice, context.performance), tiledVae: true };
+}
+
+export interface PreparedVaryUpscale {
+  /** The choice with `upscaler` set to the file chosen (upscale modes). */
+  choice: VaryUpscaleChoice;
+  size: VaryUpscaleSize;
+  /** The image-to-image denoise (recorded in the request's `input`). */
+  denoise: number;
+}
+
+export interface PrepareVaryUpscaleContext {
+  /** The input image's size, or undefined when the request has none. */
+  input: { width: number; height: number } | undefined;
+  family: ModelFamily;
+  listing: readonly ModelListing[];
+  /** The scale of a store upscaler (reads its header); 4 when the caller cannot read files. */
+  readUpscalerScale?: (name: string) => Promise<number>;
+}
+
+/** Checks a choice at submit and resolves what it needs: the upscaler file, the output size, the denoise. */
+export async function prepareVaryUpscale(choice: VaryUpscaleChoice, context: PrepareVaryUpscaleContext): Promise<PreparedVaryUpscale> {
+  checkVaryUpscaleChoice(choice, context.input !== undefined);
+  const upscaler = needsUpscaler(choice) ? chooseUpscaler(choice, context.listing) : undefined;
+  const scale = upscaler === undefined ? 1 : ((await context.readUpscalerScale?.(upscaler)) ?? 4);
+  const size = planVaryUpscaleSize(choice, context.input!, context.family, scale);
+  checkVaryUpscaleSize(choice, size);
+  return { choice: { ...choice, ...(upscaler === undefined ? {} : { upscaler }) }, size, denoise: varyUpscaleDenoise(choice) };
 }

@@ -9,6 +9,7 @@ import { PERFORMANCE_MODE_NAMES } from '../../app/creative/performance-modes.ts'
 import type { StyleLibrary } from '../../app/creative/style-library.ts';
 import { isExpansionStyleName, RESERVED_STYLE_NAMES } from '../../app/creative/style-names.ts';
 import { suggestStyleNames } from '../../app/creative/style-suggestions.ts';
+import type { VaryUpscaleChoice, VaryUpscaleMode } from '../../app/generation/image-request.ts';
 import { UsageError } from '../command.ts';
 import { CONFIG_OPTIONS } from '../command-config.ts';
 
@@ -37,6 +38,10 @@ export const GENERATE_OPTIONS = {
   n: { type: 'string' },
   input: { type: 'string' },
   denoise: { type: 'string' },
+  vary: { type: 'string' },
+  upscale: { type: 'string' },
+  factor: { type: 'string' },
+  upscaler: { type: 'string' },
   'clip-skip': { type: 'string' },
   out: { type: 'string' },
   ...CONFIG_OPTIONS,
@@ -75,6 +80,10 @@ export const GENERATE_USAGE = [
   '  --aspect R                ratio at the model\'s native area (9:7, 16:9)',
   '  --n N                     images per run',
   '  --input IMG --denoise F   image-to-image',
+  '  --input IMG --vary subtle|strong      Fooocus\'s Vary (denoise 0.5 / 0.85, resized to the model\'s range)',
+  '  --input IMG --upscale 1.5x|2x|fast|custom [--factor F] [--upscaler NAME]',
+  '                            Fooocus\'s Upscale: the upscaler model, then image-to-image at 0.382 (fast: the',
+  '                            upscaler\'s image only); custom: factor F in 1..4; NAME: a file in the upscalers store',
   '',
   'Output and setup:',
   '  --out DIR  --format png|jpeg|webp  --metadata fooocus|a1111  --json  --threads N',
@@ -120,3 +129,25 @@ export function parseNumberOption(name: string, value: string | undefined): numb
   if (value.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got "${value}"`);
   return n;
 }
+
+/** `--vary` / `--upscale` (and `--factor`, `--upscaler`) as the request's varyUpscale choice, or undefined. */
+export function parseVaryUpscale(values: { vary?: string | undefined; upscale?: string | undefined; factor?: string | undefined; upscaler?: string | undefined; input?: string | undefined }): VaryUpscaleChoice | undefined {
+  const factor = parseNumberOption('factor', values.factor);
+  if (values.vary !== undefined && (values.upscale !== undefined || factor !== undefined || values.upscaler !== undefined)) {
+    throw new UsageError('--vary cannot be combined with --upscale, --factor or --upscaler: give one of Vary and Upscale');
+  }
+  let mode: VaryUpscaleMode | undefined;
+  if (values.vary !== undefined) {
+    mode = ({ subtle: 'vary-subtle', strong: 'vary-strong' } as const)[values.vary.toLowerCase() as 'subtle' | 'strong'];
+    if (mode === undefined) throw new UsageError(`--vary must be subtle or strong, got "${values.vary}"`);
+  } else if (values.upscale !== undefined || factor !== undefined || values.upscaler !== undefined) {
+    const name = values.upscale?.toLowerCase() ?? (factor === undefined ? '2x' : 'custom');
+    mode = UPSCALE_MODE_NAMES[name];
+    if (mode === undefined) throw new UsageError(`--upscale must be one of ${Object.keys(UPSCALE_MODE_NAMES).join(', ')}, got "${values.upscale}"`);
+  }
+  if (mode === undefined) return undefined;
+  if (values.input === undefined) throw new UsageError(`--${values.vary !== undefined ? 'vary' : 'upscale'} works on an input image: give --input IMG as well`);
+  return { mode, ...(factor === undefined ? {} : { factor }), ...(values.upscaler === undefined ? {} : { upscaler: values.upscaler }) };
+}
+
+const UPSCALE_MODE_NAMES: Record<string, VaryUpscaleMode> = { '1.5x': 'upscale-1.5x', '2x': 'upscale-2x', fast: 'upscale-fast-2x', 'fast-2x': 'upscale-fast-2x', custom: 'upscale-custom' };

@@ -16,13 +16,14 @@ import { GENERATION_DEFAULTS } from '../../app/generation/generation-defaults.ts
 import { GenerationService, type ServiceProgress } from '../../app/generation/generation-service.ts';
 import { ImageRequestError, type ImageRequest } from '../../app/generation/image-request.ts';
 import { createTokenizerLoader } from '../../app/generation/tokenizer-selection.ts';
+import { readUpscalerScale } from '../../app/generation/upscaler-selection.ts';
 import { openModelStore, type ModelStore } from '../../app/models/model-store.ts';
 import type { MetadataSchemeName } from '../../app/outputs/output-writer.ts';
 import { InvalidGenerationRequestError, MAX_IMAGES_PER_REQUEST, type ImageFormat } from '../../engine/index.ts';
 import { UsageError, type CommandContext } from '../command.ts';
 import { loadCommandConfig } from '../command-config.ts';
 import { ProgressReporter } from '../progress-reporter.ts';
-import { chooseStyles, findPreset, GENERATE_OPTIONS, GENERATE_USAGE, parseNumberOption, parsePerformance, type GenerateValues } from './generate-options.ts';
+import { chooseStyles, findPreset, GENERATE_OPTIONS, GENERATE_USAGE, parseNumberOption, parsePerformance, parseVaryUpscale, type GenerateValues } from './generate-options.ts';
 
 /** Request fields whose option is not the field's name in kebab case (`clipSkip` is `--clip-skip`). */
 const OPTION_FOR_FIELD: Record<string, string> = {
@@ -35,10 +36,18 @@ const OPTION_FOR_FIELD: Record<string, string> = {
   refinerSwitch: '--switch',
   refinerSwitchMethod: '--refiner-method',
   styles: '--style',
+  'varyUpscale.mode': '--upscale',
+  'varyUpscale.factor': '--factor',
+  'varyUpscale.upscaler': '--upscaler',
 };
 
-function optionFor(field: string): string {
-  return OPTION_FOR_FIELD[field] ?? `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+function optionFor(field: string, names: Readonly<Record<string, string>> = {}): string {
+  return names[field] ?? OPTION_FOR_FIELD[field] ?? `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+export interface GenerateRunOptions {
+  /** Request field -> the option that set it, for a command that forwards its own options here (`upscale`). */
+  optionNames?: Readonly<Record<string, string>>;
 }
 
 function parseSeed(value: string | undefined): string | undefined {
@@ -71,6 +80,10 @@ function describeProgress(p: ServiceProgress, reporter: ProgressReporter, index:
     return;
   }
   const image = `[${index + 1}/${count}]`;
+  if (p.phase === 'upscale') {
+    reporter.update({ label: `${image} upscaling with ${p.model}`, done: p.done, total: p.total, fields: { phase: 'upscale', image: index } });
+    return;
+  }
   if (p.phase === 'sample') reporter.update({ label: `${image} sampling`, done: p.step, total: p.steps, fields: { phase: 'sample', image: index, seed: String(p.seed) } });
   else reporter.message(`${image} ${p.phase === 'encode' ? 'encoding prompt' : 'decoding'} (seed ${p.seed})`, { phase: p.phase, image: index });
 }
@@ -79,9 +92,12 @@ function describeProgress(p: ServiceProgress, reporter: ProgressReporter, index:
 function toDraft(values: GenerateValues, prompt: string, data: Awaited<ReturnType<typeof loadCreativeData>>, defaultSteps: number): ImageRequestDraft {
   const preset = values.preset === undefined ? undefined : findPreset(data.presets, values.preset);
   const number = (option: string, text: string | undefined) => parseNumberOption(option, text);
-  const steps = number('steps', values.steps) ?? (preset === undefined && values.performance === undefined ? defaultSteps : undefined);
+  const varyUpscale = parseVaryUpscale(values);
+  // Vary and Upscale take their steps from the performance mode (Fooocus's image-to-image steps for an upscale).
+  const steps = number('steps', values.steps) ?? (preset === undefined && values.performance === undefined && varyUpscale === undefined ? defaultSteps : undefined);
   const denoise = number('denoise', values.denoise);
   if (denoise !== undefined && values.input === undefined) throw new UsageError('--denoise applies to image-to-image: give --input IMG as well');
+  if (denoise !== undefined && varyUpscale !== undefined) throw new UsageError('--denoise does not apply to --vary or --upscale: their strength is fixed (0.5, 0.85; 0.382 for an upscale)');
   const draft: ImageRequestDraft = {
     prompt,
     negative: values.negative,
@@ -106,6 +122,7 @@ function toDraft(values: GenerateValues, prompt: string, data: Awaited<ReturnTyp
     aspect: values.aspect,
     imageCount: parseImageCount(values.n),
     ...(values.input === undefined ? {} : { input: { file: path.resolve(values.input), denoise: denoise ?? GENERATION_DEFAULTS.denoise } }),
+    ...(varyUpscale === undefined ? {} : { varyUpscale }),
     format: values.format as ImageFormat,
     metadataScheme: values.metadata as MetadataSchemeName,
   };
@@ -114,15 +131,15 @@ function toDraft(values: GenerateValues, prompt: string, data: Awaited<ReturnTyp
 }
 
 /** A refusal of the use case, in the words of the option that set the field. */
-function toUsageError(err: ImageRequestError | InvalidGenerationRequestError, values: GenerateValues): UsageError {
+function toUsageError(err: ImageRequestError | InvalidGenerationRequestError, values: GenerateValues, names: Readonly<Record<string, string>> = {}): UsageError {
   const sizeOption = values['aspect-ratio'] !== undefined && values.size === undefined ? '--aspect-ratio' : '--size';
-  const option = err.field === 'aspectRatio' ? sizeOption : optionFor(err.field);
+  const option = err.field === 'aspectRatio' ? sizeOption : optionFor(err.field, { ...(values.vary === undefined ? {} : { 'varyUpscale.mode': '--vary' }), ...names });
   const detail = err.message.startsWith(`${err.field}: `) ? err.message.slice(err.field.length + 2) : err.message;
   return new UsageError(`${option}: ${detail}`);
 }
 
 /** The request, checked against the store and every rule before any model is read. */
-async function prepareRun(ctx: CommandContext, values: GenerateValues, prompt: string, store: ModelStore, defaults: { model: string | null; steps: number }) {
+async function prepareRun(ctx: CommandContext, values: GenerateValues, prompt: string, store: ModelStore, defaults: { model: string | null; steps: number }, names: Readonly<Record<string, string>>) {
   const catalog = await readShippedCatalog((err) => {
     // A preset names its models by catalog id, so it cannot do without the catalog; otherwise this is a warning.
     if (values.preset !== undefined) throw err;
@@ -135,15 +152,20 @@ async function prepareRun(ctx: CommandContext, values: GenerateValues, prompt: s
   const demo = defaults.model === null ? await ensureDemoModel(store) : null;
   const defaultModel = async () => defaults.model ?? demo;
   try {
-    const request = await prepareImageRequest(draft, { data, listing: await store.list() }, { defaultModel, readInput: (file) => readInputImage(process.cwd(), file, '--input') });
+    const request = await prepareImageRequest(draft, { data, listing: await store.list() }, {
+      defaultModel,
+      readInput: (file) => readInputImage(process.cwd(), file, '--input'),
+      readUpscalerScale: (name) => readUpscalerScale(store, name, ctx.signal),
+    });
     return { request, data };
   } catch (err) {
-    if (err instanceof ImageRequestError) throw toUsageError(err, values);
+    if (err instanceof ImageRequestError) throw toUsageError(err, values, names);
     throw err;
   }
 }
 
-export async function runGenerate(ctx: CommandContext): Promise<number> {
+export async function runGenerate(ctx: CommandContext, runOptions: GenerateRunOptions = {}): Promise<number> {
+  const names = runOptions.optionNames ?? {};
   const { values, positionals } = ctx.parse(GENERATE_OPTIONS);
   if (values.help) {
     ctx.stdout.write(GENERATE_USAGE + '\n');
@@ -161,7 +183,7 @@ export async function runGenerate(ctx: CommandContext): Promise<number> {
   const store = await openModelStore(config.paths.models);
 
   // 1. the request, checked and with its defaults resolved: nothing has been loaded yet
-  const { request, data } = await prepareRun(ctx, values, positionals[0]!, store, { model: config.generation.defaultModel, steps: config.generation.defaultSteps });
+  const { request, data } = await prepareRun(ctx, values, positionals[0]!, store, { model: config.generation.defaultModel, steps: config.generation.defaultSteps }, names);
   if (isDemoModel(request.model!)) reporter.message(`using the built-in demo model (random weights, abstract images); get a real model with \`npm run fooocus -- models pull <id>\` or \`npm run fooocus -- models import <file>\``);
 
   // A refused request writes nothing, not even the outputs folder.
@@ -190,7 +212,7 @@ export async function runGenerate(ctx: CommandContext): Promise<number> {
     return 0;
   } catch (err) {
     reporter.finishLine();
-    if (err instanceof InvalidGenerationRequestError || err instanceof ImageRequestError) throw toUsageError(err, values);
+    if (err instanceof InvalidGenerationRequestError || err instanceof ImageRequestError) throw toUsageError(err, values, names);
     if (ctx.signal.aborted) {
       ctx.stderr.write(written === 0 ? 'cancelled; no image was written\n' : `cancelled; ${written} of ${request.imageCount} images were written\n`);
       return 130;

@@ -20,10 +20,13 @@ import { buildStageConditioning } from './stage-conditioning.ts';
 import { createUnetDenoiser, type DenoiserStage } from './unet-denoiser.ts';
 import { checkVaeFamily, type VaeCodec } from './load-vae.ts';
 import { DEFAULT_REFINER_SWITCH_METHOD, sampleInTwoRuns, type SwitchCodecs } from './refiner-switch.ts';
-import { decodeLatent, encodeToLatent, type RgbImage } from './vae-codec.ts';
+import { decodeLatent, encodeToLatent, encodeToLatentTiled, type RgbImage, type TileOptions } from './vae-codec.ts';
 import type { InpaintHead } from '../inpaint/inpaint-models.ts';
 import { planInpaint, type InpaintPlan } from '../inpaint/inpaint-plan.ts';
 import { blendKnownLatent } from '../inpaint/latent-blend.ts';
+
+/** A tiled image-to-image pass codes anything over one 64 x 64 latent tile (512 px) in tiles, as ComfyUI's tiled VAE. */
+const TILED_CODEC: TileOptions = { maxArea: 64 * 64, tile: 64, overlap: 16 };
 
 /** A loaded checkpoint ready for the pipeline. */
 export interface PipelineModel {
@@ -184,7 +187,7 @@ export async function generate(models: PipelineModels, request: GenerationReques
     } else if (request.input !== undefined) {
       const encoder = vae === undefined ? base.vaeEncoder : vae.encoder;
       if (encoder === null) throw new Error(`${vae?.name ?? base.name}: image-to-image needs the VAE encoder`);
-      const mean = await encodeToLatent(encoder, request.input.image, signal);
+      const mean = request.input.tiled === true ? await encodeToLatentTiled(encoder, request.input.image, { ...TILED_CODEC, ...(signal ? { signal } : {}) }) : await encodeToLatent(encoder, request.input.image, signal);
       start = { dims: mean.dims, data: mean.data.map((v) => v * profile.latentScale) };
     }
     const x = prepareLatent(noise, latentDims, sigmas[0]!, start);
@@ -242,7 +245,7 @@ export async function generate(models: PipelineModels, request: GenerationReques
     const decoder = vae === undefined ? (base.vaeDecoder ?? refiner?.vaeDecoder ?? null) : vae.decoder;
     if (decoder === null) throw new Error(`${vae?.name ?? base.name}: ${vae === undefined ? 'the checkpoint' : 'the VAE file'} has no VAE decoder`);
     const unscaled: Tensor = { dims: sampled.dims, data: sampled.data.map((v) => v / profile.latentScale) };
-    const decoded = await decodeLatent(decoder, unscaled, { signal });
+    const decoded = await decodeLatent(decoder, unscaled, { signal, ...(request.input?.tiled === true ? TILED_CODEC : {}) });
     const image = plan === null ? decoded : plan.finish(decoded);
     results.push({ seed, image, latent: sampled, seconds: { encode: encodeSeconds, sample: sampleSeconds, decode: (performance.now() - started) / 1000 }, unetEvaluations });
   }

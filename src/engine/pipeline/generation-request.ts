@@ -32,8 +32,11 @@ export interface GenerationRequest {
   refinerSwitch: number;
   /** How the refiner takes over (refiner-switch.ts); default joint. */
   refinerSwitchMethod?: RefinerSwitchMethod;
-  /** Image-to-image: the input (same size as the request) and how much of it to re-noise, in (0, 1]. */
-  input?: { image: RgbImage; denoise: number };
+  /**
+   * Image-to-image: the input (same size as the request) and how much of it to re-noise, in (0, 1]. `tiled`: encode
+   * and decode through the VAE in tiles whatever the size (Fooocus's upscale does, for large images).
+   */
+  input?: { image: RgbImage; denoise: number; tiled?: boolean };
   /**
    * Inpaint / outpaint `input.image` (any size; `denoise` is the strength). `width` and `height` are then the
    * result's size, the input's plus the outpaint padding, and need not be multiples of 8.

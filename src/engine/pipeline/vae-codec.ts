@@ -125,3 +125,56 @@ export async function encodeToLatent(vae: ModelSession, image: RgbImage, signal?
   }
   return latent;
 }
+
+function cropImage(img: RgbImage, x0: number, y0: number, width: number, height: number): RgbImage {
+  const rgb = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) rgb.set(img.rgb.subarray(((y0 + y) * img.width + x0) * 3, ((y0 + y) * img.width + x0 + width) * 3), y * width * 3);
+  return { width, height, rgb };
+}
+
+/**
+ * Encodes like `encodeToLatent`, but an image larger than `maxArea` latent positions goes through overlapping
+ * tiles (sides and overlap in latent positions, 8 pixels each) whose latents are blended with linear feathering,
+ * so memory stays bounded by the tile (ComfyUI's tiled encode, which Fooocus's upscale uses). Each tile's
+ * GroupNorm and attention see only that tile, so the result is close to, not equal to, the whole encode.
+ */
+export async function encodeToLatentTiled(vae: ModelSession, image: RgbImage, options: TileOptions & { signal?: AbortSignal; onTile?: (done: number, total: number) => void } = {}): Promise<Tensor> {
+  const h = image.height / 8;
+  const w = image.width / 8;
+  if (!Number.isInteger(h) || !Number.isInteger(w) || h * w <= (options.maxArea ?? 128 * 128)) {
+    const latent = await encodeToLatent(vae, image, options.signal);
+    options.onTile?.(1, 1);
+    return latent;
+  }
+  const tile = options.tile ?? 64;
+  const overlap = options.overlap ?? 16;
+  const ys = tileStarts(h, tile, overlap);
+  const xs = tileStarts(w, tile, overlap);
+  const th = Math.min(tile, h);
+  const tw = Math.min(tile, w);
+  let channels = 0;
+  let sum = new Float32Array(0);
+  const weight = new Float32Array(h * w);
+  let done = 0;
+  for (const y0 of ys) {
+    for (const x0 of xs) {
+      const part = await encodeToLatent(vae, cropImage(image, x0 * 8, y0 * 8, tw * 8, th * 8), options.signal); // [1, C, th, tw]
+      if (channels === 0) {
+        channels = part.dims[1]!;
+        sum = new Float32Array(channels * h * w);
+      }
+      for (let y = 0; y < th; y++) {
+        const wy = Math.min(y0 > 0 ? feather(y, overlap) : 1, y0 + th < h ? feather(th - 1 - y, overlap) : 1);
+        for (let x = 0; x < tw; x++) {
+          const k = wy * Math.min(x0 > 0 ? feather(x, overlap) : 1, x0 + tw < w ? feather(tw - 1 - x, overlap) : 1);
+          const p = (y0 + y) * w + x0 + x;
+          weight[p]! += k;
+          for (let c = 0; c < channels; c++) sum[c * h * w + p]! += k * part.data[(c * th + y) * tw + x]!;
+        }
+      }
+      options.onTile?.(++done, ys.length * xs.length);
+    }
+  }
+  for (let c = 0; c < channels; c++) for (let p = 0; p < h * w; p++) sum[c * h * w + p]! /= weight[p]!;
+  return { dims: [1, channels, h, w], data: sum };
+}

@@ -91,6 +91,13 @@ describe('PyTorch checkpoint conversion', () => {
     assert.deepEqual(checkpoint.skipped, ['arch', 'flags.0', 'flags.1']);
   });
 
+  it('reads archives whose sizes and offsets are in zip64 records, as writers emit past 4 GiB', async () => {
+    const weight = tensor('F16', [3, 5]);
+    const zip = writeTorchSave({ dict: [['w', weight]] }, { zip64: true, archive: 'fooocus_upscaler_s409985e5' });
+    const { data } = await convert(zip);
+    assert.deepEqual(data.get('w'), Buffer.from((weight as { tensor: { bytes: Uint8Array } }).tensor.bytes));
+  });
+
   it('honours storage offsets and gathers a non-contiguous (transposed) view', async () => {
     const storage = Float32Array.from({ length: 12 }, (_, i) => i);
     const bytes = new Uint8Array(storage.buffer);
