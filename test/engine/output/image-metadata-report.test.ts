@@ -77,6 +77,13 @@ describe('A1111 and forks', () => {
     }
   });
 
+  it('reads a prompt that starts with a wildcard brace as A1111 text, not as broken JSON', async () => {
+    const text = '{red|blue} car, {day|night}\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1, Size: 512x512';
+    const report = await readImageMetadataReport(buildPng([{ type: 'tEXt', keyword: 'parameters', bytes: latin1(text) }, { type: 'tEXt', keyword: 'prompt', bytes: latin1('{red|blue} car') }]));
+    assert.equal(report.scheme, 'a1111');
+    assert.equal(first(report).settings.prompt, '{red|blue} car, {day|night}');
+  });
+
   it('leaves missing keys absent and lists an unknown sampler as not applied', async () => {
     const report = await readImageMetadataReport(buildPng([{ type: 'tEXt', keyword: 'parameters', bytes: latin1('a cat\nSteps: 20, Sampler: DPM++ 2M SDE Heun, CFG Scale: 4, Seed: 9') }]));
     assert.deepEqual(first(report).settings, { prompt: 'a cat', negativePrompt: '', steps: 20, cfg: 4, seed: '9' });
@@ -219,7 +226,7 @@ describe('unknown, absent and hostile metadata', () => {
     assert.ok(bomb.length < 10_000);
     await assert.rejects(readImageMetadataReport(bomb), /inflates past 2097152 bytes/);
     await assert.rejects(readImageMetadataReport(buildPng([{ type: 'tEXt', keyword: 'parameters', bytes: latin1(`a\nSteps: 1,${','.repeat(1_000_000)}`) }])), /parameters: is \d+ bytes, over the 65536-byte limit/);
-    await assert.rejects(readImageMetadataReport(buildPng([{ type: 'tEXt', keyword: 'prompt', bytes: latin1(`{"a":${'['.repeat(100)}${']'.repeat(100)}}`) }])), /prompt: is not valid JSON \(nesting deeper than 64/);
+    await assert.rejects(readImageMetadataReport(buildPng([{ type: 'tEXt', keyword: 'prompt', bytes: latin1(`{"1":{"class_type":"X","inputs":{"a":${'['.repeat(100)}${']'.repeat(100)}}}}`) }])), /prompt: is not valid JSON \(nesting deeper than 64/);
     const badUtf8 = Buffer.concat([Buffer.from('parameters\0\0\0\0\0', 'latin1'), Buffer.from([0xc3, 0x28])]);
     const png = buildPng([{ type: 'iTXt', keyword: 'x', text: '' }]);
     const at = Buffer.from(png).indexOf('iTXt');
