@@ -80,7 +80,7 @@ export function recogniseScheme(texts: Record<string, string>): { reading: Schem
     const reading = json && readComfyUiSettings(json);
     if (reading) return { reading, source: 'prompt' };
   }
-  for (const key of ['Comment', 'UserComment', 'ImageDescription', 'XPComment']) {
+  for (const key of ['Comment', 'ImageDescription', 'XPComment']) {
     const text = get(key);
     if (text === undefined || text.length > MAX_PARAMETERS_BYTES) continue;
     const reading = text.trimStart().startsWith('{') ? null : readA1111Settings(text, false);

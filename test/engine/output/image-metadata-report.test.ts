@@ -58,6 +58,12 @@ describe('A1111 and forks', () => {
     assert.ok(first(report).notApplied.some((f) => f.key === 'Civitai resources'));
   });
 
+  it('reads A1111 text from a JPEG comment segment when there is no EXIF', async () => {
+    const report = await readImageMetadataReport(buildJpeg({ comment: utf8(A1111) }));
+    assert.equal(report.source, 'Comment');
+    assert.equal(first(report).settings.steps, 28);
+  });
+
   it('reads WebP EXIF (with and without the Exif prefix) and Forge versions', async () => {
     const text = A1111.replace('Version: v1.10.1', 'Schedule type: Exponential, Version: f2.0.1v1.10.1-previous-313-g6f9d6b1');
     for (const prefixed of [false, true]) {
