@@ -9,12 +9,13 @@
  *   npm run bench -- sdxl:lora           # LoRA switch time and per-step overhead on SDXL
  *   npm run bench -- server              # HTTP API latency/throughput under load and queue overhead
  *   npm run bench -- sdxl:cancel         # cancel latency of a running SDXL 1024 job (sd15:cancel: 512)
+ *   npm run bench -- upscaler            # RRDBNet x4 on 512x512 (GFLOP/s beside a conv microbench), Upscale (2x) of 1024x1024
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 
-const ALL = ['sd15:text', 'sd15:unet', 'sd15:vae', 'sd15:image', 'sd15:lora', 'sd15:cancel', 'sdxl:text', 'sdxl:unet', 'sdxl:vae', 'sdxl:image', 'sdxl:lora', 'sdxl:cancel', 'server:api'];
+const ALL = ['sd15:text', 'sd15:unet', 'sd15:vae', 'sd15:image', 'sd15:lora', 'sd15:cancel', 'sdxl:text', 'sdxl:unet', 'sdxl:vae', 'sdxl:image', 'sdxl:lora', 'sdxl:cancel', 'server:api', 'upscaler:rrdb', 'upscaler:image'];
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const json = process.argv.includes('--json');
 const cases = args.length === 0 ? ALL : ALL.filter((c) => args.some((a) => c === a || c.startsWith(`${a}:`)));
@@ -81,6 +82,18 @@ interface CancelResult {
   cpu: { model: string; flags: string[] };
 }
 
+interface UpscalerResult {
+  family: 'upscaler';
+  part: 'rrdb' | 'image';
+  shape: string;
+  seconds: number;
+  peakRssBytes: number;
+  gflops?: number;
+  convGflops?: number;
+  percentOfConv?: number;
+  cpu?: { model: string; cores: number; avx2: boolean | null; avx512: boolean | null };
+}
+
 interface CaseResult {
   family: string;
   part: string;
@@ -98,12 +111,15 @@ const images: ImageResult[] = [];
 const loras: LoraResult[] = [];
 const servers: ServerResult[] = [];
 const cancels: CancelResult[] = [];
+const upscalers: UpscalerResult[] = [];
 for (const c of cases) {
   const [family, part] = c.split(':') as [string, string];
   process.stderr.write(`bench: ${c} ...\n`);
   const script =
     family === 'server'
       ? ['server-case.ts', cacheDir]
+      : family === 'upscaler'
+        ? ['upscale-case.ts', part, cacheDir]
       : part === 'image'
         ? ['image-case.ts', family, cacheDir]
         : part === 'lora'
@@ -122,8 +138,9 @@ for (const c of cases) {
     process.exitCode = 1;
     continue;
   }
-  const parsed = JSON.parse(line) as CaseResult | ImageResult | LoraResult | ServerResult | CancelResult;
+  const parsed = JSON.parse(line) as CaseResult | ImageResult | LoraResult | ServerResult | CancelResult | UpscalerResult;
   if (parsed.family === 'server') servers.push(parsed as ServerResult);
+  else if (parsed.family === 'upscaler') upscalers.push(parsed as UpscalerResult);
   else if (parsed.part === 'cancel') cancels.push(parsed as CancelResult);
   else if (parsed.part === 'image') images.push(parsed as ImageResult);
   else if (parsed.part === 'lora') loras.push(parsed as LoraResult);
@@ -131,7 +148,7 @@ for (const c of cases) {
 }
 
 if (json) {
-  console.log(JSON.stringify([...results, ...images, ...loras, ...servers, ...cancels], null, 2));
+  console.log(JSON.stringify([...results, ...images, ...loras, ...servers, ...cancels, ...upscalers], null, 2));
 } else if (results.length > 0) {
   const gib = (b: number) => (b / 2 ** 30).toFixed(2);
   console.log('| model | part | shape | session build s | first run s | s per run | peak RSS GiB | fp32 weights GiB | RSS / weights |');
@@ -183,5 +200,15 @@ if (!json && cancels.length > 0) {
     console.log(
       `| ${r.family} | ${r.shape} | ${r.trials} | ${r.p50Ms.toFixed(0)} | ${r.p99Ms.toFixed(0)} | ${r.maxMs.toFixed(0)} | ${r.unetStepSeconds.toFixed(2)} | ${r.submitToFirstStepSeconds.toFixed(1)} | ${r.cpu.model} | ${r.cpu.flags.join(' ')} |`,
     );
+  }
+}
+if (!json && upscalers.length > 0) {
+  console.log('');
+  console.log('| upscaler | shape | s | GFLOP/s | fp32 conv GFLOP/s (same run) | of conv | peak RSS GiB | CPU |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const r of upscalers) {
+    const cpu = r.cpu === undefined ? '' : `${r.cpu.model}, ${r.cpu.cores} cores${r.cpu.avx512 ? ', AVX-512' : r.cpu.avx2 ? ', AVX2' : ''}`;
+    const figure = (v: number | undefined, digits: number) => (v === undefined ? '' : v.toFixed(digits));
+    console.log(`| ${r.part} | ${r.shape} | ${r.seconds.toFixed(1)} | ${figure(r.gflops, 1)} | ${figure(r.convGflops, 1)} | ${r.percentOfConv === undefined ? '' : `${r.percentOfConv.toFixed(0)} %`} | ${(r.peakRssBytes / 2 ** 30).toFixed(2)} | ${cpu} |`);
   }
 }
