@@ -11,9 +11,11 @@ import { runDoctor } from './commands/doctor.ts';
 import { runGenerate } from './commands/generate.ts';
 import { runServe } from './commands/serve.ts';
 import { runInspect } from './commands/inspect.ts';
+import { runMetadata } from './commands/metadata.ts';
 import { runModels } from './commands/models.ts';
 import { runUpscale } from './commands/upscale.ts';
 import { runTokens, runUsers } from './commands/users.ts';
+import { runWorker } from './commands/worker.ts';
 
 type Command = { summary: string; run: (ctx: CommandContext) => Promise<number> };
 
@@ -25,10 +27,12 @@ const commands: Record<string, Command> = {
   serve: { summary: 'start the web studio and HTTP API (127.0.0.1:7865 by default)', run: runServe },
   generate: { summary: 'make images from a prompt (text-to-image, or image-to-image with --input)', run: runGenerate },
   inspect: { summary: 'show the family, architecture, parameter counts and SHA-256 of a .safetensors checkpoint', run: runInspect },
+  metadata: { summary: 'show the generation settings an image records (A1111, Fooocus, ComfyUI, InvokeAI, ...) and how they map', run: runMetadata },
   models: { summary: 'list trusted models, import a .safetensors file, pull from the catalog, or convert a PyTorch upscaler/inpaint file', run: runModels },
   upscale: { summary: 'upscale an image as Fooocus does (upscaler model, then image-to-image; --mode fast: the upscaler alone)', run: runUpscale },
   tokens: { summary: 'create, revoke or list API tokens (stored as SHA-256, shown once)', run: runTokens },
   users: { summary: 'add, remove or list users who sign in to the server, or set a password (stored as scrypt hashes)', run: runUsers },
+  worker: { summary: 'run jobs for a studio on this machine, through Redis (serve --redis on the studio)', run: runWorker },
 };
 
 function usage(): string {

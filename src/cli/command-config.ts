@@ -12,6 +12,10 @@ export interface ConfigFlags {
   models?: string | undefined;
   outputs?: string | undefined;
   'insecure-permissions'?: boolean | undefined;
+  /** serve and worker: queue.redisUrl, queue.localWorker, queue.workerConcurrency. */
+  redis?: string | undefined;
+  'local-worker'?: boolean | undefined;
+  concurrency?: string | undefined;
 }
 
 /** The option definitions every command that reads the configuration accepts. */
@@ -30,7 +34,14 @@ export async function loadCommandConfig(ctx: CommandContext, flags: ConfigFlags,
     cwd: process.cwd(),
     ...(flags.config === undefined ? {} : { file: flags.config }),
     env: process.env,
-    flags: { models: flags.models, outputs: flags.outputs, 'insecure-permissions': flags['insecure-permissions'] },
+    flags: {
+      models: flags.models,
+      outputs: flags.outputs,
+      'insecure-permissions': flags['insecure-permissions'],
+      redis: flags.redis,
+      'local-worker': flags['local-worker'],
+      concurrency: flags.concurrency,
+    },
   });
   const warnings = [...loaded.warnings, ...(await checkConfiguredDirectories(loaded.config))];
   for (const w of warnings) ctx.stderr.write(`warning: ${w}\n`);

@@ -136,6 +136,15 @@ export { FOOOCUS_SCHEME, formatFooocusJson } from './output/fooocus-metadata-sch
 export { A1111_SCHEME, formatA1111Parameters } from './output/a1111-metadata-scheme.ts';
 export { MAX_METADATA_BYTES, parseGenerationMetadata, type MetadataScheme } from './output/generation-metadata.ts';
 export { formatA1111SamplerName, parseA1111SamplerName, parseA1111ScheduleType } from './output/sampler-display-names.ts';
+export { readImageMetadataReport, recogniseScheme, type ImageMetadataReport } from './output/image-metadata-report.ts';
+export {
+  UnreadableMetadataError,
+  type ImportedSettings,
+  type MetadataField,
+  type MetadataSchemeId,
+  type NotAppliedField,
+  type SettingsCandidate,
+} from './output/imported-settings.ts';
 export type { RgbImage } from './rgb-image.ts';
 export {
   generate,
@@ -170,4 +179,6 @@ export { generateRandomCheckpoint } from './models/random-checkpoint.ts';
 export { ERROR_KINDS, FooocusError, isUserError, reviveError, RevivedError, toErrorData, type ErrorData, type ErrorDetails, type ErrorKind } from './errors/fooocus-error.ts';
 export { INPAINT_ENGINE_NAMES, inpaintResultSize, type GreyMask, type InpaintEngineName, type InpaintSettings, type OutpaintPadding } from './inpaint/inpaint-settings.ts';
 export { erodeOrDilateMask, invertMask, isMaskEmpty, maskFromImage } from './inpaint/grey-mask.ts';
-export { MAX_MASK_ERODE, WORKING_SIZE_LIMITS } from './inpaint/inpaint-rules.ts';
+export { MAX_MASK_ERODE, prepareMask as prepareInpaintMask, WORKING_SIZE_LIMITS } from './inpaint/inpaint-rules.ts';
+export { InpaintModelError, readInpaintHead, readInpaintPatch, type InpaintHead } from './inpaint/inpaint-models.ts';
+export { InpaintEngineError } from './inpaint/inpaint-plan.ts';

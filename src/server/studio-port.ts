@@ -70,6 +70,9 @@ export interface SubmitKey {
 export interface Readiness {
   ready: boolean;
   reason?: string;
+  /** With the Redis queue: whether Redis answers, and how many workers are announced. */
+  redis?: 'connected' | 'unreachable';
+  workers?: number;
 }
 
 export interface StudioPort {

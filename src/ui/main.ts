@@ -14,16 +14,19 @@ import { ApiError } from './api-error.ts';
 import { el, replace, setAttrs } from './dom.ts';
 import { watchJobEvents } from './events.ts';
 import { buildGenerateRequest, normalizeSeed, patchFromPreset, patchFromRequest, type FormPatch } from './form-values.ts';
+import { describeRestore, patchFromSettings } from './image-parameters.ts';
 import { IDLE_RUN, isActive, reduceRun, type RunAction, type RunState } from './job-run.ts';
-import { attachParameterDrop, createParameterPicker } from './metadata-drop.ts';
+import { attachParameterDrop, createParameterPicker, type ParameterDropHandlers } from './metadata-drop.ts';
 import { createStore } from './state.ts';
 import type { ImageResult } from './api-types.ts';
+import type { SettingsCandidate } from '../engine/output/imported-settings.ts';
 import type { GenerateContract } from './request-contract.ts';
 import { createAdvancedPanel } from './views/advanced-panel.ts';
 import { createHistoryView } from './views/history.ts';
 import { createImageViewer } from './views/image-viewer.ts';
 import { createInputImagePanel } from './views/input-image.ts';
 import { createLoginView } from './views/login.ts';
+import { createMetadataView } from './views/metadata-view.ts';
 import { renderModelNotice } from './views/model-notice.ts';
 import { createPresetPicker } from './views/preset-picker.ts';
 import { createPromptPanel } from './views/prompt-panel.ts';
@@ -53,10 +56,33 @@ const history = createHistoryView(api, {
 });
 const login = createLoginView(api, () => void loadCatalog());
 
-const drop = {
-  onPatch: (patch: FormPatch, fileName: string) => fillForm(patch, fileName),
+const drop: ParameterDropHandlers = {
+  onReport: (report, fileName) => {
+    metadata.show(report, fileName);
+    const first = report.candidates[0];
+    if (first !== undefined) return applySettings(first, fileName);
+    showView('metadata');
+    showMessage(
+      report.scheme === 'none'
+        ? `${fileName}: this image carries no metadata; nothing restored.`
+        : `${fileName}: unknown metadata, nothing restored; its fields are in the Metadata tab.`,
+    );
+  },
   onError: (error: unknown, fileName: string) => showMessage(`${fileName}: ${error instanceof Error ? error.message : 'could not be read.'}`),
 };
+const metadata = createMetadataView(createParameterPicker(drop, 'Read metadata from an image'), (candidate, fileName) => {
+  applySettings(candidate, fileName);
+  showView('create');
+});
+
+/** Fills the form from one generation's settings and says which fields were restored and which not. */
+function applySettings(candidate: SettingsCandidate, fileName: string): void {
+  const { patch, notRestored } = patchFromSettings(candidate.settings);
+  if (patch.prompt !== undefined) promptPanel.prompt.value = patch.prompt;
+  const missing = advanced.fill(patch);
+  const where = candidate.label === 'parameters' ? fileName : `${fileName} (${candidate.label})`;
+  showMessage(`Settings from ${where}: ${describeRestore(patch, missing, [...candidate.notApplied, ...notRestored])}.`);
+}
 
 const createView = el(
   'div',
@@ -73,20 +99,23 @@ const createView = el(
   el('details', { class: 'advanced-toggle', open: true }, el('summary', {}, 'Advanced'), presetPicker.element, advanced.element),
 );
 const historyView = el('div', { class: 'history-view', id: 'history-view', hidden: true }, history.element);
+const metadataView = el('div', { class: 'metadata-tab', id: 'metadata-view', hidden: true }, metadata.element);
 const tabs = {
   create: el('button', { type: 'button', 'aria-controls': 'create-view', 'aria-pressed': 'true' }, 'Create'),
   history: el('button', { type: 'button', 'aria-controls': 'history-view', 'aria-pressed': 'false' }, 'History'),
+  metadata: el('button', { type: 'button', 'aria-controls': 'metadata-view', 'aria-pressed': 'false' }, 'Metadata'),
 };
 
-function showView(view: 'create' | 'history'): void {
+function showView(view: 'create' | 'history' | 'metadata'): void {
   createView.hidden = view !== 'create';
   historyView.hidden = view !== 'history';
-  setAttrs(tabs.create, { 'aria-pressed': String(view === 'create') });
-  setAttrs(tabs.history, { 'aria-pressed': String(view === 'history') });
+  metadataView.hidden = view !== 'metadata';
+  for (const [name, tab] of Object.entries(tabs)) setAttrs(tab, { 'aria-pressed': String(view === name) });
   if (view === 'history') void history.reload();
 }
 tabs.create.addEventListener('click', () => showView('create'));
 tabs.history.addEventListener('click', () => showView('history'));
+tabs.metadata.addEventListener('click', () => showView('metadata'));
 
 function showMessage(text: string): void {
   message.hidden = text === '';
@@ -230,11 +259,11 @@ function start(): void {
   const root = document.getElementById('app') ?? document.body;
   replace(
     root,
-    el('header', { class: 'top' }, el('h1', {}, 'Fooocus-TS'), el('nav', { 'aria-label': 'Views' }, tabs.create, tabs.history)),
+    el('header', { class: 'top' }, el('h1', {}, 'Fooocus-TS'), el('nav', { 'aria-label': 'Views' }, tabs.create, tabs.history, tabs.metadata)),
     message,
     login.element,
     modelNotice,
-    el('main', {}, createView, historyView),
+    el('main', {}, createView, historyView, metadataView),
     viewer.element,
   );
   attachParameterDrop(document.body, drop);

@@ -1,20 +1,21 @@
 /**
- * Drop a PNG anywhere on the page (or pick one with the "Load parameters" button) to fill the form from the
- * generation parameters embedded in it. The file is read in the browser; nothing is uploaded.
+ * Drop an image anywhere on the page (or pick one with the "Load parameters from an image" button) to read the
+ * generation metadata embedded in it: PNG, JPEG or WebP, from any tool the engine's reader knows. The file is read
+ * in the browser; nothing is uploaded.
  */
+import type { ImageMetadataReport } from '../engine/output/image-metadata-report.ts';
 import { el, uniqueId } from './dom.ts';
-import type { FormPatch } from './form-values.ts';
-import { readImageFileParameters } from './image-parameters.ts';
+import { readImageFileReport } from './image-parameters.ts';
 
 export interface ParameterDropHandlers {
   /** `fileName` is the user's file name: render it as text. */
-  onPatch(patch: FormPatch, fileName: string): void;
+  onReport(report: ImageMetadataReport, fileName: string): void;
   onError(error: unknown, fileName: string): void;
 }
 
 async function readFile(file: File, handlers: ParameterDropHandlers): Promise<void> {
   try {
-    handlers.onPatch(await readImageFileParameters(file), file.name);
+    handlers.onReport(await readImageFileReport(file), file.name);
   } catch (error) {
     handlers.onError(error, file.name);
   }
@@ -41,13 +42,13 @@ export function attachParameterDrop(target: HTMLElement, handlers: ParameterDrop
 }
 
 /** A labelled file picker doing the same as a drop, for keyboards and phones. */
-export function createParameterPicker(handlers: ParameterDropHandlers): HTMLElement {
+export function createParameterPicker(handlers: ParameterDropHandlers, label = 'Load parameters from an image'): HTMLElement {
   const id = uniqueId('parameters-file');
-  const input = el('input', { type: 'file', id, accept: 'image/png', class: 'visually-hidden' });
+  const input = el('input', { type: 'file', id, accept: 'image/png,image/jpeg,image/webp', class: 'visually-hidden' });
   input.addEventListener('change', () => {
     const file = input.files?.[0];
     input.value = '';
     if (file !== undefined) void readFile(file, handlers);
   });
-  return el('span', { class: 'file-picker' }, input, el('label', { for: id, class: 'button secondary' }, 'Load parameters from a PNG'));
+  return el('span', { class: 'file-picker' }, input, el('label', { for: id, class: 'button secondary' }, label));
 }

@@ -390,14 +390,14 @@ describe('the studio page in Chromium', { skip, timeout: 300_000 }, () => {
     await page.keyboard.press('Escape');
     await viewer().waitFor({ state: 'hidden' });
 
-    // The parameters the image file carries, read back by the page (Load parameters from a PNG).
+    // The parameters the image file carries, read back by the page (Load parameters from an image).
     const imageUrl = await entry.getByRole('img').first().getAttribute('src');
     const png = await page.request.get(new URL(imageUrl!, server!.url).toString());
     assert.equal(png.status(), 200);
     await page.getByRole('button', { name: 'Create' }).click();
     await promptBox().fill('');
-    await page.getByLabel('Load parameters from a PNG').setInputFiles({ name: 'xss.png', mimeType: 'image/png', buffer: await png.body() });
-    await page.getByRole('alert').filter({ hasText: 'Settings loaded from xss.png' }).waitFor();
+    await page.getByLabel('Load parameters from an image').setInputFiles({ name: 'xss.png', mimeType: 'image/png', buffer: await png.body() });
+    await page.getByRole('alert').filter({ hasText: 'Settings from xss.png: restored prompt' }).waitFor();
     assert.equal(await promptBox().inputValue(), XSS, 'the prompt read from the image metadata is the text typed');
     await expectNoInjection('after reading the image metadata');
     await shot('10-xss-metadata');

@@ -1,16 +1,14 @@
 /**
- * Dropped-PNG metadata: the browser chunk reader on PNGs built here with node:zlib, and the form fields the page
- * takes from text written by the engine's metadata writers, read back by the engine's own readers (the page runs
- * the server's parsers, compiled for the browser, rather than a copy of them).
+ * Dropped-image metadata on the page: the engine's reader (the same the server and the CLI run) on PNG, JPEG and
+ * WebP files, the form patch its settings become, and the message saying what was restored and what not. The
+ * cases are the ones the page's former PNG-only reader got wrong.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatA1111Parameters, formatFooocusJson } from '../../src/engine/index.ts';
 import type { GenerationParameters } from '../../src/engine/output/generation-parameters.ts';
-import { InvalidMetadataError } from '../../src/engine/output/generation-parameters.ts';
-import { parseParametersText, readImageParameters } from '../../src/ui/image-parameters.ts';
-import { MAX_TEXT_BYTES, PngReadError, readPngTextChunks } from '../../src/ui/png-text-chunks.ts';
-import { buildPng } from './png-builder.ts';
+import { describeRestore, patchFromSettings, readImageFileReport } from '../../src/ui/image-parameters.ts';
+import { buildJpeg, buildPng, buildTiff, buildWebp, latin1, utf16 } from '../engine/output/metadata-fixtures.ts';
 
 const XSS = '<img src=x onerror=alert(1)>';
 
@@ -63,115 +61,60 @@ const EXPECTED = {
   loras: [{ name: 'sd_xl_offset_example-lora_1.0', weight: 0.1 }],
 };
 
-describe('PNG text chunks', () => {
-  it('reads tEXt, zTXt and iTXt (plain and compressed), first of a keyword wins', async () => {
-    const png = buildPng([
-      { type: 'tEXt', keyword: 'Software', text: 'caf\u00e9' },
-      { type: 'zTXt', keyword: 'Comment', text: 'squeezed '.repeat(50) },
-      { type: 'iTXt', keyword: 'parameters', text: 'Prompt \u2014 \u6771\u4eac' },
-      { type: 'iTXt', keyword: 'Title', text: '\u00fcber', compressed: true },
-      { type: 'tEXt', keyword: 'parameters', text: 'second' },
-    ]);
-    const chunks = await readPngTextChunks(png);
-    assert.equal(chunks.get('Software'), 'caf\u00e9');
-    assert.equal(chunks.get('Comment'), 'squeezed '.repeat(50));
-    assert.equal(chunks.get('parameters'), 'Prompt \u2014 \u6771\u4eac');
-    assert.equal(chunks.get('Title'), '\u00fcber');
+async function patchOf(bytes: Uint8Array) {
+  const report = await readImageFileReport(new Blob([new Uint8Array(bytes)]));
+  assert.ok(report.candidates[0], `settings expected, got ${report.scheme}`);
+  return patchFromSettings(report.candidates[0].settings).patch;
+}
+
+describe('the page reads dropped images with the engine reader', () => {
+  it('fills every field from a Fooocus PNG (JSON scheme)', async () => {
+    const png = buildPng([{ type: 'iTXt', keyword: 'parameters', text: formatFooocusJson(PARAMETERS), compressed: true }, { type: 'tEXt', keyword: 'fooocus_scheme', bytes: latin1('fooocus') }]);
+    assert.deepEqual(await patchOf(png), EXPECTED);
   });
 
-  it('refuses a file that is not a PNG, a truncated PNG, and a compressed chunk that inflates past the cap', async () => {
-    await assert.rejects(readPngTextChunks(new TextEncoder().encode('GIF89a...')), PngReadError);
-    const png = buildPng([{ type: 'tEXt', keyword: 'parameters', text: 'x'.repeat(100) }]);
-    await assert.rejects(readPngTextChunks(png.subarray(0, 60)), /cut short/);
-    const bomb = buildPng([{ type: 'zTXt', keyword: 'parameters', text: 'a'.repeat(MAX_TEXT_BYTES + 10) }]);
-    assert.ok(bomb.length < 10_000, 'the test bomb is small on disk');
-    await assert.rejects(readPngTextChunks(bomb), /size limit/);
+  it('reads JPEG and WebP files, our own outputs included (EXIF UserComment and MakerNote)', async () => {
+    const text = formatA1111Parameters({ ...PARAMETERS, prompt: 'plain' });
+    const tiff = buildTiff({ userComment: { code: 'UNICODE', body: utf16(text, 'be') }, makerNote: latin1('a1111'), software: 'Fooocus-TS' }, 'MM');
+    assert.equal((await patchOf(buildJpeg({ exif: tiff }))).prompt, 'plain');
+    assert.equal((await patchOf(buildWebp(tiff))).seed, '9223372036854775807');
   });
 
-  it('reports a damaged compressed chunk as a PngReadError', async () => {
-    const png = buildPng([{ type: 'zTXt', keyword: 'parameters', text: 'hello' }]);
-    const damaged = Buffer.from(png);
-    const at = damaged.indexOf(Buffer.from('zTXt')) + 4 + 'parameters'.length + 2;
-    damaged.fill(0xff, at, at + 4);
-    await assert.rejects(readPngTextChunks(new Uint8Array(damaged)), PngReadError);
-  });
-});
-
-describe('Fooocus JSON parameters', () => {
-  it('reads what the Fooocus scheme writer wrote, prompt markup kept as plain text', () => {
-    assert.deepEqual(parseParametersText(formatFooocusJson(PARAMETERS)), EXPECTED);
+  it('restores SwarmUI parameters instead of an empty patch', async () => {
+    const json = JSON.stringify({ sui_image_params: { prompt: 'a fox', seed: 7, steps: 20, cfgscale: 5, width: 1024, height: 1024, sampler: 'euler', scheduler: 'karras' } });
+    assert.deepEqual(await patchOf(buildPng([{ type: 'tEXt', keyword: 'parameters', bytes: latin1(json) }])), {
+      prompt: 'a fox', seed: '7', randomSeed: false, steps: 20, cfg: 5, aspectRatio: '1024*1024', sampler: 'euler', scheduler: 'karras',
+    });
   });
 
-  it('reads older label keys, lora_combined_N (a disabled one skipped) and refiner None', () => {
-    const text =
-      '{"Prompt": "cat", "Resolution": "(1024, 1024)", "Refiner Model": "None", "Seed": "1234567890123456789", "Steps": 20, ' +
-      '"Sampler": "dpmpp_2m_sde", "Scheduler": "karras", "Guidance Scale": 7, ' +
-      '"lora_combined_1": "a.safetensors : 0.5", "lora_combined_2": "False : b.safetensors : 1"}';
-    const patch = parseParametersText(text);
-    assert.equal(patch.prompt, 'cat');
-    assert.equal(patch.aspectRatio, '1024*1024');
-    assert.equal(patch.refiner, '');
-    assert.equal(patch.seed, '1234567890123456789');
-    assert.equal(patch.sampler, 'dpmpp_2m_sde_gpu', 'the plain id becomes the one the form lists');
-    assert.deepEqual(patch.loras, [{ name: 'a.safetensors', weight: 0.5 }]);
+  it('restores RuinedFooocus settings, and leaves Random seed alone when no seed is recorded', async () => {
+    const json = JSON.stringify({ Prompt: 'a bay', Negative: 'fog', steps: 24, cfg: 6, width: 1152, height: 896, sampler_name: 'euler_ancestral', scheduler: 'karras', base_model_name: 'x.safetensors', software: 'RuinedFooocus' });
+    const patch = await patchOf(buildPng([{ type: 'tEXt', keyword: 'parameters', bytes: latin1(json) }]));
+    assert.deepEqual(patch, { prompt: 'a bay', negative: 'fog', steps: 24, cfg: 6, aspectRatio: '1152*896', sampler: 'euler_ancestral', scheduler: 'karras', model: 'x.safetensors' });
+    assert.ok(!('randomSeed' in patch), 'Random seed stays as the form had it');
   });
 
-  it('refuses bad metadata naming the field, as the server does (no silent partial fill)', () => {
-    const good = JSON.parse(formatFooocusJson(PARAMETERS)) as Record<string, unknown>;
-    assert.throws(() => parseParametersText(JSON.stringify({ ...good, seed: '92233720368547758070' })), (e) => e instanceof InvalidMetadataError && e.field === 'seed');
-    assert.throws(() => parseParametersText(JSON.stringify({ ...good, guidance_scale: 'loud' })), /guidance_scale/);
-    assert.throws(() => parseParametersText(JSON.stringify({ ...good, resolution: '__import__("os")' })), /resolution: is not a list or tuple literal/);
-    assert.throws(() => parseParametersText('{"prompt": '), InvalidMetadataError);
+  it('refuses a parameters line padded with a million commas instead of putting the settings into the prompt', async () => {
+    const text = `a quiet lake\nSteps: 20,${','.repeat(1_000_000)} Sampler: Euler a, CFG scale: 7, Seed: 5, Size: 512x512`;
+    await assert.rejects(readImageFileReport(new Blob([new Uint8Array(buildPng([{ type: 'tEXt', keyword: 'parameters', bytes: latin1(text) }]))])), /parameters: is \d+ bytes, over the 65536-byte limit/);
+  });
+
+  it('reports unknown metadata as unknown, with nothing to apply', async () => {
+    const report = await readImageFileReport(new Blob([new Uint8Array(buildPng([{ type: 'tEXt', keyword: 'parameters', bytes: latin1('{"hello": "world"}') }]))]));
+    assert.equal(report.scheme, 'unknown');
+    assert.deepEqual(report.candidates, []);
+  });
+
+  it('refuses a file over the size cap before reading it', async () => {
+    const huge = { size: 65 * 1024 * 1024, arrayBuffer: () => assert.fail('must not be read') } as unknown as Blob;
+    await assert.rejects(readImageFileReport(huge), /too large to read parameters from/);
   });
 });
 
-describe('A1111 parameters', () => {
-  it('reads what the A1111 scheme writer wrote', () => {
-    assert.deepEqual(parseParametersText(formatA1111Parameters(PARAMETERS)), EXPECTED);
-  });
-
-  it('reads a plain A1111 text with a multi-line prompt and quoted values', () => {
-    const text = [
-      'masterpiece, a red fox',
-      'in the snow',
-      'Negative prompt: lowres,',
-      'bad hands',
-      'Steps: 20, Sampler: Euler a, Schedule type: Automatic, CFG scale: 7, Seed: 42, Size: 512x768, Model: "v1-5, pruned", Version: v1.10.0',
-    ].join('\r\n');
-    const patch = parseParametersText(text);
-    assert.equal(patch.prompt, 'masterpiece, a red fox\nin the snow');
-    assert.equal(patch.negative, 'lowres,\nbad hands');
-    assert.equal(patch.sampler, 'euler_ancestral');
-    assert.equal(patch.steps, 20);
-    assert.equal(patch.cfg, 7);
-    assert.equal(patch.seed, '42');
-    assert.equal(patch.aspectRatio, '512*768');
-    assert.equal(patch.model, 'v1-5, pruned');
-  });
-
-  it('says which key is missing when the last line is not parameters', () => {
-    assert.throws(() => parseParametersText('portrait: oil, canvas: large'), /Sampler: is missing/);
-  });
-
-  it('is chosen for text and Fooocus for JSON, unless fooocus_scheme says a1111', () => {
-    const json = formatFooocusJson({ ...PARAMETERS, prompt: 'json' });
-    assert.equal(parseParametersText(json).prompt, 'json');
-    assert.throws(() => parseParametersText(json, 'a1111'), /is missing/, 'read as A1111 text, the JSON has no parameter line');
-  });
-});
-
-describe('PNG to form fields', () => {
-  it('reads the parameters chunk of a Fooocus PNG (iTXt, compressed) and of an A1111 PNG (tEXt)', async () => {
-    const fooocus = buildPng([
-      { type: 'iTXt', keyword: 'parameters', text: formatFooocusJson(PARAMETERS), compressed: true },
-      { type: 'tEXt', keyword: 'fooocus_scheme', text: 'fooocus' },
-    ]);
-    assert.deepEqual(await readImageParameters(fooocus), EXPECTED);
-    const a1111 = buildPng([{ type: 'tEXt', keyword: 'parameters', text: formatA1111Parameters({ ...PARAMETERS, prompt: 'plain' }) }]);
-    assert.equal((await readImageParameters(a1111)).prompt, 'plain');
-  });
-
-  it('says so when the PNG has no parameters', async () => {
-    await assert.rejects(readImageParameters(buildPng([])), /no generation parameters/);
+describe('the restore message', () => {
+  it('names the restored fields and what was not restored, with the reason', () => {
+    const { patch, notRestored } = patchFromSettings({ prompt: 'x', seed: '1', model: 'absent_model', modelHash: 'abcdef0123' });
+    const message = describeRestore(patch, ['model absent_model'], [{ key: 'Hires upscale', value: '2', reason: 'has no equivalent here' }, ...notRestored]);
+    assert.equal(message, 'restored prompt, seed; not restored: Hires upscale 2 (has no equivalent here), model hash abcdef0123 (the form chooses models by name), model absent_model (not available here)');
   });
 });

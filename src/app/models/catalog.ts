@@ -1,6 +1,6 @@
 /**
- * The signed model catalog: entries (id, kind, family, fileName, size, sha256, https URLs, licence, and where the
- * hash was published) that `pullModel` downloads and verifies. The catalog's bytes are verified against a detached
+ * The signed model catalog: entries (id, kind, family, fileName, size, sha256, https URLs, licence, where the
+ * hash was published, and for PyTorch files the .safetensors name they are converted to) that `pullModel` downloads and verifies. The catalog's bytes are verified against a detached
  * Ed25519 signature (catalog.json.sig) BEFORE they are parsed, the signing key must be one the app pins (or the
  * user added) and the one the catalog names in `keyId`, and an older version than one already seen is refused.
  */
@@ -12,6 +12,7 @@ import { CatalogSignatureError, InvalidCatalogError } from './catalog-errors.ts'
 import { TRUSTED_CATALOG_KEYS } from './catalog-keys.ts';
 import { computeCatalogKeyId, findVerifyingKeys, importCatalogPublicKey, type CatalogKey } from './catalog-signature.ts';
 import { checkCatalogVersion, readCatalogState, writeCatalogState } from './catalog-state.ts';
+import { CONVERTIBLE_KINDS, isConvertibleKind } from './convert-model.ts';
 import { MODEL_KINDS } from './model-kinds.ts';
 import { KNOWN_TOKENIZER_ASSETS } from './tokenizer-assets.ts';
 
@@ -30,6 +31,12 @@ export const CatalogEntrySchema = Type.Object(
     licence: Type.String({ minLength: 1, maxLength: 200 }),
     /** Where the SHA-256 was published (a model page, an LFS pointer, a README), so anyone can check it. */
     hashSource: Type.String({ minLength: 1, maxLength: 2000 }),
+    /**
+     * For a file published only as a PyTorch pickle (upscalers, inpaint): the .safetensors name `models pull`
+     * converts it to, after the download matched `size` and `sha256` (which describe the published file). Only the
+     * converted file enters the store.
+     */
+    convertTo: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,199}\\.safetensors$' })),
   },
   { additionalProperties: false },
 );
@@ -108,7 +115,7 @@ function checkEntries(catalog: Catalog, file: string): void {
   for (const e of catalog.entries) {
     if (ids.has(e.id)) throw new InvalidCatalogError(file, `duplicate id ${e.id}`);
     ids.add(e.id);
-    const target = `${e.kind}/${e.fileName}`;
+    const target = `${e.kind}/${e.convertTo ?? e.fileName}`;
     if (targets.has(target)) throw new InvalidCatalogError(file, `two entries write ${target}`);
     targets.add(target);
     for (const url of e.urls) {
@@ -116,6 +123,12 @@ function checkEntries(catalog: Catalog, file: string): void {
       if (parsed?.protocol !== 'https:' || parsed.username !== '' || parsed.password !== '') {
         throw new InvalidCatalogError(file, `entry ${e.id}: ${url} is not a plain https URL`);
       }
+    }
+    if (e.convertTo !== undefined) {
+      if (!isConvertibleKind(e.kind) || e.fileName.endsWith('.safetensors')) {
+        throw new InvalidCatalogError(file, `entry ${e.id}: only a PyTorch file of kind ${Object.keys(CONVERTIBLE_KINDS).join(' or ')} is converted`);
+      }
+      continue;
     }
     const pinned = e.kind === 'tokenizers' ? KNOWN_TOKENIZER_ASSETS[e.fileName] : undefined;
     if (e.kind === 'tokenizers' ? pinned?.sha256 !== e.sha256 : !e.fileName.endsWith('.safetensors')) {

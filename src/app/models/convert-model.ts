@@ -46,6 +46,8 @@ export interface ConvertModelOptions {
   name?: string;
   /** What trust.json records as the source (a catalog pull passes its entry and URL). */
   source?: ModelSource;
+  /** The source's name as trust.json records it; defaults to its base name (a pull passes the published name). */
+  sourceName?: string;
   signal?: AbortSignal;
   onProgress?(phase: ConvertPhase, bytesDone: number, total: number): void;
   now?: () => Date;
@@ -102,7 +104,7 @@ export async function convertModel(store: ModelStore, sourceFile: string, option
       sha256: placed.sha256,
       source: options.source ?? 'local-import',
       verifiedAt: (options.now?.() ?? new Date()).toISOString(),
-      convertedFrom: { sha256: sourceSha256, fileName: path.basename(sourceFile).slice(0, 255) },
+      convertedFrom: { sha256: sourceSha256, fileName: (options.sourceName ?? path.basename(sourceFile)).slice(0, 255) },
     });
     return { kind, role, name, path: destination, size, sha256: placed.sha256, sourceSha256, tensorCount: checkpoint.tensors.length, skipped: checkpoint.skipped };
   } finally {

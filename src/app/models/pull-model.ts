@@ -2,15 +2,18 @@
  * Pulling a model named by a verified catalog entry: the injected downloader (the app's secure downloader in
  * production) fetches it over https into a hidden temp file in the store and checks size and SHA-256; the store
  * then checks them again itself (it does not depend on the injected function being right, and this seeds the
- * hash cache), places the file without clobbering, and records `{ catalog: id, url }` as its source.
+ * hash cache), places the file without clobbering, and records `{ catalog: id, url }` as its source. An entry
+ * with `convertTo` (a PyTorch file) is converted after that verification by the same use case as `models convert`;
+ * only the converted .safetensors enters the store, recorded as converted from the published file's SHA-256.
  */
 import { link, mkdir, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { inspectHeader, readSafetensorsHeader } from '../../engine/index.ts';
 import { createTempName } from './atomic-file.ts';
 import type { CatalogEntry } from './catalog.ts';
+import { convertModel, isConvertibleKind, type ConvertPhase } from './convert-model.ts';
 import { readFileStamp } from './hash-cache.ts';
-import { ModelChangedError, ModelExistsError } from './model-errors.ts';
+import { ModelChangedError, ModelExistsError, UnsupportedModelFileError } from './model-errors.ts';
 import { checkContainedFile, toAbsoluteModelPath, toModelKey } from './model-path.ts';
 import type { ModelStore } from './model-store.ts';
 import { readTrustManifest, recordTrustEntry } from './trust-manifest.ts';
@@ -30,6 +33,8 @@ export type DownloadFunction = (request: DownloadRequest) => Promise<unknown>;
 export interface PullModelOptions {
   download: DownloadFunction;
   onProgress?(bytesDone: number, total: number): void;
+  /** Progress of the conversion of a PyTorch entry, after its download. */
+  onConvertProgress?(phase: ConvertPhase, bytesDone: number, total: number): void;
   signal?: AbortSignal;
   now?: () => Date;
 }
@@ -39,14 +44,18 @@ export interface PulledModel {
   url: string;
   /** false when the same file was already in the store and verified. */
   downloaded: boolean;
+  /** Set for a converted entry: the SHA-256 of the converted file in the store. */
+  convertedSha256?: string;
 }
 
 export async function pullModel(store: ModelStore, entry: CatalogEntry, options: PullModelOptions): Promise<PulledModel> {
-  const key = toModelKey(entry.kind, entry.fileName);
+  const storedName = entry.convertTo ?? entry.fileName;
+  const key = toModelKey(entry.kind, storedName);
   const destination = toAbsoluteModelPath(store.dir, key);
   const existing = (await readTrustManifest(store.dir)).models[key];
-  if (existing !== undefined && existing.sha256 === entry.sha256) {
-    await store.resolve(entry.kind, entry.fileName, { signal: options.signal });
+  const publishedSha256 = entry.convertTo === undefined ? existing?.sha256 : existing?.convertedFrom?.sha256;
+  if (existing !== undefined && publishedSha256 === entry.sha256) {
+    await store.resolve(entry.kind, storedName, { signal: options.signal });
     const url = typeof existing.source === 'object' && existing.source.url !== undefined ? existing.source.url : entry.urls[0]!;
     return { path: destination, url, downloaded: false };
   }
@@ -57,6 +66,7 @@ export async function pullModel(store: ModelStore, entry: CatalogEntry, options:
   const temp = createTempName(dir, 'pull');
   try {
     const url = await downloadFromFirstWorkingUrl(entry, temp, options);
+    if (entry.convertTo !== undefined) return await convertPulled(store, entry, entry.convertTo, temp, url, options);
     const family = await verifyDownloaded(store, entry, temp, options.signal);
     await link(temp, destination).catch((err: NodeJS.ErrnoException) => {
       throw err.code === 'EEXIST' ? new ModelExistsError(destination) : err;
@@ -77,6 +87,23 @@ export async function pullModel(store: ModelStore, entry: CatalogEntry, options:
   } finally {
     await unlink(temp).catch(() => rm(temp, { force: true }));
   }
+}
+
+/** Checks the download like any other, then converts it; the converted file is what the store records. */
+async function convertPulled(store: ModelStore, entry: CatalogEntry, name: string, temp: string, url: string, options: PullModelOptions): Promise<PulledModel> {
+  await verifyDownloaded(store, entry, temp, options.signal);
+  // The catalog's validation already ties convertTo to these kinds; this keeps the type honest.
+  if (!isConvertibleKind(entry.kind)) throw new UnsupportedModelFileError(entry.fileName, `kind ${entry.kind} is not converted`);
+  const converted = await convertModel(store, temp, {
+    kind: entry.kind,
+    name,
+    source: { catalog: entry.id, url },
+    sourceName: entry.fileName,
+    signal: options.signal,
+    now: options.now,
+    onProgress: options.onConvertProgress,
+  });
+  return { path: converted.path, url, downloaded: true, convertedSha256: converted.sha256 };
 }
 
 /** Tries the entry's URLs in order; a failure (not a cancellation) moves on to the next mirror. */
@@ -102,13 +129,13 @@ async function downloadFromFirstWorkingUrl(entry: CatalogEntry, temp: string, op
   throw lastError;
 }
 
-/** Size, SHA-256, then (only for verified bytes) the safetensors header and, for checkpoints, the family. */
+/** Size, SHA-256, then (only for verified bytes, and not for a PyTorch file) the safetensors header and, for checkpoints, the family. */
 async function verifyDownloaded(store: ModelStore, entry: CatalogEntry, temp: string, signal?: AbortSignal): Promise<string | null> {
   const stamp = await readFileStamp(temp);
   if (stamp.size !== String(entry.size)) throw new ModelChangedError(temp, 'size', `${entry.size} bytes`, `${stamp.size} bytes`);
   const sha256 = await store.hashFile(temp, { signal });
   if (sha256 !== entry.sha256) throw new ModelChangedError(temp, 'sha256', entry.sha256, sha256);
-  if (entry.kind === 'tokenizers') return null;
+  if (entry.kind === 'tokenizers' || entry.convertTo !== undefined) return null;
   const header = await readSafetensorsHeader(temp);
   return entry.kind === 'checkpoints' ? inspectHeader(header).architecture.family : null;
 }

@@ -5,7 +5,7 @@
 import { realpath, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FooocusError } from '../../engine/index.ts';
+import { FooocusError, type RgbImage } from '../../engine/index.ts';
 import { formatCliCommand } from '../cli-invocation.ts';
 import { ensureAppDirectories } from '../config/app-directories.ts';
 import type { AppConfig } from '../config/config-schema.ts';
@@ -22,12 +22,14 @@ import { ImageRequestError, type ImageRequest } from '../generation/image-reques
 import { LocalJobQueue, type JobQueue } from '../jobs/job-queue.ts';
 import { readUpscalerScale } from '../generation/upscaler-selection.ts';
 import { openJobStore, type SubmitKey } from '../jobs/job-store.ts';
+import { RedisJobQueue, type WorkerStatus } from '../jobs/redis-job-queue.ts';
 import { ModelChangedError, ModelNotFoundError, UntrustedModelError } from '../models/model-errors.ts';
 import { openModelStore, type ModelStore } from '../models/model-store.ts';
 import { InferenceWorker } from '../worker/inference-worker.ts';
 import { UploadDecoder } from '../uploads/upload-decoder.ts';
 import { UploadStore } from '../uploads/upload-store.ts';
 import { UploadUsage } from '../uploads/upload-usage.ts';
+import { openRedisStudioQueue } from './redis-studio-queue.ts';
 import { createStudioExecutor } from './studio-executor.ts';
 import { sweepJobOutputs } from '../outputs/output-sweep.ts';
 
@@ -63,9 +65,17 @@ export interface Studio {
    * Whether the default model is in the store and matches its recorded size and SHA-256 (hashed once, then
    * checked against the file's stamp); `reason` names the model, never a path.
    */
-  checkDefaultModel(): Promise<{ ready: boolean; reason?: string }>;
+  checkDefaultModel(): Promise<StudioReadiness>;
   /** Stops taking jobs, interrupts the running one (retryable later), closes the job store and the inference process. */
   close(): Promise<void>;
+}
+
+/** Whether the studio can take jobs; with Redis, also whether Redis answers and how many workers are live. */
+export interface StudioReadiness {
+  ready: boolean;
+  reason?: string;
+  redis?: 'connected' | 'unreachable';
+  workers?: number;
 }
 
 export interface StudioOptions {
@@ -110,8 +120,10 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
   };
   const maskedFolders = Object.entries(config.paths).map(([label, dir]) => ({ dir: path.resolve(dir), label }));
   const outputsReal = await realpath(config.paths.outputs);
-  const jobStore = openJobStore(path.join(config.paths.cache, 'jobs.sqlite'));
-  const uploadUsage = new UploadUsage(() => jobStore.listQueued().map((job) => job.request), uploadFilesOf);
+  const redisBackend = config.queue.backend === 'redis';
+  // With Redis, running jobs live on workers and outlast a server restart; their uploads stay in use too.
+  const jobStore = openJobStore(path.join(config.paths.cache, 'jobs.sqlite'), { keepRunning: redisBackend });
+  const uploadUsage = new UploadUsage(() => [...jobStore.listQueued(), ...(redisBackend ? jobStore.listRunning() : [])].map((job) => job.request), uploadFilesOf);
   const uploadDecoder = new UploadDecoder();
   const uploads = new UploadStore({
     outputsDir: outputsReal,
@@ -129,30 +141,38 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
     if (removed.length > 0) log(`outputs: removed ${removed.length} file(s) no job records (left by a stopped process): ${removed.join(', ')}`);
   };
   await sweepOutputs();
-  const executor = createStudioExecutor({
-    worker,
-    outputsDir: config.paths.outputs,
-    defaultModel,
-    readInput: (file) => uploads.readPixels(file),
-    readMask: (file) => uploads.readMask(file),
-    sweepOutputs,
-  });
-  const queue = new LocalJobQueue({
-    store: jobStore,
-    executor: uploadUsage.track(executor),
-    maxQueuedPerOwner: config.server.maxQueuedJobs,
-    describeFailure: (error) => {
-      log(`job failed: ${error instanceof Error ? error.message : String(error)}`);
-      return describeJobFailure(error, maskedFolders);
-    },
-  });
+  const describeFailure = (error: unknown): string => {
+    log(`job failed: ${error instanceof Error ? error.message : String(error)}`);
+    return describeJobFailure(error, maskedFolders);
+  };
+  const readPixels = (file: string): Promise<RgbImage> => uploads.readPixels(file);
+  let queue: JobQueue;
+  if (redisBackend) {
+    queue = await openRedisStudioQueue({ config, jobStore, models: store, outputsDir: outputsReal, defaultModel, readPixels, imagesOf: uploadFilesOf, inference: worker, describeFailure, log }).catch((error: unknown) => {
+      uploads.close();
+      uploadDecoder.close();
+      jobStore.close();
+      throw error;
+    });
+  } else {
+    const executor = createStudioExecutor({
+      worker,
+      outputsDir: config.paths.outputs,
+      defaultModel,
+      readInput: readPixels,
+      readMask: (file) => uploads.readMask(file),
+      sweepOutputs,
+    });
+    queue = new LocalJobQueue({ store: jobStore, executor: uploadUsage.track(executor), maxQueuedPerOwner: config.server.maxQueuedJobs, describeFailure });
+  }
   // Probes arrive every few seconds; while a large model is being hashed they share the one check in flight.
-  let modelCheck: Promise<{ ready: boolean; reason?: string }> | null = null;
-  const checkDefaultModel = async (): Promise<{ ready: boolean; reason?: string }> => {
+  let modelCheck: Promise<StudioReadiness> | null = null;
+  const checkDefaultModel = async (): Promise<StudioReadiness> => {
     const name = await defaultModel().catch(() => null);
     if (name === null) return { ready: false, reason: 'the model store has no checkpoint' };
     try {
       await store.resolve('checkpoints', name);
+      if (queue instanceof RedisJobQueue) return describeWorkers(await queue.workerStatus());
       return { ready: true };
     } catch (err) {
       log(`readiness: ${err instanceof Error ? err.message : String(err)}`);
@@ -219,6 +239,14 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
       log('stopping: inference process ended, job database closed');
     },
   };
+}
+
+/** With Redis: ready while Redis answers and at least one worker is announced. */
+function describeWorkers(status: WorkerStatus): { ready: boolean; reason?: string; redis: 'connected' | 'unreachable'; workers: number } {
+  const counts = { redis: status.connected ? ('connected' as const) : ('unreachable' as const), workers: status.workers.length };
+  if (!status.connected) return { ready: false, reason: 'Redis does not answer', ...counts };
+  if (status.workers.length === 0) return { ready: false, reason: 'no worker is connected (start one with fooocus worker --redis <url>)', ...counts };
+  return { ready: true, ...counts };
 }
 
 /** The file of an owner's upload, marked used; `field` names it in the refusal when there is none. */

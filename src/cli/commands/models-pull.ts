@@ -54,9 +54,12 @@ export async function runPull(ctx: CommandContext, args: string[]): Promise<numb
       signal: ctx.signal,
       download: (request) => downloadFile({ ...request, policy }),
       onProgress: (done, total) => reporter.update({ label: `downloading ${entry.fileName}`, done: Math.round(done / 2 ** 20), total: Math.round(total / 2 ** 20), unit: 'MiB' }),
+      onConvertProgress: (phase, done, total) => reporter.update({ label: `${phase} ${entry.fileName}`, done: Math.round(done / 2 ** 20), total: Math.round(total / 2 ** 20), unit: 'MiB' }),
     });
     reporter.finishLine();
-    reporter.message(`${pulled.downloaded ? 'downloaded and verified' : 'already present and verified'}: ${entry.kind}/${entry.fileName} from ${pulled.url}`, { path: pulled.path });
+    const stored = `${entry.kind}/${entry.convertTo ?? entry.fileName}`;
+    const what = pulled.downloaded ? (entry.convertTo === undefined ? 'downloaded and verified' : `downloaded, verified and converted from ${entry.fileName}`) : 'already present and verified';
+    reporter.message(`${what}: ${stored} from ${pulled.url}`, { path: pulled.path });
   }
   return 0;
 }

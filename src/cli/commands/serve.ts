@@ -15,10 +15,26 @@ import { buildServerLogger, buildServerSettings } from '../server-settings.ts';
 export const UI_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'dist', 'ui');
 
 export async function runServe(ctx: CommandContext): Promise<number> {
-  const { values, positionals } = ctx.parse({ ...CONFIG_OPTIONS, outputs: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' } });
-  if (positionals.length > 0) throw new UsageError('serve takes no arguments: npm run fooocus -- serve [--host 127.0.0.1] [--port 7865] [--config <file>]');
-  const loaded = await loadCommandConfig(ctx, { config: values.config, models: values.models, outputs: values.outputs, 'insecure-permissions': values['insecure-permissions'] });
-  const config = loaded.config;
+  const { values, positionals } = ctx.parse({
+    ...CONFIG_OPTIONS,
+    outputs: { type: 'string' },
+    host: { type: 'string' },
+    port: { type: 'string' },
+    redis: { type: 'string' },
+    'local-worker': { type: 'boolean' },
+  });
+  if (positionals.length > 0) throw new UsageError('serve takes no arguments: npm run fooocus -- serve [--host 127.0.0.1] [--port 7865] [--config <file>] [--redis <url> [--local-worker]]');
+  if (values['local-worker'] !== undefined && values.redis === undefined) throw new UsageError('--local-worker goes with --redis <url>');
+  const loaded = await loadCommandConfig(ctx, {
+    config: values.config,
+    models: values.models,
+    outputs: values.outputs,
+    'insecure-permissions': values['insecure-permissions'],
+    redis: values.redis,
+    // --redis is the scale-out shortcut: inference on workers only, unless --local-worker keeps this machine in.
+    'local-worker': values.redis === undefined ? undefined : (values['local-worker'] ?? false),
+  });
+  const config = values.redis === undefined ? loaded.config : { ...loaded.config, queue: { ...loaded.config.queue, backend: 'redis' as const } };
   const host = values.host ?? config.server.host;
   const listenPort = values.port === undefined ? config.server.port : Number(values.port);
   if (!Number.isInteger(listenPort) || listenPort < 0 || listenPort > 65535) throw new UsageError(`--port must be an integer in 0..65535, got "${values.port}"`);

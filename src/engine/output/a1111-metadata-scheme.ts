@@ -73,11 +73,7 @@ export function formatA1111Parameters(p: GenerationParameters): string {
 
 /** Parse A1111 parameters text; `text` must already be size-checked. */
 export function parseA1111Parameters(text: string): GenerationParameters {
-  const lines = text.trim().split('\n');
-  let params = tokenizeParameterLine(lines[lines.length - 1]!);
-  if (params.size >= 3) lines.pop();
-  else params = new Map();
-  const { prompt, negative } = splitPrompts(lines);
+  const { prompt, negative, params } = splitA1111Parameters(text);
   const take = (key: string): string | undefined => {
     const value = params.get(key);
     params.delete(key);
@@ -132,6 +128,18 @@ export function parseA1111Parameters(text: string): GenerationParameters {
   if (inputImage !== undefined) p.inputImage = inputImage;
   if (params.size > 0) p.extra = Object.assign(Object.create(null) as Record<string, string>, Object.fromEntries(params));
   return p;
+}
+
+/**
+ * The three parts of A1111 parameters text: prompt, negative prompt and the `Key: value` pairs of the last line
+ * (keys in their known spelling). A last line with fewer than three pairs is prompt text, as A1111 reads it.
+ */
+export function splitA1111Parameters(text: string): { prompt: string; negative: string; params: Map<string, string> } {
+  const lines = text.trim().split('\n');
+  let params = tokenizeParameterLine(lines[lines.length - 1]!);
+  if (params.size >= 3) lines.pop();
+  else params = new Map();
+  return { ...splitPrompts(lines), params };
 }
 
 /**

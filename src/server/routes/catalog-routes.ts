@@ -24,9 +24,10 @@ export function registerCatalogRoutes(app: FastifyInstance, { port }: ServerCont
       { config: { access: 'public', limit: 'none' }, schema: { tags: ['health'], summary, response: { 200: HealthBody, 503: HealthBody } } },
       async (_request, reply) => {
         const state = await check().catch((): Readiness => ({ ready: false, reason: 'the readiness check failed' }));
-        return reply.code(state.ready ? 200 : 503).send({ status: state.ready ? 'ok' : 'unavailable', ...(state.reason === undefined ? {} : { reason: state.reason }) });
+        const { ready, reason, redis, workers } = state;
+        return reply.code(ready ? 200 : 503).send({ status: ready ? 'ok' : 'unavailable', ...(reason === undefined ? {} : { reason }), ...(redis === undefined ? {} : { redis }), ...(workers === undefined ? {} : { workers }) });
       },
     );
   probe('/healthz', 'Liveness', async () => ({ ready: await port.health() }));
-  probe('/readyz', 'Readiness: the default model verified, queue accepting jobs', () => port.ready());
+  probe('/readyz', 'Readiness: the default model verified, queue accepting jobs (with Redis: Redis answers, live workers)', () => port.ready());
 }

@@ -86,6 +86,11 @@ export const AspectRatioList = Type.Object(
 );
 
 export const HealthBody = Type.Object(
-  { status: Type.Unsafe<'ok' | 'unavailable'>({ type: 'string', enum: ['ok', 'unavailable'] }), reason: Type.Optional(Type.String()) },
+  {
+    status: Type.Unsafe<'ok' | 'unavailable'>({ type: 'string', enum: ['ok', 'unavailable'] }),
+    reason: Type.Optional(Type.String()),
+    redis: Type.Optional(Type.Unsafe<'connected' | 'unreachable'>({ type: 'string', enum: ['connected', 'unreachable'], description: 'Redis queue only: whether Redis answers.' })),
+    workers: Type.Optional(Type.Integer({ minimum: 0, description: 'Redis queue only: workers announced and not expired.' })),
+  },
   { additionalProperties: false },
 );

@@ -105,6 +105,22 @@ describe('catalog signature', () => {
     }
   });
 
+  it('accepts a PyTorch entry only with convertTo, for a convertible kind, and counts its converted name as its target', async () => {
+    const s = signer();
+    const pickle: CatalogEntry = { ...TEST_ENTRY, id: 'tiny-upscaler', kind: 'upscalers', fileName: 'tiny.bin', convertTo: 'tiny.safetensors' };
+    assert.deepEqual((await readVerifiedCatalog(s.publish({ version: 1, entries: [pickle] }), [s.key])).catalog.entries, [pickle]);
+    for (const entry of [
+      { ...pickle, convertTo: undefined },
+      { ...pickle, kind: 'checkpoints' },
+      { ...pickle, fileName: 'tiny.safetensors' },
+      { ...pickle, convertTo: 'tiny.onnx' },
+    ]) {
+      await assert.rejects(readVerifiedCatalog(s.publish({ version: 1, entries: [JSON.parse(JSON.stringify(entry)) as CatalogEntry] }), [s.key]), InvalidCatalogError);
+    }
+    const clash = { ...TEST_ENTRY, kind: 'upscalers' as const, fileName: 'tiny.safetensors' };
+    await assert.rejects(readVerifiedCatalog(s.publish({ version: 1, entries: [pickle, clash] }), [s.key]), /two entries write upscalers\/tiny\.safetensors/);
+  });
+
   it('accepts a PEM public key as well as raw base64', async () => {
     const s = signer();
     const pem = { keyId: s.pair.keyId, publicKey: s.pair.publicKeyPem };
@@ -150,6 +166,26 @@ describe('shipped catalog', () => {
       assert.match(e.hashSource, /https:\/\//, `${e.id} cites where its hash was published`);
       assert.ok(e.urls.every((u) => u.startsWith('https://')));
     }
+  });
+
+  it("lists Fooocus's upscaler, inpaint head and v2.6 patch, each converted to .safetensors after the pinned download", async () => {
+    const { catalog } = await readVerifiedCatalog(shippedCatalog);
+    const expected = [
+      ['fooocus-upscaler-s409985e5', 'upscalers', 'fooocus_upscaler_s409985e5.bin', 'fooocus_upscaler_s409985e5.safetensors'],
+      ['fooocus-inpaint-head', 'inpaint', 'fooocus_inpaint_head.pth', 'fooocus_inpaint_head.safetensors'],
+      ['fooocus-inpaint-v26', 'inpaint', 'inpaint_v26.fooocus.patch', 'inpaint_v26.fooocus.safetensors'],
+    ];
+    for (const [id, kind, fileName, convertTo] of expected) {
+      const entry = catalog.entries.find((e) => e.id === id);
+      assert.deepEqual([entry?.kind, entry?.fileName, entry?.convertTo], [kind, fileName, convertTo], id);
+    }
+  });
+
+  it('is signed by the current project key, which the pinned list names, and not by a removed one', async () => {
+    const verified = await readVerifiedCatalog(shippedCatalog);
+    assert.equal(verified.keyId, 'ed25519-2c32acc5e5030a89');
+    assert.ok(verified.catalog.version >= 3);
+    assert.deepEqual(TRUSTED_CATALOG_KEYS.map((k) => k.keyId).filter((id) => ['ed25519-66741aaea1b5db8e', 'ed25519-b7d177a173ed37cf'].includes(id)), []);
   });
 
   it('has an entry for every performance LoRA, installing the file the mode looks for', async () => {

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { copyFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,7 +9,10 @@ import type { CatalogEntry } from '../../../src/app/models/catalog.ts';
 import { ModelChangedError } from '../../../src/app/models/model-errors.ts';
 import { openModelStore } from '../../../src/app/models/model-store.ts';
 import { pullModel, type DownloadRequest } from '../../../src/app/models/pull-model.ts';
+import { TorchFileError } from '../../../src/engine/index.ts';
 import { writeTinyCheckpoint } from '../../fixtures/checkpoints.ts';
+import { buildTinyInpaintPatch, writeTorchFile } from '../../fixtures/torch-files.ts';
+import { PickleEmitter, writeTorchZip } from '../../fixtures/torch-save-writer.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'fooocus-pull-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -85,5 +88,56 @@ describe('pullModel', () => {
     const again = await pullModel(store, entry, { download });
     assert.equal(calls, 1);
     assert.equal(again.downloaded, false);
+  });
+});
+
+describe('pullModel of a PyTorch entry', () => {
+  async function pickleEntry(): Promise<{ entry: CatalogEntry; file: string }> {
+    const file = await writeTorchFile(freshDir('upstream'), 'inpaint_v26.fooocus.patch', buildTinyInpaintPatch());
+    const entry: CatalogEntry = {
+      id: 'tiny-inpaint-patch',
+      kind: 'inpaint',
+      family: 'sdxl',
+      fileName: 'inpaint_v26.fooocus.patch',
+      convertTo: 'inpaint_v26.fooocus.safetensors',
+      size: statSync(file).size,
+      sha256: createHash('sha256').update(readFileSync(file)).digest('hex'),
+      urls: ['https://mirror.example/inpaint_v26.fooocus.patch'],
+      licence: 'test',
+      hashSource: 'test fixture',
+    };
+    return { entry, file };
+  }
+
+  it('converts after the verified download: only the .safetensors is stored, recorded as converted from the published SHA-256', async () => {
+    const { entry, file } = await pickleEntry();
+    const models = freshDir('models');
+    const store = await openModelStore(models);
+    const pulled = await pullModel(store, entry, { download: (request) => copyFile(file, request.destination) });
+    assert.equal(pulled.path, path.join(store.dir, 'inpaint', 'inpaint_v26.fooocus.safetensors'));
+    assert.deepEqual(readdirSync(path.join(models, 'inpaint')), ['inpaint_v26.fooocus.safetensors'], 'neither the pickle nor a temp file is kept');
+    const recorded = JSON.parse(readFileSync(path.join(models, 'trust.json'), 'utf8')).models['inpaint/inpaint_v26.fooocus.safetensors'];
+    assert.deepEqual(recorded.source, { catalog: 'tiny-inpaint-patch', url: entry.urls[0] });
+    assert.deepEqual(recorded.convertedFrom, { sha256: entry.sha256, fileName: 'inpaint_v26.fooocus.patch' });
+    assert.equal(recorded.sha256, pulled.convertedSha256);
+    assert.equal(await store.resolve('inpaint', 'inpaint_v26.fooocus.safetensors'), pulled.path);
+    // Pulling again finds it by the published hash and does not download.
+    const again = await pullModel(store, entry, { download: () => Promise.reject(new Error('must not download')) });
+    assert.equal(again.downloaded, false);
+  });
+
+  it('refuses a download that does not match the published hash, before reading it as a pickle', async () => {
+    const { entry } = await pickleEntry();
+    const models = freshDir('models');
+    const store = await openModelStore(models);
+    const evil = writeTorchZip(new PickleEmitter().header().global('os', 'system').str('id').op(0x85, 0x52).stop(), new Map());
+    const swapped = { ...entry, size: evil.length };
+    await assert.rejects(pullModel(store, swapped, { download: (request) => writeFile(request.destination, evil) }), ModelChangedError);
+    assert.deepEqual(readdirSync(path.join(models, 'inpaint')), []);
+    // Even a pickle that matches its entry is refused by the reader when it names a global outside the allowlist.
+    const pinned = { ...swapped, sha256: createHash('sha256').update(evil).digest('hex') };
+    await assert.rejects(pullModel(store, pinned, { download: (request) => writeFile(request.destination, evil) }), (err: Error) => err instanceof TorchFileError && err.message.includes('os.system'));
+    assert.deepEqual(readdirSync(path.join(models, 'inpaint')), []);
+    assert.equal(existsSync(path.join(models, 'trust.json')), false);
   });
 });

@@ -1,0 +1,69 @@
+/**
+ * Models named by SHA-256 across machines: the studio pins each model a request names (checkpoint, refiner, VAE,
+ * LoRAs, upscaler) to the SHA-256 its own trust manifest records, and a worker runs the job only when its own store
+ * has each model under the same name with the same SHA-256 and the file still matches it (or, when configured to,
+ * pulls it from the signed catalog first). Models the creative layer adds by itself (a performance mode's LoRA, a
+ * preset's, the inpaint patch) are checked by the worker's store as every model is: by its own trust manifest.
+ */
+import { FooocusError } from '../../engine/index.ts';
+import type { ImageRequest } from '../generation/image-request.ts';
+import type { ModelPin } from '../jobs/remote-job-protocol.ts';
+import type { CatalogEntry } from '../models/catalog.ts';
+import { isModelKind } from '../models/model-kinds.ts';
+import type { ModelStore } from '../models/model-store.ts';
+
+/** The worker has no model of that name (and may not, or cannot, pull it). */
+export class MissingPinnedModelError extends FooocusError {
+  constructor(pin: ModelPin, hint: string) {
+    super('not-found', `${pin.kind}/${pin.name}: this worker does not have the model (SHA-256 ${pin.sha256}); ${hint}`, { field: 'model', rule: 'installed' });
+  }
+}
+
+/** The worker's model of that name is a different file than the studio's. */
+export class PinnedModelMismatchError extends FooocusError {
+  constructor(pin: ModelPin, found: string) {
+    super(
+      'conflict',
+      `${pin.kind}/${pin.name}: the worker's file has SHA-256 ${found}, the studio's ${pin.sha256}; install the same file on both (or remove the worker's and let it pull)`,
+      { field: 'model', rule: 'sha256' },
+    );
+  }
+}
+
+/** Every model `request` names, each with the SHA-256 the store records; names the store lacks are left to the worker to refuse. */
+export async function pinRequestModels(store: ModelStore, request: ImageRequest, defaultModel: () => Promise<string>): Promise<ModelPin[]> {
+  const named: { kind: string; name: string }[] = [{ kind: 'checkpoints', name: request.model ?? (await defaultModel()) }];
+  if (typeof request.refiner === 'string') named.push({ kind: 'checkpoints', name: request.refiner });
+  if (request.vae !== undefined) named.push({ kind: 'vae', name: request.vae });
+  for (const lora of request.loras ?? []) named.push({ kind: 'loras', name: lora.name });
+  if (request.varyUpscale?.upscaler !== undefined) named.push({ kind: 'upscalers', name: request.varyUpscale.upscaler });
+  const listing = await store.list();
+  const pins: ModelPin[] = [];
+  for (const { kind, name } of named) {
+    const found = listing.find((m) => m.kind === kind && m.name === name);
+    if (found !== undefined && !pins.some((p) => p.kind === kind && p.name === name)) pins.push({ kind, name, sha256: found.sha256 });
+  }
+  return pins;
+}
+
+/**
+ * Checks each pin against `store` (name, recorded SHA-256, and the file itself, through `resolve`). `pull`: fetch a
+ * missing model from the catalog entry with that SHA-256 and name, if there is one.
+ */
+export async function verifyModelPins(
+  store: ModelStore,
+  pins: readonly ModelPin[],
+  pull?: { entries: readonly CatalogEntry[]; fetch: (entry: CatalogEntry) => Promise<void> },
+): Promise<void> {
+  for (const pin of pins) {
+    if (!isModelKind(pin.kind)) throw new MissingPinnedModelError(pin, 'unknown model kind');
+    const listing = (await store.list()).find((m) => m.kind === pin.kind && m.name === pin.name);
+    if (listing === undefined) {
+      const entry = pull?.entries.find((e) => e.sha256 === pin.sha256 && e.kind === pin.kind && e.fileName === pin.name);
+      if (pull === undefined) throw new MissingPinnedModelError(pin, 'install it on the worker (fooocus models pull or import), or start the worker with queue.workerModels "pull"');
+      if (entry === undefined) throw new MissingPinnedModelError(pin, 'the catalog has no model of that name and SHA-256 to pull; install it on the worker');
+      await pull.fetch(entry);
+    } else if (listing.sha256 !== pin.sha256) throw new PinnedModelMismatchError(pin, listing.sha256);
+    await store.resolve(pin.kind, pin.name);
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * `fooocus worker --redis <url>`: runs jobs for a studio on this machine. It keeps nothing the studio needs (stop or
+ * kill it at any time); its models are verified in its own store, and Ctrl-C interrupts its running jobs (the
+ * studio records them as interrupted, retryable) before it leaves.
+ */
+import { startWorkerNode } from '../../app/studio/worker-node.ts';
+import { UsageError, type CommandContext } from '../command.ts';
+import { CONFIG_OPTIONS, loadCommandConfig } from '../command-config.ts';
+
+const USAGE = 'npm run fooocus -- worker --redis <url> [--name <id>] [--concurrency <n>] [--outputs <dir>] [--config <file>]';
+
+export async function runWorker(ctx: CommandContext): Promise<number> {
+  const { values, positionals } = ctx.parse({ ...CONFIG_OPTIONS, outputs: { type: 'string' }, redis: { type: 'string' }, name: { type: 'string' }, concurrency: { type: 'string' } });
+  if (positionals.length > 0) throw new UsageError(`worker takes no arguments: ${USAGE}`);
+  const loaded = await loadCommandConfig(ctx, {
+    config: values.config,
+    models: values.models,
+    outputs: values.outputs,
+    'insecure-permissions': values['insecure-permissions'],
+    redis: values.redis,
+    concurrency: values.concurrency,
+  });
+  if (loaded.config.queue.redisUrl === null) throw new UsageError(`worker needs Redis: ${USAGE} (or queue.redisUrl in the config)`);
+  const log = (line: string): void => {
+    ctx.stderr.write(`${line}\n`);
+  };
+  const node = await startWorkerNode(loaded.config, { software: 'Fooocus-TS', log, ...(values.name === undefined ? {} : { id: values.name }) });
+  ctx.stdout.write(`worker ${node.worker.id} is taking jobs (concurrency ${loaded.config.queue.workerConcurrency}, ${loaded.config.runtime.executionProvider}); Ctrl-C to stop\n`);
+  await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
+  log('stopping: interrupting running jobs');
+  await node.close();
+  log('stopped');
+  return 0;
+}

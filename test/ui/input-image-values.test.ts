@@ -1,0 +1,69 @@
+/**
+ * The page's Input Image values into a generate request and back from a job's request (history Reuse): each tab
+ * sends only its own field, the request passes the server's schema-level rules, and Reuse restores the mode.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { buildGenerateRequest, DEFAULT_FORM, patchFromRequest } from '../../src/ui/form-values.ts';
+import { buildInputImageFields, DEFAULT_INPUT_IMAGE, patchInputImageFromRequest, type InputImageValues } from '../../src/ui/input-image-values.ts';
+
+const withInput = (inputImage: Partial<InputImageValues>) => ({ ...DEFAULT_FORM, prompt: 'a cat', inputImageId: 'up-AAAAAAAAAAAAAAAA', inputImage: { ...DEFAULT_INPUT_IMAGE, ...inputImage } });
+
+describe('Input Image values', () => {
+  it('sends denoise for image to image, and the mode (without denoise) for the other tabs', () => {
+    const plain = buildGenerateRequest(withInput({ tab: 'image' }), 'sdxl');
+    assert.equal(plain.denoise, DEFAULT_FORM.denoise);
+    assert.equal(plain.varyUpscale, undefined);
+    assert.equal(plain.inpaint, undefined);
+    const vary = buildGenerateRequest(withInput({ tab: 'uov', uovMode: 'vary-strong', upscaler: 'x.safetensors' }), 'sdxl');
+    assert.deepEqual(vary.varyUpscale, { mode: 'vary-strong' }, 'a vary mode sends no upscaler');
+    assert.equal(vary.denoise, undefined);
+    assert.equal(vary.inputImageId, 'up-AAAAAAAAAAAAAAAA');
+    const custom = buildGenerateRequest(withInput({ tab: 'uov', uovMode: 'upscale-custom', upscaleFactor: 2.5, upscaler: 'x.safetensors' }), 'sdxl');
+    assert.deepEqual(custom.varyUpscale, { mode: 'upscale-custom', factor: 2.5, upscaler: 'x.safetensors' });
+    assert.deepEqual(buildGenerateRequest(withInput({ tab: 'uov', uovMode: 'upscale-2x', upscaleFactor: 3 }), 'sdxl').varyUpscale, { mode: 'upscale-2x' });
+  });
+
+  it('sends an inpaint with only the choices made (empty boxes leave the method defaults)', () => {
+    assert.deepEqual(buildInputImageFields({ ...DEFAULT_INPUT_IMAGE, tab: 'inpaint', maskImageId: 'up-BBBBBBBBBBBBBBBB' }), { inpaint: { mode: 'default', mask: 'up-BBBBBBBBBBBBBBBB' } });
+    const full: InputImageValues = {
+      ...DEFAULT_INPUT_IMAGE,
+      tab: 'inpaint',
+      inpaintMode: 'detail',
+      inpaintEngine: 'latent-blend',
+      inpaintStrength: 0.4,
+      respectiveField: 0.3,
+      maskErode: -5,
+      invertMask: true,
+      additionalPrompt: 'a red hat',
+      outpaintSides: ['left', 'top'],
+      outpaintAmount: 96,
+      outpaintUnit: 'px',
+      maskImageId: 'up-BBBBBBBBBBBBBBBB',
+    };
+    const inpaint = {
+      mode: 'detail', mask: 'up-BBBBBBBBBBBBBBBB', engine: 'latent-blend', strength: 0.4, respectiveField: 0.3, maskErode: -5, invertMask: true,
+      additionalPrompt: 'a red hat', outpaint: { left: { px: 96 }, top: { px: 96 } },
+    };
+    assert.deepEqual(buildInputImageFields(full), { inpaint });
+    // History Reuse: the job's request fills the same values back in (the mask is drawn again).
+    assert.deepEqual(patchInputImageFromRequest({ inpaint }), { ...full, maskImageId: null });
+    assert.deepEqual(patchFromRequest({ prompt: 'a', inpaint }).inputImage, { ...full, maskImageId: null });
+  });
+
+  it('restores a vary or upscale from a job, and nothing from a request without a mode', () => {
+    assert.deepEqual(patchInputImageFromRequest({ varyUpscale: { mode: 'upscale-custom', factor: 3, upscaler: 'x.safetensors' } }), {
+      ...DEFAULT_INPUT_IMAGE, tab: 'uov', uovMode: 'upscale-custom', upscaleFactor: 3, upscaler: 'x.safetensors',
+    });
+    assert.deepEqual(patchInputImageFromRequest({ inpaint: { mode: 'default', outpaint: { right: { percent: 40 } } } }), {
+      ...DEFAULT_INPUT_IMAGE, tab: 'inpaint', outpaintSides: ['right'], outpaintAmount: 40, outpaintUnit: 'percent',
+    });
+    assert.equal(patchInputImageFromRequest({ prompt: 'a' }), undefined);
+    assert.equal('inputImage' in patchFromRequest({ prompt: 'a' }), false);
+  });
+
+  it('leaves the mode out for a server whose schema does not take it', () => {
+    const request = buildGenerateRequest(withInput({ tab: 'uov' }), 'sdxl', new Set(['prompt', 'inputImageId']));
+    assert.equal(request.varyUpscale, undefined);
+  });
+});
