@@ -9,12 +9,13 @@
  *   npm run bench -- sdxl:lora           # LoRA switch time and per-step overhead on SDXL
  *   npm run bench -- server              # HTTP API latency/throughput under load and queue overhead
  *   npm run bench -- sdxl:cancel         # cancel latency of a running SDXL 1024 job (sd15:cancel: 512)
+ *   npm run bench -- metadata            # metadata read time of a 20 MB PNG with a 64 KiB parameters chunk
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 
-const ALL = ['sd15:text', 'sd15:unet', 'sd15:vae', 'sd15:image', 'sd15:lora', 'sd15:cancel', 'sdxl:text', 'sdxl:unet', 'sdxl:vae', 'sdxl:image', 'sdxl:lora', 'sdxl:cancel', 'server:api'];
+const ALL = ['sd15:text', 'sd15:unet', 'sd15:vae', 'sd15:image', 'sd15:lora', 'sd15:cancel', 'sdxl:text', 'sdxl:unet', 'sdxl:vae', 'sdxl:image', 'sdxl:lora', 'sdxl:cancel', 'server:api', 'metadata:read'];
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const json = process.argv.includes('--json');
 const cases = args.length === 0 ? ALL : ALL.filter((c) => args.some((a) => c === a || c.startsWith(`${a}:`)));
@@ -81,6 +82,20 @@ interface CancelResult {
   cpu: { model: string; flags: string[] };
 }
 
+interface MetadataTiming {
+  medianMs: number;
+  p90Ms: number;
+}
+
+interface MetadataResult {
+  family: 'metadata';
+  part: 'read';
+  fileBytes: number;
+  parametersBytes: number;
+  withText: MetadataTiming;
+  withoutText: MetadataTiming;
+}
+
 interface CaseResult {
   family: string;
   part: string;
@@ -98,13 +113,16 @@ const images: ImageResult[] = [];
 const loras: LoraResult[] = [];
 const servers: ServerResult[] = [];
 const cancels: CancelResult[] = [];
+const metadataReads: MetadataResult[] = [];
 for (const c of cases) {
   const [family, part] = c.split(':') as [string, string];
   process.stderr.write(`bench: ${c} ...\n`);
   const script =
     family === 'server'
       ? ['server-case.ts', cacheDir]
-      : part === 'image'
+      : family === 'metadata'
+        ? ['metadata-case.ts']
+        : part === 'image'
         ? ['image-case.ts', family, cacheDir]
         : part === 'lora'
           ? ['lora-case.ts', family, cacheDir]
@@ -122,8 +140,9 @@ for (const c of cases) {
     process.exitCode = 1;
     continue;
   }
-  const parsed = JSON.parse(line) as CaseResult | ImageResult | LoraResult | ServerResult | CancelResult;
-  if (parsed.family === 'server') servers.push(parsed as ServerResult);
+  const parsed = JSON.parse(line) as CaseResult | ImageResult | LoraResult | ServerResult | CancelResult | MetadataResult;
+  if (parsed.family === 'metadata') metadataReads.push(parsed as MetadataResult);
+  else if (parsed.family === 'server') servers.push(parsed as ServerResult);
   else if (parsed.part === 'cancel') cancels.push(parsed as CancelResult);
   else if (parsed.part === 'image') images.push(parsed as ImageResult);
   else if (parsed.part === 'lora') loras.push(parsed as LoraResult);
@@ -131,7 +150,7 @@ for (const c of cases) {
 }
 
 if (json) {
-  console.log(JSON.stringify([...results, ...images, ...loras, ...servers, ...cancels], null, 2));
+  console.log(JSON.stringify([...results, ...images, ...loras, ...servers, ...cancels, ...metadataReads], null, 2));
 } else if (results.length > 0) {
   const gib = (b: number) => (b / 2 ** 30).toFixed(2);
   console.log('| model | part | shape | session build s | first run s | s per run | peak RSS GiB | fp32 weights GiB | RSS / weights |');
@@ -183,5 +202,15 @@ if (!json && cancels.length > 0) {
     console.log(
       `| ${r.family} | ${r.shape} | ${r.trials} | ${r.p50Ms.toFixed(0)} | ${r.p99Ms.toFixed(0)} | ${r.maxMs.toFixed(0)} | ${r.unetStepSeconds.toFixed(2)} | ${r.submitToFirstStepSeconds.toFixed(1)} | ${r.cpu.model} | ${r.cpu.flags.join(' ')} |`,
     );
+  }
+}
+if (!json && metadataReads.length > 0) {
+  console.log('');
+  console.log('| metadata read (readImageMetadataReport) | file MB | median ms | p90 ms |');
+  console.log('|---|---|---|---|');
+  for (const r of metadataReads) {
+    const mb = (r.fileBytes / 1e6).toFixed(1);
+    console.log(`| PNG with a ${(r.parametersBytes / 1024).toFixed(0)} KiB parameters chunk | ${mb} | ${r.withText.medianMs.toFixed(1)} | ${r.withText.p90Ms.toFixed(1)} |`);
+    console.log(`| the same pixels without text (stealth probe) | ${mb} | ${r.withoutText.medianMs.toFixed(1)} | ${r.withoutText.p90Ms.toFixed(1)} |`);
   }
 }

@@ -459,6 +459,8 @@ export class RedisJobQueue implements JobQueue {
   }
 
   #onProgress(text: string): void {
+    // Messages already read can still arrive while closing; progress is not worth keeping then.
+    if (this.#closed) return;
     let report;
     try {
       report = parseProgressReport(text);
