@@ -206,7 +206,10 @@ export class RedisJobWorker {
   async #run(remote: RemoteJob, base: { jobId: string; dispatch: string; worker: string }): Promise<void> {
     const running: RunningJob = { abort: new AbortController(), skip: undefined, stop: undefined };
     this.#running.set(remote.jobId, running);
-    if (this.#closing) running.abort.abort(new Error('worker stopping'));
+    if (this.#closing) {
+      running.stop = 'close';
+      running.abort.abort(new Error('worker stopping'));
+    }
     const reported = new Set<string>();
     // One after another, so the server records images in the order they were made.
     let imagesSent: Promise<void> = Promise.resolve();
@@ -250,6 +253,8 @@ export class RedisJobWorker {
           imagesSent.catch(() => undefined);
         },
       };
+      // A cancel or shutdown that came while the job was being checked stops it before it starts.
+      running.abort.signal.throwIfAborted();
       const results = await this.#options.executor(job, execution, remote);
       await imagesSent;
       for (const result of results) if (!reported.has(result.imageId)) await sendImage(result, true);

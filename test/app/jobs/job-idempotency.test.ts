@@ -8,59 +8,105 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { IdempotencyKeyReusedError, QueueQuotaError } from '../../../src/app/jobs/job-errors.ts';
-import { LocalJobQueue } from '../../../src/app/jobs/job-queue.ts';
+import type { JobQueue } from '../../../src/app/jobs/job-queue.ts';
 import { openJobStore, SUBMIT_KEY_TTL_MS } from '../../../src/app/jobs/job-store.ts';
 import { JOB_SCHEMA_VERSION } from '../../../src/app/jobs/job-store-schema.ts';
 import { ANY_OWNER } from '../../../src/app/jobs/job-types.ts';
 import { createFakeExecutor } from './fake-executor.ts';
+import { createRedisBackend, localBackend, type QueueBackend } from './queue-backends.ts';
+import { skipWithoutRedis, startTestRedis, type TestRedis } from './redis-server.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'fooocus-jobs-idem-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 let counter = 0;
 const freshDb = () => path.join(mkdtempSync(path.join(root, `db-${counter++}-`)), 'jobs.sqlite');
-const T = { timeout: 5000 };
+const T = { timeout: 10_000 };
 
-describe('retry and submit idempotency', () => {
-  it('a retry returns the job it created; repeating it, sequentially or concurrently, returns the same job', T, async () => {
-    const fake = createFakeExecutor();
-    const queue = new LocalJobQueue({ store: openJobStore(freshDb()), executor: fake.executor });
-    const { id } = await queue.submit('alice', { prompt: 'x' });
-    (await fake.nextCall()).fail(new Error('boom'));
-    await waitForStatus(queue, id, 'failed');
+let redis: TestRedis | undefined;
+const redisBackend = createRedisBackend(() => redis as TestRedis);
 
-    const first = await queue.retry(id, 'alice');
-    const again = await queue.retry(id, 'alice');
-    const concurrent = await Promise.all([queue.retry(id, 'alice'), queue.retry(id, 'alice'), queue.retry(id, ANY_OWNER)]);
-    for (const s of [again, ...concurrent]) assert.equal(s.id, first.id);
-    const jobs = (await queue.list('alice')).jobs;
-    assert.equal(jobs.length, 2, 'the failed job and one retry');
-    assert.equal(jobs.filter((j) => j.retryOf === id).length, 1);
-
-    // The retry runs once, and once it is running or done a repeat still names it (position 0: not in line).
-    const call = await fake.nextCall();
-    assert.equal(call.job.id, first.id);
-    call.finish();
-    await waitForStatus(queue, first.id, 'done');
-    assert.deepEqual(await queue.retry(id, 'alice'), { id: first.id, position: 0 });
-    assert.equal(fake.calls.length, 2);
-    await queue.close();
+describe('the redis backend', { skip: skipWithoutRedis }, () => {
+  before(async () => {
+    redis = await startTestRedis();
   });
-
-  it('a repeated retry is not refused by the queued-jobs quota (it queues nothing)', T, async () => {
-    const fake = createFakeExecutor();
-    const queue = new LocalJobQueue({ store: openJobStore(freshDb()), executor: fake.executor, maxQueuedPerOwner: 1 });
-    await queue.submit('zed', {});
-    await fake.nextCall(); // keeps the worker busy, so alice's jobs stay queued
-    const { id } = await queue.submit('alice', {});
-    await queue.cancel(id, 'alice');
-    const retried = await queue.retry(id, 'alice');
-    assert.equal((await queue.retry(id, 'alice')).id, retried.id);
-    await assert.rejects(queue.submit('alice', {}), QueueQuotaError);
-    await queue.close();
+  after(async () => {
+    await redisBackend.closeAll();
+    await redis?.dispose();
   });
+  describeQueueIdempotency(redisBackend);
+});
+describeQueueIdempotency(localBackend);
 
+/** What the queue promises about repeats, on each backend. */
+function describeQueueIdempotency(backend: QueueBackend): void {
+  describe(`retry and submit idempotency (${backend.name} queue)`, () => {
+    it('a retry returns the job it created; repeating it, sequentially or concurrently, returns the same job', T, async () => {
+      const fake = createFakeExecutor();
+      const queue = await backend.openQueue(fake.executor, freshDb());
+      const { id } = await queue.submit('alice', { prompt: 'x' });
+      (await fake.nextCall()).fail(new Error('boom'));
+      await waitForStatus(queue, id, 'failed');
+
+      const first = await queue.retry(id, 'alice');
+      const again = await queue.retry(id, 'alice');
+      const concurrent = await Promise.all([queue.retry(id, 'alice'), queue.retry(id, 'alice'), queue.retry(id, ANY_OWNER)]);
+      for (const s of [again, ...concurrent]) assert.equal(s.id, first.id);
+      const jobs = (await queue.list('alice')).jobs;
+      assert.equal(jobs.length, 2, 'the failed job and one retry');
+      assert.equal(jobs.filter((j) => j.retryOf === id).length, 1);
+
+      // The retry runs once, and once it is running or done a repeat still names it (position 0: not in line).
+      const call = await fake.nextCall();
+      assert.equal(call.job.id, first.id);
+      call.finish();
+      await waitForStatus(queue, first.id, 'done');
+      assert.deepEqual(await queue.retry(id, 'alice'), { id: first.id, position: 0 });
+      assert.equal(fake.calls.length, 2);
+      await queue.close();
+    });
+
+    it('a repeated retry is not refused by the queued-jobs quota (it queues nothing)', T, async () => {
+      const fake = createFakeExecutor();
+      const queue = await backend.openQueue(fake.executor, freshDb(), { maxQueuedPerOwner: 1 });
+      await queue.submit('zed', {});
+      await fake.nextCall(); // keeps the worker busy, so alice's jobs stay queued
+      const { id } = await queue.submit('alice', {});
+      await queue.cancel(id, 'alice');
+      const retried = await queue.retry(id, 'alice');
+      assert.equal((await queue.retry(id, 'alice')).id, retried.id);
+      await assert.rejects(queue.submit('alice', {}), QueueQuotaError);
+      await queue.close();
+    });
+
+    it('same owner and key: the same job, also after a restart; another owner or key: a new job', T, async () => {
+      const file = freshDb();
+      const fake = createFakeExecutor();
+      const key = { key: 'client-42', fingerprint: 'f1' };
+      let queue = await backend.openQueue(fake.executor, file);
+      const first = await queue.submit('alice', { prompt: 'a' }, { submitKey: key });
+      const repeats = await Promise.all([queue.submit('alice', { prompt: 'a' }, { submitKey: key }), queue.submit('alice', { prompt: 'a' }, { submitKey: key })]);
+      for (const r of repeats) assert.equal(r.id, first.id);
+      const bob = await queue.submit('bob', { prompt: 'a' }, { submitKey: key });
+      assert.notEqual(bob.id, first.id, 'keys are per owner');
+      const other = await queue.submit('alice', { prompt: 'a' }, { submitKey: { key: 'client-43', fingerprint: 'f1' } });
+      assert.notEqual(other.id, first.id);
+      await queue.close();
+
+      queue = await backend.openQueue(fake.executor, file);
+      assert.equal((await queue.submit('alice', { prompt: 'a' }, { submitKey: key })).id, first.id, 'remembered across a restart');
+      await assert.rejects(
+        queue.submit('alice', { prompt: 'b' }, { submitKey: { key: 'client-42', fingerprint: 'f2' } }),
+        (e: unknown) => e instanceof IdempotencyKeyReusedError && e.jobId === first.id && /Idempotency-Key/.test(e.message),
+      );
+      assert.equal((await queue.list('alice')).jobs.length, 2, 'the refused submit queued nothing');
+      await queue.close();
+    });
+  });
+}
+
+describe('retry and submit idempotency in the store', () => {
   it('deleting the retry lets the original be retried again', T, async () => {
     const store = openJobStore(freshDb());
     const job = store.create('alice', {});
@@ -72,30 +118,6 @@ describe('retry and submit idempotency', () => {
     assert.notEqual(second.id, retry.id);
     assert.equal(store.retry(job.id, 'alice').id, second.id);
     store.close();
-  });
-
-  it('same owner and key: the same job, also after a restart; another owner or key: a new job', T, async () => {
-    const file = freshDb();
-    const fake = createFakeExecutor();
-    const key = { key: 'client-42', fingerprint: 'f1' };
-    let queue = new LocalJobQueue({ store: openJobStore(file), executor: fake.executor });
-    const first = await queue.submit('alice', { prompt: 'a' }, { submitKey: key });
-    const repeats = await Promise.all([queue.submit('alice', { prompt: 'a' }, { submitKey: key }), queue.submit('alice', { prompt: 'a' }, { submitKey: key })]);
-    for (const r of repeats) assert.equal(r.id, first.id);
-    const bob = await queue.submit('bob', { prompt: 'a' }, { submitKey: key });
-    assert.notEqual(bob.id, first.id, 'keys are per owner');
-    const other = await queue.submit('alice', { prompt: 'a' }, { submitKey: { key: 'client-43', fingerprint: 'f1' } });
-    assert.notEqual(other.id, first.id);
-    await queue.close();
-
-    queue = new LocalJobQueue({ store: openJobStore(file), executor: fake.executor });
-    assert.equal((await queue.submit('alice', { prompt: 'a' }, { submitKey: key })).id, first.id, 'remembered across a restart');
-    await assert.rejects(
-      queue.submit('alice', { prompt: 'b' }, { submitKey: { key: 'client-42', fingerprint: 'f2' } }),
-      (e: unknown) => e instanceof IdempotencyKeyReusedError && e.jobId === first.id && /Idempotency-Key/.test(e.message),
-    );
-    assert.equal((await queue.list('alice')).jobs.length, 2, 'the refused submit queued nothing');
-    await queue.close();
   });
 
   it('forgets a key after 24 hours', () => {
@@ -150,8 +172,8 @@ describe('retry and submit idempotency', () => {
   });
 });
 
-async function waitForStatus(queue: LocalJobQueue, id: string, status: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
+async function waitForStatus(queue: JobQueue, id: string, status: string): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
     if ((await queue.get(id, ANY_OWNER)).status === status) return;
     await new Promise((r) => setTimeout(r, 5));
   }
