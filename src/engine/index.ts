@@ -182,3 +182,4 @@ export { erodeOrDilateMask, invertMask, isMaskEmpty, maskFromImage } from './inp
 export { MAX_MASK_ERODE, prepareMask as prepareInpaintMask, WORKING_SIZE_LIMITS } from './inpaint/inpaint-rules.ts';
 export { InpaintModelError, readInpaintHead, readInpaintPatch, type InpaintHead } from './inpaint/inpaint-models.ts';
 export { InpaintEngineError } from './inpaint/inpaint-plan.ts';
+export { readMaskFile } from './output/mask-image.ts';

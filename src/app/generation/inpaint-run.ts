@@ -1,10 +1,10 @@
 /**
- * The run-time half of an inpaint request: the mask (decoded by the studio, or read from its file through the same
- * image decoder and limits as the input), the engine for this checkpoint (read from its UNet's shape), and the
+ * The run-time half of an inpaint request: the mask (decoded by the studio, or read from its file with the same
+ * pixel limit as the input: alpha where it has transparency, else luminance), the engine for this checkpoint (read from its UNet's shape), and the
  * verified head and patch files when the engine is fooocus-v2.6.
  */
 import path from 'node:path';
-import { inspectHeader, maskFromImage, readImageFile, readSafetensorsHeader, type GreyMask, type InpaintSettings, type ModelFamily, type RgbImage } from '../../engine/index.ts';
+import { inspectHeader, readMaskFile, readSafetensorsHeader, type GreyMask, type InpaintSettings, type ModelFamily, type RgbImage } from '../../engine/index.ts';
 import type { ModelListing, ModelStore } from '../models/model-store.ts';
 import type { VerifiedModel } from './generation-service.ts';
 import { ImageRequestError, type InpaintChoice } from './image-request.ts';
@@ -31,7 +31,7 @@ export interface InpaintRun {
 async function readMask(choice: InpaintChoice, context: InpaintRunContext): Promise<GreyMask | null> {
   if (context.mask !== undefined) return context.mask;
   if (choice.mask === undefined) return null;
-  return maskFromImage(await readImageFile(path.resolve(context.inputDir, choice.mask), { source: context.maskSource ?? 'inpaint.mask' }));
+  return readMaskFile(path.resolve(context.inputDir, choice.mask), { source: context.maskSource ?? 'inpaint.mask' });
 }
 
 async function verifyInpaintFile(name: string, context: InpaintRunContext): Promise<VerifiedModel> {

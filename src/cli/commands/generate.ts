@@ -19,7 +19,7 @@ import { createTokenizerLoader } from '../../app/generation/tokenizer-selection.
 import { readUpscalerScale } from '../../app/generation/upscaler-selection.ts';
 import { openModelStore, type ModelStore } from '../../app/models/model-store.ts';
 import type { MetadataSchemeName } from '../../app/outputs/output-writer.ts';
-import { InpaintEngineError, InvalidGenerationRequestError, maskFromImage, MAX_IMAGES_PER_REQUEST, type ImageFormat } from '../../engine/index.ts';
+import { InpaintEngineError, InvalidGenerationRequestError, MAX_IMAGES_PER_REQUEST, readMaskFile, type ImageFormat } from '../../engine/index.ts';
 import { UsageError, type CommandContext } from '../command.ts';
 import { loadCommandConfig } from '../command-config.ts';
 import { ProgressReporter } from '../progress-reporter.ts';
@@ -162,7 +162,7 @@ async function prepareRun(ctx: CommandContext, values: GenerateValues, prompt: s
     const request = await prepareImageRequest(draft, { data, listing: await store.list() }, {
       defaultModel,
       readInput: (file) => readInputImage(process.cwd(), file, '--input'),
-      readMask: async (file) => maskFromImage(await readInputImage(process.cwd(), file, '--mask')),
+      readMask: (file) => readMaskFile(path.resolve(file), { source: '--mask' }),
       readUpscalerScale: (name) => readUpscalerScale(store, name, ctx.signal),
     });
     return { request, data };

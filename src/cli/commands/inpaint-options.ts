@@ -23,7 +23,8 @@ export const INPAINT_OPTIONS = {
 
 export const INPAINT_USAGE = [
   'Inpaint and outpaint (with --input IMG):',
-  '  --mask MASK               repaint the white area of MASK (same size as the input; mean of R, G, B over 127)',
+  '  --mask MASK               repaint where MASK is white (same size as the input): its alpha when it has',
+  '                            transparency, else its luminance',
   `  --inpaint-mode M          ${INPAINT_MODES.join(' | ')} (default default: strength 1, field 0.618; detail: 0.5, 0;`,
   '                            modify: 1, 0, from noise)',
   `  --inpaint-engine E        ${INPAINT_ENGINES.join(' | ')} (default: chosen from the model and what is installed)`,
