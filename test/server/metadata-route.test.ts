@@ -45,7 +45,7 @@ describe('metadata route', () => {
     assert.equal(mismatch.statusCode, 400);
     assert.equal(mismatch.json().field, 'content-type');
     assert.equal((await post(f, 'image/png', latin1('GIF89a'))).statusCode, 400);
-    const deep = await post(f, 'image/png', buildPng([{ type: 'tEXt', keyword: 'prompt', bytes: latin1(`{"a":${'['.repeat(100)}${']'.repeat(100)}}`) }]));
+    const deep = await post(f, 'image/png', buildPng([{ type: 'tEXt', keyword: 'prompt', bytes: latin1(`{"1":{"class_type":"X","inputs":{"a":${'['.repeat(100)}${']'.repeat(100)}}}}`) }]));
     assert.equal(deep.statusCode, 400);
     assert.equal(deep.json().field, 'prompt');
     assert.equal((await post(f, 'image/png', buildPng([{ type: 'tEXt', keyword: 'parameters', bytes: new Uint8Array(70 * 1024) }]))).statusCode, 413);

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type sharpDefault from 'sharp';
 import { insertJpegExif, insertWebpExif } from './exif-container.ts';
-import { encodeExifTextFields, readExifTextFields, type ExifTextFields } from './exif-user-comment.ts';
+import { encodeExifTextFields, type ExifTextFields } from './exif-user-comment.ts';
+import { readImageTextFields } from './image-text-fields.ts';
 import { InvalidImageError } from './image-errors.ts';
 import { decodePng, DEFAULT_MAX_PIXELS, encodePng, type DecodeImageOptions, type RgbImage } from './png.ts';
 import { hasPngSignature } from './png-chunks.ts';
@@ -57,15 +58,10 @@ export function detectImageFormat(bytes: Uint8Array): ImageFormat | null {
 export async function readImageMetadata(bytes: Uint8Array): Promise<Record<string, string>> {
   const format = requireFormat(bytes);
   if (format === 'png') return readPngTextChunks(bytes);
-  const sharp = await loadSharp();
-  const info = await runSharp(format, () => sharp(bytes).metadata());
+  // The EXIF of a JPEG or WebP is read by the same pure reader the page and the metadata route use.
+  const { texts } = await readImageTextFields(bytes);
   const result: Record<string, string> = Object.create(null) as Record<string, string>;
-  if (!info.exif) return result;
-  const fields = readExifTextFields(info.exif);
-  for (const [key, field] of Object.entries(EXIF_KEYS)) {
-    const value = fields[field];
-    if (value !== undefined) result[key] = value;
-  }
+  for (const key of Object.keys(EXIF_KEYS)) if (Object.hasOwn(texts, key)) result[key] = texts[key]!;
   return result;
 }
 

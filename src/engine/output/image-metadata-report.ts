@@ -14,7 +14,7 @@ import { MAX_METADATA_BYTES } from './generation-metadata.ts';
 import { readImageTextFields, type MetadataImageFormat, type TextFieldLimits, DEFAULT_TEXT_FIELD_LIMITS } from './image-text-fields.ts';
 import { UnreadableMetadataError, type MetadataField, type MetadataSchemeId, type SchemeReading, type SettingsCandidate } from './imported-settings.ts';
 import { readInvokeAiDreamSettings, readInvokeAiLegacySettings, readInvokeAiSettings } from './invokeai-settings-reader.ts';
-import { parseJsonObject, textOf } from './metadata-json.ts';
+import { parseJsonObject, textOf, type JsonRecord } from './metadata-json.ts';
 import { readNovelAiSettings } from './novelai-settings-reader.ts';
 import { readSwarmUiSettings } from './swarmui-settings-reader.ts';
 
@@ -74,12 +74,13 @@ export function recogniseScheme(texts: Record<string, string>): { reading: Schem
     if (reading) return { reading, source: 'parameters' };
   }
   const prompt = get('prompt');
-  if (prompt !== undefined) {
+  // Only a graph is ComfyUI's: other tools use a `prompt` keyword for plain prompt text, `{a|b}` wildcards included.
+  if (prompt !== undefined && prompt.includes('"class_type"')) {
     const json = parseJsonObject(prompt, 'prompt');
     const reading = json && readComfyUiSettings(json);
     if (reading) return { reading, source: 'prompt' };
   }
-  for (const key of ['Comment', 'UserComment', 'ImageDescription', 'XPComment']) {
+  for (const key of ['Comment', 'ImageDescription', 'XPComment']) {
     const text = get(key);
     if (text === undefined || text.length > MAX_PARAMETERS_BYTES) continue;
     const reading = text.trimStart().startsWith('{') ? null : readA1111Settings(text, false);
@@ -93,7 +94,14 @@ export function recogniseScheme(texts: Record<string, string>): { reading: Schem
  * fields as one object) or Fooocus by their markers; other text is an A1111 parameter line.
  */
 function readParametersText(text: string, fooocusScheme: string | undefined): SchemeReading | null {
-  const json = fooocusScheme === 'a1111' ? null : parseJsonObject(text, 'parameters');
+  let json: JsonRecord | null = null;
+  let jsonError: unknown = null;
+  try {
+    json = fooocusScheme === 'a1111' ? null : parseJsonObject(text, 'parameters');
+  } catch (error) {
+    // A prompt may start with `{` (dynamic-prompt wildcards): the text is JSON only if it parses as JSON.
+    jsonError = error;
+  }
   if (json !== null) {
     const swarm = readSwarmUiSettings(json);
     if (swarm) return swarm;
@@ -106,7 +114,9 @@ function readParametersText(text: string, fooocusScheme: string | undefined): Sc
     if (fooocusScheme === 'fooocus' || fooocusKeys.some((key) => key in json)) return readFooocusSettings(text);
     return null;
   }
-  return readA1111Settings(text, fooocusScheme === 'a1111');
+  const a1111 = readA1111Settings(text, fooocusScheme === 'a1111');
+  if (a1111 === null && jsonError !== null) throw jsonError;
+  return a1111;
 }
 
 function capped(field: string, text: string): string {

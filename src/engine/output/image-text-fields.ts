@@ -7,7 +7,7 @@
 import { readExifTextFields, type ExifTextFields } from './exif-text-reader.ts';
 import { InvalidImageError } from './image-errors.ts';
 import { readStealthInfo } from './png-stealth-info.ts';
-import { concatParts, decodeLatin1, decodePngLatin1Text, decodeUtf8OrNull, inflateCapped } from './text-bytes.ts';
+import { decodeLatin1, decodePngLatin1Text, decodeUtf8OrNull, inflateCapped } from './text-bytes.ts';
 
 export type MetadataImageFormat = 'png' | 'jpeg' | 'webp';
 
@@ -105,7 +105,7 @@ async function readPng(bytes: Uint8Array, fields: TextFields): Promise<ImageText
   if (header === null) throw new InvalidImageError('ihdr', 'PNG has no IHDR chunk');
   // The extension reads the pixels only when the file has no parameters text, and so does this reader.
   if (fields.texts.parameters === undefined && header.channels !== null && header.plain && idat.length > 0) {
-    const stealth = await readStealthInfo({ width: header.width, height: header.height, channels: header.channels, compressed: concatParts(idat) }, fields.limits.maxTextBytes);
+    const stealth = await readStealthInfo({ width: header.width, height: header.height, channels: header.channels, compressed: idat }, fields.limits.maxTextBytes);
     if (stealth !== null) {
       fields.add('parameters', stealth.text);
       return { format: 'png', texts: fields.texts, stealth: stealth.mode };

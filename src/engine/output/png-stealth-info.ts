@@ -14,8 +14,8 @@ export interface StealthPngImage {
   height: number;
   /** 4 for RGBA, 3 for RGB; other colour types carry no stealth info. */
   channels: 3 | 4;
-  /** The IDAT chunks' bytes, concatenated. */
-  compressed: Uint8Array;
+  /** The IDAT chunks' bytes, in order. */
+  compressed: readonly Uint8Array[];
 }
 
 export interface StealthInfo {

@@ -82,18 +82,30 @@ function scoreUtf16(bytes: Uint8Array, little: boolean): number {
  * Inflate zlib (`deflate`) or gzip data with the platform's DecompressionStream (Node and browsers alike), giving
  * up as soon as the output passes `maxBytes`: a small file cannot make the reader allocate without bound.
  */
-export async function inflateCapped(data: Uint8Array, format: 'deflate' | 'gzip', maxBytes: number, what: string): Promise<Uint8Array> {
+export async function inflateCapped(data: Uint8Array | readonly Uint8Array[], format: 'deflate' | 'gzip', maxBytes: number, what: string): Promise<Uint8Array> {
   return inflateUpTo(data, format, maxBytes, what, true);
 }
 
 /** The first `maxBytes` bytes data inflates to (fewer when it is shorter); the rest is never produced. */
-export async function inflatePrefix(data: Uint8Array, format: 'deflate' | 'gzip', maxBytes: number, what: string): Promise<Uint8Array> {
+export async function inflatePrefix(data: Uint8Array | readonly Uint8Array[], format: 'deflate' | 'gzip', maxBytes: number, what: string): Promise<Uint8Array> {
   return inflateUpTo(data, format, maxBytes, what, false);
 }
 
-async function inflateUpTo(data: Uint8Array, format: 'deflate' | 'gzip', maxBytes: number, what: string, refuseMore: boolean): Promise<Uint8Array> {
-  const stream = new Blob([new Uint8Array(data)]).stream().pipeThrough(new DecompressionStream(format));
-  const reader = stream.getReader();
+/** Compressed input goes in by slices, so stopping early also stops reading (and copying) the rest of it. */
+const FEED_BYTES = 64 * 1024;
+
+async function inflateUpTo(data: Uint8Array | readonly Uint8Array[], format: 'deflate' | 'gzip', maxBytes: number, what: string, refuseMore: boolean): Promise<Uint8Array> {
+  const inputs = data instanceof Uint8Array ? [data] : data;
+  const stream = new DecompressionStream(format);
+  const writer = stream.writable.getWriter();
+  const reader = stream.readable.getReader();
+  let stopped = false;
+  const feeding = (async () => {
+    for (const input of inputs) {
+      for (let at = 0; at < input.length && !stopped; at += FEED_BYTES) await writer.write(input.slice(at, at + FEED_BYTES));
+    }
+    if (!stopped) await writer.close();
+  })().catch(() => undefined); // a broken stream is reported by the reading side
   const parts: Uint8Array[] = [];
   let total = 0;
   try {
@@ -101,7 +113,6 @@ async function inflateUpTo(data: Uint8Array, format: 'deflate' | 'gzip', maxByte
       const { done, value } = await reader.read();
       if (done) break;
       if (total + value.length > maxBytes) {
-        await reader.cancel().catch(() => undefined);
         if (refuseMore) throw new InvalidImageError('text-too-large', `${what} inflates past ${maxBytes} bytes`);
         parts.push(value.subarray(0, maxBytes - total));
         total = maxBytes;
@@ -113,6 +124,10 @@ async function inflateUpTo(data: Uint8Array, format: 'deflate' | 'gzip', maxByte
   } catch (error) {
     if (error instanceof InvalidImageError) throw error;
     throw new InvalidImageError('text-chunk', `${what} is not a valid ${format === 'gzip' ? 'gzip' : 'zlib'} stream`);
+  } finally {
+    stopped = true;
+    await reader.cancel().catch(() => undefined);
+    await feeding;
   }
   return concatParts(parts, total);
 }

@@ -58,6 +58,12 @@ describe('A1111 and forks', () => {
     assert.ok(first(report).notApplied.some((f) => f.key === 'Civitai resources'));
   });
 
+  it('reads A1111 text from a JPEG comment segment when there is no EXIF', async () => {
+    const report = await readImageMetadataReport(buildJpeg({ comment: utf8(A1111) }));
+    assert.equal(report.source, 'Comment');
+    assert.equal(first(report).settings.steps, 28);
+  });
+
   it('reads WebP EXIF (with and without the Exif prefix) and Forge versions', async () => {
     const text = A1111.replace('Version: v1.10.1', 'Schedule type: Exponential, Version: f2.0.1v1.10.1-previous-313-g6f9d6b1');
     for (const prefixed of [false, true]) {
@@ -75,6 +81,13 @@ describe('A1111 and forks', () => {
       assert.equal(report.source, `parameters (stealth ${mode})`, `${mode} ${compressed}`);
       assert.equal(first(report).settings.seed, '3141592653');
     }
+  });
+
+  it('reads a prompt that starts with a wildcard brace as A1111 text, not as broken JSON', async () => {
+    const text = '{red|blue} car, {day|night}\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1, Size: 512x512';
+    const report = await readImageMetadataReport(buildPng([{ type: 'tEXt', keyword: 'parameters', bytes: latin1(text) }, { type: 'tEXt', keyword: 'prompt', bytes: latin1('{red|blue} car') }]));
+    assert.equal(report.scheme, 'a1111');
+    assert.equal(first(report).settings.prompt, '{red|blue} car, {day|night}');
   });
 
   it('leaves missing keys absent and lists an unknown sampler as not applied', async () => {
@@ -219,7 +232,7 @@ describe('unknown, absent and hostile metadata', () => {
     assert.ok(bomb.length < 10_000);
     await assert.rejects(readImageMetadataReport(bomb), /inflates past 2097152 bytes/);
     await assert.rejects(readImageMetadataReport(buildPng([{ type: 'tEXt', keyword: 'parameters', bytes: latin1(`a\nSteps: 1,${','.repeat(1_000_000)}`) }])), /parameters: is \d+ bytes, over the 65536-byte limit/);
-    await assert.rejects(readImageMetadataReport(buildPng([{ type: 'tEXt', keyword: 'prompt', bytes: latin1(`{"a":${'['.repeat(100)}${']'.repeat(100)}}`) }])), /prompt: is not valid JSON \(nesting deeper than 64/);
+    await assert.rejects(readImageMetadataReport(buildPng([{ type: 'tEXt', keyword: 'prompt', bytes: latin1(`{"1":{"class_type":"X","inputs":{"a":${'['.repeat(100)}${']'.repeat(100)}}}}`) }])), /prompt: is not valid JSON \(nesting deeper than 64/);
     const badUtf8 = Buffer.concat([Buffer.from('parameters\0\0\0\0\0', 'latin1'), Buffer.from([0xc3, 0x28])]);
     const png = buildPng([{ type: 'iTXt', keyword: 'x', text: '' }]);
     const at = Buffer.from(png).indexOf('iTXt');
