@@ -2,8 +2,8 @@
  * The Input Image panel in a real browser (Playwright, Debian's Chromium) against the real server, studio and demo
  * model on 127.0.0.1: drop an image on the panel, open "Inpaint or Outpaint", draw a mask with the mouse on the
  * canvas over the image, generate, and check the result appears at the input's size with the pixels far from the
- * mask unchanged; the request sent names the uploaded mask; the panel fits a phone's width; history Reuse brings
- * the mode back. Screenshots go to test-artifacts/screenshots/ (input-*.png), plus one of any failing test.
+ * mask unchanged; the request sent names the uploaded mask; the panel fits a phone's width and a finger draws on
+ * it; history Reuse brings the mode back. Screenshots go to test-artifacts/screenshots/ (input-*.png), plus one of any failing test.
  *
  * Chromium comes from Debian (`.ci/run` installs it); without it the test is skipped locally, and fails under CI.
  */
@@ -187,6 +187,41 @@ describe('the Input Image panel in Chromium', { skip, timeout: 400_000 }, () => 
     await panel().scrollIntoViewIfNeeded();
     await shot('input-04-phone');
     await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  pageTest('draws with a finger: a touch stroke on a phone paints the mask (pointer events, no page scroll)', async () => {
+    const context = await browser!.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+    try {
+      const phone = await context.newPage();
+      await phone.goto(`${server!.url}/`);
+      await phone.getByLabel('Upload an input image').setInputFiles({ name: 'gradient.png', mimeType: 'image/png', buffer: Buffer.from(encodePng(inputRgb(), WIDTH, HEIGHT)) });
+      await phone.getByRole('alert').filter({ hasText: 'Input image set: gradient.png' }).waitFor();
+      await phone.getByRole('tab', { name: 'Inpaint or Outpaint' }).tap();
+      const layer = phone.getByLabel(/^Inpaint mask/);
+      await layer.waitFor({ state: 'visible' });
+      await layer.scrollIntoViewIfNeeded();
+      const box = (await layer.boundingBox())!;
+      const scrolled = await phone.evaluate(() => window.scrollY);
+      // A real touch stroke through the browser's input pipeline: start, three moves, end.
+      const cdp = await context.newCDPSession(phone);
+      const point = (fx: number) => [{ x: box.x + box.width * fx, y: box.y + box.height / 2 }];
+      await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: point(0.2) });
+      for (const fx of [0.35, 0.5, 0.65]) await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: point(fx) });
+      await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+      const painted = await layer.evaluate((canvas) => {
+        const c = canvas as HTMLCanvasElement;
+        const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+        const row = Math.floor(c.height / 2);
+        let across = 0;
+        for (let x = 0; x < c.width; x++) if (data[(row * c.width + x) * 4 + 3]! > 127) across++;
+        return across;
+      });
+      assert.ok(painted > WIDTH * 0.4, `the finger painted a line across the mask (${painted} pixels of its middle row)`);
+      assert.equal(await phone.evaluate(() => window.scrollY), scrolled, 'drawing did not scroll the page');
+      await phone.screenshot({ path: path.join(SCREENSHOTS, 'input-05-phone-touch.png'), fullPage: true });
+    } finally {
+      await context.close();
+    }
   });
 
   pageTest('history Reuse brings the inpaint mode and its choices back', async () => {

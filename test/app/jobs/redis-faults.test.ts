@@ -123,7 +123,7 @@ describe('the redis backend with worker processes and faults', { skip: skipWitho
   it('a worker killed with SIGKILL mid-job: the other worker runs the job, and history shows it once', T, async () => {
     const setup = setUp();
     const queue = await setup.open();
-    const first = await startWorkerProcess(setup.prefix, 'k1', 50, 40);
+    const first = await startWorkerProcess(setup.prefix, 'k1', 50, 1000);
     await untilWorkers(queue, 1);
     const { id } = await queue.submit('alice', {});
     const watch = recordEvents(queue, id, 'alice');
