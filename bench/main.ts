@@ -9,13 +9,15 @@
  *   npm run bench -- sdxl:lora           # LoRA switch time and per-step overhead on SDXL
  *   npm run bench -- server              # HTTP API latency/throughput under load and queue overhead
  *   npm run bench -- sdxl:cancel         # cancel latency of a running SDXL 1024 job (sd15:cancel: 512)
+ *   npm run bench -- upscaler            # RRDBNet x4 on 512x512 (GFLOP/s beside a conv microbench), Upscale (2x) of 1024x1024
+ *   npm run bench -- queue               # local vs Redis queue: added latency per job, jobs/s with 1 and 2 workers
  *   npm run bench -- metadata            # metadata read time of a 20 MB PNG with a 64 KiB parameters chunk
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 
-const ALL = ['sd15:text', 'sd15:unet', 'sd15:vae', 'sd15:image', 'sd15:lora', 'sd15:cancel', 'sdxl:text', 'sdxl:unet', 'sdxl:vae', 'sdxl:image', 'sdxl:lora', 'sdxl:cancel', 'server:api', 'metadata:read'];
+const ALL = ['sd15:text', 'sd15:unet', 'sd15:vae', 'sd15:image', 'sd15:lora', 'sd15:cancel', 'sdxl:text', 'sdxl:unet', 'sdxl:vae', 'sdxl:image', 'sdxl:lora', 'sdxl:cancel', 'server:api', 'queue:backends', 'metadata:read', 'upscaler:rrdb', 'upscaler:image'];
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const json = process.argv.includes('--json');
 const cases = args.length === 0 ? ALL : ALL.filter((c) => args.some((a) => c === a || c.startsWith(`${a}:`)));
@@ -69,6 +71,23 @@ interface ServerResult {
   queueFirstStepMs: number;
 }
 
+interface QueueFigures {
+  toFirstStepMs: number;
+  toHistoryMs: number;
+  jobsPerSecond: number;
+}
+
+interface QueueResult {
+  family: 'queue';
+  part: 'backends';
+  batch: number;
+  local: QueueFigures;
+  redisOne: QueueFigures;
+  redisTwo: QueueFigures;
+  addedLatencyMs: number;
+  twoWorkerSpeedup: number;
+}
+
 interface CancelResult {
   family: string;
   part: 'cancel';
@@ -80,6 +99,18 @@ interface CancelResult {
   unetStepSeconds: number;
   submitToFirstStepSeconds: number;
   cpu: { model: string; flags: string[] };
+}
+
+interface UpscalerResult {
+  family: 'upscaler';
+  part: 'rrdb' | 'image';
+  shape: string;
+  seconds: number;
+  peakRssBytes: number;
+  gflops?: number;
+  convGflops?: number;
+  percentOfConv?: number;
+  cpu?: { model: string; cores: number; avx2: boolean | null; avx512: boolean | null };
 }
 
 interface MetadataTiming {
@@ -113,22 +144,28 @@ const images: ImageResult[] = [];
 const loras: LoraResult[] = [];
 const servers: ServerResult[] = [];
 const cancels: CancelResult[] = [];
+const upscalers: UpscalerResult[] = [];
 const metadataReads: MetadataResult[] = [];
+const queues: QueueResult[] = [];
 for (const c of cases) {
   const [family, part] = c.split(':') as [string, string];
   process.stderr.write(`bench: ${c} ...\n`);
   const script =
     family === 'server'
       ? ['server-case.ts', cacheDir]
-      : family === 'metadata'
-        ? ['metadata-case.ts']
-        : part === 'image'
-        ? ['image-case.ts', family, cacheDir]
-        : part === 'lora'
-          ? ['lora-case.ts', family, cacheDir]
-          : part === 'cancel'
-            ? ['cancel-case.ts', family, cacheDir]
-            : ['case.ts', family, part, cacheDir];
+      : family === 'queue'
+        ? ['queue-case.ts', cacheDir]
+        : family === 'metadata'
+          ? ['metadata-case.ts']
+          : family === 'upscaler'
+            ? ['upscale-case.ts', part, cacheDir]
+            : part === 'image'
+              ? ['image-case.ts', family, cacheDir]
+              : part === 'lora'
+                ? ['lora-case.ts', family, cacheDir]
+                : part === 'cancel'
+                  ? ['cancel-case.ts', family, cacheDir]
+                  : ['case.ts', family, part, cacheDir];
   const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, script[0]!), ...script.slice(1)], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -140,8 +177,10 @@ for (const c of cases) {
     process.exitCode = 1;
     continue;
   }
-  const parsed = JSON.parse(line) as CaseResult | ImageResult | LoraResult | ServerResult | CancelResult | MetadataResult;
-  if (parsed.family === 'metadata') metadataReads.push(parsed as MetadataResult);
+  const parsed = JSON.parse(line) as CaseResult | ImageResult | LoraResult | ServerResult | CancelResult | MetadataResult | UpscalerResult | QueueResult;
+  if (parsed.family === 'queue') queues.push(parsed as QueueResult);
+  else if (parsed.family === 'metadata') metadataReads.push(parsed as MetadataResult);
+  else if (parsed.family === 'upscaler') upscalers.push(parsed as UpscalerResult);
   else if (parsed.family === 'server') servers.push(parsed as ServerResult);
   else if (parsed.part === 'cancel') cancels.push(parsed as CancelResult);
   else if (parsed.part === 'image') images.push(parsed as ImageResult);
@@ -150,7 +189,7 @@ for (const c of cases) {
 }
 
 if (json) {
-  console.log(JSON.stringify([...results, ...images, ...loras, ...servers, ...cancels, ...metadataReads], null, 2));
+  console.log(JSON.stringify([...results, ...images, ...loras, ...servers, ...cancels, ...metadataReads, ...upscalers, ...queues], null, 2));
 } else if (results.length > 0) {
   const gib = (b: number) => (b / 2 ** 30).toFixed(2);
   console.log('| model | part | shape | session build s | first run s | s per run | peak RSS GiB | fp32 weights GiB | RSS / weights |');
@@ -204,6 +243,16 @@ if (!json && cancels.length > 0) {
     );
   }
 }
+if (!json && upscalers.length > 0) {
+  console.log('');
+  console.log('| upscaler | shape | s | GFLOP/s | fp32 conv GFLOP/s (same run) | of conv | peak RSS GiB | CPU |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const r of upscalers) {
+    const cpu = r.cpu === undefined ? '' : `${r.cpu.model}, ${r.cpu.cores} cores${r.cpu.avx512 ? ', AVX-512' : r.cpu.avx2 ? ', AVX2' : ''}`;
+    const figure = (v: number | undefined, digits: number) => (v === undefined ? '' : v.toFixed(digits));
+    console.log(`| ${r.part} | ${r.shape} | ${r.seconds.toFixed(1)} | ${figure(r.gflops, 1)} | ${figure(r.convGflops, 1)} | ${r.percentOfConv === undefined ? '' : `${r.percentOfConv.toFixed(0)} %`} | ${(r.peakRssBytes / 2 ** 30).toFixed(2)} | ${cpu} |`);
+  }
+}
 if (!json && metadataReads.length > 0) {
   console.log('');
   console.log('| metadata read (readImageMetadataReport) | file MB | median ms | p90 ms |');
@@ -212,5 +261,17 @@ if (!json && metadataReads.length > 0) {
     const mb = (r.fileBytes / 1e6).toFixed(1);
     console.log(`| PNG with a ${(r.parametersBytes / 1024).toFixed(0)} KiB parameters chunk | ${mb} | ${r.withText.medianMs.toFixed(1)} | ${r.withText.p90Ms.toFixed(1)} |`);
     console.log(`| the same pixels without text (stealth probe) | ${mb} | ${r.withoutText.medianMs.toFixed(1)} | ${r.withoutText.p90Ms.toFixed(1)} |`);
+  }
+}
+if (!json && queues.length > 0) {
+  console.log('');
+  console.log('| queue (demo model, 64x64, 2 steps, 1 thread per worker) | submit to first step ms | last step to history ms | jobs/s |');
+  console.log('|---|---|---|---|');
+  for (const r of queues) {
+    for (const [name, f] of [['local (SQLite, in-process worker)', r.local], ['Redis, 1 worker process', r.redisOne], ['Redis, 2 worker processes', r.redisTwo]] as const) {
+      console.log(`| ${name} | ${f.toFirstStepMs.toFixed(1)} | ${f.toHistoryMs.toFixed(1)} | ${f.jobsPerSecond.toFixed(2)} |`);
+    }
+    console.log('');
+    console.log(`Redis adds ${r.addedLatencyMs.toFixed(1)} ms per job (medians of single jobs); 2 workers run ${r.twoWorkerSpeedup.toFixed(2)}x the jobs/s of 1 (batches of ${r.batch}).`);
   }
 }

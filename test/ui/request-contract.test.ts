@@ -5,6 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { PERFORMANCE_MODE_NAMES } from '../../src/app/creative/performance-modes.ts';
+import { INPAINT_ENGINES, INPAINT_MODES, VARY_UPSCALE_MODES } from '../../src/app/generation/image-request.ts';
 import { createApiClient } from '../../src/ui/api-client.ts';
 import { ApiError } from '../../src/ui/api-error.ts';
 import { ContractError, readGenerateContract } from '../../src/ui/request-contract.ts';
@@ -20,6 +21,21 @@ describe('the generate contract the page reads', () => {
     doc = response.json();
   });
   after(() => f.close());
+
+  it('lists the Input Image modes and engines, and the bounds of their numbers, nested fields by dotted path', () => {
+    const contract = readGenerateContract(doc);
+    assert.deepEqual(contract.varyUpscaleModes, [...VARY_UPSCALE_MODES]);
+    assert.deepEqual(contract.inpaintModes, [...INPAINT_MODES]);
+    assert.deepEqual(contract.inpaintEngines, [...INPAINT_ENGINES]);
+    assert.deepEqual(contract.limits.get('varyUpscale.factor'), { min: 1, max: 4, integer: false });
+    assert.deepEqual(contract.limits.get('inpaint.maskErode'), { min: -64, max: 64, integer: true });
+    assert.deepEqual(contract.limits.get('inpaint.outpaint.left.px'), { min: 8, max: 2048, integer: true });
+    const { varyUpscale: _vary, inpaint: _inpaint, ...older } = (doc as { paths: Record<string, { post: { requestBody: { content: Record<string, { schema: { properties: Record<string, unknown> } }> } } }> }).paths['/api/v1/generate']!.post.requestBody.content['application/json']!.schema.properties;
+    const withoutModes = structuredClone(doc) as { paths: Record<string, { post: { requestBody: { content: Record<string, { schema: { properties: Record<string, unknown> } }> } } }> };
+    withoutModes.paths['/api/v1/generate']!.post.requestBody.content['application/json']!.schema.properties = older;
+    const old = readGenerateContract(withoutModes);
+    assert.deepEqual([old.varyUpscaleModes, old.inpaintModes, old.inpaintEngines], [[], [], []], 'a server without the fields: no tabs to offer');
+  });
 
   it('lists the app\'s performance modes, the output formats and the schema\'s number bounds', () => {
     const contract = readGenerateContract(doc);

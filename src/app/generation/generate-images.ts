@@ -26,6 +26,8 @@ import { parseSize, sizeForAspect } from './image-size.ts';
 import { describeInputImage } from './input-image-description.ts';
 import { findLoraName, verifyLoras } from './lora-selection.ts';
 import { prepareVaryUpscale, runVaryUpscaleStep, varyUpscaleSteps } from './vary-upscale-step.ts';
+import { addInpaintPrompt, checkInpaintInput, placeholderInpaint, resolveInpaintChoice } from './inpaint-step.ts';
+import { prepareInpaintRun } from './inpaint-run.ts';
 
 /** What is installed, read once per request. */
 export interface GenerationContext {
@@ -49,6 +51,10 @@ export interface PrepareOptions {
   readInput?: (file: string) => Promise<RgbImage>;
   /** The scale of an upscaler in the store (upscale requests; see upscaler-selection.ts). */
   readUpscalerScale?: (name: string) => Promise<number>;
+  /** Most pixels a result may have when its size comes from the input (the HTTP quota; an upscale's result). */
+  maxPixels?: number;
+  /** Reads an inpaint mask, so its size and content are checked at submit (else when the image is made). */
+  readMask?: (file: string) => Promise<GreyMask>;
 }
 
 const CREATIVE_ERRORS = [PromptSyntaxError, WildcardDepthError, WildcardFileError];
@@ -76,7 +82,10 @@ export async function prepareImageRequest(draft: ImageRequestDraft, context: Gen
   const readInput = input === undefined || options.readInput === undefined ? undefined : onceOnly(() => options.readInput!(input!.file));
   const varyUpscale = draft.varyUpscale === undefined ? undefined : await prepareVaryUpscaleChoice(draft.varyUpscale, readInput, family, context, { ...options, hasInpaint: draft.inpaint !== undefined });
   if (varyUpscale !== undefined) input = { file: input!.file, denoise: varyUpscale.denoise };
-  const size = varyUpscale === undefined ? await chooseSize(draft, preset, family, readInput) : { width: varyUpscale.size.width, height: varyUpscale.size.height };
+  const inpaint = draft.inpaint === undefined ? undefined : resolveInpaintChoice(draft.inpaint, { hasInput: input !== undefined, family, listing });
+  // An inpaint result has the input's own size (plus any outpaint padding), not a size of the model's grid.
+  const inpaintSize = inpaint === undefined ? null : await checkInpaintInput(inpaint, readInput, options.readMask);
+  const size = varyUpscale !== undefined ? { width: varyUpscale.size.width, height: varyUpscale.size.height } : (inpaintSize ?? (await chooseSize(draft, preset, family, readInput)));
   const { aspectRatio: _exact, aspect: _ratio, ...choices } = draft;
   const request: ImageRequest = {
     ...choices,
@@ -91,6 +100,7 @@ export async function prepareImageRequest(draft: ImageRequestDraft, context: Gen
     format: draft.format ?? GENERATION_DEFAULTS.format,
     ...(input === undefined ? {} : { input }),
     ...(varyUpscale === undefined ? {} : { varyUpscale: varyUpscale.choice }),
+    ...(inpaint === undefined ? {} : { inpaint }),
   };
   checkFirstImage(request, context, varyUpscale?.size.imageToImage === false);
   return request;
@@ -111,6 +121,7 @@ async function prepareVaryUpscaleChoice(choice: VaryUpscaleChoice, readInput: ((
     family,
     listing: context.listing,
     ...(options.readUpscalerScale === undefined ? {} : { readUpscalerScale: options.readUpscalerScale }),
+    ...(options.maxPixels === undefined ? {} : { maxPixels: options.maxPixels }),
   });
 }
 
@@ -210,9 +221,12 @@ function checkFirstImage(request: ImageRequest, context: GenerationContext, upsc
   image.loras.forEach((lora) => {
     if (findLoraName(context.listing, lora.name) === null) throw new ImageRequestError('prompt', 'installed', `LoRA "${lora.name}" is not in the model store`);
   });
-  const input = request.input === undefined ? undefined : { image: { width: request.width, height: request.height, rgb: new Uint8Array(request.width * request.height * 3) }, denoise: request.input.denoise };
+  const size = { width: request.width, height: request.height };
+  const placeholder = request.inpaint === undefined ? undefined : placeholderInpaint(request.inpaint, size);
+  const input =
+    request.input === undefined ? undefined : { image: placeholder?.image ?? { ...size, rgb: new Uint8Array(request.width * request.height * 3) }, denoise: request.inpaint?.strength ?? request.input.denoise };
   try {
-    validateGenerationRequest({ ...image.fields, imageCount: request.imageCount, input });
+    validateGenerationRequest({ ...image.fields, imageCount: request.imageCount, input, ...(placeholder ? { inpaint: placeholder.settings } : {}) });
   } catch (err) {
     if (!(err instanceof InvalidGenerationRequestError)) throw err;
     throw new ImageRequestError(err.field, 'range', err.message);
@@ -237,7 +251,7 @@ export function composeImage(request: ImageRequest, index: number, { data, listi
   try {
     composed = composeRequest(
       {
-        prompt: request.prompt,
+        prompt: addInpaintPrompt(request.prompt, request.inpaint),
         negative: request.negative,
         styles: request.styles,
         performance: request.performance,
@@ -322,6 +336,8 @@ export interface ImageGeneratorOptions {
   inputDir: string;
   /** What named the input image (`--input`), for the error when it is not an image. */
   inputSource?: string;
+  /** What named the inpaint mask file (`--mask`), likewise. */
+  maskSource?: string;
 }
 
 export interface GenerateImageOptions {
@@ -373,7 +389,10 @@ export function createImageGenerator(options: ImageGeneratorOptions) {
       if (step.kind === 'final') return service.saveUpscaled(appRequest, step.image);
       input = { image: step.image, denoise: step.denoise, ...(step.tiledVae ? { tiled: true } : {}) };
     }
-    const [saved] = await service.generate({ ...appRequest, ...(input ? { input } : {}) }, opts);
+    // Inpaint or Outpaint (inpaint-run.ts): the whole input at its own size, with the mask and the engine's files.
+    const inpaint = request.inpaint === undefined || pixels === undefined ? undefined : await prepareInpaintRun(request.inpaint, pixels, model, { ...options, listing, mask: opts.mask, signal: opts.signal });
+    if (inpaint !== undefined) input = { image: pixels!, denoise: request.inpaint!.strength ?? request.input!.denoise };
+    const [saved] = await service.generate({ ...appRequest, ...(input ? { input } : {}), ...(inpaint ?? {}) }, opts);
     return saved!;
   };
 }

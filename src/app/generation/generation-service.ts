@@ -7,6 +7,8 @@ import {
   getFamilyProfile,
   generate,
   inspectHeader,
+  readInpaintHead,
+  readInpaintPatch,
   loadCheckpoint,
   loadUpscaler,
   loadVae,
@@ -27,6 +29,7 @@ import {
   type PipelineModel,
   type RgbImage,
   type RuntimeOptions,
+  type InpaintHead,
   upscaleImage,
 } from '../../engine/index.ts';
 import { saveImage, type MetadataSchemeName } from '../outputs/output-writer.ts';
@@ -50,6 +53,8 @@ export interface AppGenerationRequest extends GenerationRequest {
   vae?: VerifiedModel & { name: string };
   /** Applied to the base model's UNet and text encoders, in order. */
   loras?: VerifiedLora[];
+  /** Fooocus's inpaint head and patch (the fooocus-v2.6 inpaint engine): the base UNet is built with the patch. */
+  inpaintFiles?: { head: VerifiedModel; patch: VerifiedModel };
   /** The prompt and negative prompt as typed (before splitting into parts), for the metadata. */
   rawPrompt: string;
   rawNegativePrompt: string;
@@ -109,6 +114,7 @@ export class GenerationService {
   private cache: CachedModel[] = [];
   /** The chosen VAE, kept while requests ask for it (at most one: a VAE is small and quick to build). */
   private vae: { sha256: string; loaded: LoadedVae } | null = null;
+  private inpaintHead: { sha256: string; head: InpaintHead } | null = null;
   /** The last upscaler used, kept while requests ask for it (at most one). */
   private upscaler: { sha256: string; loaded: LoadedUpscaler } | null = null;
   /** The latest LoRA switch that changed anything, or null. */
@@ -116,12 +122,14 @@ export class GenerationService {
 
   constructor(private readonly options: GenerationServiceOptions) {}
 
-  private async load(model: VerifiedModel, clipSkip: number, report: (p: ServiceProgress) => void, signal?: AbortSignal): Promise<CachedModel> {
-    const key = `${model.sha256}|${clipSkip}`;
+  private async load(model: VerifiedModel, clipSkip: number, report: (p: ServiceProgress) => void, signal?: AbortSignal, patch?: VerifiedModel): Promise<CachedModel> {
+    // A patched build is another model: its UNet weights differ, so it is cached under its own key.
+    const key = `${model.sha256}|${clipSkip}${patch === undefined ? '' : `|patch:${patch.sha256}`}`;
     const hit = this.cache.find((c) => c.key === key);
     if (hit !== undefined) return hit;
     const header = await readSafetensorsHeader(model.path);
     const { architecture } = inspectHeader(header);
+    const unet = patch === undefined ? undefined : { weightPatches: await readInpaintPatch(patch.path, header, architecture), inpaintFeature: true };
     const tokenizer = await this.options.loadTokenizer(architecture.textEncoders[0]?.vocabSize ?? 0);
     const { finalLayerNorm } = getFamilyProfile(architecture.family);
     const name = modelName(model.path);
@@ -129,6 +137,7 @@ export class GenerationService {
       components: ['unet', 'text', 'vae-decoder', 'vae-encoder'],
       runtime: this.options.runtime,
       text: architecture.textEncoders.map((cfg) => ({ clipSkip: Math.min(clipSkip, cfg.layers), finalLayerNorm })),
+      ...(unet === undefined ? {} : { unet }),
       onComponent: (component, index, total) => report({ phase: 'load', model: name, component, index, total }),
       ...(signal ? { signal } : {}),
     });
@@ -146,12 +155,14 @@ export class GenerationService {
 
   async generate(request: AppGenerationRequest, opts: { onProgress?: (p: ServiceProgress) => void; signal?: AbortSignal } = {}): Promise<SavedImage[]> {
     const report = opts.onProgress ?? (() => undefined);
-    const base = await this.load(request.model, request.clipSkip, report, opts.signal);
+    const base = await this.load(request.model, request.clipSkip, report, opts.signal, request.inpaintFiles?.patch);
     const refiner = request.refiner === undefined ? undefined : await this.load(request.refiner, request.clipSkip, report, opts.signal);
     await this.evictExcept(refiner === undefined ? [base] : [base, refiner]);
     const vae = await this.loadVae(request.vae, report, opts.signal);
     await this.applyLoras(base, request.loras ?? [], report);
-    const results = await generate({ base: base.model, ...(refiner ? { refiner: refiner.model } : {}), ...(vae ? { vae } : {}) }, request, {
+    const inpaintHead = request.inpaintFiles === undefined ? undefined : await this.loadInpaintHead(request.inpaintFiles.head, base.model);
+    const models = { base: base.model, ...(refiner ? { refiner: refiner.model } : {}), ...(vae ? { vae } : {}), ...(inpaintHead ? { inpaintHead } : {}) };
+    const results = await generate(models, request, {
       onProgress: report,
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
@@ -167,6 +178,12 @@ export class GenerationService {
       saved.push({ path: file.path, sha256: file.sha256, seed: r.seed, seconds: r.seconds });
     }
     return saved;
+  }
+
+  /** The inpaint head (a few kB), read once per file. */
+  private async loadInpaintHead(file: VerifiedModel, base: PipelineModel): Promise<InpaintHead> {
+    if (this.inpaintHead?.sha256 !== file.sha256) this.inpaintHead = { sha256: file.sha256, head: await readInpaintHead(file.path, base.architecture.unet?.modelChannels ?? 0) };
+    return this.inpaintHead.head;
   }
 
   /** Runs an upscaler model (built from its file once, then kept) over an image, in tiles. */

@@ -1,8 +1,8 @@
 /**
  * The job queue: what the server and CLI call to run generations one at a time, fairly between clients, with a
- * history that survives restarts. `JobQueue` is the contract (a distributed backend can implement it later);
- * `LocalJobQueue` runs one worker in this process over a `JobStore`, and knows nothing of models: the work is
- * an injected `JobExecutor`.
+ * history that survives restarts. `JobQueue` is the contract, with two backends: `LocalJobQueue` runs one worker in
+ * this process over a `JobStore`, and knows nothing of models (the work is an injected `JobExecutor`);
+ * `RedisJobQueue` (redis-job-queue.ts) keeps the same store and turns and runs jobs on worker machines.
  */
 import { JobInterruptedError, JobNotFoundError, JobStateError, QueueClosedError, QueueQuotaError } from './job-errors.ts';
 import { GENERIC_FAILURE } from './job-failure.ts';
@@ -89,7 +89,8 @@ export interface JobQueue {
   runningJobId(): string | null;
   /**
    * Stops taking jobs, interrupts the running one (retryable later), waits for it to stop, closes the store.
-   * Queued jobs stay queued for the next start. Every other method then throws `QueueClosedError`.
+   * Queued jobs stay queued for the next start. Every other method then throws `QueueClosedError`. (The Redis
+   * backend interrupts only a job of the server's own worker: jobs on other machines go on.)
    */
   close(): Promise<void>;
 }

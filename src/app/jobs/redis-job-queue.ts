@@ -40,6 +40,8 @@ import {
   type WorkerReport,
 } from './remote-job-protocol.ts';
 
+const LOST_CHECK_MS = 3000;
+
 export const WORKER_STOPPED_MESSAGE = 'The worker running this job stopped. Retry it to run it again.';
 
 export interface RedisJobQueueOptions {
@@ -102,7 +104,7 @@ export class RedisJobQueue implements JobQueue {
   #closed = false;
   #pumping: Promise<void> = Promise.resolve();
   #pumpAgain = false;
-  #ticks = 0;
+  #lastLostCheck = 0;
   #timer: NodeJS.Timeout | undefined;
   #redis: Redis;
   #subscriber: Redis;
@@ -413,7 +415,10 @@ export class RedisJobQueue implements JobQueue {
   /** Running jobs whose worker is gone, or whose dispatch Redis no longer holds, go back in line (or end, if cancelled). */
   async #checkRunning(): Promise<void> {
     const live = new Set(this.#workers.map((w) => w.id));
-    const lookForLost = this.#ticks++ % 3 === 0;
+    // One lookup per running job: every 3 s is enough to notice a restart that lost writes, and keeps the passes
+    // that follow each report cheap.
+    const lookForLost = Date.now() - this.#lastLostCheck >= LOST_CHECK_MS;
+    if (lookForLost) this.#lastLostCheck = Date.now();
     for (const running of [...this.#running.values()]) {
       if (!running.sent) continue;
       let gone: string | undefined;
@@ -459,6 +464,8 @@ export class RedisJobQueue implements JobQueue {
   }
 
   #onProgress(text: string): void {
+    // Messages already read can still arrive while closing; progress is not worth keeping then.
+    if (this.#closed) return;
     let report;
     try {
       report = parseProgressReport(text);

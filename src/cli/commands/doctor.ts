@@ -1,5 +1,9 @@
 import { collectDoctorReport, type DoctorReport } from '../../app/doctor.ts';
+import { locateConfigFile } from '../../app/config/load-config.ts';
+import { checkRedis, type RedisCheck } from '../../app/jobs/redis-connection.ts';
+import { readRedisSettings } from '../../app/studio/redis-studio-queue.ts';
 import type { CommandContext } from '../command.ts';
+import { CONFIG_OPTIONS, loadCommandConfig } from '../command-config.ts';
 
 function yesNo(v: boolean | null): string {
   return v === null ? 'unknown' : v ? 'yes' : 'no';
@@ -23,10 +27,28 @@ export function formatDoctorReport(r: DoctorReport): string {
   return lines.join('\n');
 }
 
+export function formatRedisCheck(r: RedisCheck): string {
+  if (!r.ok) return `Redis          ${r.url}: CANNOT CONNECT (${r.detail})`;
+  const aof = r.appendonly === null ? 'AOF unknown' : r.appendonly ? `AOF on (appendfsync ${r.appendfsync ?? 'unknown'})` : 'AOF OFF: a restart loses queued work (README: several machines)';
+  return `Redis          ${r.url}: ok, version ${r.version ?? 'unknown'}, ${aof}, ${r.workers} live worker${r.workers === 1 ? '' : 's'}`;
+}
+
 export async function runDoctor(ctx: CommandContext, nodeVersion = process.versions.node): Promise<number> {
-  const { values } = ctx.parse({ json: { type: 'boolean', default: false } });
+  const { values } = ctx.parse({ json: { type: 'boolean', default: false }, redis: { type: 'string' }, ...CONFIG_OPTIONS });
   const report = await collectDoctorReport(nodeVersion);
-  ctx.stdout.write((values.json ? JSON.stringify(report, null, 2) : formatDoctorReport(report)) + '\n');
+  // Redis is checked when the configuration (or --redis) names one: the queue of a studio on several machines.
+  let redis: RedisCheck | null = null;
+  const configFile = await locateConfigFile({ cwd: process.cwd(), env: process.env, ...(values.config === undefined ? {} : { file: values.config }) });
+  if (values.redis !== undefined || configFile !== null || process.env.FOOOCUS_QUEUE_REDIS_URL !== undefined) {
+    const { config } = await loadCommandConfig(ctx, { config: values.config, models: values.models, 'insecure-permissions': values['insecure-permissions'], redis: values.redis });
+    if (config.queue.redisUrl !== null) redis = await checkRedis(await readRedisSettings(config));
+  }
+  const text = formatDoctorReport(report) + (redis === null ? '' : `\n${formatRedisCheck(redis)}`);
+  ctx.stdout.write((values.json ? JSON.stringify(redis === null ? report : { ...report, redis }, null, 2) : text) + '\n');
+  if (redis !== null && !redis.ok) {
+    ctx.stderr.write(`error: cannot reach Redis at ${redis.url}: ${redis.detail}\n`);
+    return 1;
+  }
   if (!report.node.supported) {
     ctx.stderr.write(
       `error: Node.js ${report.node.version} is older than the required ${report.node.required}. ` +

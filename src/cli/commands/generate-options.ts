@@ -12,6 +12,11 @@ import { suggestStyleNames } from '../../app/creative/style-suggestions.ts';
 import type { VaryUpscaleChoice, VaryUpscaleMode } from '../../app/generation/image-request.ts';
 import { UsageError } from '../command.ts';
 import { CONFIG_OPTIONS } from '../command-config.ts';
+import { INPAINT_OPTIONS, INPAINT_USAGE } from './inpaint-options.ts';
+
+import { parseNumberOption } from './number-option.ts';
+
+export { parseNumberOption };
 
 export const GENERATE_OPTIONS = {
   help: { type: 'boolean', short: 'h', default: false },
@@ -38,6 +43,7 @@ export const GENERATE_OPTIONS = {
   n: { type: 'string' },
   input: { type: 'string' },
   denoise: { type: 'string' },
+  ...INPAINT_OPTIONS,
   vary: { type: 'string' },
   upscale: { type: 'string' },
   factor: { type: 'string' },
@@ -85,6 +91,8 @@ export const GENERATE_USAGE = [
   '                            Fooocus\'s Upscale: the upscaler model, then image-to-image at 0.382 (fast: the',
   '                            upscaler\'s image only); custom: factor F in 1..4; NAME: a file in the upscalers store',
   '',
+  INPAINT_USAGE,
+  '',
   'Output and setup:',
   '  --out DIR  --format png|jpeg|webp  --metadata fooocus|a1111  --json  --threads N',
   '  --models DIR  --config FILE  --insecure-permissions',
@@ -121,13 +129,6 @@ export function chooseStyles(values: readonly string[] | undefined, presetStyles
     return name;
   });
   return [...new Set(noExpansion ? chosen.filter((n) => !isExpansionStyleName(n)) : chosen)];
-}
-
-export function parseNumberOption(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got "${value}"`);
-  return n;
 }
 
 /** `--vary` / `--upscale` (and `--factor`, `--upscaler`) as the request's varyUpscale choice, or undefined. */

@@ -19,11 +19,12 @@ import { createTokenizerLoader } from '../../app/generation/tokenizer-selection.
 import { readUpscalerScale } from '../../app/generation/upscaler-selection.ts';
 import { openModelStore, type ModelStore } from '../../app/models/model-store.ts';
 import type { MetadataSchemeName } from '../../app/outputs/output-writer.ts';
-import { InvalidGenerationRequestError, MAX_IMAGES_PER_REQUEST, type ImageFormat } from '../../engine/index.ts';
+import { InpaintEngineError, InvalidGenerationRequestError, MAX_IMAGES_PER_REQUEST, readMaskFile, type ImageFormat } from '../../engine/index.ts';
 import { UsageError, type CommandContext } from '../command.ts';
 import { loadCommandConfig } from '../command-config.ts';
 import { ProgressReporter } from '../progress-reporter.ts';
 import { chooseStyles, findPreset, GENERATE_OPTIONS, GENERATE_USAGE, parseNumberOption, parsePerformance, parseVaryUpscale, type GenerateValues } from './generate-options.ts';
+import { optionForInpaintField, toInpaintChoice } from './inpaint-options.ts';
 
 /** Request fields whose option is not the field's name in kebab case (`clipSkip` is `--clip-skip`). */
 const OPTION_FOR_FIELD: Record<string, string> = {
@@ -42,7 +43,7 @@ const OPTION_FOR_FIELD: Record<string, string> = {
 };
 
 function optionFor(field: string, names: Readonly<Record<string, string>> = {}): string {
-  return names[field] ?? OPTION_FOR_FIELD[field] ?? `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  return names[field] ?? OPTION_FOR_FIELD[field] ?? optionForInpaintField(field) ?? `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
 export interface GenerateRunOptions {
@@ -96,6 +97,10 @@ function toDraft(values: GenerateValues, prompt: string, data: Awaited<ReturnTyp
   // Vary and Upscale take their steps from the performance mode (Fooocus's image-to-image steps for an upscale).
   const steps = number('steps', values.steps) ?? (preset === undefined && values.performance === undefined && varyUpscale === undefined ? defaultSteps : undefined);
   const denoise = number('denoise', values.denoise);
+  const inpaint = toInpaintChoice(values);
+  if (inpaint !== undefined && (values.size ?? values['aspect-ratio'] ?? values.aspect) !== undefined) {
+    throw new UsageError(`${values.size !== undefined ? '--size' : values.aspect !== undefined ? '--aspect' : '--aspect-ratio'}: an inpaint or outpaint result has the input image's size (plus the outpaint padding); leave it out`);
+  }
   if (denoise !== undefined && values.input === undefined) throw new UsageError('--denoise applies to image-to-image: give --input IMG as well');
   if (denoise !== undefined && varyUpscale !== undefined) throw new UsageError('--denoise does not apply to --vary or --upscale: their strength is fixed (0.5, 0.85; 0.382 for an upscale)');
   const draft: ImageRequestDraft = {
@@ -122,6 +127,7 @@ function toDraft(values: GenerateValues, prompt: string, data: Awaited<ReturnTyp
     aspect: values.aspect,
     imageCount: parseImageCount(values.n),
     ...(values.input === undefined ? {} : { input: { file: path.resolve(values.input), denoise: denoise ?? GENERATION_DEFAULTS.denoise } }),
+    inpaint,
     ...(varyUpscale === undefined ? {} : { varyUpscale }),
     format: values.format as ImageFormat,
     metadataScheme: values.metadata as MetadataSchemeName,
@@ -131,9 +137,10 @@ function toDraft(values: GenerateValues, prompt: string, data: Awaited<ReturnTyp
 }
 
 /** A refusal of the use case, in the words of the option that set the field. */
-function toUsageError(err: ImageRequestError | InvalidGenerationRequestError, values: GenerateValues, names: Readonly<Record<string, string>> = {}): UsageError {
+function toUsageError(err: ImageRequestError | InvalidGenerationRequestError | InpaintEngineError, values: GenerateValues, names: Readonly<Record<string, string>> = {}): UsageError {
   const sizeOption = values['aspect-ratio'] !== undefined && values.size === undefined ? '--aspect-ratio' : '--size';
-  const option = err.field === 'aspectRatio' ? sizeOption : optionFor(err.field, { ...(values.vary === undefined ? {} : { 'varyUpscale.mode': '--vary' }), ...names });
+  const inpaintNames: Record<string, string> = values.mask !== undefined || values.outpaint !== undefined ? { denoise: '--inpaint-strength' } : {};
+  const option = err.field === 'aspectRatio' ? sizeOption : optionFor(err.field, { ...(values.vary === undefined ? {} : { 'varyUpscale.mode': '--vary' }), ...inpaintNames, ...names });
   const detail = err.message.startsWith(`${err.field}: `) ? err.message.slice(err.field.length + 2) : err.message;
   return new UsageError(`${option}: ${detail}`);
 }
@@ -155,6 +162,7 @@ async function prepareRun(ctx: CommandContext, values: GenerateValues, prompt: s
     const request = await prepareImageRequest(draft, { data, listing: await store.list() }, {
       defaultModel,
       readInput: (file) => readInputImage(process.cwd(), file, '--input'),
+      readMask: (file) => readMaskFile(path.resolve(file), { source: '--mask' }),
       readUpscalerScale: (name) => readUpscalerScale(store, name, ctx.signal),
     });
     return { request, data };
@@ -197,7 +205,7 @@ export async function runGenerate(ctx: CommandContext, runOptions: GenerateRunOp
     loadTokenizer: createTokenizerLoader(store),
     software: 'Fooocus-TS',
   });
-  const generateImage = createImageGenerator({ store, data, service, inputDir: process.cwd(), inputSource: '--input' });
+  const generateImage = createImageGenerator({ store, data, service, inputDir: process.cwd(), inputSource: '--input', maskSource: '--mask' });
   reporter.message(`seed ${request.seed}`, { seed: request.seed });
   let written = 0;
   try {
@@ -212,7 +220,7 @@ export async function runGenerate(ctx: CommandContext, runOptions: GenerateRunOp
     return 0;
   } catch (err) {
     reporter.finishLine();
-    if (err instanceof InvalidGenerationRequestError || err instanceof ImageRequestError) throw toUsageError(err, values, names);
+    if (err instanceof InvalidGenerationRequestError || err instanceof ImageRequestError || err instanceof InpaintEngineError) throw toUsageError(err, values, names);
     if (ctx.signal.aborted) {
       ctx.stderr.write(written === 0 ? 'cancelled; no image was written\n' : `cancelled; ${written} of ${request.imageCount} images were written\n`);
       return 130;

@@ -4,6 +4,7 @@
  */
 import { roundHalfToEven } from '../guidance/round-half-to-even.ts';
 import type { RgbImage } from '../rgb-image.ts';
+import { resampleLanczos } from '../upscale/lanczos-resample.ts';
 import { maskBounds } from './grey-mask.ts';
 import type { GreyMask } from './inpaint-settings.ts';
 
@@ -101,4 +102,18 @@ export function cropMask(mask: GreyMask, box: CropBox): GreyMask {
     data.set(mask.data.subarray(from, from + width), y * width);
   }
   return { width, height, data };
+}
+
+/** Lanczos resize of an RGB crop (Pillow's LANCZOS, as Fooocus resamples crops). */
+export function resizeRgb(image: RgbImage, width: number, height: number): RgbImage {
+  return image.width === width && image.height === height ? image : resampleLanczos(image, width, height);
+}
+
+/** The same resize for a mask: its grey level through the RGB resampler. */
+export function resizeMask(mask: GreyMask, width: number, height: number): GreyMask {
+  if (mask.width === width && mask.height === height) return mask;
+  const rgb = new Uint8Array(mask.data.length * 3);
+  for (let i = 0; i < mask.data.length; i++) rgb[i * 3] = rgb[i * 3 + 1] = rgb[i * 3 + 2] = mask.data[i]!;
+  const resized = resampleLanczos({ width: mask.width, height: mask.height, rgb }, width, height);
+  return { width, height, data: Uint8Array.from({ length: width * height }, (_, i) => resized.rgb[i * 3]!) };
 }

@@ -104,24 +104,29 @@ export async function readInpaintPatch(file: string, checkpoint: SafetensorsHead
 export function computeHeadFeature(head: InpaintHead, mask: Tensor, latent: Tensor): Tensor {
   const [, , h, w] = latent.dims as [number, number, number, number];
   const plane = h * w;
-  const input = new Float32Array(HEAD_INPUTS * plane);
-  input.set(mask.data.subarray(0, plane), 0);
-  input.set(latent.data.subarray(0, 4 * plane), plane);
+  // The five input planes padded by one pixel of edge replication: [5, h + 2, w + 2].
+  const pw = w + 2;
+  const padPlane = (h + 2) * pw;
+  const padded = new Float32Array(HEAD_INPUTS * padPlane);
+  for (let c = 0; c < HEAD_INPUTS; c++) {
+    const src = c === 0 ? mask.data.subarray(0, plane) : latent.data.subarray((c - 1) * plane, c * plane);
+    for (let y = -1; y <= h; y++) {
+      const sy = Math.min(h - 1, Math.max(0, y));
+      for (let x = -1; x <= w; x++) padded[c * padPlane + (y + 1) * pw + x + 1] = src[sy * w + Math.min(w - 1, Math.max(0, x))]!;
+    }
+  }
   const out = new Float32Array(head.outChannels * plane);
-  const clampY = (y: number) => Math.min(h - 1, Math.max(0, y));
-  const clampX = (x: number) => Math.min(w - 1, Math.max(0, x));
   for (let o = 0; o < head.outChannels; o++) {
     const acc = out.subarray(o * plane, (o + 1) * plane);
     for (let c = 0; c < HEAD_INPUTS; c++) {
-      const src = input.subarray(c * plane, (c + 1) * plane);
       for (let ky = 0; ky < 3; ky++) {
         for (let kx = 0; kx < 3; kx++) {
           const k = head.weight[((o * HEAD_INPUTS + c) * 3 + ky) * 3 + kx]!;
           if (k === 0) continue;
           for (let y = 0; y < h; y++) {
-            const row = clampY(y + ky - 1) * w;
-            const dst = y * w;
-            for (let x = 0; x < w; x++) acc[dst + x]! += k * src[row + clampX(x + kx - 1)]!;
+            const from = c * padPlane + (y + ky) * pw + kx;
+            const to = y * w;
+            for (let x = 0; x < w; x++) acc[to + x]! += k * padded[from + x]!;
           }
         }
       }

@@ -17,17 +17,18 @@ import type { RgbImage } from '../rgb-image.ts';
 import type { ModelSession } from '../runtime/onnx-runtime.ts';
 import type { Tensor } from '../tensor.ts';
 import { MASK_THRESHOLD, softenMask } from './grey-mask.ts';
-import { computeCropBox, computeWorkingSize, cropMask, cropRgb } from './inpaint-crop.ts';
+import { computeCropBox, computeWorkingSize, cropMask, cropRgb, resizeMask, resizeRgb } from './inpaint-crop.ts';
 import { computeHeadFeature, type InpaintHead } from './inpaint-models.ts';
 import { prepareMask } from './inpaint-rules.ts';
 import type { GreyMask, InpaintSettings } from './inpaint-settings.ts';
-import { resizeMask, resizeRgb } from './lanczos-resample.ts';
 import { toLatentMask } from './latent-blend.ts';
 import { fillMaskedArea, padForOutpaint } from './masked-fill.ts';
 import { pasteBack } from './paste-back.ts';
 
 /** The models cannot run the requested inpaint engine; names the field to change. */
 export class InpaintEngineError extends FooocusError {
+  declare readonly field: string;
+
   constructor(detail: string) {
     super('invalid', `inpaint.engine: ${detail}`, { field: 'inpaint.engine' });
   }

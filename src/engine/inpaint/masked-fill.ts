@@ -22,19 +22,34 @@ export const FILL_PASSES: readonly (readonly [radius: number, repeats: number])[
   [3, 16],
 ];
 
-/** One box-blur pass along rows (`stride` 3, `step` 3) or columns, with clamped (edge-extended) borders. */
-function blurLines(src: Float32Array, dst: Float32Array, lines: number, length: number, lineStride: number, step: number, radius: number): void {
+/**
+ * One box-blur pass along the rows of `src` (`lines` rows of `length` RGB pixels), written transposed into `dst`
+ * (so calling it twice blurs rows, then columns, and restores the layout). Borders repeat the edge pixel.
+ */
+function blurRowsTransposed(src: Float32Array, dst: Float32Array, lines: number, length: number, radius: number): void {
   const window = 2 * radius + 1;
+  const last = length - 1;
   for (let line = 0; line < lines; line++) {
-    for (let c = 0; c < 3; c++) {
-      const base = line * lineStride + c;
-      const at = (i: number) => src[base + Math.min(length - 1, Math.max(0, i)) * step]!;
-      let sum = 0;
-      for (let i = -radius; i <= radius; i++) sum += at(i);
-      for (let i = 0; i < length; i++) {
-        dst[base + i * step] = sum / window;
-        sum += at(i + radius + 1) - at(i - radius);
-      }
+    const row = line * length * 3;
+    let r = 0;
+    let g = 0;
+    let b = 0;
+    for (let i = -radius; i <= radius; i++) {
+      const at = row + Math.min(last, Math.max(0, i)) * 3;
+      r += src[at]!;
+      g += src[at + 1]!;
+      b += src[at + 2]!;
+    }
+    for (let i = 0; i < length; i++) {
+      const out = (i * lines + line) * 3;
+      dst[out] = r / window;
+      dst[out + 1] = g / window;
+      dst[out + 2] = b / window;
+      const add = row + Math.min(last, i + radius + 1) * 3;
+      const drop = row + Math.max(0, i - radius) * 3;
+      r += src[add]! - src[drop]!;
+      g += src[add + 1]! - src[drop + 1]!;
+      b += src[add + 2]! - src[drop + 2]!;
     }
   }
 }
@@ -42,15 +57,18 @@ function blurLines(src: Float32Array, dst: Float32Array, lines: number, length: 
 /** Fills the masked area (mask > 127) of `image` from its surroundings; pixels outside the mask are unchanged. */
 export function fillMaskedArea(image: RgbImage, mask: GreyMask): RgbImage {
   const { width, height } = image;
-  const keep = Uint8Array.from(mask.data, (v) => (v > MASK_THRESHOLD ? 0 : 1));
+  const kept: number[] = [];
+  for (let p = 0; p < mask.data.length; p++) if (mask.data[p]! <= MASK_THRESHOLD) kept.push(p * 3);
   const current = Float32Array.from(image.rgb);
-  const scratch = new Float32Array(current.length);
+  const transposed = new Float32Array(current.length);
   for (const [radius, repeats] of FILL_PASSES) {
     for (let r = 0; r < repeats; r++) {
-      blurLines(current, scratch, height, width, width * 3, 3, radius); // rows
-      blurLines(scratch, current, width, height, 3, width * 3, radius); // columns
-      for (let p = 0; p < keep.length; p++) {
-        if (keep[p] === 1) for (let c = 0; c < 3; c++) current[p * 3 + c] = image.rgb[p * 3 + c]!;
+      blurRowsTransposed(current, transposed, height, width, radius); // rows, into [width][height]
+      blurRowsTransposed(transposed, current, width, height, radius); // columns, back to [height][width]
+      for (const at of kept) {
+        current[at] = image.rgb[at]!;
+        current[at + 1] = image.rgb[at + 1]!;
+        current[at + 2] = image.rgb[at + 2]!;
       }
     }
   }

@@ -5,9 +5,8 @@
  * mask is unchanged bit for bit.
  */
 import type { RgbImage } from '../rgb-image.ts';
-import type { CropBox } from './inpaint-crop.ts';
+import { resizeRgb, type CropBox } from './inpaint-crop.ts';
 import type { GreyMask } from './inpaint-settings.ts';
-import { resizeRgb } from './lanczos-resample.ts';
 
 export function pasteBack(input: RgbImage, generated: RgbImage, box: CropBox, soft: GreyMask): RgbImage {
   const width = box.right - box.left;

@@ -4,7 +4,9 @@
  * luminance (white strokes on black, as Fooocus's mask upload takes it). So: alpha when any pixel is less than
  * fully opaque, else luminance (ITU-R BT.601 weights, as PIL's `convert('L')`).
  */
+import { readFile } from 'node:fs/promises';
 import { DEFAULT_MAX_PIXELS, type DecodeImageOptions } from './png.ts';
+import { InvalidImageError } from './image-errors.ts';
 import { loadSharp, requireFormat, runSharp } from './image-encoding.ts';
 import type { GreyMask } from '../inpaint/inpaint-settings.ts';
 
@@ -46,4 +48,19 @@ export function rgbFromGrey(mask: GreyImage): Uint8Array {
   const rgb = new Uint8Array(mask.data.length * 3);
   for (let i = 0; i < mask.data.length; i++) rgb.fill(mask.data[i]!, i * 3, i * 3 + 3);
   return rgb;
+}
+
+/**
+ * Reads and decodes a mask file (see decodeMaskImage); a file that is not an image is refused naming `source` (the
+ * option or field that named it) and the file, as readImageFile does for input images.
+ */
+export async function readMaskFile(file: string, options: DecodeImageOptions & { source?: string } = {}): Promise<GreyImage> {
+  const { source, ...decodeOptions } = options;
+  const bytes = new Uint8Array(await readFile(file));
+  try {
+    return await decodeMaskImage(bytes, decodeOptions);
+  } catch (err) {
+    if (err instanceof InvalidImageError) err.message = `${source === undefined ? '' : `${source} `}${file}: ${err.message}`;
+    throw err;
+  }
 }

@@ -80,6 +80,29 @@ describe('job store', () => {
     reopened.close();
   });
 
+  it('keepRunning (the Redis backend) leaves running jobs running on reopen; requeue puts one back in line, same id, its images kept', () => {
+    const file = freshDb();
+    const store = openJobStore(file, { keepRunning: true });
+    const job = store.create('alice', { prompt: 'x' });
+    store.markRunning(job.id);
+    store.updateProgress(job.id, { step: 1, steps: 2, image: 1, images: 2 });
+    store.addResult(job.id, { imageId: 'img-1', file: '2025-01-01/one.png', seed: '42' });
+    store.close();
+
+    const reopened = openJobStore(file, { keepRunning: true });
+    assert.deepEqual(reopened.listRunning().map((j) => [j.id, j.status]), [[job.id, 'running']]);
+    const requeued = reopened.requeue(job.id);
+    assert.equal(requeued.status, 'queued');
+    assert.equal(requeued.startedAt, null);
+    assert.equal(requeued.progress, null);
+    assert.deepEqual(requeued.results, [{ imageId: 'img-1', file: '2025-01-01/one.png', seed: '42' }]);
+    assert.deepEqual(reopened.listQueued().map((j) => j.id), [job.id]);
+    assert.deepEqual(reopened.listRunning(), []);
+    assert.throws(() => reopened.requeue(job.id), JobStateError, 'only a running job goes back in line');
+    assert.equal(reopened.list('alice').jobs.length, 1);
+    reopened.close();
+  });
+
   it('refuses to retry a job that is not interrupted, failed or cancelled, and writes nothing', () => {
     const store = openJobStore(freshDb());
     const job = store.create('alice', {});

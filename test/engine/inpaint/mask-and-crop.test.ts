@@ -1,9 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { distanceToMask, erodeOrDilateMask, invertMask, maskFromImage, softenMask } from '../../../src/engine/inpaint/grey-mask.ts';
-import { computeCropBox, computeWorkingSize } from '../../../src/engine/inpaint/inpaint-crop.ts';
+import { computeCropBox, computeWorkingSize, resizeMask, resizeRgb } from '../../../src/engine/inpaint/inpaint-crop.ts';
 import { computeHeadFeature } from '../../../src/engine/inpaint/inpaint-models.ts';
-import { resizeMask, resizeRgb } from '../../../src/engine/inpaint/lanczos-resample.ts';
 import { toLatentMask } from '../../../src/engine/inpaint/latent-blend.ts';
 import { fillMaskedArea, padForOutpaint } from '../../../src/engine/inpaint/masked-fill.ts';
 import { makePicture, rectangleMask } from './inpaint-harness.ts';

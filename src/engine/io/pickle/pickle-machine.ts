@@ -38,11 +38,16 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Interprets `bytes` (a whole pickle stream) and returns the value STOP leaves on the stack. */
 export function interpretPickle(bytes: Uint8Array, file: string, limits: PickleLimits = DEFAULT_PICKLE_LIMITS): PickleValue {
-  return new PickleMachine(bytes, file, limits).run();
+  return new PickleMachine(bytes, file, limits, 0).run();
+}
+
+/** Interprets the pickle that starts at `offset` of `bytes` (several are written back to back) and says where it ended. */
+export function interpretPickleAt(bytes: Uint8Array, offset: number, file: string, limits: PickleLimits = DEFAULT_PICKLE_LIMITS): { value: PickleValue; end: number } {
+  const machine = new PickleMachine(bytes, file, limits, offset);
+  return { value: machine.run(), end: machine.position };
 }
 
 class PickleMachine {
-  private pos = 0;
   private stack: PickleValue[] = [];
   /** Stack heights at each open MARK (CPython's metastack, so a MARK is never a value). */
   private marks: number[] = [];
@@ -53,8 +58,13 @@ class PickleMachine {
     private readonly bytes: Uint8Array,
     private readonly file: string,
     private readonly limits: PickleLimits,
+    private pos: number,
   ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  get position(): number {
+    return this.pos;
   }
 
   run(): PickleValue {

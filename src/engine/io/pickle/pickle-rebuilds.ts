@@ -75,9 +75,13 @@ function checkInsideStorage(storage: StorageRef, offset: number, shape: number[]
   }
 }
 
-/** BINPERSID's id for a storage: ('storage', <storage class>, key, location, numel). */
+/**
+ * BINPERSID's id for a storage: ('storage', <storage class>, key, location, numel), with a sixth item in the legacy
+ * format (view metadata), which must be None: views of storages are not read.
+ */
 export function readPersistentStorage(pid: PickleValue, file: string): StorageRef {
-  if (typeof pid !== 'object' || pid === null || pid.kind !== 'tuple' || pid.items.length !== 5 || pid.items[0] !== 'storage') {
+  const isTuple = typeof pid === 'object' && pid !== null && pid.kind === 'tuple';
+  if (!isTuple || !(pid.items.length === 5 || (pid.items.length === 6 && pid.items[5] === null)) || pid.items[0] !== 'storage') {
     throw new TorchFileError(file, 'persistent-id', `a persistent id is ${describeValue(pid)}; only ('storage', type, key, location, numel) is read`);
   }
   const [, type, key, location, numel] = pid.items;

@@ -5,9 +5,9 @@
 import { FooocusError } from '../../errors/fooocus-error.ts';
 
 export type TorchFileRule =
-  /** Neither a zip archive nor a recognisable legacy checkpoint. */
+  /** Neither a zip archive nor a legacy (pickle-stream) checkpoint. */
   | 'not-zip'
-  /** The pre-1.6 PyTorch format (a bare pickle stream, or a tar archive): not supported. */
+  /** The tar-based format of PyTorch 0.x, or a legacy stream of another protocol version: not read. */
   | 'legacy-format'
   /** A zip structure that is malformed, inconsistent or runs past the end of the file. */
   | 'zip-structure'

@@ -1,6 +1,6 @@
 /**
  * Mutation fuzzing of the checkpoint reader: thousands of byte flips, truncations and splices of valid torch.save
- * files, both of the whole archive and of data.pkl re-wrapped in a well-formed archive (so the pickle interpreter,
+ * files (zip, zip64 and legacy), both of the whole file and of data.pkl re-wrapped in a well-formed archive (so the pickle interpreter,
  * not only the zip reader, sees the damage). Every case must be accepted or refused with TorchFileError, never
  * anything else. No case can hang: the reader's work is bounded by the input's length (each opcode consumes a
  * byte; the flattening walk and gathers are capped), and inputs here are a few kilobytes.
@@ -11,7 +11,7 @@ import { SAFETENSORS_DTYPE_BYTES } from '../../../../src/engine/index.ts';
 import { createBufferSource } from '../../../../src/engine/io/pickle/byte-source.ts';
 import { readTorchCheckpoint, type TorchCheckpoint } from '../../../../src/engine/io/pickle/torch-checkpoint.ts';
 import { TorchFileError } from '../../../../src/engine/io/pickle/torch-file-error.ts';
-import { assignStorageKeys, PickleEmitter, writeTorchZip, type TestValue } from '../../../fixtures/torch-save-writer.ts';
+import { assignStorageKeys, PickleEmitter, writeLegacyTorchSave, writeTorchZip, type TestValue } from '../../../fixtures/torch-save-writer.ts';
 
 const CASES = 6000;
 
@@ -86,14 +86,17 @@ describe('PyTorch checkpoint reader fuzz', () => {
   it(`accepts or refuses (TorchFileError only) each of ${CASES} mutated files`, () => {
     const random = createRandom(20261206);
     const encoded = SEEDS.flatMap((v) => [encode(v, 2), encode(v, 4)]);
-    const archives = encoded.map((e, i) => writeTorchZip(e.pickle, e.storages, 'archive', i % 3 === 0));
+    const archives = [
+      ...encoded.map((e, i) => writeTorchZip(e.pickle, e.storages, 'archive', i % 3 === 0)),
+      ...SEEDS.map((v) => writeLegacyTorchSave(structuredClone(v))),
+    ];
     const outcomes = { accepted: 0, refused: 0 };
     const rules = new Set<string>();
     for (let i = 0; i < CASES; i++) {
       const pick = random(encoded.length);
       const other = archives[random(archives.length)]!;
       const bytes = i % 2 === 0
-        ? mutate(archives[pick]!, other, random)
+        ? mutate(archives[random(archives.length)]!, other, random)
         : writeTorchZip(mutate(encoded[pick]!.pickle, encoded[random(encoded.length)]!.pickle, random), encoded[pick]!.storages);
       try {
         checkAccepted(readTorchCheckpoint(createBufferSource(bytes), `case-${i}.pth`), bytes.length);

@@ -9,7 +9,7 @@ import { createBufferSource } from '../../../../src/engine/io/pickle/byte-source
 import { readTorchCheckpoint } from '../../../../src/engine/io/pickle/torch-checkpoint.ts';
 import { writeTorchTensorsAsSafetensors } from '../../../../src/engine/io/pickle/torch-safetensors-writer.ts';
 import { assertRefused } from './torch-refusal.ts';
-import { ITEM_SIZE, writeTorchSave, type TestDtype, type TestValue } from '../../../fixtures/torch-save-writer.ts';
+import { ITEM_SIZE, PickleEmitter, writeLegacyTorchSave, writeTorchSave, type TestDtype, type TestValue } from '../../../fixtures/torch-save-writer.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'fooocus-torch-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -98,6 +98,27 @@ describe('PyTorch checkpoint conversion', () => {
     assert.deepEqual(data.get('w'), Buffer.from((weight as { tensor: { bytes: Uint8Array } }).tensor.bytes));
   });
 
+  it('reads the legacy (pre-1.6) format: five pickles, then storages with their element counts', async () => {
+    const w = tensor('F32', [2, 3]);
+    const b = tensor('BF16', [4]);
+    const { header, data } = await convert(writeLegacyTorchSave({ dict: [['params_ema', { dict: [['conv_first.weight', w], ['conv_first.bias', b]] }], ['epoch', 3n]] }));
+    assert.deepEqual(data.get('params_ema.conv_first.weight'), Buffer.from((w as { tensor: { bytes: Uint8Array } }).tensor.bytes));
+    assert.deepEqual(data.get('params_ema.conv_first.bias'), Buffer.from((b as { tensor: { bytes: Uint8Array } }).tensor.bytes));
+    assert.equal(header.tensors.get('params_ema.conv_first.bias')?.dtype, 'BF16');
+    assert.equal(data.get('epoch')!.readBigInt64LE(0), 3n);
+  });
+
+  it('refuses a legacy file whose storage counts disagree with the pickle, that is truncated, or is big-endian', () => {
+    const good = Buffer.from(writeLegacyTorchSave({ dict: [['w', tensor('F32', [4])]] }));
+    const miscounted = Buffer.from(good);
+    miscounted.writeBigUInt64LE(5n, miscounted.length - 16 - 8);
+    assertRefused(miscounted, 'storage-missing');
+    assertRefused(good.subarray(0, good.length - 1), 'storage-missing');
+    assertRefused(writeLegacyTorchSave({ dict: [['w', tensor('F32', [4])]] }, { littleEndian: false }), 'byte-order');
+    const evil = Buffer.concat([good.subarray(0, good.indexOf(Buffer.from([0x2e])) + 1), new PickleEmitter().header().int(1001n).stop(), new PickleEmitter().header().global('os', 'system').str('id').op(0x85, 0x52).stop()]);
+    assertRefused(evil, 'global-refused', 'os.system');
+  });
+
   it('honours storage offsets and gathers a non-contiguous (transposed) view', async () => {
     const storage = Float32Array.from({ length: 12 }, (_, i) => i);
     const bytes = new Uint8Array(storage.buffer);
@@ -126,7 +147,8 @@ describe('PyTorch checkpoint conversion', () => {
 
   it('refuses files that are not torch.save zip archives, naming the legacy format', () => {
     assertRefused(Buffer.from('hello, this is not a checkpoint at all'), 'not-zip');
-    assertRefused(Uint8Array.from([0x80, 0x02, 0x8a, 0x0a, ...randomBytes(40)]), 'legacy-format');
+    // A pickle stream that is not PyTorch's legacy format (no magic number first).
+    assertRefused(Uint8Array.from([0x80, 0x02, 0x7d, 0x2e]), 'not-zip');
     const tar = Buffer.alloc(1024);
     tar.write('ustar', 257);
     assertRefused(tar, 'legacy-format');
