@@ -26,7 +26,10 @@ export async function runWorker(ctx: CommandContext): Promise<number> {
   };
   const node = await startWorkerNode(loaded.config, { software: 'Fooocus-TS', log, ...(values.name === undefined ? {} : { id: values.name }) });
   ctx.stdout.write(`worker ${node.worker.id} is taking jobs (concurrency ${loaded.config.queue.workerConcurrency}, ${loaded.config.runtime.executionProvider}); Ctrl-C to stop\n`);
-  await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
+  // SIGTERM too (systemctl stop, docker stop): the running job is reported interrupted rather than left for the
+  // studio to find gone.
+  const terminated = new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
+  await Promise.race([terminated, new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }))]);
   log('stopping: interrupting running jobs');
   await node.close();
   log('stopped');
