@@ -40,7 +40,7 @@ async function refuseReusedKeys<T>(work: () => Promise<T>): Promise<T> {
 export function createAppStudioPort(studio: Studio): StudioPort {
   return {
     ...createStudioCatalog(studio),
-    submitJob: async (owner, body, submitKey) => refuseReusedKeys(() => studio.submitImages(owner, body, submitKey)),
+    submitJob: async (owner, body, submitKey, limits) => refuseReusedKeys(() => studio.submitImages(owner, body, submitKey, limits)),
     getJob: async (owner, id) => toSummary(await studio.queue.get(id, scopeOf(owner))),
     listHistory: async (owner, page) => {
       const result = await studio.queue.list(scopeOf(owner), { ...(page.cursor === undefined ? {} : { cursor: page.cursor }), limit: page.limit });

@@ -11,6 +11,7 @@
  */
 import type { GenerateRequestBody } from './schemas/generate-request-schema.ts';
 import type { JOB_STATUSES } from './schemas/job-schemas.ts';
+import type { SubmitLimits } from '../app/studio/create-studio.ts';
 import type { JobReport, JobUpdate } from '../app/studio/job-report.ts';
 import type { AspectRatioLists, ModelInfo, PresetInfo, StyleInfo } from '../app/studio/studio-catalog.ts';
 
@@ -80,7 +81,8 @@ export interface StudioPort {
    * `owner` is the submitting user's own name (never ALL_OWNERS). Validates names (model, styles, sampler...)
    * against what is installed; throws InvalidRequestError.
    */
-  submitJob(owner: string, request: GenerateRequestBody, submitKey?: SubmitKey): Promise<{ id: string; position: number }>;
+  /** `limits.maxPixels` also bounds a size the request does not give but its mode makes (an upscale's result). */
+  submitJob(owner: string, request: GenerateRequestBody, submitKey?: SubmitKey, limits?: SubmitLimits): Promise<{ id: string; position: number }>;
   getJob(owner: string, id: string): Promise<JobSummary>;
   /** Newest first. `limit` is 1..200. */
   listHistory(owner: string, page: { cursor: string | undefined; limit: number }): Promise<HistoryPage>;

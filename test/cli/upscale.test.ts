@@ -105,7 +105,9 @@ describe('fooocus upscale and generate --vary / --upscale (tiny SD 1.5 checkpoin
     ['--vary without --input', () => ['generate', 'a lake', '--vary', 'subtle', '--models', models], /--vary works on an input image: give --input IMG/],
     ['an unknown vary', () => ['generate', 'a lake', '--input', input, '--vary', 'medium', '--models', models], /--vary must be subtle or strong, got "medium"/],
     ['--denoise with --vary', () => ['generate', 'a lake', '--input', input, '--vary', 'strong', '--denoise', '0.3', '--models', models], /--denoise does not apply to --vary or --upscale/],
-    ['an unknown mode', () => ['upscale', input, '--mode', '3x', '--models', models], /--upscale must be one of 1\.5x, 2x, fast, fast-2x, custom, got "3x"/],
+    ['an unknown mode', () => ['upscale', input, '--mode', '3x', '--models', models], /--mode must be one of 1\.5x, 2x, fast, custom, got "3x"/],
+    ['an unknown --upscale', () => ['generate', 'a lake', '--input', input, '--upscale', '3x', '--models', models], /--upscale must be one of 1\.5x, 2x, fast, fast-2x, custom, got "3x"/],
+    ['--vary with --upscale', () => ['generate', 'a lake', '--input', input, '--vary', 'subtle', '--upscale', '2x', '--models', models], /--vary cannot be combined with --upscale/],
   ];
   for (const [what, argv, message] of refusals) {
     it(`refuses ${what}, writing nothing`, async () => {

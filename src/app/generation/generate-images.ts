@@ -51,6 +51,8 @@ export interface PrepareOptions {
   readInput?: (file: string) => Promise<RgbImage>;
   /** The scale of an upscaler in the store (upscale requests; see upscaler-selection.ts). */
   readUpscalerScale?: (name: string) => Promise<number>;
+  /** Most pixels a result may have when its size comes from the input (the HTTP quota; an upscale's result). */
+  maxPixels?: number;
   /** Reads an inpaint mask, so its size and content are checked at submit (else when the image is made). */
   readMask?: (file: string) => Promise<GreyMask>;
 }
@@ -119,6 +121,7 @@ async function prepareVaryUpscaleChoice(choice: VaryUpscaleChoice, readInput: ((
     family,
     listing: context.listing,
     ...(options.readUpscalerScale === undefined ? {} : { readUpscalerScale: options.readUpscalerScale }),
+    ...(options.maxPixels === undefined ? {} : { maxPixels: options.maxPixels }),
   });
 }
 

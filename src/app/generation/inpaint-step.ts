@@ -40,6 +40,8 @@ export const MIN_INPAINT_STRENGTH = 0.01;
 /** Fooocus's inpaint files, as `models convert` names them in the store's `inpaint` folder. */
 export const INPAINT_HEAD_FILE = 'fooocus_inpaint_head.safetensors';
 export const INPAINT_PATCH_FILE = 'inpaint_v26.fooocus.safetensors';
+/** Their catalog entries (pulled and converted by `models pull`). */
+export const INPAINT_CATALOG_IDS = ['fooocus-inpaint-head', 'fooocus-inpaint-v26'] as const;
 
 const SIDES = ['left', 'right', 'top', 'bottom'] as const;
 
@@ -83,7 +85,7 @@ export function resolveInpaintChoice(choice: InpaintChoice, context: { hasInput:
       throw new ImageRequestError(
         'inpaint.engine',
         'installed',
-        `inpaint.engine fooocus-v2.6 needs ${INPAINT_HEAD_FILE} and ${INPAINT_PATCH_FILE} in the model store's inpaint folder: convert Fooocus's fooocus_inpaint_head.pth and inpaint_v26.fooocus.patch with \`npm run fooocus -- models convert <file>\` (or pull them from the catalog)`,
+        `inpaint.engine fooocus-v2.6 needs ${INPAINT_HEAD_FILE} and ${INPAINT_PATCH_FILE} in the model store's inpaint folder: run \`npm run fooocus -- models pull ${INPAINT_CATALOG_IDS.join(' ')}\`, or convert Fooocus's own files with \`npm run fooocus -- models convert <file>\``,
       );
     }
   }

@@ -128,8 +128,11 @@ export function planVaryUpscaleSize(choice: VaryUpscaleChoice, input: { width: n
 }
 
 /** Refuses an output size the engine (image-to-image) or the upscaler-only path cannot make. */
-export function checkVaryUpscaleSize(choice: VaryUpscaleChoice, size: VaryUpscaleSize): void {
+export function checkVaryUpscaleSize(choice: VaryUpscaleChoice, size: VaryUpscaleSize, maxPixels = Infinity): void {
   const field = choice.mode === 'upscale-custom' ? 'varyUpscale.factor' : 'input';
+  if (size.width * size.height > maxPixels) {
+    throw new ImageRequestError(field, 'maxPixels', `${choice.mode} would make a ${size.width}x${size.height} image, more than the ${maxPixels} pixels allowed here`);
+  }
   const max = size.imageToImage ? IMAGE_SIZE_LIMITS.max : MAX_UPSCALED_SIDE;
   if (size.width > max || size.height > max || Math.min(size.width, size.height) < IMAGE_SIZE_LIMITS.min) {
     throw new ImageRequestError(
@@ -206,6 +209,8 @@ export interface PrepareVaryUpscaleContext {
   listing: readonly ModelListing[];
   /** The scale of a store upscaler (reads its header); 4 when the caller cannot read files. */
   readUpscalerScale?: (name: string) => Promise<number>;
+  /** Most pixels the result may have (a server's quota); absent: only the side limits. */
+  maxPixels?: number;
 }
 
 /** Checks a choice at submit and resolves what it needs: the upscaler file, the output size, the denoise. */
@@ -214,6 +219,6 @@ export async function prepareVaryUpscale(choice: VaryUpscaleChoice, context: Pre
   const upscaler = needsUpscaler(choice) ? chooseUpscaler(choice, context.listing) : undefined;
   const scale = upscaler === undefined ? 1 : ((await context.readUpscalerScale?.(upscaler)) ?? 4);
   const size = planVaryUpscaleSize(choice, context.input!, context.family, scale);
-  checkVaryUpscaleSize(choice, size);
+  checkVaryUpscaleSize(choice, size, context.maxPixels);
   return { choice: { ...choice, ...(upscaler === undefined ? {} : { upscaler }) }, size, denoise: varyUpscaleDenoise(choice) };
 }

@@ -36,6 +36,12 @@ import { sweepJobOutputs } from '../outputs/output-sweep.ts';
 const appRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 /** A generate request as a client sends it: an uploaded image (and inpaint mask) by id instead of a file. */
+/** Quotas of the submitting side (the HTTP server's) that the request's resolved values must also meet. */
+export interface SubmitLimits {
+  /** Pixels of a result whose size the mode decides (an upscale's). */
+  maxPixels?: number;
+}
+
 export type StudioImageRequest = Omit<ImageRequestDraft, 'input'> & { inputImageId?: string; denoise?: number };
 
 /** The upload files a stored request names: its input image and its inpaint mask. */
@@ -58,7 +64,7 @@ export interface Studio {
    * Checks a request against what is installed (ImageRequestError naming the field), resolves its defaults and
    * queues it for `owner`.
    */
-  submitImages(owner: string, request: StudioImageRequest, submitKey?: SubmitKey): Promise<{ id: string; position: number }>;
+  submitImages(owner: string, request: StudioImageRequest, submitKey?: SubmitKey, limits?: SubmitLimits): Promise<{ id: string; position: number }>;
   /** The real path of an output file, refusing anything outside the outputs directory. */
   resolveOutput(relative: string): Promise<string>;
   /**
@@ -188,7 +194,7 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
     presets,
     catalogFiles: data.catalogFiles,
     uploads,
-    submitImages: async (owner, { inputImageId, denoise, ...choices }, submitKey) => {
+    submitImages: async (owner, { inputImageId, denoise, ...choices }, submitKey, limits) => {
       let input: ImageRequestDraft['input'];
       if (inputImageId !== undefined) {
         input = { file: await findUpload(uploads, owner, inputImageId, 'inputImageId'), denoise: denoise ?? GENERATION_DEFAULTS.denoise };
@@ -203,6 +209,7 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
         defaultModel,
         readInput: (file) => uploads.readPixels(file),
         readUpscalerScale: (name) => readUpscalerScale(store, name),
+        ...(limits?.maxPixels === undefined ? {} : { maxPixels: limits.maxPixels }),
       });
       return queue.submit(owner, request, submitKey === undefined ? {} : { submitKey });
     },

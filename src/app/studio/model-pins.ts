@@ -6,6 +6,7 @@
  * preset's, the inpaint patch) are checked by the worker's store as every model is: by its own trust manifest.
  */
 import { FooocusError } from '../../engine/index.ts';
+import { formatCliCommand } from '../cli-invocation.ts';
 import type { ImageRequest } from '../generation/image-request.ts';
 import type { ModelPin } from '../jobs/remote-job-protocol.ts';
 import type { CatalogEntry } from '../models/catalog.ts';
@@ -59,10 +60,13 @@ export async function verifyModelPins(
     if (!isModelKind(pin.kind)) throw new MissingPinnedModelError(pin, 'unknown model kind');
     const listing = (await store.list()).find((m) => m.kind === pin.kind && m.name === pin.name);
     if (listing === undefined) {
-      const entry = pull?.entries.find((e) => e.sha256 === pin.sha256 && e.kind === pin.kind && e.fileName === pin.name);
-      if (pull === undefined) throw new MissingPinnedModelError(pin, 'install it on the worker (fooocus models pull or import), or start the worker with queue.workerModels "pull"');
+      // A converted entry (a PyTorch file) is pinned by its .safetensors name; its SHA-256 is known only once converted.
+      const entry = pull?.entries.find((e) => e.kind === pin.kind && (e.convertTo === undefined ? e.sha256 === pin.sha256 && e.fileName === pin.name : e.convertTo === pin.name));
+      if (pull === undefined) throw new MissingPinnedModelError(pin, `install it on the worker (${formatCliCommand('models pull')} or import), or start the worker with queue.workerModels "pull"`);
       if (entry === undefined) throw new MissingPinnedModelError(pin, 'the catalog has no model of that name and SHA-256 to pull; install it on the worker');
       await pull.fetch(entry);
+      const pulled = (await store.list()).find((m) => m.kind === pin.kind && m.name === pin.name);
+      if (pulled !== undefined && pulled.sha256 !== pin.sha256) throw new PinnedModelMismatchError(pin, pulled.sha256);
     } else if (listing.sha256 !== pin.sha256) throw new PinnedModelMismatchError(pin, listing.sha256);
     await store.resolve(pin.kind, pin.name);
   }

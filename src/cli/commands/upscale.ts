@@ -43,6 +43,8 @@ export const UPSCALE_USAGE = [
   '  --models DIR  --config FILE  --insecure-permissions',
 ].join('\n');
 
+const UPSCALE_MODES = ['1.5x', '2x', 'fast', 'custom'];
+
 /** The errors name this command's options: the mode's field is `--mode` here. */
 const OPTION_NAMES = { 'varyUpscale.mode': '--mode', input: 'IMG' };
 
@@ -53,7 +55,8 @@ export async function runUpscale(ctx: CommandContext): Promise<number> {
     return 0;
   }
   if (positionals.length !== 1) throw new UsageError('give exactly one image: npm run fooocus -- upscale photo.png --mode 2x (see npm run fooocus -- upscale --help)');
-  const mode = values.factor !== undefined && ctx.argv.every((a) => a !== '--mode' && !a.startsWith('--mode=')) ? 'custom' : values.mode;
+  const mode = values.factor !== undefined && ctx.argv.every((a) => a !== '--mode' && !a.startsWith('--mode=')) ? 'custom' : values.mode.toLowerCase();
+  if (!UPSCALE_MODES.includes(mode)) throw new UsageError(`--mode must be one of ${UPSCALE_MODES.join(', ')}, got "${values.mode}"`);
   const forward: string[] = [values.prompt, '--input', positionals[0]!, '--upscale', mode];
   for (const [name, value] of Object.entries(values)) {
     if (['help', 'mode', 'prompt'].includes(name) || value === undefined || value === false) continue;

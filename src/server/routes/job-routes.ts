@@ -26,7 +26,7 @@ export function registerJobRoutes(app: FastifyInstance, { port, options, schemas
     },
     async (request, reply) => {
       checkGenerateRequest(request.body, options.quotas.maxPixels);
-      const { id, position } = await port.submitJob(requirePrincipal(request).name, request.body, readSubmitKey(request));
+      const { id, position } = await port.submitJob(requirePrincipal(request).name, request.body, readSubmitKey(request), { maxPixels: options.quotas.maxPixels });
       return reply.code(202).send({ id, position, eventsUrl: `/api/v1/jobs/${id}/events` });
     },
   );

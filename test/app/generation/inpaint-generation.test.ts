@@ -46,7 +46,7 @@ describe('inpaint choices', () => {
     assert.throws(() => resolveInpaintChoice({ mode: 'default', mask: 'm', maskErode: 65 }, sdxl), refusal('inpaint.maskErode'));
     assert.throws(() => resolveInpaintChoice({ mode: 'default', outpaint: { top: { px: 4 } } }, sdxl), refusal('inpaint.outpaint.top.px'));
     assert.throws(() => resolveInpaintChoice({ mode: 'default', mask: 'm', engine: 'fooocus-v2.6' }, { ...sdxl, family: 'sd15' }), refusal('inpaint.engine'));
-    assert.throws(() => resolveInpaintChoice({ mode: 'default', mask: 'm', engine: 'fooocus-v2.6' }, { ...sdxl, listing: [] }), /models convert/);
+    assert.throws(() => resolveInpaintChoice({ mode: 'default', mask: 'm', engine: 'fooocus-v2.6' }, { ...sdxl, listing: [] }), /models pull fooocus-inpaint-head fooocus-inpaint-v26`, or convert .* models convert/);
   });
 
   it('pads each side by its share of that axis, truncated as Fooocus does', () => {

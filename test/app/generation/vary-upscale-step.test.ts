@@ -109,6 +109,13 @@ describe('upscaler choice', () => {
     assert.throws(() => chooseUpscaler({ mode: 'upscale-2x', upscaler: 'c.safetensors' }, upscalers('a.safetensors')), refusal('varyUpscale.upscaler', 'installed', /installed: a\.safetensors/));
   });
 
+  it("prepareVaryUpscale holds the result to the submitting server's pixel quota, naming the field", async () => {
+    const context = { input: { width: 1024, height: 1024 }, family: 'sdxl' as const, listing: upscalers('only.safetensors'), readUpscalerScale: async () => 4 };
+    await assert.rejects(prepareVaryUpscale({ mode: 'upscale-2x' }, { ...context, maxPixels: 2048 * 2048 - 1 }), refusal('input', 'maxPixels', /2048x2048 image, more than the 4194303 pixels/));
+    await assert.rejects(prepareVaryUpscale({ mode: 'upscale-custom', factor: 3 }, { ...context, maxPixels: 2048 * 2048 }), refusal('varyUpscale.factor', 'maxPixels'));
+    assert.equal((await prepareVaryUpscale({ mode: 'upscale-2x' }, { ...context, maxPixels: 2048 * 2048 })).size.width, 2048);
+  });
+
   it('prepareVaryUpscale records the chosen upscaler and reads its scale for the size', async () => {
     const scales: string[] = [];
     const prepared = await prepareVaryUpscale(

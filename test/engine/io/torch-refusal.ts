@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { createBufferSource } from '../../../../src/engine/io/pickle/byte-source.ts';
-import { readTorchCheckpoint } from '../../../../src/engine/io/pickle/torch-checkpoint.ts';
-import { TorchFileError } from '../../../../src/engine/io/pickle/torch-file-error.ts';
+import { createBufferSource } from '../../../src/engine/io/pickle/byte-source.ts';
+import { readTorchCheckpoint } from '../../../src/engine/io/pickle/torch-checkpoint.ts';
+import { TorchFileError } from '../../../src/engine/io/pickle/torch-file-error.ts';
 
 /** Reads `bytes` as a checkpoint named bad.pth and checks it is refused by `rule` (and names `global`, if given). */
 export function assertRefused(bytes: Uint8Array, rule: string, global?: string): TorchFileError {

@@ -1,9 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { interpretPickle } from '../../../../src/engine/io/pickle/pickle-machine.ts';
-import { TorchFileError } from '../../../../src/engine/io/pickle/torch-file-error.ts';
+import { interpretPickle } from '../../../src/engine/io/pickle/pickle-machine.ts';
+import { TorchFileError } from '../../../src/engine/io/pickle/torch-file-error.ts';
 import { assertRefused } from './torch-refusal.ts';
-import { PickleEmitter, writeStoredZip, writeTorchSave, writeTorchZip } from '../../../fixtures/torch-save-writer.ts';
+import { PickleEmitter, writeStoredZip, writeTorchSave, writeTorchZip } from '../../fixtures/torch-save-writer.ts';
 
 /** A torch.save-shaped archive around a hand-written pickle (one 16-byte storage "0" available). */
 function archive(build: (e: PickleEmitter) => unknown, protocol: 2 | 4 = 2): Uint8Array {

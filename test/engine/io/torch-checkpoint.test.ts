@@ -4,12 +4,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { readSafetensorsHeader } from '../../../../src/engine/index.ts';
-import { createBufferSource } from '../../../../src/engine/io/pickle/byte-source.ts';
-import { readTorchCheckpoint } from '../../../../src/engine/io/pickle/torch-checkpoint.ts';
-import { writeTorchTensorsAsSafetensors } from '../../../../src/engine/io/pickle/torch-safetensors-writer.ts';
+import { readSafetensorsHeader } from '../../../src/engine/index.ts';
+import { createBufferSource } from '../../../src/engine/io/pickle/byte-source.ts';
+import { readTorchCheckpoint } from '../../../src/engine/io/pickle/torch-checkpoint.ts';
+import { writeTorchTensorsAsSafetensors } from '../../../src/engine/io/pickle/torch-safetensors-writer.ts';
 import { assertRefused } from './torch-refusal.ts';
-import { ITEM_SIZE, PickleEmitter, writeLegacyTorchSave, writeTorchSave, type TestDtype, type TestValue } from '../../../fixtures/torch-save-writer.ts';
+import { ITEM_SIZE, PickleEmitter, writeLegacyTorchSave, writeTorchSave, type TestDtype, type TestValue } from '../../fixtures/torch-save-writer.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'fooocus-torch-'));
 after(() => rmSync(root, { recursive: true, force: true }));

@@ -7,11 +7,11 @@
  */
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { SAFETENSORS_DTYPE_BYTES } from '../../../../src/engine/index.ts';
-import { createBufferSource } from '../../../../src/engine/io/pickle/byte-source.ts';
-import { readTorchCheckpoint, type TorchCheckpoint } from '../../../../src/engine/io/pickle/torch-checkpoint.ts';
-import { TorchFileError } from '../../../../src/engine/io/pickle/torch-file-error.ts';
-import { assignStorageKeys, PickleEmitter, writeLegacyTorchSave, writeTorchZip, type TestValue } from '../../../fixtures/torch-save-writer.ts';
+import { SAFETENSORS_DTYPE_BYTES } from '../../../src/engine/index.ts';
+import { createBufferSource } from '../../../src/engine/io/pickle/byte-source.ts';
+import { readTorchCheckpoint, type TorchCheckpoint } from '../../../src/engine/io/pickle/torch-checkpoint.ts';
+import { TorchFileError } from '../../../src/engine/io/pickle/torch-file-error.ts';
+import { assignStorageKeys, PickleEmitter, writeLegacyTorchSave, writeTorchZip, type TestValue } from '../../fixtures/torch-save-writer.ts';
 
 const CASES = 6000;
 
