@@ -213,6 +213,7 @@ export class RedisJobWorker {
     const reported = new Set<string>();
     // One after another, so the server records images in the order they were made.
     let imagesSent: Promise<void> = Promise.resolve();
+    let lastProgress: Promise<void> = Promise.resolve();
     const sendImage = async (result: JobResult, atEnd = false): Promise<void> => {
       const bytes = this.#options.takeImage === undefined ? undefined : await this.#options.takeImage(result);
       if (bytes !== undefined && bytes.length > this.#options.maxResultBytes) {
@@ -244,11 +245,13 @@ export class RedisJobWorker {
         },
         onProgress: (progress, preview) => {
           const report: ProgressReport = { ...base, progress, preview: preview ?? null };
-          void this.#redis?.publish(this.#keys.progress, JSON.stringify(report)).catch(() => undefined);
+          lastProgress = (this.#redis as Redis).publish(this.#keys.progress, JSON.stringify(report)).then(() => undefined, () => undefined);
         },
         onImage: (result) => {
           reported.add(result.imageId);
-          imagesSent = imagesSent.then(() => sendImage(result));
+          // After the progress before it has reached Redis (and so its subscribers), so the two keep their order.
+          const published = lastProgress;
+          imagesSent = imagesSent.then(() => published).then(() => sendImage(result));
           // Handled here so a failed send waits for the job's end instead of being an unhandled rejection.
           imagesSent.catch(() => undefined);
         },
