@@ -8,7 +8,6 @@ import { JobInterruptedError, JobNotFoundError, JobStateError, QueueClosedError,
 import { GENERIC_FAILURE } from './job-failure.ts';
 import type { JobStore, SubmitKey } from './job-store.ts';
 import type {
-  JobEvent,
   JobListener,
   JobPage,
   JobPageRequest,
@@ -19,7 +18,7 @@ import type {
   JobView,
   OwnerScope,
 } from './job-types.ts';
-import { OwnerRotation } from './owner-rotation.ts';
+import { JobLine } from './job-line.ts';
 
 export interface JobSubmission {
   id: string;
@@ -125,9 +124,7 @@ export class LocalJobQueue implements JobQueue {
   readonly #maxQueued: number;
   readonly #describeFailure: (error: unknown, job: JobRecord) => string;
   readonly #reportError: (error: unknown) => void;
-  readonly #rotation: OwnerRotation;
-  readonly #listeners = new Map<string, Set<JobListener>>();
-  #positions = new Map<string, number>();
+  readonly #line: JobLine;
   #running: RunningJob | undefined;
   #closed = false;
   #startScheduled = false;
@@ -141,9 +138,7 @@ export class LocalJobQueue implements JobQueue {
     this.#maxQueued = max;
     this.#describeFailure = options.describeFailure ?? (() => GENERIC_FAILURE);
     this.#reportError = options.reportError ?? ((error) => process.emitWarning(error instanceof Error ? error : String(error)));
-    this.#rotation = new OwnerRotation(this.#store.readStartOrders());
-    for (const job of this.#store.listQueued()) this.#rotation.enqueue(job.owner, job.id);
-    this.#positions = this.#rotation.positions();
+    this.#line = new JobLine(this.#store, this.#reportError);
     this.#scheduleStart();
   }
 
@@ -155,7 +150,7 @@ export class LocalJobQueue implements JobQueue {
       return this.#enqueue(this.#store.create(owner, request));
     }
     const earlier = this.#store.findBySubmitKey(owner, submitKey);
-    if (earlier !== undefined) return this.#submissionOf(earlier);
+    if (earlier !== undefined) return this.#line.placeOf(earlier);
     this.#assertQuota(owner);
     return this.#enqueue(this.#store.createWithSubmitKey(owner, request, submitKey));
   }
@@ -163,10 +158,10 @@ export class LocalJobQueue implements JobQueue {
   async cancel(id: string, owner: OwnerScope): Promise<void> {
     this.#assertOpen();
     const job = this.#store.get(id, owner);
-    if (job.status === 'queued' && this.#rotation.remove(id)) {
+    if (job.status === 'queued' && this.#line.rotation.remove(id)) {
       this.#store.markCancelled(id);
-      this.#refreshPositions();
-      this.#emitLast(id, { type: 'cancelled', jobId: id });
+      this.#line.refreshPositions();
+      this.#line.emitLast(id, { type: 'cancelled', jobId: id });
       return;
     }
     const running = this.#running;
@@ -191,20 +186,20 @@ export class LocalJobQueue implements JobQueue {
   async retry(id: string, owner: OwnerScope): Promise<JobSubmission> {
     this.#assertOpen();
     const earlier = this.#store.findRetry(id, owner);
-    if (earlier !== undefined) return this.#submissionOf(earlier);
+    if (earlier !== undefined) return this.#line.placeOf(earlier);
     this.#assertQuota(this.#store.get(id, owner).owner);
     return this.#enqueue(this.#store.retry(id, owner));
   }
 
   async get(id: string, owner: OwnerScope): Promise<JobView> {
     this.#assertOpen();
-    return this.#view(this.#store.get(id, owner));
+    return this.#line.view(this.#store.get(id, owner));
   }
 
   async list(owner: OwnerScope, page?: JobPageRequest): Promise<JobPage> {
     this.#assertOpen();
     const { jobs, nextCursor } = this.#store.list(owner, page);
-    return { jobs: jobs.map((job) => this.#view(job)), nextCursor };
+    return { jobs: jobs.map((job) => this.#line.view(job)), nextCursor };
   }
 
   async delete(id: string, owner: OwnerScope): Promise<{ files: string[] }> {
@@ -216,15 +211,7 @@ export class LocalJobQueue implements JobQueue {
     this.#assertOpen();
     const job = this.#store.get(id, owner);
     const preview = this.#running?.id === id ? this.#running.preview : null;
-    this.#deliver(listener, { type: 'snapshot', job: this.#view(job), preview });
-    if (job.status !== 'queued' && job.status !== 'running') return () => {};
-    const listeners = this.#listeners.get(id) ?? new Set<JobListener>();
-    listeners.add(listener);
-    this.#listeners.set(id, listeners);
-    return () => {
-      listeners.delete(listener);
-      if (listeners.size === 0 && this.#listeners.get(id) === listeners) this.#listeners.delete(id);
-    };
+    return this.#line.subscribe(job, preview, listener);
   }
 
   runningJobId(): string | null {
@@ -240,7 +227,7 @@ export class LocalJobQueue implements JobQueue {
       running.abort.abort(new Error('queue closing'));
       await running.settled;
     }
-    this.#listeners.clear();
+    this.#line.clear();
     this.#store.close();
   }
 
@@ -253,28 +240,9 @@ export class LocalJobQueue implements JobQueue {
   }
 
   #enqueue(job: JobRecord): JobSubmission {
-    this.#rotation.enqueue(job.owner, job.id);
-    this.#refreshPositions();
+    const place = this.#line.enqueue(job);
     this.#scheduleStart();
-    return { id: job.id, position: this.#positions.get(job.id) ?? 1 };
-  }
-
-  /** A job an earlier submit or retry created: already in line (or past it), so it is not queued again. */
-  #submissionOf(job: JobRecord): JobSubmission {
-    return { id: job.id, position: job.status === 'queued' ? (this.#positions.get(job.id) ?? 1) : 0 };
-  }
-
-  #view(job: JobRecord): JobView {
-    return { ...job, position: job.status === 'queued' ? (this.#positions.get(job.id) ?? null) : null };
-  }
-
-  /** Recomputes places in line and tells each queued job whose place changed. */
-  #refreshPositions(): void {
-    const previous = this.#positions;
-    this.#positions = this.#rotation.positions();
-    for (const [jobId, position] of this.#positions) {
-      if (previous.get(jobId) !== position) this.#emit(jobId, { type: 'queued', jobId, position });
-    }
+    return place;
   }
 
   #scheduleStart(): void {
@@ -289,7 +257,7 @@ export class LocalJobQueue implements JobQueue {
   /** Starts the next job if the worker is free: one job at a time, since one inference owns the device. */
   #startNext(): void {
     if (this.#running !== undefined || this.#closed) return;
-    const pick = this.#rotation.next();
+    const pick = this.#line.rotation.next();
     if (pick === undefined) return;
     let job: JobRecord;
     try {
@@ -297,7 +265,7 @@ export class LocalJobQueue implements JobQueue {
     } catch (error) {
       // Another process changed it under us (shared database file): leave it and go on.
       if (!(error instanceof JobStateError || error instanceof JobNotFoundError)) this.#reportError(error);
-      this.#refreshPositions();
+      this.#line.refreshPositions();
       this.#scheduleStart();
       return;
     }
@@ -312,8 +280,8 @@ export class LocalJobQueue implements JobQueue {
       settled: Promise.resolve(),
     };
     this.#running = running;
-    this.#refreshPositions();
-    this.#emit(job.id, { type: 'started', jobId: job.id, startedAt: job.startedAt ?? Date.now() });
+    this.#line.refreshPositions();
+    this.#line.emit(job.id, { type: 'started', jobId: job.id, startedAt: job.startedAt ?? Date.now() });
     running.settled = this.#execute(running, job);
   }
 
@@ -331,7 +299,7 @@ export class LocalJobQueue implements JobQueue {
       this.#reportError(error);
     } finally {
       this.#running = undefined;
-      this.#listeners.delete(running.id);
+      this.#line.forget(running.id);
       this.#scheduleStart();
     }
   }
@@ -348,13 +316,13 @@ export class LocalJobQueue implements JobQueue {
         if (!running.active) return;
         this.#store.updateProgress(id, progress);
         running.preview = preview ?? null;
-        this.#emit(id, { type: 'progress', jobId: id, progress, preview: running.preview });
+        this.#line.emit(id, { type: 'progress', jobId: id, progress, preview: running.preview });
       },
       onImage: (result) => {
         if (!running.active) return;
         this.#store.addResult(id, result);
         running.reported.add(result.imageId);
-        this.#emit(id, { type: 'image-saved', jobId: id, result });
+        this.#line.emit(id, { type: 'image-saved', jobId: id, result });
       },
     };
   }
@@ -367,23 +335,23 @@ export class LocalJobQueue implements JobQueue {
     const id = running.id;
     if (running.stop === 'close') {
       const stopped = this.#store.markInterrupted(id);
-      this.#emitLast(id, { type: 'interrupted', jobId: id, error: stopped.error ?? '' });
+      this.#line.emitLast(id, { type: 'interrupted', jobId: id, error: stopped.error ?? '' });
     } else if (running.stop === 'cancel') {
       this.#store.markCancelled(id);
-      this.#emitLast(id, { type: 'cancelled', jobId: id });
+      this.#line.emitLast(id, { type: 'cancelled', jobId: id });
     } else if (outcome.ok) {
       for (const result of outcome.results) {
         if (!running.reported.has(result.imageId)) this.#store.addResult(id, result);
       }
-      this.#emitLast(id, { type: 'finished', jobId: id, job: this.#store.markDone(id) });
+      this.#line.emitLast(id, { type: 'finished', jobId: id, job: this.#store.markDone(id) });
     } else if (outcome.error instanceof JobInterruptedError) {
       // Not the request's fault (the process running it died): retryable, like a job cut off by a shutdown.
       const stopped = this.#store.markInterrupted(id, outcome.error.message);
-      this.#emitLast(id, { type: 'interrupted', jobId: id, error: stopped.error ?? '' });
+      this.#line.emitLast(id, { type: 'interrupted', jobId: id, error: stopped.error ?? '' });
     } else {
       const message = this.#safeDescription(outcome.error, job);
       this.#store.markFailed(id, message);
-      this.#emitLast(id, { type: 'failed', jobId: id, error: message });
+      this.#line.emitLast(id, { type: 'failed', jobId: id, error: message });
     }
   }
 
@@ -396,23 +364,4 @@ export class LocalJobQueue implements JobQueue {
     }
   }
 
-  #emit(jobId: string, event: JobEvent): void {
-    const listeners = this.#listeners.get(jobId);
-    if (listeners === undefined) return;
-    for (const listener of [...listeners]) this.#deliver(listener, event);
-  }
-
-  /** Emits a job's final event and forgets its listeners. */
-  #emitLast(jobId: string, event: JobEvent): void {
-    this.#emit(jobId, event);
-    this.#listeners.delete(jobId);
-  }
-
-  #deliver(listener: JobListener, event: JobEvent): void {
-    try {
-      listener(event);
-    } catch (error) {
-      this.#reportError(error);
-    }
-  }
 }

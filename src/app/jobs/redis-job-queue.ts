@@ -22,8 +22,8 @@ import { JobNotFoundError, JobStateError, QueueClosedError, QueueQuotaError } fr
 import { GENERIC_FAILURE } from './job-failure.ts';
 import type { JobQueue, JobSubmission, SubmitOptions, Unsubscribe } from './job-queue.ts';
 import { INTERRUPTED_MESSAGE, type JobStore } from './job-store.ts';
-import type { JobEvent, JobListener, JobPage, JobPageRequest, JobPreview, JobRecord, JobResult, JobView, OwnerScope } from './job-types.ts';
-import { OwnerRotation } from './owner-rotation.ts';
+import type { JobListener, JobPage, JobPageRequest, JobPreview, JobRecord, JobResult, JobView, OwnerScope } from './job-types.ts';
+import { JobLine } from './job-line.ts';
 import { buildRedisOptions, type RedisSettings } from './redis-connection.ts';
 import {
   parseAnnouncement,
@@ -94,12 +94,10 @@ export class RedisJobQueue implements JobQueue {
   readonly #maxQueued: number;
   readonly #reportError: (error: unknown) => void;
   readonly #log: (line: string) => void;
-  readonly #rotation: OwnerRotation;
-  readonly #listeners = new Map<string, Set<JobListener>>();
+  readonly #line: JobLine;
   readonly #running = new Map<string, Dispatched>();
   readonly #pins = new Map<string, ModelPin[]>();
   readonly #workQueues = new Map<string, Queue>();
-  #positions = new Map<string, number>();
   #workers: WorkerAnnouncement[] = [];
   #closed = false;
   #pumping: Promise<void> = Promise.resolve();
@@ -119,9 +117,7 @@ export class RedisJobQueue implements JobQueue {
     this.#keys = redisKeys(options.redis.prefix);
     this.#reportError = options.reportError ?? ((error) => process.emitWarning(error instanceof Error ? error : String(error)));
     this.#log = options.log ?? (() => undefined);
-    this.#rotation = new OwnerRotation(this.#store.readStartOrders());
-    for (const job of this.#store.listQueued()) this.#rotation.enqueue(job.owner, job.id);
-    this.#positions = this.#rotation.positions();
+    this.#line = new JobLine(this.#store, this.#reportError);
     const connection = buildRedisOptions(options.redis);
     this.#redis = new Redis(connection);
     this.#subscriber = new Redis(connection);
@@ -173,7 +169,7 @@ export class RedisJobQueue implements JobQueue {
       return this.#enqueue(this.#store.create(owner, request));
     }
     const earlier = this.#store.findBySubmitKey(owner, submitKey);
-    if (earlier !== undefined) return this.#submissionOf(earlier);
+    if (earlier !== undefined) return this.#line.placeOf(earlier);
     this.#assertQuota(owner);
     return this.#enqueue(this.#store.createWithSubmitKey(owner, request, submitKey));
   }
@@ -181,10 +177,10 @@ export class RedisJobQueue implements JobQueue {
   async cancel(id: string, owner: OwnerScope): Promise<void> {
     this.#assertOpen();
     const job = this.#store.get(id, owner);
-    if (job.status === 'queued' && this.#rotation.remove(id)) {
+    if (job.status === 'queued' && this.#line.rotation.remove(id)) {
       this.#store.markCancelled(id);
-      this.#refreshPositions();
-      this.#emitLast(id, { type: 'cancelled', jobId: id });
+      this.#line.refreshPositions();
+      this.#line.emitLast(id, { type: 'cancelled', jobId: id });
       return;
     }
     const running = this.#running.get(id);
@@ -210,20 +206,20 @@ export class RedisJobQueue implements JobQueue {
   async retry(id: string, owner: OwnerScope): Promise<JobSubmission> {
     this.#assertOpen();
     const earlier = this.#store.findRetry(id, owner);
-    if (earlier !== undefined) return this.#submissionOf(earlier);
+    if (earlier !== undefined) return this.#line.placeOf(earlier);
     this.#assertQuota(this.#store.get(id, owner).owner);
     return this.#enqueue(this.#store.retry(id, owner));
   }
 
   async get(id: string, owner: OwnerScope): Promise<JobView> {
     this.#assertOpen();
-    return this.#view(this.#store.get(id, owner));
+    return this.#line.view(this.#store.get(id, owner));
   }
 
   async list(owner: OwnerScope, page?: JobPageRequest): Promise<JobPage> {
     this.#assertOpen();
     const { jobs, nextCursor } = this.#store.list(owner, page);
-    return { jobs: jobs.map((job) => this.#view(job)), nextCursor };
+    return { jobs: jobs.map((job) => this.#line.view(job)), nextCursor };
   }
 
   async delete(id: string, owner: OwnerScope): Promise<{ files: string[] }> {
@@ -234,15 +230,7 @@ export class RedisJobQueue implements JobQueue {
   subscribe(id: string, owner: OwnerScope, listener: JobListener): Unsubscribe {
     this.#assertOpen();
     const job = this.#store.get(id, owner);
-    this.#deliver(listener, { type: 'snapshot', job: this.#view(job), preview: this.#running.get(id)?.preview ?? null });
-    if (job.status !== 'queued' && job.status !== 'running') return () => {};
-    const listeners = this.#listeners.get(id) ?? new Set<JobListener>();
-    listeners.add(listener);
-    this.#listeners.set(id, listeners);
-    return () => {
-      listeners.delete(listener);
-      if (listeners.size === 0 && this.#listeners.get(id) === listeners) this.#listeners.delete(id);
-    };
+    return this.#line.subscribe(job, this.#running.get(id)?.preview ?? null, listener);
   }
 
   /** A job the server's own worker runs (what a shutdown waits for); jobs on other machines are not waited for. */
@@ -282,7 +270,7 @@ export class RedisJobQueue implements JobQueue {
     await Promise.all([...this.#workQueues.values()].map((q) => q.close()));
     this.#subscriber.disconnect();
     this.#redis.disconnect();
-    this.#listeners.clear();
+    this.#line.clear();
     this.#store.close();
   }
 
@@ -295,26 +283,9 @@ export class RedisJobQueue implements JobQueue {
   }
 
   #enqueue(job: JobRecord): JobSubmission {
-    this.#rotation.enqueue(job.owner, job.id);
-    this.#refreshPositions();
+    const place = this.#line.enqueue(job);
     this.#schedule();
-    return { id: job.id, position: this.#positions.get(job.id) ?? 1 };
-  }
-
-  #submissionOf(job: JobRecord): JobSubmission {
-    return { id: job.id, position: job.status === 'queued' ? (this.#positions.get(job.id) ?? 1) : 0 };
-  }
-
-  #view(job: JobRecord): JobView {
-    return { ...job, position: job.status === 'queued' ? (this.#positions.get(job.id) ?? null) : null };
-  }
-
-  #refreshPositions(): void {
-    const previous = this.#positions;
-    this.#positions = this.#rotation.positions();
-    for (const [jobId, position] of this.#positions) {
-      if (previous.get(jobId) !== position) this.#emit(jobId, { type: 'queued', jobId, position });
-    }
+    return place;
   }
 
   /** Runs one check-and-dispatch pass after the current one (passes never overlap). */
@@ -336,12 +307,12 @@ export class RedisJobQueue implements JobQueue {
   async #pump(): Promise<void> {
     this.#workers = await this.#readWorkers();
     await this.#checkRunning();
-    for (const id of this.#rotation.heads()) await this.#ensurePins(id);
+    for (const id of this.#line.rotation.heads()) await this.#ensurePins(id);
     const load = new Map<string, number>();
     for (const running of this.#running.values()) load.set(running.worker, (load.get(running.worker) ?? 0) + 1);
     for (;;) {
       const chosen = new Map<string, WorkerAnnouncement>();
-      const pick = this.#rotation.next((id) => {
+      const pick = this.#line.rotation.next((id) => {
         const worker = this.#chooseWorker(this.#pins.get(id) ?? [], load);
         if (worker !== undefined) chosen.set(id, worker);
         return worker !== undefined;
@@ -350,9 +321,9 @@ export class RedisJobQueue implements JobQueue {
       const worker = chosen.get(pick.id) as WorkerAnnouncement;
       load.set(worker.id, (load.get(worker.id) ?? 0) + 1);
       await this.#dispatch(pick.id, worker);
-      for (const id of this.#rotation.heads()) await this.#ensurePins(id);
+      for (const id of this.#line.rotation.heads()) await this.#ensurePins(id);
     }
-    this.#refreshPositions();
+    this.#line.refreshPositions();
   }
 
   /** The free worker that has every pinned model, the one with most free slots first. */
@@ -383,7 +354,7 @@ export class RedisJobQueue implements JobQueue {
     }
     const running: Dispatched = { id, owner: job.owner, dispatch: randomBytes(12).toString('base64url'), worker: worker.id, sent: false, stop: undefined, preview: null };
     this.#running.set(id, running);
-    this.#emit(id, { type: 'started', jobId: id, startedAt: job.startedAt ?? Date.now() });
+    this.#line.emit(id, { type: 'started', jobId: id, startedAt: job.startedAt ?? Date.now() });
     let attachments: Attachment[];
     try {
       attachments = (await this.#options.attach?.(job.request)) ?? [];
@@ -437,14 +408,14 @@ export class RedisJobQueue implements JobQueue {
     this.#running.delete(running.id);
     void this.#redis.hdel(this.#keys.assigned, running.id).catch(() => undefined);
     this.#putBack(running.id, running.owner, undefined);
-    this.#refreshPositions();
+    this.#line.refreshPositions();
     this.#schedule();
   }
 
   #putBack(id: string, owner: string, why: string | undefined): void {
     if (why !== undefined) this.#log(`job ${id}: ${why}; back in line`);
     this.#store.requeue(id);
-    this.#rotation.requeue(owner, id);
+    this.#line.rotation.requeue(owner, id);
   }
 
   async #readWorkers(): Promise<WorkerAnnouncement[]> {
@@ -477,7 +448,7 @@ export class RedisJobQueue implements JobQueue {
     if (running?.dispatch !== report.dispatch || running.stop !== undefined) return;
     this.#store.updateProgress(report.jobId, report.progress);
     running.preview = report.preview;
-    this.#emit(report.jobId, { type: 'progress', jobId: report.jobId, progress: report.progress, preview: report.preview });
+    this.#line.emit(report.jobId, { type: 'progress', jobId: report.jobId, progress: report.progress, preview: report.preview });
   }
 
   /** One report from the results queue; never throws (BullMQ would retry it), logs and drops what it cannot use. */
@@ -521,7 +492,7 @@ export class RedisJobQueue implements JobQueue {
           await this.#redis.publish(this.#keys.control, JSON.stringify({ jobId: running.id, action: 'cancel' }));
           return;
         }
-        if (report.atEnd !== true) this.#emit(running.id, { type: 'image-saved', jobId: running.id, result: report.result });
+        if (report.atEnd !== true) this.#line.emit(running.id, { type: 'image-saved', jobId: running.id, result: report.result });
         return;
       }
       case 'done':
@@ -543,16 +514,16 @@ export class RedisJobQueue implements JobQueue {
     this.#pins.delete(id);
     void this.#redis.multi().hdel(this.#keys.assigned, id).del(this.#keys.stop(id)).exec().catch(() => undefined);
     try {
-      if (end.type === 'done') this.#emitLast(id, { type: 'finished', jobId: id, job: this.#store.markDone(id) });
+      if (end.type === 'done') this.#line.emitLast(id, { type: 'finished', jobId: id, job: this.#store.markDone(id) });
       else if (end.type === 'cancelled') {
         this.#store.markCancelled(id);
-        this.#emitLast(id, { type: 'cancelled', jobId: id });
+        this.#line.emitLast(id, { type: 'cancelled', jobId: id });
       } else if (end.type === 'failed') {
         this.#store.markFailed(id, end.error);
-        this.#emitLast(id, { type: 'failed', jobId: id, error: end.error });
+        this.#line.emitLast(id, { type: 'failed', jobId: id, error: end.error });
       } else {
         const stopped = this.#store.markInterrupted(id, end.error);
-        this.#emitLast(id, { type: 'interrupted', jobId: id, error: stopped.error ?? '' });
+        this.#line.emitLast(id, { type: 'interrupted', jobId: id, error: stopped.error ?? '' });
       }
     } catch (error) {
       this.#reportError(error);
@@ -569,22 +540,4 @@ export class RedisJobQueue implements JobQueue {
     }
   }
 
-  #emit(jobId: string, event: JobEvent): void {
-    const listeners = this.#listeners.get(jobId);
-    if (listeners === undefined) return;
-    for (const listener of [...listeners]) this.#deliver(listener, event);
-  }
-
-  #emitLast(jobId: string, event: JobEvent): void {
-    this.#emit(jobId, event);
-    this.#listeners.delete(jobId);
-  }
-
-  #deliver(listener: JobListener, event: JobEvent): void {
-    try {
-      listener(event);
-    } catch (error) {
-      this.#reportError(error);
-    }
-  }
 }
