@@ -18,6 +18,16 @@ import { parseNumberOption } from './number-option.ts';
 
 export { parseNumberOption };
 
+/** Where and how a command that makes images writes them, and the config and threads it runs with (generate, upscale). */
+export const IMAGE_OUTPUT_OPTIONS = {
+  out: { type: 'string' },
+  ...CONFIG_OPTIONS,
+  format: { type: 'string', default: GENERATION_DEFAULTS.format },
+  metadata: { type: 'string', default: GENERATION_DEFAULTS.scheme },
+  threads: { type: 'string' },
+  json: { type: 'boolean', default: false },
+} as const;
+
 export const GENERATE_OPTIONS = {
   help: { type: 'boolean', short: 'h', default: false },
   preset: { type: 'string' },
@@ -49,12 +59,7 @@ export const GENERATE_OPTIONS = {
   factor: { type: 'string' },
   upscaler: { type: 'string' },
   'clip-skip': { type: 'string' },
-  out: { type: 'string' },
-  ...CONFIG_OPTIONS,
-  format: { type: 'string', default: GENERATION_DEFAULTS.format },
-  metadata: { type: 'string', default: GENERATION_DEFAULTS.scheme },
-  threads: { type: 'string' },
-  json: { type: 'boolean', default: false },
+  ...IMAGE_OUTPUT_OPTIONS,
 } as const;
 
 export type GenerateValues = ReturnType<typeof parseArgs<{ options: typeof GENERATE_OPTIONS; allowPositionals: true; strict: true }>>['values'];

@@ -4,8 +4,7 @@
  * progress and output), so an upscale made here and one made in the studio are the same request.
  */
 import { UsageError, createContext, type CommandContext } from '../command.ts';
-import { CONFIG_OPTIONS } from '../command-config.ts';
-import { GENERATION_DEFAULTS } from '../../app/generation/generation-defaults.ts';
+import { IMAGE_OUTPUT_OPTIONS } from './generate-options.ts';
 import { runGenerate } from './generate.ts';
 
 export const UPSCALE_OPTIONS = {
@@ -19,12 +18,7 @@ export const UPSCALE_OPTIONS = {
   performance: { type: 'string' },
   steps: { type: 'string' },
   seed: { type: 'string' },
-  out: { type: 'string' },
-  ...CONFIG_OPTIONS,
-  format: { type: 'string', default: GENERATION_DEFAULTS.format },
-  metadata: { type: 'string', default: GENERATION_DEFAULTS.scheme },
-  threads: { type: 'string' },
-  json: { type: 'boolean', default: false },
+  ...IMAGE_OUTPUT_OPTIONS,
 } as const;
 
 export const UPSCALE_USAGE = [
