@@ -53,6 +53,8 @@ export interface PrepareOptions {
   maxPixels?: number;
   /** Reads an inpaint mask, so its size and content are checked at submit (else when the image is made). */
   readMask?: (file: string) => Promise<GreyMask>;
+  /** The input channels of a checkpoint's UNet, so a named inpaint engine it cannot run is refused at submit. */
+  readUnetInChannels?: (model: string) => Promise<number | null>;
 }
 
 const CREATIVE_ERRORS = [PromptSyntaxError, WildcardDepthError, WildcardFileError];
@@ -81,11 +83,13 @@ export async function prepareImageRequest(draft: ImageRequestDraft, context: Gen
   const steps = await prepareInputImageSteps({
     draft,
     family,
+    model,
     listing,
     hasInput: input !== undefined,
     readInput,
     ...(options.readUpscalerScale === undefined ? {} : { readUpscalerScale: options.readUpscalerScale }),
     ...(options.readMask === undefined ? {} : { readMask: options.readMask }),
+    ...(options.readUnetInChannels === undefined ? {} : { readUnetInChannels: options.readUnetInChannels }),
     ...(options.maxPixels === undefined ? {} : { maxPixels: options.maxPixels }),
   });
   if (steps.denoise !== undefined) input = { file: input!.file, denoise: steps.denoise };

@@ -15,7 +15,7 @@ import type { ModelListing, ModelStore } from '../models/model-store.ts';
 import type { AppGenerationRequest, VerifiedModel } from './generation-service.ts';
 import { ImageRequestError, type ImageRequest } from './image-request.ts';
 import { prepareInpaintRun } from './inpaint-run.ts';
-import { addInpaintPrompt, checkInpaintInput, placeholderInpaint, resolveInpaintChoice } from './inpaint-step.ts';
+import { addInpaintPrompt, checkInpaintEngineFits, checkInpaintInput, placeholderInpaint, resolveInpaintChoice } from './inpaint-step.ts';
 import { prepareVaryUpscale, runVaryUpscaleStep, varyUpscaleSteps } from './vary-upscale-step.ts';
 
 /** The image-to-image input the engine takes (the input pixels, the denoise, a tiled VAE). */
@@ -32,6 +32,8 @@ export interface StepPrepareContext {
   /** The draft as the client gave it (a step may refuse a combination with another step's field). */
   draft: Partial<ImageRequest>;
   family: ModelFamily;
+  /** The checkpoint (store file name) the request runs on. */
+  model: string;
   listing: readonly ModelListing[];
   /** Whether the request has an input image. */
   hasInput: boolean;
@@ -39,6 +41,8 @@ export interface StepPrepareContext {
   readInput: (() => Promise<RgbImage>) | undefined;
   readUpscalerScale?: (name: string) => Promise<number>;
   readMask?: (file: string) => Promise<GreyMask>;
+  /** The input channels of a checkpoint's UNet (9: an inpaint UNet); null when it has none. */
+  readUnetInChannels?: (model: string) => Promise<number | null>;
   maxPixels?: number;
 }
 
@@ -135,6 +139,10 @@ const inpaintStep: InputImageStep = {
   field: 'inpaint',
   async prepare(context) {
     const inpaint = resolveInpaintChoice(context.draft.inpaint!, { hasInput: context.hasInput, family: context.family, listing: context.listing });
+    if (inpaint.engine !== undefined && context.readUnetInChannels !== undefined) {
+      const inChannels = await context.readUnetInChannels(context.model);
+      if (inChannels !== null) checkInpaintEngineFits(inpaint.engine, context.model, inChannels);
+    }
     // An inpaint result has the input's own size (plus any outpaint padding), not a size of the model's grid.
     const size = await checkInpaintInput(inpaint, context.readInput, context.readMask);
     return {
