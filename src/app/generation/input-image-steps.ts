@@ -29,8 +29,8 @@ export interface EngineCheck {
 }
 
 export interface StepPrepareContext {
-  /** The draft as the client gave it (a step may refuse a combination with another step's field). */
-  draft: Partial<ImageRequest>;
+  /** The draft's Input Image choices as the client gave them (a step may refuse a combination with another's). */
+  draft: Pick<Partial<ImageRequest>, InputImageStep['field']>;
   family: ModelFamily;
   /** The checkpoint (store file name) the request runs on. */
   model: string;
