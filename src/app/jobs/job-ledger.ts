@@ -6,9 +6,8 @@
  */
 import { JobStateError, QueueClosedError, QueueQuotaError } from './job-errors.ts';
 import { GENERIC_FAILURE } from './job-failure.ts';
-import { JobLine } from './job-line.ts';
-import type { JobSubmission, SubmitOptions } from './job-queue.ts';
-import type { JobStore } from './job-store.ts';
+import { JobLine, type LinePlace } from './job-line.ts';
+import type { JobStore, SubmitKey } from './job-store.ts';
 import type { JobPage, JobPageRequest, JobRecord, JobView, OwnerScope } from './job-types.ts';
 
 export interface JobLedgerOptions {
@@ -63,7 +62,7 @@ export class JobLedger {
     this.store.close();
   }
 
-  submit(owner: string, request: unknown, options: SubmitOptions = {}): JobSubmission {
+  submit(owner: string, request: unknown, options: { submitKey?: SubmitKey | undefined } = {}): LinePlace {
     this.assertOpen();
     const { submitKey } = options;
     if (submitKey === undefined) {
@@ -76,7 +75,7 @@ export class JobLedger {
     return this.#enqueue(this.store.createWithSubmitKey(owner, request, submitKey));
   }
 
-  retry(id: string, owner: OwnerScope): JobSubmission {
+  retry(id: string, owner: OwnerScope): LinePlace {
     this.assertOpen();
     const earlier = this.store.findRetry(id, owner);
     if (earlier !== undefined) return this.line.placeOf(earlier);
@@ -138,7 +137,7 @@ export class JobLedger {
     if (this.store.countQueued(owner) >= this.#maxQueued) throw new QueueQuotaError(owner, this.#maxQueued);
   }
 
-  #enqueue(job: JobRecord): JobSubmission {
+  #enqueue(job: JobRecord): LinePlace {
     const place = this.line.enqueue(job);
     this.#onEnqueued();
     return place;
