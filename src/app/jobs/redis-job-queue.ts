@@ -43,6 +43,8 @@ export interface RedisJobQueueOptions {
   log?: (line: string) => void;
   /** The models a request needs, pinned by SHA-256 (a job goes only to a worker that announced them all). */
   pinModels?: (request: unknown) => Promise<ModelPin[]>;
+  /** The execution providers a job may run on (`queue.providers`); empty or absent: any worker. */
+  providers?: readonly string[];
   /** The images a request reads, decoded, sent with the job. */
   attach?: (request: unknown) => Promise<Attachment[]>;
   /**
@@ -71,6 +73,7 @@ export class RedisJobQueue implements JobQueue {
   readonly #pins = new Map<string, ModelPin[]>();
   readonly #registry: WorkerRegistry;
   readonly #recorder: ReportRecorder;
+  readonly #providers: string[];
   #pumping: Promise<void> = Promise.resolve();
   #pumpAgain = false;
   #lastLostCheck = 0;
@@ -81,6 +84,7 @@ export class RedisJobQueue implements JobQueue {
 
   private constructor(options: RedisJobQueueOptions) {
     this.#options = options;
+    this.#providers = [...(options.providers ?? [])];
     this.#reportError = options.reportError ?? ((error) => process.emitWarning(error instanceof Error ? error : String(error)));
     this.#ledger = new JobLedger({
       store: options.store,
@@ -255,7 +259,7 @@ export class RedisJobQueue implements JobQueue {
     for (;;) {
       const chosen = new Map<string, WorkerAnnouncement>();
       const pick = this.#line.rotation.next((id) => {
-        const worker = this.#registry.choose(this.#pins.get(id) ?? [], load);
+        const worker = this.#registry.choose(this.#pins.get(id) ?? [], this.#providers, load);
         if (worker !== undefined) chosen.set(id, worker);
         return worker !== undefined;
       });
@@ -293,7 +297,7 @@ export class RedisJobQueue implements JobQueue {
       this.#recorder.finish(running, { type: 'failed', error: this.#ledger.describeFailure(error, job) });
       return;
     }
-    const remote: RemoteJob = { jobId: id, dispatch: running.dispatch, owner: job.owner, createdAt: job.createdAt, retryOf: job.retryOf, request: job.request, models: this.#pins.get(id) ?? [], attachments };
+    const remote: RemoteJob = { jobId: id, dispatch: running.dispatch, owner: job.owner, createdAt: job.createdAt, retryOf: job.retryOf, request: job.request, models: this.#pins.get(id) ?? [], providers: this.#providers, attachments };
     try {
       await this.#redis.hset(this.#keys.assigned, id, JSON.stringify({ dispatch: running.dispatch, worker: worker.id }));
       await this.#registry.workQueue(worker.id).add('job', remote, { jobId: running.dispatch, removeOnComplete: { age: 3600 }, removeOnFail: { age: 24 * 3600 } });

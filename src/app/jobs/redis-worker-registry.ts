@@ -6,7 +6,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { buildRedisOptions, type RedisSettings } from './redis-connection.ts';
-import { parseAnnouncement, redisKeys, workQueueName, type ModelPin, type WorkerAnnouncement } from './remote-job-protocol.ts';
+import { allowsProvider, parseAnnouncement, redisKeys, workQueueName, type ModelPin, type WorkerAnnouncement } from './remote-job-protocol.ts';
 
 /** What the server knows of the live workers: announcements not yet expired. */
 export interface WorkerStatus {
@@ -65,12 +65,15 @@ export class WorkerRegistry {
     return workers;
   }
 
-  /** The free worker that has every pinned model, the one with most free slots first. */
-  choose(pins: readonly ModelPin[], load: ReadonlyMap<string, number>): WorkerAnnouncement | undefined {
+  /**
+   * The free worker that runs one of `providers` (empty: any) and has every pinned model, the one with most free
+   * slots first.
+   */
+  choose(pins: readonly ModelPin[], providers: readonly string[], load: ReadonlyMap<string, number>): WorkerAnnouncement | undefined {
     let best: { worker: WorkerAnnouncement; free: number } | undefined;
     for (const worker of this.#live) {
       const free = worker.concurrency - (load.get(worker.id) ?? 0);
-      if (free <= 0 || !pins.every((pin) => worker.models.includes(pin.sha256))) continue;
+      if (free <= 0 || !allowsProvider(providers, worker.provider) || !pins.every((pin) => worker.models.includes(pin.sha256))) continue;
       if (best === undefined || free > best.free) best = { worker, free };
     }
     return best?.worker;
