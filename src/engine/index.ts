@@ -166,7 +166,7 @@ export {
   validateGenerationRequest,
   type GenerationRequest,
 } from './pipeline/generation-request.ts';
-export { INPUT_IMAGE_LIMITS, REFINER_SWITCH_METHODS, SETTING_LIMITS, type RefinerSwitchMethod } from './request-limits.ts';
+export { IMAGE_PROMPT_LIMITS, INPUT_IMAGE_LIMITS, REFINER_SWITCH_METHODS, SETTING_LIMITS, type RefinerSwitchMethod } from './request-limits.ts';
 export type { AdmScalers } from './pipeline/stage-conditioning.ts';
 export { decodeLatent, encodeToLatent, encodeToLatentTiled, type TileOptions } from './pipeline/vae-codec.ts';
 export { resampleLanczos } from './upscale/lanczos-resample.ts';
@@ -183,3 +183,15 @@ export { MAX_MASK_ERODE, prepareMask as prepareInpaintMask, WORKING_SIZE_LIMITS 
 export { InpaintModelError, readInpaintHead, readInpaintPatch, type InpaintHead } from './inpaint/inpaint-models.ts';
 export { InpaintEngineError } from './inpaint/inpaint-plan.ts';
 export { readMaskFile } from './output/mask-image.ts';
+export {
+  IMAGE_PROMPT_TYPES,
+  isGuidanceActive,
+  type AdapterKeysValues,
+  type AdapterPromptType,
+  type ControlHint,
+  type ControlMap,
+  type ControlPromptType,
+  type GuidanceWindow,
+  type ImagePromptEmbedding,
+  type ImagePromptType,
+} from './pipeline/image-guidance.ts';
