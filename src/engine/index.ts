@@ -48,6 +48,18 @@ export { buildUnetGraph, type UnetGraphOptions } from './graphs/unet.ts';
 export { buildVaeDecoderGraph, buildVaeEncoderGraph } from './graphs/vae.ts';
 export { CheckpointKeyError } from './onnx/graph-builder.ts';
 export { encodeOnnxModel, type OnnxModel } from './onnx/onnx-proto.ts';
+export {
+  checkOnnxFile,
+  checkOnnxModel,
+  expectOnnxSignature,
+  UnsafeOnnxModelError,
+  type CheckedOnnxModel,
+  type ExpectedOnnxValue,
+  type OnnxCheckLimits,
+} from './onnx/onnx-model-check.ts';
+export { FaceDetector, type DetectedFace, type FaceDetectionOptions } from './face/face-detection.ts';
+export { alignFace, cropFaceForFaceSwap, NoFaceFoundError, FACE_CROP_SIZE } from './face/face-alignment.ts';
+export { detectRetinaFaceLayout, RetinaFaceLayoutError, type RetinaFaceLayout } from './face/retinaface-layout.ts';
 export { createTensor, type Int64Tensor, type Tensor } from './tensor.ts';
 export type { Denoiser, SampleContext, Sampler } from './sampling/sampler-types.ts';
 export {
