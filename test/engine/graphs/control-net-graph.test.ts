@@ -98,7 +98,7 @@ describe('control-LoRA ControlNet graph (tiny SDXL)', () => {
     const names = controlOutputNames(plan.skips);
     const controlled = encodeOnnxModel(buildUnetGraph(sdxl.header, cfg, { controlResiduals: true }));
     const withControl = await runModel(controlled, dir, { ...base, ...Object.fromEntries(names.map((n) => [n, controlOut[n]!])) });
-    const expected = unetReference(sdxl.weights, cfg, inputs.x, inputs.timesteps, inputs.context, inputs.y, {
+    const expected = unetReference(sdxl.weights, cfg, inputs.x, inputs.timesteps, inputs.context, inputs.y, undefined, {
       skips: names.slice(0, -1).map((n) => toRef(controlOut[n]!)),
       middle: toRef(controlOut.control_middle!),
     });
