@@ -20,6 +20,7 @@ import { GENERATION_DEFAULTS } from '../generation/generation-defaults.ts';
 import { prepareImageRequest, type ImageRequestDraft } from '../generation/generate-images.ts';
 import { ImageRequestError, type ImageRequest } from '../generation/image-request.ts';
 import { LocalJobQueue, type JobQueue } from '../jobs/job-queue.ts';
+import { readUnetInChannels } from '../generation/inpaint-run.ts';
 import { readUpscalerScale } from '../generation/upscaler-selection.ts';
 import { openJobStore, type SubmitKey } from '../jobs/job-store.ts';
 import { RedisJobQueue, type WorkerStatus } from '../jobs/redis-job-queue.ts';
@@ -202,16 +203,16 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
       if (inputImageId !== undefined) {
         input = { file: await findUpload(uploads, owner, inputImageId, 'inputImageId'), denoise: denoise ?? GENERATION_DEFAULTS.denoise };
       }
-      if (choices.inpaint?.mask !== undefined) {
-        const mask = await findUpload(uploads, owner, choices.inpaint.mask, 'inpaint.mask');
-        if (input !== undefined) await checkMaskSize(uploads, input.file, mask);
-        choices.inpaint = { ...choices.inpaint, mask };
-      }
+      if (choices.inpaint?.mask !== undefined) choices.inpaint = { ...choices.inpaint, mask: await findUpload(uploads, owner, choices.inpaint.mask, 'inpaint.mask') };
       const context = { data, listing: await store.list() };
       const request = await prepareImageRequest({ ...choices, ...(input ? { input } : {}) }, context, {
         defaultModel,
         readInput: (file) => uploads.readPixels(file),
+        // The mask's size and content (after erode and invert), and the engine against the checkpoint's UNet, are
+        // refused here, at submit, rather than when the job runs.
+        readMask: (file) => uploads.readMask(file),
         readUpscalerScale: (name) => readUpscalerScale(store, name),
+        readUnetInChannels: (name) => readUnetInChannels(store, name),
         ...(limits?.maxPixels === undefined ? {} : { maxPixels: limits.maxPixels }),
       });
       return queue.submit(owner, request, submitKey === undefined ? {} : { submitKey });
@@ -273,14 +274,6 @@ async function findUpload(uploads: UploadStore, owner: string, id: string, field
   // Marking it used restarts its expiry time, so it cannot expire before the job is queued (a queued job's upload is kept).
   if (file === null || !(await uploads.markUsed(file))) throw new ImageRequestError(field, 'uploaded', `${field}: no such uploaded image`);
   return file;
-}
-
-/** A mask must cover the input image pixel for pixel: another size is refused, never stretched. */
-async function checkMaskSize(uploads: UploadStore, inputFile: string, maskFile: string): Promise<void> {
-  const [image, mask] = await Promise.all([uploads.readPixels(inputFile), uploads.readMask(maskFile)]);
-  if (image.width !== mask.width || image.height !== mask.height) {
-    throw new ImageRequestError('inpaint.mask', 'size', `inpaint.mask is ${mask.width}x${mask.height}; it must be the input image's size, ${image.width}x${image.height}`);
-  }
 }
 
 /** Why the default model cannot be used, by its store name (absolute paths go only to the log). */
