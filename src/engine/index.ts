@@ -168,6 +168,7 @@ export {
   type PipelineModel,
   type PipelineModels,
 } from './pipeline/generate.ts';
+export { MEMORY_MODES, planPhaseComponents, type ComponentHost, type JobShape, type MemoryMode } from './pipeline/component-residency.ts';
 export { checkVaeFamily, inspectVaeHeader, loadVae, VaeMismatchError, type LoadedVae, type LoadVaeOptions, type VaeCodec } from './pipeline/load-vae.ts';
 export {
   IMAGE_SIZE_LIMITS,

@@ -52,6 +52,7 @@ export const ENV_OVERRIDES: Readonly<Record<string, OverrideSpec>> = {
   FOOOCUS_QUEUE_REDIS_PASSWORD_FILE: { key: 'queue.redisPasswordFile', kind: 'nullable-string' },
   FOOOCUS_QUEUE_REDIS_PREFIX: { key: 'queue.redisPrefix', kind: 'string' },
   FOOOCUS_QUEUE_WORKER_CONCURRENCY: { key: 'queue.workerConcurrency', kind: 'integer' },
+  FOOOCUS_QUEUE_PROVIDERS: { key: 'queue.providers', kind: 'list' },
   FOOOCUS_SECURITY_ALLOW_INSECURE_PERMISSIONS: { key: 'security.allowInsecurePermissions', kind: 'boolean' },
 };
 

@@ -295,6 +295,14 @@ export const AppConfigSchema = Type.Object(
             'What a worker does about a model a job names that it lacks: verify (refuse the job naming the model) or pull ' +
             '(download it from the signed catalog when the catalog has that SHA-256, then run).',
         }),
+        providers: Type.Array(Type.Union(EXECUTION_PROVIDERS.map((p) => Type.Literal(p))), {
+          uniqueItems: true,
+          maxItems: EXECUTION_PROVIDERS.length,
+          default: [],
+          description:
+            'With the redis backend: the execution providers a job may run on (each worker announces its ' +
+            'runtime.executionProvider); a job waits in line for a worker running one of them. Empty: any worker.',
+        }),
         maxResultBytes: Type.Integer({
           minimum: 1024 ** 2,
           maximum: 512 * 1024 ** 2,

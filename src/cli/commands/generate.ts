@@ -16,6 +16,7 @@ import { GENERATION_DEFAULTS } from '../../app/generation/generation-defaults.ts
 import { GenerationService, type ServiceProgress } from '../../app/generation/generation-service.ts';
 import { ImageRequestError, type ImageRequest } from '../../app/generation/image-request.ts';
 import { createTokenizerLoader } from '../../app/generation/tokenizer-selection.ts';
+import { readUnetInChannels } from '../../app/generation/inpaint-run.ts';
 import { readUpscalerScale } from '../../app/generation/upscaler-selection.ts';
 import { openModelStore, type ModelStore } from '../../app/models/model-store.ts';
 import type { MetadataSchemeName } from '../../app/outputs/output-writer.ts';
@@ -164,6 +165,7 @@ async function prepareRun(ctx: CommandContext, values: GenerateValues, prompt: s
       readInput: (file) => readInputImage(process.cwd(), file, '--input'),
       readMask: (file) => readMaskFile(path.resolve(file), { source: '--mask' }),
       readUpscalerScale: (name) => readUpscalerScale(store, name, ctx.signal),
+      readUnetInChannels: (name) => readUnetInChannels(store, name, ctx.signal),
     });
     return { request, data };
   } catch (err) {
