@@ -209,3 +209,6 @@ export {
   type ImagePromptEmbedding,
   type ImagePromptType,
 } from './pipeline/image-guidance.ts';
+export { ipAdapterLayerOrder } from './graphs/decoupled-attention.ts';
+export { ImagePromptModelError } from './ip-adapter/image-prompt-model-error.ts';
+export { checkAdapterFitsUnet, loadImagePromptEncoder, type ImagePromptEncoder, type ImagePromptModelFiles } from './ip-adapter/image-prompt-encoder.ts';

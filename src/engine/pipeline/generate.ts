@@ -155,6 +155,8 @@ export interface PipelineModels {
   vae?: VaeCodec;
   /** Fooocus's inpaint head, for the fooocus-v2.6 inpaint engine (the base UNet then carries the patch). */
   inpaintHead?: InpaintHead;
+  /** The base UNet built with image prompt inputs (UnetGraphOptions.imagePrompts), for requests with image prompts. */
+  imagePromptUnet?: ModelSession;
 }
 
 /** The inpaint preparation of a request (crop, fill, encodes), or null for text- and image-to-image. */
@@ -191,6 +193,8 @@ export async function generate(models: PipelineModels, request: GenerationReques
   const enterPhase = phaseEntryFor(models, request, options);
   await enterPhase('encode');
   const plan = await planFor(models, request, signal);
+  const imagePrompts = request.imagePrompts !== undefined && request.imagePrompts.length > 0 ? request.imagePrompts : undefined;
+  if (imagePrompts !== undefined && models.imagePromptUnet === undefined) throw new Error(`${base.name}: image prompts need the UNet built with image prompt inputs`);
   const latentDims = plan?.latentDims ?? [1, profile.latentChannels, request.height / profile.vaeScaleFactor, request.width / profile.vaeScaleFactor]; // [B, 4, H/8, W/8]
   const results: GeneratedImage[] = [];
 
@@ -207,7 +211,13 @@ export async function generate(models: PipelineModels, request: GenerationReques
       const common = { width: request.width, height: request.height, admScalers: request.admScalers };
       const positive = await buildStageConditioning(model.architecture, model.textEncoders, { ...common, parts: request.prompt, polarity: 'positive' }, signal);
       const negative = await buildStageConditioning(model.architecture, model.textEncoders, { ...common, parts: request.negativePrompt, polarity: 'negative' }, signal);
-      return (unet) => ({ unet, ...(model === base && plan?.inputs !== undefined ? { inpaint: plan.inputs } : {}), positive, negative });
+      return (unet) => ({
+        unet,
+        ...(model === base && plan?.inputs !== undefined ? { inpaint: plan.inputs } : {}),
+        ...(model === base && imagePrompts !== undefined ? { imagePrompts: { unet: models.imagePromptUnet!, prompts: imagePrompts, steps } } : {}),
+        positive,
+        negative,
+      });
     };
     const baseCondition = await conditionFor(base);
     const refinerCondition = refiner !== undefined && switchStep < steps ? await conditionFor(refiner) : undefined;
