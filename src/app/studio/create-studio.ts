@@ -24,6 +24,7 @@ import { readUnetInChannels } from '../generation/inpaint-run.ts';
 import { readUpscalerScale } from '../generation/upscaler-selection.ts';
 import { openJobStore, type SubmitKey } from '../jobs/job-store.ts';
 import { RedisJobQueue, type WorkerStatus } from '../jobs/redis-job-queue.ts';
+import { allowsProvider } from '../jobs/remote-job-protocol.ts';
 import { ModelChangedError, ModelNotFoundError, UntrustedModelError } from '../models/model-errors.ts';
 import { openModelStore, type ModelStore } from '../models/model-store.ts';
 import { InferenceWorker } from '../worker/inference-worker.ts';
@@ -83,6 +84,8 @@ export interface StudioReadiness {
   reason?: string;
   redis?: 'connected' | 'unreachable';
   workers?: number;
+  /** Live workers per execution provider (counts only: the probe is public, so worker names stay out of it). */
+  providers?: Record<string, number>;
 }
 
 export interface StudioOptions {
@@ -117,6 +120,7 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
     cacheDir: config.paths.cache,
     threads: config.runtime.threads,
     executionProvider: config.runtime.executionProvider,
+    memory: config.runtime.memory,
     software: options.software,
   });
   const defaultModel = async (): Promise<string> => {
@@ -179,7 +183,7 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
     if (name === null) return { ready: false, reason: 'the model store has no checkpoint' };
     try {
       await store.resolve('checkpoints', name);
-      if (queue instanceof RedisJobQueue) return describeWorkers(await queue.workerStatus());
+      if (queue instanceof RedisJobQueue) return describeWorkers(await queue.workerStatus(), config.queue.providers);
       return { ready: true };
     } catch (err) {
       log(`readiness: ${err instanceof Error ? err.message : String(err)}`);
@@ -249,11 +253,19 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
   };
 }
 
-/** With Redis: ready while Redis answers and at least one worker is announced. */
-function describeWorkers(status: WorkerStatus): { ready: boolean; reason?: string; redis: 'connected' | 'unreachable'; workers: number } {
-  const counts = { redis: status.connected ? ('connected' as const) : ('unreachable' as const), workers: status.workers.length };
+/**
+ * With Redis: ready while Redis answers and at least one worker is announced that runs a provider jobs may use
+ * (queue.providers; any when empty).
+ */
+function describeWorkers(status: WorkerStatus, allowed: readonly string[]): StudioReadiness {
+  const providers: Record<string, number> = {};
+  for (const worker of status.workers) providers[worker.provider] = (providers[worker.provider] ?? 0) + 1;
+  const counts = { redis: status.connected ? ('connected' as const) : ('unreachable' as const), workers: status.workers.length, providers };
   if (!status.connected) return { ready: false, reason: 'Redis does not answer', ...counts };
   if (status.workers.length === 0) return { ready: false, reason: 'no worker is connected (start one with fooocus worker --redis <url>)', ...counts };
+  if (!status.workers.some((w) => allowsProvider(allowed, w.provider))) {
+    return { ready: false, reason: `no live worker runs an execution provider queue.providers allows (${allowed.join(', ')})`, ...counts };
+  }
   return { ready: true, ...counts };
 }
 

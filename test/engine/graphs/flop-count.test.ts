@@ -10,6 +10,10 @@ import { attr, GraphBuilder } from '../../../src/engine/onnx/graph-builder.ts';
 import { encodeOnnxModel, type OnnxModel } from '../../../src/engine/onnx/onnx-proto.ts';
 import { createModelSession } from '../../../src/engine/runtime/onnx-runtime.ts';
 import { createTensor, type Int64Tensor, type Tensor } from '../../../src/engine/tensor.ts';
+import { buildUpscalerGraph } from '../../../src/engine/graphs/upscaler.ts';
+import { readSafetensorsHeader } from '../../../src/engine/io/safetensors-reader.ts';
+import { countUpscalerMacs, detectUpscalerLayout } from '../../../src/engine/upscale/upscaler-layout.ts';
+import { writeTinyRrdb, writeTinySrvgg } from '../../fixtures/upscalers.ts';
 import { loadTinyFixture, type TinyFixture } from './graph-harness.ts';
 
 describe('FLOPs counted from a graph', () => {
@@ -80,6 +84,17 @@ describe('FLOPs counted from a graph', () => {
     const x = g.input('x', 'float32', [2, cfg.inChannels, 8, 8]);
     g.output(conv2d(g, x, `${cfg.prefix}input_blocks.0.0.`), 'y', 'float32', [2, cfg.modelChannels, 8, 8]);
     assert.equal(countGraphFlops(g.build(), { x: [2, cfg.inChannels, 8, 8] }).conv, 2 * 2 * 64 * cfg.modelChannels * cfg.inChannels * 9);
+  });
+
+  it('agrees with the multiply-accumulates the upscaler layout counts (RRDBNet with pixel unshuffle, SRVGG)', async () => {
+    const dir = path.dirname(sd15.file);
+    for (const file of [(await writeTinyRrdb(dir, { dialect: 'basicsr', blocks: 2, unshuffle: 2 })).file, (await writeTinySrvgg(dir)).file]) {
+      const header = await readSafetensorsHeader(file);
+      const layout = detectUpscalerLayout(header);
+      const count = countGraphFlops(buildUpscalerGraph(header, layout), { image: [1, layout.channels, 16, 16] });
+      assert.ok(Math.abs(count.total - 2 * countUpscalerMacs(layout) * 16 * 16) < 1, `${layout.kind}: ${count.total} vs ${2 * countUpscalerMacs(layout) * 256}`);
+      assert.deepEqual(count.outputs.image ?? Object.values(count.outputs)[0], [1, layout.channels, 16 * layout.scale, 16 * layout.scale]);
+    }
   });
 
   /** Runs `model` on ONNX Runtime and checks the counter propagated the same output shapes. */
