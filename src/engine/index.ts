@@ -48,6 +48,18 @@ export { buildUnetGraph, type UnetGraphOptions } from './graphs/unet.ts';
 export { buildVaeDecoderGraph, buildVaeEncoderGraph } from './graphs/vae.ts';
 export { CheckpointKeyError } from './onnx/graph-builder.ts';
 export { encodeOnnxModel, type OnnxModel } from './onnx/onnx-proto.ts';
+export {
+  checkOnnxFile,
+  checkOnnxModel,
+  expectOnnxSignature,
+  UnsafeOnnxModelError,
+  type CheckedOnnxModel,
+  type ExpectedOnnxValue,
+  type OnnxCheckLimits,
+} from './onnx/onnx-model-check.ts';
+export { FaceDetector, type DetectedFace, type FaceDetectionOptions } from './face/face-detection.ts';
+export { alignFace, cropFaceForFaceSwap, NoFaceFoundError, FACE_CROP_SIZE } from './face/face-alignment.ts';
+export { detectRetinaFaceLayout, RetinaFaceLayoutError, type RetinaFaceLayout } from './face/retinaface-layout.ts';
 export { createTensor, type Int64Tensor, type Tensor } from './tensor.ts';
 export type { Denoiser, SampleContext, Sampler } from './sampling/sampler-types.ts';
 export {
@@ -148,6 +160,7 @@ export {
 export type { RgbImage } from './rgb-image.ts';
 export {
   generate,
+  planJobComponents,
   preparePipelineModel,
   type GeneratedImage,
   type GenerateOptions,
@@ -156,6 +169,7 @@ export {
   type PipelineModel,
   type PipelineModels,
 } from './pipeline/generate.ts';
+export { MEMORY_MODES, measureComponentBytes, planPhaseComponents, unionOfPhases, type ComponentHost, type JobShape, type MemoryMode, type PhaseComponents } from './pipeline/component-residency.ts';
 export { checkVaeFamily, inspectVaeHeader, loadVae, VaeMismatchError, type LoadedVae, type LoadVaeOptions, type VaeCodec } from './pipeline/load-vae.ts';
 export {
   IMAGE_SIZE_LIMITS,
@@ -195,3 +209,6 @@ export {
   type ImagePromptEmbedding,
   type ImagePromptType,
 } from './pipeline/image-guidance.ts';
+export { ipAdapterLayerOrder } from './graphs/decoupled-attention.ts';
+export { ImagePromptModelError } from './ip-adapter/image-prompt-model-error.ts';
+export { checkAdapterFitsUnet, loadImagePromptEncoder, type ImagePromptEncoder, type ImagePromptModelFiles } from './ip-adapter/image-prompt-encoder.ts';

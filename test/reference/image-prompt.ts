@@ -77,3 +77,22 @@ function sliceLast(t: RefTensor, start: number, end: number): RefTensor {
   for (let r = 0; r < rows; r++) out.set(t.data.subarray(r * width + start, r * width + end), r * (end - start));
   return reshape({ shape: [rows, end - start], data: out }, [...t.shape.slice(0, -1), end - start]);
 }
+
+/**
+ * Decoupled cross-attention's image part for one layer: sum over prompts p of scale[p] * Attention(q, K_p, V_p),
+ * q [B, N, C], keys and values [B, P, T, C].
+ */
+export function imagePromptAttentionReference(q: RefTensor, keys: RefTensor, values: RefTensor, scales: readonly number[], heads: number): RefTensor {
+  const [B, P, T, C] = keys.shape as [number, number, number, number];
+  let sum = zeros([B, q.shape[1]!, C]);
+  for (let p = 0; p < P; p++) {
+    const pick = (t: RefTensor): RefTensor => {
+      const out = zeros([B, T, C]);
+      for (let b = 0; b < B; b++) out.data.set(t.data.subarray(((b * P + p) * T) * C, ((b * P + p) * T + T) * C), b * T * C);
+      return out;
+    };
+    const a = attention(q, pick(keys), pick(values), heads);
+    sum = add(sum, { shape: a.shape, data: a.data.map((v) => v * scales[p]!) });
+  }
+  return sum;
+}

@@ -5,7 +5,9 @@
  *
  * Inputs:  x [B, Cin, h, w], timesteps [B] (float), context [B, T, ctx], y [B, adm] (SDXL only),
  *          inpaint_feature [B, model channels, h, w] (with `inpaintFeature`: Fooocus's inpaint head output, added
- *          to conv_in's output before the first skip is taken)
+ *          to conv_in's output before the first skip is taken),
+ *          with `imagePrompts`: ip_k.<i>, ip_v.<i> [B, prompts, image tokens, layer width] per cross-attention layer
+ *          i (the IP-Adapter's order, ipAdapterLayerOrder) and ip_scale [layers, prompts] (decoupled-attention.ts)
  * Output:  out [B, Cout, h, w] (the model's epsilon / v prediction)
  */
 import { attentionHeads, type UnetConfig } from '../models/architecture.ts';
@@ -13,6 +15,7 @@ import { attr, GraphBuilder, rejectUnusedSlots, type WeightPatch } from '../onnx
 import type { SafetensorsHeader } from '../io/safetensors-types.ts';
 import type { OnnxModel } from '../onnx/onnx-proto.ts';
 import { attention, conv2d, fromTokens, fusedAttention, gelu, groupNorm, layerNorm, linear, projectLastAxis, silu, toTokens, upsampleNearest2x } from './layers.ts';
+import { addImagePromptAttention, createImagePromptLayers, type ImagePromptLayers } from './decoupled-attention.ts';
 
 export interface UnetGraphOptions {
   /** `fused`: ONNX Runtime's MultiHeadAttention kernel (default); `plain`: MatMul/Softmax, portable to any EP. */
@@ -24,6 +27,13 @@ export interface UnetGraphOptions {
   weightsRoot?: string;
   /** Adds the `inpaint_feature` input (Fooocus's inpaint head). */
   inpaintFeature?: boolean;
+  /**
+   * Adds a ControlNet's residuals as inputs: `control_<i>` is added to skip connection i before the up path reads
+   * it, `control_middle` to the middle block's output (see control-net.ts for their shapes).
+   */
+  controlResiduals?: boolean;
+  /** Adds image prompt keys and values to every cross-attention layer (IP-Adapter), as graph inputs. */
+  imagePrompts?: boolean;
 }
 
 const UNET_NORM_EPS = 1e-5;
@@ -45,6 +55,8 @@ export interface UnetContext {
   opts: Required<Pick<UnetGraphOptions, 'attention'>>;
   embSilu: string; // SiLU(time embedding) [B, 4*mc], shared by every res block
   context: string;
+  /** With image prompts: the inputs of each cross-attention layer. */
+  imagePrompts?: ImagePromptLayers;
 }
 
 /** ResBlock: GroupNorm-SiLU-Conv, add the projected embedding, GroupNorm-SiLU-Conv, plus a (projected) skip. */
@@ -64,7 +76,8 @@ function attentionLayer(u: UnetContext, x: string, context: string, prefix: stri
   const k = linear(g, context, `${prefix}to_k.`);
   const v = linear(g, context, `${prefix}to_v.`);
   const width = g.shapeOf(`${prefix}to_q.weight`)![0]!;
-  const out = u.opts.attention === 'fused' ? fusedAttention(g, q, k, v, heads) : attention(g, q, k, v, heads, width / heads);
+  let out = u.opts.attention === 'fused' ? fusedAttention(g, q, k, v, heads) : attention(g, q, k, v, heads, width / heads);
+  if (u.imagePrompts !== undefined && context === u.context) out = addImagePromptAttention(g, u.imagePrompts, prefix, q, out, heads, width);
   return linear(g, out, `${prefix}to_out.0.`);
 }
 
@@ -115,6 +128,60 @@ export function buildSpatialTransformer(u: UnetContext, x: string, prefix: strin
   return g.op('Add', [out, x]);
 }
 
+/** The [B, 4*mc] embedding: time_embed of the sinusoidal timestep embedding, plus label_emb(y) for SDXL. */
+export function buildEmbedding(g: GraphBuilder, cfg: UnetConfig, timesteps: string): string {
+  const p = cfg.prefix;
+  let emb = linear(g, silu(g, linear(g, buildTimestepEmbedding(g, timesteps, cfg.modelChannels), `${p}time_embed.0.`)), `${p}time_embed.2.`);
+  if (cfg.admInChannels !== null) {
+    const y = g.input('y', 'float32', ['batch', cfg.admInChannels]);
+    emb = g.op('Add', [emb, linear(g, silu(g, linear(g, y, `${p}label_emb.0.0.`)), `${p}label_emb.0.2.`)]);
+  }
+  return emb;
+}
+
+/**
+ * The down path from conv_in's output `h`: every input block's output is kept (the first is `h` itself), with
+ * its channel count; the UNet's up path and a ControlNet's zero convs both read them.
+ */
+export function buildInputBlocks(u: UnetContext, first: string): { h: string; skips: string[]; skipChannels: number[]; channels: number } {
+  const { g, cfg } = u;
+  const p = cfg.prefix;
+  const mc = cfg.modelChannels;
+  let h = first;
+  const skips: string[] = [h];
+  const skipChannels: number[] = [mc];
+  let block = 1;
+  let ch = mc;
+  cfg.channelMult.forEach((mult, level) => {
+    for (let r = 0; r < cfg.numResBlocks[level]!; r++, block++) {
+      h = buildResBlock(u, h, `${p}input_blocks.${block}.0.`);
+      ch = mult * mc;
+      const depth = cfg.inputTransformerDepth[block] ?? 0;
+      if (depth > 0) h = buildSpatialTransformer(u, h, `${p}input_blocks.${block}.1.`, depth, ch);
+      skips.push(h);
+      skipChannels.push(ch);
+    }
+    if (level < cfg.channelMult.length - 1) {
+      h = conv2d(g, h, `${p}input_blocks.${block}.0.op.`, { stride: 2, padding: 1 });
+      skips.push(h);
+      skipChannels.push(ch);
+      block++;
+    }
+  });
+  return { h, skips, skipChannels, channels: ch };
+}
+
+/** The middle block: ResBlock, SpatialTransformer (when it has one), ResBlock. */
+export function buildMiddleBlock(u: UnetContext, x: string, channels: number): string {
+  const p = u.cfg.prefix;
+  let h = buildResBlock(u, x, `${p}middle_block.0.`);
+  if (u.cfg.middleTransformerDepth > 0) {
+    h = buildSpatialTransformer(u, h, `${p}middle_block.1.`, u.cfg.middleTransformerDepth, channels);
+    return buildResBlock(u, h, `${p}middle_block.2.`);
+  }
+  return buildResBlock(u, h, `${p}middle_block.1.`);
+}
+
 /** Builds the UNet graph from a checkpoint whose architecture was inferred into `cfg`. */
 export function buildUnetGraph(checkpoint: SafetensorsHeader, cfg: UnetConfig, options: UnetGraphOptions = {}): OnnxModel {
   const g = new GraphBuilder('unet', checkpoint, {
@@ -129,41 +196,23 @@ export function buildUnetGraph(checkpoint: SafetensorsHeader, cfg: UnetConfig, o
   const context = g.input('context', 'float32', ['batch', 'tokens', cfg.contextDim]);
 
   // 1. time (and SDXL size/ADM) embedding
-  let emb = linear(g, silu(g, linear(g, buildTimestepEmbedding(g, timesteps, mc), `${p}time_embed.0.`)), `${p}time_embed.2.`);
-  if (cfg.admInChannels !== null) {
-    const y = g.input('y', 'float32', ['batch', cfg.admInChannels]);
-    emb = g.op('Add', [emb, linear(g, silu(g, linear(g, y, `${p}label_emb.0.0.`)), `${p}label_emb.0.2.`)]);
-  }
+  const emb = buildEmbedding(g, cfg, timesteps);
   const u: UnetContext = { g, cfg, opts: { attention: options.attention ?? 'fused' }, embSilu: silu(g, emb), context };
+  if (options.imagePrompts === true) u.imagePrompts = createImagePromptLayers(g, cfg);
 
   // 2. down path, keeping every block's output for the skip connections
   let h = conv2d(g, x, `${p}input_blocks.0.0.`);
   if (options.inpaintFeature === true) h = g.op('Add', [h, g.input('inpaint_feature', 'float32', ['batch', mc, 'height', 'width'])]);
-  const skips: string[] = [h];
-  let block = 1;
-  let ch = mc;
-  cfg.channelMult.forEach((mult, level) => {
-    for (let r = 0; r < cfg.numResBlocks[level]!; r++, block++) {
-      h = buildResBlock(u, h, `${p}input_blocks.${block}.0.`);
-      ch = mult * mc;
-      const depth = cfg.inputTransformerDepth[block] ?? 0;
-      if (depth > 0) h = buildSpatialTransformer(u, h, `${p}input_blocks.${block}.1.`, depth, ch);
-      skips.push(h);
-    }
-    if (level < cfg.channelMult.length - 1) {
-      h = conv2d(g, h, `${p}input_blocks.${block}.0.op.`, { stride: 2, padding: 1 });
-      skips.push(h);
-      block++;
-    }
-  });
+  const down = buildInputBlocks(u, h);
+  const skips = down.skips;
 
   // 3. middle
-  h = buildResBlock(u, h, `${p}middle_block.0.`);
-  if (cfg.middleTransformerDepth > 0) {
-    h = buildSpatialTransformer(u, h, `${p}middle_block.1.`, cfg.middleTransformerDepth, ch);
-    h = buildResBlock(u, h, `${p}middle_block.2.`);
-  } else {
-    h = buildResBlock(u, h, `${p}middle_block.1.`);
+  h = buildMiddleBlock(u, down.h, down.channels);
+  if (options.controlResiduals === true) {
+    h = g.op('Add', [h, g.input('control_middle', 'float32', ['batch', down.channels, 'middle_height', 'middle_width'])]);
+    skips.forEach((skip, i) => {
+      skips[i] = g.op('Add', [skip, g.input(`control_${i}`, 'float32', ['batch', down.skipChannels[i]!, `control_${i}_height`, `control_${i}_width`])]);
+    });
   }
 
   // 4. up path: each block consumes one skip; the last block of each level but the lowest upsamples
@@ -173,7 +222,7 @@ export function buildUnetGraph(checkpoint: SafetensorsHeader, cfg: UnetConfig, o
     for (let r = 0; r < blocks; r++, out++) {
       h = g.op('Concat', [h, skips.pop()!], { axis: attr.int(1) });
       h = buildResBlock(u, h, `${p}output_blocks.${out}.0.`);
-      ch = cfg.channelMult[level]! * mc;
+      const ch = cfg.channelMult[level]! * mc;
       let sub = 1;
       const depth = cfg.outputTransformerDepth[out] ?? 0;
       if (depth > 0) h = buildSpatialTransformer(u, h, `${p}output_blocks.${out}.${sub++}.`, depth, ch);

@@ -12,6 +12,8 @@ import type { ModelSession } from '../runtime/onnx-runtime.ts';
 import type { Denoiser } from '../sampling/sampler-types.ts';
 import { sigmaToTimestep } from '../sampling/sigma-table.ts';
 import type { Tensor } from '../tensor.ts';
+import { buildImagePromptFeeds, selectActivePrompts, type StageImagePrompts } from './image-prompt-feeds.ts';
+import { runControlNets, selectActiveControls, type StageControls } from './control-feeds.ts';
 
 /** ADM vector `y` of one prompt: fixed (refiner), or Fooocus's scaled/original pair chosen by timestep (SDXL). */
 export type AdmConditioning = { kind: 'fixed'; y: Float32Array } | { kind: 'timed'; scaled: Float32Array; original: Float32Array; end: number };
@@ -28,6 +30,19 @@ export interface DenoiserStage {
   negative: StageConditioning;
   /** Inpaint inputs fixed for the whole run, one row each (repeated for every batch row). */
   inpaint?: StageInpaintInputs;
+  /** Image prompts (IP-Adapter): steps where one is active run this graph instead of `unet`. */
+  imagePrompts?: StageImagePrompts;
+  /** Control-LoRA ControlNets (PyraCanny, CPDS): steps where one is active add their residuals. */
+  controls?: StageControls;
+}
+
+/** The UNet graph a step runs: the plain one unless image prompts or controls are active there. */
+function selectUnetSession(stage: DenoiserStage, prompts: boolean, controls: boolean): ModelSession {
+  if (!controls) return prompts ? stage.imagePrompts!.unet : stage.unet;
+  if (!prompts) return stage.controls!.unet;
+  const both = stage.controls!.unetWithImagePrompts;
+  if (both === undefined) throw new Error('this stage has image prompts and controls active together but no UNet graph with both inputs');
+  return both;
 }
 
 export interface StageInpaintInputs {
@@ -82,11 +97,11 @@ function admFor(c: StageConditioning, timestep: number): Float32Array | null {
 }
 
 /** Runs the UNet on x for each conditioning; rows with equal context length share one batched call. */
-async function predictEps(stage: DenoiserStage, xIn: Tensor, timestep: number, conds: StageConditioning[], signal: AbortSignal | undefined, onCall?: (rows: number) => void): Promise<Float32Array[]> {
+async function predictEps(stage: DenoiserStage, xIn: Tensor, timestep: number, conds: StageConditioning[], step: number, signal: AbortSignal | undefined, onCall?: (rows: number) => void): Promise<Float32Array[]> {
   const sameLength = conds.every((c) => c.context.dims[1] === conds[0]!.context.dims[1]);
   if (!sameLength && conds.length > 1) {
     const out: Float32Array[] = [];
-    for (const c of conds) out.push(...(await predictEps(stage, xIn, timestep, [c], signal, onCall)));
+    for (const c of conds) out.push(...(await predictEps(stage, xIn, timestep, [c], step, signal, onCall)));
     return out;
   }
   const rows = conds.length;
@@ -110,8 +125,13 @@ async function predictEps(stage: DenoiserStage, xIn: Tensor, timestep: number, c
     feeds.y = { dims: [rows, w], data: y };
   }
   if (stage.inpaint?.feature !== undefined) feeds.inpaint_feature = repeatRows(stage.inpaint.feature, rows);
+  const prompts = selectActivePrompts(stage.imagePrompts, step);
+  if (prompts.length > 0) Object.assign(feeds, buildImagePromptFeeds(prompts, conds.map((c) => c !== stage.negative)));
+  const controls = selectActiveControls(stage.controls, step);
+  if (controls.length > 0) Object.assign(feeds, await runControlNets(controls, feeds, stage.controls!.skips, signal));
   onCall?.(rows);
-  const out = (await stage.unet.run(feeds, signal)).out!.data;
+  const unet = selectUnetSession(stage, prompts.length > 0, controls.length > 0);
+  const out = (await unet.run(feeds, signal)).out!.data;
   return conds.map((_, r) => out.subarray(r * n, (r + 1) * n));
 }
 
@@ -126,15 +146,16 @@ export function createUnetDenoiser(options: DenoiserOptions): Denoiser {
   const { guidance } = options;
   const skipUncond = Math.abs(guidance.cfg - 1) < 1e-9;
   return async (x, sigma, signal) => {
-    const stage = options.refiner !== undefined && options.currentStep() >= options.refiner.fromStep ? options.refiner.stage : options.base;
+    const step = options.currentStep();
+    const stage = options.refiner !== undefined && step >= options.refiner.fromStep ? options.refiner.stage : options.base;
     const timestep = sigmaToTimestep(sigma);
     const scale = 1 / Math.sqrt(sigma * sigma + 1);
     const xIn: Tensor = { dims: x.dims, data: x.data.map((v) => v * scale) };
     if (skipUncond) {
-      const [eps] = await predictEps(stage, xIn, timestep, [stage.positive], signal, options.onUnetCall);
+      const [eps] = await predictEps(stage, xIn, timestep, [stage.positive], step, signal, options.onUnetCall);
       return toDenoised(x, eps!, sigma);
     }
-    const [epsPos, epsNeg] = await predictEps(stage, xIn, timestep, [stage.positive, stage.negative], signal, options.onUnetCall);
+    const [epsPos, epsNeg] = await predictEps(stage, xIn, timestep, [stage.positive, stage.negative], step, signal, options.onUnetCall);
     const positiveX0 = toDenoised(x, epsPos!, sigma);
     const negativeX0 = toDenoised(x, epsNeg!, sigma);
     const progress = computeDiffusionProgress(timestep);
