@@ -160,6 +160,7 @@ export {
 export type { RgbImage } from './rgb-image.ts';
 export {
   generate,
+  planJobComponents,
   preparePipelineModel,
   type GeneratedImage,
   type GenerateOptions,
@@ -168,7 +169,7 @@ export {
   type PipelineModel,
   type PipelineModels,
 } from './pipeline/generate.ts';
-export { MEMORY_MODES, planPhaseComponents, type ComponentHost, type JobShape, type MemoryMode } from './pipeline/component-residency.ts';
+export { MEMORY_MODES, measureComponentBytes, planPhaseComponents, unionOfPhases, type ComponentHost, type JobShape, type MemoryMode, type PhaseComponents } from './pipeline/component-residency.ts';
 export { checkVaeFamily, inspectVaeHeader, loadVae, VaeMismatchError, type LoadedVae, type LoadVaeOptions, type VaeCodec } from './pipeline/load-vae.ts';
 export {
   IMAGE_SIZE_LIMITS,

@@ -5,6 +5,8 @@
  * the cost of building sessions again for every image. Either way a component the job never runs is never built
  * (text-to-image builds no VAE encoder).
  */
+import type { SafetensorsHeader } from '../io/safetensors-types.ts';
+import type { CheckpointArchitecture } from '../models/architecture.ts';
 import type { CheckpointComponent, ComponentBuildOptions } from './load-checkpoint.ts';
 
 export type GenerationPhase = 'encode' | 'sample' | 'decode';
@@ -98,4 +100,29 @@ export function createPhaseEntry(
       });
     }
   };
+}
+
+/** Which VAE half a tensor below the VAE prefix belongs to (the quant convs sit beside the encoder, the post-quant conv beside the decoder). */
+function vaePartOf(rest: string): CheckpointComponent | null {
+  if (rest.startsWith('encoder.') || rest.startsWith('quant_conv.')) return 'vae-encoder';
+  if (rest.startsWith('decoder.') || rest.startsWith('post_quant_conv.')) return 'vae-decoder';
+  return null;
+}
+
+/**
+ * The fp32 bytes of each component's weights, which is what its session holds once built whatever the file's
+ * dtype (ONNX Runtime reads f16/bf16 weights into f32 initializers). `vaePrefix` reads a standalone VAE file.
+ */
+export function measureComponentBytes(header: SafetensorsHeader, architecture: Pick<CheckpointArchitecture, 'unet' | 'textEncoders'> & { vae: { prefix: string } | null }): Record<CheckpointComponent, number> {
+  const bytes: Record<CheckpointComponent, number> = { unet: 0, text: 0, 'vae-decoder': 0, 'vae-encoder': 0 };
+  for (const [name, info] of header.tensors) {
+    const n = info.shape.reduce((a, b) => a * b, 1) * 4;
+    if (architecture.unet !== null && name.startsWith(architecture.unet.prefix)) bytes.unet += n;
+    else if (architecture.textEncoders.some((t) => name.startsWith(t.prefix))) bytes.text += n;
+    else if (architecture.vae !== null && name.startsWith(architecture.vae.prefix)) {
+      const part = vaePartOf(name.slice(architecture.vae.prefix.length));
+      if (part !== null) bytes[part] += n;
+    }
+  }
+  return bytes;
 }

@@ -19,7 +19,7 @@ import type { TextEncoder } from './prompt-encoding.ts';
 import { buildStageConditioning } from './stage-conditioning.ts';
 import { createUnetDenoiser, type DenoiserStage } from './unet-denoiser.ts';
 import { checkVaeFamily, type VaeCodec } from './load-vae.ts';
-import { createPhaseEntry, planPhaseComponents, type ComponentHost, type GenerationPhase, type MemoryMode, type ModelRole } from './component-residency.ts';
+import { createPhaseEntry, planPhaseComponents, type ComponentHost, type GenerationPhase, type MemoryMode, type ModelRole, type PhaseComponents } from './component-residency.ts';
 import type { CheckpointComponent } from './load-checkpoint.ts';
 import { DEFAULT_REFINER_SWITCH_METHOD, sampleInTwoRuns, type SwitchCodecs } from './refiner-switch.ts';
 import { decodeLatent, encodeToLatent, encodeToLatentTiled, type RgbImage, type TileOptions } from './vae-codec.ts';
@@ -190,7 +190,7 @@ export async function generate(models: PipelineModels, request: GenerationReques
   const steps = sigmas.length - 1;
   const switchStep = refiner === undefined ? steps : Math.round(steps * request.refinerSwitch);
   const method = request.refinerSwitchMethod ?? DEFAULT_REFINER_SWITCH_METHOD;
-  const enterPhase = phaseEntryFor(models, request, { switchStep, steps, method }, options);
+  const enterPhase = phaseEntryFor(models, request, options);
   await enterPhase('encode');
   const plan = await planFor(models, request, signal);
   const imagePrompts = request.imagePrompts !== undefined && request.imagePrompts.length > 0 ? request.imagePrompts : undefined;
@@ -301,30 +301,34 @@ export async function generate(models: PipelineModels, request: GenerationReques
   return results;
 }
 
+/** The components each phase of `request` runs, per model (see component-residency.ts). */
+export function planJobComponents(models: PipelineModels, request: GenerationRequest): Record<GenerationPhase, PhaseComponents> {
+  const { base, refiner, vae } = models;
+  const steps = scheduleFor(request, base.architecture.family).length - 1;
+  const switchStep = refiner === undefined ? steps : Math.round(steps * request.refinerSwitch);
+  const refines = refiner !== undefined && switchStep < steps;
+  const method = request.refinerSwitchMethod ?? DEFAULT_REFINER_SWITCH_METHOD;
+  return planPhaseComponents({
+    encodesImage: request.input !== undefined || request.inpaint !== undefined,
+    refines,
+    // The same condition as the two-run sampling below: inpaint always samples in one run.
+    vaeSwitch: refines && method === 'vae' && request.inpaint === undefined && switchStep > 0,
+    standaloneVae: vae !== undefined,
+    baseDecodes: base.architecture.vae?.hasDecoder === true,
+  });
+}
+
 /**
  * The pipeline's phase hook: builds each phase's components (and, per phase, releases the others) through the
  * models' component hosts. Models without a host (assembled by hand) are used as they are.
  */
-function phaseEntryFor(
-  models: PipelineModels,
-  request: GenerationRequest,
-  run: { switchStep: number; steps: number; method: string },
-  options: GenerateOptions,
-): (phase: GenerationPhase) => Promise<void> {
+function phaseEntryFor(models: PipelineModels, request: GenerationRequest, options: GenerateOptions): (phase: GenerationPhase) => Promise<void> {
   const { base, refiner, vae } = models;
-  const refines = refiner !== undefined && run.switchStep < run.steps;
-  const plan = planPhaseComponents({
-    encodesImage: request.input !== undefined || request.inpaint !== undefined,
-    refines,
-    vaeSwitch: refines && run.method === 'vae' && request.inpaint === undefined && run.switchStep > 0,
-    standaloneVae: vae !== undefined,
-    baseDecodes: base.architecture.vae?.hasDecoder === true,
-  });
   const hosts: Partial<Record<ModelRole, { name: string; components: ComponentHost }>> = {};
   if (base.components) hosts.base = { name: base.name, components: base.components };
   if (refiner?.components) hosts.refiner = { name: refiner.name, components: refiner.components };
   if (vae?.components) hosts.vae = { name: vae.name, components: vae.components };
-  return createPhaseEntry(hosts, plan, options.memory ?? 'resident', {
+  return createPhaseEntry(hosts, planJobComponents(models, request), options.memory ?? 'resident', {
     ...(options.onComponent ? { onComponent: options.onComponent } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });
