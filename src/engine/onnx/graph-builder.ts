@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { SafetensorsHeader, SafetensorsDtype } from '../io/safetensors-types.ts';
 import type { OnnxAttribute, OnnxDim, OnnxDtype, OnnxModel, OnnxNode, OnnxTensor, OnnxValueInfo } from './onnx-proto.ts';
 import { FooocusError } from '../errors/fooocus-error.ts';
+import { int8TensorNames } from '../quantize/int8-weight-cache.ts';
 
 /** A checkpoint key the graph needs is absent or has the wrong shape. */
 export class CheckpointKeyError extends FooocusError {
@@ -50,6 +51,16 @@ export interface GraphBuilderOptions {
   weightsRoot?: string;
   /** Weights that get a quantized full-size delta added (Fooocus's inpaint patch), by checkpoint key. */
   weightPatches?: ReadonlyMap<string, WeightPatch>;
+  /** Weights the layers run in int8: their codes and scales come from this file (see `int8Weight`). */
+  int8Weights?: { header: SafetensorsHeader; keys: ReadonlySet<string> };
+}
+
+/** Graph values of an int8 weight: codes [rows, columns] (int8) and per-column scales [columns] (float32). */
+export interface Int8WeightValues {
+  codes: string;
+  scales: string;
+  rows: number;
+  columns: number;
 }
 
 /**
@@ -178,6 +189,29 @@ export class GraphBuilder {
     const value = patch === undefined ? plain : this.addPatch(plain, key, info.shape, patch);
     this.float32Weights.set(key, value);
     return value;
+  }
+
+  /**
+   * The int8 form of weight `key` when this graph runs it in int8, else null (the layer then uses `weight`).
+   * A patched weight stays float32, since its patch applies to the float values.
+   */
+  int8Weight(key: string): Int8WeightValues | null {
+    const source = this.options.int8Weights;
+    if (source === undefined || !source.keys.has(key) || this.options.weightPatches?.has(key) === true) return null;
+    const names = int8TensorNames(key);
+    const codes = source.header.tensors.get(names.codes);
+    const scales = source.header.tensors.get(names.scales);
+    if (codes === undefined || scales === undefined) throw new CheckpointKeyError(source.header.file, names.codes, 'is missing');
+    for (const info of [codes, scales]) {
+      if (this.initializers.has(info.name)) continue;
+      this.initializers.set(info.name, {
+        name: info.name,
+        dtype: info.dtype === 'I8' ? 'int8' : 'float32',
+        dims: info.shape,
+        data: { kind: 'external', location: this.locationOf(source.header.file), offset: source.header.dataOffset + info.begin, length: info.end - info.begin },
+      });
+    }
+    return { codes: names.codes, scales: names.scales, rows: codes.shape[0]!, columns: codes.shape[1]! };
   }
 
   /** Location of a file's external data, relative to the weights root. */

@@ -12,6 +12,8 @@ import { createModelSession, type ModelSession, type RuntimeOptions } from '../r
 import type { CheckpointArchitecture } from '../models/architecture.ts';
 import { planAdapters, type AdapterPlan, type WeightedLora } from '../lora/lora-plan.ts';
 import type { AdapterComponent } from '../lora/lora-targets.ts';
+import { ensureInt8Weights, type Int8WeightFile } from '../quantize/int8-weight-cache.ts';
+import { selectInt8UnetWeights } from '../quantize/int8-unet-weights.ts';
 
 export type CheckpointComponent = 'unet' | 'text' | 'vae-decoder' | 'vae-encoder';
 
@@ -23,6 +25,11 @@ export interface LoadCheckpointOptions {
   text?: readonly ClipTextGraphOptions[];
   /** LoRAs to apply from the start (the same as calling `applyLoras` afterwards, without building twice). */
   loras?: readonly WeightedLora[];
+  /**
+   * Runs the UNet's linear and conv layers in int8 (`runtime.precision: "int8"`), with the weights quantized once
+   * into `cacheDir`, keyed by the checkpoint's SHA-256, and read back from there on later loads.
+   */
+  int8?: { cacheDir: string; sourceSha256: string };
   /** Called before each component is built, for progress reporting. */
   onComponent?: (component: CheckpointComponent, index: number, total: number) => void;
   signal?: AbortSignal;
@@ -46,6 +53,8 @@ export interface LoadedCheckpoint {
   readonly vaeEncoder: ModelSession | null;
   /** Seconds spent building graphs and creating sessions, by component (latest build). */
   buildSeconds: Partial<Record<CheckpointComponent, number>>;
+  /** The UNet's int8 weights when `int8` was asked for: read from the cache or (re)built, and how long that took. */
+  int8Weights: Pick<Int8WeightFile, 'origin' | 'seconds'> | null;
   /**
    * Makes `loras` the active set (an empty list removes them all). Only the LoRA values change when every
    * adapted weight already has a slot; otherwise the affected component is rebuilt once with slots for the old
@@ -81,8 +90,13 @@ export async function loadCheckpoint(
 ): Promise<LoadedCheckpoint> {
   const wanted = new Set(options.components ?? ['unet', 'text', 'vae-decoder']);
   const weightsDir = path.dirname(path.resolve(header.file));
-  // A patched UNet reads two files; the session's weights directory must hold both.
-  const unetWeightsDir = commonDirectory([header.file, ...[...(options.unet?.weightPatches?.values() ?? [])].map((p) => p.header.file)]);
+  const int8 = options.int8 !== undefined && wanted.has('unet') && architecture.unet !== null
+    ? await ensureInt8Weights(header, selectInt8UnetWeights(header, architecture.unet), { dir: options.int8.cacheDir, sourceSha256: options.int8.sourceSha256, ...(options.signal ? { signal: options.signal } : {}) })
+    : null;
+  // A patched or int8 UNet reads several files; the session's weights directory must hold them all.
+  const unetFiles = [header.file, ...[...(options.unet?.weightPatches?.values() ?? [])].map((p) => p.header.file), ...(int8 ? [int8.header.file] : [])];
+  const unetWeightsDir = commonDirectory(unetFiles);
+  const unetOptions: UnetGraphOptions = { ...options.unet, ...(int8 ? { int8Weights: { header: int8.header, keys: int8.keys } } : {}) };
   const buildSeconds: LoadedCheckpoint['buildSeconds'] = {};
   const { unet, vae, textEncoders } = architecture;
   const initialPlan = options.loras !== undefined && options.loras.length > 0 ? planAdapters(header, architecture, options.loras) : null;
@@ -90,7 +104,7 @@ export async function loadCheckpoint(
 
   const optimizationOf = (component: CheckpointComponent): RuntimeOptions => ({ ...options.runtime, optimization: options.runtime?.optimization ?? DEFAULT_OPTIMIZATION[component] });
   const graphOf = (adapter: AdapterComponent, slots: Set<string>): OnnxModel => {
-    if (adapter === 'unet') return buildUnetGraph(header, unet!, { ...options.unet, lowRankSlots: slots, weightsRoot: unetWeightsDir });
+    if (adapter === 'unet') return buildUnetGraph(header, unet!, { ...unetOptions, lowRankSlots: slots, weightsRoot: unetWeightsDir });
     const index = Number(adapter.slice('text'.length));
     return buildClipTextGraph(header, textEncoders[index]!, { ...options.text?.[index], lowRankSlots: slots });
   };
@@ -169,6 +183,7 @@ export async function loadCheckpoint(
       return sessionOf('vae-encoder');
     },
     buildSeconds,
+    int8Weights: int8 === null ? null : { origin: int8.origin, seconds: int8.seconds },
     applyLoras: (loras) => {
       const run = switching.then(() => applyLoras(loras));
       switching = run.catch(() => undefined);
