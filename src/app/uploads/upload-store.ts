@@ -7,15 +7,16 @@
  * `expireAfterMs` is deleted, unless a queued or running job names it. Files are written under a temporary name and
  * renamed when complete, so a crash leaves no half-written upload; temporary leftovers are swept too.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { lstatSync, unlinkSync } from 'node:fs';
-import { lstat, lutimes, mkdir, open, readdir, realpath, rename, rm } from 'node:fs/promises';
+import { lstat, lutimes, mkdir, readdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { decodePng } from '../../engine/output/png.ts';
 import { InvalidImageError } from '../../engine/output/image-errors.ts';
 import { greyFromRgb, type GreyImage } from '../../engine/output/mask-image.ts';
 import { IMAGE_SIZE_LIMITS } from '../../engine/pipeline/generation-request.ts';
 import type { RgbImage } from '../../engine/rgb-image.ts';
+import { writeFileAtomic } from '../models/atomic-file.ts';
 import { ContainedFileError, readContainedFile } from '../outputs/contained-file.ts';
 import { createUploadId, isUploadId } from '../outputs/image-ids.ts';
 import type { DecodedUpload } from './upload-decoder.ts';
@@ -107,7 +108,7 @@ export class UploadStore {
       this.#checkRoom(dirName, await this.#expireOwner(dirName), decoded.png.length);
       const dir = await this.#ownerDir(dirName);
       const id = createUploadId();
-      await writeAtomically(path.join(dir, `${id}.png`), decoded.png, this.#now() / 1000);
+      await writeFileAtomic(path.join(dir, `${id}.png`), decoded.png, { mode: 0o640, mtimeSeconds: this.#now() / 1000 });
       return { id, file: relativeFile(dirName, id), width: decoded.width, height: decoded.height, bytes: decoded.png.length };
     });
   }
@@ -297,19 +298,3 @@ function pngBytesBound(pixels: number): number {
   return Math.ceil((pixels * 3 + IMAGE_SIZE_LIMITS.max) * 1.01) + 64 * 1024;
 }
 
-/** Writes under a temporary name, flushes, and renames; `mtimeSeconds` starts the expiry clock. */
-async function writeAtomically(file: string, bytes: Uint8Array, mtimeSeconds: number): Promise<void> {
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('base64url')}.tmp`);
-  const handle = await open(temp, 'wx', 0o640);
-  try {
-    await handle.writeFile(bytes);
-    await handle.utimes(mtimeSeconds, mtimeSeconds);
-    await handle.sync();
-    await handle.close();
-    await rename(temp, file);
-  } catch (error) {
-    await handle.close().catch(() => undefined);
-    await rm(temp, { force: true });
-    throw error;
-  }
-}
