@@ -95,6 +95,13 @@ export interface GenerationServiceOptions {
   /** The tokenizer for text encoders with this many token embeddings (see tokenizer-selection.ts). */
   loadTokenizer: (vocabSize: number) => Promise<ClipTokenizer>;
   software: string;
+  /** Runs UNets in int8 (`runtime.precision: "int8"`), with their quantized weights cached in this folder. */
+  int8CacheDir?: string;
+}
+
+/** Where the int8 weights of checkpoints live inside the application's cache folder (`paths.cache`). */
+export function int8CacheDir(cacheDir: string): string {
+  return path.join(path.resolve(cacheDir), 'int8');
 }
 
 interface CachedModel {
@@ -138,6 +145,7 @@ export class GenerationService {
       runtime: this.options.runtime,
       text: architecture.textEncoders.map((cfg) => ({ clipSkip: Math.min(clipSkip, cfg.layers), finalLayerNorm })),
       ...(unet === undefined ? {} : { unet }),
+      ...(this.options.int8CacheDir === undefined ? {} : { int8: { cacheDir: this.options.int8CacheDir, sourceSha256: model.sha256 } }),
       onComponent: (component, index, total) => report({ phase: 'load', model: name, component, index, total }),
       ...(signal ? { signal } : {}),
     });

@@ -116,6 +116,7 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
     cacheDir: config.paths.cache,
     threads: config.runtime.threads,
     executionProvider: config.runtime.executionProvider,
+    precision: config.runtime.precision,
     software: options.software,
   });
   const defaultModel = async (): Promise<string> => {

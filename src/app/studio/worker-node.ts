@@ -49,6 +49,7 @@ export async function startWorkerNode(config: AppConfig, options: WorkerNodeOpti
     cacheDir: config.paths.cache,
     threads: config.runtime.threads,
     executionProvider: config.runtime.executionProvider,
+    precision: config.runtime.precision,
     software: options.software,
     ...(options.restrict === undefined ? {} : { restrict: options.restrict }),
   }));
