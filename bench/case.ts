@@ -1,16 +1,32 @@
 /**
- * One benchmark case in its own process, so its peak RSS is its own. Prints one JSON line.
- * Usage: node --import tsx bench/case.ts <sd15|sdxl> <unet|vae|text> <cacheDir> [repeats]
+ * One benchmark case in its own process, so its peak RSS is its own. Prints one JSON line: the timings, the
+ * FLOPs counted from the component's graph, the achieved GFLOP/s and, given the machine's limits (JSON in
+ * FOOOCUS_BENCH_LIMITS, measured by machine-limits.ts), the fraction of them reached. With `--profile`, ONNX
+ * Runtime's profiler runs too and its summary (time per operator type, slowest nodes) is printed to stderr
+ * and added to the JSON; the profile file lives in a temp dir removed afterwards.
+ * Usage: node --import tsx bench/case.ts <sd15|sdxl> <unet|vae|text> <cacheDir> [repeats] [--profile]
  */
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { buildClipTextGraph } from '../src/engine/graphs/clip-text.ts';
+import { buildUnetGraph } from '../src/engine/graphs/unet.ts';
+import { buildVaeDecoderGraph } from '../src/engine/graphs/vae.ts';
 import { readSafetensorsHeader } from '../src/engine/io/safetensors-reader.ts';
+import { countGraphFlops, type FlopCount } from '../src/engine/onnx/flop-count.ts';
+import { readProfileSummary, type ProfileSummary } from '../src/engine/runtime/profile-summary.ts';
 import { inspectHeader } from '../src/engine/models/inspect.ts';
 import { loadCheckpoint, type CheckpointComponent } from '../src/engine/pipeline/load-checkpoint.ts';
 import type { ModelSession } from '../src/engine/runtime/onnx-runtime.ts';
 import { createTensor, type Int64Tensor, type Tensor } from '../src/engine/tensor.ts';
 import { ensureFullCheckpoint } from './fixtures/full-checkpoints.ts';
+import { idealSeconds, type MachineLimits } from './machine-limits.ts';
 
-const [family, part, cacheDir, repeatArg] = process.argv.slice(2) as ['sd15' | 'sdxl', 'unet' | 'vae' | 'text', string, string?];
+const profile = process.argv.includes('--profile');
+const [family, part, cacheDir, repeatArg] = process.argv.slice(2).filter((a) => !a.startsWith('--')) as ['sd15' | 'sdxl', 'unet' | 'vae' | 'text', string, string?];
 const repeats = Number(repeatArg ?? 2);
+const limits = process.env.FOOOCUS_BENCH_LIMITS === undefined ? null : (JSON.parse(process.env.FOOOCUS_BENCH_LIMITS) as MachineLimits);
+const profileDir = profile ? mkdtempSync(path.join(os.tmpdir(), 'fooocus-bench-profile-')) : null;
 
 function randomTensor(dims: number[]): Tensor {
   const t = createTensor(dims);
@@ -31,11 +47,12 @@ const file = await ensureFullCheckpoint(family, cacheDir);
 const header = await readSafetensorsHeader(file);
 const { architecture, parameterCounts } = inspectHeader(header);
 const component: CheckpointComponent = part === 'unet' ? 'unet' : part === 'vae' ? 'vae-decoder' : 'text';
-const loaded = await loadCheckpoint(header, architecture, { components: [component] });
+const loaded = await loadCheckpoint(header, architecture, { components: [component], ...(profileDir === null ? {} : { runtime: { profileFilePrefix: path.join(profileDir, 'profile') } }) });
 const size = family === 'sd15' ? 512 : 1024;
 let weightsFp32Bytes = 0;
 let runs: { first: number; mean: number };
 let shape: string;
+let flops: FlopCount;
 if (part === 'unet') {
   const unet = architecture.unet!;
   const feeds: Record<string, Tensor> = {
@@ -44,10 +61,12 @@ if (part === 'unet') {
     context: randomTensor([2, 77, unet.contextDim]),
   };
   if (unet.admInChannels !== null) feeds.y = randomTensor([2, unet.admInChannels]);
+  flops = countGraphFlops(buildUnetGraph(header, unet), Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, v.dims])));
   runs = await timeRuns(loaded.unet!, feeds);
   weightsFp32Bytes = parameterCounts.unet * 4;
   shape = `batch 2, ${size}x${size}`;
 } else if (part === 'vae') {
+  flops = countGraphFlops(buildVaeDecoderGraph(header, architecture.vae!), { latent: [1, 4, size / 8, size / 8] });
   runs = await timeRuns(loaded.vaeDecoder!, { latent: randomTensor([1, 4, size / 8, size / 8]) });
   weightsFp32Bytes = parameterCounts.vae * 4;
   shape = `1 image, ${size}x${size}`;
@@ -56,6 +75,11 @@ if (part === 'unet') {
   // Text encoders take int64 tokens; time all encoders of the family together.
   const ids = new BigInt64Array(77).fill(49407n);
   ids[0] = 49406n;
+  flops = { gemm: 0, conv: 0, attention: 0, total: 0, outputs: {} };
+  for (const cfg of architecture.textEncoders) {
+    const f = countGraphFlops(buildClipTextGraph(header, cfg), { tokens: [1, 77] });
+    flops = { ...flops, gemm: flops.gemm + f.gemm, attention: flops.attention + f.attention, total: flops.total + f.total };
+  }
   for (const enc of loaded.textEncoders) {
     const r = await timeRuns(enc, { tokens: { dims: [1, 77], data: ids } });
     runs.first += r.first;
@@ -65,6 +89,21 @@ if (part === 'unet') {
   shape = `1 prompt, ${loaded.textEncoders.length} encoder(s)`;
 }
 const peakRssBytes = process.resourceUsage().maxRSS * 1024;
+let profileSummary: ProfileSummary[] | null = null;
+if (profileDir !== null) {
+  try {
+    const sessions = [loaded.unet, loaded.vaeDecoder, ...loaded.textEncoders].filter((s) => s !== null);
+    for (const s of sessions) await s.endProfiling();
+    const files = readdirSync(profileDir).filter((f) => f.endsWith('.json')).sort();
+    // The first run of each session is its warm-up (allocation, weight pre-packing): left out.
+    profileSummary = await Promise.all(files.map((f) => readProfileSummary(path.join(profileDir, f), { skipRuns: 1, top: 15 })));
+    for (const summary of profileSummary) printProfile(`${family}:${part}`, summary);
+  } finally {
+    rmSync(profileDir, { recursive: true, force: true });
+  }
+}
+const { outputs: _outputs, ...counted } = flops;
+const ideal = limits === null ? null : idealSeconds(flops, limits);
 console.log(
   JSON.stringify({
     family,
@@ -76,6 +115,28 @@ console.log(
     peakRssBytes,
     weightsFp32Bytes,
     rssOverWeights: peakRssBytes / weightsFp32Bytes,
+    flops: counted,
+    gflops: flops.total / runs.mean / 1e9,
+    limitGflops: ideal === null ? null : flops.total / ideal / 1e9,
+    fractionOfLimit: ideal === null ? null : ideal / runs.mean,
+    ...(profileSummary === null ? {} : { profile: profileSummary }),
   }),
 );
 await loaded.release();
+
+/** Time per operator type and the slowest nodes, as a table on stderr (stdout carries the JSON line). */
+function printProfile(name: string, s: ProfileSummary): void {
+  const ms = (v: number) => (v * 1000).toFixed(1);
+  const lines = [
+    `profile of ${name}: ${s.runs} run(s) after the warm-up, ${ms(s.runSeconds)} ms per run, ${ms(s.kernelSeconds)} ms in kernels`,
+    '| operator type | ms per run | share | nodes per run |',
+    '|---|---|---|---|',
+    ...s.byOpType.map((o) => `| ${o.opType} | ${ms(o.seconds)} | ${(o.share * 100).toFixed(1)} % | ${o.nodes} |`),
+    '',
+    '| slowest nodes | operator | ms per run | input shapes |',
+    '|---|---|---|---|',
+    ...s.topNodes.map((n) => `| ${n.node} | ${n.opType} | ${ms(n.seconds)} | ${n.inputShapes.map((d) => `[${d.join(',')}]`).join(' ')} |`),
+    '',
+  ];
+  process.stderr.write(`${lines.join('\n')}\n`);
+}

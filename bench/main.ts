@@ -1,8 +1,12 @@
 /**
  * `npm run bench`: engine benchmarks on full-size random-weight checkpoints (generated once into
  * .cache/bench; speed does not depend on the weight values). Each case runs in its own process so its peak
- * RSS is its own. Prints a table; `--json` prints the raw results.
+ * RSS is its own. Before the model cases it measures this machine's limits (fp32 GEMM and 3x3-conv, int8 GEMM
+ * and conv throughput through ONNX Runtime, with the CPU flags: machine-limits.ts); each model case prints the
+ * FLOPs counted from its graph, the GFLOP/s reached and the fraction of the limits. Prints tables; `--json`
+ * prints the raw results (the limits first, as family "machine").
  *
+ *   npm run bench -- --profile sd15:unet # ONNX Runtime's profile of a case: time per operator type, slowest nodes
  *   npm run bench                        # all cases
  *   npm run bench -- sd15                # only SD1.5 cases
  *   npm run bench -- sd15:unet sdxl:vae  # chosen cases
@@ -16,10 +20,12 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { formatLimits, type MachineLimits } from './machine-limits.ts';
 
 const ALL = ['sd15:text', 'sd15:unet', 'sd15:vae', 'sd15:image', 'sd15:lora', 'sd15:cancel', 'sdxl:text', 'sdxl:unet', 'sdxl:vae', 'sdxl:image', 'sdxl:lora', 'sdxl:cancel', 'server:api', 'queue:backends', 'metadata:read', 'upscaler:rrdb', 'upscaler:image'];
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const json = process.argv.includes('--json');
+const profile = process.argv.includes('--profile');
 const cases = args.length === 0 ? ALL : ALL.filter((c) => args.some((a) => c === a || c.startsWith(`${a}:`)));
 const cacheDir = path.resolve(process.env.FOOOCUS_BENCH_CACHE ?? '.cache/bench');
 mkdirSync(cacheDir, { recursive: true });
@@ -137,7 +143,37 @@ interface CaseResult {
   peakRssBytes: number;
   weightsFp32Bytes: number;
   rssOverWeights: number;
+  flops: { gemm: number; conv: number; attention: number; total: number };
+  gflops: number;
+  limitGflops: number | null;
+  fractionOfLimit: number | null;
 }
+
+/** Runs a bench script in its own process; its last stdout line is its JSON result (null when it failed). */
+function runScript(label: string, script: string[], env: NodeJS.ProcessEnv = process.env): unknown {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, script[0]!), ...script.slice(1)], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 20,
+    env,
+  });
+  const line = run.stdout.trim().split('\n').pop() ?? '';
+  if (run.status !== 0 || !line.startsWith('{')) {
+    process.stderr.write(`bench: ${label} failed (exit ${run.status})\n`);
+    process.exitCode = 1;
+    return null;
+  }
+  return JSON.parse(line);
+}
+
+// The machine's limits first, for every case that runs a model: a case's fraction is measured against them.
+const MODEL_FAMILIES = new Set(['sd15', 'sdxl', 'upscaler']);
+let limits: (MachineLimits & { family: 'machine'; part: 'limits' }) | null = null;
+if (cases.some((c) => MODEL_FAMILIES.has(c.split(':')[0]!))) {
+  process.stderr.write('bench: machine:limits ...\n');
+  limits = runScript('machine:limits', ['machine-limits.ts']) as typeof limits;
+}
+const caseEnv = limits === null ? process.env : { ...process.env, FOOOCUS_BENCH_LIMITS: JSON.stringify(limits) };
 
 const results: CaseResult[] = [];
 const images: ImageResult[] = [];
@@ -165,19 +201,10 @@ for (const c of cases) {
                 ? ['lora-case.ts', family, cacheDir]
                 : part === 'cancel'
                   ? ['cancel-case.ts', family, cacheDir]
-                  : ['case.ts', family, part, cacheDir];
-  const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, script[0]!), ...script.slice(1)], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-    maxBuffer: 1 << 20,
-  });
-  const line = run.stdout.trim().split('\n').pop() ?? '';
-  if (run.status !== 0 || !line.startsWith('{')) {
-    process.stderr.write(`bench: ${c} failed (exit ${run.status})\n`);
-    process.exitCode = 1;
-    continue;
-  }
-  const parsed = JSON.parse(line) as CaseResult | ImageResult | LoraResult | ServerResult | CancelResult | MetadataResult | UpscalerResult | QueueResult;
+                  : ['case.ts', family, part, cacheDir, ...(profile ? ['2', '--profile'] : [])];
+  const result = runScript(c, script, caseEnv);
+  if (result === null) continue;
+  const parsed = result as CaseResult | ImageResult | LoraResult | ServerResult | CancelResult | MetadataResult | UpscalerResult | QueueResult;
   if (parsed.family === 'queue') queues.push(parsed as QueueResult);
   else if (parsed.family === 'metadata') metadataReads.push(parsed as MetadataResult);
   else if (parsed.family === 'upscaler') upscalers.push(parsed as UpscalerResult);
@@ -189,15 +216,21 @@ for (const c of cases) {
 }
 
 if (json) {
-  console.log(JSON.stringify([...results, ...images, ...loras, ...servers, ...cancels, ...metadataReads, ...upscalers, ...queues], null, 2));
-} else if (results.length > 0) {
-  const gib = (b: number) => (b / 2 ** 30).toFixed(2);
-  console.log('| model | part | shape | session build s | first run s | s per run | peak RSS GiB | fp32 weights GiB | RSS / weights |');
-  console.log('|---|---|---|---|---|---|---|---|---|');
-  for (const r of results) {
-    console.log(
-      `| ${r.family} | ${r.part} | ${r.shape} | ${r.buildSeconds.toFixed(1)} | ${r.firstRunSeconds.toFixed(2)} | ${r.secondsPerRun.toFixed(2)} | ${gib(r.peakRssBytes)} | ${gib(r.weightsFp32Bytes)} | ${r.rssOverWeights.toFixed(2)} |`,
-    );
+  console.log(JSON.stringify([...(limits === null ? [] : [limits]), ...results, ...images, ...loras, ...servers, ...cancels, ...metadataReads, ...upscalers, ...queues], null, 2));
+} else {
+  if (limits !== null) console.log(formatLimits(limits));
+  if (results.length > 0) {
+    const gib = (b: number) => (b / 2 ** 30).toFixed(2);
+    console.log('');
+    console.log('| model | part | shape | session build s | first run s | s per run | GFLOP (graph) | GFLOP/s | limit GFLOP/s | of limit | peak RSS GiB | fp32 weights GiB | RSS / weights |');
+    console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+    for (const r of results) {
+      const limit = r.limitGflops === null ? '' : r.limitGflops.toFixed(1);
+      const fraction = r.fractionOfLimit === null ? '' : `${(r.fractionOfLimit * 100).toFixed(0)} %`;
+      console.log(
+        `| ${r.family} | ${r.part} | ${r.shape} | ${r.buildSeconds.toFixed(1)} | ${r.firstRunSeconds.toFixed(2)} | ${r.secondsPerRun.toFixed(2)} | ${(r.flops.total / 1e9).toFixed(0)} | ${r.gflops.toFixed(1)} | ${limit} | ${fraction} | ${gib(r.peakRssBytes)} | ${gib(r.weightsFp32Bytes)} | ${r.rssOverWeights.toFixed(2)} |`,
+      );
+    }
   }
 }
 if (!json && images.length > 0) {

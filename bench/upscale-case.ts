@@ -3,8 +3,9 @@
  *
  *   rrdb:  a full-size random-weight RRDBNet x4 (23 blocks, 64 features, 32 growth channels: ESRGAN's and Fooocus's
  *          size) on a 512x512 image through the tiled upscaler (default tiles), with the network's achieved GFLOP/s
- *          (2 x multiply-accumulates over every tile pixel run) beside the machine's fp32 3x3 convolution
- *          throughput measured here (one 64 -> 64 conv on 1x64x256x256 through ONNX Runtime), and the CPU flags.
+ *          (the FLOPs of one tile counted from the network's graph, times the tiles run) beside the machine's fp32
+ *          3x3-convolution limit (machine-limits.ts: measured once by `npm run bench`, or here when run alone),
+ *          and the CPU flags.
  *   image: Upscale (2x) of a 1024x1024 image end to end through `fooocus upscale` (that RRDBNet x4, or with
  *          `srvgg` a full-size SRVGGNetCompact x4 (32 convs, 64 features: Real-ESRGAN's general-x4v3 size), then
  *          image-to-image with the tiny SDXL fixture at Speed's 18 steps, or `steps` when given) with the tiled VAE.
@@ -22,13 +23,12 @@ import { detectCpuFeatures, encodePng } from '../src/engine/index.ts';
 import { readSafetensorsHeader } from '../src/engine/io/safetensors-reader.ts';
 import type { TensorToWrite } from '../src/engine/io/safetensors-types.ts';
 import { writeSafetensors } from '../src/engine/io/safetensors-writer.ts';
-import { attr, GraphBuilder } from '../src/engine/onnx/graph-builder.ts';
-import { encodeOnnxModel } from '../src/engine/onnx/onnx-proto.ts';
-import { createModelSession } from '../src/engine/runtime/onnx-runtime.ts';
+import { buildUpscalerGraph } from '../src/engine/graphs/upscaler.ts';
+import { countGraphFlops } from '../src/engine/onnx/flop-count.ts';
 import { loadUpscaler } from '../src/engine/upscale/load-upscaler.ts';
 import { DEFAULT_UPSCALE_OVERLAP, DEFAULT_UPSCALE_TILE, tileStarts, upscaleImage } from '../src/engine/upscale/tiled-upscale.ts';
-import { countUpscalerMacs } from '../src/engine/upscale/upscaler-layout.ts';
 import { writeTinyCheckpoint } from '../test/fixtures/checkpoints.ts';
+import { measureFp32ConvGflops, type MachineLimits } from './machine-limits.ts';
 
 const [part, cacheDir, stepsArg, upscalerArg] = process.argv.slice(2) as ['rrdb' | 'image', string, string?, ('rrdb' | 'srvgg')?];
 
@@ -78,39 +78,17 @@ function testPicture(size: number) {
   return { width: size, height: size, rgb };
 }
 
-/**
- * fp32 3x3 convolution throughput of this machine through ONNX Runtime: a chain of eight 64 -> 64 convs on
- * 1x64x128x128 (the shape of the network's work, in one session so the layout transforms apply as they do for
- * the network), best of 6 runs, GFLOP/s.
- */
-async function measureConvGflops(): Promise<number> {
-  const side = 128;
-  const layers = 8;
-  const g = new GraphBuilder('conv-microbench', null);
-  let y = g.input('x', 'float32', [1, 64, side, side]);
-  for (let l = 0; l < layers; l++) {
-    const w = g.constFloat(Float32Array.from({ length: 64 * 64 * 9 }, (_, i) => Math.sin(i + l) * 0.02), [64, 64, 3, 3]);
-    y = g.op('Conv', [y, w], { kernel_shape: attr.ints([3, 3]), pads: attr.ints([1, 1, 1, 1]) });
-  }
-  g.output(y, 'y', 'float32', [1, 64, side, side]);
-  const session = await createModelSession(encodeOnnxModel(g.build()), null);
-  const feed = { x: { dims: [1, 64, side, side], data: Float32Array.from({ length: 64 * side * side }, (_, i) => Math.cos(i)) } };
-  let best = Infinity;
-  for (let i = 0; i < 6; i++) {
-    const t = performance.now();
-    await session.run(feed);
-    best = Math.min(best, (performance.now() - t) / 1000);
-  }
-  await session.release();
-  return (2 * 64 * 64 * 9 * side * side * layers) / best / 1e9;
+/** The machine's fp32 3x3-conv limit: the one `npm run bench` measured first, or measured here when run alone. */
+async function convLimitGflops(): Promise<number> {
+  const shared = process.env.FOOOCUS_BENCH_LIMITS;
+  return shared === undefined ? measureFp32ConvGflops() : (JSON.parse(shared) as MachineLimits).fp32ConvGflops;
 }
 
 async function benchRrdb() {
   const file = await ensureFullRrdb(cacheDir);
-  // Measured before and after the network's run (this machine is shared), the better of the two kept.
-  const convBefore = await measureConvGflops();
   const loadStarted = performance.now();
-  const upscaler = await loadUpscaler(await readSafetensorsHeader(file));
+  const header = await readSafetensorsHeader(file);
+  const upscaler = await loadUpscaler(header);
   const loadSeconds = (performance.now() - loadStarted) / 1000;
   const size = 512;
   const started = performance.now();
@@ -119,9 +97,10 @@ async function benchRrdb() {
   // Pixels the network ran on: every tile, overlaps included.
   const tile = Math.min(DEFAULT_UPSCALE_TILE, size);
   const tiles = tileStarts(size, DEFAULT_UPSCALE_TILE, DEFAULT_UPSCALE_OVERLAP).length ** 2;
-  const gflop = (2 * countUpscalerMacs(upscaler.layout) * tiles * tile * tile) / 1e9;
+  const tileFlops = countGraphFlops(buildUpscalerGraph(header, upscaler.layout), { image: [1, upscaler.layout.channels, tile, tile] });
+  const gflop = (tileFlops.total * tiles) / 1e9;
   await upscaler.release();
-  const convGflops = Math.max(convBefore, await measureConvGflops());
+  const convGflops = await convLimitGflops();
   const cpu = await detectCpuFeatures();
   return {
     part: 'rrdb',

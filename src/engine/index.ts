@@ -48,6 +48,18 @@ export { buildUnetGraph, type UnetGraphOptions } from './graphs/unet.ts';
 export { buildVaeDecoderGraph, buildVaeEncoderGraph } from './graphs/vae.ts';
 export { CheckpointKeyError } from './onnx/graph-builder.ts';
 export { encodeOnnxModel, type OnnxModel } from './onnx/onnx-proto.ts';
+export {
+  checkOnnxFile,
+  checkOnnxModel,
+  expectOnnxSignature,
+  UnsafeOnnxModelError,
+  type CheckedOnnxModel,
+  type ExpectedOnnxValue,
+  type OnnxCheckLimits,
+} from './onnx/onnx-model-check.ts';
+export { FaceDetector, type DetectedFace, type FaceDetectionOptions } from './face/face-detection.ts';
+export { alignFace, cropFaceForFaceSwap, NoFaceFoundError, FACE_CROP_SIZE } from './face/face-alignment.ts';
+export { detectRetinaFaceLayout, RetinaFaceLayoutError, type RetinaFaceLayout } from './face/retinaface-layout.ts';
 export { createTensor, type Int64Tensor, type Tensor } from './tensor.ts';
 export type { Denoiser, SampleContext, Sampler } from './sampling/sampler-types.ts';
 export {
@@ -166,7 +178,7 @@ export {
   validateGenerationRequest,
   type GenerationRequest,
 } from './pipeline/generation-request.ts';
-export { INPUT_IMAGE_LIMITS, REFINER_SWITCH_METHODS, SETTING_LIMITS, type RefinerSwitchMethod } from './request-limits.ts';
+export { IMAGE_PROMPT_LIMITS, INPUT_IMAGE_LIMITS, REFINER_SWITCH_METHODS, SETTING_LIMITS, type RefinerSwitchMethod } from './request-limits.ts';
 export type { AdmScalers } from './pipeline/stage-conditioning.ts';
 export { decodeLatent, encodeToLatent, encodeToLatentTiled, type TileOptions } from './pipeline/vae-codec.ts';
 export { resampleLanczos } from './upscale/lanczos-resample.ts';
@@ -183,3 +195,15 @@ export { MAX_MASK_ERODE, prepareMask as prepareInpaintMask, WORKING_SIZE_LIMITS 
 export { InpaintModelError, readInpaintHead, readInpaintPatch, type InpaintHead } from './inpaint/inpaint-models.ts';
 export { InpaintEngineError } from './inpaint/inpaint-plan.ts';
 export { readMaskFile } from './output/mask-image.ts';
+export {
+  IMAGE_PROMPT_TYPES,
+  isGuidanceActive,
+  type AdapterKeysValues,
+  type AdapterPromptType,
+  type ControlHint,
+  type ControlMap,
+  type ControlPromptType,
+  type GuidanceWindow,
+  type ImagePromptEmbedding,
+  type ImagePromptType,
+} from './pipeline/image-guidance.ts';

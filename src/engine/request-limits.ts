@@ -40,3 +40,13 @@ export const INPUT_IMAGE_LIMITS = {
   outpaintPixels: { min: 8, max: 2048 },
   outpaintPercent: { min: 1, max: 100 },
 } as const;
+
+/**
+ * Bounds of the Image Prompt choices (Fooocus's sliders): at most four image prompts per request, "stop at" a
+ * fraction of the steps in 0..1, weight 0..2.
+ */
+export const IMAGE_PROMPT_LIMITS = {
+  count: { min: 0, max: 4 },
+  stopAt: { min: 0, max: 1 },
+  weight: { min: 0, max: 2 },
+} as const;

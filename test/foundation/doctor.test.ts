@@ -26,9 +26,10 @@ describe('fooocus doctor', () => {
   });
 
   it('reads AVX2, AVX-512 and AMX from cpuinfo flags', () => {
-    const flags = parseCpuinfoFlags('processor : 0\nflags\t\t: fpu sse avx avx2 avx512f avx512_bf16 amx_tile\n');
-    assert.deepEqual(flags, { avx2: true, avx512: true, avx512Bf16: true, amx: true });
-    assert.deepEqual(parseCpuinfoFlags('flags : fpu sse avx\n'), { avx2: false, avx512: false, avx512Bf16: false, amx: false });
+    const flags = parseCpuinfoFlags('processor : 0\nflags\t\t: fpu sse avx avx2 avx512f avx512_bf16 avx512_vnni amx_tile\n');
+    assert.deepEqual(flags, { avx2: true, avx512: true, avx512Bf16: true, avx512Vnni: true, avxVnni: false, amx: true });
+    assert.equal(parseCpuinfoFlags('flags : avx2 avx_vnni\n')?.avxVnni, true);
+    assert.deepEqual(parseCpuinfoFlags('flags : fpu sse avx\n'), { avx2: false, avx512: false, avx512Bf16: false, avx512Vnni: false, avxVnni: false, amx: false });
     assert.equal(parseCpuinfoFlags('no flags here'), null);
   });
 

@@ -60,6 +60,9 @@ export function resBlockReference(weights: WeightSource, prefix: string, x: RefT
   return add(skip, h);
 }
 
+/** Extra attention output a cross-attention layer adds before its output projection (IP-Adapter), from its queries. */
+export type CrossAttentionExtra = (prefix: string, q: RefTensor, heads: number) => RefTensor;
+
 /** ldm `CrossAttention`: to_q/to_k/to_v without bias, keys and values from `context` (self-attention when null). */
 function crossAttentionReference(
   weights: WeightSource,
@@ -67,13 +70,15 @@ function crossAttentionReference(
   x: RefTensor,
   context: RefTensor | null,
   heads: number,
+  extra?: CrossAttentionExtra,
 ): RefTensor {
   const source = context ?? x;
   const q = linear(x, weights(`${prefix}to_q.weight`), null); // [B, T, inner]
   const k = linear(source, weights(`${prefix}to_k.weight`), null); // [B, S, inner]
   const v = linear(source, weights(`${prefix}to_v.weight`), null); // [B, S, inner]
   const o = attention(q, k, v, heads);
-  return linear(o, weights(`${prefix}to_out.0.weight`), weights(`${prefix}to_out.0.bias`));
+  const withExtra = extra === undefined ? o : add(o, extra(prefix, q, heads));
+  return linear(withExtra, weights(`${prefix}to_out.0.weight`), weights(`${prefix}to_out.0.bias`));
 }
 
 /** ldm `FeedForward` with GEGLU: proj to 2*inner, split into (value, gate), value * gelu(gate), then net.2. */
@@ -95,10 +100,11 @@ export function basicTransformerBlockReference(
   x: RefTensor,
   context: RefTensor,
   heads: number,
+  extra?: CrossAttentionExtra,
 ): RefTensor {
   const norm = (name: string, t: RefTensor): RefTensor => layerNorm(t, weights(`${prefix}${name}.weight`), weights(`${prefix}${name}.bias`));
   let h = add(x, crossAttentionReference(weights, `${prefix}attn1.`, norm('norm1', x), null, heads));
-  h = add(h, crossAttentionReference(weights, `${prefix}attn2.`, norm('norm2', h), context, heads));
+  h = add(h, crossAttentionReference(weights, `${prefix}attn2.`, norm('norm2', h), context, heads, extra));
   return add(h, feedForwardReference(weights, `${prefix}ff.`, norm('norm3', h)));
 }
 
@@ -108,6 +114,8 @@ export interface SpatialTransformerOptions {
   /** proj_in/proj_out as Linear applied after flattening to tokens (SD2.x/SDXL), else 1x1 conv before it (SD1.5). */
   linearProjection: boolean;
   groups: number;
+  /** Added to every cross-attention layer (attn2) before its output projection. */
+  extra?: CrossAttentionExtra;
 }
 
 /**
@@ -128,7 +136,7 @@ export function spatialTransformerReference(
     ? linear(imageToTokens(normed), w('proj_in.weight'), w('proj_in.bias'))
     : imageToTokens(conv2d(normed, w('proj_in.weight'), w('proj_in.bias'))); // [B, H*W, inner]
   for (let i = 0; i < opts.depth; i++) {
-    tokens = basicTransformerBlockReference(weights, `${prefix}transformer_blocks.${i}.`, tokens, context, opts.heads);
+    tokens = basicTransformerBlockReference(weights, `${prefix}transformer_blocks.${i}.`, tokens, context, opts.heads, opts.extra);
   }
   const h = opts.linearProjection
     ? tokensToImage(linear(tokens, w('proj_out.weight'), w('proj_out.bias')), H, W)
@@ -178,6 +186,7 @@ export function unetReference(
   timesteps: readonly number[],
   context: RefTensor,
   y: RefTensor | null,
+  extra?: CrossAttentionExtra,
 ): RefTensor {
   const p = cfg.prefix;
   const B = dim(x, 0);
@@ -191,6 +200,7 @@ export function unetReference(
       depth,
       linearProjection: cfg.linearProjection,
       groups: cfg.groups,
+      ...(extra === undefined ? {} : { extra }),
     });
 
   // 1. input blocks, keeping every block's output as a skip

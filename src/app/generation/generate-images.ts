@@ -21,7 +21,7 @@ import { suggestStyleNames } from '../creative/style-suggestions.ts';
 import type { ModelListing, ModelStore } from '../models/model-store.ts';
 import { GENERATION_DEFAULTS } from './generation-defaults.ts';
 import type { AppGenerationRequest, GenerationService, SavedImage, ServiceProgress, VerifiedModel } from './generation-service.ts';
-import { ImageRequestError, type ImageRequest, type VaryUpscaleChoice } from './image-request.ts';
+import { ImageRequestError, resolveImagePrompts, type ImagePromptDraft, type ImageRequest, type VaryUpscaleChoice } from './image-request.ts';
 import { parseSize, sizeForAspect } from './image-size.ts';
 import { describeInputImage } from './input-image-description.ts';
 import { findLoraName, verifyLoras } from './lora-selection.ts';
@@ -36,8 +36,10 @@ export interface GenerationContext {
 }
 
 /** A request as a client gives it: the prompt, and any choice; the rest is resolved by prepareImageRequest. */
-export type ImageRequestDraft = Partial<ImageRequest> & {
+export type ImageRequestDraft = Partial<Omit<ImageRequest, 'imagePrompts'>> & {
   prompt: string;
+  /** Image prompts with each type's defaults still to fill (resolveImagePrompts). */
+  imagePrompts?: ImagePromptDraft[];
   /** An exact size, `1152*896` or `1152x896` (instead of width and height). */
   aspectRatio?: string;
   /** A ratio (`16:9`) at the model family's native pixel area. */
@@ -86,7 +88,8 @@ export async function prepareImageRequest(draft: ImageRequestDraft, context: Gen
   // An inpaint result has the input's own size (plus any outpaint padding), not a size of the model's grid.
   const inpaintSize = inpaint === undefined ? null : await checkInpaintInput(inpaint, readInput, options.readMask);
   const size = varyUpscale !== undefined ? { width: varyUpscale.size.width, height: varyUpscale.size.height } : (inpaintSize ?? (await chooseSize(draft, preset, family, readInput)));
-  const { aspectRatio: _exact, aspect: _ratio, ...choices } = draft;
+  const imagePrompts = resolveImagePrompts(draft.imagePrompts, { ...draft, varyUpscale: varyUpscale?.choice, inpaint });
+  const { aspectRatio: _exact, aspect: _ratio, imagePrompts: _drafts, ...choices } = draft;
   const request: ImageRequest = {
     ...choices,
     styles: draft.styles ?? [...(preset?.styles ?? [])],
@@ -101,6 +104,7 @@ export async function prepareImageRequest(draft: ImageRequestDraft, context: Gen
     ...(input === undefined ? {} : { input }),
     ...(varyUpscale === undefined ? {} : { varyUpscale: varyUpscale.choice }),
     ...(inpaint === undefined ? {} : { inpaint }),
+    ...(imagePrompts === undefined ? {} : { imagePrompts }),
   };
   checkFirstImage(request, context, varyUpscale?.size.imageToImage === false);
   return request;

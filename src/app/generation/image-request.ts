@@ -9,8 +9,18 @@
  *
  * Its field names are those the history database has always stored, so history written by earlier versions
  * still loads and can be reused.
+ *
+ * Image prompts (Fooocus's Image Prompt tab): `imagePrompts` holds 0..4 `ImagePromptChoice`s, each an image
+ * (`file`, placed as `input.file` is: relative to the outputs directory for uploads, a path the CLI user gave), a
+ * type (`ImagePrompt`, `FaceSwap`, `PyraCanny`, `CPDS`), `stopAt` in 0..1 (active while step < stopAt * steps) and
+ * `weight` in 0..2. `resolveImagePrompts` checks a draft's list and fills each type's defaults
+ * (IMAGE_PROMPT_DEFAULTS, Fooocus's), refusing with the field named (`imagePrompts[1].weight`). With `varyUpscale`
+ * or `inpaint` the list needs the matching switch, `mixImagePromptAndVary` or `mixImagePromptAndInpaint` (Fooocus's
+ * "Mixing Image Prompt and Vary/Upscale" / "and Inpaint"). The engine receives each prompt as an
+ * `ImagePromptEmbedding` (IP-Adapter keys and values) or a `ControlHint` (a preprocessed control map), both in
+ * src/engine/pipeline/image-guidance.ts.
  */
-import { FooocusError, type ImageFormat, type RefinerSwitchMethod } from '../../engine/index.ts';
+import { FooocusError, IMAGE_PROMPT_LIMITS, IMAGE_PROMPT_TYPES, type ImageFormat, type ImagePromptType, type RefinerSwitchMethod } from '../../engine/index.ts';
 import type { MetadataSchemeName } from '../outputs/output-writer.ts';
 
 export interface ImageRequest {
@@ -61,6 +71,77 @@ export interface ImageRequest {
   varyUpscale?: VaryUpscaleChoice;
   /** Fooocus's "Inpaint or Outpaint" on `input` (which it needs). */
   inpaint?: InpaintChoice;
+  /** Fooocus's Image Prompt tab: up to four images guiding the generation; see the file header. */
+  imagePrompts?: ImagePromptChoice[];
+  /** Image prompts together with `varyUpscale` (Fooocus's "Mixing Image Prompt and Vary/Upscale"). */
+  mixImagePromptAndVary?: boolean;
+  /** Image prompts together with `inpaint` (Fooocus's "Mixing Image Prompt and Inpaint"). */
+  mixImagePromptAndInpaint?: boolean;
+}
+
+export { IMAGE_PROMPT_TYPES, type ImagePromptType };
+
+export interface ImagePromptChoice {
+  /** The image: relative to the outputs directory for uploads, or a path the CLI user gave (as `input.file`). */
+  file: string;
+  type: ImagePromptType;
+  /** Active while step < stopAt * steps; 0..1. */
+  stopAt: number;
+  /** 0..2; 0 leaves the generation as without this image. */
+  weight: number;
+}
+
+/** An image prompt as a client gives it: the type defaults to ImagePrompt, stop and weight to the type's. */
+export type ImagePromptDraft = Pick<ImagePromptChoice, 'file'> & Partial<Omit<ImagePromptChoice, 'file'>>;
+
+/** Fooocus's defaults per type. */
+export const IMAGE_PROMPT_DEFAULTS: Readonly<Record<ImagePromptType, { stopAt: number; weight: number }>> = {
+  ImagePrompt: { stopAt: 0.5, weight: 0.6 },
+  FaceSwap: { stopAt: 0.9, weight: 0.75 },
+  PyraCanny: { stopAt: 0.5, weight: 1.0 },
+  CPDS: { stopAt: 0.5, weight: 1.0 },
+};
+
+/**
+ * Checks a draft's image prompts and fills each type's defaults. `undefined` or an empty list gives `undefined`
+ * (no image prompts). `request` holds the other Input Image choices, which need their mixing switch.
+ */
+export function resolveImagePrompts(
+  drafts: readonly ImagePromptDraft[] | undefined,
+  request: Pick<ImageRequest, 'varyUpscale' | 'inpaint' | 'mixImagePromptAndVary' | 'mixImagePromptAndInpaint'> = {},
+): ImagePromptChoice[] | undefined {
+  if (drafts === undefined) return undefined;
+  if (!Array.isArray(drafts)) throw new ImageRequestError('imagePrompts', 'format', 'imagePrompts must be a list');
+  const { max } = IMAGE_PROMPT_LIMITS.count;
+  if (drafts.length > max) throw new ImageRequestError('imagePrompts', 'range', `imagePrompts has ${drafts.length} images; at most ${max} are allowed`);
+  if (drafts.length === 0) return undefined;
+  if (request.varyUpscale !== undefined && request.mixImagePromptAndVary !== true) {
+    throw new ImageRequestError('imagePrompts', 'conflict', 'imagePrompts with varyUpscale need mixImagePromptAndVary (Mixing Image Prompt and Vary/Upscale)');
+  }
+  if (request.inpaint !== undefined && request.mixImagePromptAndInpaint !== true) {
+    throw new ImageRequestError('imagePrompts', 'conflict', 'imagePrompts with inpaint need mixImagePromptAndInpaint (Mixing Image Prompt and Inpaint)');
+  }
+  return drafts.map((draft, i) => resolveImagePrompt(draft, `imagePrompts[${i}]`));
+}
+
+function resolveImagePrompt(draft: ImagePromptDraft, at: string): ImagePromptChoice {
+  if (typeof draft !== 'object' || draft === null) throw new ImageRequestError(at, 'format', `${at} must be an object with a file`);
+  if (typeof draft.file !== 'string' || draft.file.length === 0) throw new ImageRequestError(`${at}.file`, 'required', `${at}.file is required: the image to prompt with`);
+  const type = draft.type ?? 'ImagePrompt';
+  if (!(IMAGE_PROMPT_TYPES as readonly string[]).includes(type)) {
+    throw new ImageRequestError(`${at}.type`, 'known', `${at}.type "${String(type)}" is not an image prompt type; types: ${IMAGE_PROMPT_TYPES.join(', ')}`);
+  }
+  const defaults = IMAGE_PROMPT_DEFAULTS[type];
+  const stopAt = checkImagePromptNumber(`${at}.stopAt`, draft.stopAt ?? defaults.stopAt, IMAGE_PROMPT_LIMITS.stopAt);
+  const weight = checkImagePromptNumber(`${at}.weight`, draft.weight ?? defaults.weight, IMAGE_PROMPT_LIMITS.weight);
+  return { file: draft.file, type, stopAt, weight };
+}
+
+function checkImagePromptNumber(field: string, value: unknown, limits: { min: number; max: number }): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < limits.min || value > limits.max) {
+    throw new ImageRequestError(field, 'range', `${field} must be a number in ${limits.min}..${limits.max}, got ${String(value)}`);
+  }
+  return value;
 }
 
 /** Vary: image-to-image at a fixed strength. Upscale: an upscaler model, a resample, then (not for `fast-2x`) image-to-image. */

@@ -19,6 +19,7 @@ export function formatDoctorReport(r: DoctorReport): string {
     `CPU            ${r.cpu.model}, ${r.cpu.cores} logical cores`,
     `  AVX2         ${yesNo(r.cpu.avx2)}`,
     `  AVX-512      ${yesNo(r.cpu.avx512)}${r.cpu.avx512Bf16 ? ' (with BF16)' : ''}`,
+    `  VNNI (int8)  AVX512-VNNI ${yesNo(r.cpu.avx512Vnni)}, AVX-VNNI ${yesNo(r.cpu.avxVnni)}`,
     `  AMX          ${yesNo(r.cpu.amx)}`,
     `ONNX Runtime   ${r.onnxRuntime.version}; execution providers: ${eps}`,
     'Dependencies',

@@ -5,7 +5,9 @@
  *
  * Inputs:  x [B, Cin, h, w], timesteps [B] (float), context [B, T, ctx], y [B, adm] (SDXL only),
  *          inpaint_feature [B, model channels, h, w] (with `inpaintFeature`: Fooocus's inpaint head output, added
- *          to conv_in's output before the first skip is taken)
+ *          to conv_in's output before the first skip is taken),
+ *          with `imagePrompts`: ip_k.<i>, ip_v.<i> [B, prompts, image tokens, layer width] per cross-attention layer
+ *          i (the IP-Adapter's order, ipAdapterLayerOrder) and ip_scale [layers, prompts] (decoupled-attention.ts)
  * Output:  out [B, Cout, h, w] (the model's epsilon / v prediction)
  */
 import { attentionHeads, type UnetConfig } from '../models/architecture.ts';
@@ -13,6 +15,7 @@ import { attr, GraphBuilder, rejectUnusedSlots, type GraphBuilderOptions, type W
 import type { SafetensorsHeader } from '../io/safetensors-types.ts';
 import type { OnnxModel } from '../onnx/onnx-proto.ts';
 import { attention, conv2d, fromTokens, fusedAttention, gelu, groupNorm, layerNorm, linear, silu, toTokens, upsampleNearest2x } from './layers.ts';
+import { addImagePromptAttention, createImagePromptLayers, type ImagePromptLayers } from './decoupled-attention.ts';
 
 export interface UnetGraphOptions {
   /** `fused`: ONNX Runtime's MultiHeadAttention kernel (default); `plain`: MatMul/Softmax, portable to any EP. */
@@ -26,6 +29,8 @@ export interface UnetGraphOptions {
   inpaintFeature?: boolean;
   /** Weights that run in int8, with the file holding their codes (see `GraphBuilderOptions.int8Weights`). */
   int8Weights?: GraphBuilderOptions['int8Weights'];
+  /** Adds image prompt keys and values to every cross-attention layer (IP-Adapter), as graph inputs. */
+  imagePrompts?: boolean;
 }
 
 const UNET_NORM_EPS = 1e-5;
@@ -47,6 +52,8 @@ export interface UnetContext {
   opts: Required<Pick<UnetGraphOptions, 'attention'>>;
   embSilu: string; // SiLU(time embedding) [B, 4*mc], shared by every res block
   context: string;
+  /** With image prompts: the inputs of each cross-attention layer. */
+  imagePrompts?: ImagePromptLayers;
 }
 
 /** ResBlock: GroupNorm-SiLU-Conv, add the projected embedding, GroupNorm-SiLU-Conv, plus a (projected) skip. */
@@ -66,7 +73,8 @@ function attentionLayer(u: UnetContext, x: string, context: string, prefix: stri
   const k = linear(g, context, `${prefix}to_k.`);
   const v = linear(g, context, `${prefix}to_v.`);
   const width = g.shapeOf(`${prefix}to_q.weight`)![0]!;
-  const out = u.opts.attention === 'fused' ? fusedAttention(g, q, k, v, heads) : attention(g, q, k, v, heads, width / heads);
+  let out = u.opts.attention === 'fused' ? fusedAttention(g, q, k, v, heads) : attention(g, q, k, v, heads, width / heads);
+  if (u.imagePrompts !== undefined && context === u.context) out = addImagePromptAttention(g, u.imagePrompts, prefix, q, out, heads, width);
   return linear(g, out, `${prefix}to_out.0.`);
 }
 
@@ -121,6 +129,7 @@ export function buildUnetGraph(checkpoint: SafetensorsHeader, cfg: UnetConfig, o
     emb = g.op('Add', [emb, linear(g, silu(g, linear(g, y, `${p}label_emb.0.0.`)), `${p}label_emb.0.2.`)]);
   }
   const u: UnetContext = { g, cfg, opts: { attention: options.attention ?? 'fused' }, embSilu: silu(g, emb), context };
+  if (options.imagePrompts === true) u.imagePrompts = createImagePromptLayers(g, cfg);
 
   // 2. down path, keeping every block's output for the skip connections
   let h = conv2d(g, x, `${p}input_blocks.0.0.`);

@@ -40,7 +40,8 @@ export type OnnxAttribute =
   | { type: 'string'; value: string }
   | { type: 'floats'; value: number[] }
   | { type: 'ints'; value: number[] }
-  | { type: 'tensor'; value: OnnxTensor };
+  | { type: 'tensor'; value: OnnxTensor }
+  | { type: 'graph'; value: OnnxGraph };
 
 export interface OnnxNode {
   opType: string;
@@ -79,7 +80,7 @@ export interface OnnxModel {
 /** IR version 8 pairs with opset 17 and is read by every ONNX Runtime since 1.14. */
 const IR_VERSION = 8;
 
-const ATTRIBUTE_TYPE = { float: 1, int: 2, string: 3, tensor: 4, floats: 6, ints: 7 } as const;
+const ATTRIBUTE_TYPE = { float: 1, int: 2, string: 3, tensor: 4, graph: 5, floats: 6, ints: 7 } as const;
 
 function writeTensor(w: ProtoWriter, t: OnnxTensor): void {
   w.packedInts(1, t.dims).int(2, ONNX_DTYPE[t.dtype]).string(8, t.name);
@@ -110,6 +111,9 @@ function writeAttribute(w: ProtoWriter, name: string, a: OnnxAttribute): void {
       break;
     case 'tensor':
       w.message(5, (t) => writeTensor(t, a.value));
+      break;
+    case 'graph':
+      w.message(6, (g) => writeGraph(g, a.value));
       break;
     case 'floats':
       w.packedFloats(7, a.value);
@@ -142,17 +146,19 @@ function writeValueInfo(w: ProtoWriter, v: OnnxValueInfo): void {
   );
 }
 
+function writeGraph(g: ProtoWriter, graph: OnnxGraph): void {
+  for (const n of graph.nodes) g.message(1, (nw) => writeNode(nw, n));
+  g.string(2, graph.name);
+  for (const t of graph.initializers) g.message(5, (tw) => writeTensor(tw, t));
+  for (const v of graph.inputs) g.message(11, (vw) => writeValueInfo(vw, v));
+  for (const v of graph.outputs) g.message(12, (vw) => writeValueInfo(vw, v));
+}
+
 /** Serializes a model to ONNX protobuf bytes. */
 export function encodeOnnxModel(model: OnnxModel): Uint8Array {
   const w = new ProtoWriter();
   w.int(1, IR_VERSION).string(2, model.producer);
-  w.message(7, (g) => {
-    for (const n of model.graph.nodes) g.message(1, (nw) => writeNode(nw, n));
-    g.string(2, model.graph.name);
-    for (const t of model.graph.initializers) g.message(5, (tw) => writeTensor(tw, t));
-    for (const v of model.graph.inputs) g.message(11, (vw) => writeValueInfo(vw, v));
-    for (const v of model.graph.outputs) g.message(12, (vw) => writeValueInfo(vw, v));
-  });
+  w.message(7, (g) => writeGraph(g, model.graph));
   for (const [domain, version] of Object.entries(model.opsets)) {
     w.message(8, (o) => {
       if (domain !== '') o.string(1, domain);

@@ -12,6 +12,7 @@ import type { ModelSession } from '../runtime/onnx-runtime.ts';
 import type { Denoiser } from '../sampling/sampler-types.ts';
 import { sigmaToTimestep } from '../sampling/sigma-table.ts';
 import type { Tensor } from '../tensor.ts';
+import { buildImagePromptFeeds, selectActivePrompts, type StageImagePrompts } from './image-prompt-feeds.ts';
 
 /** ADM vector `y` of one prompt: fixed (refiner), or Fooocus's scaled/original pair chosen by timestep (SDXL). */
 export type AdmConditioning = { kind: 'fixed'; y: Float32Array } | { kind: 'timed'; scaled: Float32Array; original: Float32Array; end: number };
@@ -28,6 +29,8 @@ export interface DenoiserStage {
   negative: StageConditioning;
   /** Inpaint inputs fixed for the whole run, one row each (repeated for every batch row). */
   inpaint?: StageInpaintInputs;
+  /** Image prompts (IP-Adapter): steps where one is active run this graph instead of `unet`. */
+  imagePrompts?: StageImagePrompts;
 }
 
 export interface StageInpaintInputs {
@@ -82,11 +85,11 @@ function admFor(c: StageConditioning, timestep: number): Float32Array | null {
 }
 
 /** Runs the UNet on x for each conditioning; rows with equal context length share one batched call. */
-async function predictEps(stage: DenoiserStage, xIn: Tensor, timestep: number, conds: StageConditioning[], signal: AbortSignal | undefined, onCall?: (rows: number) => void): Promise<Float32Array[]> {
+async function predictEps(stage: DenoiserStage, xIn: Tensor, timestep: number, conds: StageConditioning[], step: number, signal: AbortSignal | undefined, onCall?: (rows: number) => void): Promise<Float32Array[]> {
   const sameLength = conds.every((c) => c.context.dims[1] === conds[0]!.context.dims[1]);
   if (!sameLength && conds.length > 1) {
     const out: Float32Array[] = [];
-    for (const c of conds) out.push(...(await predictEps(stage, xIn, timestep, [c], signal, onCall)));
+    for (const c of conds) out.push(...(await predictEps(stage, xIn, timestep, [c], step, signal, onCall)));
     return out;
   }
   const rows = conds.length;
@@ -110,8 +113,11 @@ async function predictEps(stage: DenoiserStage, xIn: Tensor, timestep: number, c
     feeds.y = { dims: [rows, w], data: y };
   }
   if (stage.inpaint?.feature !== undefined) feeds.inpaint_feature = repeatRows(stage.inpaint.feature, rows);
+  const prompts = selectActivePrompts(stage.imagePrompts, step);
+  if (prompts.length > 0) Object.assign(feeds, buildImagePromptFeeds(prompts, conds.map((c) => c !== stage.negative)));
   onCall?.(rows);
-  const out = (await stage.unet.run(feeds, signal)).out!.data;
+  const unet = prompts.length > 0 ? stage.imagePrompts!.unet : stage.unet;
+  const out = (await unet.run(feeds, signal)).out!.data;
   return conds.map((_, r) => out.subarray(r * n, (r + 1) * n));
 }
 
@@ -126,15 +132,16 @@ export function createUnetDenoiser(options: DenoiserOptions): Denoiser {
   const { guidance } = options;
   const skipUncond = Math.abs(guidance.cfg - 1) < 1e-9;
   return async (x, sigma, signal) => {
-    const stage = options.refiner !== undefined && options.currentStep() >= options.refiner.fromStep ? options.refiner.stage : options.base;
+    const step = options.currentStep();
+    const stage = options.refiner !== undefined && step >= options.refiner.fromStep ? options.refiner.stage : options.base;
     const timestep = sigmaToTimestep(sigma);
     const scale = 1 / Math.sqrt(sigma * sigma + 1);
     const xIn: Tensor = { dims: x.dims, data: x.data.map((v) => v * scale) };
     if (skipUncond) {
-      const [eps] = await predictEps(stage, xIn, timestep, [stage.positive], signal, options.onUnetCall);
+      const [eps] = await predictEps(stage, xIn, timestep, [stage.positive], step, signal, options.onUnetCall);
       return toDenoised(x, eps!, sigma);
     }
-    const [epsPos, epsNeg] = await predictEps(stage, xIn, timestep, [stage.positive, stage.negative], signal, options.onUnetCall);
+    const [epsPos, epsNeg] = await predictEps(stage, xIn, timestep, [stage.positive, stage.negative], step, signal, options.onUnetCall);
     const positiveX0 = toDenoised(x, epsPos!, sigma);
     const negativeX0 = toDenoised(x, epsNeg!, sigma);
     const progress = computeDiffusionProgress(timestep);

@@ -8,13 +8,16 @@ export interface CpuFeatures {
   avx2: boolean | null;
   avx512: boolean | null;
   avx512Bf16: boolean | null;
+  /** int8 dot-product instructions ONNX Runtime's quantized kernels use: AVX512-VNNI, or the AVX2-width AVX-VNNI. */
+  avx512Vnni: boolean | null;
+  avxVnni: boolean | null;
   amx: boolean | null;
   /** Where the flags came from; `null` fields mean this platform does not expose them. */
   source: 'cpuinfo' | 'unavailable';
 }
 
 /** Parses the `flags` line of Linux `/proc/cpuinfo` (x86) into the features we report. */
-export function parseCpuinfoFlags(cpuinfo: string): Pick<CpuFeatures, 'avx2' | 'avx512' | 'avx512Bf16' | 'amx'> | null {
+export function parseCpuinfoFlags(cpuinfo: string): Pick<CpuFeatures, 'avx2' | 'avx512' | 'avx512Bf16' | 'avx512Vnni' | 'avxVnni' | 'amx'> | null {
   const line = cpuinfo.split('\n').find((l) => /^flags\s*:/.test(l));
   if (line === undefined) return null;
   const flags = new Set(line.slice(line.indexOf(':') + 1).trim().split(/\s+/));
@@ -22,6 +25,8 @@ export function parseCpuinfoFlags(cpuinfo: string): Pick<CpuFeatures, 'avx2' | '
     avx2: flags.has('avx2'),
     avx512: flags.has('avx512f'),
     avx512Bf16: flags.has('avx512_bf16'),
+    avx512Vnni: flags.has('avx512_vnni'),
+    avxVnni: flags.has('avx_vnni'),
     amx: flags.has('amx_tile'),
   };
 }
@@ -34,5 +39,5 @@ export async function detectCpuFeatures(): Promise<CpuFeatures> {
     const flags = parseCpuinfoFlags(text);
     if (flags !== null) return { ...base, ...flags, source: 'cpuinfo' };
   }
-  return { ...base, avx2: null, avx512: null, avx512Bf16: null, amx: null, source: 'unavailable' };
+  return { ...base, avx2: null, avx512: null, avx512Bf16: null, avx512Vnni: null, avxVnni: null, amx: null, source: 'unavailable' };
 }

@@ -1,0 +1,79 @@
+/**
+ * The denoiser with image prompts: a step where no prompt is active (weight 0, or at and past "stop at") runs the
+ * plain UNet graph and so returns the plain generation's values bit for bit; an active step runs the graph with
+ * image prompt inputs.
+ */
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ipAdapterLayerOrder } from '../../../src/engine/graphs/decoupled-attention.ts';
+import { buildUnetGraph } from '../../../src/engine/graphs/unet.ts';
+import { encodeOnnxModel } from '../../../src/engine/onnx/onnx-proto.ts';
+import type { ImagePromptEmbedding } from '../../../src/engine/pipeline/image-guidance.ts';
+import { createUnetDenoiser, type DenoiserStage } from '../../../src/engine/pipeline/unet-denoiser.ts';
+import { createModelSession, type ModelSession } from '../../../src/engine/runtime/onnx-runtime.ts';
+import type { Tensor } from '../../../src/engine/tensor.ts';
+import { fromRef, loadTinyFixture, sampleInput, type TinyFixture } from '../graphs/graph-harness.ts';
+
+function countRuns(session: ModelSession): { calls: number } {
+  const counter = { calls: 0 };
+  const run = session.run.bind(session);
+  session.run = (feeds, signal) => {
+    counter.calls++;
+    return run(feeds, signal);
+  };
+  return counter;
+}
+
+describe('image prompts in the denoiser', () => {
+  let fx: TinyFixture;
+  let plain: ModelSession;
+  let withPrompts: ModelSession;
+  let embeddings: (weight: number, stopAt: number) => ImagePromptEmbedding;
+  let stage: Omit<DenoiserStage, 'unet'>;
+  before(async () => {
+    fx = await loadTinyFixture('sdxl');
+    const cfg = fx.architecture.unet!;
+    plain = await createModelSession(encodeOnnxModel(buildUnetGraph(fx.header, cfg)), path.dirname(fx.file), { threads: 1 });
+    withPrompts = await createModelSession(encodeOnnxModel(buildUnetGraph(fx.header, cfg, { imagePrompts: true })), path.dirname(fx.file), { threads: 1 });
+    const widths = ipAdapterLayerOrder(cfg).map((p) => fx.header.tensors.get(`${p}to_q.weight`)!.shape[0]!);
+    const kv = (seed: number) => ({ keys: widths.map((w, i) => fromRef(sampleInput([1, 4, w], seed + i))), values: widths.map((w, i) => fromRef(sampleInput([1, 4, w], seed + 50 + i))) });
+    embeddings = (weight, stopAt) => ({ type: 'ImagePrompt', weight, stopAt, positive: kv(100), negative: kv(200) });
+    const cond = (seed: number) => ({ context: fromRef(sampleInput([1, 5, cfg.contextDim], seed)), adm: { kind: 'fixed' as const, y: sampleInput([1, cfg.admInChannels!], seed + 1).data } });
+    stage = { positive: cond(1), negative: cond(3) };
+  });
+  after(async () => {
+    await plain.release();
+    await withPrompts.release();
+    fx.cleanup();
+  });
+
+  async function denoiseAt(step: number, prompts: ImagePromptEmbedding[] | null): Promise<Tensor> {
+    const denoise = createUnetDenoiser({
+      base: { ...stage, unet: plain, ...(prompts === null ? {} : { imagePrompts: { unet: withPrompts, prompts, steps: 4 } }) },
+      guidance: { cfg: 4, sharpness: 2, adaptiveCfg: 7 },
+      currentStep: () => step,
+    });
+    return denoise(fromRef(sampleInput([1, 4, 8, 8], 7)), 2.5);
+  }
+
+  it('runs the plain graph, bit for bit, at weight 0 and from the stop step on', async () => {
+    const plainCalls = countRuns(plain);
+    const promptCalls = countRuns(withPrompts);
+    for (const step of [0, 1, 2, 3]) {
+      const reference = await denoiseAt(step, null);
+      assert.deepEqual((await denoiseAt(step, [embeddings(0, 1)])).data, reference.data, `weight 0, step ${step}`);
+      if (step >= 2) assert.deepEqual((await denoiseAt(step, [embeddings(0.6, 0.5)])).data, reference.data, `stop 0.5, step ${step}`);
+    }
+    assert.equal(promptCalls.calls, 0);
+    assert.ok(plainCalls.calls >= 10);
+  });
+
+  it('runs the image prompt graph while a prompt is active, and its result differs', async () => {
+    const promptCalls = countRuns(withPrompts);
+    const reference = await denoiseAt(1, null);
+    const guided = await denoiseAt(1, [embeddings(0.6, 0.5), embeddings(1.2, 1)]);
+    assert.equal(promptCalls.calls, 1, 'one batched call for the positive and negative rows');
+    assert.ok(guided.data.some((v, i) => Math.abs(v - reference.data[i]!) > 1e-4));
+  });
+});
