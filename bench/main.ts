@@ -16,13 +16,15 @@
  *   npm run bench -- upscaler            # RRDBNet x4 on 512x512 (GFLOP/s beside a conv microbench), Upscale (2x) of 1024x1024
  *   npm run bench -- queue               # local vs Redis queue: added latency per job, jobs/s with 1 and 2 workers
  *   npm run bench -- metadata            # metadata read time of a 20 MB PNG with a 64 KiB parameters chunk
+ *   npm run bench -- int8                # int8 vs fp32 UNet (SD1.5 512 and the tiny fixture): speed-up, error, PSNR, cache
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { printInt8Results, type Int8Result } from './int8-report.ts';
 import { formatLimits, type MachineLimits } from './machine-limits.ts';
 
-const ALL = ['sd15:text', 'sd15:unet', 'sd15:vae', 'sd15:image', 'sd15:lora', 'sd15:cancel', 'sdxl:text', 'sdxl:unet', 'sdxl:vae', 'sdxl:image', 'sdxl:lora', 'sdxl:cancel', 'server:api', 'queue:backends', 'metadata:read', 'upscaler:rrdb', 'upscaler:image'];
+const ALL = ['sd15:text', 'sd15:unet', 'sd15:vae', 'sd15:image', 'sd15:lora', 'sd15:cancel', 'sdxl:text', 'sdxl:unet', 'sdxl:vae', 'sdxl:image', 'sdxl:lora', 'sdxl:cancel', 'server:api', 'queue:backends', 'metadata:read', 'upscaler:rrdb', 'upscaler:image', 'int8:sd15', 'int8:tiny'];
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const json = process.argv.includes('--json');
 const profile = process.argv.includes('--profile');
@@ -183,6 +185,7 @@ const cancels: CancelResult[] = [];
 const upscalers: UpscalerResult[] = [];
 const metadataReads: MetadataResult[] = [];
 const queues: QueueResult[] = [];
+const int8s: Int8Result[] = [];
 for (const c of cases) {
   const [family, part] = c.split(':') as [string, string];
   process.stderr.write(`bench: ${c} ...\n`);
@@ -195,6 +198,8 @@ for (const c of cases) {
           ? ['metadata-case.ts']
           : family === 'upscaler'
             ? ['upscale-case.ts', part, cacheDir]
+            : family === 'int8'
+              ? ['int8-case.ts', part, cacheDir]
             : part === 'image'
               ? ['image-case.ts', family, cacheDir]
               : part === 'lora'
@@ -204,8 +209,9 @@ for (const c of cases) {
                   : ['case.ts', family, part, cacheDir, ...(profile ? ['2', '--profile'] : [])];
   const result = runScript(c, script, caseEnv);
   if (result === null) continue;
-  const parsed = result as CaseResult | ImageResult | LoraResult | ServerResult | CancelResult | MetadataResult | UpscalerResult | QueueResult;
-  if (parsed.family === 'queue') queues.push(parsed as QueueResult);
+  const parsed = result as CaseResult | ImageResult | LoraResult | ServerResult | CancelResult | MetadataResult | UpscalerResult | QueueResult | Int8Result;
+  if (parsed.part === 'int8') int8s.push(parsed as Int8Result);
+  else if (parsed.family === 'queue') queues.push(parsed as QueueResult);
   else if (parsed.family === 'metadata') metadataReads.push(parsed as MetadataResult);
   else if (parsed.family === 'upscaler') upscalers.push(parsed as UpscalerResult);
   else if (parsed.family === 'server') servers.push(parsed as ServerResult);
@@ -216,7 +222,7 @@ for (const c of cases) {
 }
 
 if (json) {
-  console.log(JSON.stringify([...(limits === null ? [] : [limits]), ...results, ...images, ...loras, ...servers, ...cancels, ...metadataReads, ...upscalers, ...queues], null, 2));
+  console.log(JSON.stringify([...(limits === null ? [] : [limits]), ...results, ...images, ...loras, ...servers, ...cancels, ...metadataReads, ...upscalers, ...queues, ...int8s], null, 2));
 } else {
   if (limits !== null) console.log(formatLimits(limits));
   if (results.length > 0) {
@@ -308,3 +314,4 @@ if (!json && queues.length > 0) {
     console.log(`Redis adds ${r.addedLatencyMs.toFixed(1)} ms per job (medians of single jobs); 2 workers run ${r.twoWorkerSpeedup.toFixed(2)}x the jobs/s of 1 (batches of ${r.batch}).`);
   }
 }
+if (!json && int8s.length > 0) printInt8Results(int8s);
