@@ -170,8 +170,8 @@ function timeEmbeddingReference(weights: WeightSource, cfg: UnetConfig, timestep
 }
 
 /**
- * `UNetModel.forward(x, timesteps, context, y)`: x [B, inChannels, H, W], one timestep per batch row,
- * context [B, S, contextDim], y [B, admInChannels] or null -> [B, outChannels, H, W].
+ * `UNetModel.forward(x, timesteps, context, y, control)`: x [B, inChannels, H, W], one timestep per batch row,
+ * context [B, S, contextDim], y [B, admInChannels] or null, optional ControlNet residuals -> [B, outChannels, H, W].
  *
  * Block indices as in `UNetModel.__init__`: input_blocks.0 is conv_in; then per level `numResBlocks[level]`
  * blocks of (ResBlock, SpatialTransformer if its depth > 0), and a Downsample block after every level but the last.
@@ -187,6 +187,7 @@ export function unetReference(
   context: RefTensor,
   y: RefTensor | null,
   extra?: CrossAttentionExtra,
+  control?: { skips: readonly RefTensor[]; middle: RefTensor },
 ): RefTensor {
   const p = cfg.prefix;
   const B = dim(x, 0);
@@ -231,6 +232,11 @@ export function unetReference(
     mid = 2;
   }
   h = resBlockReference(weights, `${p}middle_block.${mid}.`, h, emb, cfg.groups);
+  if (control !== undefined) {
+    // a ControlNet's residuals: one per skip connection, one for the middle block's output
+    h = add(h, control.middle);
+    skips.forEach((skip, i) => (skips[i] = add(skip, control.skips[i]!)));
+  }
 
   // 3. output blocks, consuming the skips last-in first-out
   let out = 0;

@@ -108,6 +108,7 @@ export class InferenceWorker {
       executionProvider: this.options.executionProvider,
       precision: this.options.precision ?? 'fp32',
       cacheDir: path.resolve(this.options.cacheDir),
+      ...(this.options.memory === undefined ? {} : { memory: this.options.memory }),
       software: this.options.software,
     };
     const child = fork(entry, [JSON.stringify(settings)], {

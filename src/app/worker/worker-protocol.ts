@@ -8,6 +8,7 @@ import type { ErrorData, RgbImage } from '../../engine/index.ts';
 import type { GreyImage } from '../../engine/output/mask-image.ts';
 import type { SavedImage, ServiceProgress } from '../generation/generation-service.ts';
 import type { ImageRequest } from '../generation/image-request.ts';
+import type { MemorySetting } from '../generation/memory-mode.ts';
 
 export interface WorkerSettings {
   modelsDir: string;
@@ -17,6 +18,8 @@ export interface WorkerSettings {
   /** `int8`: UNets run in int8, their quantized weights cached under `cacheDir` (default fp32). */
   precision?: 'fp32' | 'int8';
   cacheDir: string;
+  /** `runtime.memory` (default auto). */
+  memory?: MemorySetting;
   software: string;
 }
 

@@ -60,6 +60,7 @@ export const GENERATE_OPTIONS = {
   upscaler: { type: 'string' },
   'clip-skip': { type: 'string' },
   precision: { type: 'string' },
+  memory: { type: 'string' },
   ...IMAGE_OUTPUT_OPTIONS,
 } as const;
 
@@ -103,6 +104,7 @@ export const GENERATE_USAGE = [
   '',
   'Output and setup:',
   '  --out DIR  --format png|jpeg|webp  --metadata fooocus|a1111  --json  --threads N',
+  '  --memory auto|resident|per-phase  keep every model part built, or one phase\'s at a time (default: runtime.memory)',
   '  --models DIR  --config FILE  --insecure-permissions',
 ].join('\n');
 

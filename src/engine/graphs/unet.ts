@@ -29,6 +29,11 @@ export interface UnetGraphOptions {
   inpaintFeature?: boolean;
   /** Weights that run in int8, with the file holding their codes (see `GraphBuilderOptions.int8Weights`). */
   int8Weights?: GraphBuilderOptions['int8Weights'];
+  /**
+   * Adds a ControlNet's residuals as inputs: `control_<i>` is added to skip connection i before the up path reads
+   * it, `control_middle` to the middle block's output (see control-net.ts for their shapes).
+   */
+  controlResiduals?: boolean;
   /** Adds image prompt keys and values to every cross-attention layer (IP-Adapter), as graph inputs. */
   imagePrompts?: boolean;
 }
@@ -108,6 +113,60 @@ export function buildSpatialTransformer(u: UnetContext, x: string, prefix: strin
   return g.op('Add', [out, x]);
 }
 
+/** The [B, 4*mc] embedding: time_embed of the sinusoidal timestep embedding, plus label_emb(y) for SDXL. */
+export function buildEmbedding(g: GraphBuilder, cfg: UnetConfig, timesteps: string): string {
+  const p = cfg.prefix;
+  let emb = linear(g, silu(g, linear(g, buildTimestepEmbedding(g, timesteps, cfg.modelChannels), `${p}time_embed.0.`)), `${p}time_embed.2.`);
+  if (cfg.admInChannels !== null) {
+    const y = g.input('y', 'float32', ['batch', cfg.admInChannels]);
+    emb = g.op('Add', [emb, linear(g, silu(g, linear(g, y, `${p}label_emb.0.0.`)), `${p}label_emb.0.2.`)]);
+  }
+  return emb;
+}
+
+/**
+ * The down path from conv_in's output `h`: every input block's output is kept (the first is `h` itself), with
+ * its channel count; the UNet's up path and a ControlNet's zero convs both read them.
+ */
+export function buildInputBlocks(u: UnetContext, first: string): { h: string; skips: string[]; skipChannels: number[]; channels: number } {
+  const { g, cfg } = u;
+  const p = cfg.prefix;
+  const mc = cfg.modelChannels;
+  let h = first;
+  const skips: string[] = [h];
+  const skipChannels: number[] = [mc];
+  let block = 1;
+  let ch = mc;
+  cfg.channelMult.forEach((mult, level) => {
+    for (let r = 0; r < cfg.numResBlocks[level]!; r++, block++) {
+      h = buildResBlock(u, h, `${p}input_blocks.${block}.0.`);
+      ch = mult * mc;
+      const depth = cfg.inputTransformerDepth[block] ?? 0;
+      if (depth > 0) h = buildSpatialTransformer(u, h, `${p}input_blocks.${block}.1.`, depth, ch);
+      skips.push(h);
+      skipChannels.push(ch);
+    }
+    if (level < cfg.channelMult.length - 1) {
+      h = conv2d(g, h, `${p}input_blocks.${block}.0.op.`, { stride: 2, padding: 1 });
+      skips.push(h);
+      skipChannels.push(ch);
+      block++;
+    }
+  });
+  return { h, skips, skipChannels, channels: ch };
+}
+
+/** The middle block: ResBlock, SpatialTransformer (when it has one), ResBlock. */
+export function buildMiddleBlock(u: UnetContext, x: string, channels: number): string {
+  const p = u.cfg.prefix;
+  let h = buildResBlock(u, x, `${p}middle_block.0.`);
+  if (u.cfg.middleTransformerDepth > 0) {
+    h = buildSpatialTransformer(u, h, `${p}middle_block.1.`, u.cfg.middleTransformerDepth, channels);
+    return buildResBlock(u, h, `${p}middle_block.2.`);
+  }
+  return buildResBlock(u, h, `${p}middle_block.1.`);
+}
+
 /** Builds the UNet graph from a checkpoint whose architecture was inferred into `cfg`. */
 export function buildUnetGraph(checkpoint: SafetensorsHeader, cfg: UnetConfig, options: UnetGraphOptions = {}): OnnxModel {
   const g = new GraphBuilder('unet', checkpoint, {
@@ -123,42 +182,23 @@ export function buildUnetGraph(checkpoint: SafetensorsHeader, cfg: UnetConfig, o
   const context = g.input('context', 'float32', ['batch', 'tokens', cfg.contextDim]);
 
   // 1. time (and SDXL size/ADM) embedding
-  let emb = linear(g, silu(g, linear(g, buildTimestepEmbedding(g, timesteps, mc), `${p}time_embed.0.`)), `${p}time_embed.2.`);
-  if (cfg.admInChannels !== null) {
-    const y = g.input('y', 'float32', ['batch', cfg.admInChannels]);
-    emb = g.op('Add', [emb, linear(g, silu(g, linear(g, y, `${p}label_emb.0.0.`)), `${p}label_emb.0.2.`)]);
-  }
+  const emb = buildEmbedding(g, cfg, timesteps);
   const u: UnetContext = { g, cfg, opts: { attention: options.attention ?? 'fused' }, embSilu: silu(g, emb), context };
   if (options.imagePrompts === true) u.imagePrompts = createImagePromptLayers(g, cfg);
 
   // 2. down path, keeping every block's output for the skip connections
   let h = conv2d(g, x, `${p}input_blocks.0.0.`);
   if (options.inpaintFeature === true) h = g.op('Add', [h, g.input('inpaint_feature', 'float32', ['batch', mc, 'height', 'width'])]);
-  const skips: string[] = [h];
-  let block = 1;
-  let ch = mc;
-  cfg.channelMult.forEach((mult, level) => {
-    for (let r = 0; r < cfg.numResBlocks[level]!; r++, block++) {
-      h = buildResBlock(u, h, `${p}input_blocks.${block}.0.`);
-      ch = mult * mc;
-      const depth = cfg.inputTransformerDepth[block] ?? 0;
-      if (depth > 0) h = buildSpatialTransformer(u, h, `${p}input_blocks.${block}.1.`, depth, ch);
-      skips.push(h);
-    }
-    if (level < cfg.channelMult.length - 1) {
-      h = conv2d(g, h, `${p}input_blocks.${block}.0.op.`, { stride: 2, padding: 1 });
-      skips.push(h);
-      block++;
-    }
-  });
+  const down = buildInputBlocks(u, h);
+  const skips = down.skips;
 
   // 3. middle
-  h = buildResBlock(u, h, `${p}middle_block.0.`);
-  if (cfg.middleTransformerDepth > 0) {
-    h = buildSpatialTransformer(u, h, `${p}middle_block.1.`, cfg.middleTransformerDepth, ch);
-    h = buildResBlock(u, h, `${p}middle_block.2.`);
-  } else {
-    h = buildResBlock(u, h, `${p}middle_block.1.`);
+  h = buildMiddleBlock(u, down.h, down.channels);
+  if (options.controlResiduals === true) {
+    h = g.op('Add', [h, g.input('control_middle', 'float32', ['batch', down.channels, 'middle_height', 'middle_width'])]);
+    skips.forEach((skip, i) => {
+      skips[i] = g.op('Add', [skip, g.input(`control_${i}`, 'float32', ['batch', down.skipChannels[i]!, `control_${i}_height`, `control_${i}_width`])]);
+    });
   }
 
   // 4. up path: each block consumes one skip; the last block of each level but the lowest upsamples
@@ -168,7 +208,7 @@ export function buildUnetGraph(checkpoint: SafetensorsHeader, cfg: UnetConfig, o
     for (let r = 0; r < blocks; r++, out++) {
       h = g.op('Concat', [h, skips.pop()!], { axis: attr.int(1) });
       h = buildResBlock(u, h, `${p}output_blocks.${out}.0.`);
-      ch = cfg.channelMult[level]! * mc;
+      const ch = cfg.channelMult[level]! * mc;
       let sub = 1;
       const depth = cfg.outputTransformerDepth[out] ?? 0;
       if (depth > 0) h = buildSpatialTransformer(u, h, `${p}output_blocks.${out}.${sub++}.`, depth, ch);

@@ -53,6 +53,26 @@ export interface GraphBuilderOptions {
   weightPatches?: ReadonlyMap<string, WeightPatch>;
   /** Weights the layers run in int8: their codes and scales come from this file (see `int8Weight`). */
   int8Weights?: { header: SafetensorsHeader; keys: ReadonlySet<string> };
+  /** Keys whose tensor is read from another file (a control-LoRA's full weights replace the checkpoint's). */
+  tensorSources?: ReadonlyMap<string, TensorSource>;
+  /** Weights that get a low-rank delta `up @ down` added (a control-LoRA's adapted layers), by key. */
+  lowRankDeltas?: ReadonlyMap<string, LowRankDelta>;
+}
+
+/** A tensor of another .safetensors file, used under a key of the graph's own checkpoint. */
+export interface TensorSource {
+  header: SafetensorsHeader;
+  key: string;
+}
+
+/**
+ * A fixed low-rank delta: the weight used is `w + reshape(up.flatten(1) @ down.flatten(1), w.shape)`, both
+ * factors read from `header` (ONNX Runtime folds the product into the weight at session creation).
+ */
+export interface LowRankDelta {
+  header: SafetensorsHeader;
+  up: string;
+  down: string;
 }
 
 /** Graph values of an int8 weight: codes [rows, columns] (int8) and per-column scales [columns] (float32). */
@@ -148,8 +168,10 @@ export class GraphBuilder {
     return outputs;
   }
 
-  /** Shape of a checkpoint tensor, or null when the key is absent. */
+  /** Shape of a checkpoint tensor (or of the tensor that replaces it), or null when the key is absent. */
   shapeOf(key: string): number[] | null {
+    const source = this.options.tensorSources?.get(key);
+    if (source !== undefined) return source.header.tensors.get(source.key)?.shape ?? null;
     return this.checkpoint?.tensors.get(key)?.shape ?? null;
   }
 
@@ -164,17 +186,32 @@ export class GraphBuilder {
   weight(key: string, expectedShape?: readonly number[]): string {
     const cached = this.float32Weights.get(key);
     if (cached !== undefined) return cached;
-    const header = this.checkpoint;
+    const source = this.options.tensorSources?.get(key);
+    const header = source?.header ?? this.checkpoint;
     if (header === null) throw new Error(`graph "${this.name}" has no checkpoint to take "${key}" from`);
-    const info = header.tensors.get(key);
-    if (info === undefined) throw new CheckpointKeyError(header.file, key, 'is missing');
+    const fileKey = source?.key ?? key;
+    const info = header.tensors.get(fileKey);
+    if (info === undefined) throw new CheckpointKeyError(header.file, fileKey, 'is missing');
     if (expectedShape !== undefined && (info.shape.length !== expectedShape.length || info.shape.some((d, i) => d !== expectedShape[i]))) {
-      throw new CheckpointKeyError(header.file, key, `has shape [${info.shape}], expected [${expectedShape}]`);
+      throw new CheckpointKeyError(header.file, fileKey, `has shape [${info.shape}], expected [${expectedShape}]`);
     }
+    const plain = this.externalFloat(key, header, fileKey);
+    const patch = this.options.weightPatches?.get(key);
+    const delta = this.options.lowRankDeltas?.get(key);
+    let value = patch === undefined ? plain : this.addPatch(plain, key, info.shape, patch);
+    if (delta !== undefined) value = this.addLowRankDelta(value, key, info.shape, delta);
+    this.float32Weights.set(key, value);
+    return value;
+  }
+
+  /** Tensor `fileKey` of `header` as an external initializer named `name`, cast to float32 when stored narrower. */
+  private externalFloat(name: string, header: SafetensorsHeader, fileKey: string): string {
+    const info = header.tensors.get(fileKey);
+    if (info === undefined) throw new CheckpointKeyError(header.file, fileKey, 'is missing');
     const dtype = CHECKPOINT_TO_ONNX[info.dtype];
-    if (dtype === undefined) throw new CheckpointKeyError(header.file, key, `has dtype ${info.dtype}; weights must be F32, F16, BF16 or F64`);
-    this.initializers.set(key, {
-      name: key,
+    if (dtype === undefined) throw new CheckpointKeyError(header.file, fileKey, `has dtype ${info.dtype}; weights must be F32, F16, BF16 or F64`);
+    this.initializers.set(name, {
+      name,
       dtype,
       dims: info.shape,
       data: {
@@ -184,20 +221,35 @@ export class GraphBuilder {
         length: info.end - info.begin,
       },
     });
-    const plain = dtype === 'float32' ? key : this.op('Cast', [key], { to: attr.int(1) });
-    const patch = this.options.weightPatches?.get(key);
-    const value = patch === undefined ? plain : this.addPatch(plain, key, info.shape, patch);
-    this.float32Weights.set(key, value);
-    return value;
+    return dtype === 'float32' ? name : this.op('Cast', [name], { to: attr.int(1) });
+  }
+
+  /** `weight + reshape(up.flatten(1) @ down.flatten(1))`, folded into one constant by ONNX Runtime. */
+  private addLowRankDelta(weight: string, key: string, shape: readonly number[], delta: LowRankDelta): string {
+    const upInfo = delta.header.tensors.get(delta.up);
+    const downInfo = delta.header.tensors.get(delta.down);
+    if (upInfo === undefined) throw new CheckpointKeyError(delta.header.file, delta.up, 'is missing');
+    if (downInfo === undefined) throw new CheckpointKeyError(delta.header.file, delta.down, 'is missing');
+    const rank = upInfo.shape[1];
+    const inner = shape.slice(1).reduce((a, b) => a * b, 1);
+    const downInner = downInfo.shape.slice(1).reduce((a, b) => a * b, 1);
+    if (upInfo.shape[0] !== shape[0] || rank === undefined || downInfo.shape[0] !== rank || downInner !== inner) {
+      throw new CheckpointKeyError(delta.header.file, delta.up, `[${upInfo.shape}] and "${delta.down}" [${downInfo.shape}] do not make a delta of [${shape}] for "${key}"`);
+    }
+    const up = this.op('Reshape', [this.externalFloat(`${key}#up`, delta.header, delta.up), this.constInt64([shape[0]!, rank])]);
+    const down = this.op('Reshape', [this.externalFloat(`${key}#down`, delta.header, delta.down), this.constInt64([rank, inner])]);
+    const product = this.op('Reshape', [this.op('MatMul', [up, down]), this.constInt64([...shape])]);
+    return this.op('Add', [weight, product]);
   }
 
   /**
    * The int8 form of weight `key` when this graph runs it in int8, else null (the layer then uses `weight`).
-   * A patched weight stays float32, since its patch applies to the float values.
+   * A patched, replaced or delta-adapted weight stays float32: its change applies to the float values.
    */
   int8Weight(key: string): Int8WeightValues | null {
     const source = this.options.int8Weights;
-    if (source === undefined || !source.keys.has(key) || this.options.weightPatches?.has(key) === true) return null;
+    if (source === undefined || !source.keys.has(key)) return null;
+    if (this.options.weightPatches?.has(key) === true || this.options.tensorSources?.has(key) === true || this.options.lowRankDeltas?.has(key) === true) return null;
     const names = int8TensorNames(key);
     const codes = source.header.tensors.get(names.codes);
     const scales = source.header.tensors.get(names.scales);

@@ -18,6 +18,7 @@ import { selectInt8UnetWeights } from '../quantize/int8-unet-weights.ts';
 export type CheckpointComponent = 'unet' | 'text' | 'vae-decoder' | 'vae-encoder';
 
 export interface LoadCheckpointOptions {
+  /** Built at once (default: UNet, text encoders, VAE decoder); any other when `ensureComponents` asks for it. */
   components?: readonly CheckpointComponent[];
   runtime?: RuntimeOptions;
   unet?: UnetGraphOptions;
@@ -27,10 +28,11 @@ export interface LoadCheckpointOptions {
   loras?: readonly WeightedLora[];
   /**
    * Runs the UNet's linear and conv layers in int8 (`runtime.precision: "int8"`), with the weights quantized once
-   * into `cacheDir`, keyed by the checkpoint's SHA-256, and read back from there on later loads.
+   * into `cacheDir`, keyed by the checkpoint's SHA-256, and read back from there on later loads (checked here,
+   * whether or not the UNet is among `components`, so that a later build finds them ready).
    */
   int8?: { cacheDir: string; sourceSha256: string };
-  /** Called before each component is built, for progress reporting. */
+  /** Called before each of `components` is built, for progress reporting. */
   onComponent?: (component: CheckpointComponent, index: number, total: number) => void;
   signal?: AbortSignal;
 }
@@ -46,22 +48,40 @@ export interface LoraApplyReport {
 
 export interface LoadedCheckpoint {
   architecture: CheckpointArchitecture;
-  /** The current sessions; `applyLoras` may replace the UNet's and the text encoders'. */
+  /** The current sessions (null while a component is not built); `applyLoras` may replace the UNet's and the text encoders'. */
   readonly unet: ModelSession | null;
   readonly textEncoders: readonly ModelSession[];
   readonly vaeDecoder: ModelSession | null;
   readonly vaeEncoder: ModelSession | null;
+  /** The UNet graph takes Fooocus's inpaint head feature (built with the inpaint patch), built yet or not. */
+  readonly inpaintFeature: boolean;
   /** Seconds spent building graphs and creating sessions, by component (latest build). */
   buildSeconds: Partial<Record<CheckpointComponent, number>>;
   /** The UNet's int8 weights when `int8` was asked for: read from the cache or (re)built, and how long that took. */
   int8Weights: Pick<Int8WeightFile, 'origin' | 'seconds'> | null;
   /**
+   * How many times each component's sessions were built (a component released and built again counts twice):
+   * what a job really built, for logs, the benchmark and the tests that check a job builds only what it uses.
+   */
+  readonly sessionsBuilt: Readonly<Record<CheckpointComponent, number>>;
+  /** Builds the listed components that are not built yet (and that the checkpoint has), one at a time. */
+  ensureComponents(components: readonly CheckpointComponent[], options?: ComponentBuildOptions): Promise<void>;
+  /** Releases the listed components' sessions; a later `ensureComponents` builds them again. */
+  releaseComponents(components: readonly CheckpointComponent[]): Promise<void>;
+  /**
    * Makes `loras` the active set (an empty list removes them all). Only the LoRA values change when every
    * adapted weight already has a slot; otherwise the affected component is rebuilt once with slots for the old
-   * and new weights, so switching back and forth among sets costs no further builds.
+   * and new weights, so switching back and forth among sets costs no further builds. A component not built now
+   * is built later with the slots and values of the active set.
    */
   applyLoras(loras: readonly WeightedLora[]): Promise<LoraApplyReport>;
   release(): Promise<void>;
+}
+
+export interface ComponentBuildOptions {
+  /** Called before each component is built, for progress reporting. */
+  onComponent?: (component: CheckpointComponent, index: number, total: number) => void;
+  signal?: AbortSignal;
 }
 
 /**
@@ -76,6 +96,9 @@ const DEFAULT_OPTIMIZATION: Record<CheckpointComponent, NonNullable<RuntimeOptio
   'vae-encoder': 'all',
 };
 
+/** Build order when several components are asked for at once (the order a pipeline uses them in). */
+const BUILD_ORDER: readonly CheckpointComponent[] = ['text', 'unet', 'vae-decoder', 'vae-encoder'];
+
 /** One built graph: its session, the component it belongs to, and the adapter slots it was built with. */
 interface BuiltSession {
   session: ModelSession;
@@ -83,14 +106,17 @@ interface BuiltSession {
   slots: Set<string>;
 }
 
+/**
+ * Prepares a checkpoint's components for running. Only `options.components` are built now (default: UNet, text
+ * encoders, VAE decoder); any other is built when `ensureComponents` asks for it, so a job builds only what it uses.
+ */
 export async function loadCheckpoint(
   header: SafetensorsHeader,
   architecture: CheckpointArchitecture,
   options: LoadCheckpointOptions = {},
 ): Promise<LoadedCheckpoint> {
-  const wanted = new Set(options.components ?? ['unet', 'text', 'vae-decoder']);
   const weightsDir = path.dirname(path.resolve(header.file));
-  const int8 = options.int8 !== undefined && wanted.has('unet') && architecture.unet !== null
+  const int8 = options.int8 !== undefined && architecture.unet !== null
     ? await ensureInt8Weights(header, selectInt8UnetWeights(header, architecture.unet), { dir: options.int8.cacheDir, sourceSha256: options.int8.sourceSha256, ...(options.signal ? { signal: options.signal } : {}) })
     : null;
   // A patched or int8 UNet reads several files; the session's weights directory must hold them all.
@@ -98,9 +124,12 @@ export async function loadCheckpoint(
   const unetWeightsDir = commonDirectory(unetFiles);
   const unetOptions: UnetGraphOptions = { ...options.unet, ...(int8 ? { int8Weights: { header: int8.header, keys: int8.keys } } : {}) };
   const buildSeconds: LoadedCheckpoint['buildSeconds'] = {};
+  const sessionsBuilt: Record<CheckpointComponent, number> = { unet: 0, text: 0, 'vae-decoder': 0, 'vae-encoder': 0 };
   const { unet, vae, textEncoders } = architecture;
-  const initialPlan = options.loras !== undefined && options.loras.length > 0 ? planAdapters(header, architecture, options.loras) : null;
-  const slotsFor = (component: AdapterComponent): Set<string> => new Set(initialPlan?.slots.get(component) ?? []);
+  // The LoRA set bound now, and per adapted graph the slots it is (or will be) built with; kept across releases.
+  let activePlan: AdapterPlan | null = options.loras !== undefined && options.loras.length > 0 ? planAdapters(header, architecture, options.loras) : null;
+  const slotMemory = new Map<AdapterComponent, Set<string>>();
+  const slotsFor = (adapter: AdapterComponent): Set<string> => slotMemory.get(adapter) ?? new Set(activePlan?.slots.get(adapter) ?? []);
 
   const optimizationOf = (component: CheckpointComponent): RuntimeOptions => ({ ...options.runtime, optimization: options.runtime?.optimization ?? DEFAULT_OPTIMIZATION[component] });
   const graphOf = (adapter: AdapterComponent, slots: Set<string>): OnnxModel => {
@@ -111,44 +140,72 @@ export async function loadCheckpoint(
   const buildAdaptable = async (adapter: AdapterComponent, slots: Set<string>): Promise<BuiltSession> => {
     const component: CheckpointComponent = adapter === 'unet' ? 'unet' : 'text';
     const session = await createModelSession(encodeOnnxModel(graphOf(adapter, slots)), adapter === 'unet' ? unetWeightsDir : weightsDir, optimizationOf(component));
+    slotMemory.set(adapter, slots);
     return { session, adapter, slots };
   };
-
-  const plan: [CheckpointComponent, () => Promise<BuiltSession>[]][] = [];
-  if (wanted.has('text')) plan.push(['text', () => textEncoders.map((_, i) => buildAdaptable(`text${i}`, slotsFor(`text${i}`)))]);
-  if (wanted.has('unet') && unet !== null) plan.push(['unet', () => [buildAdaptable('unet', slotsFor('unet'))]]);
   const fixed = (component: CheckpointComponent, model: () => OnnxModel) => async (): Promise<BuiltSession> => ({
     session: await createModelSession(encodeOnnxModel(model()), weightsDir, optimizationOf(component)),
     adapter: null,
     slots: new Set(),
   });
-  if (wanted.has('vae-decoder') && vae?.hasDecoder) plan.push(['vae-decoder', () => [fixed('vae-decoder', () => buildVaeDecoderGraph(header, vae))()]]);
-  if (wanted.has('vae-encoder') && vae?.hasEncoder) plan.push(['vae-encoder', () => [fixed('vae-encoder', () => buildVaeEncoderGraph(header, vae))()]]);
+  // The sessions each component needs, or none when the checkpoint lacks it.
+  const buildersOf = (component: CheckpointComponent): (() => Promise<BuiltSession>)[] => {
+    if (component === 'text') return textEncoders.map((_, i) => () => buildAdaptable(`text${i}`, slotsFor(`text${i}`)));
+    if (component === 'unet') return unet === null ? [] : [() => buildAdaptable('unet', slotsFor('unet'))];
+    if (component === 'vae-decoder') return vae?.hasDecoder ? [fixed(component, () => buildVaeDecoderGraph(header, vae))] : [];
+    return vae?.hasEncoder ? [fixed(component, () => buildVaeEncoderGraph(header, vae))] : [];
+  };
 
   const built = new Map<CheckpointComponent, BuiltSession[]>();
   const all = (): BuiltSession[] => [...built.values()].flat();
-  try {
-    for (const [index, [component, build]] of plan.entries()) {
-      options.signal?.throwIfAborted();
-      options.onComponent?.(component, index, plan.length);
-      const started = performance.now();
-      const list: BuiltSession[] = [];
-      built.set(component, list);
+  const buildComponent = async (component: CheckpointComponent): Promise<void> => {
+    const started = performance.now();
+    const list: BuiltSession[] = [];
+    try {
       // One at a time: building several sessions at once would multiply the peak memory.
-      for (const make of build()) list.push(await make);
-      buildSeconds[component] = (performance.now() - started) / 1000;
+      for (const make of buildersOf(component)) list.push(await make());
+      if (activePlan !== null) await bindAll(list, activePlan);
+    } catch (err) {
+      await Promise.all(list.map((b) => b.session.release()));
+      throw err;
     }
-    if (initialPlan !== null) await bindAll(all(), initialPlan);
+    built.set(component, list);
+    sessionsBuilt[component]++;
+    buildSeconds[component] = (performance.now() - started) / 1000;
+  };
+  const ensureComponents = async (components: readonly CheckpointComponent[], build: ComponentBuildOptions = {}): Promise<void> => {
+    const missing = BUILD_ORDER.filter((c) => components.includes(c) && !built.has(c) && buildersOf(c).length > 0);
+    for (const [index, component] of missing.entries()) {
+      build.signal?.throwIfAborted();
+      build.onComponent?.(component, index, missing.length);
+      await buildComponent(component);
+    }
+  };
+  const releaseComponents = async (components: readonly CheckpointComponent[]): Promise<void> => {
+    for (const component of components) {
+      const list = built.get(component);
+      if (list === undefined) continue;
+      built.delete(component);
+      await Promise.all(list.map((b) => b.session.release()));
+    }
+  };
+
+  try {
+    await ensureComponents(options.components ?? ['unet', 'text', 'vae-decoder'], { ...(options.onComponent ? { onComponent: options.onComponent } : {}), ...(options.signal ? { signal: options.signal } : {}) });
   } catch (err) {
     await Promise.all(all().map((b) => b.session.release()));
     throw err;
   }
 
-  let switching: Promise<unknown> = Promise.resolve();
   const applyLoras = async (loras: readonly WeightedLora[]): Promise<LoraApplyReport> => {
     const started = performance.now();
     const next = planAdapters(header, architecture, loras);
     const rebuilt: AdapterComponent[] = [];
+    for (const [adapter, wanted] of next.slots) {
+      // A graph not built now only has to remember the slots it will need.
+      const current = slotsFor(adapter);
+      if (![...wanted].every((k) => current.has(k))) slotMemory.set(adapter, new Set([...current, ...wanted]));
+    }
     for (const list of built.values()) {
       for (const [i, entry] of list.entries()) {
         if (entry.adapter === null) continue;
@@ -163,10 +220,18 @@ export async function loadCheckpoint(
         rebuilt.push(entry.adapter);
       }
     }
+    activePlan = next;
     await bindAll(all(), next);
     return { modules: next.modules, rebuilt, seconds: (performance.now() - started) / 1000 };
   };
 
+  // LoRA switches, builds and releases change the same sessions: they run one after another.
+  let queue: Promise<unknown> = Promise.resolve();
+  const serialize = <T>(task: () => Promise<T>): Promise<T> => {
+    const run = queue.then(task);
+    queue = run.catch(() => undefined);
+    return run;
+  };
   const sessionOf = (component: CheckpointComponent): ModelSession | null => built.get(component)?.[0]?.session ?? null;
   return {
     architecture,
@@ -182,17 +247,14 @@ export async function loadCheckpoint(
     get vaeEncoder() {
       return sessionOf('vae-encoder');
     },
+    inpaintFeature: options.unet?.inpaintFeature === true,
     buildSeconds,
     int8Weights: int8 === null ? null : { origin: int8.origin, seconds: int8.seconds },
-    applyLoras: (loras) => {
-      const run = switching.then(() => applyLoras(loras));
-      switching = run.catch(() => undefined);
-      return run;
-    },
-    release: async () => {
-      await switching;
-      await Promise.all(all().map((b) => b.session.release()));
-    },
+    sessionsBuilt,
+    ensureComponents: (components, build) => serialize(() => ensureComponents(components, build)),
+    releaseComponents: (components) => serialize(() => releaseComponents(components)),
+    applyLoras: (loras) => serialize(() => applyLoras(loras)),
+    release: () => serialize(() => releaseComponents([...built.keys()])),
   };
 }
 

@@ -13,6 +13,7 @@ import type { Denoiser } from '../sampling/sampler-types.ts';
 import { sigmaToTimestep } from '../sampling/sigma-table.ts';
 import type { Tensor } from '../tensor.ts';
 import { buildImagePromptFeeds, selectActivePrompts, type StageImagePrompts } from './image-prompt-feeds.ts';
+import { runControlNets, selectActiveControls, type StageControls } from './control-feeds.ts';
 
 /** ADM vector `y` of one prompt: fixed (refiner), or Fooocus's scaled/original pair chosen by timestep (SDXL). */
 export type AdmConditioning = { kind: 'fixed'; y: Float32Array } | { kind: 'timed'; scaled: Float32Array; original: Float32Array; end: number };
@@ -31,6 +32,17 @@ export interface DenoiserStage {
   inpaint?: StageInpaintInputs;
   /** Image prompts (IP-Adapter): steps where one is active run this graph instead of `unet`. */
   imagePrompts?: StageImagePrompts;
+  /** Control-LoRA ControlNets (PyraCanny, CPDS): steps where one is active add their residuals. */
+  controls?: StageControls;
+}
+
+/** The UNet graph a step runs: the plain one unless image prompts or controls are active there. */
+function selectUnetSession(stage: DenoiserStage, prompts: boolean, controls: boolean): ModelSession {
+  if (!controls) return prompts ? stage.imagePrompts!.unet : stage.unet;
+  if (!prompts) return stage.controls!.unet;
+  const both = stage.controls!.unetWithImagePrompts;
+  if (both === undefined) throw new Error('this stage has image prompts and controls active together but no UNet graph with both inputs');
+  return both;
 }
 
 export interface StageInpaintInputs {
@@ -115,8 +127,10 @@ async function predictEps(stage: DenoiserStage, xIn: Tensor, timestep: number, c
   if (stage.inpaint?.feature !== undefined) feeds.inpaint_feature = repeatRows(stage.inpaint.feature, rows);
   const prompts = selectActivePrompts(stage.imagePrompts, step);
   if (prompts.length > 0) Object.assign(feeds, buildImagePromptFeeds(prompts, conds.map((c) => c !== stage.negative)));
+  const controls = selectActiveControls(stage.controls, step);
+  if (controls.length > 0) Object.assign(feeds, await runControlNets(controls, feeds, stage.controls!.skips, signal));
   onCall?.(rows);
-  const unet = prompts.length > 0 ? stage.imagePrompts!.unet : stage.unet;
+  const unet = selectUnetSession(stage, prompts.length > 0, controls.length > 0);
   const out = (await unet.run(feeds, signal)).out!.data;
   return conds.map((_, r) => out.subarray(r * n, (r + 1) * n));
 }
