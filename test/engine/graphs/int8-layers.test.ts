@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { conv2d, linear } from '../../../src/engine/graphs/layers.ts';
+import { buildUnetGraph } from '../../../src/engine/graphs/unet.ts';
 import { sha256File } from '../../../src/engine/io/sha256.ts';
 import type { UnetConfig } from '../../../src/engine/models/architecture.ts';
 import { GraphBuilder } from '../../../src/engine/onnx/graph-builder.ts';
@@ -111,6 +112,15 @@ describe('int8 layers against the plain-TypeScript int8 reference', () => {
     const out = await runInt8(x, (g, xi) => conv2d(g, xi, prefix));
     const expected = ref.conv2d(dequantizedActivations(x), dequantizedWeight(w(key)), w(`${prefix}bias`), { padding: 0 });
     assert.ok(maxAbsDiff(out, expected) <= RELATIVE_TOLERANCE * maxAbs(expected));
+  });
+
+  it('the whole UNet graph reads every selected weight as int8 codes and none of them as floats', () => {
+    const model = buildUnetGraph(sd15.header, cfg, { int8Weights: { header: int8.header, keys: int8.keys }, weightsRoot: root });
+    const names = model.graph.initializers.map((t) => t.name);
+    const asFloat = [...int8.keys].filter((k) => names.some((n) => n === k || n.startsWith(`${k}#rows`)));
+    assert.deepEqual(asFloat, []);
+    assert.deepEqual([...int8.keys].filter((k) => !names.includes(`${k}#int8`)), []);
+    assert.ok(names.includes(`${p()}input_blocks.0.0.weight`) && names.includes(`${p()}out.2.weight`), 'the first and last convolutions stay float32');
   });
 
   it('linear over the last axis of [B, T, C] (attention projection)', async () => {
