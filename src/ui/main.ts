@@ -25,6 +25,7 @@ import type { GenerateContract } from './request-contract.ts';
 import { createAdvancedPanel } from './views/advanced-panel.ts';
 import { createHistoryView } from './views/history.ts';
 import { createImageViewer } from './views/image-viewer.ts';
+import { createImagePromptPanel } from './views/image-prompt-panel.ts';
 import { createInputImagePanel } from './views/input-image.ts';
 import { createLoginView } from './views/login.ts';
 import { createMetadataView } from './views/metadata-view.ts';
@@ -47,6 +48,7 @@ const presetPicker = createPresetPicker((preset) => fillForm(patchFromPreset(pre
 const viewer = createImageViewer((result) => void useAsInput(result));
 const results = createResultView((list, index) => viewer.open(list, index));
 const inputImage = createInputImagePanel((file) => void uploadInput(file, file.name, URL.createObjectURL(file)));
+const imagePrompts = createImagePromptPanel((index, file) => void uploadImagePrompt(index, file));
 const history = createHistoryView(api, {
   open: (list, index) => viewer.open(list, index),
   reuse: (job, image) => {
@@ -97,6 +99,7 @@ const createView = el(
     results.strip,
     el('div', { class: 'tools' }, createParameterPicker(drop)),
     inputImage.element,
+    imagePrompts.element,
   ),
   el('details', { class: 'advanced-toggle', open: true }, el('summary', {}, 'Advanced'), presetPicker.element, advanced.element),
 );
@@ -156,6 +159,7 @@ function fillForm(patch: FormPatch, source: string): void {
   if (patch.prompt !== undefined) promptPanel.prompt.value = patch.prompt;
   const missing = advanced.fill(patch);
   if (patch.inputImage !== undefined) inputImage.fill(patch.inputImage);
+  if (patch.imagePrompts !== undefined) imagePrompts.fill(patch.imagePrompts);
   const notRestored = [...missing.map((m) => `${m} (not available here)`), ...(patch.inputImage === undefined ? [] : listInputImageNotRestored(patch.inputImage).map((f) => `${f.key} (${f.reason})`))];
   showMessage(notRestored.length === 0 ? `Settings loaded from ${source}.` : `Settings loaded from ${source}; not restored: ${notRestored.join(', ')}.`);
 }
@@ -164,7 +168,7 @@ async function generate(): Promise<void> {
   if (isActive(run.get())) return;
   clearInvalid();
   showMessage('');
-  const values = { prompt: promptPanel.prompt.value, ...advanced.read(), ...inputImage.read() };
+  const values = { prompt: promptPanel.prompt.value, ...advanced.read(), ...inputImage.read(), imagePrompts: imagePrompts.read() };
   if (!values.randomSeed && normalizeSeed(values.seed) === null) {
     showMessage('The seed must be a whole number from 0 to 9223372036854775807, or tick Random.');
     markInvalid('seed');
@@ -236,6 +240,16 @@ async function uploadInput(image: Blob, label: string, preview: string): Promise
   }
 }
 
+async function uploadImagePrompt(index: number, image: File): Promise<void> {
+  const preview = URL.createObjectURL(image);
+  try {
+    imagePrompts.setImage(index, await api.uploadImage(image), preview, image.name);
+  } catch (error) {
+    URL.revokeObjectURL(preview);
+    reportError(error);
+  }
+}
+
 async function loadCatalog(): Promise<void> {
   try {
     const [models, styles, ratios, presets, generateContract] = await Promise.all([
@@ -248,6 +262,7 @@ async function loadCatalog(): Promise<void> {
     contract = generateContract;
     advanced.setContract(generateContract);
     inputImage.setContract(generateContract);
+    imagePrompts.setContract(generateContract);
     inputImage.setModels(models);
     advanced.setCatalog({ models, styles, ratios });
     presetPicker.setPresets(presets);
