@@ -54,6 +54,7 @@ export async function startWorkerNode(config: AppConfig, options: WorkerNodeOpti
     cacheDir: config.paths.cache,
     threads: config.runtime.threads,
     executionProvider: config.runtime.executionProvider,
+    precision: config.runtime.precision,
     memory: config.runtime.memory,
     software: options.software,
     ...(options.restrict === undefined ? {} : { restrict: options.restrict }),
