@@ -110,6 +110,13 @@ export interface GenerationServiceOptions {
   software: string;
   /** `runtime.memory` (memory-mode.ts); default `auto`. */
   memory?: MemorySetting;
+  /** Runs UNets in int8 (`runtime.precision: "int8"`), with their quantized weights cached in this folder. */
+  int8CacheDir?: string;
+}
+
+/** Where the int8 weights of checkpoints live inside the application's cache folder (`paths.cache`). */
+export function int8CacheDir(cacheDir: string): string {
+  return path.join(path.resolve(cacheDir), 'int8');
 }
 
 interface CachedModel {
@@ -160,6 +167,7 @@ export class GenerationService {
       runtime: this.options.runtime,
       text: architecture.textEncoders.map((cfg) => ({ clipSkip: Math.min(clipSkip, cfg.layers), finalLayerNorm })),
       ...(unet === undefined ? {} : { unet }),
+      ...(this.options.int8CacheDir === undefined ? {} : { int8: { cacheDir: this.options.int8CacheDir, sourceSha256: model.sha256 } }),
       ...(signal ? { signal } : {}),
     });
     const entry = { key, model: preparePipelineModel(name, loaded, tokenizer), loaded, bytes: measureComponentBytes(header, architecture), tokenizer, loraKey: '' };
