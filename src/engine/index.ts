@@ -207,3 +207,5 @@ export {
   type ImagePromptEmbedding,
   type ImagePromptType,
 } from './pipeline/image-guidance.ts';
+export { CONTROL_PROMPT_TYPES, computeControlMap, grayToRgb } from './control/control-map.ts';
+export type { GrayImage } from './control/gray-image.ts';
