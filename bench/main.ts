@@ -16,13 +16,17 @@
  *   npm run bench -- upscaler            # RRDBNet x4 on 512x512 (GFLOP/s beside a conv microbench), Upscale (2x) of 1024x1024
  *   npm run bench -- queue               # local vs Redis queue: added latency per job, jobs/s with 1 and 2 workers
  *   npm run bench -- metadata            # metadata read time of a 20 MB PNG with a 64 KiB parameters chunk
+ *   npm run bench -- memory              # SD 1.5 text-to-image peak RSS, resident vs per-phase (memory-case.ts)
+ *   npm run bench -- arena               # SD 1.5 UNet and VAE with each ONNX Runtime arena setting
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { formatLimits, type MachineLimits } from './machine-limits.ts';
 
-const ALL = ['sd15:text', 'sd15:unet', 'sd15:vae', 'sd15:image', 'sd15:lora', 'sd15:cancel', 'sdxl:text', 'sdxl:unet', 'sdxl:vae', 'sdxl:image', 'sdxl:lora', 'sdxl:cancel', 'server:api', 'queue:backends', 'metadata:read', 'upscaler:rrdb', 'upscaler:image'];
+/** Arena settings: on with the memory pattern (ONNX Runtime's default), on without it, off (the pattern needs the arena). */
+const ARENA_CASES = ['unet', 'vae'].flatMap((p) => ['on-on', 'on-off', 'off-off'].map((a) => `arena:sd15-${p}-${a}`));
+const ALL = ['sd15:text', 'sd15:unet', 'sd15:vae', 'sd15:image', 'sd15:lora', 'sd15:cancel', 'sdxl:text', 'sdxl:unet', 'sdxl:vae', 'sdxl:image', 'sdxl:lora', 'sdxl:cancel', 'server:api', 'queue:backends', 'metadata:read', 'upscaler:rrdb', 'upscaler:image', 'memory:sd15-resident', 'memory:sd15-per-phase', ...ARENA_CASES];
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const json = process.argv.includes('--json');
 const profile = process.argv.includes('--profile');
@@ -81,6 +85,7 @@ interface QueueFigures {
   toFirstStepMs: number;
   toHistoryMs: number;
   jobsPerSecond: number;
+  largeJobsPerSecond: number;
 }
 
 interface QueueResult {
@@ -91,7 +96,9 @@ interface QueueResult {
   redisOne: QueueFigures;
   redisTwo: QueueFigures;
   addedLatencyMs: number;
+  largeJob: { width: number; height: number; steps: number };
   twoWorkerSpeedup: number;
+  twoWorkerSpeedupSmall: number;
 }
 
 interface CancelResult {
@@ -131,6 +138,33 @@ interface MetadataResult {
   parametersBytes: number;
   withText: MetadataTiming;
   withoutText: MetadataTiming;
+}
+
+interface MemoryResult {
+  family: string;
+  part: 'memory';
+  shape: string;
+  mode: string;
+  totalSeconds: number;
+  sampleSecondsPerStep: number;
+  buildSeconds: number;
+  peakRssBytes: number;
+  residentFp32Bytes: number;
+  rssOverResident: number;
+}
+
+interface ArenaResult {
+  family: string;
+  part: 'arena';
+  shape: string;
+  arena: boolean;
+  pattern: boolean;
+  buildSeconds: number;
+  firstRunSeconds: number;
+  secondsPerRun: number;
+  peakRssBytes: number;
+  weightsFp32Bytes: number;
+  rssOverWeights: number;
 }
 
 interface CaseResult {
@@ -183,11 +217,18 @@ const cancels: CancelResult[] = [];
 const upscalers: UpscalerResult[] = [];
 const metadataReads: MetadataResult[] = [];
 const queues: QueueResult[] = [];
+const memories: MemoryResult[] = [];
+const arenas: ArenaResult[] = [];
 for (const c of cases) {
   const [family, part] = c.split(':') as [string, string];
   process.stderr.write(`bench: ${c} ...\n`);
+  const [model, variant, arena, pattern] = part.split('-') as [string, string, string?, string?];
   const script =
-    family === 'server'
+    family === 'memory'
+      ? ['memory-case.ts', model, 'image', cacheDir, part.slice(model.length + 1)]
+      : family === 'arena'
+        ? ['memory-case.ts', model, variant, cacheDir, 'resident', arena!, pattern!]
+        : family === 'server'
       ? ['server-case.ts', cacheDir]
       : family === 'queue'
         ? ['queue-case.ts', cacheDir]
@@ -205,7 +246,9 @@ for (const c of cases) {
   const result = runScript(c, script, caseEnv);
   if (result === null) continue;
   const parsed = result as CaseResult | ImageResult | LoraResult | ServerResult | CancelResult | MetadataResult | UpscalerResult | QueueResult;
-  if (parsed.family === 'queue') queues.push(parsed as QueueResult);
+  if ((parsed as { part: string }).part === 'memory') memories.push(parsed as unknown as MemoryResult);
+  else if ((parsed as { part: string }).part === 'arena') arenas.push(parsed as unknown as ArenaResult);
+  else if (parsed.family === 'queue') queues.push(parsed as QueueResult);
   else if (parsed.family === 'metadata') metadataReads.push(parsed as MetadataResult);
   else if (parsed.family === 'upscaler') upscalers.push(parsed as UpscalerResult);
   else if (parsed.family === 'server') servers.push(parsed as ServerResult);
@@ -216,7 +259,7 @@ for (const c of cases) {
 }
 
 if (json) {
-  console.log(JSON.stringify([...(limits === null ? [] : [limits]), ...results, ...images, ...loras, ...servers, ...cancels, ...metadataReads, ...upscalers, ...queues], null, 2));
+  console.log(JSON.stringify([...(limits === null ? [] : [limits]), ...results, ...images, ...loras, ...servers, ...cancels, ...metadataReads, ...upscalers, ...queues, ...memories, ...arenas], null, 2));
 } else {
   if (limits !== null) console.log(formatLimits(limits));
   if (results.length > 0) {
@@ -298,13 +341,33 @@ if (!json && metadataReads.length > 0) {
 }
 if (!json && queues.length > 0) {
   console.log('');
-  console.log('| queue (demo model, 64x64, 2 steps, 1 thread per worker) | submit to first step ms | last step to history ms | jobs/s |');
-  console.log('|---|---|---|---|');
+  const large = queues[0]?.largeJob;
+  const largeLabel = large === undefined ? 'large' : `${large.width}x${large.height}, ${large.steps} steps`;
+  console.log(`| queue (demo model, 1 thread per worker) | submit to first step ms (64x64, 2 steps) | last step to history ms | jobs/s 64x64 | jobs/s ${largeLabel} |`);
+  console.log('|---|---|---|---|---|');
   for (const r of queues) {
     for (const [name, f] of [['local (SQLite, in-process worker)', r.local], ['Redis, 1 worker process', r.redisOne], ['Redis, 2 worker processes', r.redisTwo]] as const) {
-      console.log(`| ${name} | ${f.toFirstStepMs.toFixed(1)} | ${f.toHistoryMs.toFixed(1)} | ${f.jobsPerSecond.toFixed(2)} |`);
+      console.log(`| ${name} | ${f.toFirstStepMs.toFixed(1)} | ${f.toHistoryMs.toFixed(1)} | ${f.jobsPerSecond.toFixed(2)} | ${f.largeJobsPerSecond.toFixed(2)} |`);
     }
     console.log('');
-    console.log(`Redis adds ${r.addedLatencyMs.toFixed(1)} ms per job (medians of single jobs); 2 workers run ${r.twoWorkerSpeedup.toFixed(2)}x the jobs/s of 1 (batches of ${r.batch}).`);
+    console.log(`Redis adds ${r.addedLatencyMs.toFixed(1)} ms per job (medians of single jobs); 2 workers run ${r.twoWorkerSpeedup.toFixed(2)}x the jobs/s of 1 on ${largeLabel} jobs and ${r.twoWorkerSpeedupSmall.toFixed(2)}x on 64x64 ones (batches of ${r.batch}).`);
+  }
+}
+if (!json && memories.length > 0) {
+  const gib = (b: number) => (b / 2 ** 30).toFixed(2);
+  console.log('');
+  console.log('| model | image | runtime.memory | total s | s per step | session builds s | peak RSS GiB | fp32 weights resident at once GiB | peak / resident |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const r of memories) {
+    console.log(`| ${r.family} | ${r.shape} | ${r.mode} | ${r.totalSeconds.toFixed(1)} | ${r.sampleSecondsPerStep.toFixed(2)} | ${r.buildSeconds.toFixed(1)} | ${gib(r.peakRssBytes)} | ${gib(r.residentFp32Bytes)} | ${r.rssOverResident.toFixed(2)} |`);
+  }
+}
+if (!json && arenas.length > 0) {
+  const gib = (b: number) => (b / 2 ** 30).toFixed(2);
+  console.log('');
+  console.log('| model | part | CPU arena | memory pattern | session build s | first run s | s per run | peak RSS GiB | RSS / fp32 weights |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const r of arenas) {
+    console.log(`| ${r.family} | ${r.shape} | ${r.arena ? 'on' : 'off'} | ${r.pattern ? 'on' : 'off'} | ${r.buildSeconds.toFixed(1)} | ${r.firstRunSeconds.toFixed(2)} | ${r.secondsPerRun.toFixed(2)} | ${gib(r.peakRssBytes)} | ${r.rssOverWeights.toFixed(2)} |`);
   }
 }

@@ -160,6 +160,7 @@ export {
 export type { RgbImage } from './rgb-image.ts';
 export {
   generate,
+  planJobComponents,
   preparePipelineModel,
   type GeneratedImage,
   type GenerateOptions,
@@ -168,6 +169,7 @@ export {
   type PipelineModel,
   type PipelineModels,
 } from './pipeline/generate.ts';
+export { MEMORY_MODES, measureComponentBytes, planPhaseComponents, unionOfPhases, type ComponentHost, type JobShape, type MemoryMode, type PhaseComponents } from './pipeline/component-residency.ts';
 export { checkVaeFamily, inspectVaeHeader, loadVae, VaeMismatchError, type LoadedVae, type LoadVaeOptions, type VaeCodec } from './pipeline/load-vae.ts';
 export {
   IMAGE_SIZE_LIMITS,
@@ -209,3 +211,6 @@ export {
 } from './pipeline/image-guidance.ts';
 export { CONTROL_PROMPT_TYPES, computeControlMap, grayToRgb } from './control/control-map.ts';
 export type { GrayImage } from './control/gray-image.ts';
+export { ipAdapterLayerOrder } from './graphs/decoupled-attention.ts';
+export { ImagePromptModelError } from './ip-adapter/image-prompt-model-error.ts';
+export { checkAdapterFitsUnet, loadImagePromptEncoder, type ImagePromptEncoder, type ImagePromptModelFiles } from './ip-adapter/image-prompt-encoder.ts';

@@ -74,6 +74,8 @@ export interface Readiness {
   /** With the Redis queue: whether Redis answers, and how many workers are announced. */
   redis?: 'connected' | 'unreachable';
   workers?: number;
+  /** With the Redis queue: live workers per execution provider. */
+  providers?: Record<string, number>;
 }
 
 export interface StudioPort {

@@ -42,6 +42,17 @@ describe('fooocus generate', () => {
     assert.equal(params.width, 64);
   });
 
+  it('runs with --memory per-phase and says which memory mode it used', async () => {
+    const r = await run([...base(), '--seed', '42', '--out', path.join(dir, 'out-memory'), '--memory', 'per-phase']);
+    assert.equal(r.code, 0, r.err);
+    const events = r.out.trim().split('\n').map((l) => JSON.parse(l) as { event: string; text?: string; phase?: string; mode?: string });
+    const memory = events.filter((e) => e.phase === 'memory');
+    assert.equal(memory.length, 1, r.out);
+    assert.equal(memory[0]!.mode, 'per-phase');
+    assert.match(memory[0]!.text ?? '', /^memory: per-phase \(as set\), the job's components take \d+\.\d GiB in fp32$/);
+    assert.ok(events.some((e) => e.event === 'saved'));
+  });
+
   it('writes AUTOMATIC1111 parameters text with --metadata a1111', async () => {
     const out = path.join(dir, 'out2');
     const r = await run([...base(), '--seed', '7', '--out', out, '--metadata', 'a1111', '--format', 'webp']);
@@ -83,6 +94,7 @@ describe('fooocus generate', () => {
     ['too many threads', ['--threads', '100000'], /--threads: must be an integer in 1\.\.\d+ \(4 x \d+ cores\), got 100000/],
     ['fractional threads', ['--threads', '1.5'], /--threads: must be an integer in 1\.\./],
     ['negative threads', ['--threads=-1'], /--threads: must be an integer in 1\.\./],
+    ['unknown memory mode', ['--memory', 'low'], /--memory must be auto, resident, per-phase, got "low"/],
   ];
   for (const [label, extra, message] of invalid) {
     it(`names the option for ${label} (exit 2)`, async () => {

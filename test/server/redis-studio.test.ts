@@ -61,7 +61,7 @@ describe('the studio on Redis with a worker machine', { skip: skipWithoutRedis, 
       body = (await server.app.inject({ method: 'GET', url: '/readyz', headers: { host: STUDIO_HOST } })).json();
       if (body.workers !== 1) await new Promise((r) => setTimeout(r, 100));
     }
-    assert.deepEqual(body, { status: 'ok', redis: 'connected', workers: 1 });
+    assert.deepEqual(body, { status: 'ok', redis: 'connected', workers: 1, providers: { cpu: 1 } });
   });
 
   it('text-to-image and image-to-image jobs run on the worker; images are kept by the studio only', async () => {

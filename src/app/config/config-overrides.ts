@@ -43,6 +43,7 @@ export const ENV_OVERRIDES: Readonly<Record<string, OverrideSpec>> = {
   FOOOCUS_PATHS_CACHE: { key: 'paths.cache', kind: 'string' },
   FOOOCUS_RUNTIME_EXECUTION_PROVIDER: { key: 'runtime.executionProvider', kind: 'string' },
   FOOOCUS_RUNTIME_THREADS: { key: 'runtime.threads', kind: 'integer' },
+  FOOOCUS_RUNTIME_MEMORY: { key: 'runtime.memory', kind: 'string' },
   FOOOCUS_DOWNLOADS_ALLOWED_HOSTS: { key: 'downloads.allowedHosts', kind: 'list' },
   FOOOCUS_DOWNLOADS_MAX_REDIRECTS: { key: 'downloads.maxRedirects', kind: 'integer' },
   FOOOCUS_GENERATION_DEFAULT_MODEL: { key: 'generation.defaultModel', kind: 'nullable-string' },
@@ -52,6 +53,7 @@ export const ENV_OVERRIDES: Readonly<Record<string, OverrideSpec>> = {
   FOOOCUS_QUEUE_REDIS_PASSWORD_FILE: { key: 'queue.redisPasswordFile', kind: 'nullable-string' },
   FOOOCUS_QUEUE_REDIS_PREFIX: { key: 'queue.redisPrefix', kind: 'string' },
   FOOOCUS_QUEUE_WORKER_CONCURRENCY: { key: 'queue.workerConcurrency', kind: 'integer' },
+  FOOOCUS_QUEUE_PROVIDERS: { key: 'queue.providers', kind: 'list' },
   FOOOCUS_SECURITY_ALLOW_INSECURE_PERMISSIONS: { key: 'security.allowInsecurePermissions', kind: 'boolean' },
 };
 

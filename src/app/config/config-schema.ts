@@ -8,6 +8,7 @@ import { KindGuard, Type, type Static, type TSchema } from '@sinclair/typebox';
 import { IMAGE_SIZE_LIMITS, MAX_IMAGES_PER_REQUEST, MAX_PROMPT_CHARS } from '../../engine/pipeline/generation-request.ts';
 import { MAX_STEPS } from '../../engine/sampling/sigmas.ts';
 import { GENERATION_DEFAULTS } from '../generation/generation-defaults.ts';
+import { MEMORY_SETTINGS } from '../generation/memory-mode.ts';
 
 const Sha256Hex = Type.String({ pattern: '^[0-9a-f]{64}$', hint: 'a SHA-256 as 64 lowercase hex digits' });
 
@@ -223,6 +224,13 @@ export const AppConfigSchema = Type.Object(
           { default: 'cpu', description: 'ONNX Runtime execution provider: cpu, cuda, dml (Windows) or coreml (macOS).' },
         ),
         threads: Type.Integer({ minimum: 0, maximum: 1024, default: 0, description: 'Inference threads; 0 uses all cores.' }),
+        memory: Type.Union(
+          MEMORY_SETTINGS.map((m) => Type.Literal(m)),
+          {
+            default: 'auto',
+            description: 'resident keeps every model part of a job built; per-phase builds the text encoders, the UNet and the VAE in turn, releasing each (less memory, slower); auto picks per-phase when free memory is short.',
+          },
+        ),
       },
       { ...strict, description: 'Inference runtime.' },
     ),
@@ -294,6 +302,14 @@ export const AppConfigSchema = Type.Object(
           description:
             'What a worker does about a model a job names that it lacks: verify (refuse the job naming the model) or pull ' +
             '(download it from the signed catalog when the catalog has that SHA-256, then run).',
+        }),
+        providers: Type.Array(Type.Union(EXECUTION_PROVIDERS.map((p) => Type.Literal(p))), {
+          uniqueItems: true,
+          maxItems: EXECUTION_PROVIDERS.length,
+          default: [],
+          description:
+            'With the redis backend: the execution providers a job may run on (each worker announces its ' +
+            'runtime.executionProvider); a job waits in line for a worker running one of them. Empty: any worker.',
         }),
         maxResultBytes: Type.Integer({
           minimum: 1024 ** 2,

@@ -9,7 +9,7 @@
  * 3. `createImageGenerator`: verify the models, read the input image and run the generation service.
  */
 import path from 'node:path';
-import { getFamilyProfile, IMAGE_SIZE_LIMITS, InvalidGenerationRequestError, randomSeed, readImageFile, validateGenerationRequest, type GreyMask, type InputImageParameters, type ModelFamily, type RgbImage } from '../../engine/index.ts';
+import { getFamilyProfile, InvalidGenerationRequestError, randomSeed, readImageFile, validateGenerationRequest, type GreyMask, type InputImageParameters, type ModelFamily, type RgbImage } from '../../engine/index.ts';
 import { composeRequest, type ComposedRequest, type SettingsChoices } from '../creative/compose-request.ts';
 import type { CreativeData } from '../creative/creative-data.ts';
 import { MissingPerformanceLoraError, PresetModelsMissingError, PromptSyntaxError, UnknownPerformanceModeError, WildcardDepthError, WildcardFileError } from '../creative/creative-errors.ts';
@@ -21,13 +21,11 @@ import { suggestStyleNames } from '../creative/style-suggestions.ts';
 import type { ModelListing, ModelStore } from '../models/model-store.ts';
 import { GENERATION_DEFAULTS } from './generation-defaults.ts';
 import type { AppGenerationRequest, GenerationService, SavedImage, ServiceProgress, VerifiedModel } from './generation-service.ts';
-import { ImageRequestError, resolveImagePrompts, type ImagePromptDraft, type ImageRequest, type VaryUpscaleChoice } from './image-request.ts';
+import { ImageRequestError, resolveImagePrompts, type ImagePromptDraft, type ImageRequest } from './image-request.ts';
 import { parseSize, sizeForAspect } from './image-size.ts';
 import { describeInputImage } from './input-image-description.ts';
 import { findLoraName, verifyLoras } from './lora-selection.ts';
-import { prepareVaryUpscale, runVaryUpscaleStep, varyUpscaleSteps } from './vary-upscale-step.ts';
-import { addInpaintPrompt, checkInpaintInput, placeholderInpaint, resolveInpaintChoice } from './inpaint-step.ts';
-import { prepareInpaintRun } from './inpaint-run.ts';
+import { composeInputImageSteps, prepareInputImageSteps, runInputImageSteps, type EngineCheck, type PreparedStep } from './input-image-steps.ts';
 
 /** What is installed, read once per request. */
 export interface GenerationContext {
@@ -57,6 +55,8 @@ export interface PrepareOptions {
   maxPixels?: number;
   /** Reads an inpaint mask, so its size and content are checked at submit (else when the image is made). */
   readMask?: (file: string) => Promise<GreyMask>;
+  /** The input channels of a checkpoint's UNet, so a named inpaint engine it cannot run is refused at submit. */
+  readUnetInChannels?: (model: string) => Promise<number | null>;
 }
 
 const CREATIVE_ERRORS = [PromptSyntaxError, WildcardDepthError, WildcardFileError];
@@ -82,13 +82,21 @@ export async function prepareImageRequest(draft: ImageRequestDraft, context: Gen
   checkPerformance(performance, family, model);
   let input = draft.input === undefined ? undefined : { file: draft.input.file, denoise: draft.input.denoise ?? GENERATION_DEFAULTS.denoise };
   const readInput = input === undefined || options.readInput === undefined ? undefined : onceOnly(() => options.readInput!(input!.file));
-  const varyUpscale = draft.varyUpscale === undefined ? undefined : await prepareVaryUpscaleChoice(draft.varyUpscale, readInput, family, context, { ...options, hasInpaint: draft.inpaint !== undefined });
-  if (varyUpscale !== undefined) input = { file: input!.file, denoise: varyUpscale.denoise };
-  const inpaint = draft.inpaint === undefined ? undefined : resolveInpaintChoice(draft.inpaint, { hasInput: input !== undefined, family, listing });
-  // An inpaint result has the input's own size (plus any outpaint padding), not a size of the model's grid.
-  const inpaintSize = inpaint === undefined ? null : await checkInpaintInput(inpaint, readInput, options.readMask);
-  const size = varyUpscale !== undefined ? { width: varyUpscale.size.width, height: varyUpscale.size.height } : (inpaintSize ?? (await chooseSize(draft, preset, family, readInput)));
-  const imagePrompts = resolveImagePrompts(draft.imagePrompts, { ...draft, varyUpscale: varyUpscale?.choice, inpaint });
+  const steps = await prepareInputImageSteps({
+    draft,
+    family,
+    model,
+    listing,
+    hasInput: input !== undefined,
+    readInput,
+    ...(options.readUpscalerScale === undefined ? {} : { readUpscalerScale: options.readUpscalerScale }),
+    ...(options.readMask === undefined ? {} : { readMask: options.readMask }),
+    ...(options.readUnetInChannels === undefined ? {} : { readUnetInChannels: options.readUnetInChannels }),
+    ...(options.maxPixels === undefined ? {} : { maxPixels: options.maxPixels }),
+  });
+  if (steps.denoise !== undefined) input = { file: input!.file, denoise: steps.denoise };
+  const size = steps.size ?? (await chooseSize(draft, preset, family, readInput));
+  const imagePrompts = resolveImagePrompts(draft.imagePrompts, { ...draft, ...steps.request });
   const { aspectRatio: _exact, aspect: _ratio, imagePrompts: _drafts, ...choices } = draft;
   const request: ImageRequest = {
     ...choices,
@@ -102,31 +110,16 @@ export async function prepareImageRequest(draft: ImageRequestDraft, context: Gen
     ...(refiner === undefined ? {} : { refiner }),
     format: draft.format ?? GENERATION_DEFAULTS.format,
     ...(input === undefined ? {} : { input }),
-    ...(varyUpscale === undefined ? {} : { varyUpscale: varyUpscale.choice }),
-    ...(inpaint === undefined ? {} : { inpaint }),
+    ...steps.request,
     ...(imagePrompts === undefined ? {} : { imagePrompts }),
   };
-  checkFirstImage(request, context, varyUpscale?.size.imageToImage === false);
+  checkFirstImage(request, context, steps.adjustCheck);
   return request;
 }
 
 function onceOnly<T>(read: () => Promise<T>): () => Promise<T> {
   let value: Promise<T> | undefined;
   return () => (value ??= read());
-}
-
-/** Upscale or Vary: the choice checked, its upscaler chosen, and the output size from the input image's. */
-async function prepareVaryUpscaleChoice(choice: VaryUpscaleChoice, readInput: (() => Promise<RgbImage>) | undefined, family: ModelFamily, context: GenerationContext, options: PrepareOptions & { hasInpaint: boolean }) {
-  // Fooocus's Input Image panel runs one tab: Upscale or Variation, or Inpaint or Outpaint.
-  if (options.hasInpaint) throw new ImageRequestError('varyUpscale', 'conflict', 'varyUpscale and inpaint cannot be combined: choose Upscale/Vary or Inpaint/Outpaint');
-  const image = readInput === undefined ? undefined : await readInput();
-  return prepareVaryUpscale(choice, {
-    input: image,
-    family,
-    listing: context.listing,
-    ...(options.readUpscalerScale === undefined ? {} : { readUpscalerScale: options.readUpscalerScale }),
-    ...(options.maxPixels === undefined ? {} : { maxPixels: options.maxPixels }),
-  });
 }
 
 function findPreset(data: CreativeData, name: string): Preset {
@@ -212,25 +205,19 @@ async function chooseSize(draft: ImageRequestDraft, preset: Preset | undefined, 
 }
 
 /**
- * Image 0 composed and held to the engine's rules, so a bad value or prompt is refused before anything runs. An
- * upscaler-only request (`upscalerOnly`) makes no diffusion image: its size was checked by the upscale rules.
+ * Image 0 composed and held to the engine's rules, so a bad value or prompt is refused before anything runs; the
+ * request's Input Image steps say what the engine is given (`adjustCheck`, input-image-steps.ts).
  */
-function checkFirstImage(request: ImageRequest, context: GenerationContext, upscalerOnly = false): void {
-  if (upscalerOnly) {
-    const { min } = IMAGE_SIZE_LIMITS;
-    checkFirstImage({ ...request, width: min, height: min, input: undefined, varyUpscale: undefined }, context);
-    return;
-  }
+function checkFirstImage(request: ImageRequest, context: GenerationContext, adjustCheck: PreparedStep['adjustCheck']): void {
   const image = composeImage(request, 0, context);
   image.loras.forEach((lora) => {
     if (findLoraName(context.listing, lora.name) === null) throw new ImageRequestError('prompt', 'installed', `LoRA "${lora.name}" is not in the model store`);
   });
   const size = { width: request.width, height: request.height };
-  const placeholder = request.inpaint === undefined ? undefined : placeholderInpaint(request.inpaint, size);
-  const input =
-    request.input === undefined ? undefined : { image: placeholder?.image ?? { ...size, rgb: new Uint8Array(request.width * request.height * 3) }, denoise: request.inpaint?.strength ?? request.input.denoise };
+  const plain: EngineCheck = { size, input: request.input === undefined ? undefined : { image: { ...size, rgb: new Uint8Array(size.width * size.height * 3) }, denoise: request.input.denoise } };
+  const check = adjustCheck === undefined ? plain : adjustCheck(plain, request);
   try {
-    validateGenerationRequest({ ...image.fields, imageCount: request.imageCount, input, ...(placeholder ? { inpaint: placeholder.settings } : {}) });
+    validateGenerationRequest({ ...image.fields, ...check.size, imageCount: request.imageCount, input: check.input, ...(check.inpaint ? { inpaint: check.inpaint } : {}) });
   } catch (err) {
     if (!(err instanceof InvalidGenerationRequestError)) throw err;
     throw new ImageRequestError(err.field, 'range', err.message);
@@ -251,11 +238,12 @@ const CHOICE_FIELDS = ['model', 'refiner', 'refinerSwitch', 'loras', 'cfg', 'sha
 
 export function composeImage(request: ImageRequest, index: number, { data, listing }: GenerationContext): ComposedImage {
   const choices = Object.fromEntries(CHOICE_FIELDS.flatMap((key) => (request[key] === undefined ? [] : [[key, request[key]]]))) as SettingsChoices;
+  const { prompt, steps } = composeInputImageSteps(request);
   let composed: ComposedRequest;
   try {
     composed = composeRequest(
       {
-        prompt: addInpaintPrompt(request.prompt, request.inpaint),
+        prompt,
         negative: request.negative,
         styles: request.styles,
         performance: request.performance,
@@ -264,7 +252,7 @@ export function composeImage(request: ImageRequest, index: number, { data, listi
         // Without seed increment every image is composed as image 0: the same seed, wildcard lines and random style.
         imageIndex: request.seedIncrement === false ? 0 : index,
         choices,
-        ...(imageSteps(request) === undefined ? {} : { steps: imageSteps(request)! }),
+        ...(steps === undefined ? {} : { steps }),
       },
       { ...data.context, loraAvailable: (file) => findLoraName(listing, file) !== null },
     );
@@ -301,11 +289,6 @@ export function composeImage(request: ImageRequest, index: number, { data, listi
       ...withInputImage(describeInputImage(request)),
     },
   };
-}
-
-/** Explicit steps, else an upscale's image-to-image steps (Fooocus's StepsUOV), else the performance mode's. */
-function imageSteps(request: ImageRequest): number | undefined {
-  return request.steps ?? (request.varyUpscale === undefined ? undefined : varyUpscaleSteps(request.varyUpscale, request.performance));
 }
 
 function withInputImage(inputImage: InputImageParameters | undefined): { inputImage?: InputImageParameters } {
@@ -378,29 +361,32 @@ export function createImageGenerator(options: ImageGeneratorOptions) {
     const vae = image.vae === null ? undefined : { ...(await verify(image.vae, opts, 'vae')), name: image.vae };
     const loras = await verifyLoras(store, listing, image.loras, opts.signal);
     const pixels = request.input === undefined ? undefined : (opts.input ?? (await readInputImage(options.inputDir, request.input.file, options.inputSource)));
-    let input: AppGenerationRequest['input'] = pixels === undefined ? undefined : { image: cropToGrid(pixels), denoise: request.input!.denoise };
     const appRequest = { ...image.fields, model, ...(refiner ? { refiner } : {}), ...(vae ? { vae } : {}), ...(loras.length > 0 ? { loras } : {}), ...(opts.jobTag === undefined ? {} : { jobTag: opts.jobTag }) };
-    if (request.varyUpscale !== undefined && pixels !== undefined) {
-      // Upscale or Vary (vary-upscale-step.ts): the input becomes the image-to-image input, or is the result.
-      const family = (listing.find((m) => m.kind === 'checkpoints' && m.name === image.model)?.family ?? 'sdxl') as ModelFamily;
-      const upscaler = request.varyUpscale.upscaler;
-      const step = await runVaryUpscaleStep(request.varyUpscale, pixels, {
-        family,
-        performance: request.performance,
-        size: { width: request.width, height: request.height },
-        upscale: async (img) => service.upscale({ ...(await verify(upscaler!, opts, 'upscalers')), name: upscaler! }, img, opts),
-      });
-      if (step.kind === 'final') return service.saveUpscaled(appRequest, step.image);
-      input = { image: step.image, denoise: step.denoise, ...(step.tiledVae ? { tiled: true } : {}) };
+    if (pixels === undefined) {
+      const [saved] = await service.generate(appRequest, opts);
+      return saved!;
     }
-    // Inpaint or Outpaint (inpaint-run.ts): the whole input at its own size, with the mask and the engine's files.
-    const inpaint = request.inpaint === undefined || pixels === undefined ? undefined : await prepareInpaintRun(request.inpaint, pixels, model, { ...options, listing, mask: opts.mask, signal: opts.signal });
-    if (inpaint !== undefined) input = { image: pixels!, denoise: request.inpaint!.strength ?? request.input!.denoise };
-    const [saved] = await service.generate({ ...appRequest, ...(input ? { input } : {}), ...(inpaint ?? {}) }, opts);
+    const step = await runInputImageSteps(
+      {
+        request,
+        pixels,
+        model,
+        listing,
+        store,
+        verify: (name, kind) => verify(name, opts, kind),
+        upscale: (upscaler, img) => service.upscale(upscaler, img, opts),
+        inputDir: options.inputDir,
+        ...(options.maskSource === undefined ? {} : { maskSource: options.maskSource }),
+        ...(opts.mask === undefined ? {} : { mask: opts.mask }),
+        ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+      },
+      { image: cropToGrid(pixels), denoise: request.input!.denoise },
+    );
+    if (step.kind === 'final') return service.saveUpscaled(appRequest, step.image);
+    const [saved] = await service.generate({ ...appRequest, input: step.input, ...step.extra }, opts);
     return saved!;
   };
 }
-
 /** The request field that names a model of each kind, for the error when it left the trust manifest. */
 const VERIFIED_FIELD = { checkpoints: 'model', vae: 'vae', upscalers: 'varyUpscale.upscaler' } as const;
 

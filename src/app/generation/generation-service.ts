@@ -13,6 +13,9 @@ import {
   loadUpscaler,
   loadVae,
   LoraMismatchError,
+  measureComponentBytes,
+  planJobComponents,
+  unionOfPhases,
   preparePipelineModel,
   readLoraFile,
   readSafetensorsHeader,
@@ -26,13 +29,16 @@ import {
   type LoadedUpscaler,
   type LoadedVae,
   type LoraApplyReport,
+  type CheckpointComponent,
   type PipelineModel,
+  type PipelineModels,
   type RgbImage,
   type RuntimeOptions,
   type InpaintHead,
   upscaleImage,
 } from '../../engine/index.ts';
 import { saveImage, type MetadataSchemeName } from '../outputs/output-writer.ts';
+import { chooseMemoryMode, describeMemoryChoice, measureAvailableMemory, type MemoryChoice, type MemorySetting } from './memory-mode.ts';
 
 /** A checkpoint the store has verified: where it is and what its bytes hash to. */
 export interface VerifiedModel {
@@ -84,7 +90,9 @@ export type ServiceProgress =
   /** Hashing a model file against the trust manifest (bytes). */
   | { phase: 'verify'; model: string; done: number; total: number }
   /** Running an upscaler model over the input image, tile by tile. */
-  | { phase: 'upscale'; model: string; done: number; total: number };
+  | { phase: 'upscale'; model: string; done: number; total: number }
+  /** How the job keeps its models in memory (sent when it differs from the previous job's). */
+  | { phase: 'memory'; mode: MemoryChoice['mode']; message: string };
 
 /** What the last LoRA switch cost (for logs and the benchmark). */
 export type LoraSwitch = LoraApplyReport & { loras: string[] };
@@ -95,12 +103,16 @@ export interface GenerationServiceOptions {
   /** The tokenizer for text encoders with this many token embeddings (see tokenizer-selection.ts). */
   loadTokenizer: (vocabSize: number) => Promise<ClipTokenizer>;
   software: string;
+  /** `runtime.memory` (memory-mode.ts); default `auto`. */
+  memory?: MemorySetting;
 }
 
 interface CachedModel {
   key: string;
   model: PipelineModel;
   loaded: LoadedCheckpoint;
+  /** fp32 bytes of each component's weights. */
+  bytes: Record<CheckpointComponent, number>;
   tokenizer: ClipTokenizer;
   /** The LoRA set bound now: `sha256@weight` per LoRA, in order ('' for none). */
   loraKey: string;
@@ -113,12 +125,14 @@ function modelName(file: string): string {
 export class GenerationService {
   private cache: CachedModel[] = [];
   /** The chosen VAE, kept while requests ask for it (at most one: a VAE is small and quick to build). */
-  private vae: { sha256: string; loaded: LoadedVae } | null = null;
+  private vae: { sha256: string; loaded: LoadedVae; bytes: Record<CheckpointComponent, number> } | null = null;
   private inpaintHead: { sha256: string; head: InpaintHead } | null = null;
   /** The last upscaler used, kept while requests ask for it (at most one). */
   private upscaler: { sha256: string; loaded: LoadedUpscaler } | null = null;
   /** The latest LoRA switch that changed anything, or null. */
   lastLoraSwitch: LoraSwitch | null = null;
+  /** The memory mode of the latest job. */
+  lastMemoryChoice: MemoryChoice | null = null;
 
   constructor(private readonly options: GenerationServiceOptions) {}
 
@@ -133,15 +147,15 @@ export class GenerationService {
     const tokenizer = await this.options.loadTokenizer(architecture.textEncoders[0]?.vocabSize ?? 0);
     const { finalLayerNorm } = getFamilyProfile(architecture.family);
     const name = modelName(model.path);
+    // Nothing is built yet: generate builds the components the job's phases run, when they run them.
     const loaded = await loadCheckpoint(header, architecture, {
-      components: ['unet', 'text', 'vae-decoder', 'vae-encoder'],
+      components: [],
       runtime: this.options.runtime,
       text: architecture.textEncoders.map((cfg) => ({ clipSkip: Math.min(clipSkip, cfg.layers), finalLayerNorm })),
       ...(unet === undefined ? {} : { unet }),
-      onComponent: (component, index, total) => report({ phase: 'load', model: name, component, index, total }),
       ...(signal ? { signal } : {}),
     });
-    const entry = { key, model: preparePipelineModel(name, loaded, tokenizer), loaded, tokenizer, loraKey: '' };
+    const entry = { key, model: preparePipelineModel(name, loaded, tokenizer), loaded, bytes: measureComponentBytes(header, architecture), tokenizer, loraKey: '' };
     this.cache.push(entry);
     return entry;
   }
@@ -162,8 +176,13 @@ export class GenerationService {
     await this.applyLoras(base, request.loras ?? [], report);
     const inpaintHead = request.inpaintFiles === undefined ? undefined : await this.loadInpaintHead(request.inpaintFiles.head, base.model);
     const models = { base: base.model, ...(refiner ? { refiner: refiner.model } : {}), ...(vae ? { vae } : {}), ...(inpaintHead ? { inpaintHead } : {}) };
+    const memory = this.chooseMemory(models, request, base, refiner);
+    if (memory.mode !== this.lastMemoryChoice?.mode) report({ phase: 'memory', mode: memory.mode, message: describeMemoryChoice(memory) });
+    this.lastMemoryChoice = memory;
     const results = await generate(models, request, {
       onProgress: report,
+      memory: memory.mode,
+      onComponent: (model, component, index, total) => report({ phase: 'load', model, component, index, total }),
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
     const saved: SavedImage[] = [];
@@ -178,6 +197,22 @@ export class GenerationService {
       saved.push({ path: file.path, sha256: file.sha256, seed: r.seed, seconds: r.seconds });
     }
     return saved;
+  }
+
+  /**
+   * `runtime.memory` for this job. The components this service holds built now count as available: the job
+   * either reuses them or releases them.
+   */
+  private chooseMemory(models: PipelineModels, request: GenerationRequest, base: CachedModel, refiner: CachedModel | undefined): MemoryChoice {
+    const wanted = unionOfPhases(planJobComponents(models, request));
+    const sum = (bytes: Record<CheckpointComponent, number> | undefined, components: readonly CheckpointComponent[]) => components.reduce((n, c) => n + (bytes?.[c] ?? 0), 0);
+    const needed = sum(base.bytes, wanted.base) + sum(refiner?.bytes, wanted.refiner) + sum(this.vae?.bytes, wanted.vae);
+    const held = (): number => {
+      let n = 0;
+      for (const c of this.cache) n += sum(c.bytes, (['unet', 'text', 'vae-decoder', 'vae-encoder'] as const).filter((k) => builtComponent(c.loaded, k)));
+      return n;
+    };
+    return chooseMemoryMode(this.options.memory ?? 'auto', needed, () => measureAvailableMemory() + held());
   }
 
   /** The inpaint head (a few kB), read once per file. */
@@ -224,8 +259,10 @@ export class GenerationService {
     if (file === undefined) return undefined;
     if (this.vae === null) {
       report({ phase: 'load', model: file.name, component: 'vae', index: 0, total: 1 });
-      const loaded = await loadVae(await readSafetensorsHeader(file.path), { runtime: this.options.runtime, ...(signal ? { signal } : {}) });
-      this.vae = { sha256: file.sha256, loaded };
+      const header = await readSafetensorsHeader(file.path);
+      // Its decoder and encoder are built by the job's phases, like a checkpoint's.
+      const loaded = await loadVae(header, { runtime: this.options.runtime, decoder: false, ...(signal ? { signal } : {}) });
+      this.vae = { sha256: file.sha256, loaded, bytes: measureComponentBytes(header, { unet: null, textEncoders: [], vae: loaded.config }) };
     }
     return this.vae.loaded;
   }
@@ -299,4 +336,10 @@ export class GenerationService {
     this.upscaler = null;
     await this.evictExcept([]);
   }
+}
+
+function builtComponent(loaded: LoadedCheckpoint, component: CheckpointComponent): boolean {
+  if (component === 'text') return loaded.textEncoders.length > 0;
+  if (component === 'unet') return loaded.unet !== null;
+  return (component === 'vae-decoder' ? loaded.vaeDecoder : loaded.vaeEncoder) !== null;
 }

@@ -41,6 +41,12 @@ async function verifyInpaintFile(name: string, context: InpaintRunContext): Prom
   return { path: file, sha256: entry.sha256 };
 }
 
+/** The input channels of a store checkpoint's UNet (9: an inpaint UNet), read from its header once verified; null without a UNet. */
+export async function readUnetInChannels(store: ModelStore, name: string, signal?: AbortSignal): Promise<number | null> {
+  const file = await store.resolve('checkpoints', name, signal === undefined ? {} : { signal });
+  return inspectHeader(await readSafetensorsHeader(file)).architecture.unet?.inChannels ?? null;
+}
+
 export async function prepareInpaintRun(choice: InpaintChoice, image: RgbImage, model: VerifiedModel, context: InpaintRunContext): Promise<InpaintRun> {
   const mask = await readMask(choice, context);
   if (mask !== null) checkInpaintMask(choice, mask, image);

@@ -65,6 +65,25 @@ export function findInpaintFiles(listing: readonly ModelListing[]): { head: stri
   return installed.has(INPAINT_HEAD_FILE) && installed.has(INPAINT_PATCH_FILE) ? { head: INPAINT_HEAD_FILE, patch: INPAINT_PATCH_FILE } : null;
 }
 
+/** The head and patch files the store lacks, each with the catalog entry that installs it. */
+export function findMissingInpaintFiles(listing: readonly ModelListing[]): { file: string; id: string }[] {
+  const installed = new Set(listing.filter((m) => m.kind === 'inpaint').map((m) => m.name));
+  return [INPAINT_HEAD_FILE, INPAINT_PATCH_FILE].flatMap((file, at) => (installed.has(file) ? [] : [{ file, id: INPAINT_CATALOG_IDS[at]! }]));
+}
+
+/**
+ * Refuses at submit an engine the checkpoint's UNet cannot run: a 9-channel inpaint UNet runs only as itself, and
+ * only it runs as inpaint-checkpoint (`inChannels` read from the checkpoint's header).
+ */
+export function checkInpaintEngineFits(engine: InpaintEngine, model: string, inChannels: number): void {
+  if (engine === 'inpaint-checkpoint' && inChannels !== 9) {
+    throw new ImageRequestError('inpaint.engine', 'model', `inpaint.engine: inpaint-checkpoint needs a 9-channel inpaint checkpoint; ${model} takes ${inChannels} channels (leave the engine out, or choose latent-blend)`);
+  }
+  if (engine !== 'inpaint-checkpoint' && inChannels === 9) {
+    throw new ImageRequestError('inpaint.engine', 'model', `inpaint.engine: ${model} is a 9-channel inpaint checkpoint, which only the inpaint-checkpoint engine runs; got ${engine}`);
+  }
+}
+
 function isOutpaint(choice: InpaintChoice): boolean {
   return SIDES.some((side) => choice.outpaint?.[side] !== undefined);
 }
@@ -81,11 +100,12 @@ export function resolveInpaintChoice(choice: InpaintChoice, context: { hasInput:
   }
   if (choice.engine === 'fooocus-v2.6') {
     if (context.family !== 'sdxl') throw new ImageRequestError('inpaint.engine', 'family', `inpaint.engine fooocus-v2.6 runs on SDXL base models; the model is ${getFamilyProfile(context.family).label}`);
-    if (findInpaintFiles(context.listing) === null) {
+    const missing = findMissingInpaintFiles(context.listing);
+    if (missing.length > 0) {
       throw new ImageRequestError(
         'inpaint.engine',
         'installed',
-        `inpaint.engine fooocus-v2.6 needs ${INPAINT_HEAD_FILE} and ${INPAINT_PATCH_FILE} in the model store's inpaint folder: run \`npm run fooocus -- models pull ${INPAINT_CATALOG_IDS.join(' ')}\`, or convert Fooocus's own files with \`npm run fooocus -- models convert <file>\``,
+        `inpaint.engine fooocus-v2.6 needs ${missing.map((m) => m.file).join(' and ')} in the model store's inpaint folder: run \`npm run fooocus -- models pull ${missing.map((m) => m.id).join(' ')}\`, or convert Fooocus's own ${missing.length === 1 ? 'file' : 'files'} with \`npm run fooocus -- models convert <file> --kind inpaint\``,
       );
     }
   }

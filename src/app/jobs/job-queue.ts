@@ -4,8 +4,8 @@
  * this process over a `JobStore`, and knows nothing of models (the work is an injected `JobExecutor`);
  * `RedisJobQueue` (redis-job-queue.ts) keeps the same store and turns and runs jobs on worker machines.
  */
-import { JobInterruptedError, JobNotFoundError, JobStateError, QueueClosedError, QueueQuotaError } from './job-errors.ts';
-import { GENERIC_FAILURE } from './job-failure.ts';
+import { JobInterruptedError, JobNotFoundError, JobStateError } from './job-errors.ts';
+import { JobLedger } from './job-ledger.ts';
 import type { JobStore, SubmitKey } from './job-store.ts';
 import type {
   JobListener,
@@ -18,7 +18,7 @@ import type {
   JobView,
   OwnerScope,
 } from './job-types.ts';
-import { JobLine } from './job-line.ts';
+import type { JobLine } from './job-line.ts';
 
 export interface JobSubmission {
   id: string;
@@ -119,96 +119,69 @@ interface RunningJob {
 }
 
 export class LocalJobQueue implements JobQueue {
+  readonly #ledger: JobLedger;
   readonly #store: JobStore;
-  readonly #executor: JobExecutor;
-  readonly #maxQueued: number;
-  readonly #describeFailure: (error: unknown, job: JobRecord) => string;
-  readonly #reportError: (error: unknown) => void;
   readonly #line: JobLine;
+  readonly #executor: JobExecutor;
+  readonly #reportError: (error: unknown) => void;
   #running: RunningJob | undefined;
-  #closed = false;
   #startScheduled = false;
 
   /** Restores the queued jobs from the store in their order and starts working on the next microtask. */
   constructor(options: LocalJobQueueOptions) {
-    const max = options.maxQueuedPerOwner ?? 10;
-    if (!Number.isInteger(max) || max < 1) throw new RangeError(`maxQueuedPerOwner must be a positive integer, got ${max}`);
-    this.#store = options.store;
-    this.#executor = options.executor;
-    this.#maxQueued = max;
-    this.#describeFailure = options.describeFailure ?? (() => GENERIC_FAILURE);
     this.#reportError = options.reportError ?? ((error) => process.emitWarning(error instanceof Error ? error : String(error)));
-    this.#line = new JobLine(this.#store, this.#reportError);
+    this.#ledger = new JobLedger({
+      store: options.store,
+      maxQueuedPerOwner: options.maxQueuedPerOwner,
+      reportError: this.#reportError,
+      describeFailure: options.describeFailure,
+      onEnqueued: () => this.#scheduleStart(),
+    });
+    this.#store = options.store;
+    this.#line = this.#ledger.line;
+    this.#executor = options.executor;
     this.#scheduleStart();
   }
 
   async submit(owner: string, request: unknown, options: SubmitOptions = {}): Promise<JobSubmission> {
-    this.#assertOpen();
-    const { submitKey } = options;
-    if (submitKey === undefined) {
-      this.#assertQuota(owner);
-      return this.#enqueue(this.#store.create(owner, request));
-    }
-    const earlier = this.#store.findBySubmitKey(owner, submitKey);
-    if (earlier !== undefined) return this.#line.placeOf(earlier);
-    this.#assertQuota(owner);
-    return this.#enqueue(this.#store.createWithSubmitKey(owner, request, submitKey));
+    return this.#ledger.submit(owner, request, options);
   }
 
   async cancel(id: string, owner: OwnerScope): Promise<void> {
-    this.#assertOpen();
-    const job = this.#store.get(id, owner);
-    if (job.status === 'queued' && this.#line.rotation.remove(id)) {
-      this.#store.markCancelled(id);
-      this.#line.refreshPositions();
-      this.#line.emitLast(id, { type: 'cancelled', jobId: id });
-      return;
-    }
+    const job = this.#ledger.cancelQueued(id, owner);
+    if (job === null) return;
     const running = this.#running;
-    if (job.status === 'running' && running?.id === id) {
-      running.stop ??= 'cancel';
-      running.abort.abort(new Error('job cancelled'));
-      return;
-    }
-    throw new JobStateError(id, job.status, 'cancel', 'Only queued or running jobs can be cancelled.');
+    if (job.status !== 'running' || running?.id !== id) this.#ledger.refuseCancel(job);
+    running.stop ??= 'cancel';
+    running.abort.abort(new Error('job cancelled'));
   }
 
   async skip(id: string, owner: OwnerScope): Promise<void> {
-    this.#assertOpen();
+    this.#ledger.assertOpen();
     const job = this.#store.get(id, owner);
     const running = this.#running;
-    if (job.status !== 'running' || running?.id !== id) {
-      throw new JobStateError(id, job.status, 'skip an image of', 'Only a running job has an image to skip.');
-    }
+    if (job.status !== 'running' || running?.id !== id) this.#ledger.refuseSkip(job);
     running.skip?.abort(new Error('image skipped'));
   }
 
   async retry(id: string, owner: OwnerScope): Promise<JobSubmission> {
-    this.#assertOpen();
-    const earlier = this.#store.findRetry(id, owner);
-    if (earlier !== undefined) return this.#line.placeOf(earlier);
-    this.#assertQuota(this.#store.get(id, owner).owner);
-    return this.#enqueue(this.#store.retry(id, owner));
+    return this.#ledger.retry(id, owner);
   }
 
   async get(id: string, owner: OwnerScope): Promise<JobView> {
-    this.#assertOpen();
-    return this.#line.view(this.#store.get(id, owner));
+    return this.#ledger.get(id, owner);
   }
 
   async list(owner: OwnerScope, page?: JobPageRequest): Promise<JobPage> {
-    this.#assertOpen();
-    const { jobs, nextCursor } = this.#store.list(owner, page);
-    return { jobs: jobs.map((job) => this.#line.view(job)), nextCursor };
+    return this.#ledger.list(owner, page);
   }
 
   async delete(id: string, owner: OwnerScope): Promise<{ files: string[] }> {
-    this.#assertOpen();
-    return this.#store.delete(id, owner);
+    return this.#ledger.delete(id, owner);
   }
 
   subscribe(id: string, owner: OwnerScope, listener: JobListener): Unsubscribe {
-    this.#assertOpen();
+    this.#ledger.assertOpen();
     const job = this.#store.get(id, owner);
     const preview = this.#running?.id === id ? this.#running.preview : null;
     return this.#line.subscribe(job, preview, listener);
@@ -219,34 +192,18 @@ export class LocalJobQueue implements JobQueue {
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (!this.#ledger.markClosed()) return;
     const running = this.#running;
     if (running !== undefined) {
       running.stop ??= 'close';
       running.abort.abort(new Error('queue closing'));
       await running.settled;
     }
-    this.#line.clear();
-    this.#store.close();
-  }
-
-  #assertOpen(): void {
-    if (this.#closed) throw new QueueClosedError();
-  }
-
-  #assertQuota(owner: string): void {
-    if (this.#store.countQueued(owner) >= this.#maxQueued) throw new QueueQuotaError(owner, this.#maxQueued);
-  }
-
-  #enqueue(job: JobRecord): JobSubmission {
-    const place = this.#line.enqueue(job);
-    this.#scheduleStart();
-    return place;
+    this.#ledger.release();
   }
 
   #scheduleStart(): void {
-    if (this.#startScheduled || this.#closed) return;
+    if (this.#startScheduled || this.#ledger.closed) return;
     this.#startScheduled = true;
     queueMicrotask(() => {
       this.#startScheduled = false;
@@ -256,7 +213,7 @@ export class LocalJobQueue implements JobQueue {
 
   /** Starts the next job if the worker is free: one job at a time, since one inference owns the device. */
   #startNext(): void {
-    if (this.#running !== undefined || this.#closed) return;
+    if (this.#running !== undefined || this.#ledger.closed) return;
     const pick = this.#line.rotation.next();
     if (pick === undefined) return;
     let job: JobRecord;
@@ -349,19 +306,9 @@ export class LocalJobQueue implements JobQueue {
       const stopped = this.#store.markInterrupted(id, outcome.error.message);
       this.#line.emitLast(id, { type: 'interrupted', jobId: id, error: stopped.error ?? '' });
     } else {
-      const message = this.#safeDescription(outcome.error, job);
+      const message = this.#ledger.describeFailure(outcome.error, job);
       this.#store.markFailed(id, message);
       this.#line.emitLast(id, { type: 'failed', jobId: id, error: message });
     }
   }
-
-  #safeDescription(error: unknown, job: JobRecord): string {
-    try {
-      return this.#describeFailure(error, job);
-    } catch (describeError) {
-      this.#reportError(describeError);
-      return GENERIC_FAILURE;
-    }
-  }
-
 }

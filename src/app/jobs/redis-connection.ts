@@ -104,37 +104,3 @@ export async function readRedisPasswordFile(file: string, platform: NodeJS.Platf
   if (password === '') throw new RedisConfigError('queue.redisPasswordFile', `${file} is empty`);
   return password;
 }
-
-/** What `fooocus doctor` says about the Redis the configuration names. */
-export interface RedisCheck {
-  url: string;
-  ok: boolean;
-  /** The error when not ok. */
-  detail: string;
-  version: string | null;
-  /** Whether AOF is on, and its fsync policy (`everysec` is the documented set-up). */
-  appendonly: boolean | null;
-  appendfsync: string | null;
-  /** Workers announced and not expired. */
-  workers: number;
-}
-
-/** Connects once (no retries, 3 s timeout), reads the server's version and persistence, and counts live workers. */
-export async function checkRedis(settings: RedisSettings): Promise<RedisCheck> {
-  const { Redis } = await import('ioredis');
-  const url = redactRedisUrl(settings.url);
-  const client = new Redis({ ...buildRedisOptions(settings), retryStrategy: () => null, maxRetriesPerRequest: 1, connectTimeout: 3000, lazyConnect: true });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    const info = await client.info();
-    const field = (name: string): string | null => new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim() ?? null;
-    const policy = await client.config('GET', 'appendfsync').then((pair) => (pair as string[])[1] ?? null).catch(() => null);
-    const workers = await client.zcount(`${settings.prefix}:workers`, Date.now(), '+inf');
-    return { url, ok: true, detail: 'ok', version: field('redis_version'), appendonly: field('aof_enabled') === null ? null : field('aof_enabled') === '1', appendfsync: policy, workers };
-  } catch (err) {
-    return { url, ok: false, detail: err instanceof Error ? err.message : String(err), version: null, appendonly: null, appendfsync: null, workers: 0 };
-  } finally {
-    client.disconnect();
-  }
-}

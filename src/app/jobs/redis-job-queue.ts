@@ -15,34 +15,23 @@
  *   start picks them up from `P:assigned` and the reports waiting in `results`.
  */
 import { randomBytes } from 'node:crypto';
-import { Queue, Worker, type Job } from 'bullmq';
+import { Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { reviveError } from '../../engine/index.ts';
-import { JobNotFoundError, JobStateError, QueueClosedError, QueueQuotaError } from './job-errors.ts';
-import { GENERIC_FAILURE } from './job-failure.ts';
+import { JobNotFoundError, JobStateError } from './job-errors.ts';
+import { JobLedger } from './job-ledger.ts';
+import type { JobLine } from './job-line.ts';
 import type { JobQueue, JobSubmission, SubmitOptions, Unsubscribe } from './job-queue.ts';
-import { INTERRUPTED_MESSAGE, type JobStore } from './job-store.ts';
-import type { JobListener, JobPage, JobPageRequest, JobPreview, JobRecord, JobResult, JobView, OwnerScope } from './job-types.ts';
-import { JobLine } from './job-line.ts';
+import type { JobStore } from './job-store.ts';
+import type { JobListener, JobPage, JobPageRequest, JobRecord, JobResult, JobView, OwnerScope } from './job-types.ts';
 import { buildRedisOptions, type RedisSettings } from './redis-connection.ts';
-import {
-  parseAnnouncement,
-  parseAssignment,
-  parseProgressReport,
-  parseWorkerReport,
-  redisKeys,
-  RESULTS_QUEUE,
-  workQueueName,
-  type Attachment,
-  type ModelPin,
-  type RemoteJob,
-  type WorkerAnnouncement,
-  type WorkerReport,
-} from './remote-job-protocol.ts';
+import { ReportRecorder, type Dispatched } from './redis-report-recorder.ts';
+import { WorkerRegistry, type WorkerStatus } from './redis-worker-registry.ts';
+import { parseAssignment, redisKeys, RESULTS_QUEUE, type Attachment, type ModelPin, type RemoteJob, type WorkerAnnouncement } from './remote-job-protocol.ts';
+
+export { WORKER_STOPPED_MESSAGE } from './redis-report-recorder.ts';
+export type { WorkerStatus } from './redis-worker-registry.ts';
 
 const LOST_CHECK_MS = 3000;
-
-export const WORKER_STOPPED_MESSAGE = 'The worker running this job stopped. Retry it to run it again.';
 
 export interface RedisJobQueueOptions {
   /** Opened with `keepRunning`; the queue owns it and closes it in `close()`. */
@@ -54,6 +43,8 @@ export interface RedisJobQueueOptions {
   log?: (line: string) => void;
   /** The models a request needs, pinned by SHA-256 (a job goes only to a worker that announced them all). */
   pinModels?: (request: unknown) => Promise<ModelPin[]>;
+  /** The execution providers a job may run on (`queue.providers`); empty or absent: any worker. */
+  providers?: readonly string[];
   /** The images a request reads, decoded, sent with the job. */
   attach?: (request: unknown) => Promise<Attachment[]>;
   /**
@@ -70,36 +61,19 @@ export interface RedisJobQueueOptions {
   checkEveryMs?: number;
 }
 
-interface Dispatched {
-  id: string;
-  owner: string;
-  dispatch: string;
-  worker: string;
-  /** The BullMQ job was added (so its absence later means Redis lost it). */
-  sent: boolean;
-  stop: 'cancel' | undefined;
-  preview: JobPreview | null;
-}
-
-/** What the server knows of the live workers: announcements not yet expired. */
-export interface WorkerStatus {
-  connected: boolean;
-  workers: WorkerAnnouncement[];
-}
-
 export class RedisJobQueue implements JobQueue {
+  readonly #ledger: JobLedger;
   readonly #store: JobStore;
+  readonly #line: JobLine;
   readonly #options: RedisJobQueueOptions;
   readonly #keys: ReturnType<typeof redisKeys>;
-  readonly #maxQueued: number;
   readonly #reportError: (error: unknown) => void;
   readonly #log: (line: string) => void;
-  readonly #line: JobLine;
   readonly #running = new Map<string, Dispatched>();
   readonly #pins = new Map<string, ModelPin[]>();
-  readonly #workQueues = new Map<string, Queue>();
-  #workers: WorkerAnnouncement[] = [];
-  #closed = false;
+  readonly #registry: WorkerRegistry;
+  readonly #recorder: ReportRecorder;
+  readonly #providers: string[];
   #pumping: Promise<void> = Promise.resolve();
   #pumpAgain = false;
   #lastLostCheck = 0;
@@ -109,19 +83,40 @@ export class RedisJobQueue implements JobQueue {
   #results: Worker | undefined;
 
   private constructor(options: RedisJobQueueOptions) {
-    const max = options.maxQueuedPerOwner ?? 10;
-    if (!Number.isInteger(max) || max < 1) throw new RangeError(`maxQueuedPerOwner must be a positive integer, got ${max}`);
     this.#options = options;
-    this.#store = options.store;
-    this.#maxQueued = max;
-    this.#keys = redisKeys(options.redis.prefix);
+    this.#providers = [...(options.providers ?? [])];
     this.#reportError = options.reportError ?? ((error) => process.emitWarning(error instanceof Error ? error : String(error)));
+    this.#ledger = new JobLedger({
+      store: options.store,
+      maxQueuedPerOwner: options.maxQueuedPerOwner,
+      reportError: this.#reportError,
+      describeFailure: options.describeFailure,
+      onEnqueued: () => this.#schedule(),
+    });
+    this.#store = options.store;
+    this.#line = this.#ledger.line;
+    this.#keys = redisKeys(options.redis.prefix);
     this.#log = options.log ?? (() => undefined);
-    this.#line = new JobLine(this.#store, this.#reportError);
     const connection = buildRedisOptions(options.redis);
     this.#redis = new Redis(connection);
     this.#subscriber = new Redis(connection);
     for (const client of [this.#redis, this.#subscriber]) client.on('error', (err: Error) => this.#log(`redis: ${err.message}`));
+    this.#registry = new WorkerRegistry(this.#redis, options.redis, this.#log);
+    this.#recorder = new ReportRecorder({
+      ledger: this.#ledger,
+      redis: this.#redis,
+      prefix: options.redis.prefix,
+      running: this.#running,
+      maxResultBytes: options.maxResultBytes,
+      receiveImage: options.receiveImage,
+      localWorkerId: options.localWorkerId,
+      reportError: this.#reportError,
+      log: this.#log,
+      onEnded: (id) => {
+        this.#pins.delete(id);
+        this.#schedule();
+      },
+    });
   }
 
   /**
@@ -152,83 +147,55 @@ export class RedisJobQueue implements JobQueue {
       if (dispatch === undefined) this.#putBack(job.id, job.owner, 'it had no worker after the restart');
       else this.#running.set(job.id, { id: job.id, owner: job.owner, ...dispatch, sent: true, stop: undefined, preview: null });
     }
-    this.#subscriber.on('message', (_channel: string, text: string) => this.#onProgress(text));
+    this.#subscriber.on('message', (_channel: string, text: string) => this.#recorder.onProgress(text));
     await this.#subscriber.subscribe(this.#keys.progress);
     const connection = buildRedisOptions(this.#options.redis);
-    this.#results = new Worker(RESULTS_QUEUE, (job: Job) => this.#onReport(job), { connection, prefix: this.#options.redis.prefix, concurrency: 1 });
+    this.#results = new Worker(RESULTS_QUEUE, (job: Job) => this.#recorder.onReport(job), { connection, prefix: this.#options.redis.prefix, concurrency: 1 });
     this.#results.on('error', (err: Error) => this.#log(`redis: ${err.message}`));
     this.#timer = setInterval(() => this.#schedule(), this.#options.checkEveryMs ?? 1000);
     this.#schedule();
   }
 
   async submit(owner: string, request: unknown, options: SubmitOptions = {}): Promise<JobSubmission> {
-    this.#assertOpen();
-    const { submitKey } = options;
-    if (submitKey === undefined) {
-      this.#assertQuota(owner);
-      return this.#enqueue(this.#store.create(owner, request));
-    }
-    const earlier = this.#store.findBySubmitKey(owner, submitKey);
-    if (earlier !== undefined) return this.#line.placeOf(earlier);
-    this.#assertQuota(owner);
-    return this.#enqueue(this.#store.createWithSubmitKey(owner, request, submitKey));
+    return this.#ledger.submit(owner, request, options);
   }
 
   async cancel(id: string, owner: OwnerScope): Promise<void> {
-    this.#assertOpen();
-    const job = this.#store.get(id, owner);
-    if (job.status === 'queued' && this.#line.rotation.remove(id)) {
-      this.#store.markCancelled(id);
-      this.#line.refreshPositions();
-      this.#line.emitLast(id, { type: 'cancelled', jobId: id });
-      return;
-    }
+    const job = this.#ledger.cancelQueued(id, owner);
+    if (job === null) return;
     const running = this.#running.get(id);
-    if (job.status === 'running' && running !== undefined) {
-      running.stop = 'cancel';
-      // The key covers a worker that has not taken the job yet; the message, one running it now.
-      await this.#redis.set(this.#keys.stop(id), '1', 'EX', 24 * 3600);
-      await this.#redis.publish(this.#keys.control, JSON.stringify({ jobId: id, action: 'cancel' }));
-      return;
-    }
-    throw new JobStateError(id, job.status, 'cancel', 'Only queued or running jobs can be cancelled.');
+    if (job.status !== 'running' || running === undefined) this.#ledger.refuseCancel(job);
+    running.stop = 'cancel';
+    // The key covers a worker that has not taken the job yet; the message, one running it now.
+    await this.#redis.set(this.#keys.stop(id), '1', 'EX', 24 * 3600);
+    await this.#redis.publish(this.#keys.control, JSON.stringify({ jobId: id, action: 'cancel' }));
   }
 
   async skip(id: string, owner: OwnerScope): Promise<void> {
-    this.#assertOpen();
+    this.#ledger.assertOpen();
     const job = this.#store.get(id, owner);
-    if (job.status !== 'running' || !this.#running.has(id)) {
-      throw new JobStateError(id, job.status, 'skip an image of', 'Only a running job has an image to skip.');
-    }
+    if (job.status !== 'running' || !this.#running.has(id)) this.#ledger.refuseSkip(job);
     await this.#redis.publish(this.#keys.control, JSON.stringify({ jobId: id, action: 'skip' }));
   }
 
   async retry(id: string, owner: OwnerScope): Promise<JobSubmission> {
-    this.#assertOpen();
-    const earlier = this.#store.findRetry(id, owner);
-    if (earlier !== undefined) return this.#line.placeOf(earlier);
-    this.#assertQuota(this.#store.get(id, owner).owner);
-    return this.#enqueue(this.#store.retry(id, owner));
+    return this.#ledger.retry(id, owner);
   }
 
   async get(id: string, owner: OwnerScope): Promise<JobView> {
-    this.#assertOpen();
-    return this.#line.view(this.#store.get(id, owner));
+    return this.#ledger.get(id, owner);
   }
 
   async list(owner: OwnerScope, page?: JobPageRequest): Promise<JobPage> {
-    this.#assertOpen();
-    const { jobs, nextCursor } = this.#store.list(owner, page);
-    return { jobs: jobs.map((job) => this.#line.view(job)), nextCursor };
+    return this.#ledger.list(owner, page);
   }
 
   async delete(id: string, owner: OwnerScope): Promise<{ files: string[] }> {
-    this.#assertOpen();
-    return this.#store.delete(id, owner);
+    return this.#ledger.delete(id, owner);
   }
 
   subscribe(id: string, owner: OwnerScope, listener: JobListener): Unsubscribe {
-    this.#assertOpen();
+    this.#ledger.assertOpen();
     const job = this.#store.get(id, owner);
     return this.#line.subscribe(job, this.#running.get(id)?.preview ?? null, listener);
   }
@@ -242,12 +209,7 @@ export class RedisJobQueue implements JobQueue {
 
   /** Whether Redis answers, and the workers that announced themselves and have not expired. */
   async workerStatus(): Promise<WorkerStatus> {
-    try {
-      await this.#redis.ping();
-      return { connected: true, workers: await this.#readWorkers() };
-    } catch {
-      return { connected: false, workers: [] };
-    }
+    return this.#registry.status();
   }
 
   /**
@@ -255,8 +217,7 @@ export class RedisJobQueue implements JobQueue {
    * on other machines keep running; the next start records their results.
    */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (!this.#ledger.markClosed()) return;
     clearInterval(this.#timer);
     const localJobs = [...this.#running.values()].filter((r) => r.worker === this.#options.localWorkerId).map((r) => r.id);
     if (this.#options.closeLocalWorker !== undefined) {
@@ -267,35 +228,20 @@ export class RedisJobQueue implements JobQueue {
     }
     await this.#pumping;
     await this.#results?.close();
-    await Promise.all([...this.#workQueues.values()].map((q) => q.close()));
+    await this.#registry.close();
     this.#subscriber.disconnect();
     this.#redis.disconnect();
-    this.#line.clear();
-    this.#store.close();
-  }
-
-  #assertOpen(): void {
-    if (this.#closed) throw new QueueClosedError();
-  }
-
-  #assertQuota(owner: string): void {
-    if (this.#store.countQueued(owner) >= this.#maxQueued) throw new QueueQuotaError(owner, this.#maxQueued);
-  }
-
-  #enqueue(job: JobRecord): JobSubmission {
-    const place = this.#line.enqueue(job);
-    this.#schedule();
-    return place;
+    this.#ledger.release();
   }
 
   /** Runs one check-and-dispatch pass after the current one (passes never overlap). */
   #schedule(): void {
-    if (this.#closed) return;
+    if (this.#ledger.closed) return;
     if (this.#pumpAgain) return;
     this.#pumpAgain = true;
     this.#pumping = this.#pumping.then(async () => {
       this.#pumpAgain = false;
-      if (this.#closed) return;
+      if (this.#ledger.closed) return;
       try {
         await this.#pump();
       } catch (error) {
@@ -305,7 +251,7 @@ export class RedisJobQueue implements JobQueue {
   }
 
   async #pump(): Promise<void> {
-    this.#workers = await this.#readWorkers();
+    await this.#registry.refresh();
     await this.#checkRunning();
     for (const id of this.#line.rotation.heads()) await this.#ensurePins(id);
     const load = new Map<string, number>();
@@ -313,7 +259,7 @@ export class RedisJobQueue implements JobQueue {
     for (;;) {
       const chosen = new Map<string, WorkerAnnouncement>();
       const pick = this.#line.rotation.next((id) => {
-        const worker = this.#chooseWorker(this.#pins.get(id) ?? [], load);
+        const worker = this.#registry.choose(this.#pins.get(id) ?? [], this.#providers, load);
         if (worker !== undefined) chosen.set(id, worker);
         return worker !== undefined;
       });
@@ -324,17 +270,6 @@ export class RedisJobQueue implements JobQueue {
       for (const id of this.#line.rotation.heads()) await this.#ensurePins(id);
     }
     this.#line.refreshPositions();
-  }
-
-  /** The free worker that has every pinned model, the one with most free slots first. */
-  #chooseWorker(pins: readonly ModelPin[], load: ReadonlyMap<string, number>): WorkerAnnouncement | undefined {
-    let best: { worker: WorkerAnnouncement; free: number } | undefined;
-    for (const worker of this.#workers) {
-      const free = worker.concurrency - (load.get(worker.id) ?? 0);
-      if (free <= 0 || !pins.every((pin) => worker.models.includes(pin.sha256))) continue;
-      if (best === undefined || free > best.free) best = { worker, free };
-    }
-    return best?.worker;
   }
 
   async #ensurePins(id: string): Promise<void> {
@@ -359,13 +294,13 @@ export class RedisJobQueue implements JobQueue {
     try {
       attachments = (await this.#options.attach?.(job.request)) ?? [];
     } catch (error) {
-      this.#finish(running, { type: 'failed', error: this.#safeDescription(error, job) });
+      this.#recorder.finish(running, { type: 'failed', error: this.#ledger.describeFailure(error, job) });
       return;
     }
-    const remote: RemoteJob = { jobId: id, dispatch: running.dispatch, owner: job.owner, createdAt: job.createdAt, retryOf: job.retryOf, request: job.request, models: this.#pins.get(id) ?? [], attachments };
+    const remote: RemoteJob = { jobId: id, dispatch: running.dispatch, owner: job.owner, createdAt: job.createdAt, retryOf: job.retryOf, request: job.request, models: this.#pins.get(id) ?? [], providers: this.#providers, attachments };
     try {
       await this.#redis.hset(this.#keys.assigned, id, JSON.stringify({ dispatch: running.dispatch, worker: worker.id }));
-      await this.#workQueue(worker.id).add('job', remote, { jobId: running.dispatch, removeOnComplete: { age: 3600 }, removeOnFail: { age: 24 * 3600 } });
+      await this.#registry.workQueue(worker.id).add('job', remote, { jobId: running.dispatch, removeOnComplete: { age: 3600 }, removeOnFail: { age: 24 * 3600 } });
       running.sent = true;
     } catch (error) {
       this.#log(`job ${id}: could not hand it to worker ${worker.id} (${error instanceof Error ? error.message : String(error)}); back in line`);
@@ -373,19 +308,9 @@ export class RedisJobQueue implements JobQueue {
     }
   }
 
-  #workQueue(workerId: string): Queue {
-    let queue = this.#workQueues.get(workerId);
-    if (queue === undefined) {
-      queue = new Queue(workQueueName(workerId), { connection: buildRedisOptions(this.#options.redis), prefix: this.#options.redis.prefix });
-      queue.on('error', (err: Error) => this.#log(`redis: ${err.message}`));
-      this.#workQueues.set(workerId, queue);
-    }
-    return queue;
-  }
-
   /** Running jobs whose worker is gone, or whose dispatch Redis no longer holds, go back in line (or end, if cancelled). */
   async #checkRunning(): Promise<void> {
-    const live = new Set(this.#workers.map((w) => w.id));
+    const live = new Set(this.#registry.live.map((w) => w.id));
     // One lookup per running job: every 3 s is enough to notice a restart that lost writes, and keeps the passes
     // that follow each report cheap.
     const lookForLost = Date.now() - this.#lastLostCheck >= LOST_CHECK_MS;
@@ -394,9 +319,9 @@ export class RedisJobQueue implements JobQueue {
       if (!running.sent) continue;
       let gone: string | undefined;
       if (!live.has(running.worker)) gone = `its worker ${running.worker} stopped answering`;
-      else if (lookForLost && (await this.#workQueue(running.worker).getJob(running.dispatch)) === undefined) gone = 'Redis lost its dispatch';
+      else if (lookForLost && (await this.#registry.workQueue(running.worker).getJob(running.dispatch)) === undefined) gone = 'Redis lost its dispatch';
       if (gone === undefined || this.#running.get(running.id) !== running) continue;
-      if (running.stop === 'cancel') this.#finish(running, { type: 'cancelled' });
+      if (running.stop === 'cancel') this.#recorder.finish(running, { type: 'cancelled' });
       else {
         this.#log(`job ${running.id}: ${gone}; back in line`);
         this.#requeue(running);
@@ -417,127 +342,4 @@ export class RedisJobQueue implements JobQueue {
     this.#store.requeue(id);
     this.#line.rotation.requeue(owner, id);
   }
-
-  async #readWorkers(): Promise<WorkerAnnouncement[]> {
-    const ids = await this.#redis.zrangebyscore(this.#keys.workers, Date.now(), '+inf');
-    if (ids.length === 0) return [];
-    const texts = await this.#redis.hmget(this.#keys.workerInfo, ...ids);
-    const workers: WorkerAnnouncement[] = [];
-    for (const text of texts) {
-      if (text === null) continue;
-      try {
-        workers.push(parseAnnouncement(text));
-      } catch (err) {
-        this.#log(`ignored a worker announcement: ${(err as Error).message}`);
-      }
-    }
-    return workers;
-  }
-
-  #onProgress(text: string): void {
-    // Messages already read can still arrive while closing; progress is not worth keeping then.
-    if (this.#closed) return;
-    let report;
-    try {
-      report = parseProgressReport(text);
-    } catch (err) {
-      this.#log(`ignored a message on ${this.#keys.progress}: ${(err as Error).message}`);
-      return;
-    }
-    const running = this.#running.get(report.jobId);
-    if (running?.dispatch !== report.dispatch || running.stop !== undefined) return;
-    this.#store.updateProgress(report.jobId, report.progress);
-    running.preview = report.preview;
-    this.#line.emit(report.jobId, { type: 'progress', jobId: report.jobId, progress: report.progress, preview: report.preview });
-  }
-
-  /** One report from the results queue; never throws (BullMQ would retry it), logs and drops what it cannot use. */
-  async #onReport(bull: Job): Promise<void> {
-    let report: WorkerReport;
-    try {
-      report = parseWorkerReport(bull.data, this.#options.maxResultBytes);
-    } catch (err) {
-      this.#log(`ignored a report in ${RESULTS_QUEUE}: ${(err as Error).message}`);
-      return;
-    }
-    const running = this.#running.get(report.jobId);
-    if (running?.dispatch !== report.dispatch || running.worker !== report.worker) {
-      this.#log(`ignored a ${report.type} report for job ${report.jobId} from ${report.worker}: not its current dispatch`);
-      return;
-    }
-    try {
-      await this.#apply(running, report);
-    } catch (error) {
-      this.#reportError(error);
-    }
-  }
-
-  async #apply(running: Dispatched, report: WorkerReport): Promise<void> {
-    const job = this.#store.find(running.id);
-    if (job === undefined) return;
-    switch (report.type) {
-      case 'started':
-        return;
-      case 'image': {
-        if (running.stop === 'cancel') return;
-        try {
-          const bytes = report.bytes === undefined ? undefined : Buffer.from(report.bytes, 'base64');
-          await this.#options.receiveImage?.(report.result, bytes, report.worker === this.#options.localWorkerId);
-          this.#store.addResult(running.id, report.result);
-        } catch (error) {
-          // The job goes on on its worker; its image is not recorded, and the job ends failed.
-          this.#log(`job ${running.id}: refused an image from ${report.worker}: ${error instanceof Error ? error.message : String(error)}`);
-          running.stop = 'cancel';
-          this.#finish(running, { type: 'failed', error: this.#safeDescription(error, job) });
-          await this.#redis.publish(this.#keys.control, JSON.stringify({ jobId: running.id, action: 'cancel' }));
-          return;
-        }
-        if (report.atEnd !== true) this.#line.emit(running.id, { type: 'image-saved', jobId: running.id, result: report.result });
-        return;
-      }
-      case 'done':
-        return this.#finish(running, running.stop === 'cancel' ? { type: 'cancelled' } : { type: 'done' });
-      case 'cancelled':
-        return this.#finish(running, { type: 'cancelled' });
-      case 'interrupted':
-        return this.#finish(running, { type: 'interrupted', error: report.worker === this.#options.localWorkerId ? INTERRUPTED_MESSAGE : WORKER_STOPPED_MESSAGE });
-      case 'failed':
-        if (running.stop === 'cancel') return this.#finish(running, { type: 'cancelled' });
-        this.#log(`job ${running.id} failed on ${report.worker}: ${report.error.message}`);
-        return this.#finish(running, { type: 'failed', error: this.#safeDescription(reviveError(report.error), job) });
-    }
-  }
-
-  #finish(running: Dispatched, end: { type: 'done' } | { type: 'cancelled' } | { type: 'failed'; error: string } | { type: 'interrupted'; error: string }): void {
-    const id = running.id;
-    if (this.#running.get(id) === running) this.#running.delete(id);
-    this.#pins.delete(id);
-    void this.#redis.multi().hdel(this.#keys.assigned, id).del(this.#keys.stop(id)).exec().catch(() => undefined);
-    try {
-      if (end.type === 'done') this.#line.emitLast(id, { type: 'finished', jobId: id, job: this.#store.markDone(id) });
-      else if (end.type === 'cancelled') {
-        this.#store.markCancelled(id);
-        this.#line.emitLast(id, { type: 'cancelled', jobId: id });
-      } else if (end.type === 'failed') {
-        this.#store.markFailed(id, end.error);
-        this.#line.emitLast(id, { type: 'failed', jobId: id, error: end.error });
-      } else {
-        const stopped = this.#store.markInterrupted(id, end.error);
-        this.#line.emitLast(id, { type: 'interrupted', jobId: id, error: stopped.error ?? '' });
-      }
-    } catch (error) {
-      this.#reportError(error);
-    }
-    this.#schedule();
-  }
-
-  #safeDescription(error: unknown, job: JobRecord): string {
-    try {
-      return this.#options.describeFailure?.(error, job) ?? GENERIC_FAILURE;
-    } catch (describeError) {
-      this.#reportError(describeError);
-      return GENERIC_FAILURE;
-    }
-  }
-
 }

@@ -11,11 +11,12 @@
 import { randomBytes } from 'node:crypto';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { toErrorData } from '../../engine/index.ts';
+import { FooocusError, toErrorData } from '../../engine/index.ts';
 import type { JobExecution } from './job-queue.ts';
 import type { JobRecord, JobResult } from './job-types.ts';
 import { buildRedisOptions, type RedisSettings } from './redis-connection.ts';
 import {
+  allowsProvider,
   parseAssignment,
   parseControlMessage,
   parseRemoteJob,
@@ -62,6 +63,13 @@ interface RunningJob {
   abort: AbortController;
   skip: AbortController | undefined;
   stop: 'cancel' | 'close' | undefined;
+}
+
+/** A job the studio limited to execution providers this worker does not run (a studio and a worker out of step). */
+export class ProviderNotAllowedError extends FooocusError {
+  constructor(provider: string, providers: readonly string[]) {
+    super('conflict', `this worker runs ${provider}; the job may run only on ${providers.join(', ')} (queue.providers)`, { field: 'queue.providers', rule: 'provider' });
+  }
 }
 
 /** Milliseconds a worker's announcement stays valid, as a multiple of its period. */
@@ -183,7 +191,9 @@ export class RedisJobWorker {
       return;
     }
     const redis = this.#redis as Redis;
-    const assigned = await redis.hget(this.#keys.assigned, remote.jobId);
+    // One round trip for both checks: whether the dispatch is still this worker's, and whether it was cancelled.
+    const [assignedReply, stopReply] = (await redis.multi().hget(this.#keys.assigned, remote.jobId).get(this.#keys.stop(remote.jobId)).exec()) ?? [];
+    const assigned = typeof assignedReply?.[1] === 'string' ? assignedReply[1] : null;
     let current = false;
     try {
       const assignment = assigned === null ? null : parseAssignment(assigned);
@@ -196,7 +206,7 @@ export class RedisJobWorker {
       return;
     }
     const base = { jobId: remote.jobId, dispatch: remote.dispatch, worker: this.id };
-    if ((await redis.get(this.#keys.stop(remote.jobId))) !== null) {
+    if (typeof stopReply?.[1] === 'string') {
       await this.#report({ ...base, type: 'cancelled' });
       return;
     }
@@ -222,8 +232,8 @@ export class RedisJobWorker {
       await this.#report({ ...base, type: 'image', result, ...(bytes === undefined ? {} : { bytes: bytes.toString('base64') }), ...(atEnd ? { atEnd } : {}) });
     };
     try {
+      if (!allowsProvider(remote.providers, this.#options.provider)) throw new ProviderNotAllowedError(this.#options.provider, remote.providers);
       await this.#options.prepare?.(remote);
-      await this.#report({ ...base, type: 'started' });
       const job: JobRecord = {
         id: remote.jobId,
         owner: remote.owner,

@@ -22,6 +22,7 @@ export const RESULTS_QUEUE = 'results';
 export const WORKER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const JOB_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const SHA256_PATTERN = /^[0-9a-f]{64}$/;
+const PROVIDER_PATTERN = /^[a-z]{1,16}$/;
 const MAX_TEXT = 4096;
 
 export function workQueueName(workerId: string): string {
@@ -37,6 +38,11 @@ export function redisKeys(prefix: string) {
     progress: `${prefix}:progress`,
     control: `${prefix}:control`,
   };
+}
+
+/** Whether a worker running `provider` may take a job limited to `providers` (empty: any provider). */
+export function allowsProvider(providers: readonly string[], provider: string): boolean {
+  return providers.length === 0 || providers.includes(provider);
 }
 
 /** A model a job needs, named as in the studio's store and pinned by its SHA-256. */
@@ -66,6 +72,8 @@ export interface RemoteJob {
   /** The application request, exactly as the queue stored it. */
   request: unknown;
   models: ModelPin[];
+  /** The execution providers the studio lets this job run on (`queue.providers`); empty: any. */
+  providers: string[];
   attachments: Attachment[];
 }
 
@@ -91,6 +99,7 @@ interface ReportBase {
 }
 
 export type WorkerReport =
+  /** Sent by earlier workers before a job ran; the server records nothing for it (the job runs from its dispatch). */
   | (ReportBase & { type: 'started' })
   /**
    * `bytes`: the saved file, base64 (absent only from executors that write no file, as in tests). `atEnd`: an image
@@ -163,6 +172,11 @@ export function parseRemoteJob(data: unknown, maxAttachmentPixels: number): Remo
     return { kind: readString(pin, 'kind', what, /^[a-z]{1,32}$/), name: readString(pin, 'name', what, undefined, 1024), sha256: readString(pin, 'sha256', what, SHA256_PATTERN) };
   });
   const attachments = o.attachments.map((a: unknown) => parseAttachment(readObject(a, what, 'attachments[]'), maxAttachmentPixels));
+  // Absent in jobs of a studio that predates the field: any provider.
+  const providers = o.providers === undefined ? [] : o.providers;
+  if (!Array.isArray(providers) || providers.length > 8 || !providers.every((p: unknown) => typeof p === 'string' && PROVIDER_PATTERN.test(p))) {
+    throw new MalformedMessageError(what, 'providers', 'must be a list of at most 8 provider names');
+  }
   const retryOf = o.retryOf === null ? null : readString(o, 'retryOf', what, JOB_ID_PATTERN);
   return {
     jobId: readString(o, 'jobId', what, JOB_ID_PATTERN),
@@ -172,6 +186,7 @@ export function parseRemoteJob(data: unknown, maxAttachmentPixels: number): Remo
     retryOf,
     request,
     models,
+    providers: providers as string[],
     attachments,
   };
 }
@@ -277,7 +292,7 @@ export function parseAnnouncement(text: string): WorkerAnnouncement {
   return {
     id: readString(o, 'id', what, WORKER_ID_PATTERN),
     concurrency: readInteger(o, 'concurrency', what, 1, 64),
-    provider: readString(o, 'provider', what, /^[a-z]{1,16}$/),
+    provider: readString(o, 'provider', what, PROVIDER_PATTERN),
     models,
     startedAt: readInteger(o, 'startedAt', what, 0, Number.MAX_SAFE_INTEGER),
   };

@@ -1,6 +1,7 @@
 /** The kinds of file the model store holds; each is a subdirectory of the models directory with the same name. */
 /** `inpaint`: Fooocus's inpaint head and patch (converted from PyTorch files). */
-export const MODEL_KINDS = ['checkpoints', 'loras', 'vae', 'upscalers', 'embeddings', 'tokenizers', 'inpaint'] as const;
+/** `controlnet`: what Fooocus keeps in its controlnet folder for image prompts (the FaceSwap face detector). */
+export const MODEL_KINDS = ['checkpoints', 'loras', 'vae', 'upscalers', 'embeddings', 'tokenizers', 'inpaint', 'controlnet'] as const;
 
 export type ModelKind = (typeof MODEL_KINDS)[number];
 

@@ -20,9 +20,11 @@ import { GENERATION_DEFAULTS } from '../generation/generation-defaults.ts';
 import { prepareImageRequest, type ImageRequestDraft } from '../generation/generate-images.ts';
 import { ImageRequestError, type ImageRequest } from '../generation/image-request.ts';
 import { LocalJobQueue, type JobQueue } from '../jobs/job-queue.ts';
+import { readUnetInChannels } from '../generation/inpaint-run.ts';
 import { readUpscalerScale } from '../generation/upscaler-selection.ts';
 import { openJobStore, type SubmitKey } from '../jobs/job-store.ts';
 import { RedisJobQueue, type WorkerStatus } from '../jobs/redis-job-queue.ts';
+import { allowsProvider } from '../jobs/remote-job-protocol.ts';
 import { ModelChangedError, ModelNotFoundError, UntrustedModelError } from '../models/model-errors.ts';
 import { openModelStore, type ModelStore } from '../models/model-store.ts';
 import { InferenceWorker } from '../worker/inference-worker.ts';
@@ -86,6 +88,8 @@ export interface StudioReadiness {
   reason?: string;
   redis?: 'connected' | 'unreachable';
   workers?: number;
+  /** Live workers per execution provider (counts only: the probe is public, so worker names stay out of it). */
+  providers?: Record<string, number>;
 }
 
 export interface StudioOptions {
@@ -120,6 +124,7 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
     cacheDir: config.paths.cache,
     threads: config.runtime.threads,
     executionProvider: config.runtime.executionProvider,
+    memory: config.runtime.memory,
     software: options.software,
   });
   const defaultModel = async (): Promise<string> => {
@@ -182,7 +187,7 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
     if (name === null) return { ready: false, reason: 'the model store has no checkpoint' };
     try {
       await store.resolve('checkpoints', name);
-      if (queue instanceof RedisJobQueue) return describeWorkers(await queue.workerStatus());
+      if (queue instanceof RedisJobQueue) return describeWorkers(await queue.workerStatus(), config.queue.providers);
       return { ready: true };
     } catch (err) {
       log(`readiness: ${err instanceof Error ? err.message : String(err)}`);
@@ -204,16 +209,16 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
       if (inputImageId !== undefined) {
         input = { file: await findUpload(uploads, owner, inputImageId, 'inputImageId'), denoise: denoise ?? GENERATION_DEFAULTS.denoise };
       }
-      if (choices.inpaint?.mask !== undefined) {
-        const mask = await findUpload(uploads, owner, choices.inpaint.mask, 'inpaint.mask');
-        if (input !== undefined) await checkMaskSize(uploads, input.file, mask);
-        choices.inpaint = { ...choices.inpaint, mask };
-      }
+      if (choices.inpaint?.mask !== undefined) choices.inpaint = { ...choices.inpaint, mask: await findUpload(uploads, owner, choices.inpaint.mask, 'inpaint.mask') };
       const context = { data, listing: await store.list() };
       const request = await prepareImageRequest({ ...choices, ...(input ? { input } : {}) }, context, {
         defaultModel,
         readInput: (file) => uploads.readPixels(file),
+        // The mask's size and content (after erode and invert), and the engine against the checkpoint's UNet, are
+        // refused here, at submit, rather than when the job runs.
+        readMask: (file) => uploads.readMask(file),
         readUpscalerScale: (name) => readUpscalerScale(store, name),
+        readUnetInChannels: (name) => readUnetInChannels(store, name),
         ...(limits?.maxPixels === undefined ? {} : { maxPixels: limits.maxPixels }),
       });
       return queue.submit(owner, request, submitKey === undefined ? {} : { submitKey });
@@ -253,11 +258,19 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
   };
 }
 
-/** With Redis: ready while Redis answers and at least one worker is announced. */
-function describeWorkers(status: WorkerStatus): { ready: boolean; reason?: string; redis: 'connected' | 'unreachable'; workers: number } {
-  const counts = { redis: status.connected ? ('connected' as const) : ('unreachable' as const), workers: status.workers.length };
+/**
+ * With Redis: ready while Redis answers and at least one worker is announced that runs a provider jobs may use
+ * (queue.providers; any when empty).
+ */
+function describeWorkers(status: WorkerStatus, allowed: readonly string[]): StudioReadiness {
+  const providers: Record<string, number> = {};
+  for (const worker of status.workers) providers[worker.provider] = (providers[worker.provider] ?? 0) + 1;
+  const counts = { redis: status.connected ? ('connected' as const) : ('unreachable' as const), workers: status.workers.length, providers };
   if (!status.connected) return { ready: false, reason: 'Redis does not answer', ...counts };
   if (status.workers.length === 0) return { ready: false, reason: 'no worker is connected (start one with fooocus worker --redis <url>)', ...counts };
+  if (!status.workers.some((w) => allowsProvider(allowed, w.provider))) {
+    return { ready: false, reason: `no live worker runs an execution provider queue.providers allows (${allowed.join(', ')})`, ...counts };
+  }
   return { ready: true, ...counts };
 }
 
@@ -267,14 +280,6 @@ async function findUpload(uploads: UploadStore, owner: string, id: string, field
   // Marking it used restarts its expiry time, so it cannot expire before the job is queued (a queued job's upload is kept).
   if (file === null || !(await uploads.markUsed(file))) throw new ImageRequestError(field, 'uploaded', `${field}: no such uploaded image`);
   return file;
-}
-
-/** A mask must cover the input image pixel for pixel: another size is refused, never stretched. */
-async function checkMaskSize(uploads: UploadStore, inputFile: string, maskFile: string): Promise<void> {
-  const [image, mask] = await Promise.all([uploads.readPixels(inputFile), uploads.readMask(maskFile)]);
-  if (image.width !== mask.width || image.height !== mask.height) {
-    throw new ImageRequestError('inpaint.mask', 'size', `inpaint.mask is ${mask.width}x${mask.height}; it must be the input image's size, ${image.width}x${image.height}`);
-  }
 }
 
 /** Why the default model cannot be used, by its store name (absolute paths go only to the log). */

@@ -76,6 +76,7 @@ export async function openRedisStudioQueue(options: RedisStudioQueueOptions): Pr
       store: options.jobStore,
       redis,
       maxQueuedPerOwner: config.server.maxQueuedJobs,
+      providers: config.queue.providers,
       describeFailure: options.describeFailure,
       log,
       pinModels: (request) => pinRequestModels(models, request as ImageRequest, options.defaultModel),

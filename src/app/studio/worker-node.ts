@@ -49,6 +49,7 @@ export async function startWorkerNode(config: AppConfig, options: WorkerNodeOpti
     cacheDir: config.paths.cache,
     threads: config.runtime.threads,
     executionProvider: config.runtime.executionProvider,
+    memory: config.runtime.memory,
     software: options.software,
     ...(options.restrict === undefined ? {} : { restrict: options.restrict }),
   }));
@@ -64,12 +65,17 @@ export async function startWorkerNode(config: AppConfig, options: WorkerNodeOpti
         },
       }
     : undefined;
+  const provider = config.runtime.executionProvider;
+  const runJob = createRemoteJobExecutor({ pool, outputsDir });
   const worker = new RedisJobWorker({
     redis: await readRedisSettings(config),
     id: options.id ?? defaultWorkerId(String(process.pid)),
     concurrency: config.queue.workerConcurrency,
-    provider: config.runtime.executionProvider,
-    executor: createRemoteJobExecutor({ pool, outputsDir }),
+    provider,
+    executor: (job, execution, remote) => {
+      log(`job ${job.id}: running on ${provider}`);
+      return runJob(job, execution, remote);
+    },
     listModels: async () => [...(await store.list()).map((m) => m.sha256), ...catalog.map((e) => e.sha256)],
     prepare: (remote) => verifyModelPins(store, remote.models, pull),
     takeImage: async (result) => {

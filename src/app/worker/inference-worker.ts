@@ -107,6 +107,7 @@ export class InferenceWorker {
       outputsDir: path.resolve(this.options.outputsDir),
       threads: this.options.threads,
       executionProvider: this.options.executionProvider,
+      ...(this.options.memory === undefined ? {} : { memory: this.options.memory }),
       software: this.options.software,
     };
     const child = fork(entry, [JSON.stringify(settings)], {

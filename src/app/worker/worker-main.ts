@@ -6,7 +6,7 @@
 import { toErrorData } from '../../engine/index.ts';
 import { loadCreativeData, readShippedCatalog } from '../creative/creative-data.ts';
 import { createImageGenerator } from '../generation/generate-images.ts';
-import { GenerationService } from '../generation/generation-service.ts';
+import { GenerationService, type ServiceProgress } from '../generation/generation-service.ts';
 import { createTokenizerLoader } from '../generation/tokenizer-selection.ts';
 import { openModelStore } from '../models/model-store.ts';
 import type { FromWorker, ToWorker, WorkerSettings } from './worker-protocol.ts';
@@ -25,16 +25,22 @@ async function main(argv: readonly string[]): Promise<void> {
     runtime: { executionProvider: settings.executionProvider, ...(settings.threads > 0 ? { threads: settings.threads } : {}) },
     outputsDir: settings.outputsDir,
     software: settings.software,
+    ...(settings.memory === undefined ? {} : { memory: settings.memory }),
     loadTokenizer: createTokenizerLoader(store),
   });
   const generateImage = createImageGenerator({ store, data, service, inputDir: settings.outputsDir });
   const running = new Map<number, AbortController>();
+  const reportProgress = (id: number, progress: ServiceProgress): void => {
+    // The memory mode goes to the server's log (this process's stderr is the server's) as well as to the job.
+    if (progress.phase === 'memory') process.stderr.write(`inference worker: ${progress.message}\n`);
+    send({ type: 'progress', id, progress });
+  };
 
   async function runJob({ id, request, imageIndex, input, mask, jobTag }: Extract<ToWorker, { type: 'generate' }>): Promise<void> {
     const controller = new AbortController();
     running.set(id, controller);
     try {
-      const image = await generateImage(request, imageIndex, { signal: controller.signal, onProgress: (progress) => send({ type: 'progress', id, progress }), ...(input ? { input } : {}), ...(mask ? { mask } : {}), ...(jobTag === undefined ? {} : { jobTag }) });
+      const image = await generateImage(request, imageIndex, { signal: controller.signal, onProgress: (progress) => reportProgress(id, progress), ...(input ? { input } : {}), ...(mask ? { mask } : {}), ...(jobTag === undefined ? {} : { jobTag }) });
       send({ type: 'done', id, images: [image] });
     } catch (err) {
       const error = toErrorData(err);

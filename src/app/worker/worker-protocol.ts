@@ -8,12 +8,15 @@ import type { ErrorData, RgbImage } from '../../engine/index.ts';
 import type { GreyImage } from '../../engine/output/mask-image.ts';
 import type { SavedImage, ServiceProgress } from '../generation/generation-service.ts';
 import type { ImageRequest } from '../generation/image-request.ts';
+import type { MemorySetting } from '../generation/memory-mode.ts';
 
 export interface WorkerSettings {
   modelsDir: string;
   outputsDir: string;
   threads: number;
   executionProvider: 'cpu' | 'cuda' | 'dml' | 'coreml';
+  /** `runtime.memory` (default auto). */
+  memory?: MemorySetting;
   software: string;
 }
 

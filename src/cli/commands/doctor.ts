@@ -1,6 +1,6 @@
 import { collectDoctorReport, type DoctorReport } from '../../app/doctor.ts';
 import { locateConfigFile } from '../../app/config/load-config.ts';
-import { checkRedis, type RedisCheck } from '../../app/jobs/redis-connection.ts';
+import { checkRedis, type RedisCheck } from '../../app/jobs/redis-check.ts';
 import { readRedisSettings } from '../../app/studio/redis-studio-queue.ts';
 import type { CommandContext } from '../command.ts';
 import { CONFIG_OPTIONS, loadCommandConfig } from '../command-config.ts';
@@ -31,7 +31,9 @@ export function formatDoctorReport(r: DoctorReport): string {
 export function formatRedisCheck(r: RedisCheck): string {
   if (!r.ok) return `Redis          ${r.url}: CANNOT CONNECT (${r.detail})`;
   const aof = r.appendonly === null ? 'AOF unknown' : r.appendonly ? `AOF on (appendfsync ${r.appendfsync ?? 'unknown'})` : 'AOF OFF: a restart loses queued work (README: several machines)';
-  return `Redis          ${r.url}: ok, version ${r.version ?? 'unknown'}, ${aof}, ${r.workers} live worker${r.workers === 1 ? '' : 's'}`;
+  const head = `Redis          ${r.url}: ok, version ${r.version ?? 'unknown'}, ${aof}, ${r.workers} live worker${r.workers === 1 ? '' : 's'}`;
+  const workers = r.live.map((w) => `  worker       ${w.id}: ${w.provider}, ${w.concurrency} slot${w.concurrency === 1 ? '' : 's'}, ${w.models} model${w.models === 1 ? '' : 's'}`);
+  return [head, ...workers].join('\n');
 }
 
 export async function runDoctor(ctx: CommandContext, nodeVersion = process.versions.node): Promise<number> {

@@ -59,6 +59,7 @@ export const GENERATE_OPTIONS = {
   factor: { type: 'string' },
   upscaler: { type: 'string' },
   'clip-skip': { type: 'string' },
+  memory: { type: 'string' },
   ...IMAGE_OUTPUT_OPTIONS,
 } as const;
 
@@ -100,6 +101,7 @@ export const GENERATE_USAGE = [
   '',
   'Output and setup:',
   '  --out DIR  --format png|jpeg|webp  --metadata fooocus|a1111  --json  --threads N',
+  '  --memory auto|resident|per-phase  keep every model part built, or one phase\'s at a time (default: runtime.memory)',
   '  --models DIR  --config FILE  --insecure-permissions',
 ].join('\n');
 

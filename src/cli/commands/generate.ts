@@ -16,6 +16,8 @@ import { GENERATION_DEFAULTS } from '../../app/generation/generation-defaults.ts
 import { GenerationService, type ServiceProgress } from '../../app/generation/generation-service.ts';
 import { ImageRequestError, type ImageRequest } from '../../app/generation/image-request.ts';
 import { createTokenizerLoader } from '../../app/generation/tokenizer-selection.ts';
+import { MEMORY_SETTINGS, type MemorySetting } from '../../app/generation/memory-mode.ts';
+import { readUnetInChannels } from '../../app/generation/inpaint-run.ts';
 import { readUpscalerScale } from '../../app/generation/upscaler-selection.ts';
 import { openModelStore, type ModelStore } from '../../app/models/model-store.ts';
 import type { MetadataSchemeName } from '../../app/outputs/output-writer.ts';
@@ -71,6 +73,12 @@ function parseThreads(value: string | undefined): number | undefined {
   return n;
 }
 
+function parseMemory(value: string | undefined): MemorySetting | undefined {
+  if (value === undefined) return undefined;
+  if (!(MEMORY_SETTINGS as readonly string[]).includes(value)) throw new UsageError(`--memory must be ${MEMORY_SETTINGS.join(', ')}, got "${value}"`);
+  return value as MemorySetting;
+}
+
 function describeProgress(p: ServiceProgress, reporter: ProgressReporter, index: number, count: number): void {
   if (p.phase === 'verify') {
     reporter.update({ label: `verifying ${p.model}`, done: Math.round(p.done / 2 ** 20), total: Math.round(p.total / 2 ** 20), unit: 'MiB' });
@@ -78,6 +86,10 @@ function describeProgress(p: ServiceProgress, reporter: ProgressReporter, index:
   }
   if (p.phase === 'load') {
     reporter.update({ label: `loading ${p.model}: ${p.component}`, done: p.index, total: p.total, fields: { phase: 'load' } });
+    return;
+  }
+  if (p.phase === 'memory') {
+    reporter.message(p.message, { phase: 'memory', mode: p.mode });
     return;
   }
   const image = `[${index + 1}/${count}]`;
@@ -164,6 +176,7 @@ async function prepareRun(ctx: CommandContext, values: GenerateValues, prompt: s
       readInput: (file) => readInputImage(process.cwd(), file, '--input'),
       readMask: (file) => readMaskFile(path.resolve(file), { source: '--mask' }),
       readUpscalerScale: (name) => readUpscalerScale(store, name, ctx.signal),
+      readUnetInChannels: (name) => readUnetInChannels(store, name, ctx.signal),
     });
     return { request, data };
   } catch (err) {
@@ -184,6 +197,7 @@ export async function runGenerate(ctx: CommandContext, runOptions: GenerateRunOp
   if (!['png', 'jpeg', 'webp'].includes(values.format)) throw new UsageError(`--format must be png, jpeg or webp, got "${values.format}"`);
   if (values.metadata !== 'fooocus' && values.metadata !== 'a1111') throw new UsageError(`--metadata must be fooocus or a1111, got "${values.metadata}"`);
   const threadsOption = parseThreads(values.threads);
+  const memoryOption = parseMemory(values.memory);
   const jsonLines = values.json || (ctx.stdout as NodeJS.WriteStream).isTTY !== true;
   const reporter = new ProgressReporter(jsonLines ? ctx.stdout : ctx.stderr, jsonLines ? 'json' : 'tty');
 
@@ -204,6 +218,7 @@ export async function runGenerate(ctx: CommandContext, runOptions: GenerateRunOp
     outputsDir: config.paths.outputs,
     loadTokenizer: createTokenizerLoader(store),
     software: 'Fooocus-TS',
+    memory: memoryOption ?? config.runtime.memory,
   });
   const generateImage = createImageGenerator({ store, data, service, inputDir: process.cwd(), inputSource: '--input', maskSource: '--mask' });
   reporter.message(`seed ${request.seed}`, { seed: request.seed });

@@ -93,7 +93,7 @@ async function runConvert(ctx: CommandContext, args: string[]): Promise<number> 
     json: { type: 'boolean', default: false },
     models: { type: 'string', default: DEFAULT_MODELS_DIR },
   });
-  if (positionals.length !== 1) throw new UsageError('models convert takes exactly one file: npm run fooocus -- models convert <file> [--kind upscalers|inpaint]');
+  if (positionals.length !== 1) throw new UsageError('models convert takes exactly one file: npm run fooocus -- models convert <file> [--kind upscalers|inpaint|controlnet]');
   const kinds = Object.keys(CONVERTIBLE_KINDS).join(', ');
   if (values.kind !== undefined && !isConvertibleKind(values.kind)) throw new UsageError(`--kind must be one of ${kinds} (conversion makes upscalers and inpaint models)`);
   for (const line of await ensureAppDirectories({ models: values.models }, ['models'])) ctx.stderr.write(`${line}\n`);

@@ -52,8 +52,8 @@ export interface InpaintPlan {
 
 export interface InpaintPlanModels {
   family: Parameters<typeof getFamilyProfile>[0];
-  /** UNet input names of the base model (`inpaint_feature` marks a patched build). */
-  unetInputs: readonly string[];
+  /** The base UNet takes the inpaint head's feature (it was built with the inpaint patch). */
+  inpaintFeature: boolean;
   /** The base UNet takes 9 channels. */
   nineChannel: boolean;
   encoder: ModelSession;
@@ -73,7 +73,7 @@ function checkEngine(settings: InpaintSettings, models: InpaintPlanModels): void
   if (settings.engine === 'inpaint-checkpoint' && !models.nineChannel) throw new InpaintEngineError('inpaint-checkpoint needs a 9-channel inpaint checkpoint; this model takes 4 channels');
   if (settings.engine === 'fooocus-v2.6') {
     if (models.family !== 'sdxl') throw new InpaintEngineError(`fooocus-v2.6 runs on SDXL base models only; this model is ${models.family}`);
-    if (models.head === undefined || !models.unetInputs.includes('inpaint_feature')) throw new InpaintEngineError('fooocus-v2.6 needs the inpaint head and the UNet built with the inpaint patch');
+    if (models.head === undefined || !models.inpaintFeature) throw new InpaintEngineError('fooocus-v2.6 needs the inpaint head and the UNet built with the inpaint patch');
   }
 }
 

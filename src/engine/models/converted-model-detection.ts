@@ -1,11 +1,12 @@
 /**
  * What a converted PyTorch file is, from its tensor names and shapes alone (configuration is detected from the
- * weights): an ESRGAN-family upscaler, Fooocus's inpaint head, or Fooocus's inpaint patch. Used to file a
+ * weights): an ESRGAN-family upscaler, Fooocus's inpaint head, Fooocus's inpaint patch, or facexlib's RetinaFace
+ * face detector (FaceSwap). Used to file a
  * conversion under the right store kind and to refuse a file given the wrong `--kind`.
  */
 import type { SafetensorsDtype } from '../io/safetensors-types.ts';
 
-export type ConvertedModelRole = 'upscaler' | 'inpaint-head' | 'inpaint-patch';
+export type ConvertedModelRole = 'upscaler' | 'inpaint-head' | 'inpaint-patch' | 'face-detector';
 
 export interface NamedTensorShape {
   name: string;
@@ -15,6 +16,9 @@ export interface NamedTensorShape {
 
 /** BasicSR and Real-ESRGAN releases wrap their weights in one of these; the graph builders strip it too. */
 const WRAPPERS = ['params_ema.', 'params.', 'state_dict.', 'model_state_dict.'];
+
+/** RetinaFace (detection_Resnet50_Final.pth): a ResNet body with the three detection heads, maybe under `module.`. */
+const FACE_DETECTOR_KEYS = ['body.conv1.weight', 'ClassHead.0.conv1x1.weight', 'BboxHead.0.conv1x1.weight', 'LandmarkHead.0.conv1x1.weight'];
 
 /**
  * The upscaler key dialects: ESRGAN's original `model.N.…` layout (Fooocus's own file, with `residual_block_`
@@ -26,6 +30,8 @@ export function detectConvertedModelRole(tensors: readonly NamedTensorShape[]): 
   if (tensors.length === 1 && tensors[0]!.name === 'head' && tensors[0]!.shape.length === 4 && tensors[0]!.shape[1] === 5) return 'inpaint-head';
   if (isInpaintPatch(tensors)) return 'inpaint-patch';
   const names = tensors.map((t) => stripWrapper(t.name));
+  const unwrapped = new Set(tensors.map((t) => t.name.replace(/^module\./, '')));
+  if (FACE_DETECTOR_KEYS.every((key) => unwrapped.has(key))) return 'face-detector';
   if (names.some((n) => UPSCALER_MARKERS.some((m) => m.test(n)))) return 'upscaler';
   return null;
 }

@@ -19,6 +19,8 @@ import type { TextEncoder } from './prompt-encoding.ts';
 import { buildStageConditioning } from './stage-conditioning.ts';
 import { createUnetDenoiser, type DenoiserStage } from './unet-denoiser.ts';
 import { checkVaeFamily, type VaeCodec } from './load-vae.ts';
+import { createPhaseEntry, planPhaseComponents, type ComponentHost, type GenerationPhase, type MemoryMode, type ModelRole, type PhaseComponents } from './component-residency.ts';
+import type { CheckpointComponent } from './load-checkpoint.ts';
 import { DEFAULT_REFINER_SWITCH_METHOD, sampleInTwoRuns, type SwitchCodecs } from './refiner-switch.ts';
 import { decodeLatent, encodeToLatent, encodeToLatentTiled, type RgbImage, type TileOptions } from './vae-codec.ts';
 import type { InpaintHead } from '../inpaint/inpaint-models.ts';
@@ -28,30 +30,58 @@ import { blendKnownLatent } from '../inpaint/latent-blend.ts';
 /** A tiled image-to-image pass codes anything over one 64 x 64 latent tile (512 px) in tiles, as ComfyUI's tiled VAE. */
 const TILED_CODEC: TileOptions = { maxArea: 64 * 64, tile: 64, overlap: 16 };
 
-/** A loaded checkpoint ready for the pipeline. */
+/**
+ * A loaded checkpoint ready for the pipeline. Its sessions are read when a phase runs them: with `components`,
+ * the pipeline builds (and, per phase, releases) them as the job needs them.
+ */
 export interface PipelineModel {
   name: string;
   architecture: CheckpointArchitecture;
-  unet: ModelSession;
+  readonly unet: ModelSession;
   textEncoders: TextEncoder[];
-  vaeDecoder: ModelSession | null;
-  vaeEncoder: ModelSession | null;
+  readonly vaeDecoder: ModelSession | null;
+  readonly vaeEncoder: ModelSession | null;
+  /** The UNet takes Fooocus's inpaint head feature (it was built with the inpaint patch). */
+  inpaintFeature: boolean;
+  components?: ComponentHost;
 }
 
 export function preparePipelineModel(name: string, loaded: LoadedCheckpoint, tokenizer: ClipTokenizer): PipelineModel {
-  if (loaded.unet === null) throw new Error(`${name}: the checkpoint has no UNet`);
+  if (loaded.architecture.unet === null) throw new Error(`${name}: the checkpoint has no UNet`);
+  // A session the pipeline reads before its phase built it is a pipeline bug, not a user error.
+  const built = <T>(session: T | null | undefined, what: string): T => {
+    if (session == null) throw new Error(`${name}: the ${what} is not built`);
+    return session;
+  };
   const textEncoders = loaded.architecture.textEncoders.map((cfg, i) => ({
-    session: loaded.textEncoders[i]!,
+    get session() {
+      return built(loaded.textEncoders[i], `text encoder ${i}`);
+    },
     tokenizer,
     // SD1.x and SDXL's CLIP-L pad with EOS; OpenCLIP towers pad with 0 (ComfyUI `pad_with_end=False`).
     padWith: cfg.layout === 'open-clip' ? ('zero' as const) : ('eos' as const),
     width: cfg.width,
     vocabSize: cfg.vocabSize,
   }));
-  return { name, architecture: loaded.architecture, unet: loaded.unet, textEncoders, vaeDecoder: loaded.vaeDecoder, vaeEncoder: loaded.vaeEncoder };
+  return {
+    name,
+    architecture: loaded.architecture,
+    get unet() {
+      return built(loaded.unet, 'UNet');
+    },
+    textEncoders,
+    get vaeDecoder() {
+      return loaded.vaeDecoder;
+    },
+    get vaeEncoder() {
+      return loaded.vaeEncoder;
+    },
+    inpaintFeature: loaded.inpaintFeature,
+    components: loaded,
+  };
 }
 
-export type GenerationPhase = 'encode' | 'sample' | 'decode';
+export type { GenerationPhase };
 
 export interface GenerationProgress {
   phase: GenerationPhase;
@@ -80,6 +110,10 @@ export interface GenerateOptions {
   signal?: AbortSignal;
   /** Preview every n steps (default 1); 0 disables previews. */
   previewEvery?: number;
+  /** How long the models' components stay built (component-residency.ts); default `resident`. */
+  memory?: MemoryMode;
+  /** Called before a component is built, with the name of the model it belongs to. */
+  onComponent?: (model: string, component: CheckpointComponent, index: number, total: number) => void;
 }
 
 /** The codecs the vae refiner switch passes the latent through: the chosen (or base) VAE, then the refiner's. */
@@ -121,6 +155,8 @@ export interface PipelineModels {
   vae?: VaeCodec;
   /** Fooocus's inpaint head, for the fooocus-v2.6 inpaint engine (the base UNet then carries the patch). */
   inpaintHead?: InpaintHead;
+  /** The base UNet built with image prompt inputs (UnetGraphOptions.imagePrompts), for requests with image prompts. */
+  imagePromptUnet?: ModelSession;
 }
 
 /** The inpaint preparation of a request (crop, fill, encodes), or null for text- and image-to-image. */
@@ -132,7 +168,7 @@ async function planFor(models: PipelineModels, request: GenerationRequest, signa
   return planInpaint(
     {
       family: base.architecture.family,
-      unetInputs: base.unet.inputNames,
+      inpaintFeature: base.inpaintFeature,
       nineChannel: base.architecture.unet?.inChannels === 9,
       encoder,
       ...(models.inpaintHead ? { head: models.inpaintHead } : {}),
@@ -153,7 +189,12 @@ export async function generate(models: PipelineModels, request: GenerationReques
   const sigmas = scheduleFor(request, base.architecture.family);
   const steps = sigmas.length - 1;
   const switchStep = refiner === undefined ? steps : Math.round(steps * request.refinerSwitch);
+  const method = request.refinerSwitchMethod ?? DEFAULT_REFINER_SWITCH_METHOD;
+  const enterPhase = phaseEntryFor(models, request, options);
+  await enterPhase('encode');
   const plan = await planFor(models, request, signal);
+  const imagePrompts = request.imagePrompts !== undefined && request.imagePrompts.length > 0 ? request.imagePrompts : undefined;
+  if (imagePrompts !== undefined && models.imagePromptUnet === undefined) throw new Error(`${base.name}: image prompts need the UNet built with image prompt inputs`);
   const latentDims = plan?.latentDims ?? [1, profile.latentChannels, request.height / profile.vaeScaleFactor, request.width / profile.vaeScaleFactor]; // [B, 4, H/8, W/8]
   const results: GeneratedImage[] = [];
 
@@ -162,19 +203,24 @@ export async function generate(models: PipelineModels, request: GenerationReques
     const progress = { image: index, images: request.imageCount, seed, steps };
 
     // 1. encode prompts (per model: the refiner has its own text encoders and ADM)
+    await enterPhase('encode');
     report({ ...progress, phase: 'encode', step: 0 });
     let started = performance.now();
-    const stageFor = async (model: PipelineModel): Promise<DenoiserStage> => {
+    // The UNet joins the conditioning once the sample phase has built it.
+    const conditionFor = async (model: PipelineModel): Promise<(unet: ModelSession) => DenoiserStage> => {
       const common = { width: request.width, height: request.height, admScalers: request.admScalers };
-      return {
-        unet: model.unet,
+      const positive = await buildStageConditioning(model.architecture, model.textEncoders, { ...common, parts: request.prompt, polarity: 'positive' }, signal);
+      const negative = await buildStageConditioning(model.architecture, model.textEncoders, { ...common, parts: request.negativePrompt, polarity: 'negative' }, signal);
+      return (unet) => ({
+        unet,
         ...(model === base && plan?.inputs !== undefined ? { inpaint: plan.inputs } : {}),
-        positive: await buildStageConditioning(model.architecture, model.textEncoders, { ...common, parts: request.prompt, polarity: 'positive' }, signal),
-        negative: await buildStageConditioning(model.architecture, model.textEncoders, { ...common, parts: request.negativePrompt, polarity: 'negative' }, signal),
-      };
+        ...(model === base && imagePrompts !== undefined ? { imagePrompts: { unet: models.imagePromptUnet!, prompts: imagePrompts, steps } } : {}),
+        positive,
+        negative,
+      });
     };
-    const baseStage = await stageFor(base);
-    const refinerStage = refiner !== undefined && switchStep < steps ? await stageFor(refiner) : undefined;
+    const baseCondition = await conditionFor(base);
+    const refinerCondition = refiner !== undefined && switchStep < steps ? await conditionFor(refiner) : undefined;
     const encodeSeconds = (performance.now() - started) / 1000;
 
     // 2. prepare latents: the same generator gives the initial noise and then each step's noise
@@ -193,6 +239,9 @@ export async function generate(models: PipelineModels, request: GenerationReques
     const x = prepareLatent(noise, latentDims, sigmas[0]!, start);
 
     // 3. denoise (the refiner takes over at the switch step, in one sampler run or two: refiner-switch.ts)
+    await enterPhase('sample');
+    const baseStage = baseCondition(base.unet);
+    const refinerStage = refiner !== undefined && refinerCondition !== undefined ? refinerCondition(refiner.unet) : undefined;
     let currentStep = 0;
     let unetEvaluations = 0;
     const guidance = { cfg: request.cfg, sharpness: request.sharpness, adaptiveCfg: request.adaptiveCfg };
@@ -208,7 +257,6 @@ export async function generate(models: PipelineModels, request: GenerationReques
     };
     report({ ...progress, phase: 'sample', step: 0 });
     const sampler = getSampler(request.sampler);
-    const method = request.refinerSwitchMethod ?? DEFAULT_REFINER_SWITCH_METHOD;
     // Inpaint keeps the known latent in place at every model call, with its own noise stream (seed + 1).
     const energy = plan === null ? null : new TorchGenerator((seed + 1n) % (MAX_SEED + 1n));
     const finishDenoiser = (d: Denoiser): Denoiser => (plan === null ? d : blendKnownLatent(d, { ...plan.known, noise: (dims) => energy!.randn(dims) }));
@@ -240,6 +288,7 @@ export async function generate(models: PipelineModels, request: GenerationReques
     const sampleSeconds = (performance.now() - started) / 1000;
 
     // 4. decode (the chosen VAE, else the base model's; SDXL base and refiner share the latent space)
+    await enterPhase('decode');
     started = performance.now();
     report({ ...progress, phase: 'decode', step: steps });
     const decoder = vae === undefined ? (base.vaeDecoder ?? refiner?.vaeDecoder ?? null) : vae.decoder;
@@ -250,4 +299,37 @@ export async function generate(models: PipelineModels, request: GenerationReques
     results.push({ seed, image, latent: sampled, seconds: { encode: encodeSeconds, sample: sampleSeconds, decode: (performance.now() - started) / 1000 }, unetEvaluations });
   }
   return results;
+}
+
+/** The components each phase of `request` runs, per model (see component-residency.ts). */
+export function planJobComponents(models: PipelineModels, request: GenerationRequest): Record<GenerationPhase, PhaseComponents> {
+  const { base, refiner, vae } = models;
+  const steps = scheduleFor(request, base.architecture.family).length - 1;
+  const switchStep = refiner === undefined ? steps : Math.round(steps * request.refinerSwitch);
+  const refines = refiner !== undefined && switchStep < steps;
+  const method = request.refinerSwitchMethod ?? DEFAULT_REFINER_SWITCH_METHOD;
+  return planPhaseComponents({
+    encodesImage: request.input !== undefined || request.inpaint !== undefined,
+    refines,
+    // The same condition as the two-run sampling below: inpaint always samples in one run.
+    vaeSwitch: refines && method === 'vae' && request.inpaint === undefined && switchStep > 0,
+    standaloneVae: vae !== undefined,
+    baseDecodes: base.architecture.vae?.hasDecoder === true,
+  });
+}
+
+/**
+ * The pipeline's phase hook: builds each phase's components (and, per phase, releases the others) through the
+ * models' component hosts. Models without a host (assembled by hand) are used as they are.
+ */
+function phaseEntryFor(models: PipelineModels, request: GenerationRequest, options: GenerateOptions): (phase: GenerationPhase) => Promise<void> {
+  const { base, refiner, vae } = models;
+  const hosts: Partial<Record<ModelRole, { name: string; components: ComponentHost }>> = {};
+  if (base.components) hosts.base = { name: base.name, components: base.components };
+  if (refiner?.components) hosts.refiner = { name: refiner.name, components: refiner.components };
+  if (vae?.components) hosts.vae = { name: vae.name, components: vae.components };
+  return createPhaseEntry(hosts, planJobComponents(models, request), options.memory ?? 'resident', {
+    ...(options.onComponent ? { onComponent: options.onComponent } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
 }

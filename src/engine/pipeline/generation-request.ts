@@ -10,6 +10,8 @@ import { FooocusError } from '../errors/fooocus-error.ts';
 import { MAX_SEED, REFINER_SWITCH_METHODS, SETTING_LIMITS as L, type RefinerSwitchMethod } from '../request-limits.ts';
 import type { InpaintSettings } from '../inpaint/inpaint-settings.ts';
 import { findInpaintProblem } from '../inpaint/inpaint-rules.ts';
+import { IMAGE_PROMPT_LIMITS } from '../request-limits.ts';
+import type { ImagePromptEmbedding } from './image-guidance.ts';
 
 export interface GenerationRequest {
   /** Prompt parts, each encoded separately and concatenated (Fooocus: the prompt's lines, then style parts). */
@@ -42,6 +44,8 @@ export interface GenerationRequest {
    * result's size, the input's plus the outpaint padding, and need not be multiples of 8.
    */
   inpaint?: InpaintSettings;
+  /** Image prompts through an IP-Adapter, already encoded (image-prompt-encoder.ts); at most four. */
+  imagePrompts?: ImagePromptEmbedding[];
 }
 
 export class InvalidGenerationRequestError extends FooocusError {
@@ -106,10 +110,26 @@ export function validateGenerationRequest(r: GenerationRequest): void {
     throw new InvalidGenerationRequestError('sampler', (err as Error).message);
   }
   if (!isSchedulerName(r.scheduler)) throw new InvalidGenerationRequestError('scheduler', `must be one of ${SCHEDULER_NAMES.join(', ')}, got "${r.scheduler}"`);
+  checkImagePrompts(r.imagePrompts);
   if (r.inpaint === undefined && r.input !== undefined) {
     checkNumber('denoise', r.input.denoise, 0.01, 1);
     const { width, height, rgb } = r.input.image;
     if (width !== r.width || height !== r.height) throw new InvalidGenerationRequestError('input', `image is ${width}x${height} but the request asks for ${r.width}x${r.height}`);
     if (rgb.length !== width * height * 3) throw new InvalidGenerationRequestError('input', `image has ${rgb.length} bytes, expected ${width * height * 3} for ${width}x${height} RGB`);
   }
+}
+
+function checkImagePrompts(prompts: GenerationRequest['imagePrompts']): void {
+  if (prompts === undefined) return;
+  if (!Array.isArray(prompts) || prompts.length > IMAGE_PROMPT_LIMITS.count.max) {
+    throw new InvalidGenerationRequestError('imagePrompts', `must be a list of at most ${IMAGE_PROMPT_LIMITS.count.max} image prompts`);
+  }
+  prompts.forEach((p, i) => {
+    checkNumber(`imagePrompts[${i}].stopAt`, p.stopAt, IMAGE_PROMPT_LIMITS.stopAt.min, IMAGE_PROMPT_LIMITS.stopAt.max);
+    checkNumber(`imagePrompts[${i}].weight`, p.weight, IMAGE_PROMPT_LIMITS.weight.min, IMAGE_PROMPT_LIMITS.weight.max);
+    const layers = p.positive.keys.length;
+    if (layers === 0 || [p.positive.values, p.negative.keys, p.negative.values].some((list) => list.length !== layers)) {
+      throw new InvalidGenerationRequestError(`imagePrompts[${i}]`, 'needs keys and values for every cross-attention layer, for the image and the unconditional image');
+    }
+  });
 }

@@ -16,6 +16,7 @@ import type { AdapterComponent } from '../lora/lora-targets.ts';
 export type CheckpointComponent = 'unet' | 'text' | 'vae-decoder' | 'vae-encoder';
 
 export interface LoadCheckpointOptions {
+  /** Built at once (default: UNet, text encoders, VAE decoder); any other when `ensureComponents` asks for it. */
   components?: readonly CheckpointComponent[];
   runtime?: RuntimeOptions;
   unet?: UnetGraphOptions;
@@ -23,7 +24,7 @@ export interface LoadCheckpointOptions {
   text?: readonly ClipTextGraphOptions[];
   /** LoRAs to apply from the start (the same as calling `applyLoras` afterwards, without building twice). */
   loras?: readonly WeightedLora[];
-  /** Called before each component is built, for progress reporting. */
+  /** Called before each of `components` is built, for progress reporting. */
   onComponent?: (component: CheckpointComponent, index: number, total: number) => void;
   signal?: AbortSignal;
 }
@@ -39,20 +40,38 @@ export interface LoraApplyReport {
 
 export interface LoadedCheckpoint {
   architecture: CheckpointArchitecture;
-  /** The current sessions; `applyLoras` may replace the UNet's and the text encoders'. */
+  /** The current sessions (null while a component is not built); `applyLoras` may replace the UNet's and the text encoders'. */
   readonly unet: ModelSession | null;
   readonly textEncoders: readonly ModelSession[];
   readonly vaeDecoder: ModelSession | null;
   readonly vaeEncoder: ModelSession | null;
+  /** The UNet graph takes Fooocus's inpaint head feature (built with the inpaint patch), built yet or not. */
+  readonly inpaintFeature: boolean;
   /** Seconds spent building graphs and creating sessions, by component (latest build). */
   buildSeconds: Partial<Record<CheckpointComponent, number>>;
   /**
+   * How many times each component's sessions were built (a component released and built again counts twice):
+   * what a job really built, for logs, the benchmark and the tests that check a job builds only what it uses.
+   */
+  readonly sessionsBuilt: Readonly<Record<CheckpointComponent, number>>;
+  /** Builds the listed components that are not built yet (and that the checkpoint has), one at a time. */
+  ensureComponents(components: readonly CheckpointComponent[], options?: ComponentBuildOptions): Promise<void>;
+  /** Releases the listed components' sessions; a later `ensureComponents` builds them again. */
+  releaseComponents(components: readonly CheckpointComponent[]): Promise<void>;
+  /**
    * Makes `loras` the active set (an empty list removes them all). Only the LoRA values change when every
    * adapted weight already has a slot; otherwise the affected component is rebuilt once with slots for the old
-   * and new weights, so switching back and forth among sets costs no further builds.
+   * and new weights, so switching back and forth among sets costs no further builds. A component not built now
+   * is built later with the slots and values of the active set.
    */
   applyLoras(loras: readonly WeightedLora[]): Promise<LoraApplyReport>;
   release(): Promise<void>;
+}
+
+export interface ComponentBuildOptions {
+  /** Called before each component is built, for progress reporting. */
+  onComponent?: (component: CheckpointComponent, index: number, total: number) => void;
+  signal?: AbortSignal;
 }
 
 /**
@@ -67,6 +86,9 @@ const DEFAULT_OPTIMIZATION: Record<CheckpointComponent, NonNullable<RuntimeOptio
   'vae-encoder': 'all',
 };
 
+/** Build order when several components are asked for at once (the order a pipeline uses them in). */
+const BUILD_ORDER: readonly CheckpointComponent[] = ['text', 'unet', 'vae-decoder', 'vae-encoder'];
+
 /** One built graph: its session, the component it belongs to, and the adapter slots it was built with. */
 interface BuiltSession {
   session: ModelSession;
@@ -74,19 +96,25 @@ interface BuiltSession {
   slots: Set<string>;
 }
 
+/**
+ * Prepares a checkpoint's components for running. Only `options.components` are built now (default: UNet, text
+ * encoders, VAE decoder); any other is built when `ensureComponents` asks for it, so a job builds only what it uses.
+ */
 export async function loadCheckpoint(
   header: SafetensorsHeader,
   architecture: CheckpointArchitecture,
   options: LoadCheckpointOptions = {},
 ): Promise<LoadedCheckpoint> {
-  const wanted = new Set(options.components ?? ['unet', 'text', 'vae-decoder']);
   const weightsDir = path.dirname(path.resolve(header.file));
   // A patched UNet reads two files; the session's weights directory must hold both.
   const unetWeightsDir = commonDirectory([header.file, ...[...(options.unet?.weightPatches?.values() ?? [])].map((p) => p.header.file)]);
   const buildSeconds: LoadedCheckpoint['buildSeconds'] = {};
+  const sessionsBuilt: Record<CheckpointComponent, number> = { unet: 0, text: 0, 'vae-decoder': 0, 'vae-encoder': 0 };
   const { unet, vae, textEncoders } = architecture;
-  const initialPlan = options.loras !== undefined && options.loras.length > 0 ? planAdapters(header, architecture, options.loras) : null;
-  const slotsFor = (component: AdapterComponent): Set<string> => new Set(initialPlan?.slots.get(component) ?? []);
+  // The LoRA set bound now, and per adapted graph the slots it is (or will be) built with; kept across releases.
+  let activePlan: AdapterPlan | null = options.loras !== undefined && options.loras.length > 0 ? planAdapters(header, architecture, options.loras) : null;
+  const slotMemory = new Map<AdapterComponent, Set<string>>();
+  const slotsFor = (adapter: AdapterComponent): Set<string> => slotMemory.get(adapter) ?? new Set(activePlan?.slots.get(adapter) ?? []);
 
   const optimizationOf = (component: CheckpointComponent): RuntimeOptions => ({ ...options.runtime, optimization: options.runtime?.optimization ?? DEFAULT_OPTIMIZATION[component] });
   const graphOf = (adapter: AdapterComponent, slots: Set<string>): OnnxModel => {
@@ -97,44 +125,72 @@ export async function loadCheckpoint(
   const buildAdaptable = async (adapter: AdapterComponent, slots: Set<string>): Promise<BuiltSession> => {
     const component: CheckpointComponent = adapter === 'unet' ? 'unet' : 'text';
     const session = await createModelSession(encodeOnnxModel(graphOf(adapter, slots)), adapter === 'unet' ? unetWeightsDir : weightsDir, optimizationOf(component));
+    slotMemory.set(adapter, slots);
     return { session, adapter, slots };
   };
-
-  const plan: [CheckpointComponent, () => Promise<BuiltSession>[]][] = [];
-  if (wanted.has('text')) plan.push(['text', () => textEncoders.map((_, i) => buildAdaptable(`text${i}`, slotsFor(`text${i}`)))]);
-  if (wanted.has('unet') && unet !== null) plan.push(['unet', () => [buildAdaptable('unet', slotsFor('unet'))]]);
   const fixed = (component: CheckpointComponent, model: () => OnnxModel) => async (): Promise<BuiltSession> => ({
     session: await createModelSession(encodeOnnxModel(model()), weightsDir, optimizationOf(component)),
     adapter: null,
     slots: new Set(),
   });
-  if (wanted.has('vae-decoder') && vae?.hasDecoder) plan.push(['vae-decoder', () => [fixed('vae-decoder', () => buildVaeDecoderGraph(header, vae))()]]);
-  if (wanted.has('vae-encoder') && vae?.hasEncoder) plan.push(['vae-encoder', () => [fixed('vae-encoder', () => buildVaeEncoderGraph(header, vae))()]]);
+  // The sessions each component needs, or none when the checkpoint lacks it.
+  const buildersOf = (component: CheckpointComponent): (() => Promise<BuiltSession>)[] => {
+    if (component === 'text') return textEncoders.map((_, i) => () => buildAdaptable(`text${i}`, slotsFor(`text${i}`)));
+    if (component === 'unet') return unet === null ? [] : [() => buildAdaptable('unet', slotsFor('unet'))];
+    if (component === 'vae-decoder') return vae?.hasDecoder ? [fixed(component, () => buildVaeDecoderGraph(header, vae))] : [];
+    return vae?.hasEncoder ? [fixed(component, () => buildVaeEncoderGraph(header, vae))] : [];
+  };
 
   const built = new Map<CheckpointComponent, BuiltSession[]>();
   const all = (): BuiltSession[] => [...built.values()].flat();
-  try {
-    for (const [index, [component, build]] of plan.entries()) {
-      options.signal?.throwIfAborted();
-      options.onComponent?.(component, index, plan.length);
-      const started = performance.now();
-      const list: BuiltSession[] = [];
-      built.set(component, list);
+  const buildComponent = async (component: CheckpointComponent): Promise<void> => {
+    const started = performance.now();
+    const list: BuiltSession[] = [];
+    try {
       // One at a time: building several sessions at once would multiply the peak memory.
-      for (const make of build()) list.push(await make);
-      buildSeconds[component] = (performance.now() - started) / 1000;
+      for (const make of buildersOf(component)) list.push(await make());
+      if (activePlan !== null) await bindAll(list, activePlan);
+    } catch (err) {
+      await Promise.all(list.map((b) => b.session.release()));
+      throw err;
     }
-    if (initialPlan !== null) await bindAll(all(), initialPlan);
+    built.set(component, list);
+    sessionsBuilt[component]++;
+    buildSeconds[component] = (performance.now() - started) / 1000;
+  };
+  const ensureComponents = async (components: readonly CheckpointComponent[], build: ComponentBuildOptions = {}): Promise<void> => {
+    const missing = BUILD_ORDER.filter((c) => components.includes(c) && !built.has(c) && buildersOf(c).length > 0);
+    for (const [index, component] of missing.entries()) {
+      build.signal?.throwIfAborted();
+      build.onComponent?.(component, index, missing.length);
+      await buildComponent(component);
+    }
+  };
+  const releaseComponents = async (components: readonly CheckpointComponent[]): Promise<void> => {
+    for (const component of components) {
+      const list = built.get(component);
+      if (list === undefined) continue;
+      built.delete(component);
+      await Promise.all(list.map((b) => b.session.release()));
+    }
+  };
+
+  try {
+    await ensureComponents(options.components ?? ['unet', 'text', 'vae-decoder'], { ...(options.onComponent ? { onComponent: options.onComponent } : {}), ...(options.signal ? { signal: options.signal } : {}) });
   } catch (err) {
     await Promise.all(all().map((b) => b.session.release()));
     throw err;
   }
 
-  let switching: Promise<unknown> = Promise.resolve();
   const applyLoras = async (loras: readonly WeightedLora[]): Promise<LoraApplyReport> => {
     const started = performance.now();
     const next = planAdapters(header, architecture, loras);
     const rebuilt: AdapterComponent[] = [];
+    for (const [adapter, wanted] of next.slots) {
+      // A graph not built now only has to remember the slots it will need.
+      const current = slotsFor(adapter);
+      if (![...wanted].every((k) => current.has(k))) slotMemory.set(adapter, new Set([...current, ...wanted]));
+    }
     for (const list of built.values()) {
       for (const [i, entry] of list.entries()) {
         if (entry.adapter === null) continue;
@@ -149,10 +205,18 @@ export async function loadCheckpoint(
         rebuilt.push(entry.adapter);
       }
     }
+    activePlan = next;
     await bindAll(all(), next);
     return { modules: next.modules, rebuilt, seconds: (performance.now() - started) / 1000 };
   };
 
+  // LoRA switches, builds and releases change the same sessions: they run one after another.
+  let queue: Promise<unknown> = Promise.resolve();
+  const serialize = <T>(task: () => Promise<T>): Promise<T> => {
+    const run = queue.then(task);
+    queue = run.catch(() => undefined);
+    return run;
+  };
   const sessionOf = (component: CheckpointComponent): ModelSession | null => built.get(component)?.[0]?.session ?? null;
   return {
     architecture,
@@ -168,16 +232,13 @@ export async function loadCheckpoint(
     get vaeEncoder() {
       return sessionOf('vae-encoder');
     },
+    inpaintFeature: options.unet?.inpaintFeature === true,
     buildSeconds,
-    applyLoras: (loras) => {
-      const run = switching.then(() => applyLoras(loras));
-      switching = run.catch(() => undefined);
-      return run;
-    },
-    release: async () => {
-      await switching;
-      await Promise.all(all().map((b) => b.session.release()));
-    },
+    sessionsBuilt,
+    ensureComponents: (components, build) => serialize(() => ensureComponents(components, build)),
+    releaseComponents: (components) => serialize(() => releaseComponents(components)),
+    applyLoras: (loras) => serialize(() => applyLoras(loras)),
+    release: () => serialize(() => releaseComponents([...built.keys()])),
   };
 }
 

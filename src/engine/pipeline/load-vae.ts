@@ -15,6 +15,7 @@ import type { ModelFamily } from '../models/architecture.ts';
 import { TensorShapes } from '../models/tensor-shapes.ts';
 import { detectVae } from '../models/vae-detection.ts';
 import { FooocusError } from '../errors/fooocus-error.ts';
+import type { ComponentHost } from './component-residency.ts';
 
 const CHECKPOINT_VAE_PREFIX = 'first_stage_model.';
 
@@ -31,14 +32,20 @@ export class VaeMismatchError extends FooocusError {
 export interface VaeCodec {
   name: string;
   latentChannels: number;
-  decoder: ModelSession | null;
-  encoder: ModelSession | null;
+  readonly decoder: ModelSession | null;
+  readonly encoder: ModelSession | null;
+  /** Builds and releases the decoder and encoder as the pipeline's phases need them. */
+  components?: ComponentHost;
 }
 
 export interface LoadedVae extends VaeCodec {
   config: VaeConfig;
+  /** How many times the decoder and encoder sessions were built (see LoadedCheckpoint.sessionsBuilt). */
+  readonly sessionsBuilt: Readonly<Record<VaePart, number>>;
   release(): Promise<void>;
 }
+
+type VaePart = 'vae-decoder' | 'vae-encoder';
 
 /** Reads a standalone VAE file's configuration from its tensor shapes; refuses a file that holds no autoencoder. */
 export function inspectVaeHeader(header: SafetensorsHeader): VaeConfig {
@@ -63,37 +70,61 @@ export function checkVaeFamily(file: string, latentChannels: number, family: Mod
 
 export interface LoadVaeOptions {
   runtime?: RuntimeOptions;
-  /** Also build the encoder (image-to-image); the decoder is always built when the file has one. */
+  /** Build the encoder now (default: only when asked for through `components`, as image-to-image does). */
   encoder?: boolean;
+  /** Build the decoder now (default true). */
+  decoder?: boolean;
   signal?: AbortSignal;
 }
 
-/** Builds the VAE's decoder (and encoder) graphs from the file's own tensors, read in place. */
+/** Builds the VAE's decoder (and encoder) graphs from the file's own tensors, read in place; either part on demand. */
 export async function loadVae(header: SafetensorsHeader, options: LoadVaeOptions = {}): Promise<LoadedVae> {
   const config = inspectVaeHeader(header);
   const weightsDir = path.dirname(path.resolve(header.file));
   // The conv-heavy VAE gains from ONNX Runtime's full optimization at no build cost (see load-checkpoint.ts).
   const runtime: RuntimeOptions = { ...options.runtime, optimization: options.runtime?.optimization ?? 'all' };
-  const sessions: ModelSession[] = [];
+  const sessions = new Map<VaePart, ModelSession>();
+  const sessionsBuilt: Record<VaePart, number> = { 'vae-decoder': 0, 'vae-encoder': 0 };
+  const has = (part: VaePart): boolean => (part === 'vae-decoder' ? config.hasDecoder : config.hasEncoder);
+  const components: ComponentHost = {
+    ensureComponents: async (wanted, build = {}) => {
+      const missing = (['vae-decoder', 'vae-encoder'] as const).filter((p) => wanted.includes(p) && has(p) && !sessions.has(p));
+      for (const [index, part] of missing.entries()) {
+        build.signal?.throwIfAborted();
+        build.onComponent?.(part, index, missing.length);
+        const graph = part === 'vae-decoder' ? buildVaeDecoderGraph(header, config) : buildVaeEncoderGraph(header, config);
+        sessions.set(part, await createModelSession(encodeOnnxModel(graph), weightsDir, runtime));
+        sessionsBuilt[part]++;
+      }
+    },
+    releaseComponents: async (parts) => {
+      for (const part of parts) {
+        const session = sessions.get(part as VaePart);
+        sessions.delete(part as VaePart);
+        await session?.release();
+      }
+    },
+  };
+  const release = (): Promise<void> => components.releaseComponents(['vae-decoder', 'vae-encoder']);
   try {
-    options.signal?.throwIfAborted();
-    const decoder = config.hasDecoder ? await createModelSession(encodeOnnxModel(buildVaeDecoderGraph(header, config)), weightsDir, runtime) : null;
-    if (decoder) sessions.push(decoder);
-    options.signal?.throwIfAborted();
-    const encoder = options.encoder !== false && config.hasEncoder ? await createModelSession(encodeOnnxModel(buildVaeEncoderGraph(header, config)), weightsDir, runtime) : null;
-    if (encoder) sessions.push(encoder);
-    return {
-      name: path.basename(header.file),
-      config,
-      latentChannels: config.latentChannels,
-      decoder,
-      encoder,
-      release: async () => {
-        await Promise.all(sessions.map((s) => s.release()));
-      },
-    };
+    const now: VaePart[] = [...(options.decoder !== false ? ['vae-decoder' as const] : []), ...(options.encoder === true ? ['vae-encoder' as const] : [])];
+    await components.ensureComponents(now, options.signal ? { signal: options.signal } : {});
   } catch (err) {
-    await Promise.all(sessions.map((s) => s.release()));
+    await release();
     throw err;
   }
+  return {
+    name: path.basename(header.file),
+    config,
+    latentChannels: config.latentChannels,
+    get decoder() {
+      return sessions.get('vae-decoder') ?? null;
+    },
+    get encoder() {
+      return sessions.get('vae-encoder') ?? null;
+    },
+    components,
+    sessionsBuilt,
+    release,
+  };
 }

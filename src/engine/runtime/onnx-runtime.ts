@@ -33,6 +33,10 @@ export interface RuntimeOptions {
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
   /** GPU index for cuda/dml. */
   deviceId?: number;
+  /** ONNX Runtime's CPU memory arena (default on): keeps freed activation blocks for reuse instead of returning them. */
+  memoryArena?: boolean;
+  /** Plans activation buffers from the first run's shapes (default on); takes effect only with the arena. */
+  memoryPattern?: boolean;
   /**
    * Turns on ONNX Runtime's profiler: every node's kernel time goes to `<prefix>_<timestamp>.json` (Chrome trace
    * events), written when `ModelSession.endProfiling` is called. For benchmarks; it slows runs slightly.
@@ -178,8 +182,8 @@ export async function createModelSession(model: Uint8Array, weightsDir: string |
     intraOpNumThreads: options.threads ?? os.availableParallelism(),
     interOpNumThreads: 1,
     executionMode: 'sequential',
-    enableCpuMemArena: true,
-    enableMemPattern: true,
+    enableCpuMemArena: options.memoryArena ?? true,
+    enableMemPattern: options.memoryPattern ?? true,
     logSeverityLevel: 3,
   };
   if (options.profileFilePrefix !== undefined) {

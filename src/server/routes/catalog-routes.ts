@@ -24,8 +24,14 @@ export function registerCatalogRoutes(app: FastifyInstance, { port }: ServerCont
       { config: { access: 'public', limit: 'none' }, schema: { tags: ['health'], summary, response: { 200: HealthBody, 503: HealthBody } } },
       async (_request, reply) => {
         const state = await check().catch((): Readiness => ({ ready: false, reason: 'the readiness check failed' }));
-        const { ready, reason, redis, workers } = state;
-        return reply.code(ready ? 200 : 503).send({ status: ready ? 'ok' : 'unavailable', ...(reason === undefined ? {} : { reason }), ...(redis === undefined ? {} : { redis }), ...(workers === undefined ? {} : { workers }) });
+        const { ready, reason, redis, workers, providers } = state;
+        return reply.code(ready ? 200 : 503).send({
+          status: ready ? 'ok' : 'unavailable',
+          ...(reason === undefined ? {} : { reason }),
+          ...(redis === undefined ? {} : { redis }),
+          ...(workers === undefined ? {} : { workers }),
+          ...(providers === undefined ? {} : { providers }),
+        });
       },
     );
   probe('/healthz', 'Liveness', async () => ({ ready: await port.health() }));

@@ -91,6 +91,9 @@ export const HealthBody = Type.Object(
     reason: Type.Optional(Type.String()),
     redis: Type.Optional(Type.Unsafe<'connected' | 'unreachable'>({ type: 'string', enum: ['connected', 'unreachable'], description: 'Redis queue only: whether Redis answers.' })),
     workers: Type.Optional(Type.Integer({ minimum: 0, description: 'Redis queue only: workers announced and not expired.' })),
+    providers: Type.Optional(
+      Type.Record(Type.String(), Type.Integer({ minimum: 0 }), { description: 'Redis queue only: live workers per execution provider (cpu, cuda, dml, coreml).' }),
+    ),
   },
   { additionalProperties: false },
 );

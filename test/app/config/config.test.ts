@@ -56,6 +56,7 @@ describe('loadConfig', () => {
     assert.equal(loaded.lock, 'no-file');
     assert.equal(loaded.config.server.host, '127.0.0.1');
     assert.equal(loaded.config.server.port, 7865);
+    assert.equal(loaded.config.runtime.memory, 'auto');
     assert.deepEqual(loaded.config.server.auth.tokens, []);
     assert.equal(loaded.config.paths.models, path.join(cwd, 'models'));
     assert.equal(loaded.config.security.allowInsecurePermissions, false);
@@ -70,7 +71,7 @@ describe('loadConfig', () => {
     const file = writeConfig(dir, {
       server: { port: 8080, auth: { users: [TEST_USER], tokens: [TEST_TOKEN] }, host: '0.0.0.0' },
       paths: { models: 'my-models' },
-      runtime: { executionProvider: 'cuda', threads: 4 },
+      runtime: { executionProvider: 'cuda', threads: 4, memory: 'per-phase' },
       downloads: { pins: { 'huggingface.co': ['sha256/' + 'A'.repeat(43) + '='] } },
       generation: { defaultModel: 'juggernaut.safetensors' },
     });
@@ -79,6 +80,7 @@ describe('loadConfig', () => {
     assert.equal(loaded.config.server.port, 8080);
     assert.equal(loaded.config.server.host, '0.0.0.0');
     assert.equal(loaded.config.runtime.executionProvider, 'cuda');
+    assert.equal(loaded.config.runtime.memory, 'per-phase');
     assert.equal(loaded.config.paths.models, path.join(dir, 'my-models'));
     assert.equal(loaded.config.paths.outputs, path.join(dir, 'outputs'), 'defaults sit next to the file');
     assert.equal(loaded.sources['server.port'], `file:${file}`);
@@ -112,6 +114,7 @@ describe('loadConfig', () => {
       [{ downloads: { allowedHosts: ['https://evil.example'] } }, 'downloads.allowedHosts[0]: expected a lowercase host name'],
       [{ downloads: { pins: { 'hf.co': ['short'] } } }, 'downloads.pins["hf.co"][0]: expected a base64 SPKI SHA-256 pin'],
       [{ runtime: { executionProvider: 'tpu' } }, 'runtime.executionProvider: expected "cpu" or "cuda" or "dml" or "coreml", got "tpu"'],
+      [{ runtime: { memory: 'low' } }, 'runtime.memory: expected "auto" or "resident" or "per-phase", got "low"'],
       [{ generation: { defaultModel: 3 } }, 'generation.defaultModel: expected null or non-empty string, got 3'],
       [[1, 2], '(top level): expected object, got array of 2 items'],
     ];

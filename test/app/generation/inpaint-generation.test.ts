@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { GenerationService } from '../../../src/app/generation/generation-service.ts';
 import { ImageRequestError, type InpaintChoice } from '../../../src/app/generation/image-request.ts';
-import { addInpaintPrompt, chooseInpaintEngine, INPAINT_HEAD_FILE, INPAINT_PATCH_FILE, resolveInpaintChoice, resolveOutpaintPadding, toInpaintSettings } from '../../../src/app/generation/inpaint-step.ts';
+import { addInpaintPrompt, checkInpaintEngineFits, chooseInpaintEngine, INPAINT_HEAD_FILE, INPAINT_PATCH_FILE, resolveInpaintChoice, resolveOutpaintPadding, toInpaintSettings } from '../../../src/app/generation/inpaint-step.ts';
 import type { ModelListing } from '../../../src/app/models/model-store.ts';
 import { SOFT_MASK_REACH } from '../../../src/engine/inpaint/grey-mask.ts';
 import { sha256File } from '../../../src/engine/io/sha256.ts';
@@ -46,7 +46,27 @@ describe('inpaint choices', () => {
     assert.throws(() => resolveInpaintChoice({ mode: 'default', mask: 'm', maskErode: 65 }, sdxl), refusal('inpaint.maskErode'));
     assert.throws(() => resolveInpaintChoice({ mode: 'default', outpaint: { top: { px: 4 } } }, sdxl), refusal('inpaint.outpaint.top.px'));
     assert.throws(() => resolveInpaintChoice({ mode: 'default', mask: 'm', engine: 'fooocus-v2.6' }, { ...sdxl, family: 'sd15' }), refusal('inpaint.engine'));
-    assert.throws(() => resolveInpaintChoice({ mode: 'default', mask: 'm', engine: 'fooocus-v2.6' }, { ...sdxl, listing: [] }), /models pull fooocus-inpaint-head fooocus-inpaint-v26`, or convert .* models convert/);
+    assert.throws(() => resolveInpaintChoice({ mode: 'default', mask: 'm', engine: 'fooocus-v2.6' }, { ...sdxl, listing: [] }), /models pull fooocus-inpaint-head fooocus-inpaint-v26`, or convert .* models convert <file> --kind inpaint`/);
+  });
+
+  it('names only the v2.6 file that is missing, and the pull command for it', () => {
+    const headOnly = { ...sdxl, listing: [listed('inpaint', INPAINT_HEAD_FILE)] };
+    assert.throws(
+      () => resolveInpaintChoice({ mode: 'default', mask: 'm', engine: 'fooocus-v2.6' }, headOnly),
+      (err: unknown) =>
+        err instanceof ImageRequestError &&
+        err.field === 'inpaint.engine' &&
+        err.message.includes(`needs ${INPAINT_PATCH_FILE} in`) &&
+        !err.message.includes(INPAINT_HEAD_FILE) &&
+        err.message.includes('`npm run fooocus -- models pull fooocus-inpaint-v26`'),
+    );
+  });
+
+  it('refuses at submit an engine the checkpoint UNet cannot run', () => {
+    assert.throws(() => checkInpaintEngineFits('inpaint-checkpoint', 'base.safetensors', 4), /inpaint\.engine: inpaint-checkpoint needs a 9-channel inpaint checkpoint; base\.safetensors takes 4 channels/);
+    assert.throws(() => checkInpaintEngineFits('fooocus-v2.6', 'inpaint.safetensors', 9), refusal('inpaint.engine'));
+    checkInpaintEngineFits('inpaint-checkpoint', 'inpaint.safetensors', 9);
+    checkInpaintEngineFits('latent-blend', 'base.safetensors', 4);
   });
 
   it('pads each side by its share of that axis, truncated as Fooocus does', () => {

@@ -11,6 +11,7 @@ import { ConfigError } from '../../../src/app/config/config-errors.ts';
 import { describeConfig, toRedactedJson } from '../../../src/app/config/describe-config.ts';
 import { loadConfig } from '../../../src/app/config/load-config.ts';
 import { parseRedisUrl, readRedisPasswordFile, RedisConfigError } from '../../../src/app/jobs/redis-connection.ts';
+import { RedisJobWorker } from '../../../src/app/jobs/redis-job-worker.ts';
 import { MalformedMessageError, parseAnnouncement, parseRemoteJob, parseWorkerReport } from '../../../src/app/jobs/remote-job-protocol.ts';
 import { ReceivedImageError, writeReceivedImage } from '../../../src/app/outputs/received-image.ts';
 import { runCli } from '../../cli/cli-run.ts';
@@ -71,6 +72,23 @@ describe('fooocus doctor --redis', { skip: skipWithoutRedis }, () => {
     const ok = await runCli(['doctor', '--redis', redis.url]);
     assert.equal(ok.code, 0, ok.err);
     assert.match(ok.out, /Redis {10}redis:\/\/127\.0\.0\.1:\d+: ok, version \d+\.\d+\.\d+, AOF on \(appendfsync everysec\), 0 live workers/);
+    const worker = new RedisJobWorker({
+      redis: { url: redis.url, prefix: 'fooocus' },
+      id: 'gpu-7',
+      concurrency: 2,
+      provider: 'cuda',
+      executor: async () => [],
+      listModels: async () => ['a'.repeat(64)],
+      maxResultBytes: 1024 * 1024,
+      maxAttachmentPixels: 1024,
+    });
+    await worker.start();
+    try {
+      const listed = await runCli(['doctor', '--redis', redis.url]);
+      assert.match(listed.out, /1 live worker\n {2}worker {7}gpu-7: cuda, 2 slots, 1 model$/m);
+    } finally {
+      await worker.close();
+    }
     const closedPort = `redis://127.0.0.1:${redis.port === 1 ? 2 : 1}`;
     const down = await runCli(['doctor', '--redis', closedPort]);
     assert.equal(down.code, 1);
@@ -80,10 +98,13 @@ describe('fooocus doctor --redis', { skip: skipWithoutRedis }, () => {
 });
 
 describe('messages read from Redis', () => {
-  const job = { jobId: 'job-1', dispatch: 'd-1', owner: 'alice', createdAt: 1, retryOf: null, request: { prompt: 'x' }, models: [], attachments: [] };
+  const job = { jobId: 'job-1', dispatch: 'd-1', owner: 'alice', createdAt: 1, retryOf: null, request: { prompt: 'x' }, models: [], providers: ['cuda'], attachments: [] };
 
   it('accepts what this version writes', () => {
     assert.deepEqual(parseRemoteJob(job, 100), job);
+    // A studio that predates queue.providers sends none: any provider.
+    const { providers: _none, ...older } = job;
+    assert.deepEqual(parseRemoteJob(older, 100).providers, []);
     const attachment = { file: 'uploads/a.png', width: 2, height: 1, rgb: Buffer.alloc(6, 7).toString('base64') };
     assert.deepEqual(parseRemoteJob({ ...job, attachments: [attachment] }, 100).attachments, [attachment]);
   });
@@ -93,6 +114,8 @@ describe('messages read from Redis', () => {
       [{ ...job, jobId: '../x' }, 'jobId'],
       [{ ...job, request: 'rm -rf' }, 'request'],
       [{ ...job, models: [{ kind: 'checkpoints', name: 'x', sha256: 'nope' }] }, 'sha256'],
+      [{ ...job, providers: ['CUDA; drop'] }, 'providers'],
+      [{ ...job, providers: 'cuda' }, 'providers'],
       [{ ...job, attachments: [{ file: 'a', width: 4000, height: 4000, rgb: '' }] }, 'width'],
       [{ ...job, attachments: [{ file: 'a', width: 2, height: 1, rgb: 'AAAA' }] }, 'rgb'],
     ];

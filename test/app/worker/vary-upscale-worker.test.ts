@@ -44,8 +44,13 @@ describe('Upscale and Vary in the studio\'s restricted inference process', () =>
       varyUpscale: { mode: 'upscale-fast-2x', upscaler },
     };
     const phases = new Set<string>();
-    const [saved] = await worker.generate(request, 0, { input, onProgress: (p) => phases.add(p.phase) });
+    const built: string[] = [];
+    const [saved] = await worker.generate(request, 0, { input, onProgress: (p) => {
+      phases.add(p.phase);
+      if (p.phase === 'load') built.push(p.component);
+    } });
     assert.ok(phases.has('upscale') && !phases.has('sample'), [...phases].join(', '));
+    assert.deepEqual(built, ['upscaler'], 'an upscaler-only upscale builds no part of the checkpoint');
     const image = decodePng(new Uint8Array(readFileSync(saved!.path)));
     assert.deepEqual([image.width, image.height], [576, 448]);
   });

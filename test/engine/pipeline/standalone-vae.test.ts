@@ -32,10 +32,12 @@ describe('a standalone VAE file instead of the checkpoint’s own', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('reads the bare-key layout and builds both halves', () => {
+  it('reads the bare-key layout and builds the decoder; the encoder waits for a job that encodes', () => {
     assert.equal(vae.config.prefix, '');
     assert.equal(vae.latentChannels, 4);
-    assert.ok(vae.decoder !== null && vae.encoder !== null);
+    assert.ok(vae.decoder !== null);
+    assert.equal(vae.encoder, null);
+    assert.deepEqual(vae.sessionsBuilt, { 'vae-decoder': 1, 'vae-encoder': 0 });
   });
 
   it('changes the decoded pixels, and equals a checkpoint with the same VAE tensors baked in, bit for bit', async () => {
@@ -44,6 +46,7 @@ describe('a standalone VAE file instead of the checkpoint’s own', () => {
     const [chosen] = await generate({ base: sd15.model, vae }, request);
     assert.equal(sha(own!.latent.data), sha(chosen!.latent.data), 'the VAE must not change sampling');
     assert.notEqual(sha(own!.image.rgb), sha(chosen!.image.rgb));
+    assert.equal(vae.sessionsBuilt['vae-encoder'], 0, 'text-to-image builds no VAE encoder');
 
     const bakedFile = await writeTinyCheckpointWithVae(dir, 'sd15', generateTinyVae('sd15'));
     const header = await readSafetensorsHeader(bakedFile);
@@ -67,6 +70,7 @@ describe('a standalone VAE file instead of the checkpoint’s own', () => {
     const [own] = await generate({ base: sd15.model }, request);
     const [chosen] = await generate({ base: sd15.model, vae }, request);
     assert.notEqual(sha(own!.latent.data), sha(chosen!.latent.data));
+    assert.deepEqual(vae.sessionsBuilt, { 'vae-decoder': 1, 'vae-encoder': 1 });
   });
 
   it('refuses a VAE whose latent channels are not the model family’s, naming the file', async () => {

@@ -1,0 +1,79 @@
+/**
+ * An image through the whole image prompt encoder (vision encoder, Resampler, key/value projections) against the
+ * reference chain, the unconditional side from the negative features, and the refusals of files that do not fit
+ * together or do not fit the UNet.
+ */
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ipAdapterLayerOrder } from '../../../src/engine/graphs/decoupled-attention.ts';
+import { readSafetensorsHeader, readTensorAsFloat32 } from '../../../src/engine/io/safetensors-reader.ts';
+import { preprocessClipImage } from '../../../src/engine/ip-adapter/clip-image-preprocess.ts';
+import { loadImagePromptEncoder } from '../../../src/engine/ip-adapter/image-prompt-encoder.ts';
+import { ImagePromptModelError } from '../../../src/engine/ip-adapter/image-prompt-model-error.ts';
+import { ipLayerKey } from '../../../src/engine/ip-adapter/ip-adapter-layout.ts';
+import type { UnetConfig } from '../../../src/engine/models/architecture.ts';
+import { generateTinyIpAdapter, generateTinyIpNegative, generateTinyVisionEncoder, TINY_RESAMPLER, TINY_VISION, writeTinyModel } from '../../fixtures/image-prompt-models.ts';
+import { resamplerReference, visionEncoderReference } from '../../reference/image-prompt.ts';
+import { linear } from '../../reference/ops.ts';
+import { weightSourceFromMap, type RefTensor } from '../../reference/tensor.ts';
+import { loadTinyFixture, maxAbsDiff, type TinyFixture } from '../graphs/graph-harness.ts';
+
+const TOLERANCE = 1e-4;
+const overrides = { heads: TINY_VISION.heads, activation: 'gelu' as const };
+
+async function weightsOf(file: string) {
+  const header = await readSafetensorsHeader(file);
+  const map = new Map<string, RefTensor>();
+  for (const [name, info] of header.tensors) map.set(name, { shape: info.shape, data: await readTensorAsFloat32(header, name) });
+  return weightSourceFromMap(map);
+}
+
+describe('image prompt encoder', () => {
+  let fx: TinyFixture;
+  let cfg: UnetConfig;
+  let widths: number[];
+  let files: { visionEncoder: string; adapter: string; negative: string };
+  before(async () => {
+    fx = await loadTinyFixture('sdxl');
+    cfg = fx.architecture.unet!;
+    widths = ipAdapterLayerOrder(cfg).map((p) => fx.header.tensors.get(`${p}to_q.weight`)!.shape[0]!);
+    const dir = path.dirname(fx.file);
+    files = {
+      visionEncoder: await writeTinyModel(dir, 'clip_vision_tiny.safetensors', generateTinyVisionEncoder()),
+      adapter: await writeTinyModel(dir, 'ip-adapter-plus_tiny.safetensors', generateTinyIpAdapter(widths, cfg.contextDim)),
+      negative: await writeTinyModel(dir, 'ip_negative_tiny.safetensors', generateTinyIpNegative()),
+    };
+  });
+  after(() => fx.cleanup());
+
+  it('gives the keys and values of the reference chain for the image and for the negative features', async () => {
+    const encoder = await loadImagePromptEncoder(files, cfg, widths, { visionOverrides: overrides, runtime: { threads: 1 } });
+    const image = { width: 24, height: 20, rgb: new Uint8Array(24 * 20 * 3).map((_, i) => (i * 53 + 7) % 256) };
+    const embedding = await encoder.encode(image, 'ImagePrompt', { stopAt: 0.5, weight: 0.6 });
+    await encoder.release();
+    const pixels = preprocessClipImage(image, TINY_VISION.imageSize);
+    const features = visionEncoderReference(await weightsOf(files.visionEncoder), { ...TINY_VISION, activation: 'gelu' }, { shape: [...pixels.dims], data: pixels.data });
+    const adapter = await weightsOf(files.adapter);
+    const tokens = resamplerReference(adapter, TINY_RESAMPLER, features);
+    const negativeFeatures = (await weightsOf(files.negative))('data');
+    const negativeTokens = resamplerReference(adapter, TINY_RESAMPLER, negativeFeatures);
+    assert.equal(embedding.positive.keys.length, widths.length);
+    widths.forEach((_, i) => {
+      assert.ok(maxAbsDiff(embedding.positive.keys[i]!, linear(tokens, adapter(ipLayerKey(i, 'k')), null)) <= TOLERANCE, `k.${i}`);
+      assert.ok(maxAbsDiff(embedding.positive.values[i]!, linear(tokens, adapter(ipLayerKey(i, 'v')), null)) <= TOLERANCE, `v.${i}`);
+      assert.ok(maxAbsDiff(embedding.negative.keys[i]!, linear(negativeTokens, adapter(ipLayerKey(i, 'k')), null)) <= TOLERANCE, `negative k.${i}`);
+    });
+    assert.deepEqual({ type: embedding.type, stopAt: embedding.stopAt, weight: embedding.weight }, { type: 'ImagePrompt', stopAt: 0.5, weight: 0.6 });
+  });
+
+  it('refuses an adapter for another UNet, swapped files and a negative of the wrong shape, naming the file', async () => {
+    const dir = path.dirname(fx.file);
+    const otherFamily = await writeTinyModel(dir, 'ip-adapter-sd15_tiny.safetensors', generateTinyIpAdapter([64, 64], cfg.contextDim));
+    const isModelError = (name: string) => (err: unknown) => err instanceof ImagePromptModelError && err.message.includes(name);
+    await assert.rejects(loadImagePromptEncoder({ ...files, adapter: otherFamily }, cfg, widths, { visionOverrides: overrides }), isModelError('ip-adapter-sd15_tiny.safetensors'));
+    await assert.rejects(loadImagePromptEncoder({ ...files, adapter: files.visionEncoder }, cfg, widths, { visionOverrides: overrides }), isModelError('clip_vision_tiny.safetensors'));
+    await assert.rejects(loadImagePromptEncoder({ ...files, visionEncoder: files.adapter }, cfg, widths, { visionOverrides: overrides }), isModelError('ip-adapter-plus_tiny.safetensors'));
+    await assert.rejects(loadImagePromptEncoder({ ...files, negative: files.adapter }, cfg, widths, { visionOverrides: overrides }), isModelError('ip-adapter-plus_tiny.safetensors'));
+  });
+});
