@@ -15,6 +15,7 @@
  *   npm run bench -- server              # HTTP API latency/throughput under load and queue overhead
  *   npm run bench -- sdxl:cancel         # cancel latency of a running SDXL 1024 job (sd15:cancel: 512)
  *   npm run bench -- upscaler            # RRDBNet x4 on 512x512 (GFLOP/s beside a conv microbench), Upscale (2x) of 1024x1024
+ *   npm run bench -- upscaler:image-small  # the Upscale (2x) path on a 256x256 input and the tiny SDXL fixture (minutes, not hours)
  *   npm run bench -- queue               # local vs Redis queue: added latency per job, jobs/s with 1 and 2 workers
  *   npm run bench -- metadata            # metadata read time of a 20 MB PNG with a 64 KiB parameters chunk
  *   npm run bench -- memory              # SD 1.5 text-to-image peak RSS, resident vs per-phase (memory-case.ts)
@@ -24,10 +25,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { formatLimits, type MachineLimits } from './machine-limits.ts';
+import { formatUpscalePhases, type UpscalePhases } from './upscale-phases.ts';
 
 /** Arena settings: on with the memory pattern (ONNX Runtime's default), on without it, off (the pattern needs the arena). */
 const ARENA_CASES = ['unet', 'vae'].flatMap((p) => ['on-on', 'on-off', 'off-off'].map((a) => `arena:sd15-${p}-${a}`));
-const ALL = ['sd15:text', 'sd15:unet', 'sd15:vae', 'sd15:image', 'sd15:lora', 'sd15:control', 'sd15:cancel', 'sdxl:text', 'sdxl:unet', 'sdxl:vae', 'sdxl:image', 'sdxl:lora', 'sdxl:control', 'sdxl:cancel', 'server:api', 'queue:backends', 'metadata:read', 'upscaler:rrdb', 'upscaler:image', 'memory:sd15-resident', 'memory:sd15-per-phase', ...ARENA_CASES];
+const ALL = ['sd15:text', 'sd15:unet', 'sd15:vae', 'sd15:image', 'sd15:lora', 'sd15:control', 'sd15:cancel', 'sdxl:text', 'sdxl:unet', 'sdxl:vae', 'sdxl:image', 'sdxl:lora', 'sdxl:control', 'sdxl:cancel', 'server:api', 'queue:backends', 'metadata:read', 'upscaler:rrdb', 'upscaler:image', 'upscaler:image-small', 'memory:sd15-resident', 'memory:sd15-per-phase', ...ARENA_CASES];
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const json = process.argv.includes('--json');
 const profile = process.argv.includes('--profile');
@@ -128,10 +130,11 @@ interface CancelResult {
 
 interface UpscalerResult {
   family: 'upscaler';
-  part: 'rrdb' | 'image';
+  part: 'rrdb' | 'image' | 'image-small';
   shape: string;
   seconds: number;
   peakRssBytes: number;
+  phases?: UpscalePhases;
   gflops?: number;
   convGflops?: number;
   percentOfConv?: number;
@@ -186,6 +189,7 @@ interface CaseResult {
   buildSeconds: number;
   firstRunSeconds: number;
   secondsPerRun: number;
+  cpuSecondsPerRun: number;
   peakRssBytes: number;
   weightsFp32Bytes: number;
   rssOverWeights: number;
@@ -281,13 +285,13 @@ if (json) {
   if (results.length > 0) {
     const gib = (b: number) => (b / 2 ** 30).toFixed(2);
     console.log('');
-    console.log('| model | part | shape | session build s | first run s | s per run | GFLOP (graph) | GFLOP/s | limit GFLOP/s | of limit | peak RSS GiB | fp32 weights GiB | RSS / weights |');
-    console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+    console.log('| model | part | shape | session build s | first run s | s per run | CPU s per run | GFLOP (graph) | GFLOP/s | limit GFLOP/s | of limit | peak RSS GiB | fp32 weights GiB | RSS / weights |');
+    console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const r of results) {
       const limit = r.limitGflops === null ? '' : r.limitGflops.toFixed(1);
       const fraction = r.fractionOfLimit === null ? '' : `${(r.fractionOfLimit * 100).toFixed(0)} %`;
       console.log(
-        `| ${r.family} | ${r.part} | ${r.shape} | ${r.buildSeconds.toFixed(1)} | ${r.firstRunSeconds.toFixed(2)} | ${r.secondsPerRun.toFixed(2)} | ${(r.flops.total / 1e9).toFixed(0)} | ${r.gflops.toFixed(1)} | ${limit} | ${fraction} | ${gib(r.peakRssBytes)} | ${gib(r.weightsFp32Bytes)} | ${r.rssOverWeights.toFixed(2)} |`,
+        `| ${r.family} | ${r.part} | ${r.shape} | ${r.buildSeconds.toFixed(1)} | ${r.firstRunSeconds.toFixed(2)} | ${r.secondsPerRun.toFixed(2)} | ${r.cpuSecondsPerRun.toFixed(2)} | ${(r.flops.total / 1e9).toFixed(0)} | ${r.gflops.toFixed(1)} | ${limit} | ${fraction} | ${gib(r.peakRssBytes)} | ${gib(r.weightsFp32Bytes)} | ${r.rssOverWeights.toFixed(2)} |`,
       );
     }
   }
@@ -354,6 +358,7 @@ if (!json && upscalers.length > 0) {
     const figure = (v: number | undefined, digits: number) => (v === undefined ? '' : v.toFixed(digits));
     console.log(`| ${r.part} | ${r.shape} | ${r.seconds.toFixed(1)} | ${figure(r.gflops, 1)} | ${figure(r.convGflops, 1)} | ${r.percentOfConv === undefined ? '' : `${r.percentOfConv.toFixed(0)} %`} | ${(r.peakRssBytes / 2 ** 30).toFixed(2)} | ${cpu} |`);
   }
+  for (const r of upscalers.filter((u) => u.phases !== undefined)) console.log(`\n${r.part} phases: ${formatUpscalePhases(r.phases!)}`);
 }
 if (!json && metadataReads.length > 0) {
   console.log('');

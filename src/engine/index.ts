@@ -194,7 +194,7 @@ export { ERROR_KINDS, FooocusError, isUserError, reviveError, RevivedError, toEr
 export { INPAINT_ENGINE_NAMES, inpaintResultSize, type GreyMask, type InpaintEngineName, type InpaintSettings, type OutpaintPadding } from './inpaint/inpaint-settings.ts';
 export { erodeOrDilateMask, invertMask, isMaskEmpty, maskFromImage } from './inpaint/grey-mask.ts';
 export { MAX_MASK_ERODE, prepareMask as prepareInpaintMask, WORKING_SIZE_LIMITS } from './inpaint/inpaint-rules.ts';
-export { InpaintModelError, readInpaintHead, readInpaintPatch, type InpaintHead } from './inpaint/inpaint-models.ts';
+export { checkInpaintFileLayout, InpaintModelError, readInpaintHead, readInpaintPatch, type InpaintHead } from './inpaint/inpaint-models.ts';
 export { InpaintEngineError } from './inpaint/inpaint-plan.ts';
 export { readMaskFile } from './output/mask-image.ts';
 export {

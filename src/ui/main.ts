@@ -24,6 +24,7 @@ import type { GenerateContract } from './request-contract.ts';
 import { createAdvancedPanel } from './views/advanced-panel.ts';
 import { createHistoryView } from './views/history.ts';
 import { createImageViewer } from './views/image-viewer.ts';
+import { createImagePromptPanel } from './views/image-prompt-panel.ts';
 import { createInputImagePanel } from './views/input-image.ts';
 import { createLoginView } from './views/login.ts';
 import { createMetadataView } from './views/metadata-view.ts';
@@ -46,6 +47,7 @@ const presetPicker = createPresetPicker((preset) => fillForm(patchFromPreset(pre
 const viewer = createImageViewer((result) => void useAsInput(result));
 const results = createResultView((list, index) => viewer.open(list, index));
 const inputImage = createInputImagePanel((file) => void uploadInput(file, file.name, URL.createObjectURL(file)));
+const imagePrompts = createImagePromptPanel((index, file) => void uploadImagePrompt(index, file));
 const history = createHistoryView(api, {
   open: (list, index) => viewer.open(list, index),
   reuse: (job, image) => {
@@ -95,6 +97,7 @@ const createView = el(
     results.strip,
     el('div', { class: 'tools' }, createParameterPicker(drop)),
     inputImage.element,
+    imagePrompts.element,
   ),
   el('details', { class: 'advanced-toggle', open: true }, el('summary', {}, 'Advanced'), presetPicker.element, advanced.element),
 );
@@ -154,6 +157,7 @@ function fillForm(patch: FormPatch, source: string): void {
   if (patch.prompt !== undefined) promptPanel.prompt.value = patch.prompt;
   const missing = advanced.fill(patch);
   if (patch.inputImage !== undefined) inputImage.fill(patch.inputImage);
+  if (patch.imagePrompts !== undefined) imagePrompts.fill(patch.imagePrompts);
   showMessage(missing.length === 0 ? `Settings loaded from ${source}.` : `Settings loaded from ${source}; not available here: ${missing.join(', ')}.`);
 }
 
@@ -161,7 +165,7 @@ async function generate(): Promise<void> {
   if (isActive(run.get())) return;
   clearInvalid();
   showMessage('');
-  const values = { prompt: promptPanel.prompt.value, ...advanced.read(), ...inputImage.read() };
+  const values = { prompt: promptPanel.prompt.value, ...advanced.read(), ...inputImage.read(), imagePrompts: imagePrompts.read() };
   if (!values.randomSeed && normalizeSeed(values.seed) === null) {
     showMessage('The seed must be a whole number from 0 to 9223372036854775807, or tick Random.');
     markInvalid('seed');
@@ -233,6 +237,16 @@ async function uploadInput(image: Blob, label: string, preview: string): Promise
   }
 }
 
+async function uploadImagePrompt(index: number, image: File): Promise<void> {
+  const preview = URL.createObjectURL(image);
+  try {
+    imagePrompts.setImage(index, await api.uploadImage(image), preview, image.name);
+  } catch (error) {
+    URL.revokeObjectURL(preview);
+    reportError(error);
+  }
+}
+
 async function loadCatalog(): Promise<void> {
   try {
     const [models, styles, ratios, presets, generateContract] = await Promise.all([
@@ -245,6 +259,7 @@ async function loadCatalog(): Promise<void> {
     contract = generateContract;
     advanced.setContract(generateContract);
     inputImage.setContract(generateContract);
+    imagePrompts.setContract(generateContract);
     inputImage.setModels(models);
     advanced.setCatalog({ models, styles, ratios });
     presetPicker.setPresets(presets);

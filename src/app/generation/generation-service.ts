@@ -172,7 +172,7 @@ export class GenerationService {
     const base = await this.load(request.model, request.clipSkip, report, opts.signal, request.inpaintFiles?.patch);
     const refiner = request.refiner === undefined ? undefined : await this.load(request.refiner, request.clipSkip, report, opts.signal);
     await this.evictExcept(refiner === undefined ? [base] : [base, refiner]);
-    const vae = await this.loadVae(request.vae, report, opts.signal);
+    const vae = await this.loadVae(request.vae, opts.signal);
     await this.applyLoras(base, request.loras ?? [], report);
     const inpaintHead = request.inpaintFiles === undefined ? undefined : await this.loadInpaintHead(request.inpaintFiles.head, base.model);
     const models = { base: base.model, ...(refiner ? { refiner: refiner.model } : {}), ...(vae ? { vae } : {}), ...(inpaintHead ? { inpaintHead } : {}) };
@@ -251,14 +251,13 @@ export class GenerationService {
   }
 
   /** The request's VAE (built from its file once, then kept), or undefined for the checkpoint's own. */
-  private async loadVae(file: (VerifiedModel & { name: string }) | undefined, report: (p: ServiceProgress) => void, signal?: AbortSignal): Promise<LoadedVae | undefined> {
+  private async loadVae(file: (VerifiedModel & { name: string }) | undefined, signal?: AbortSignal): Promise<LoadedVae | undefined> {
     if (this.vae !== null && this.vae.sha256 !== file?.sha256) {
       await this.vae.loaded.release();
       this.vae = null;
     }
     if (file === undefined) return undefined;
     if (this.vae === null) {
-      report({ phase: 'load', model: file.name, component: 'vae', index: 0, total: 1 });
       const header = await readSafetensorsHeader(file.path);
       // Its decoder and encoder are built by the job's phases, like a checkpoint's.
       const loaded = await loadVae(header, { runtime: this.options.runtime, decoder: false, ...(signal ? { signal } : {}) });
@@ -331,7 +330,7 @@ export class GenerationService {
   }
 
   async close(): Promise<void> {
-    await this.loadVae(undefined, () => undefined);
+    await this.loadVae(undefined);
     await this.upscaler?.loaded.release();
     this.upscaler = null;
     await this.evictExcept([]);

@@ -18,7 +18,7 @@ import { DEMO_MODEL_NAME, ensureDemoModel } from '../demo/demo-model.ts';
 import { describeJobFailure } from '../jobs/job-failure.ts';
 import { GENERATION_DEFAULTS } from '../generation/generation-defaults.ts';
 import { prepareImageRequest, type ImageRequestDraft } from '../generation/generate-images.ts';
-import { ImageRequestError, type ImageRequest } from '../generation/image-request.ts';
+import { ImageRequestError, type ImagePromptDraft, type ImageRequest } from '../generation/image-request.ts';
 import { LocalJobQueue, type JobQueue } from '../jobs/job-queue.ts';
 import { readUnetInChannels } from '../generation/inpaint-run.ts';
 import { readUpscalerScale } from '../generation/upscaler-selection.ts';
@@ -46,7 +46,10 @@ export interface SubmitLimits {
   maxPixels?: number;
 }
 
-export type StudioImageRequest = Omit<ImageRequestDraft, 'input'> & { inputImageId?: string; denoise?: number };
+export type StudioImageRequest = Omit<ImageRequestDraft, 'input' | 'imagePrompts'> & { inputImageId?: string; denoise?: number; imagePrompts?: StudioImagePrompt[] };
+
+/** An image prompt as a client names it: an upload's id instead of a file. */
+export type StudioImagePrompt = Omit<ImagePromptDraft, 'file'> & { imageId: string };
 
 /** The upload files a stored request names: its input image and its inpaint mask. */
 export function uploadFilesOf(request: unknown): string[] {
@@ -204,7 +207,14 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
     catalogFiles: data.catalogFiles,
     uploads,
     previewControlMap: (type, bytes) => previewControlMap({ decoder: uploadDecoder, maxPixels: config.server.quotas.maxPixels }, type, bytes),
-    submitImages: async (owner, { inputImageId, denoise, ...choices }, submitKey, limits) => {
+    submitImages: async (owner, { inputImageId, denoise, imagePrompts, ...studioChoices }, submitKey, limits) => {
+      const choices: ImageRequestDraft = { ...studioChoices };
+      if (imagePrompts !== undefined) {
+        choices.imagePrompts = [];
+        for (const [i, { imageId, ...prompt }] of imagePrompts.entries()) {
+          choices.imagePrompts.push({ ...prompt, file: await findUpload(uploads, owner, imageId, `imagePrompts[${i}].imageId`) });
+        }
+      }
       let input: ImageRequestDraft['input'];
       if (inputImageId !== undefined) {
         input = { file: await findUpload(uploads, owner, inputImageId, 'inputImageId'), denoise: denoise ?? GENERATION_DEFAULTS.denoise };

@@ -12,6 +12,7 @@ import { suggestStyleNames } from '../../app/creative/style-suggestions.ts';
 import type { VaryUpscaleChoice, VaryUpscaleMode } from '../../app/generation/image-request.ts';
 import { UsageError } from '../command.ts';
 import { CONFIG_OPTIONS } from '../command-config.ts';
+import { IMAGE_PROMPT_OPTIONS, IMAGE_PROMPT_USAGE } from './image-prompt-option.ts';
 import { INPAINT_OPTIONS, INPAINT_USAGE } from './inpaint-options.ts';
 
 import { parseNumberOption } from './number-option.ts';
@@ -54,6 +55,7 @@ export const GENERATE_OPTIONS = {
   input: { type: 'string' },
   denoise: { type: 'string' },
   ...INPAINT_OPTIONS,
+  ...IMAGE_PROMPT_OPTIONS,
   vary: { type: 'string' },
   upscale: { type: 'string' },
   factor: { type: 'string' },
@@ -98,6 +100,8 @@ export const GENERATE_USAGE = [
   '                            upscaler\'s image only); custom: factor F in 1..4; NAME: a file in the upscalers store',
   '',
   INPAINT_USAGE,
+  '',
+  IMAGE_PROMPT_USAGE,
   '',
   'Output and setup:',
   '  --out DIR  --format png|jpeg|webp  --metadata fooocus|a1111  --json  --threads N',

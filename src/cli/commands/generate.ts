@@ -27,6 +27,7 @@ import { loadCommandConfig } from '../command-config.ts';
 import { ProgressReporter } from '../progress-reporter.ts';
 import { chooseStyles, findPreset, GENERATE_OPTIONS, GENERATE_USAGE, parseNumberOption, parsePerformance, parseVaryUpscale, type GenerateValues } from './generate-options.ts';
 import { optionForInpaintField, toInpaintChoice } from './inpaint-options.ts';
+import { parseImagePromptOptions } from './image-prompt-option.ts';
 
 /** Request fields whose option is not the field's name in kebab case (`clipSkip` is `--clip-skip`). */
 const OPTION_FOR_FIELD: Record<string, string> = {
@@ -102,6 +103,12 @@ function describeProgress(p: ServiceProgress, reporter: ProgressReporter, index:
 }
 
 /** The options as the application's request; names (preset, styles, mode) are matched as the user may type them. */
+function imagePromptChoices(values: GenerateValues): Pick<ImageRequestDraft, 'imagePrompts' | 'mixImagePromptAndVary' | 'mixImagePromptAndInpaint'> {
+  const imagePrompts = parseImagePromptOptions(values['image-prompt']);
+  if (imagePrompts === undefined) return {};
+  return { imagePrompts, mixImagePromptAndVary: values['mix-image-prompt-vary'], mixImagePromptAndInpaint: values['mix-image-prompt-inpaint'] };
+}
+
 function toDraft(values: GenerateValues, prompt: string, data: Awaited<ReturnType<typeof loadCreativeData>>, defaultSteps: number): ImageRequestDraft {
   const preset = values.preset === undefined ? undefined : findPreset(data.presets, values.preset);
   const number = (option: string, text: string | undefined) => parseNumberOption(option, text);
@@ -141,6 +148,7 @@ function toDraft(values: GenerateValues, prompt: string, data: Awaited<ReturnTyp
     ...(values.input === undefined ? {} : { input: { file: path.resolve(values.input), denoise: denoise ?? GENERATION_DEFAULTS.denoise } }),
     inpaint,
     ...(varyUpscale === undefined ? {} : { varyUpscale }),
+    ...imagePromptChoices(values),
     format: values.format as ImageFormat,
     metadataScheme: values.metadata as MetadataSchemeName,
   };

@@ -231,6 +231,37 @@ export class GraphBuilder {
     return this.op('Add', [weight, product]);
   }
 
+  /**
+   * Rows [start, start + count) along the first axis of a checkpoint tensor, as a float32 value whose initializer
+   * is that byte range of the file: a layer that uses a tensor in parts (GEGLU's value and gate halves) reads
+   * each part in place instead of splitting a computed activation. A weight with a patch or an adapter slot
+   * (`changesWhole`) must be taken whole with `weight(key)`: those apply to the whole tensor.
+   */
+  weightRows(key: string, start: number, count: number): string {
+    if (this.changesWhole(key)) throw new Error(`graph "${this.name}": weight "${key}" has a patch or an adapter slot, so it cannot be read in parts`);
+    const header = this.checkpoint;
+    if (header === null) throw new Error(`graph "${this.name}" has no checkpoint to take "${key}" from`);
+    const info = header.tensors.get(key);
+    if (info === undefined) throw new CheckpointKeyError(header.file, key, 'is missing');
+    const dtype = CHECKPOINT_TO_ONNX[info.dtype];
+    if (dtype === undefined) throw new CheckpointKeyError(header.file, key, `has dtype ${info.dtype}; weights must be F32, F16, BF16 or F64`);
+    const rows = info.shape[0] ?? 0;
+    if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 1 || start + count > rows) {
+      throw new CheckpointKeyError(header.file, key, `has ${rows} rows; rows ${start}..${start + count - 1} were asked for`);
+    }
+    const rowBytes = (info.end - info.begin) / rows;
+    const name = `${key}#rows${start}-${start + count}`;
+    const dims = [count, ...info.shape.slice(1)];
+    const location = this.locationOf(header.file);
+    this.initializers.set(name, { name, dtype, dims, data: { kind: 'external', location, offset: header.dataOffset + info.begin + start * rowBytes, length: count * rowBytes } });
+    return dtype === 'float32' ? name : this.op('Cast', [name], { to: attr.int(1) });
+  }
+
+  /** Whether a patch or an adapter slot applies to the whole of weight `key`. */
+  changesWhole(key: string): boolean {
+    return this.options.weightPatches?.has(key) === true || this.options.lowRankSlots?.has(key) === true;
+  }
+
   /** Location of a file's external data, relative to the weights root. */
   private locationOf(file: string): string {
     const root = this.options.weightsRoot;
