@@ -127,6 +127,9 @@ console.log(
     gflops: flops.total / runs.mean / 1e9,
     limitGflops: ideal === null ? null : flops.total / ideal / 1e9,
     fractionOfLimit: ideal === null ? null : ideal / runs.mean,
+    // The same per CPU-second: all threads' CPU time (spin-waiting included, so a lower bound) against one core's limits.
+    gflopsPerCpuSecond: flops.total / runs.cpu / 1e9,
+    fractionOfCoreLimit: limits === null ? null : idealSeconds(flops, limits.perCore) / runs.cpu,
     ...(profileSummary === null ? {} : { profile: profileSummary }),
   }),
 );

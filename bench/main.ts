@@ -20,16 +20,18 @@
  *   npm run bench -- metadata            # metadata read time of a 20 MB PNG with a 64 KiB parameters chunk
  *   npm run bench -- memory              # SD 1.5 text-to-image peak RSS, resident vs per-phase (memory-case.ts)
  *   npm run bench -- arena               # SD 1.5 UNet and VAE with each ONNX Runtime arena setting
+ *   npm run bench -- int8                # int8 vs fp32 UNet (SD1.5 512 and the tiny fixture): speed-up, error, PSNR, cache
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { printInt8Results, type Int8Result } from './int8-report.ts';
 import { formatLimits, type MachineLimits } from './machine-limits.ts';
 import { formatUpscalePhases, type UpscalePhases } from './upscale-phases.ts';
 
 /** Arena settings: on with the memory pattern (ONNX Runtime's default), on without it, off (the pattern needs the arena). */
 const ARENA_CASES = ['unet', 'vae'].flatMap((p) => ['on-on', 'on-off', 'off-off'].map((a) => `arena:sd15-${p}-${a}`));
-const ALL = ['sd15:text', 'sd15:unet', 'sd15:vae', 'sd15:image', 'sd15:lora', 'sd15:control', 'sd15:cancel', 'sdxl:text', 'sdxl:unet', 'sdxl:vae', 'sdxl:image', 'sdxl:lora', 'sdxl:control', 'sdxl:cancel', 'server:api', 'queue:backends', 'metadata:read', 'upscaler:rrdb', 'upscaler:image', 'upscaler:image-small', 'memory:sd15-resident', 'memory:sd15-per-phase', ...ARENA_CASES];
+const ALL = ['sd15:text', 'sd15:unet', 'sd15:vae', 'sd15:image', 'sd15:lora', 'sd15:control', 'sd15:cancel', 'sdxl:text', 'sdxl:unet', 'sdxl:vae', 'sdxl:image', 'sdxl:lora', 'sdxl:control', 'sdxl:cancel', 'server:api', 'queue:backends', 'metadata:read', 'upscaler:rrdb', 'upscaler:image', 'upscaler:image-small', 'memory:sd15-resident', 'memory:sd15-per-phase', ...ARENA_CASES, 'int8:sd15', 'int8:tiny'];
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const json = process.argv.includes('--json');
 const profile = process.argv.includes('--profile');
@@ -197,6 +199,8 @@ interface CaseResult {
   gflops: number;
   limitGflops: number | null;
   fractionOfLimit: number | null;
+  gflopsPerCpuSecond: number;
+  fractionOfCoreLimit: number | null;
 }
 
 /** Runs a bench script in its own process; its last stdout line is its JSON result (null when it failed). */
@@ -236,6 +240,7 @@ const metadataReads: MetadataResult[] = [];
 const queues: QueueResult[] = [];
 const memories: MemoryResult[] = [];
 const arenas: ArenaResult[] = [];
+const int8s: Int8Result[] = [];
 for (const c of cases) {
   const [family, part] = c.split(':') as [string, string];
   process.stderr.write(`bench: ${c} ...\n`);
@@ -253,6 +258,8 @@ for (const c of cases) {
           ? ['metadata-case.ts']
           : family === 'upscaler'
             ? ['upscale-case.ts', part, cacheDir]
+            : family === 'int8'
+              ? ['int8-case.ts', part, cacheDir]
             : part === 'image'
               ? ['image-case.ts', family, cacheDir]
               : part === 'lora'
@@ -267,6 +274,7 @@ for (const c of cases) {
   const parsed = result as CaseResult | ImageResult | LoraResult | ServerResult | CancelResult | MetadataResult | UpscalerResult | QueueResult;
   if ((parsed as { part: string }).part === 'memory') memories.push(parsed as unknown as MemoryResult);
   else if ((parsed as { part: string }).part === 'arena') arenas.push(parsed as unknown as ArenaResult);
+  else if ((parsed as { part: string }).part === 'int8') int8s.push(parsed as unknown as Int8Result);
   else if (parsed.family === 'queue') queues.push(parsed as QueueResult);
   else if (parsed.family === 'metadata') metadataReads.push(parsed as MetadataResult);
   else if (parsed.family === 'upscaler') upscalers.push(parsed as UpscalerResult);
@@ -279,19 +287,20 @@ for (const c of cases) {
 }
 
 if (json) {
-  console.log(JSON.stringify([...(limits === null ? [] : [limits]), ...results, ...images, ...loras, ...controls, ...servers, ...cancels, ...metadataReads, ...upscalers, ...queues, ...memories, ...arenas], null, 2));
+  console.log(JSON.stringify([...(limits === null ? [] : [limits]), ...results, ...images, ...loras, ...servers, ...cancels, ...metadataReads, ...upscalers, ...queues, ...memories, ...arenas, ...int8s], null, 2));
 } else {
   if (limits !== null) console.log(formatLimits(limits));
   if (results.length > 0) {
     const gib = (b: number) => (b / 2 ** 30).toFixed(2);
     console.log('');
-    console.log('| model | part | shape | session build s | first run s | s per run | CPU s per run | GFLOP (graph) | GFLOP/s | limit GFLOP/s | of limit | peak RSS GiB | fp32 weights GiB | RSS / weights |');
-    console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+    console.log('| model | part | shape | session build s | first run s | s per run | CPU s per run | GFLOP (graph) | GFLOP/s | limit GFLOP/s | of limit | GFLOP per CPU s | of the one-core limit, per CPU s | peak RSS GiB | fp32 weights GiB | RSS / weights |');
+    console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const r of results) {
       const limit = r.limitGflops === null ? '' : r.limitGflops.toFixed(1);
       const fraction = r.fractionOfLimit === null ? '' : `${(r.fractionOfLimit * 100).toFixed(0)} %`;
+      const coreFraction = r.fractionOfCoreLimit === null ? '' : `${(r.fractionOfCoreLimit * 100).toFixed(0)} %`;
       console.log(
-        `| ${r.family} | ${r.part} | ${r.shape} | ${r.buildSeconds.toFixed(1)} | ${r.firstRunSeconds.toFixed(2)} | ${r.secondsPerRun.toFixed(2)} | ${r.cpuSecondsPerRun.toFixed(2)} | ${(r.flops.total / 1e9).toFixed(0)} | ${r.gflops.toFixed(1)} | ${limit} | ${fraction} | ${gib(r.peakRssBytes)} | ${gib(r.weightsFp32Bytes)} | ${r.rssOverWeights.toFixed(2)} |`,
+        `| ${r.family} | ${r.part} | ${r.shape} | ${r.buildSeconds.toFixed(1)} | ${r.firstRunSeconds.toFixed(2)} | ${r.secondsPerRun.toFixed(2)} | ${r.cpuSecondsPerRun.toFixed(2)} | ${(r.flops.total / 1e9).toFixed(0)} | ${r.gflops.toFixed(1)} | ${limit} | ${fraction} | ${r.gflopsPerCpuSecond.toFixed(1)} | ${coreFraction} | ${gib(r.peakRssBytes)} | ${gib(r.weightsFp32Bytes)} | ${r.rssOverWeights.toFixed(2)} |`,
       );
     }
   }
@@ -402,3 +411,4 @@ if (!json && arenas.length > 0) {
     console.log(`| ${r.family} | ${r.shape} | ${r.arena ? 'on' : 'off'} | ${r.pattern ? 'on' : 'off'} | ${r.buildSeconds.toFixed(1)} | ${r.firstRunSeconds.toFixed(2)} | ${r.secondsPerRun.toFixed(2)} | ${gib(r.peakRssBytes)} | ${r.rssOverWeights.toFixed(2)} |`);
   }
 }
+if (!json && int8s.length > 0) printInt8Results(int8s);

@@ -103,9 +103,9 @@ if (part === 'image') {
       context: randomTensor([2, 77, unet.contextDim]),
     };
     if (unet.admInChannels !== null) feeds.y = randomTensor([2, unet.admInChannels]);
-    runs = await timeRuns(loaded.unet!, feeds, 2);
+    runs = await timeRuns(loaded.unet!, feeds, 1);
   } else {
-    runs = await timeRuns(loaded.vaeDecoder!, { latent: randomTensor([1, 4, size / 8, size / 8]) }, 2);
+    runs = await timeRuns(loaded.vaeDecoder!, { latent: randomTensor([1, 4, size / 8, size / 8]) }, 1);
   }
   const peakRssBytes = process.resourceUsage().maxRSS * 1024;
   console.log(

@@ -214,3 +214,4 @@ export type { GrayImage } from './control/gray-image.ts';
 export { ipAdapterLayerOrder } from './graphs/decoupled-attention.ts';
 export { ImagePromptModelError } from './ip-adapter/image-prompt-model-error.ts';
 export { checkAdapterFitsUnet, loadImagePromptEncoder, type ImagePromptEncoder, type ImagePromptModelFiles } from './ip-adapter/image-prompt-encoder.ts';
+export { INPAINT_ENGINE_LABELS, INPAINT_METHOD_LABELS, readInputImageChoices, RECORDED_OUTPAINT_SIDES, UOV_METHOD_LABELS, type RecordedInputImageChoices } from './output/input-image-choices.ts';

@@ -16,6 +16,7 @@ import { watchJobEvents } from './events.ts';
 import { buildGenerateRequest, normalizeSeed, patchFromPreset, patchFromRequest, type FormPatch } from './form-values.ts';
 import { describeRestore, patchFromSettings } from './image-parameters.ts';
 import { IDLE_RUN, isActive, reduceRun, type RunAction, type RunState } from './job-run.ts';
+import { listInputImageNotRestored } from './input-image-values.ts';
 import { attachParameterDrop, createParameterPicker, type ParameterDropHandlers } from './metadata-drop.ts';
 import { createStore } from './state.ts';
 import type { ImageResult } from './api-types.ts';
@@ -47,7 +48,11 @@ const presetPicker = createPresetPicker((preset) => fillForm(patchFromPreset(pre
 const viewer = createImageViewer((result) => void useAsInput(result));
 const results = createResultView((list, index) => viewer.open(list, index));
 const inputImage = createInputImagePanel((file) => void uploadInput(file, file.name, URL.createObjectURL(file)));
-const imagePrompts = createImagePromptPanel((index, file) => void uploadImagePrompt(index, file));
+const imagePrompts = createImagePromptPanel(
+  (index, file) => void uploadImagePrompt(index, file),
+  (image, type) => api.previewControlMap(image, type),
+  (error) => reportError(error),
+);
 const history = createHistoryView(api, {
   open: (list, index) => viewer.open(list, index),
   reuse: (job, image) => {
@@ -82,6 +87,7 @@ function applySettings(candidate: SettingsCandidate, fileName: string): void {
   const { patch, notRestored } = patchFromSettings(candidate.settings);
   if (patch.prompt !== undefined) promptPanel.prompt.value = patch.prompt;
   const missing = advanced.fill(patch);
+  if (patch.inputImage !== undefined) inputImage.fill(patch.inputImage);
   const where = candidate.label === 'parameters' ? fileName : `${fileName} (${candidate.label})`;
   showMessage(`Settings from ${where}: ${describeRestore(patch, missing, [...candidate.notApplied, ...notRestored])}.`);
 }
@@ -158,7 +164,8 @@ function fillForm(patch: FormPatch, source: string): void {
   const missing = advanced.fill(patch);
   if (patch.inputImage !== undefined) inputImage.fill(patch.inputImage);
   if (patch.imagePrompts !== undefined) imagePrompts.fill(patch.imagePrompts);
-  showMessage(missing.length === 0 ? `Settings loaded from ${source}.` : `Settings loaded from ${source}; not available here: ${missing.join(', ')}.`);
+  const notRestored = [...missing.map((m) => `${m} (not available here)`), ...(patch.inputImage === undefined ? [] : listInputImageNotRestored(patch.inputImage).map((f) => `${f.key} (${f.reason})`))];
+  showMessage(notRestored.length === 0 ? `Settings loaded from ${source}.` : `Settings loaded from ${source}; not restored: ${notRestored.join(', ')}.`);
 }
 
 async function generate(): Promise<void> {
@@ -238,11 +245,9 @@ async function uploadInput(image: Blob, label: string, preview: string): Promise
 }
 
 async function uploadImagePrompt(index: number, image: File): Promise<void> {
-  const preview = URL.createObjectURL(image);
   try {
-    imagePrompts.setImage(index, await api.uploadImage(image), preview, image.name);
+    imagePrompts.setImage(index, await api.uploadImage(image), image, image.name);
   } catch (error) {
-    URL.revokeObjectURL(preview);
     reportError(error);
   }
 }

@@ -127,6 +127,7 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
     cacheDir: config.paths.cache,
     threads: config.runtime.threads,
     executionProvider: config.runtime.executionProvider,
+    precision: config.runtime.precision,
     memory: config.runtime.memory,
     software: options.software,
   });

@@ -61,6 +61,7 @@ export const GENERATE_OPTIONS = {
   factor: { type: 'string' },
   upscaler: { type: 'string' },
   'clip-skip': { type: 'string' },
+  precision: { type: 'string' },
   memory: { type: 'string' },
   ...IMAGE_OUTPUT_OPTIONS,
 } as const;
@@ -88,6 +89,8 @@ export const GENERATE_USAGE = [
   '  --steps N                 sampling steps (default: the performance mode\'s)',
   '  --cfg F  --sharpness F  --adaptive-cfg F  --sampler ID  --scheduler ID  --clip-skip N',
   '  --seed N|random           0..9223372036854775807; image i of a run uses seed + i',
+  '  --precision fp32|int8     UNet arithmetic (default: runtime.precision); int8 quantizes the weights once,',
+  '                            into the cache folder, and runs faster where the CPU has VNNI or AMX',
   '',
   'Size and count:',
   '  --size WxH, --aspect-ratio W*H   exact size (1152x896, 1152*896)',

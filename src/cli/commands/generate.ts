@@ -13,7 +13,7 @@ import { loadCreativeData, readShippedCatalog } from '../../app/creative/creativ
 import { ensureDemoModel, isDemoModel } from '../../app/demo/demo-model.ts';
 import { createImageGenerator, prepareImageRequest, readInputImage, type ImageRequestDraft } from '../../app/generation/generate-images.ts';
 import { GENERATION_DEFAULTS } from '../../app/generation/generation-defaults.ts';
-import { GenerationService, type ServiceProgress } from '../../app/generation/generation-service.ts';
+import { GenerationService, int8CacheDir, type ServiceProgress } from '../../app/generation/generation-service.ts';
 import { ImageRequestError, type ImageRequest } from '../../app/generation/image-request.ts';
 import { createTokenizerLoader } from '../../app/generation/tokenizer-selection.ts';
 import { MEMORY_SETTINGS, type MemorySetting } from '../../app/generation/memory-mode.ts';
@@ -209,7 +209,7 @@ export async function runGenerate(ctx: CommandContext, runOptions: GenerateRunOp
   const jsonLines = values.json || (ctx.stdout as NodeJS.WriteStream).isTTY !== true;
   const reporter = new ProgressReporter(jsonLines ? ctx.stdout : ctx.stderr, jsonLines ? 'json' : 'tty');
 
-  const { config } = await loadCommandConfig(ctx, { config: values.config, models: values.models, outputs: values.out, 'insecure-permissions': values['insecure-permissions'] }, ['models']);
+  const { config } = await loadCommandConfig(ctx, { config: values.config, models: values.models, outputs: values.out, 'insecure-permissions': values['insecure-permissions'], precision: values.precision }, ['models']);
   const store = await openModelStore(config.paths.models);
 
   // 1. the request, checked and with its defaults resolved: nothing has been loaded yet
@@ -224,6 +224,7 @@ export async function runGenerate(ctx: CommandContext, runOptions: GenerateRunOp
   const service = new GenerationService({
     runtime: { executionProvider: config.runtime.executionProvider, ...(threads > 0 ? { threads } : {}) },
     outputsDir: config.paths.outputs,
+    ...(config.runtime.precision === 'int8' ? { int8CacheDir: int8CacheDir(config.paths.cache) } : {}),
     loadTokenizer: createTokenizerLoader(store),
     software: 'Fooocus-TS',
     memory: memoryOption ?? config.runtime.memory,

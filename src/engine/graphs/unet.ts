@@ -11,7 +11,7 @@
  * Output:  out [B, Cout, h, w] (the model's epsilon / v prediction)
  */
 import { attentionHeads, type UnetConfig } from '../models/architecture.ts';
-import { attr, GraphBuilder, rejectUnusedSlots, type WeightPatch } from '../onnx/graph-builder.ts';
+import { attr, GraphBuilder, rejectUnusedSlots, type GraphBuilderOptions, type WeightPatch } from '../onnx/graph-builder.ts';
 import type { SafetensorsHeader } from '../io/safetensors-types.ts';
 import type { OnnxModel } from '../onnx/onnx-proto.ts';
 import { attention, conv2d, fromTokens, fusedAttention, gelu, groupNorm, layerNorm, linear, projectLastAxis, silu, toTokens, upsampleNearest2x } from './layers.ts';
@@ -27,6 +27,8 @@ export interface UnetGraphOptions {
   weightsRoot?: string;
   /** Adds the `inpaint_feature` input (Fooocus's inpaint head). */
   inpaintFeature?: boolean;
+  /** Weights that run in int8, with the file holding their codes (see `GraphBuilderOptions.int8Weights`). */
+  int8Weights?: GraphBuilderOptions['int8Weights'];
   /**
    * Adds a ControlNet's residuals as inputs: `control_<i>` is added to skip connection i before the up path reads
    * it, `control_middle` to the middle block's output (see control-net.ts for their shapes).
@@ -188,6 +190,7 @@ export function buildUnetGraph(checkpoint: SafetensorsHeader, cfg: UnetConfig, o
     ...(options.lowRankSlots ? { lowRankSlots: options.lowRankSlots } : {}),
     ...(options.weightPatches ? { weightPatches: options.weightPatches } : {}),
     ...(options.weightsRoot !== undefined ? { weightsRoot: options.weightsRoot } : {}),
+    ...(options.int8Weights ? { int8Weights: options.int8Weights } : {}),
   });
   const p = cfg.prefix;
   const mc = cfg.modelChannels;
