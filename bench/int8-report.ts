@@ -19,7 +19,7 @@ export interface Int8Result {
 
 export function printInt8Results(results: readonly Int8Result[]): void {
   console.log('');
-  console.log('| model | shape | fp32 UNet s | int8 UNet s | speed-up | UNet rel. error | image PSNR vs fp32 dB | int8 load s, cold / cached cache | quantize s / cache read s | peak RSS GiB | CPU | SIMD flags |');
+  console.log('| model | shape | fp32 UNet s | int8 UNet s | speed-up | UNet rel. error | image PSNR vs fp32 dB | int8 load s: cold / cached | quantize s / cache read s | peak RSS GiB | CPU | SIMD flags |');
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
     console.log(

@@ -48,7 +48,11 @@ const presetPicker = createPresetPicker((preset) => fillForm(patchFromPreset(pre
 const viewer = createImageViewer((result) => void useAsInput(result));
 const results = createResultView((list, index) => viewer.open(list, index));
 const inputImage = createInputImagePanel((file) => void uploadInput(file, file.name, URL.createObjectURL(file)));
-const imagePrompts = createImagePromptPanel((index, file) => void uploadImagePrompt(index, file));
+const imagePrompts = createImagePromptPanel(
+  (index, file) => void uploadImagePrompt(index, file),
+  (image, type) => api.previewControlMap(image, type),
+  (error) => reportError(error),
+);
 const history = createHistoryView(api, {
   open: (list, index) => viewer.open(list, index),
   reuse: (job, image) => {
@@ -241,11 +245,9 @@ async function uploadInput(image: Blob, label: string, preview: string): Promise
 }
 
 async function uploadImagePrompt(index: number, image: File): Promise<void> {
-  const preview = URL.createObjectURL(image);
   try {
-    imagePrompts.setImage(index, await api.uploadImage(image), preview, image.name);
+    imagePrompts.setImage(index, await api.uploadImage(image), image, image.name);
   } catch (error) {
-    URL.revokeObjectURL(preview);
     reportError(error);
   }
 }

@@ -4,7 +4,8 @@
  * sets its defaults; two slots get images through the real upload route, and the generate request the page sends
  * carries both, in slot order, with the mixing switch. The page shows the panel only when the server's OpenAPI
  * document lists `imagePrompts`; until the server's schema has the field this test adds it to the document the
- * page reads (the request itself still goes to the real server).
+ * page reads (the request itself still goes to the real server). A PyraCanny slot shows the server's map when the
+ * server offers the preview route, and no map when it does not.
  *
  * Chromium comes from Debian (`.ci/run` installs it); without it the test is skipped locally, and fails under CI.
  */
@@ -59,6 +60,7 @@ describe('the Image Prompt panel in Chromium', { skip, timeout: 300_000 }, () =>
   let page: Page;
   const pageErrors: string[] = [];
   const sentBodies: Record<string, unknown>[] = [];
+  let previewOffered = false;
 
   before(async () => {
     assert.ok(CHROMIUM !== null, 'Chromium is required under CI');
@@ -78,6 +80,7 @@ describe('the Image Prompt panel in Chromium', { skip, timeout: 300_000 }, () =>
     await page.route('**/api/openapi.json', async (route) => {
       const response = await route.fetch();
       const doc = (await response.json()) as { paths: Record<string, { post: { requestBody: { content: Record<string, { schema: { properties: Record<string, unknown> } }> } } }> };
+      previewOffered = doc.paths['/api/v1/image-prompts/preview'] !== undefined;
       const properties = doc.paths['/api/v1/generate']!.post.requestBody.content['application/json']!.schema.properties;
       if (properties.imagePrompts === undefined) Object.assign(properties, IMAGE_PROMPT_SCHEMA);
       await route.fulfill({ response, json: doc });
@@ -118,6 +121,14 @@ describe('the Image Prompt panel in Chromium', { skip, timeout: 300_000 }, () =>
       await slot(2).getByLabel('Image 3 type').selectOption('PyraCanny');
       await slot(2).getByLabel('Weight').fill('1.25');
       await panel.getByLabel('Mixing Image Prompt and Vary/Upscale').check();
+      if (previewOffered) {
+        const map = slot(2).getByRole('img', { name: 'PyraCanny map of image 3' });
+        await map.waitFor();
+        assert.ok(await map.evaluate((img) => (img as HTMLImageElement).naturalWidth === 64), 'the map has the image size');
+      } else {
+        assert.equal(await page.locator('img.ip-map:not([hidden])').count(), 0, 'no map without the preview route');
+      }
+      assert.equal(await slot(0).locator('img.ip-map:not([hidden])').count(), 0, 'FaceSwap has no map');
       await page.screenshot({ path: path.join(SCREENSHOTS, 'image-prompt-01-two-slots.png'), fullPage: true });
 
       await page.getByRole('textbox', { name: /prompt/i }).first().fill('a portrait');

@@ -40,13 +40,13 @@ describe('image prompts over HTTP (real studio)', { timeout: 300_000 }, () => {
     assert.match(weight.field, /imagePrompts\/0\/weight|imagePrompts\[0\]\.weight/);
   });
 
-  it('refuses an unknown upload and a missing IP-Adapter before queueing, naming the field and the pull command', async () => {
+  it('refuses an unknown upload and a missing IP-Adapter before queueing, naming the field, the files and how to add them', async () => {
     const upload = await refusal({ imagePrompts: [{ imageId: 'nosuchupload0000000000' }] });
     assert.deepEqual([upload.field, upload.rule], ['imagePrompts[0].imageId', 'uploaded']);
     const files = await refusal({ imagePrompts: [{ imageId, type: 'ImagePrompt' }] });
     assert.deepEqual([files.field, files.rule], ['imagePrompts[0].type', 'installed']);
     assert.match(files.message, /clip_vision\/clip_vision_vit_h\.safetensors/);
-    assert.match(files.message, /models pull --preset image-prompt/);
+    assert.match(files.message, /models import <file> --kind <kind>/);
   });
 
   it('needs the mixing switch with Vary, and reports the upload ids with the defaults filled in', async () => {

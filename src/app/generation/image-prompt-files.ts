@@ -15,6 +15,9 @@ export interface StoreFile {
   name: string;
 }
 
+/** The catalog has no pinned entries for these files yet: the user imports (or converts) the ones Fooocus downloads. */
+const IMPORT_HINT = '`npm run fooocus -- models import <file> --kind <kind>` (IP-Adapters as the publisher\'s .safetensors; the face detector through `models convert`)';
+
 export const IMAGE_PROMPT_FILES = {
   visionEncoder: { kind: 'clip_vision', name: 'clip_vision_vit_h.safetensors' },
   negative: { kind: 'controlnet', name: 'fooocus_ip_negative.safetensors' },
@@ -47,7 +50,7 @@ export function checkImagePromptFiles(prompts: readonly ImagePromptChoice[] | un
     if (files === null) throw new ImageRequestError(field, 'family', `${prompt.type} has no IP-Adapter for ${family} models`);
     const missing = files.filter((f) => !listing.some((m) => m.kind === f.kind && m.name === f.name));
     if (missing.length > 0) {
-      throw new ImageRequestError(field, 'installed', `${prompt.type} needs ${missing.map((f) => `${f.kind}/${f.name}`).join(', ')}; run \`npm run fooocus -- models pull --preset image-prompt\``);
+      throw new ImageRequestError(field, 'installed', `${prompt.type} needs ${missing.map((f) => `${f.kind}/${f.name}`).join(', ')}; add each with ${IMPORT_HINT}`);
     }
   });
 }
@@ -74,7 +77,7 @@ export async function readImagePromptInputs(request: ImageRequest, context: Imag
     const done = verified.get(key);
     if (done !== undefined) return done;
     const entry = context.listing.find((m) => m.kind === file.kind && m.name === file.name);
-    if (entry === undefined) throw new ImageRequestError(field, 'installed', `${key} is not in the trust manifest; run \`npm run fooocus -- models pull --preset image-prompt\``);
+    if (entry === undefined) throw new ImageRequestError(field, 'installed', `${key} is not in the trust manifest; add it with ${IMPORT_HINT}`);
     const result = { path: await context.store.resolve(file.kind, file.name, context.signal ? { signal: context.signal } : {}), sha256: entry.sha256 };
     verified.set(key, result);
     return result;

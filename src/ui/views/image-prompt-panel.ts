@@ -2,10 +2,12 @@
  * The Image Prompt panel, as Fooocus's: four slots, each an image uploaded to the server (from a file or a drop
  * on the slot) with a type, a stop-at fraction and a weight. As in Fooocus, the type, stop-at and weight show only
  * with "Advanced"; switching Advanced resets every slot to Image Prompt with its defaults, and choosing a type sets
- * that type's defaults. The two mixing switches sit beside Advanced. The panel is hidden on a server whose request
- * schema lacks `imagePrompts`.
+ * that type's defaults. The two mixing switches sit beside Advanced. A PyraCanny or CPDS slot shows the map the
+ * server makes of its image, when the server offers the preview route. The panel is hidden on a server whose
+ * request schema lacks `imagePrompts`.
  */
 import { el, setAttrs, setOptions, uniqueId } from '../dom.ts';
+import { PREVIEWED_TYPES } from '../image-prompt-values.ts';
 import {
   DEFAULT_IMAGE_PROMPTS,
   defaultImagePromptSlot,
@@ -31,20 +33,32 @@ export interface ImagePromptPanel {
   read(): ImagePromptValues;
   /** Restores types, stops, weights and switches (history Reuse); the images are chosen again. */
   fill(values: ImagePromptValues): void;
-  /** Shows slot `index`'s uploaded image; `preview` is a blob: or same-origin address the panel revokes when done. */
-  setImage(index: number, imageId: string, preview: string, label: string): void;
+  /** Shows slot `index`'s uploaded image (`imageId`, its upload; `image`, its bytes for the thumbnail and map). */
+  setImage(index: number, imageId: string, image: Blob, label: string): void;
   setContract(contract: GenerateContract): void;
 }
+
+/** Asks the server for a PyraCanny or CPDS map of an image. */
+export type PreviewControlMap = (image: Blob, type: string) => Promise<Blob>;
 
 interface SlotView {
   element: HTMLElement;
   settings: HTMLElement;
   read(): ImagePromptSlot;
   fill(slot: ImagePromptSlot): void;
-  setImage(imageId: string, preview: string, label: string): void;
+  setImage(imageId: string, image: Blob, label: string): void;
+  /** Shows the map for the current type (or hides it): after an image, a type or the preview route changed. */
+  refreshMap(): void;
 }
 
-function createSlot(index: number, upload: (index: number, file: File) => void): SlotView {
+interface SlotContext {
+  upload: (index: number, file: File) => void;
+  /** null while the server offers no preview route. */
+  previewMap: () => PreviewControlMap | null;
+  report: (error: unknown) => void;
+}
+
+function createSlot(index: number, context: SlotContext): SlotView {
   const n = index + 1;
   const thumbnail = el('img', { class: 'input-thumbnail', alt: '', hidden: true });
   const status = el('p', { class: 'hint' }, 'Empty.');
@@ -58,6 +72,7 @@ function createSlot(index: number, upload: (index: number, file: File) => void):
   setAttrs(stop.control, { 'data-field': `imagePrompts[${index}].stopAt` });
   setAttrs(weight.control, { 'data-field': `imagePrompts[${index}].weight` });
   const settings = el('div', { class: 'ip-settings', hidden: true }, labelled('Type', type).row, stop.row, weight.row);
+  const map = el('img', { class: 'input-thumbnail ip-map', alt: '', hidden: true });
   const element = el(
     'fieldset',
     { class: 'ip-slot', 'data-field': `imagePrompts[${index}]`, 'data-ip-slot': String(index) },
@@ -66,14 +81,44 @@ function createSlot(index: number, upload: (index: number, file: File) => void):
     status,
     el('div', { class: 'entry-buttons' }, el('span', { class: 'file-picker' }, file, el('label', { for: fileId, class: 'button secondary' }, 'Upload')), remove),
     settings,
+    map,
   );
 
   let imageId: string | null = null;
+  let image: Blob | null = null;
   let preview: string | null = null;
+  let mapAddress: string | null = null;
+  /** Counts map requests, so an answer that arrives after a newer request (or a clear) is dropped. */
+  let mapRequest = 0;
+  const hideMap = (): void => {
+    mapRequest++;
+    if (mapAddress !== null) URL.revokeObjectURL(mapAddress);
+    mapAddress = null;
+    setAttrs(map, { src: null, alt: '', hidden: true });
+  };
+  const refreshMap = (): void => {
+    hideMap();
+    const fetchMap = context.previewMap();
+    const chosen = type.value;
+    if (image === null || fetchMap === null || !PREVIEWED_TYPES.has(chosen)) return;
+    const ticket = mapRequest;
+    fetchMap(image, chosen).then(
+      (png) => {
+        if (ticket !== mapRequest) return;
+        mapAddress = URL.createObjectURL(png);
+        setAttrs(map, { src: mapAddress, alt: `${TYPE_LABELS[chosen as keyof typeof TYPE_LABELS]} map of image ${n}`, hidden: false });
+      },
+      (error: unknown) => {
+        if (ticket === mapRequest) context.report(error);
+      },
+    );
+  };
   const clear = (): void => {
-    if (preview?.startsWith('blob:')) URL.revokeObjectURL(preview);
+    if (preview !== null) URL.revokeObjectURL(preview);
     preview = null;
     imageId = null;
+    image = null;
+    hideMap();
     setAttrs(thumbnail, { src: null, alt: '', hidden: true });
     status.textContent = 'Empty.';
     remove.hidden = true;
@@ -83,12 +128,15 @@ function createSlot(index: number, upload: (index: number, file: File) => void):
     stop.control.value = String(defaults.stopAt);
     weight.control.value = String(defaults.weight);
   };
-  type.addEventListener('change', setDefaults);
+  type.addEventListener('change', () => {
+    setDefaults();
+    refreshMap();
+  });
   remove.addEventListener('click', clear);
   file.addEventListener('change', () => {
     const chosen = file.files?.[0];
     file.value = '';
-    if (chosen !== undefined) upload(index, chosen);
+    if (chosen !== undefined) context.upload(index, chosen);
   });
   element.addEventListener('dragover', (event) => {
     if (!(event.dataTransfer?.types.includes('Files') ?? false)) return;
@@ -100,7 +148,7 @@ function createSlot(index: number, upload: (index: number, file: File) => void):
     if (dropped === undefined) return;
     event.preventDefault();
     event.stopPropagation();
-    upload(index, dropped);
+    context.upload(index, dropped);
   });
 
   return {
@@ -115,20 +163,26 @@ function createSlot(index: number, upload: (index: number, file: File) => void):
       type.value = slot.type;
       stop.control.value = String(slot.stopAt);
       weight.control.value = String(slot.weight);
+      refreshMap();
     },
-    setImage(id, address, label) {
+    setImage(id, bytes, label) {
       clear();
       imageId = id;
-      preview = address;
-      setAttrs(thumbnail, { src: address, alt: `Image ${n}: ${label}`, hidden: false });
+      image = bytes;
+      preview = URL.createObjectURL(bytes);
+      setAttrs(thumbnail, { src: preview, alt: `Image ${n}: ${label}`, hidden: false });
       status.textContent = label;
       remove.hidden = false;
+      refreshMap();
     },
+    refreshMap,
   };
 }
 
-export function createImagePromptPanel(upload: (index: number, file: File) => void): ImagePromptPanel {
-  const slots = Array.from({ length: IMAGE_PROMPT_SLOTS }, (_, i) => createSlot(i, upload));
+export function createImagePromptPanel(upload: (index: number, file: File) => void, previewMap: PreviewControlMap, report: (error: unknown) => void): ImagePromptPanel {
+  let previewOffered = false;
+  const context: SlotContext = { upload, previewMap: () => (previewOffered ? previewMap : null), report };
+  const slots = Array.from({ length: IMAGE_PROMPT_SLOTS }, (_, i) => createSlot(i, context));
   const advanced = checkbox('Advanced', DEFAULT_IMAGE_PROMPTS.advanced);
   const mixVary = checkbox('Mixing Image Prompt and Vary/Upscale', false);
   const mixInpaint = checkbox('Mixing Image Prompt and Inpaint', false);
@@ -158,14 +212,16 @@ export function createImagePromptPanel(upload: (index: number, file: File) => vo
       showAdvanced(values.advanced);
       if (values.slots.length > 0) (element as HTMLDetailsElement).open = true;
     },
-    setImage(index, imageId, preview, label) {
-      slots[index]?.setImage(imageId, preview, label);
+    setImage(index, imageId, image, label) {
+      slots[index]?.setImage(imageId, image, label);
     },
     setContract(contract) {
       applyLimits(element, contract);
       element.hidden = !contract.fields.has('imagePrompts');
       mixVary.row.hidden = !contract.fields.has('mixImagePromptAndVary');
       mixInpaint.row.hidden = !contract.fields.has('mixImagePromptAndInpaint');
+      previewOffered = contract.imagePromptPreview === true;
+      for (const s of slots) s.refreshMap();
     },
   };
 }
