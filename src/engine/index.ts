@@ -167,8 +167,10 @@ export {
   type GenerationPhase,
   type GenerationProgress,
   type PipelineModel,
+  type PipelineControls,
   type PipelineModels,
 } from './pipeline/generate.ts';
+export { loadControlNet, type ControlNetModel } from './pipeline/control-lora-model.ts';
 export { MEMORY_MODES, measureComponentBytes, planPhaseComponents, unionOfPhases, type ComponentHost, type JobShape, type MemoryMode, type PhaseComponents } from './pipeline/component-residency.ts';
 export { checkVaeFamily, inspectVaeHeader, loadVae, VaeMismatchError, type LoadedVae, type LoadVaeOptions, type VaeCodec } from './pipeline/load-vae.ts';
 export {

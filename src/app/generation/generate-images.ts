@@ -21,7 +21,7 @@ import { suggestStyleNames } from '../creative/style-suggestions.ts';
 import type { ModelListing, ModelStore } from '../models/model-store.ts';
 import { GENERATION_DEFAULTS } from './generation-defaults.ts';
 import type { AppGenerationRequest, GenerationService, SavedImage, ServiceProgress, VerifiedModel } from './generation-service.ts';
-import { checkImagePromptFiles, readImagePromptInputs } from './image-prompt-files.ts';
+import { checkImagePromptFiles, readControlInputs, readImagePromptInputs } from './image-prompt-files.ts';
 import { ImageRequestError, resolveImagePrompts, type ImagePromptDraft, type ImageRequest } from './image-request.ts';
 import { parseSize, sizeForAspect } from './image-size.ts';
 import { describeInputImage } from './input-image-description.ts';
@@ -363,7 +363,9 @@ export function createImageGenerator(options: ImageGeneratorOptions) {
     const vae = image.vae === null ? undefined : { ...(await verify(image.vae, opts, 'vae')), name: image.vae };
     const loras = await verifyLoras(store, listing, image.loras, opts.signal);
     const pixels = request.input === undefined ? undefined : (opts.input ?? (await readInputImage(options.inputDir, request.input.file, options.inputSource)));
-    const imagePromptInputs = await readImagePromptInputs(request, { store, listing, inputDir: options.inputDir, ...(opts.signal ? { signal: opts.signal } : {}) });
+    const readContext = { store, listing, inputDir: options.inputDir, ...(opts.signal ? { signal: opts.signal } : {}) };
+    const imagePromptInputs = await readImagePromptInputs(request, readContext);
+    const controlInputs = await readControlInputs(request, readContext);
     const appRequest = {
       ...image.fields,
       model,
@@ -371,6 +373,7 @@ export function createImageGenerator(options: ImageGeneratorOptions) {
       ...(vae ? { vae } : {}),
       ...(loras.length > 0 ? { loras } : {}),
       ...(imagePromptInputs ? { imagePromptInputs } : {}),
+      ...(controlInputs && controlInputs.hints.length > 0 ? { controls: controlInputs.hints, controlFiles: controlInputs.files } : {}),
       ...(opts.jobTag === undefined ? {} : { jobTag: opts.jobTag }),
     };
     if (pixels === undefined) {

@@ -31,6 +31,7 @@ import {
   type LoraApplyReport,
   type CheckpointComponent,
   type PipelineModel,
+  type PipelineControls,
   type PipelineModels,
   type RgbImage,
   type RuntimeOptions,
@@ -40,7 +41,8 @@ import {
   upscaleImage,
 } from '../../engine/index.ts';
 import { saveImage, type MetadataSchemeName } from '../outputs/output-writer.ts';
-import { ImagePromptRunner, type ImagePromptInputs } from './image-prompt-runner.ts';
+import { ControlRunner, type ControlFiles } from './control-runner.ts';
+import { ImagePromptRunner, type ImagePromptBase, type ImagePromptInputs } from './image-prompt-runner.ts';
 import { chooseMemoryMode, describeMemoryChoice, measureAvailableMemory, type MemoryChoice, type MemorySetting } from './memory-mode.ts';
 
 /** A checkpoint the store has verified: where it is and what its bytes hash to. */
@@ -77,6 +79,8 @@ export interface AppGenerationRequest extends GenerationRequest {
   scheme: MetadataSchemeName;
   /** IP-Adapter image prompts (Image Prompt, FaceSwap): their files and images; encoded into `imagePrompts` here. */
   imagePromptInputs?: ImagePromptInputs;
+  /** The control-LoRA file of each control type in `controls` (PyraCanny, CPDS). */
+  controlFiles?: ControlFiles;
   /** The Input Image mode and its parameters as the metadata records them (input-image-description.ts). */
   inputImage?: InputImageParameters;
 }
@@ -147,6 +151,7 @@ export class GenerationService {
   lastMemoryChoice: MemoryChoice | null = null;
 
   private imagePromptRunner: ImagePromptRunner | null = null;
+  private controlRunner: ControlRunner | null = null;
 
   constructor(private readonly options: GenerationServiceOptions) {}
 
@@ -191,12 +196,14 @@ export class GenerationService {
     await this.applyLoras(base, request.loras ?? [], report);
     const inpaintHead = request.inpaintFiles === undefined ? undefined : await this.loadInpaintHead(request.inpaintFiles.head, base.model);
     const imagePrompts = request.imagePromptInputs === undefined ? undefined : await this.prepareImagePrompts(base, request, request.imagePromptInputs);
+    const controls = request.controls === undefined || request.controls.length === 0 ? undefined : await this.prepareControls(base, request, imagePrompts !== undefined);
     const models = {
       base: base.model,
       ...(refiner ? { refiner: refiner.model } : {}),
       ...(vae ? { vae } : {}),
       ...(inpaintHead ? { inpaintHead } : {}),
       ...(imagePrompts ? { imagePromptUnet: imagePrompts.unet } : {}),
+      ...(controls ? { controls } : {}),
     };
     if (imagePrompts !== undefined) request = { ...request, imagePrompts: imagePrompts.prompts };
     const memory = this.chooseMemory(models, request, base, refiner);
@@ -240,22 +247,30 @@ export class GenerationService {
 
   /** The job's image prompts encoded, and the base UNet built with their inputs (same patch and LoRAs as the base's). */
   private async prepareImagePrompts(base: CachedModel, request: AppGenerationRequest, inputs: ImagePromptInputs): Promise<{ unet: ModelSession; prompts: ImagePromptEmbedding[] }> {
+    this.imagePromptRunner ??= new ImagePromptRunner(this.options.runtime);
+    return this.imagePromptRunner.prepare(await this.describeBase(base, request), inputs);
+  }
+
+  /** The ControlNets of the job's control types and the base UNet built with control residual inputs. */
+  private async prepareControls(base: CachedModel, request: AppGenerationRequest, withImagePrompts: boolean): Promise<PipelineControls> {
+    this.controlRunner ??= new ControlRunner(this.options.runtime);
+    return this.controlRunner.prepare(await this.describeBase(base, request), request.controlFiles ?? {}, (request.controls ?? []).map((c) => c.type), withImagePrompts);
+  }
+
+  /** The base model as the image prompt and control UNets are built from it: its file, patch and LoRAs. */
+  private async describeBase(base: CachedModel, request: AppGenerationRequest): Promise<ImagePromptBase> {
     const header = await readSafetensorsHeader(request.model.path);
     const patch = request.inpaintFiles?.patch;
     const loras = [];
     for (const l of request.loras ?? []) loras.push({ lora: await readLoraFile(l.path), weight: l.weight });
-    this.imagePromptRunner ??= new ImagePromptRunner(this.options.runtime);
-    return this.imagePromptRunner.prepare(
-      {
-        key: base.key,
-        path: request.model.path,
-        architecture: base.model.architecture,
-        ...(patch === undefined ? {} : { unetOptions: { weightPatches: await readInpaintPatch(patch.path, header, base.model.architecture), inpaintFeature: true } }),
-        loras,
-        loraKey: base.loraKey,
-      },
-      inputs,
-    );
+    return {
+      key: base.key,
+      path: request.model.path,
+      architecture: base.model.architecture,
+      ...(patch === undefined ? {} : { unetOptions: { weightPatches: await readInpaintPatch(patch.path, header, base.model.architecture), inpaintFeature: true } }),
+      loras,
+      loraKey: base.loraKey,
+    };
   }
 
   /** The inpaint head (a few kB), read once per file. */
@@ -378,6 +393,8 @@ export class GenerationService {
     this.upscaler = null;
     await this.imagePromptRunner?.release();
     this.imagePromptRunner = null;
+    await this.controlRunner?.release();
+    this.controlRunner = null;
     await this.evictExcept([]);
   }
 }

@@ -1,12 +1,15 @@
 /**
  * The model files each image prompt type needs, by the names Fooocus downloads them under (as .safetensors), and
  * the check at submit that they are installed. The IP-Adapter types share the CLIP vision encoder and Fooocus's
- * unconditional image embedding; FaceSwap adds the face detector (converted from facexlib's RetinaFace).
+ * unconditional image embedding; FaceSwap adds the face detector (converted from facexlib's RetinaFace). PyraCanny
+ * and CPDS each need their SDXL control-LoRA.
  */
 import path from 'node:path';
-import { readImageFile, type AdapterPromptType, type ModelFamily } from '../../engine/index.ts';
+import { readImageFile, type AdapterPromptType, type ControlHint, type ControlPromptType, type ModelFamily } from '../../engine/index.ts';
 import type { ModelKind } from '../models/model-kinds.ts';
 import type { ModelListing, ModelStore } from '../models/model-store.ts';
+import { prepareControlHints } from './control-hint-step.ts';
+import type { ControlFiles } from './control-runner.ts';
 import type { ImagePromptInputs, VerifiedFile } from './image-prompt-runner.ts';
 import { ImageRequestError, type ImagePromptChoice, type ImageRequest } from './image-request.ts';
 
@@ -29,6 +32,14 @@ const ADAPTERS: Partial<Record<ModelFamily, Record<AdapterPromptType, string>>> 
   sd15: { ImagePrompt: 'ip-adapter-plus_sd15.safetensors', FaceSwap: 'ip-adapter-plus-face_sd15.safetensors' },
 };
 
+/** Both control-LoRAs are made for SDXL's UNet (Fooocus offers PyraCanny and CPDS on SDXL only). */
+export const CONTROL_FILES = {
+  PyraCanny: { kind: 'controlnet', name: 'control-lora-canny-rank128.safetensors' },
+  CPDS: { kind: 'controlnet', name: 'fooocus_xl_cpds_128.safetensors' },
+} as const satisfies Record<ControlPromptType, StoreFile>;
+
+const CONTROL_IMPORT_HINT = '`npm run fooocus -- models import <file> --kind controlnet`';
+
 export function isAdapterPromptType(type: string): type is AdapterPromptType {
   return type === 'ImagePrompt' || type === 'FaceSwap';
 }
@@ -44,8 +55,11 @@ export function findImagePromptFiles(type: AdapterPromptType, family: ModelFamil
 /** Refuses (naming `imagePrompts[i].type`) an IP-Adapter prompt whose files are not installed for the model's family. */
 export function checkImagePromptFiles(prompts: readonly ImagePromptChoice[] | undefined, family: ModelFamily, listing: readonly ModelListing[]): void {
   (prompts ?? []).forEach((prompt, i) => {
-    if (!isAdapterPromptType(prompt.type)) return;
     const field = `imagePrompts[${i}].type`;
+    if (!isAdapterPromptType(prompt.type)) {
+      checkControlFile(prompt.type, field, family, listing);
+      return;
+    }
     const files = findImagePromptFiles(prompt.type, family);
     if (files === null) throw new ImageRequestError(field, 'family', `${prompt.type} has no IP-Adapter for ${family} models`);
     const missing = files.filter((f) => !listing.some((m) => m.kind === f.kind && m.name === f.name));
@@ -53,6 +67,15 @@ export function checkImagePromptFiles(prompts: readonly ImagePromptChoice[] | un
       throw new ImageRequestError(field, 'installed', `${prompt.type} needs ${missing.map((f) => `${f.kind}/${f.name}`).join(', ')}; add each with ${IMPORT_HINT}`);
     }
   });
+}
+
+/** Refuses a PyraCanny or CPDS prompt on a model that is not SDXL, or whose control-LoRA is not installed. */
+function checkControlFile(type: ControlPromptType, field: string, family: ModelFamily, listing: readonly ModelListing[]): void {
+  const file = CONTROL_FILES[type];
+  if (family !== 'sdxl') throw new ImageRequestError(field, 'family', `${type} needs an SDXL model: its control-LoRA ${file.name} is made for SDXL, not ${family}`);
+  if (!listing.some((m) => m.kind === file.kind && m.name === file.name)) {
+    throw new ImageRequestError(field, 'installed', `${type} needs ${file.kind}/${file.name}; add it with ${CONTROL_IMPORT_HINT}`);
+  }
 }
 
 export interface ImagePromptReadContext {
@@ -98,4 +121,32 @@ export async function readImagePromptInputs(request: ImageRequest, context: Imag
     inputs.images.push({ image, type, stopAt: prompt.stopAt, weight: prompt.weight, field: prompt.field });
   }
   return inputs;
+}
+
+/** A job's PyraCanny and CPDS prompts: their control-LoRA files (verified) and hints (see control-hint-step.ts). */
+export interface ControlInputs {
+  files: ControlFiles;
+  hints: ControlHint[];
+}
+
+/**
+ * The control image prompts of a request with their files verified against the trust manifest and their hints
+ * computed at the request's size; undefined when it has none. A prompt that is never active (weight 0 or stop 0)
+ * has no hint, so a job of only those runs the plain UNet.
+ */
+export async function readControlInputs(request: ImageRequest, context: ImagePromptReadContext): Promise<ControlInputs | undefined> {
+  const chosen = (request.imagePrompts ?? []).map((p, i) => ({ ...p, field: `imagePrompts[${i}]` })).filter((p) => !isAdapterPromptType(p.type));
+  if (chosen.length === 0) return undefined;
+  const files: ControlFiles = {};
+  for (const prompt of chosen) {
+    const type = prompt.type as ControlPromptType;
+    if (files[type] !== undefined) continue;
+    const file = CONTROL_FILES[type];
+    const entry = context.listing.find((m) => m.kind === file.kind && m.name === file.name);
+    if (entry === undefined) throw new ImageRequestError(`${prompt.field}.type`, 'installed', `${file.kind}/${file.name} is not in the trust manifest; add it with ${CONTROL_IMPORT_HINT}`);
+    files[type] = { path: await context.store.resolve(file.kind, file.name, context.signal ? { signal: context.signal } : {}), sha256: entry.sha256 };
+  }
+  const fieldOf = (file: string): string => chosen.find((p) => p.file === file)?.field ?? 'imagePrompts';
+  const hints = await prepareControlHints(chosen, { width: request.width, height: request.height }, (file) => readImageFile(path.resolve(context.inputDir, file), { source: fieldOf(file) }));
+  return { files, hints };
 }

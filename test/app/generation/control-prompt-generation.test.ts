@@ -1,0 +1,104 @@
+/**
+ * PyraCanny through the app on a tiny SDXL checkpoint: the request is checked at submit (the control-LoRA must be
+ * installed, and the model SDXL), then the job verifies the file, computes the hint from the uploaded image and
+ * runs the ControlNet. Weight 0 gives the plain image bit for bit; an active control changes it.
+ */
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { loadCreativeData, type CreativeData } from '../../../src/app/creative/creative-data.ts';
+import { createImageGenerator, prepareImageRequest, type ImageRequestDraft } from '../../../src/app/generation/generate-images.ts';
+import { GenerationService } from '../../../src/app/generation/generation-service.ts';
+import { checkImagePromptFiles, CONTROL_FILES } from '../../../src/app/generation/image-prompt-files.ts';
+import { ImageRequestError } from '../../../src/app/generation/image-request.ts';
+import { importModel } from '../../../src/app/models/import-model.ts';
+import { openModelStore, type ModelListing, type ModelStore } from '../../../src/app/models/model-store.ts';
+import { readSafetensorsHeader } from '../../../src/engine/io/safetensors-reader.ts';
+import { writeSafetensors } from '../../../src/engine/io/safetensors-writer.ts';
+import { inspectHeader } from '../../../src/engine/models/inspect.ts';
+import { decodePng, encodePng } from '../../../src/engine/output/png.ts';
+import { ClipTokenizer } from '../../../src/engine/text/clip-tokenizer.ts';
+import { writeTinyCheckpoint } from '../../fixtures/checkpoints.ts';
+import { generateTinyControlLora } from '../../fixtures/control-loras.ts';
+import { controlTestImage } from '../../fixtures/control-maps/control-test-image.ts';
+import { tinyImageRequest } from '../../fixtures/generation-requests.ts';
+
+const listed = (kind: ModelListing['kind'], name: string): ModelListing => ({ kind, name, size: 1, sha256: '0'.repeat(64), source: 'local-import', verifiedAt: '', family: null, convertedFrom: null });
+
+function refusal(field: string, ...parts: string[]): (err: unknown) => boolean {
+  return (err) => err instanceof ImageRequestError && err.field === field && parts.every((p) => err.message.includes(p));
+}
+
+describe('PyraCanny and CPDS files at submit', () => {
+  const canny = CONTROL_FILES.PyraCanny;
+  const prompts = [{ file: 'a.png', type: 'ImagePrompt' as const, stopAt: 0.5, weight: 0 }, { file: 'b.png', type: 'PyraCanny' as const, stopAt: 0.5, weight: 1 }];
+
+  it('refuses a missing control-LoRA naming the field, the file and the import command', () => {
+    const ipFiles = ['clip_vision_vit_h.safetensors', 'ip-adapter-plus_sdxl_vit-h.safetensors', 'fooocus_ip_negative.safetensors'].map((n) => listed(n.startsWith('clip') ? 'clip_vision' : 'controlnet', n));
+    assert.throws(() => checkImagePromptFiles(prompts, 'sdxl', ipFiles), refusal('imagePrompts[1].type', 'controlnet/control-lora-canny-rank128.safetensors', 'models import <file> --kind controlnet'));
+    assert.throws(() => checkImagePromptFiles([{ file: 'c.png', type: 'CPDS', stopAt: 0.5, weight: 1 }], 'sdxl', [listed(canny.kind, canny.name)]), refusal('imagePrompts[0].type', 'fooocus_xl_cpds_128.safetensors'));
+    checkImagePromptFiles([prompts[1]!], 'sdxl', [listed(canny.kind, canny.name)]);
+  });
+
+  it('refuses PyraCanny and CPDS on an SD 1.5 model, even with the files installed', () => {
+    const both = [listed(canny.kind, canny.name), listed(CONTROL_FILES.CPDS.kind, CONTROL_FILES.CPDS.name)];
+    assert.throws(() => checkImagePromptFiles([prompts[1]!], 'sd15', both), refusal('imagePrompts[0].type', 'SDXL'));
+    assert.throws(() => checkImagePromptFiles([{ file: 'c.png', type: 'CPDS', stopAt: 0.5, weight: 1 }], 'sd15', both), (e: unknown) => e instanceof ImageRequestError && e.rule === 'family');
+  });
+});
+
+describe('PyraCanny through the image generator (tiny SDXL)', () => {
+  let dir: string;
+  let outputs: string;
+  let store: ModelStore;
+  let data: CreativeData;
+  let model: string;
+  let checkpoint: string;
+  let service: GenerationService;
+
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'fooocus-control-app-'));
+    outputs = path.join(dir, 'outputs');
+    for (const d of ['models', 'outputs', 'files']) await mkdir(path.join(dir, d));
+    store = await openModelStore(path.join(dir, 'models'));
+    checkpoint = await writeTinyCheckpoint(path.join(dir, 'files'), 'sdxl');
+    model = (await importModel(store, checkpoint, { kind: 'checkpoints' })).name;
+    data = await loadCreativeData({ store, catalog: null });
+    const control = controlTestImage(64, 64, 5);
+    await writeFile(path.join(outputs, 'edges.png'), encodePng(control.rgb, control.width, control.height));
+    service = new GenerationService({ runtime: { threads: 2 }, outputsDir: outputs, loadTokenizer: async () => ClipTokenizer.byteLevel(), software: 'Fooocus-TS test' });
+  });
+  after(async () => {
+    await service.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const draft = (weight?: number): ImageRequestDraft => ({
+    ...tinyImageRequest('a lighthouse'),
+    model,
+    ...(weight === undefined ? {} : { imagePrompts: [{ file: 'edges.png', type: 'PyraCanny', weight }] }),
+  });
+  const prepare = async (d: ImageRequestDraft) => prepareImageRequest(d, { data, listing: await store.list() }, { defaultModel: async () => model });
+  const pixels = async (file: string) => decodePng(new Uint8Array(await readFile(file))).rgb;
+
+  it('is refused at submit until the control-LoRA is installed, then weight 0 is the plain image and weight 1 changes it', async () => {
+    await assert.rejects(prepare(draft(1)), refusal('imagePrompts[0].type', CONTROL_FILES.PyraCanny.name, '--kind controlnet'));
+
+    const controlFile = path.join(dir, 'files', CONTROL_FILES.PyraCanny.name);
+    const { architecture } = inspectHeader(await readSafetensorsHeader(checkpoint));
+    await writeSafetensors(controlFile, generateTinyControlLora(architecture.unet!));
+    await importModel(store, controlFile, { kind: 'controlnet' });
+
+    const run = createImageGenerator({ store, data, service, inputDir: outputs });
+    const plain = await run(await prepare(draft()), 0);
+    const weightless = await run(await prepare(draft(0)), 0);
+    const guided = await run(await prepare(draft(1)), 0);
+    assert.deepEqual(await pixels(weightless.path), await pixels(plain.path));
+    assert.notDeepEqual(await pixels(guided.path), await pixels(plain.path), 'the control changed nothing');
+    // The ControlNet and controlled UNet are kept for the next job with the same model: it gives the same image.
+    const again = await run(await prepare(draft(1)), 0);
+    assert.deepEqual(await pixels(again.path), await pixels(guided.path));
+  });
+});
