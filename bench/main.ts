@@ -11,6 +11,7 @@
  *   npm run bench -- sd15                # only SD1.5 cases
  *   npm run bench -- sd15:unet sdxl:vae  # chosen cases
  *   npm run bench -- sdxl:lora           # LoRA switch time and per-step overhead on SDXL
+ *   npm run bench -- sd15:control        # ControlNet (control-LoRA) per-step overhead; FOOOCUS_BENCH_CONTROL_SIZE=256 for a smaller image
  *   npm run bench -- server              # HTTP API latency/throughput under load and queue overhead
  *   npm run bench -- sdxl:cancel         # cancel latency of a running SDXL 1024 job (sd15:cancel: 512)
  *   npm run bench -- upscaler            # RRDBNet x4 on 512x512 (GFLOP/s beside a conv microbench), Upscale (2x) of 1024x1024
@@ -30,7 +31,7 @@ import { formatUpscalePhases, type UpscalePhases } from './upscale-phases.ts';
 
 /** Arena settings: on with the memory pattern (ONNX Runtime's default), on without it, off (the pattern needs the arena). */
 const ARENA_CASES = ['unet', 'vae'].flatMap((p) => ['on-on', 'on-off', 'off-off'].map((a) => `arena:sd15-${p}-${a}`));
-const ALL = ['sd15:text', 'sd15:unet', 'sd15:vae', 'sd15:image', 'sd15:lora', 'sd15:cancel', 'sdxl:text', 'sdxl:unet', 'sdxl:vae', 'sdxl:image', 'sdxl:lora', 'sdxl:cancel', 'server:api', 'queue:backends', 'metadata:read', 'upscaler:rrdb', 'upscaler:image', 'upscaler:image-small', 'memory:sd15-resident', 'memory:sd15-per-phase', ...ARENA_CASES, 'int8:sd15', 'int8:tiny'];
+const ALL = ['sd15:text', 'sd15:unet', 'sd15:vae', 'sd15:image', 'sd15:lora', 'sd15:control', 'sd15:cancel', 'sdxl:text', 'sdxl:unet', 'sdxl:vae', 'sdxl:image', 'sdxl:lora', 'sdxl:control', 'sdxl:cancel', 'server:api', 'queue:backends', 'metadata:read', 'upscaler:rrdb', 'upscaler:image', 'upscaler:image-small', 'memory:sd15-resident', 'memory:sd15-per-phase', ...ARENA_CASES, 'int8:sd15', 'int8:tiny'];
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const json = process.argv.includes('--json');
 const profile = process.argv.includes('--profile');
@@ -50,6 +51,17 @@ interface ImageResult {
   modelSeconds: number;
   unetEvaluations: number;
   overheadPercent: number;
+  peakRssBytes: number;
+}
+
+interface ControlResult {
+  family: string;
+  part: 'control';
+  shape: string;
+  plainStepSeconds: number;
+  controlNetStepSeconds: number;
+  controlledUnetStepSeconds: number;
+  stepOverheadPercent: number;
   peakRssBytes: number;
 }
 
@@ -220,6 +232,7 @@ const caseEnv = limits === null ? process.env : { ...process.env, FOOOCUS_BENCH_
 const results: CaseResult[] = [];
 const images: ImageResult[] = [];
 const loras: LoraResult[] = [];
+const controls: ControlResult[] = [];
 const servers: ServerResult[] = [];
 const cancels: CancelResult[] = [];
 const upscalers: UpscalerResult[] = [];
@@ -251,6 +264,8 @@ for (const c of cases) {
               ? ['image-case.ts', family, cacheDir]
               : part === 'lora'
                 ? ['lora-case.ts', family, cacheDir]
+                : part === 'control'
+                ? ['control-case.ts', family, cacheDir, ...(process.env.FOOOCUS_BENCH_CONTROL_SIZE ? [process.env.FOOOCUS_BENCH_CONTROL_SIZE] : [])]
                 : part === 'cancel'
                   ? ['cancel-case.ts', family, cacheDir]
                   : ['case.ts', family, part, cacheDir, ...(profile ? ['2', '--profile'] : [])];
@@ -267,6 +282,7 @@ for (const c of cases) {
   else if (parsed.part === 'cancel') cancels.push(parsed as CancelResult);
   else if (parsed.part === 'image') images.push(parsed as ImageResult);
   else if (parsed.part === 'lora') loras.push(parsed as LoraResult);
+  else if ((parsed as { part: string }).part === 'control') controls.push(parsed as unknown as ControlResult);
   else results.push(parsed as CaseResult);
 }
 
@@ -307,6 +323,16 @@ if (!json && loras.length > 0) {
   for (const r of loras) {
     console.log(
       `| ${r.family} | ${r.shape} | ${r.baseStepSeconds.toFixed(2)} | ${r.loraStepSeconds.toFixed(2)} | ${r.twoLoraStepSeconds.toFixed(2)} | ${r.stepOverheadPercent.toFixed(1)}% | ${r.firstApplySeconds.toFixed(1)} | ${r.switchSeconds.toFixed(2)} | ${r.switchTwoSeconds.toFixed(2)} | ${r.switchNoneSeconds.toFixed(2)} | ${(r.peakRssBytes / 2 ** 30).toFixed(2)} |`,
+    );
+  }
+}
+if (!json && controls.length > 0) {
+  console.log('');
+  console.log('| model | shape | UNet step s, plain | ControlNet s | UNet with residuals s | step overhead (aim <= 60%) | peak RSS GiB |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const r of controls) {
+    console.log(
+      `| ${r.family} | ${r.shape} | ${r.plainStepSeconds.toFixed(2)} | ${r.controlNetStepSeconds.toFixed(2)} | ${r.controlledUnetStepSeconds.toFixed(2)} | ${r.stepOverheadPercent.toFixed(1)}% | ${(r.peakRssBytes / 2 ** 30).toFixed(2)} |`,
     );
   }
 }

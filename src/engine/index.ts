@@ -209,6 +209,8 @@ export {
   type ImagePromptEmbedding,
   type ImagePromptType,
 } from './pipeline/image-guidance.ts';
+export { CONTROL_PROMPT_TYPES, computeControlMap, grayToRgb } from './control/control-map.ts';
+export type { GrayImage } from './control/gray-image.ts';
 export { ipAdapterLayerOrder } from './graphs/decoupled-attention.ts';
 export { ImagePromptModelError } from './ip-adapter/image-prompt-model-error.ts';
 export { checkAdapterFitsUnet, loadImagePromptEncoder, type ImagePromptEncoder, type ImagePromptModelFiles } from './ip-adapter/image-prompt-encoder.ts';

@@ -16,7 +16,7 @@ export interface StoreFile {
 }
 
 /** The catalog has no pinned entries for these files yet: the user imports (or converts) the ones Fooocus downloads. */
-const IMPORT_HINT = "`npm run fooocus -- models import <file> --kind <kind>` (IP-Adapters as the publisher's .safetensors; the face detector through `models convert`)";
+const IMPORT_HINT = '`npm run fooocus -- models import <file> --kind <kind>` (IP-Adapters as the publisher\'s .safetensors; the face detector through `models convert`)';
 
 export const IMAGE_PROMPT_FILES = {
   visionEncoder: { kind: 'clip_vision', name: 'clip_vision_vit_h.safetensors' },

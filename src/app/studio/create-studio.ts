@@ -29,6 +29,8 @@ import { ModelChangedError, ModelNotFoundError, UntrustedModelError } from '../m
 import { openModelStore, type ModelStore } from '../models/model-store.ts';
 import { InferenceWorker } from '../worker/inference-worker.ts';
 import { UploadDecoder } from '../uploads/upload-decoder.ts';
+import { previewControlMap } from '../image-prompts/control-map-preview.ts';
+import type { ControlPromptType } from '../../engine/index.ts';
 import { UploadStore } from '../uploads/upload-store.ts';
 import { UploadUsage } from '../uploads/upload-usage.ts';
 import { openRedisStudioQueue } from './redis-studio-queue.ts';
@@ -65,6 +67,8 @@ export interface Studio {
   catalogFiles: CatalogFileNames;
   /** Uploaded input images: decoded in a restricted process, capped per owner, expired when unused. */
   uploads: UploadStore;
+  /** The PyraCanny or CPDS map of an image (decoded as uploads are), as a PNG; nothing is stored. */
+  previewControlMap(type: ControlPromptType, bytes: Uint8Array): Promise<Uint8Array>;
   /**
    * Checks a request against what is installed (ImageRequestError naming the field), resolves its defaults and
    * queues it for `owner`.
@@ -203,6 +207,7 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
     presets,
     catalogFiles: data.catalogFiles,
     uploads,
+    previewControlMap: (type, bytes) => previewControlMap({ decoder: uploadDecoder, maxPixels: config.server.quotas.maxPixels }, type, bytes),
     submitImages: async (owner, { inputImageId, denoise, imagePrompts, ...studioChoices }, submitKey, limits) => {
       const choices: ImageRequestDraft = { ...studioChoices };
       if (imagePrompts !== undefined) {
