@@ -57,7 +57,7 @@ export interface GenerateRequest {
 
 /** One image prompt: an upload's id, its type, stop-at fraction and weight. */
 export interface ImagePromptRequest {
-  image: string;
+  imageId: string;
   type: string;
   stopAt: number;
   weight: number;

@@ -56,7 +56,7 @@ export function isImagePromptType(value: unknown): value is ImagePromptTypeName 
 
 /** The request fields for the filled slots, in slot order; nothing when every slot is empty. */
 export function buildImagePromptFields(values: ImagePromptValues): Pick<GenerateRequest, 'imagePrompts' | 'mixImagePromptAndVary' | 'mixImagePromptAndInpaint'> {
-  const imagePrompts: ImagePromptRequest[] = values.slots.flatMap((s) => (s.imageId === null ? [] : [{ image: s.imageId, type: s.type, stopAt: s.stopAt, weight: s.weight }]));
+  const imagePrompts: ImagePromptRequest[] = values.slots.flatMap((s) => (s.imageId === null ? [] : [{ imageId: s.imageId, type: s.type, stopAt: s.stopAt, weight: s.weight }]));
   if (imagePrompts.length === 0) return {};
   return {
     imagePrompts,

@@ -41,7 +41,7 @@ const IMAGE_PROMPT_SCHEMA = {
     items: {
       type: 'object',
       properties: {
-        image: { type: 'string' },
+        imageId: { type: 'string' },
         type: { type: 'string', enum: ['ImagePrompt', 'PyraCanny', 'CPDS', 'FaceSwap'] },
         stopAt: { type: 'number', minimum: 0, maximum: 1 },
         weight: { type: 'number', minimum: 0, maximum: 2 },
@@ -135,10 +135,10 @@ describe('the Image Prompt panel in Chromium', { skip, timeout: 300_000 }, () =>
       await page.getByRole('button', { name: 'Generate' }).click();
       for (let i = 0; i < 100 && sentBodies.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
       assert.equal(sentBodies.length, 1, 'one generate request was sent');
-      const prompts = sentBodies[0]!.imagePrompts as { image: string; type: string; stopAt: number; weight: number }[];
+      const prompts = sentBodies[0]!.imagePrompts as { imageId: string; type: string; stopAt: number; weight: number }[];
       assert.equal(prompts.length, 2);
       assert.deepEqual(prompts.map((p) => [p.type, p.stopAt, p.weight]), [['FaceSwap', 0.9, 0.75], ['PyraCanny', 0.5, 1.25]]);
-      assert.ok(prompts.every((p) => /^up-/.test(p.image)) && prompts[0]!.image !== prompts[1]!.image, `two uploads: ${JSON.stringify(prompts)}`);
+      assert.ok(prompts.every((p) => /^up-/.test(p.imageId)) && prompts[0]!.imageId !== prompts[1]!.imageId, `two uploads: ${JSON.stringify(prompts)}`);
       assert.equal(sentBodies[0]!.mixImagePromptAndVary, true);
       assert.deepEqual(pageErrors, []);
     } catch (error) {

@@ -28,8 +28,8 @@ describe('image prompt values', () => {
       'sdxl',
     );
     assert.deepEqual(request.imagePrompts, [
-      { image: 'up-1', type: 'FaceSwap', stopAt: 0.9, weight: 0.75 },
-      { image: 'up-2', type: 'CPDS', stopAt: 0.4, weight: 1.2 },
+      { imageId: 'up-1', type: 'FaceSwap', stopAt: 0.9, weight: 0.75 },
+      { imageId: 'up-2', type: 'CPDS', stopAt: 0.4, weight: 1.2 },
     ]);
     assert.equal(request.mixImagePromptAndVary, true);
     assert.equal(request.mixImagePromptAndInpaint, undefined);

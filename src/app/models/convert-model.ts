@@ -135,7 +135,7 @@ function chooseKind(checkpoint: TorchCheckpoint, requested: ConvertibleKind | un
     return { kind: detected, role };
   }
   if (detected !== undefined && detected !== requested) {
-    throw new UnsupportedModelFileError(file, `--kind ${requested} was given, but the tensors are those of an ${role} (kind ${detected})`);
+    throw new UnsupportedModelFileError(file, `--kind ${requested} was given, but the tensors are a model of role ${role} (kind ${detected})`);
   }
   // An undetected layout under an explicit kind is checked against the kind's layout once written (placeConverted).
   return { kind: requested, role: role ?? CONVERTIBLE_KINDS[requested][0] };
