@@ -34,12 +34,13 @@ export class ControlRunner {
       await old?.loaded.release();
       this.unet = await this.buildUnet(key, base, false);
     }
-    if (withImagePrompts && this.unetWithImagePrompts?.key !== key) {
+    // The mixed build of another base is dropped even by a job that does not mix: nothing would use it again.
+    if (this.unetWithImagePrompts !== null && this.unetWithImagePrompts.key !== key) {
       const old = this.unetWithImagePrompts;
       this.unetWithImagePrompts = null;
-      await old?.loaded.release();
-      this.unetWithImagePrompts = await this.buildUnet(key, base, true);
+      await old.loaded.release();
     }
+    if (withImagePrompts && this.unetWithImagePrompts === null) this.unetWithImagePrompts = await this.buildUnet(key, base, true);
     const unet = this.unet.loaded.unet!;
     const mixed: ModelSession | undefined = withImagePrompts ? this.unetWithImagePrompts!.loaded.unet! : undefined;
     return { unet, ...(mixed === undefined ? {} : { unetWithImagePrompts: mixed }), nets };

@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { loadCreativeData, type CreativeData } from '../../../src/app/creative/creative-data.ts';
 import { createImageGenerator, prepareImageRequest, type ImageRequestDraft } from '../../../src/app/generation/generate-images.ts';
 import { GenerationService } from '../../../src/app/generation/generation-service.ts';
+import { ControlRunner } from '../../../src/app/generation/control-runner.ts';
 import { checkImagePromptFiles, CONTROL_FILES } from '../../../src/app/generation/image-prompt-files.ts';
 import { ImageRequestError } from '../../../src/app/generation/image-request.ts';
 import { importModel } from '../../../src/app/models/import-model.ts';
@@ -100,5 +101,33 @@ describe('PyraCanny through the image generator (tiny SDXL)', () => {
     // The ControlNet and controlled UNet are kept for the next job with the same model: it gives the same image.
     const again = await run(await prepare(draft(1)), 0);
     assert.deepEqual(await pixels(again.path), await pixels(guided.path));
+  });
+});
+
+describe('the control runner', () => {
+  it('builds the controlled UNet, and one with image prompt inputs too for a mixed job, and keeps them for the same base', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'fooocus-control-runner-'));
+    const runner = new ControlRunner({ threads: 2 });
+    try {
+      const checkpoint = await writeTinyCheckpoint(dir, 'sdxl');
+      const { architecture } = inspectHeader(await readSafetensorsHeader(checkpoint));
+      const controlFile = path.join(dir, CONTROL_FILES.PyraCanny.name);
+      await writeSafetensors(controlFile, generateTinyControlLora(architecture.unet!));
+      const base = { key: 'base', path: checkpoint, architecture, loras: [], loraKey: '' };
+      const files = { PyraCanny: { path: controlFile, sha256: 'a'.repeat(64) } };
+      const plain = await runner.prepare(base, files, ['PyraCanny'], false);
+      assert.ok(plain.unet.inputNames.includes('control_middle'));
+      assert.ok(!plain.unet.inputNames.includes('ip_scale'));
+      assert.equal(plain.unetWithImagePrompts, undefined);
+      const mixed = await runner.prepare(base, files, ['PyraCanny', 'PyraCanny'], true);
+      assert.equal(mixed.unet, plain.unet, 'the controlled UNet is kept for the same base');
+      assert.equal(mixed.nets.PyraCanny, plain.nets.PyraCanny, 'the ControlNet is kept for the same file and base');
+      assert.ok(mixed.unetWithImagePrompts!.inputNames.includes('control_middle'));
+      assert.ok(mixed.unetWithImagePrompts!.inputNames.includes('ip_scale'));
+      await assert.rejects(runner.prepare(base, files, ['CPDS'], false), /no CPDS control-LoRA file/);
+    } finally {
+      await runner.release();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
