@@ -7,29 +7,18 @@
  * step time is printed beside them (what a cancel used to wait for). Also prints the CPU model and its SIMD flags.
  * Usage: node --import tsx bench/cancel-case.ts <sd15|sdxl> <cacheDir> [trials]
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { importModel } from '../src/app/models/import-model.ts';
 import { openModelStore } from '../src/app/models/model-store.ts';
 import { InferenceWorker, WorkerJobError } from '../src/app/worker/inference-worker.ts';
 import type { ImageRequest } from '../src/app/generation/image-request.ts';
+import { describeCpu } from './cpu-description.ts';
 import { ensureFullCheckpoint } from './fixtures/full-checkpoints.ts';
 
 const [family, cacheDir, trialsArg] = process.argv.slice(2) as ['sd15' | 'sdxl', string, string | undefined];
 const size = family === 'sd15' ? 512 : 1024;
 const trials = Number(trialsArg ?? (family === 'sd15' ? 5 : 3));
-
-/** Model name and the CPU's SIMD flags that decide ONNX Runtime's kernels. */
-function describeCpu(): { model: string; flags: string[] } {
-  const model = os.cpus()[0]?.model ?? 'unknown';
-  if (!existsSync('/proc/cpuinfo')) return { model, flags: [] };
-  const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('flags')) ?? '';
-  const wanted = ['sse4_2', 'avx', 'avx2', 'fma', 'f16c', 'avx512f', 'avx512bw', 'avx512_vnni', 'avx512_bf16', 'amx_tile', 'amx_bf16'];
-  const present = new Set(line.split(':')[1]?.trim().split(/\s+/) ?? []);
-  return { model, flags: wanted.filter((f) => present.has(f)) };
-}
 
 const checkpoint = await ensureFullCheckpoint(family, cacheDir);
 const dir = path.join(cacheDir, `cancel-${family}`);

@@ -34,13 +34,19 @@ function randomTensor(dims: number[]): Tensor {
   return t;
 }
 
-async function timeRuns(session: ModelSession, feeds: Record<string, Tensor | Int64Tensor>): Promise<{ first: number; mean: number }> {
+/**
+ * First and mean wall seconds of `repeats` runs, and the CPU seconds per run (all threads): on a machine shared
+ * with other work, wall time grows while CPU time stays about the work done, so the two together show the load.
+ */
+async function timeRuns(session: ModelSession, feeds: Record<string, Tensor | Int64Tensor>): Promise<{ first: number; mean: number; cpu: number }> {
   let t = performance.now();
   await session.run(feeds);
   const first = (performance.now() - t) / 1000;
   t = performance.now();
+  const cpuStart = process.cpuUsage();
   for (let i = 0; i < repeats; i++) await session.run(feeds);
-  return { first, mean: (performance.now() - t) / 1000 / repeats };
+  const cpu = process.cpuUsage(cpuStart);
+  return { first, mean: (performance.now() - t) / 1000 / repeats, cpu: (cpu.user + cpu.system) / 1e6 / repeats };
 }
 
 const file = await ensureFullCheckpoint(family, cacheDir);
@@ -50,7 +56,7 @@ const component: CheckpointComponent = part === 'unet' ? 'unet' : part === 'vae'
 const loaded = await loadCheckpoint(header, architecture, { components: [component], ...(profileDir === null ? {} : { runtime: { profileFilePrefix: path.join(profileDir, 'profile') } }) });
 const size = family === 'sd15' ? 512 : 1024;
 let weightsFp32Bytes = 0;
-let runs: { first: number; mean: number };
+let runs: { first: number; mean: number; cpu: number };
 let shape: string;
 let flops: FlopCount;
 if (part === 'unet') {
@@ -71,7 +77,7 @@ if (part === 'unet') {
   weightsFp32Bytes = parameterCounts.vae * 4;
   shape = `1 image, ${size}x${size}`;
 } else {
-  runs = { first: 0, mean: 0 };
+  runs = { first: 0, mean: 0, cpu: 0 };
   // Text encoders take int64 tokens; time all encoders of the family together.
   const ids = new BigInt64Array(77).fill(49407n);
   ids[0] = 49406n;
@@ -84,6 +90,7 @@ if (part === 'unet') {
     const r = await timeRuns(enc, { tokens: { dims: [1, 77], data: ids } });
     runs.first += r.first;
     runs.mean += r.mean;
+    runs.cpu += r.cpu;
   }
   weightsFp32Bytes = parameterCounts.textEncoders.reduce((a, b) => a + b, 0) * 4;
   shape = `1 prompt, ${loaded.textEncoders.length} encoder(s)`;
@@ -112,6 +119,7 @@ console.log(
     buildSeconds: loaded.buildSeconds[component],
     firstRunSeconds: runs.first,
     secondsPerRun: runs.mean,
+    cpuSecondsPerRun: runs.cpu,
     peakRssBytes,
     weightsFp32Bytes,
     rssOverWeights: peakRssBytes / weightsFp32Bytes,
@@ -119,6 +127,9 @@ console.log(
     gflops: flops.total / runs.mean / 1e9,
     limitGflops: ideal === null ? null : flops.total / ideal / 1e9,
     fractionOfLimit: ideal === null ? null : ideal / runs.mean,
+    // The same per CPU-second: all threads' CPU time (spin-waiting included, so a lower bound) against one core's limits.
+    gflopsPerCpuSecond: flops.total / runs.cpu / 1e9,
+    fractionOfCoreLimit: limits === null ? null : idealSeconds(flops, limits.perCore) / runs.cpu,
     ...(profileSummary === null ? {} : { profile: profileSummary }),
   }),
 );

@@ -24,6 +24,11 @@ export interface MachineLimits {
   fp32GemmGflops: number;
   /** fp32 3x3 Conv GFLOP/s (the better of ONNX Runtime's `extended` and `all` levels: `all` adds NCHWc layouts). */
   fp32ConvGflops: number;
+  /**
+   * The same two limits as GFLOP per CPU-second of one thread: the kernels' speed per core, which the machine's
+   * other work does not change. Model cases compare their FLOPs per CPU-second with these.
+   */
+  perCore: { fp32GemmGflops: number; fp32ConvGflops: number };
   /** int8 figures in GOP/s (2 x multiply-accumulates per second); null where ONNX Runtime's CPU build lacks the kernel. */
   int8: Int8Limits;
   shapes: { gemm: string; conv: string };
@@ -52,10 +57,10 @@ function addIntTensor(model: OnnxModel, name: string, dtype: OnnxDtype & ('int8'
  * Seconds of the fastest of `runs` runs of `model` on input `x` (after one warm-up), or null when ONNX Runtime
  * refuses the graph (a kernel its CPU build does not have).
  */
-async function timeModel(model: OnnxModel, dims: number[], runs: number, optimization: RuntimeOptions['optimization'] = 'extended'): Promise<number | null> {
+async function timeModel(model: OnnxModel, dims: number[], runs: number, optimization: RuntimeOptions['optimization'] = 'extended', clock: Clock = WALL): Promise<number | null> {
   let session;
   try {
-    session = await createModelSession(encodeOnnxModel(model), null, { optimization });
+    session = await createModelSession(encodeOnnxModel(model), null, { optimization, ...(clock.threads === undefined ? {} : { threads: clock.threads }) });
   } catch {
     return null;
   }
@@ -65,8 +70,10 @@ async function timeModel(model: OnnxModel, dims: number[], runs: number, optimiz
     let best = Infinity;
     for (let i = 0; i < runs; i++) {
       const started = performance.now();
+      const cpu = process.cpuUsage();
       await session.run(feed);
-      best = Math.min(best, (performance.now() - started) / 1000);
+      const used = process.cpuUsage(cpu);
+      best = Math.min(best, clock.kind === 'wall' ? (performance.now() - started) / 1000 : (used.user + used.system) / 1e6);
     }
     return best;
   } catch {
@@ -76,13 +83,24 @@ async function timeModel(model: OnnxModel, dims: number[], runs: number, optimiz
   }
 }
 
+/**
+ * Wall seconds with every core (what a user waits), or CPU seconds of one thread: the work itself, which stays
+ * put when other processes share the machine (wall time then grows with the load).
+ */
+interface Clock {
+  kind: 'wall' | 'cpu';
+  threads?: number;
+}
+const WALL: Clock = { kind: 'wall' };
+const ONE_THREAD_CPU: Clock = { kind: 'cpu', threads: 1 };
+
 type GemmLayer = (g: GraphBuilder, x: string, inputs: number, outputs: number, index: number) => string;
 
 /**
  * A chain of `layers` projections alternating k -> n -> k on [m, k] input, built by `layer`; returns the
  * throughput in G(FL)OP/s counting 2 x m x k x n per layer, or null when the kernel is missing.
  */
-async function measureGemmChain(layer: GemmLayer, deferred: (model: OnnxModel) => void, layers: number, runs: number): Promise<number | null> {
+async function measureGemmChain(layer: GemmLayer, deferred: (model: OnnxModel) => void, layers: number, runs: number, clock: Clock = WALL): Promise<number | null> {
   const { m, k, n } = LIMIT_SHAPES.gemm;
   const g = new GraphBuilder('gemm-limit', null);
   let y = g.input('x', 'float32', [m, k]);
@@ -90,14 +108,14 @@ async function measureGemmChain(layer: GemmLayer, deferred: (model: OnnxModel) =
   g.output(y, 'y', 'float32', [m, layers % 2 === 0 ? k : n]);
   const model = g.build();
   deferred(model);
-  const seconds = await timeModel(model, [m, k], runs);
+  const seconds = await timeModel(model, [m, k], runs, 'extended', clock);
   return seconds === null ? null : (2 * m * k * n * layers) / seconds / 1e9;
 }
 
 /** fp32 GEMM GFLOP/s at the feed-forward's shapes, as our linears run it (Gemm with transB). */
-export async function measureFp32GemmGflops(runs = 5): Promise<number> {
+export async function measureFp32GemmGflops(runs = 5, clock: Clock = WALL): Promise<number> {
   const layer: GemmLayer = (g, x, inputs, outputs, index) => g.op('Gemm', [x, g.constFloat(sample(inputs * outputs, index, 0.05), [outputs, inputs])], { transB: attr.int(1) });
-  const result = await measureGemmChain(layer, () => undefined, 4, runs);
+  const result = await measureGemmChain(layer, () => undefined, 4, runs, clock);
   if (result === null) throw new Error('ONNX Runtime could not run an fp32 Gemm');
   return result;
 }
@@ -134,7 +152,7 @@ export async function measureInt8GemmGops(runs = 5): Promise<Pick<Int8Limits, 'm
 type ConvLayer = (g: GraphBuilder, x: string, index: number) => string;
 
 /** A chain of `layers` 320 -> 320 3x3 convs on the limit shape, built by `layer`; G(FL)OP/s or null. */
-async function measureConvChain(layer: ConvLayer, finish: (model: OnnxModel) => void, layers: number, runs: number, optimization: RuntimeOptions['optimization']): Promise<number | null> {
+async function measureConvChain(layer: ConvLayer, finish: (model: OnnxModel) => void, layers: number, runs: number, optimization: RuntimeOptions['optimization'], clock: Clock = WALL): Promise<number | null> {
   const { batch, channels, side } = LIMIT_SHAPES.conv;
   const dims = [batch, channels, side, side];
   const g = new GraphBuilder('conv-limit', null);
@@ -143,18 +161,18 @@ async function measureConvChain(layer: ConvLayer, finish: (model: OnnxModel) => 
   g.output(y, 'y', 'float32', dims);
   const model = g.build();
   finish(model);
-  const seconds = await timeModel(model, dims, runs, optimization);
+  const seconds = await timeModel(model, dims, runs, optimization, clock);
   return seconds === null ? null : (2 * batch * side * side * channels * channels * 9 * layers) / seconds / 1e9;
 }
 
 const CONV_GEOMETRY = { kernel_shape: attr.ints([3, 3]), pads: attr.ints([1, 1, 1, 1]) };
 
 /** fp32 3x3 conv GFLOP/s on [2, 320, 64, 64]: the better of the `extended` and `all` (NCHWc) levels. */
-export async function measureFp32ConvGflops(runs = 4): Promise<number> {
+export async function measureFp32ConvGflops(runs = 4, clock: Clock = WALL): Promise<number> {
   const { channels } = LIMIT_SHAPES.conv;
   const layer: ConvLayer = (g, x, l) => g.op('Conv', [x, g.constFloat(sample(channels * channels * 9, l, 0.02), [channels, channels, 3, 3])], CONV_GEOMETRY);
-  const plain = await measureConvChain(layer, () => undefined, 3, runs, 'extended');
-  const nchwc = await measureConvChain(layer, () => undefined, 3, runs, 'all');
+  const plain = await measureConvChain(layer, () => undefined, 3, runs, 'extended', clock);
+  const nchwc = await measureConvChain(layer, () => undefined, 3, runs, 'all', clock);
   const best = Math.max(plain ?? 0, nchwc ?? 0);
   if (best === 0) throw new Error('ONNX Runtime could not run an fp32 Conv');
   return best;
@@ -206,6 +224,7 @@ export async function measureMachineLimits(): Promise<MachineLimits> {
     cpu: await detectCpuFeatures(),
     fp32GemmGflops: await measureFp32GemmGflops(),
     fp32ConvGflops: await measureFp32ConvGflops(),
+    perCore: { fp32GemmGflops: await measureFp32GemmGflops(4, ONE_THREAD_CPU), fp32ConvGflops: await measureFp32ConvGflops(3, ONE_THREAD_CPU) },
     int8: { ...(await measureInt8GemmGops()), ...(await measureInt8ConvGops()) },
     shapes: {
       gemm: `[${m}, ${k}] x [${k}, ${n}] and [${m}, ${n}] x [${n}, ${k}], 4 chained`,
@@ -231,6 +250,8 @@ export function formatLimits(l: MachineLimits): string {
     '|---|---|---|',
     `| fp32 GEMM (Gemm, transB) | ${l.shapes.gemm} | ${figure(l.fp32GemmGflops)} |`,
     `| fp32 3x3 conv | ${l.shapes.conv} | ${figure(l.fp32ConvGflops)} |`,
+    `| fp32 GEMM per CPU-second of one thread | ${l.shapes.gemm} | ${figure(l.perCore.fp32GemmGflops)} |`,
+    `| fp32 3x3 conv per CPU-second of one thread | ${l.shapes.conv} | ${figure(l.perCore.fp32ConvGflops)} |`,
     `| int8 GEMM: DynamicQuantizeLinear + MatMulInteger | ${l.shapes.gemm} | ${figure(l.int8.matMulInteger)} |`,
     `| int8 GEMM: DynamicQuantizeMatMul (com.microsoft) | ${l.shapes.gemm} | ${figure(l.int8.dynamicQuantizeMatMul)} |`,
     `| int8 3x3 conv: DynamicQuantizeLinear + ConvInteger | ${l.shapes.conv} | ${figure(l.int8.convInteger)} |`,

@@ -11,22 +11,27 @@
  *   npm run bench -- sd15                # only SD1.5 cases
  *   npm run bench -- sd15:unet sdxl:vae  # chosen cases
  *   npm run bench -- sdxl:lora           # LoRA switch time and per-step overhead on SDXL
+ *   npm run bench -- sd15:control        # ControlNet (control-LoRA) per-step overhead; FOOOCUS_BENCH_CONTROL_SIZE=256 for a smaller image
  *   npm run bench -- server              # HTTP API latency/throughput under load and queue overhead
  *   npm run bench -- sdxl:cancel         # cancel latency of a running SDXL 1024 job (sd15:cancel: 512)
  *   npm run bench -- upscaler            # RRDBNet x4 on 512x512 (GFLOP/s beside a conv microbench), Upscale (2x) of 1024x1024
+ *   npm run bench -- upscaler:image-small  # the Upscale (2x) path on a 256x256 input and the tiny SDXL fixture (minutes, not hours)
  *   npm run bench -- queue               # local vs Redis queue: added latency per job, jobs/s with 1 and 2 workers
  *   npm run bench -- metadata            # metadata read time of a 20 MB PNG with a 64 KiB parameters chunk
  *   npm run bench -- memory              # SD 1.5 text-to-image peak RSS, resident vs per-phase (memory-case.ts)
  *   npm run bench -- arena               # SD 1.5 UNet and VAE with each ONNX Runtime arena setting
+ *   npm run bench -- int8                # int8 vs fp32 UNet (SD1.5 512 and the tiny fixture): speed-up, error, PSNR, cache
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { printInt8Results, type Int8Result } from './int8-report.ts';
 import { formatLimits, type MachineLimits } from './machine-limits.ts';
+import { formatUpscalePhases, type UpscalePhases } from './upscale-phases.ts';
 
 /** Arena settings: on with the memory pattern (ONNX Runtime's default), on without it, off (the pattern needs the arena). */
 const ARENA_CASES = ['unet', 'vae'].flatMap((p) => ['on-on', 'on-off', 'off-off'].map((a) => `arena:sd15-${p}-${a}`));
-const ALL = ['sd15:text', 'sd15:unet', 'sd15:vae', 'sd15:image', 'sd15:lora', 'sd15:cancel', 'sdxl:text', 'sdxl:unet', 'sdxl:vae', 'sdxl:image', 'sdxl:lora', 'sdxl:cancel', 'server:api', 'queue:backends', 'metadata:read', 'upscaler:rrdb', 'upscaler:image', 'memory:sd15-resident', 'memory:sd15-per-phase', ...ARENA_CASES];
+const ALL = ['sd15:text', 'sd15:unet', 'sd15:vae', 'sd15:image', 'sd15:lora', 'sd15:control', 'sd15:cancel', 'sdxl:text', 'sdxl:unet', 'sdxl:vae', 'sdxl:image', 'sdxl:lora', 'sdxl:control', 'sdxl:cancel', 'server:api', 'queue:backends', 'metadata:read', 'upscaler:rrdb', 'upscaler:image', 'upscaler:image-small', 'memory:sd15-resident', 'memory:sd15-per-phase', ...ARENA_CASES, 'int8:sd15', 'int8:tiny'];
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const json = process.argv.includes('--json');
 const profile = process.argv.includes('--profile');
@@ -46,6 +51,17 @@ interface ImageResult {
   modelSeconds: number;
   unetEvaluations: number;
   overheadPercent: number;
+  peakRssBytes: number;
+}
+
+interface ControlResult {
+  family: string;
+  part: 'control';
+  shape: string;
+  plainStepSeconds: number;
+  controlNetStepSeconds: number;
+  controlledUnetStepSeconds: number;
+  stepOverheadPercent: number;
   peakRssBytes: number;
 }
 
@@ -85,6 +101,7 @@ interface QueueFigures {
   toFirstStepMs: number;
   toHistoryMs: number;
   jobsPerSecond: number;
+  largeJobsPerSecond: number;
 }
 
 interface QueueResult {
@@ -95,7 +112,9 @@ interface QueueResult {
   redisOne: QueueFigures;
   redisTwo: QueueFigures;
   addedLatencyMs: number;
+  largeJob: { width: number; height: number; steps: number };
   twoWorkerSpeedup: number;
+  twoWorkerSpeedupSmall: number;
 }
 
 interface CancelResult {
@@ -113,10 +132,11 @@ interface CancelResult {
 
 interface UpscalerResult {
   family: 'upscaler';
-  part: 'rrdb' | 'image';
+  part: 'rrdb' | 'image' | 'image-small';
   shape: string;
   seconds: number;
   peakRssBytes: number;
+  phases?: UpscalePhases;
   gflops?: number;
   convGflops?: number;
   percentOfConv?: number;
@@ -171,6 +191,7 @@ interface CaseResult {
   buildSeconds: number;
   firstRunSeconds: number;
   secondsPerRun: number;
+  cpuSecondsPerRun: number;
   peakRssBytes: number;
   weightsFp32Bytes: number;
   rssOverWeights: number;
@@ -178,6 +199,8 @@ interface CaseResult {
   gflops: number;
   limitGflops: number | null;
   fractionOfLimit: number | null;
+  gflopsPerCpuSecond: number;
+  fractionOfCoreLimit: number | null;
 }
 
 /** Runs a bench script in its own process; its last stdout line is its JSON result (null when it failed). */
@@ -209,6 +232,7 @@ const caseEnv = limits === null ? process.env : { ...process.env, FOOOCUS_BENCH_
 const results: CaseResult[] = [];
 const images: ImageResult[] = [];
 const loras: LoraResult[] = [];
+const controls: ControlResult[] = [];
 const servers: ServerResult[] = [];
 const cancels: CancelResult[] = [];
 const upscalers: UpscalerResult[] = [];
@@ -216,6 +240,7 @@ const metadataReads: MetadataResult[] = [];
 const queues: QueueResult[] = [];
 const memories: MemoryResult[] = [];
 const arenas: ArenaResult[] = [];
+const int8s: Int8Result[] = [];
 for (const c of cases) {
   const [family, part] = c.split(':') as [string, string];
   process.stderr.write(`bench: ${c} ...\n`);
@@ -233,10 +258,14 @@ for (const c of cases) {
           ? ['metadata-case.ts']
           : family === 'upscaler'
             ? ['upscale-case.ts', part, cacheDir]
+            : family === 'int8'
+              ? ['int8-case.ts', part, cacheDir]
             : part === 'image'
               ? ['image-case.ts', family, cacheDir]
               : part === 'lora'
                 ? ['lora-case.ts', family, cacheDir]
+                : part === 'control'
+                ? ['control-case.ts', family, cacheDir, ...(process.env.FOOOCUS_BENCH_CONTROL_SIZE ? [process.env.FOOOCUS_BENCH_CONTROL_SIZE] : [])]
                 : part === 'cancel'
                   ? ['cancel-case.ts', family, cacheDir]
                   : ['case.ts', family, part, cacheDir, ...(profile ? ['2', '--profile'] : [])];
@@ -245,6 +274,7 @@ for (const c of cases) {
   const parsed = result as CaseResult | ImageResult | LoraResult | ServerResult | CancelResult | MetadataResult | UpscalerResult | QueueResult;
   if ((parsed as { part: string }).part === 'memory') memories.push(parsed as unknown as MemoryResult);
   else if ((parsed as { part: string }).part === 'arena') arenas.push(parsed as unknown as ArenaResult);
+  else if ((parsed as { part: string }).part === 'int8') int8s.push(parsed as unknown as Int8Result);
   else if (parsed.family === 'queue') queues.push(parsed as QueueResult);
   else if (parsed.family === 'metadata') metadataReads.push(parsed as MetadataResult);
   else if (parsed.family === 'upscaler') upscalers.push(parsed as UpscalerResult);
@@ -252,23 +282,25 @@ for (const c of cases) {
   else if (parsed.part === 'cancel') cancels.push(parsed as CancelResult);
   else if (parsed.part === 'image') images.push(parsed as ImageResult);
   else if (parsed.part === 'lora') loras.push(parsed as LoraResult);
+  else if ((parsed as { part: string }).part === 'control') controls.push(parsed as unknown as ControlResult);
   else results.push(parsed as CaseResult);
 }
 
 if (json) {
-  console.log(JSON.stringify([...(limits === null ? [] : [limits]), ...results, ...images, ...loras, ...servers, ...cancels, ...metadataReads, ...upscalers, ...queues, ...memories, ...arenas], null, 2));
+  console.log(JSON.stringify([...(limits === null ? [] : [limits]), ...results, ...images, ...loras, ...servers, ...cancels, ...metadataReads, ...upscalers, ...queues, ...memories, ...arenas, ...int8s], null, 2));
 } else {
   if (limits !== null) console.log(formatLimits(limits));
   if (results.length > 0) {
     const gib = (b: number) => (b / 2 ** 30).toFixed(2);
     console.log('');
-    console.log('| model | part | shape | session build s | first run s | s per run | GFLOP (graph) | GFLOP/s | limit GFLOP/s | of limit | peak RSS GiB | fp32 weights GiB | RSS / weights |');
-    console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+    console.log('| model | part | shape | session build s | first run s | s per run | CPU s per run | GFLOP (graph) | GFLOP/s | limit GFLOP/s | of limit | GFLOP per CPU s | of the one-core limit, per CPU s | peak RSS GiB | fp32 weights GiB | RSS / weights |');
+    console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const r of results) {
       const limit = r.limitGflops === null ? '' : r.limitGflops.toFixed(1);
       const fraction = r.fractionOfLimit === null ? '' : `${(r.fractionOfLimit * 100).toFixed(0)} %`;
+      const coreFraction = r.fractionOfCoreLimit === null ? '' : `${(r.fractionOfCoreLimit * 100).toFixed(0)} %`;
       console.log(
-        `| ${r.family} | ${r.part} | ${r.shape} | ${r.buildSeconds.toFixed(1)} | ${r.firstRunSeconds.toFixed(2)} | ${r.secondsPerRun.toFixed(2)} | ${(r.flops.total / 1e9).toFixed(0)} | ${r.gflops.toFixed(1)} | ${limit} | ${fraction} | ${gib(r.peakRssBytes)} | ${gib(r.weightsFp32Bytes)} | ${r.rssOverWeights.toFixed(2)} |`,
+        `| ${r.family} | ${r.part} | ${r.shape} | ${r.buildSeconds.toFixed(1)} | ${r.firstRunSeconds.toFixed(2)} | ${r.secondsPerRun.toFixed(2)} | ${r.cpuSecondsPerRun.toFixed(2)} | ${(r.flops.total / 1e9).toFixed(0)} | ${r.gflops.toFixed(1)} | ${limit} | ${fraction} | ${r.gflopsPerCpuSecond.toFixed(1)} | ${coreFraction} | ${gib(r.peakRssBytes)} | ${gib(r.weightsFp32Bytes)} | ${r.rssOverWeights.toFixed(2)} |`,
       );
     }
   }
@@ -291,6 +323,16 @@ if (!json && loras.length > 0) {
   for (const r of loras) {
     console.log(
       `| ${r.family} | ${r.shape} | ${r.baseStepSeconds.toFixed(2)} | ${r.loraStepSeconds.toFixed(2)} | ${r.twoLoraStepSeconds.toFixed(2)} | ${r.stepOverheadPercent.toFixed(1)}% | ${r.firstApplySeconds.toFixed(1)} | ${r.switchSeconds.toFixed(2)} | ${r.switchTwoSeconds.toFixed(2)} | ${r.switchNoneSeconds.toFixed(2)} | ${(r.peakRssBytes / 2 ** 30).toFixed(2)} |`,
+    );
+  }
+}
+if (!json && controls.length > 0) {
+  console.log('');
+  console.log('| model | shape | UNet step s, plain | ControlNet s | UNet with residuals s | step overhead (aim <= 60%) | peak RSS GiB |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const r of controls) {
+    console.log(
+      `| ${r.family} | ${r.shape} | ${r.plainStepSeconds.toFixed(2)} | ${r.controlNetStepSeconds.toFixed(2)} | ${r.controlledUnetStepSeconds.toFixed(2)} | ${r.stepOverheadPercent.toFixed(1)}% | ${(r.peakRssBytes / 2 ** 30).toFixed(2)} |`,
     );
   }
 }
@@ -325,6 +367,7 @@ if (!json && upscalers.length > 0) {
     const figure = (v: number | undefined, digits: number) => (v === undefined ? '' : v.toFixed(digits));
     console.log(`| ${r.part} | ${r.shape} | ${r.seconds.toFixed(1)} | ${figure(r.gflops, 1)} | ${figure(r.convGflops, 1)} | ${r.percentOfConv === undefined ? '' : `${r.percentOfConv.toFixed(0)} %`} | ${(r.peakRssBytes / 2 ** 30).toFixed(2)} | ${cpu} |`);
   }
+  for (const r of upscalers.filter((u) => u.phases !== undefined)) console.log(`\n${r.part} phases: ${formatUpscalePhases(r.phases!)}`);
 }
 if (!json && metadataReads.length > 0) {
   console.log('');
@@ -338,14 +381,16 @@ if (!json && metadataReads.length > 0) {
 }
 if (!json && queues.length > 0) {
   console.log('');
-  console.log('| queue (demo model, 64x64, 2 steps, 1 thread per worker) | submit to first step ms | last step to history ms | jobs/s |');
-  console.log('|---|---|---|---|');
+  const large = queues[0]?.largeJob;
+  const largeLabel = large === undefined ? 'large' : `${large.width}x${large.height}, ${large.steps} steps`;
+  console.log(`| queue (demo model, 1 thread per worker) | submit to first step ms (64x64, 2 steps) | last step to history ms | jobs/s 64x64 | jobs/s ${largeLabel} |`);
+  console.log('|---|---|---|---|---|');
   for (const r of queues) {
     for (const [name, f] of [['local (SQLite, in-process worker)', r.local], ['Redis, 1 worker process', r.redisOne], ['Redis, 2 worker processes', r.redisTwo]] as const) {
-      console.log(`| ${name} | ${f.toFirstStepMs.toFixed(1)} | ${f.toHistoryMs.toFixed(1)} | ${f.jobsPerSecond.toFixed(2)} |`);
+      console.log(`| ${name} | ${f.toFirstStepMs.toFixed(1)} | ${f.toHistoryMs.toFixed(1)} | ${f.jobsPerSecond.toFixed(2)} | ${f.largeJobsPerSecond.toFixed(2)} |`);
     }
     console.log('');
-    console.log(`Redis adds ${r.addedLatencyMs.toFixed(1)} ms per job (medians of single jobs); 2 workers run ${r.twoWorkerSpeedup.toFixed(2)}x the jobs/s of 1 (batches of ${r.batch}).`);
+    console.log(`Redis adds ${r.addedLatencyMs.toFixed(1)} ms per job (medians of single jobs); 2 workers run ${r.twoWorkerSpeedup.toFixed(2)}x the jobs/s of 1 on ${largeLabel} jobs and ${r.twoWorkerSpeedupSmall.toFixed(2)}x on 64x64 ones (batches of ${r.batch}).`);
   }
 }
 if (!json && memories.length > 0) {
@@ -366,3 +411,4 @@ if (!json && arenas.length > 0) {
     console.log(`| ${r.family} | ${r.shape} | ${r.arena ? 'on' : 'off'} | ${r.pattern ? 'on' : 'off'} | ${r.buildSeconds.toFixed(1)} | ${r.firstRunSeconds.toFixed(2)} | ${r.secondsPerRun.toFixed(2)} | ${gib(r.peakRssBytes)} | ${r.rssOverWeights.toFixed(2)} |`);
   }
 }
+if (!json && int8s.length > 0) printInt8Results(int8s);

@@ -1,11 +1,13 @@
 /**
- * Queue benchmark: the same demo-model jobs (64x64, 2 steps, one image) through the local SQLite queue and through
- * Redis (a redis-server on 127.0.0.1 in a temporary folder, AOF everysec) with 1 and then 2 worker processes, each
- * with one inference thread. Prints one JSON line:
- *   - per backend, medians over single jobs on an idle queue: submit to the first sampling step, and the last step to
- *     the job recorded finished (the image saved and in history); the Redis figures minus the local ones are the
- *     latency the backend adds per job;
- *   - jobs per second for a batch submitted at once (local; Redis with 1 worker; Redis with 2 workers).
+ * Queue benchmark: demo-model jobs through the local SQLite queue and through Redis (a redis-server on 127.0.0.1 in
+ * a temporary folder, AOF everysec) with 1 and then 2 worker processes, each with one inference thread. Prints one
+ * JSON line:
+ *   - per backend, medians over single small jobs (64x64, 2 steps) on an idle queue: submit to the first sampling
+ *     step, and the last step to the job recorded finished (the image saved and in history); the Redis figures
+ *     minus the local ones are the latency the backend adds per job;
+ *   - jobs per second for a batch submitted at once, twice: small jobs (a few ms of inference, so mostly the queue's
+ *     own cost) and `large` jobs (256x256, 6 steps: inference dominates, the fair measure of what a second worker
+ *     adds); `twoWorkerSpeedup` is the large jobs' ratio, `twoWorkerSpeedupSmall` the small ones'.
  * Usage: node --import tsx bench/queue-case.ts <cacheDir> [jobs per batch, default 12]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -37,9 +39,22 @@ async function freshDir(): Promise<string> {
   return mkdtemp(path.join(root, `run-${folders++}-`));
 }
 
-async function submit(studio: Studio): Promise<string> {
-  const { id } = await studio.submitImages('bench', { prompt: 'a lighthouse at dusk', width: 64, height: 64, steps: 2, imageCount: 1 } as Parameters<Studio['submitImages']>[1]);
+const SMALL = { width: 64, height: 64, steps: 2 };
+const LARGE = { width: 256, height: 256, steps: 6 };
+type JobSize = typeof SMALL;
+
+async function submit(studio: Studio, size: JobSize = SMALL): Promise<string> {
+  const { id } = await studio.submitImages('bench', { prompt: 'a lighthouse at dusk', ...size, imageCount: 1 } as Parameters<Studio['submitImages']>[1]);
   return id;
+}
+
+/** Jobs per second for `batch` jobs of `size` submitted at once. */
+async function timeBatch(studio: Studio, size: JobSize): Promise<number> {
+  const t0 = performance.now();
+  const ids = [];
+  for (let i = 0; i < batch; i++) ids.push(await submit(studio, size));
+  await untilDone(studio.queue, ids);
+  return batch / ((performance.now() - t0) / 1000);
 }
 
 /** Times one job: submit to first step, last step to finished (ms). */
@@ -79,16 +94,15 @@ async function untilDone(queue: JobQueue, ids: string[]): Promise<void> {
   );
 }
 
-async function measure(studio: Studio): Promise<{ toFirstStepMs: number; toHistoryMs: number; jobsPerSecond: number }> {
+async function measure(studio: Studio): Promise<{ toFirstStepMs: number; toHistoryMs: number; jobsPerSecond: number; largeJobsPerSecond: number }> {
   await timeJob(studio); // warm-up: model load and graph build
   const single = [];
   for (let i = 0; i < LATENCY_JOBS; i++) single.push(await timeJob(studio));
-  const t0 = performance.now();
-  const ids = [];
-  for (let i = 0; i < batch; i++) ids.push(await submit(studio));
-  await untilDone(studio.queue, ids);
-  const seconds = (performance.now() - t0) / 1000;
-  return { toFirstStepMs: median(single.map((s) => s.toFirstStep)), toHistoryMs: median(single.map((s) => s.toHistory)), jobsPerSecond: batch / seconds };
+  const jobsPerSecond = await timeBatch(studio, SMALL);
+  // Warm-up at the large size (its graphs are built per size) before it is timed.
+  await timeBatch(studio, LARGE);
+  const largeJobsPerSecond = await timeBatch(studio, LARGE);
+  return { toFirstStepMs: median(single.map((s) => s.toFirstStep)), toHistoryMs: median(single.map((s) => s.toHistory)), jobsPerSecond, largeJobsPerSecond };
 }
 
 async function startWorker(config: AppConfig, id: string): Promise<ChildProcess> {
@@ -137,7 +151,10 @@ try {
       redisOne,
       redisTwo,
       addedLatencyMs: redisOne.toFirstStepMs - local.toFirstStepMs + (redisOne.toHistoryMs - local.toHistoryMs),
-      twoWorkerSpeedup: redisTwo.jobsPerSecond / redisOne.jobsPerSecond,
+      smallJob: SMALL,
+      largeJob: LARGE,
+      twoWorkerSpeedup: redisTwo.largeJobsPerSecond / redisOne.largeJobsPerSecond,
+      twoWorkerSpeedupSmall: redisTwo.jobsPerSecond / redisOne.jobsPerSecond,
     }) + '\n',
   );
 } finally {

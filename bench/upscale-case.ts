@@ -1,19 +1,23 @@
 /**
  * Upscaler benchmarks in their own process. Prints one JSON line.
  *
- *   rrdb:  a full-size random-weight RRDBNet x4 (23 blocks, 64 features, 32 growth channels: ESRGAN's and Fooocus's
- *          size) on a 512x512 image through the tiled upscaler (default tiles), with the network's achieved GFLOP/s
- *          (the FLOPs of one tile counted from the network's graph, times the tiles run) beside the machine's fp32
- *          3x3-convolution limit (machine-limits.ts: measured once by `npm run bench`, or here when run alone),
- *          and the CPU flags.
- *   image: Upscale (2x) of a 1024x1024 image end to end through `fooocus upscale` (that RRDBNet x4, or with
- *          `srvgg` a full-size SRVGGNetCompact x4 (32 convs, 64 features: Real-ESRGAN's general-x4v3 size), then
- *          image-to-image with the tiny SDXL fixture at Speed's 18 steps, or `steps` when given) with the tiled VAE.
+ *   rrdb:        a full-size random-weight RRDBNet x4 (23 blocks, 64 features, 32 growth channels: ESRGAN's and
+ *                Fooocus's size) on a 512x512 image through the tiled upscaler (default tiles), with the network's
+ *                achieved GFLOP/s (the FLOPs of one tile counted from the network's graph, times the tiles run)
+ *                beside the machine's fp32 3x3-convolution limit (machine-limits.ts: measured once by
+ *                `npm run bench`, or here when run alone), and the CPU flags.
+ *   image:       Upscale (2x) of a 1024x1024 image end to end through `fooocus upscale`, all at full size: that
+ *                RRDBNet x4, then image-to-image on the full-size random-weight SDXL checkpoint at Speed's 18
+ *                steps (or `steps`) with the tiled VAE, 2048x2048 out. Hours on a 2-core machine.
+ *   image-small: the same path for quick runs: the RRDBNet x4 on a 256x256 input (one tile), then the tiny SDXL
+ *                fixture at 2 steps (or `steps`) at the native 1024x1024.
  *
- * Usage: node --import tsx bench/upscale-case.ts <rrdb|image> <cacheDir> [steps] [rrdb|srvgg]
+ * Both image parts take the upscaler as their last argument (`srvgg`: a full-size SRVGGNetCompact x4, 32 convs,
+ * 64 features, Real-ESRGAN's general-x4v3 size) and print per-phase times to stderr as each ends (upscale-phases.ts).
+ *
+ * Usage: node --import tsx bench/upscale-case.ts <rrdb|image|image-small> <cacheDir> [steps] [rrdb|srvgg]
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { main } from '../src/cli/cli.ts';
@@ -28,9 +32,11 @@ import { countGraphFlops } from '../src/engine/onnx/flop-count.ts';
 import { loadUpscaler } from '../src/engine/upscale/load-upscaler.ts';
 import { DEFAULT_UPSCALE_OVERLAP, DEFAULT_UPSCALE_TILE, tileStarts, upscaleImage } from '../src/engine/upscale/tiled-upscale.ts';
 import { writeTinyCheckpoint } from '../test/fixtures/checkpoints.ts';
+import { ensureFullCheckpoint } from './fixtures/full-checkpoints.ts';
 import { measureFp32ConvGflops, type MachineLimits } from './machine-limits.ts';
+import { UpscalePhaseClock } from './upscale-phases.ts';
 
-const [part, cacheDir, stepsArg, upscalerArg] = process.argv.slice(2) as ['rrdb' | 'image', string, string?, ('rrdb' | 'srvgg')?];
+const [part, cacheDir, stepsArg, upscalerArg] = process.argv.slice(2) as ['rrdb' | 'image' | 'image-small', string, string?, ('rrdb' | 'srvgg')?];
 
 /** ESRGAN x4 in BasicSR's key names with seeded small random weights (speed does not depend on their values). */
 async function ensureFullRrdb(dir: string): Promise<string> {
@@ -116,21 +122,39 @@ async function benchRrdb() {
   };
 }
 
-async function benchImage() {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'fooocus-bench-upscale-'));
+/** The two end-to-end variants: the issue's full-size case and a quick one on the same code path. */
+const IMAGE_VARIANTS = {
+  image: { inputSize: 1024, steps: '18', checkpoint: 'full-size random-weight SDXL' },
+  'image-small': { inputSize: 256, steps: '2', checkpoint: 'the tiny SDXL fixture' },
+} as const;
+
+async function benchImage(variant: keyof typeof IMAGE_VARIANTS) {
+  const { inputSize, checkpoint } = IMAGE_VARIANTS[variant];
+  // Inside the cache folder, so the full-size checkpoint is hard-linked into the store rather than copied.
+  const dir = mkdtempSync(path.join(cacheDir, 'upscale-store-'));
   try {
     const models = path.join(dir, 'models');
     mkdirSync(models);
     const store = await openModelStore(models);
-    const model = (await importModel(store, await writeTinyCheckpoint(dir, 'sdxl'), { kind: 'checkpoints' })).name;
+    const importStarted = performance.now();
+    const source = variant === 'image' ? await ensureFullCheckpoint('sdxl', cacheDir) : await writeTinyCheckpoint(dir, 'sdxl');
+    const model = (await importModel(store, source, { kind: 'checkpoints', link: true })).name;
+    process.stderr.write(`bench: upscaler:${variant} checkpoint ready and hashed: ${((performance.now() - importStarted) / 1000).toFixed(1)} s\n`);
     const compact = upscalerArg === 'srvgg';
-    await importModel(store, compact ? await ensureFullSrvgg(cacheDir) : await ensureFullRrdb(cacheDir), { kind: 'upscalers' });
+    await importModel(store, compact ? await ensureFullSrvgg(cacheDir) : await ensureFullRrdb(cacheDir), { kind: 'upscalers', link: true });
     const input = path.join(dir, 'input.png');
-    const image = testPicture(1024);
-    writeFileSync(input, encodePng(image.rgb, 1024, 1024));
-    const steps = stepsArg ?? '18';
+    const image = testPicture(inputSize);
+    writeFileSync(input, encodePng(image.rgb, inputSize, inputSize));
+    const steps = stepsArg ?? IMAGE_VARIANTS[variant].steps;
     let log = '';
-    const sink = new Writable({ write: (chunk: Buffer, _e, done) => ((log += chunk.toString()), done()) });
+    const clock = new UpscalePhaseClock((line) => process.stderr.write(`bench: upscaler:${variant} ${line}\n`));
+    const sink = new Writable({
+      write: (chunk: Buffer, _e, done) => {
+        log = (log + chunk.toString()).slice(-4000);
+        clock.feed(chunk.toString());
+        done();
+      },
+    });
     const started = performance.now();
     const code = await main(['upscale', input, '--mode', '2x', '--models', models, '--model', model, '--out', path.join(dir, 'out'), '--json', '--steps', steps, '--seed', '1'], {
       stdout: sink,
@@ -138,12 +162,21 @@ async function benchImage() {
       signal: new AbortController().signal,
     });
     const seconds = (performance.now() - started) / 1000;
+    const phases = clock.finish();
     if (code !== 0) throw new Error(`upscale failed (${code}): ${log.slice(-2000)}`);
     const network = compact ? 'SRVGGNetCompact x4 (32 convs, 64 features)' : 'RRDBNet x4 (23 blocks, 64 features)';
-    return { part: 'image', shape: `Upscale (2x) 1024x1024 -> 2048x2048: ${network}, full size, random weights, then the tiny SDXL fixture, ${steps} steps, tiled VAE`, seconds, peakRssBytes: process.resourceUsage().maxRSS * 1024 };
+    const out = variant === 'image' ? '2048x2048' : '1024x1024 (the native size)';
+    return {
+      part: variant,
+      shape: `Upscale (2x) ${inputSize}x${inputSize} -> ${out}: ${network}, full size, random weights, then ${checkpoint}, ${steps} steps, tiled VAE`,
+      seconds,
+      phases,
+      peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-console.log(JSON.stringify({ family: 'upscaler', ...(part === 'rrdb' ? await benchRrdb() : await benchImage()) }));
+if (part !== 'rrdb' && !(part in IMAGE_VARIANTS)) throw new Error(`unknown part "${part}": rrdb, ${Object.keys(IMAGE_VARIANTS).join(', ')}`);
+console.log(JSON.stringify({ family: 'upscaler', ...(part === 'rrdb' ? await benchRrdb() : await benchImage(part)) }));

@@ -35,6 +35,11 @@ const commands: Record<string, Command> = {
   worker: { summary: 'run jobs for a studio on this machine, through Redis (serve --redis on the studio)', run: runWorker },
 };
 
+/** The command `name` runs, or undefined for a name the CLI does not have. */
+export function findCommand(name: string): Command['run'] | undefined {
+  return Object.hasOwn(commands, name) ? commands[name]?.run : undefined;
+}
+
 function usage(): string {
   const rows = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
   return [

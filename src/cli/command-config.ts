@@ -16,6 +16,8 @@ export interface ConfigFlags {
   redis?: string | undefined;
   'local-worker'?: boolean | undefined;
   concurrency?: string | undefined;
+  /** generate, serve and worker: runtime.precision. */
+  precision?: string | undefined;
 }
 
 /** The option definitions every command that reads the configuration accepts. */
@@ -41,6 +43,7 @@ export async function loadCommandConfig(ctx: CommandContext, flags: ConfigFlags,
       redis: flags.redis,
       'local-worker': flags['local-worker'],
       concurrency: flags.concurrency,
+      precision: flags.precision,
     },
   });
   const warnings = [...loaded.warnings, ...(await checkConfiguredDirectories(loaded.config))];

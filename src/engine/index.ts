@@ -194,7 +194,7 @@ export { ERROR_KINDS, FooocusError, isUserError, reviveError, RevivedError, toEr
 export { INPAINT_ENGINE_NAMES, inpaintResultSize, type GreyMask, type InpaintEngineName, type InpaintSettings, type OutpaintPadding } from './inpaint/inpaint-settings.ts';
 export { erodeOrDilateMask, invertMask, isMaskEmpty, maskFromImage } from './inpaint/grey-mask.ts';
 export { MAX_MASK_ERODE, prepareMask as prepareInpaintMask, WORKING_SIZE_LIMITS } from './inpaint/inpaint-rules.ts';
-export { InpaintModelError, readInpaintHead, readInpaintPatch, type InpaintHead } from './inpaint/inpaint-models.ts';
+export { checkInpaintFileLayout, InpaintModelError, readInpaintHead, readInpaintPatch, type InpaintHead } from './inpaint/inpaint-models.ts';
 export { InpaintEngineError } from './inpaint/inpaint-plan.ts';
 export { readMaskFile } from './output/mask-image.ts';
 export {
@@ -209,3 +209,9 @@ export {
   type ImagePromptEmbedding,
   type ImagePromptType,
 } from './pipeline/image-guidance.ts';
+export { CONTROL_PROMPT_TYPES, computeControlMap, grayToRgb } from './control/control-map.ts';
+export type { GrayImage } from './control/gray-image.ts';
+export { ipAdapterLayerOrder } from './graphs/decoupled-attention.ts';
+export { ImagePromptModelError } from './ip-adapter/image-prompt-model-error.ts';
+export { checkAdapterFitsUnet, loadImagePromptEncoder, type ImagePromptEncoder, type ImagePromptModelFiles } from './ip-adapter/image-prompt-encoder.ts';
+export { INPAINT_ENGINE_LABELS, INPAINT_METHOD_LABELS, readInputImageChoices, RECORDED_OUTPAINT_SIDES, UOV_METHOD_LABELS, type RecordedInputImageChoices } from './output/input-image-choices.ts';

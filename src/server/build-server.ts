@@ -21,6 +21,7 @@ import type { StudioPort } from './studio-port.ts';
 import { registerJobRoutes } from './routes/job-routes.ts';
 import { registerJobEventsRoute } from './routes/job-events-route.ts';
 import { registerImageRoutes } from './routes/image-routes.ts';
+import { registerImagePromptRoutes } from './routes/image-prompt-routes.ts';
 import { registerMetadataRoute } from './routes/metadata-route.ts';
 import { registerCatalogRoutes } from './routes/catalog-routes.ts';
 import { registerSessionRoutes } from './routes/session-routes.ts';
@@ -69,6 +70,7 @@ export async function buildServer(port: StudioPort, serverOptions: ServerOptions
   registerJobRoutes(app, context);
   registerJobEventsRoute(app, context);
   registerImageRoutes(app, context);
+  registerImagePromptRoutes(app, context);
   registerMetadataRoute(app, context);
   registerCatalogRoutes(app, context);
   registerSessionRoutes(app, context);

@@ -112,6 +112,11 @@ export interface StudioPort {
   saveUpload(owner: string, image: UploadedImage): Promise<{ imageId: string; width: number; height: number }>;
   /** Deletes an upload: NotFoundError when the owner may not see it, UploadInUseError while a job needs it. */
   deleteUpload(owner: string, imageId: string): Promise<void>;
+  /**
+   * The PyraCanny or CPDS map of an image as a PNG, for the page to show; nothing is stored. Throws
+   * UploadRefusedError for bytes that do not decode or a size no job can use.
+   */
+  previewControlMap(owner: string, image: { bytes: Buffer; type: 'PyraCanny' | 'CPDS' }): Promise<Uint8Array>;
   listModels(): Promise<ModelInfo[]>;
   /** Styles with their templates (`{prompt}` marks the user's prompt); the built-in switches come first. */
   listStyles(): Promise<StyleInfo[]>;

@@ -30,6 +30,8 @@ export interface ApiClient {
   deleteHistoryEntry(id: string): Promise<void>;
   /** Uploads an input image, or (`mask`) an inpaint mask read by its alpha or luminance; answers the upload id. */
   uploadImage(image: Blob, purpose?: 'image' | 'mask'): Promise<string>;
+  /** The PyraCanny or CPDS map the server makes of an image (a PNG), for showing beside its slot. */
+  previewControlMap(image: Blob, type: string): Promise<Blob>;
   listModels(): Promise<ModelInfo[]>;
   listStyles(): Promise<StyleInfo[]>;
   listPresets(): Promise<PresetInfo[]>;
@@ -87,6 +89,24 @@ export function createApiClient(fetchImpl: FetchLike, base = '/api/v1'): ApiClie
     deleteHistoryEntry: async (id) => void (await call(`${base}/history/${encodeURIComponent(id)}`, { method: 'DELETE' })),
     uploadImage: async (image, purpose = 'image') =>
       readUploadId(await call(`${base}/uploads${purpose === 'mask' ? '?purpose=mask' : ''}`, { method: 'POST', headers: { 'content-type': image.type || 'application/octet-stream' }, body: image })),
+    previewControlMap: async (image, type) => {
+      let response: Response;
+      try {
+        const url = `${base}/image-prompts/preview?type=${encodeURIComponent(type)}`;
+        response = await fetchImpl(url, { method: 'POST', credentials: 'same-origin', headers: { 'content-type': image.type || 'application/octet-stream' }, body: image });
+      } catch {
+        throw new ApiError(0, 'network', 'Cannot reach the server. Check that it is running, then try again.');
+      }
+      if (response.ok) return response.blob();
+      const text = await response.text().catch(() => '');
+      let body: unknown = undefined;
+      try {
+        body = text === '' ? undefined : JSON.parse(text);
+      } catch {
+        body = undefined;
+      }
+      throw readErrorBody(response.status, response.statusText, body);
+    },
     listModels: async () => readModels(await call(`${base}/models`)),
     listStyles: async () => readStyles(await call(`${base}/styles`)),
     listPresets: async () => readPresets(await call(`${base}/presets`)),

@@ -49,6 +49,18 @@ export interface GenerateRequest {
   inpaint?: InpaintRequest;
   format?: OutputFormat;
   metadataScheme?: string;
+  /** Up to four image prompts (Fooocus's Image Prompt tab). */
+  imagePrompts?: ImagePromptRequest[];
+  mixImagePromptAndVary?: boolean;
+  mixImagePromptAndInpaint?: boolean;
+}
+
+/** One image prompt: an upload's id, its type, stop-at fraction and weight. */
+export interface ImagePromptRequest {
+  imageId: string;
+  type: string;
+  stopAt: number;
+  weight: number;
 }
 
 /** One side's outpaint padding: pixels or percent of that side's axis. */

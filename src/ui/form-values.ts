@@ -3,6 +3,7 @@
  * dropped PNG or a history entry's "Reuse" fills back in (a FormPatch: only the fields it knows).
  */
 import { type GenerateRequest, type LoraChoice, type OutputFormat, type PresetInfo } from './api-types.ts';
+import { buildImagePromptFields, DEFAULT_IMAGE_PROMPTS, patchImagePromptsFromRequest, type ImagePromptValues } from './image-prompt-values.ts';
 import { buildInputImageFields, DEFAULT_INPUT_IMAGE, patchInputImageFromRequest, type InputImageValues } from './input-image-values.ts';
 
 export interface FormValues {
@@ -51,6 +52,8 @@ export interface FormValues {
   denoise: number;
   /** What the input image is for (image to image, Upscale or Variation, Inpaint or Outpaint) and each mode's choices. */
   inputImage: InputImageValues;
+  /** The Image Prompt panel: up to four images guiding the generation, with their types and switches. */
+  imagePrompts: ImagePromptValues;
   format: OutputFormat;
   /** How the image records its parameters: `fooocus` (JSON) or `a1111` (text). */
   metadataScheme: string;
@@ -95,6 +98,7 @@ export const DEFAULT_FORM: FormValues = {
   inputImageId: null,
   denoise: 0.5,
   inputImage: DEFAULT_INPUT_IMAGE,
+  imagePrompts: DEFAULT_IMAGE_PROMPTS,
   format: 'png',
   metadataScheme: 'fooocus',
   preset: '',
@@ -148,6 +152,7 @@ export function buildGenerateRequest(values: FormValues, family: string, accepte
     if (values.inputImage.tab === 'image') request.denoise = values.denoise;
     else Object.assign(request, buildInputImageFields(values.inputImage));
   }
+  Object.assign(request, buildImagePromptFields(values.imagePrompts));
   if (!values.randomSeed) {
     const seed = normalizeSeed(values.seed);
     if (seed !== null) request.seed = seed;
@@ -209,6 +214,7 @@ export function patchFromRequest(request: Record<string, unknown>, usedSeed: str
   assign('metadataScheme', text(request.metadataScheme));
   assign('preset', text(request.preset));
   assign('inputImage', patchInputImageFromRequest(request));
+  assign('imagePrompts', patchImagePromptsFromRequest(request));
   if (isRecord(request.admScalers)) {
     assign('admPositive', finite(request.admScalers.positive));
     assign('admNegative', finite(request.admScalers.negative));

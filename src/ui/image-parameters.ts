@@ -6,7 +6,9 @@
  */
 import { readImageMetadataReport, type ImageMetadataReport } from '../engine/output/image-metadata-report.ts';
 import type { ImportedSettings, NotAppliedField } from '../engine/output/imported-settings.ts';
+import { readInputImageChoices } from '../engine/output/input-image-choices.ts';
 import type { FormPatch } from './form-values.ts';
+import { listInputImageNotRestored, patchInputImageFromRequest } from './input-image-values.ts';
 import { toFormSampler } from './sampling-options.ts';
 
 /** Larger files are refused before reading: generation outputs are a few megabytes. */
@@ -59,6 +61,14 @@ export function patchFromSettings(s: ImportedSettings): SettingsPatch {
   if (s.loras !== undefined) patch.loras = s.loras.map((l) => ({ name: l.name, weight: l.weight }));
   if (s.denoise !== undefined) patch.denoise = s.denoise;
   if (s.modelHash !== undefined) notRestored.push({ key: 'model hash', value: s.modelHash, reason: 'the form chooses models by name' });
+  if (s.inputImage !== undefined) {
+    const inputImage = patchInputImageFromRequest(readInputImageChoices(s.inputImage) as Record<string, unknown>);
+    if (inputImage === undefined) notRestored.push({ key: 'Input Image mode', value: s.inputImage.uovMethod ?? s.inputImage.inpaintMethod ?? '', reason: 'not known here' });
+    else {
+      patch.inputImage = inputImage;
+      notRestored.push(...listInputImageNotRestored(inputImage));
+    }
+  }
   return { patch, notRestored };
 }
 
@@ -67,7 +77,7 @@ const LABELS: Partial<Record<keyof FormPatch, string>> = {
   prompt: 'prompt', negative: 'negative prompt', styles: 'styles', performance: 'performance', aspectRatio: 'size', steps: 'steps',
   cfg: 'CFG', sharpness: 'sharpness', adaptiveCfg: 'adaptive CFG', clipSkip: 'CLIP skip', sampler: 'sampler', scheduler: 'scheduler',
   seed: 'seed', model: 'model', refiner: 'refiner', refinerSwitch: 'refiner switch', refinerSwitchMethod: 'refiner switch method',
-  vae: 'VAE', admPositive: 'ADM guidance', loras: 'LoRAs', denoise: 'denoising strength',
+  vae: 'VAE', admPositive: 'ADM guidance', loras: 'LoRAs', denoise: 'denoising strength', inputImage: 'Input Image mode',
 };
 
 /**
@@ -80,7 +90,7 @@ export function describeRestore(patch: FormPatch, missing: readonly string[], no
     .filter((key) => !missingFields.has(key))
     .map((key) => LABELS[key as keyof FormPatch])
     .filter((label): label is string => label !== undefined);
-  const skipped = [...notRestored.map((f) => `${f.key} ${short(f.value)} (${f.reason})`), ...missing.map((m) => `${m} (not available here)`)];
+  const skipped = [...notRestored.map((f) => `${f.key}${f.value === '' ? '' : ` ${short(f.value)}`} (${f.reason})`), ...missing.map((m) => `${m} (not available here)`)];
   const head = restored.length > 0 ? `restored ${restored.join(', ')}` : 'nothing restored';
   return skipped.length > 0 ? `${head}; not restored: ${skipped.join(', ')}` : head;
 }

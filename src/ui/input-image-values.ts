@@ -116,3 +116,13 @@ export function patchInputImageFromRequest(request: Record<string, unknown>): In
     ...(finite(first.percent) !== null ? { outpaintAmount: finite(first.percent)!, outpaintUnit: 'percent' as const } : {}),
   };
 }
+
+/**
+ * What a restored Input Image mode still lacks: the input image (never in a file or a job's request as pixels the
+ * page can reuse) and, for an inpaint that is not only an outpaint, its mask.
+ */
+export function listInputImageNotRestored(values: InputImageValues): { key: string; value: string; reason: string }[] {
+  const missing = [{ key: 'input image', value: '', reason: 'choose or drop it again' }];
+  if (values.tab === 'inpaint' && values.outpaintSides.length === 0) missing.push({ key: 'mask', value: '', reason: 'draw or upload it again' });
+  return missing;
+}

@@ -16,6 +16,7 @@ import { watchJobEvents } from './events.ts';
 import { buildGenerateRequest, normalizeSeed, patchFromPreset, patchFromRequest, type FormPatch } from './form-values.ts';
 import { describeRestore, patchFromSettings } from './image-parameters.ts';
 import { IDLE_RUN, isActive, reduceRun, type RunAction, type RunState } from './job-run.ts';
+import { listInputImageNotRestored } from './input-image-values.ts';
 import { attachParameterDrop, createParameterPicker, type ParameterDropHandlers } from './metadata-drop.ts';
 import { createStore } from './state.ts';
 import type { ImageResult } from './api-types.ts';
@@ -24,6 +25,7 @@ import type { GenerateContract } from './request-contract.ts';
 import { createAdvancedPanel } from './views/advanced-panel.ts';
 import { createHistoryView } from './views/history.ts';
 import { createImageViewer } from './views/image-viewer.ts';
+import { createImagePromptPanel } from './views/image-prompt-panel.ts';
 import { createInputImagePanel } from './views/input-image.ts';
 import { createLoginView } from './views/login.ts';
 import { createMetadataView } from './views/metadata-view.ts';
@@ -46,6 +48,11 @@ const presetPicker = createPresetPicker((preset) => fillForm(patchFromPreset(pre
 const viewer = createImageViewer((result) => void useAsInput(result));
 const results = createResultView((list, index) => viewer.open(list, index));
 const inputImage = createInputImagePanel((file) => void uploadInput(file, file.name, URL.createObjectURL(file)));
+const imagePrompts = createImagePromptPanel(
+  (index, file) => void uploadImagePrompt(index, file),
+  (image, type) => api.previewControlMap(image, type),
+  (error) => reportError(error),
+);
 const history = createHistoryView(api, {
   open: (list, index) => viewer.open(list, index),
   reuse: (job, image) => {
@@ -80,6 +87,7 @@ function applySettings(candidate: SettingsCandidate, fileName: string): void {
   const { patch, notRestored } = patchFromSettings(candidate.settings);
   if (patch.prompt !== undefined) promptPanel.prompt.value = patch.prompt;
   const missing = advanced.fill(patch);
+  if (patch.inputImage !== undefined) inputImage.fill(patch.inputImage);
   const where = candidate.label === 'parameters' ? fileName : `${fileName} (${candidate.label})`;
   showMessage(`Settings from ${where}: ${describeRestore(patch, missing, [...candidate.notApplied, ...notRestored])}.`);
 }
@@ -95,6 +103,7 @@ const createView = el(
     results.strip,
     el('div', { class: 'tools' }, createParameterPicker(drop)),
     inputImage.element,
+    imagePrompts.element,
   ),
   el('details', { class: 'advanced-toggle', open: true }, el('summary', {}, 'Advanced'), presetPicker.element, advanced.element),
 );
@@ -154,14 +163,16 @@ function fillForm(patch: FormPatch, source: string): void {
   if (patch.prompt !== undefined) promptPanel.prompt.value = patch.prompt;
   const missing = advanced.fill(patch);
   if (patch.inputImage !== undefined) inputImage.fill(patch.inputImage);
-  showMessage(missing.length === 0 ? `Settings loaded from ${source}.` : `Settings loaded from ${source}; not available here: ${missing.join(', ')}.`);
+  if (patch.imagePrompts !== undefined) imagePrompts.fill(patch.imagePrompts);
+  const notRestored = [...missing.map((m) => `${m} (not available here)`), ...(patch.inputImage === undefined ? [] : listInputImageNotRestored(patch.inputImage).map((f) => `${f.key} (${f.reason})`))];
+  showMessage(notRestored.length === 0 ? `Settings loaded from ${source}.` : `Settings loaded from ${source}; not restored: ${notRestored.join(', ')}.`);
 }
 
 async function generate(): Promise<void> {
   if (isActive(run.get())) return;
   clearInvalid();
   showMessage('');
-  const values = { prompt: promptPanel.prompt.value, ...advanced.read(), ...inputImage.read() };
+  const values = { prompt: promptPanel.prompt.value, ...advanced.read(), ...inputImage.read(), imagePrompts: imagePrompts.read() };
   if (!values.randomSeed && normalizeSeed(values.seed) === null) {
     showMessage('The seed must be a whole number from 0 to 9223372036854775807, or tick Random.');
     markInvalid('seed');
@@ -233,6 +244,14 @@ async function uploadInput(image: Blob, label: string, preview: string): Promise
   }
 }
 
+async function uploadImagePrompt(index: number, image: File): Promise<void> {
+  try {
+    imagePrompts.setImage(index, await api.uploadImage(image), image, image.name);
+  } catch (error) {
+    reportError(error);
+  }
+}
+
 async function loadCatalog(): Promise<void> {
   try {
     const [models, styles, ratios, presets, generateContract] = await Promise.all([
@@ -245,6 +264,7 @@ async function loadCatalog(): Promise<void> {
     contract = generateContract;
     advanced.setContract(generateContract);
     inputImage.setContract(generateContract);
+    imagePrompts.setContract(generateContract);
     inputImage.setModels(models);
     advanced.setCatalog({ models, styles, ratios });
     presetPicker.setPresets(presets);

@@ -26,6 +26,8 @@ export interface GenerateContract {
   /** Inpaint methods and engines; empty when the server takes no `inpaint`. */
   inpaintModes: string[];
   inpaintEngines: string[];
+  /** The server previews PyraCanny and CPDS maps (POST /api/v1/image-prompts/preview). */
+  imagePromptPreview?: boolean;
   /** By request field; nested fields by dotted path (`admScalers.end`), list items with `[]` (`loras[].weight`). */
   limits: ReadonlyMap<string, NumberLimits>;
 }
@@ -92,6 +94,7 @@ export function readGenerateContract(doc: unknown): GenerateContract {
     varyUpscaleModes: readNestedEnum(properties, 'varyUpscale', 'mode'),
     inpaintModes: readNestedEnum(properties, 'inpaint', 'mode'),
     inpaintEngines: readNestedEnum(properties, 'inpaint', 'engine'),
+    imagePromptPreview: isRecord(doc) && isRecord(doc.paths) && isRecord(doc.paths['/api/v1/image-prompts/preview']),
     limits,
   };
 }

@@ -3,7 +3,7 @@
  * model on 127.0.0.1: drop an image on the panel, open "Inpaint or Outpaint", draw a mask with the mouse on the
  * canvas over the image, generate, and check the result appears at the input's size with the pixels far from the
  * mask unchanged; the request sent names the uploaded mask; the panel fits a phone's width and a finger draws on
- * it; history Reuse brings the mode back. Screenshots go to test-artifacts/screenshots/ (input-*.png), plus one of any failing test.
+ * it; history Reuse, and the result dropped back on the page, bring the mode back. Screenshots go to test-artifacts/screenshots/ (input-*.png), plus one of any failing test.
  *
  * Chromium comes from Debian (`.ci/run` installs it); without it the test is skipped locally, and fails under CI.
  */
@@ -235,5 +235,25 @@ describe('the Input Image panel in Chromium', { skip, timeout: 400_000 }, () => 
     assert.equal(await page.getByRole('tab', { name: 'Inpaint or Outpaint' }).getAttribute('aria-selected'), 'true');
     assert.equal(await page.getByLabel('Inpaint engine').inputValue(), 'latent-blend');
     assert.equal(await page.getByLabel('Inpaint additional prompt').inputValue(), 'a red buoy');
+    await page.getByRole('alert').filter({ hasText: 'not restored: input image (choose or drop it again), mask (draw or upload it again)' }).waitFor();
+  });
+
+  pageTest('an inpaint result dropped on the page restores the inpaint mode and says what it could not', async () => {
+    await page.getByLabel('Inpaint engine').selectOption('');
+    await page.getByLabel('Inpaint additional prompt').fill('');
+    await page.getByRole('tab', { name: 'Image to image' }).click();
+    const latest = page.getByRole('region', { name: 'Latest image' }).getByRole('img');
+    const src = await latest.getAttribute('src');
+    const made = Buffer.from(await (await page.request.get(new URL(src!, server!.url).toString())).body());
+    await page.getByLabel('Load parameters from an image').setInputFiles({ name: 'inpainted.png', mimeType: 'image/png', buffer: made });
+    const message = page.getByRole('alert').filter({ hasText: 'Settings from inpainted.png' });
+    await message.waitFor();
+    assert.match((await message.textContent())!, /restored .*Input Image mode; not restored: .*input image \(choose or drop it again\), mask \(draw or upload it again\)\.$/);
+    assert.equal(await page.getByRole('tab', { name: 'Inpaint or Outpaint' }).getAttribute('aria-selected'), 'true');
+    assert.equal(await page.getByLabel('Inpaint engine').inputValue(), 'latent-blend');
+    assert.equal(await page.getByLabel('Inpaint additional prompt').inputValue(), 'a red buoy');
+    await panel().scrollIntoViewIfNeeded();
+    await shot('input-06-dropped-inpaint-restored');
+    assert.deepEqual(pageErrors, []);
   });
 });

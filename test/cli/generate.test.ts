@@ -94,6 +94,7 @@ describe('fooocus generate', () => {
     ['too many threads', ['--threads', '100000'], /--threads: must be an integer in 1\.\.\d+ \(4 x \d+ cores\), got 100000/],
     ['fractional threads', ['--threads', '1.5'], /--threads: must be an integer in 1\.\./],
     ['negative threads', ['--threads=-1'], /--threads: must be an integer in 1\.\./],
+    ['unknown precision', ['--precision', 'int4'], /--precision \(runtime\.precision\): expected "fp32" or "int8", got "int4"/],
     ['unknown memory mode', ['--memory', 'low'], /--memory must be auto, resident, per-phase, got "low"/],
   ];
   for (const [label, extra, message] of invalid) {
@@ -103,6 +104,15 @@ describe('fooocus generate', () => {
       assert.match(r.err, message);
     });
   }
+
+  it('--precision int8 makes the image with an int8 UNet, its quantized weights cached in paths.cache', async () => {
+    const config = path.join(dir, 'int8-config.json');
+    writeFileSync(config, JSON.stringify({ paths: { cache: path.join(dir, 'cache') } }), { mode: 0o600 });
+    const r = await run([...base(), '--seed', '5', '--out', path.join(dir, 'out-int8'), '--config', config, '--precision', 'int8']);
+    assert.equal(r.code, 0, r.err);
+    const cached = readdirSync(path.join(dir, 'cache', 'int8'));
+    assert.equal(cached.filter((f) => /^[0-9a-f]{64}\.int8-per-channel-symmetric-v1\.safetensors(\.sha256)?$/.test(f)).length, 2, cached.join(', '));
+  });
 
   it('refuses a checkpoint that is not in the model store, saying how to import it', async () => {
     const outside = await writeTinyCheckpoint(dir, 'sd15', { seed: 2 });

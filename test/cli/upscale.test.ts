@@ -119,17 +119,14 @@ describe('fooocus upscale and generate --vary / --upscale (tiny SD 1.5 checkpoin
     });
   }
 
-  it('refuses an upscaler file with the wrong layout at submit, naming the file', async () => {
+  it('refuses an upscaler file with the wrong layout as it enters the store (models import), naming the file; nothing is written', async () => {
     const odd = path.join(dir, 'odd-models');
     mkdirSync(odd, { mode: 0o755 });
-    const store = await openModelStore(odd);
-    const checkpoint = await writeTinyCheckpoint(dir, 'sd15');
-    const name = (await importModel(store, checkpoint, { kind: 'checkpoints' })).name;
     // A checkpoint's tensors are no upscaler.
-    await importModel(store, checkpoint, { kind: 'upscalers', name: 'not-an-upscaler.safetensors' });
-    const r = await run(['upscale', input, '--models', odd, '--model', name, '--out', path.join(dir, 'odd-out')]);
+    const checkpoint = await writeTinyCheckpoint(dir, 'sd15');
+    const r = await run(['models', 'import', checkpoint, '--kind', 'upscalers', '--name', 'not-an-upscaler.safetensors', '--models', odd]);
     assert.equal(r.code, 2, r.err);
-    assert.match(r.err, /not-an-upscaler\.safetensors: not a supported upscaler/);
-    assert.deepEqual(filesUnder(path.join(dir, 'odd-out')), []);
+    assert.match(r.err, /tiny-sd15-.*\.safetensors: not a supported upscaler \(RRDBNet\/ESRGAN or SRVGGNetCompact\)/);
+    assert.deepEqual(filesUnder(odd), []);
   });
 });

@@ -6,6 +6,8 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { ALL_OWNERS, type GenerateRequestBody, type JobSummary, type StudioEvent, type StudioEventListener, type StudioPort, type UploadedImage } from '../../src/server/studio-port.ts';
 import { InvalidRequestError, JobStateConflictError, NotFoundError } from '../../src/server/studio-errors.ts';
+import { computeControlMap, grayToRgb } from '../../src/engine/index.ts';
+import { decodePng, encodePng } from '../../src/engine/output/png.ts';
 
 export const KNOWN_SAMPLERS = ['euler', 'euler_ancestral', 'dpmpp_2m', 'dpmpp_2m_sde_gpu'];
 
@@ -119,6 +121,13 @@ export class FakeStudio implements StudioPort {
     const imageId = `upload${this.uploads.length + 1}`;
     this.uploads.push({ id: imageId, owner, image });
     return { imageId, width: image.width, height: image.height };
+  }
+
+  /** Decodes PNG bodies in process (the real studio decodes in its restricted process) and preprocesses them. */
+  async previewControlMap(owner: string, image: { bytes: Buffer; type: 'PyraCanny' | 'CPDS' }): Promise<Uint8Array> {
+    this.#record('previewControlMap', owner);
+    const map = grayToRgb(computeControlMap(image.type, decodePng(image.bytes)));
+    return encodePng(map.rgb, map.width, map.height);
   }
 
   async deleteUpload(owner: string, imageId: string): Promise<void> {

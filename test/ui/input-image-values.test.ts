@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildGenerateRequest, DEFAULT_FORM, patchFromRequest } from '../../src/ui/form-values.ts';
 import { buildInputImageFields, DEFAULT_INPUT_IMAGE, patchInputImageFromRequest, type InputImageValues } from '../../src/ui/input-image-values.ts';
+import { describeRestore, patchFromSettings } from '../../src/ui/image-parameters.ts';
 
 const withInput = (inputImage: Partial<InputImageValues>) => ({ ...DEFAULT_FORM, prompt: 'a cat', inputImageId: 'up-AAAAAAAAAAAAAAAA', inputImage: { ...DEFAULT_INPUT_IMAGE, ...inputImage } });
 
@@ -65,5 +66,40 @@ describe('Input Image values', () => {
   it('leaves the mode out for a server whose schema does not take it', () => {
     const request = buildGenerateRequest(withInput({ tab: 'uov' }), 'sdxl', new Set(['prompt', 'inputImageId']));
     assert.equal(request.varyUpscale, undefined);
+  });
+});
+
+describe('Input Image mode from a dropped image', () => {
+  it('restores an upscale: mode, upscaler and factor, and says the input image was not restored', () => {
+    const { patch, notRestored } = patchFromSettings({ prompt: 'a', inputImage: { uovMethod: 'Upscale (Custom)', upscaleFactor: 3, upscaler: 'fooocus_upscaler_s409985e5' } });
+    assert.deepEqual(patch.inputImage, { ...DEFAULT_INPUT_IMAGE, tab: 'uov', uovMode: 'upscale-custom', upscaleFactor: 3, upscaler: 'fooocus_upscaler_s409985e5.safetensors' });
+    assert.match(describeRestore(patch, [], notRestored), /^restored prompt, Input Image mode; not restored: input image \(choose or drop it again\)$/);
+  });
+
+  it('restores an inpaint with its engine, strength, field, erode, invert and outpaint sides, and names the mask as not restored', () => {
+    const { patch, notRestored } = patchFromSettings({
+      inputImage: {
+        inpaintMethod: 'Modify Content (add objects, change background, etc.)',
+        inpaintEngine: 'v2.6',
+        inpaintStrength: 0.8,
+        inpaintRespectiveField: 0.3,
+        inpaintErodeOrDilate: -4,
+        invertMask: true,
+        inpaintAdditionalPrompt: 'a red door',
+      },
+    });
+    assert.deepEqual(patch.inputImage, {
+      ...DEFAULT_INPUT_IMAGE, tab: 'inpaint', inpaintMode: 'modify', inpaintEngine: 'fooocus-v2.6', inpaintStrength: 0.8, respectiveField: 0.3, maskErode: -4, invertMask: true, additionalPrompt: 'a red door',
+    });
+    assert.deepEqual(notRestored.map((f) => f.key), ['input image', 'mask']);
+    const outpaint = patchFromSettings({ inputImage: { inpaintMethod: 'Inpaint or Outpaint (default)', outpaint: [{ side: 'Top', size: '25%' }, { side: 'Right', size: '25%' }] } });
+    assert.deepEqual([outpaint.patch.inputImage?.outpaintSides, outpaint.patch.inputImage?.outpaintAmount, outpaint.patch.inputImage?.outpaintUnit], [['right', 'top'], 25, 'percent']);
+    assert.deepEqual(outpaint.notRestored.map((f) => f.key), ['input image'], 'an outpaint needs no mask');
+  });
+
+  it('names a mode it does not know instead of guessing', () => {
+    const { patch, notRestored } = patchFromSettings({ inputImage: { uovMethod: 'Upscale (3x)' } });
+    assert.equal(patch.inputImage, undefined);
+    assert.deepEqual(notRestored, [{ key: 'Input Image mode', value: 'Upscale (3x)', reason: 'not known here' }]);
   });
 });

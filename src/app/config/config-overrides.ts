@@ -43,6 +43,7 @@ export const ENV_OVERRIDES: Readonly<Record<string, OverrideSpec>> = {
   FOOOCUS_PATHS_CACHE: { key: 'paths.cache', kind: 'string' },
   FOOOCUS_RUNTIME_EXECUTION_PROVIDER: { key: 'runtime.executionProvider', kind: 'string' },
   FOOOCUS_RUNTIME_THREADS: { key: 'runtime.threads', kind: 'integer' },
+  FOOOCUS_RUNTIME_PRECISION: { key: 'runtime.precision', kind: 'string' },
   FOOOCUS_RUNTIME_MEMORY: { key: 'runtime.memory', kind: 'string' },
   FOOOCUS_DOWNLOADS_ALLOWED_HOSTS: { key: 'downloads.allowedHosts', kind: 'list' },
   FOOOCUS_DOWNLOADS_MAX_REDIRECTS: { key: 'downloads.maxRedirects', kind: 'integer' },
@@ -67,6 +68,7 @@ export const FLAG_OVERRIDES: Readonly<Record<string, OverrideSpec>> = {
   redis: { key: 'queue.redisUrl', kind: 'string' },
   'local-worker': { key: 'queue.localWorker', kind: 'boolean' },
   concurrency: { key: 'queue.workerConcurrency', kind: 'integer' },
+  precision: { key: 'runtime.precision', kind: 'string' },
 };
 
 /** Validated overrides from `env`, in table order. Throws ConfigError for an unknown `FOOOCUS_*` name or a bad value. */

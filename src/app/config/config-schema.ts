@@ -80,6 +80,7 @@ export const DEFAULT_ALLOWED_HOSTS: readonly string[] = [
 ];
 
 export const EXECUTION_PROVIDERS = ['cpu', 'cuda', 'dml', 'coreml'] as const;
+export const PRECISIONS = ['fp32', 'int8'] as const;
 
 const strict = { additionalProperties: false } as const;
 
@@ -224,6 +225,13 @@ export const AppConfigSchema = Type.Object(
           { default: 'cpu', description: 'ONNX Runtime execution provider: cpu, cuda, dml (Windows) or coreml (macOS).' },
         ),
         threads: Type.Integer({ minimum: 0, maximum: 1024, default: 0, description: 'Inference threads; 0 uses all cores.' }),
+        precision: Type.Union(
+          PRECISIONS.map((p) => Type.Literal(p)),
+          {
+            default: 'fp32',
+            description: 'UNet arithmetic: fp32, or int8 (linear and conv weights quantized once per checkpoint into the cache folder; faster on CPUs with VNNI or AMX, slightly different images).',
+          },
+        ),
         memory: Type.Union(
           MEMORY_SETTINGS.map((m) => Type.Literal(m)),
           {

@@ -21,6 +21,7 @@ import { suggestStyleNames } from '../creative/style-suggestions.ts';
 import type { ModelListing, ModelStore } from '../models/model-store.ts';
 import { GENERATION_DEFAULTS } from './generation-defaults.ts';
 import type { AppGenerationRequest, GenerationService, SavedImage, ServiceProgress, VerifiedModel } from './generation-service.ts';
+import { checkImagePromptFiles, readImagePromptInputs } from './image-prompt-files.ts';
 import { ImageRequestError, resolveImagePrompts, type ImagePromptDraft, type ImageRequest } from './image-request.ts';
 import { parseSize, sizeForAspect } from './image-size.ts';
 import { describeInputImage } from './input-image-description.ts';
@@ -97,6 +98,7 @@ export async function prepareImageRequest(draft: ImageRequestDraft, context: Gen
   if (steps.denoise !== undefined) input = { file: input!.file, denoise: steps.denoise };
   const size = steps.size ?? (await chooseSize(draft, preset, family, readInput));
   const imagePrompts = resolveImagePrompts(draft.imagePrompts, { ...draft, ...steps.request });
+  checkImagePromptFiles(imagePrompts, family, listing);
   const { aspectRatio: _exact, aspect: _ratio, imagePrompts: _drafts, ...choices } = draft;
   const request: ImageRequest = {
     ...choices,
@@ -361,7 +363,16 @@ export function createImageGenerator(options: ImageGeneratorOptions) {
     const vae = image.vae === null ? undefined : { ...(await verify(image.vae, opts, 'vae')), name: image.vae };
     const loras = await verifyLoras(store, listing, image.loras, opts.signal);
     const pixels = request.input === undefined ? undefined : (opts.input ?? (await readInputImage(options.inputDir, request.input.file, options.inputSource)));
-    const appRequest = { ...image.fields, model, ...(refiner ? { refiner } : {}), ...(vae ? { vae } : {}), ...(loras.length > 0 ? { loras } : {}), ...(opts.jobTag === undefined ? {} : { jobTag: opts.jobTag }) };
+    const imagePromptInputs = await readImagePromptInputs(request, { store, listing, inputDir: options.inputDir, ...(opts.signal ? { signal: opts.signal } : {}) });
+    const appRequest = {
+      ...image.fields,
+      model,
+      ...(refiner ? { refiner } : {}),
+      ...(vae ? { vae } : {}),
+      ...(loras.length > 0 ? { loras } : {}),
+      ...(imagePromptInputs ? { imagePromptInputs } : {}),
+      ...(opts.jobTag === undefined ? {} : { jobTag: opts.jobTag }),
+    };
     if (pixels === undefined) {
       const [saved] = await service.generate(appRequest, opts);
       return saved!;

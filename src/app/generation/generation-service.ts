@@ -34,10 +34,13 @@ import {
   type PipelineModels,
   type RgbImage,
   type RuntimeOptions,
+  type ImagePromptEmbedding,
+  type ModelSession,
   type InpaintHead,
   upscaleImage,
 } from '../../engine/index.ts';
 import { saveImage, type MetadataSchemeName } from '../outputs/output-writer.ts';
+import { ImagePromptRunner, type ImagePromptInputs } from './image-prompt-runner.ts';
 import { chooseMemoryMode, describeMemoryChoice, measureAvailableMemory, type MemoryChoice, type MemorySetting } from './memory-mode.ts';
 
 /** A checkpoint the store has verified: where it is and what its bytes hash to. */
@@ -72,6 +75,8 @@ export interface AppGenerationRequest extends GenerationRequest {
   jobTag?: string;
   format: ImageFormat;
   scheme: MetadataSchemeName;
+  /** IP-Adapter image prompts (Image Prompt, FaceSwap): their files and images; encoded into `imagePrompts` here. */
+  imagePromptInputs?: ImagePromptInputs;
   /** The Input Image mode and its parameters as the metadata records them (input-image-description.ts). */
   inputImage?: InputImageParameters;
 }
@@ -105,6 +110,13 @@ export interface GenerationServiceOptions {
   software: string;
   /** `runtime.memory` (memory-mode.ts); default `auto`. */
   memory?: MemorySetting;
+  /** Runs UNets in int8 (`runtime.precision: "int8"`), with their quantized weights cached in this folder. */
+  int8CacheDir?: string;
+}
+
+/** Where the int8 weights of checkpoints live inside the application's cache folder (`paths.cache`). */
+export function int8CacheDir(cacheDir: string): string {
+  return path.join(path.resolve(cacheDir), 'int8');
 }
 
 interface CachedModel {
@@ -134,6 +146,8 @@ export class GenerationService {
   /** The memory mode of the latest job. */
   lastMemoryChoice: MemoryChoice | null = null;
 
+  private imagePromptRunner: ImagePromptRunner | null = null;
+
   constructor(private readonly options: GenerationServiceOptions) {}
 
   private async load(model: VerifiedModel, clipSkip: number, report: (p: ServiceProgress) => void, signal?: AbortSignal, patch?: VerifiedModel): Promise<CachedModel> {
@@ -153,6 +167,7 @@ export class GenerationService {
       runtime: this.options.runtime,
       text: architecture.textEncoders.map((cfg) => ({ clipSkip: Math.min(clipSkip, cfg.layers), finalLayerNorm })),
       ...(unet === undefined ? {} : { unet }),
+      ...(this.options.int8CacheDir === undefined ? {} : { int8: { cacheDir: this.options.int8CacheDir, sourceSha256: model.sha256 } }),
       ...(signal ? { signal } : {}),
     });
     const entry = { key, model: preparePipelineModel(name, loaded, tokenizer), loaded, bytes: measureComponentBytes(header, architecture), tokenizer, loraKey: '' };
@@ -175,7 +190,15 @@ export class GenerationService {
     const vae = await this.loadVae(request.vae, opts.signal);
     await this.applyLoras(base, request.loras ?? [], report);
     const inpaintHead = request.inpaintFiles === undefined ? undefined : await this.loadInpaintHead(request.inpaintFiles.head, base.model);
-    const models = { base: base.model, ...(refiner ? { refiner: refiner.model } : {}), ...(vae ? { vae } : {}), ...(inpaintHead ? { inpaintHead } : {}) };
+    const imagePrompts = request.imagePromptInputs === undefined ? undefined : await this.prepareImagePrompts(base, request, request.imagePromptInputs);
+    const models = {
+      base: base.model,
+      ...(refiner ? { refiner: refiner.model } : {}),
+      ...(vae ? { vae } : {}),
+      ...(inpaintHead ? { inpaintHead } : {}),
+      ...(imagePrompts ? { imagePromptUnet: imagePrompts.unet } : {}),
+    };
+    if (imagePrompts !== undefined) request = { ...request, imagePrompts: imagePrompts.prompts };
     const memory = this.chooseMemory(models, request, base, refiner);
     if (memory.mode !== this.lastMemoryChoice?.mode) report({ phase: 'memory', mode: memory.mode, message: describeMemoryChoice(memory) });
     this.lastMemoryChoice = memory;
@@ -213,6 +236,26 @@ export class GenerationService {
       return n;
     };
     return chooseMemoryMode(this.options.memory ?? 'auto', needed, () => measureAvailableMemory() + held());
+  }
+
+  /** The job's image prompts encoded, and the base UNet built with their inputs (same patch and LoRAs as the base's). */
+  private async prepareImagePrompts(base: CachedModel, request: AppGenerationRequest, inputs: ImagePromptInputs): Promise<{ unet: ModelSession; prompts: ImagePromptEmbedding[] }> {
+    const header = await readSafetensorsHeader(request.model.path);
+    const patch = request.inpaintFiles?.patch;
+    const loras = [];
+    for (const l of request.loras ?? []) loras.push({ lora: await readLoraFile(l.path), weight: l.weight });
+    this.imagePromptRunner ??= new ImagePromptRunner(this.options.runtime);
+    return this.imagePromptRunner.prepare(
+      {
+        key: base.key,
+        path: request.model.path,
+        architecture: base.model.architecture,
+        ...(patch === undefined ? {} : { unetOptions: { weightPatches: await readInpaintPatch(patch.path, header, base.model.architecture), inpaintFeature: true } }),
+        loras,
+        loraKey: base.loraKey,
+      },
+      inputs,
+    );
   }
 
   /** The inpaint head (a few kB), read once per file. */
@@ -333,6 +376,8 @@ export class GenerationService {
     await this.loadVae(undefined);
     await this.upscaler?.loaded.release();
     this.upscaler = null;
+    await this.imagePromptRunner?.release();
+    this.imagePromptRunner = null;
     await this.evictExcept([]);
   }
 }

@@ -191,7 +191,9 @@ export class RedisJobWorker {
       return;
     }
     const redis = this.#redis as Redis;
-    const assigned = await redis.hget(this.#keys.assigned, remote.jobId);
+    // One round trip for both checks: whether the dispatch is still this worker's, and whether it was cancelled.
+    const [assignedReply, stopReply] = (await redis.multi().hget(this.#keys.assigned, remote.jobId).get(this.#keys.stop(remote.jobId)).exec()) ?? [];
+    const assigned = typeof assignedReply?.[1] === 'string' ? assignedReply[1] : null;
     let current = false;
     try {
       const assignment = assigned === null ? null : parseAssignment(assigned);
@@ -204,7 +206,7 @@ export class RedisJobWorker {
       return;
     }
     const base = { jobId: remote.jobId, dispatch: remote.dispatch, worker: this.id };
-    if ((await redis.get(this.#keys.stop(remote.jobId))) !== null) {
+    if (typeof stopReply?.[1] === 'string') {
       await this.#report({ ...base, type: 'cancelled' });
       return;
     }
@@ -232,7 +234,6 @@ export class RedisJobWorker {
     try {
       if (!allowsProvider(remote.providers, this.#options.provider)) throw new ProviderNotAllowedError(this.#options.provider, remote.providers);
       await this.#options.prepare?.(remote);
-      await this.#report({ ...base, type: 'started' });
       const job: JobRecord = {
         id: remote.jobId,
         owner: remote.owner,

@@ -99,6 +99,7 @@ interface ReportBase {
 }
 
 export type WorkerReport =
+  /** Sent by earlier workers before a job ran; the server records nothing for it (the job runs from its dispatch). */
   | (ReportBase & { type: 'started' })
   /**
    * `bytes`: the saved file, base64 (absent only from executors that write no file, as in tests). `atEnd`: an image

@@ -21,6 +21,7 @@ import { createTempName } from './atomic-file.ts';
 import { readFileStamp, sameStamp } from './hash-cache.ts';
 import { ModelChangedError, ModelExistsError, UnsupportedModelFileError } from './model-errors.ts';
 import type { ModelKind } from './model-kinds.ts';
+import { checkModelLayout } from './model-layout.ts';
 import { checkContainedFile, toAbsoluteModelPath, toModelKey } from './model-path.ts';
 import type { ModelStore } from './model-store.ts';
 import { readTrustManifest, recordTrustEntry, type ModelSource } from './trust-manifest.ts';
@@ -88,7 +89,7 @@ export async function convertModel(store: ModelStore, sourceFile: string, option
     }
 
     // 2. write, check and hash under a temp name, then link into place (no clobber)
-    const placed = await placeConverted(store, { checkpoint, source, sourceFile, sourceSha256, destination, options });
+    const placed = await placeConverted(store, { kind, checkpoint, source, sourceFile, sourceSha256, destination, options });
     const after = await readFileStamp(sourceReal);
     if (!sameStamp(before, after)) {
       await unlink(destination).catch(() => undefined);
@@ -134,13 +135,14 @@ function chooseKind(checkpoint: TorchCheckpoint, requested: ConvertibleKind | un
     return { kind: detected, role };
   }
   if (detected !== undefined && detected !== requested) {
-    throw new UnsupportedModelFileError(file, `--kind ${requested} was given, but the tensors are those of an ${role} (kind ${detected})`);
+    throw new UnsupportedModelFileError(file, `--kind ${requested} was given, but the tensors are a model of role ${role} (kind ${detected})`);
   }
-  // An undetected layout under an explicit kind: the user vouches for it; the graph builders check it on use.
+  // An undetected layout under an explicit kind is checked against the kind's layout once written (placeConverted).
   return { kind: requested, role: role ?? CONVERTIBLE_KINDS[requested][0] };
 }
 
 interface PlaceInput {
+  kind: ConvertibleKind;
   checkpoint: TorchCheckpoint;
   source: ReturnType<typeof openFileSource>;
   sourceFile: string;
@@ -160,8 +162,8 @@ async function placeConverted(store: ModelStore, input: PlaceInput): Promise<{ s
       signal: options.signal,
       onProgress: (d, t) => options.onProgress?.('converting', d, t),
     });
-    // The output must read back as a valid safetensors file before it gets a name.
-    await readSafetensorsHeader(temp);
+    // The output must read back as a valid safetensors file of its kind's layout before it gets a name.
+    checkModelLayout(input.kind, await readSafetensorsHeader(temp), options.sourceName ?? sourceFile);
     const sha256 = await store.hashFile(temp, { signal: options.signal, onProgress: (d, t) => options.onProgress?.('verifying', d, t) });
     await link(temp, destination).catch((err: NodeJS.ErrnoException) => {
       throw err.code === 'EEXIST' ? new ModelExistsError(destination) : err;

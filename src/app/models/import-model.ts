@@ -15,6 +15,7 @@ import { createTempName } from './atomic-file.ts';
 import { readFileStamp } from './hash-cache.ts';
 import { ModelChangedError, ModelExistsError, UnsupportedModelFileError } from './model-errors.ts';
 import type { ModelKind } from './model-kinds.ts';
+import { checkModelLayout } from './model-layout.ts';
 import { checkContainedFile, toAbsoluteModelPath, toModelKey } from './model-path.ts';
 import type { ModelStore } from './model-store.ts';
 import { KNOWN_TOKENIZER_ASSETS } from './tokenizer-assets.ts';
@@ -113,6 +114,7 @@ async function checkImportFile(
   }
   // Also refuses pickle or PyTorch zip content behind a .safetensors name, with the engine's explanation.
   const header = await readSafetensorsHeader(sourceFile);
+  checkModelLayout(kind, header, sourceFile);
   const family = kind === 'checkpoints' ? inspectHeader(header).architecture.family : null;
   return { sha256: await store.hashFile(sourceReal, hashOptions), family };
 }

@@ -1,7 +1,7 @@
 /** The kinds of file the model store holds; each is a subdirectory of the models directory with the same name. */
 /** `inpaint`: Fooocus's inpaint head and patch (converted from PyTorch files). */
-/** `controlnet`: what Fooocus keeps in its controlnet folder for image prompts (the FaceSwap face detector). */
-export const MODEL_KINDS = ['checkpoints', 'loras', 'vae', 'upscalers', 'embeddings', 'tokenizers', 'inpaint', 'controlnet'] as const;
+/** `controlnet`: what Fooocus keeps in its controlnet folder for image prompts (the FaceSwap face detector, IP-Adapters, the unconditional image embedding). `clip_vision`: the CLIP vision encoder. */
+export const MODEL_KINDS = ['checkpoints', 'loras', 'vae', 'upscalers', 'embeddings', 'tokenizers', 'inpaint', 'controlnet', 'clip_vision'] as const;
 
 export type ModelKind = (typeof MODEL_KINDS)[number];
 

@@ -14,6 +14,7 @@ import type { CatalogEntry } from './catalog.ts';
 import { convertModel, isConvertibleKind, type ConvertPhase } from './convert-model.ts';
 import { readFileStamp } from './hash-cache.ts';
 import { ModelChangedError, ModelExistsError, UnsupportedModelFileError } from './model-errors.ts';
+import { checkModelLayout } from './model-layout.ts';
 import { checkContainedFile, toAbsoluteModelPath, toModelKey } from './model-path.ts';
 import type { ModelStore } from './model-store.ts';
 import { readTrustManifest, recordTrustEntry } from './trust-manifest.ts';
@@ -137,5 +138,6 @@ async function verifyDownloaded(store: ModelStore, entry: CatalogEntry, temp: st
   if (sha256 !== entry.sha256) throw new ModelChangedError(temp, 'sha256', entry.sha256, sha256);
   if (entry.kind === 'tokenizers' || entry.convertTo !== undefined) return null;
   const header = await readSafetensorsHeader(temp);
+  checkModelLayout(entry.kind, header, entry.fileName);
   return entry.kind === 'checkpoints' ? inspectHeader(header).architecture.family : null;
 }

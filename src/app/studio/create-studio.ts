@@ -18,7 +18,7 @@ import { DEMO_MODEL_NAME, ensureDemoModel } from '../demo/demo-model.ts';
 import { describeJobFailure } from '../jobs/job-failure.ts';
 import { GENERATION_DEFAULTS } from '../generation/generation-defaults.ts';
 import { prepareImageRequest, type ImageRequestDraft } from '../generation/generate-images.ts';
-import { ImageRequestError, type ImageRequest } from '../generation/image-request.ts';
+import { ImageRequestError, type ImagePromptDraft, type ImageRequest } from '../generation/image-request.ts';
 import { LocalJobQueue, type JobQueue } from '../jobs/job-queue.ts';
 import { readUnetInChannels } from '../generation/inpaint-run.ts';
 import { readUpscalerScale } from '../generation/upscaler-selection.ts';
@@ -29,6 +29,8 @@ import { ModelChangedError, ModelNotFoundError, UntrustedModelError } from '../m
 import { openModelStore, type ModelStore } from '../models/model-store.ts';
 import { InferenceWorker } from '../worker/inference-worker.ts';
 import { UploadDecoder } from '../uploads/upload-decoder.ts';
+import { previewControlMap } from '../image-prompts/control-map-preview.ts';
+import type { ControlPromptType } from '../../engine/index.ts';
 import { UploadStore } from '../uploads/upload-store.ts';
 import { UploadUsage } from '../uploads/upload-usage.ts';
 import { openRedisStudioQueue } from './redis-studio-queue.ts';
@@ -44,7 +46,10 @@ export interface SubmitLimits {
   maxPixels?: number;
 }
 
-export type StudioImageRequest = Omit<ImageRequestDraft, 'input'> & { inputImageId?: string; denoise?: number };
+export type StudioImageRequest = Omit<ImageRequestDraft, 'input' | 'imagePrompts'> & { inputImageId?: string; denoise?: number; imagePrompts?: StudioImagePrompt[] };
+
+/** An image prompt as a client names it: an upload's id instead of a file. */
+export type StudioImagePrompt = Omit<ImagePromptDraft, 'file'> & { imageId: string };
 
 /** The upload files a stored request names: its input image and its inpaint mask. */
 export function uploadFilesOf(request: unknown): string[] {
@@ -62,6 +67,8 @@ export interface Studio {
   catalogFiles: CatalogFileNames;
   /** Uploaded input images: decoded in a restricted process, capped per owner, expired when unused. */
   uploads: UploadStore;
+  /** The PyraCanny or CPDS map of an image (decoded as uploads are), as a PNG; nothing is stored. */
+  previewControlMap(type: ControlPromptType, bytes: Uint8Array): Promise<Uint8Array>;
   /**
    * Checks a request against what is installed (ImageRequestError naming the field), resolves its defaults and
    * queues it for `owner`.
@@ -120,6 +127,7 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
     cacheDir: config.paths.cache,
     threads: config.runtime.threads,
     executionProvider: config.runtime.executionProvider,
+    precision: config.runtime.precision,
     memory: config.runtime.memory,
     software: options.software,
   });
@@ -199,7 +207,15 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
     presets,
     catalogFiles: data.catalogFiles,
     uploads,
-    submitImages: async (owner, { inputImageId, denoise, ...choices }, submitKey, limits) => {
+    previewControlMap: (type, bytes) => previewControlMap({ decoder: uploadDecoder, maxPixels: config.server.quotas.maxPixels }, type, bytes),
+    submitImages: async (owner, { inputImageId, denoise, imagePrompts, ...studioChoices }, submitKey, limits) => {
+      const choices: ImageRequestDraft = { ...studioChoices };
+      if (imagePrompts !== undefined) {
+        choices.imagePrompts = [];
+        for (const [i, { imageId, ...prompt }] of imagePrompts.entries()) {
+          choices.imagePrompts.push({ ...prompt, file: await findUpload(uploads, owner, imageId, `imagePrompts[${i}].imageId`) });
+        }
+      }
       let input: ImageRequestDraft['input'];
       if (inputImageId !== undefined) {
         input = { file: await findUpload(uploads, owner, inputImageId, 'inputImageId'), denoise: denoise ?? GENERATION_DEFAULTS.denoise };

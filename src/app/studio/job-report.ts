@@ -2,9 +2,9 @@
  * A studio job as a client sees it: times as ISO 8601, saved images by id and seed (never their files), the request
  * as submitted (an upload's denoise and a mask's upload id, never their paths); and the job's events reduced to what a client follows.
  */
-import type { ImageRequest, InpaintChoice } from '../generation/image-request.ts';
+import type { ImagePromptChoice, ImageRequest, InpaintChoice } from '../generation/image-request.ts';
 import type { JobEvent, JobView } from '../jobs/job-types.ts';
-import type { StudioImageRequest } from './create-studio.ts';
+import type { StudioImagePrompt, StudioImageRequest } from './create-studio.ts';
 
 export type JobReport = Pick<JobView, 'id' | 'owner' | 'status' | 'position' | 'progress' | 'error'> & {
   createdAt: string;
@@ -23,14 +23,22 @@ export type JobUpdate =
   | { type: 'failed'; message: string }
   | { type: 'cancelled' };
 
-/** An inpaint mask as the client named it: the upload's id (the file's name), never its place under outputs. */
+/** An upload as the client named it: its id (the file's name), never its place under outputs. */
+function toUploadId(file: string): string {
+  return file.slice(file.lastIndexOf('/') + 1).replace(/\.png$/, '');
+}
+
 function reportInpaint(inpaint: InpaintChoice): InpaintChoice {
   if (inpaint.mask === undefined) return inpaint;
-  return { ...inpaint, mask: inpaint.mask.slice(inpaint.mask.lastIndexOf('/') + 1).replace(/\.png$/, '') };
+  return { ...inpaint, mask: toUploadId(inpaint.mask) };
+}
+
+function reportImagePrompts(prompts: ImagePromptChoice[]): StudioImagePrompt[] {
+  return prompts.map(({ file, ...prompt }) => ({ imageId: toUploadId(file), ...prompt }));
 }
 
 export function reportJob(job: JobView): JobReport {
-  const { input, inpaint, ...request } = job.request as ImageRequest;
+  const { input, inpaint, imagePrompts, ...request } = job.request as ImageRequest;
   return {
     id: job.id,
     owner: job.owner,
@@ -41,7 +49,12 @@ export function reportJob(job: JobView): JobReport {
     progress: job.progress,
     images: job.results.map((r) => ({ imageId: r.imageId, seed: r.seed })),
     error: job.error,
-    request: { ...request, ...(input ? { denoise: input.denoise } : {}), ...(inpaint ? { inpaint: reportInpaint(inpaint) } : {}) },
+    request: {
+      ...request,
+      ...(input ? { denoise: input.denoise } : {}),
+      ...(inpaint ? { inpaint: reportInpaint(inpaint) } : {}),
+      ...(imagePrompts ? { imagePrompts: reportImagePrompts(imagePrompts) } : {}),
+    },
   };
 }
 

@@ -10,9 +10,10 @@ import { ensureAppDirectories } from '../config/app-directories.ts';
 import type { AppConfig } from '../config/config-schema.ts';
 import { readShippedCatalog } from '../creative/creative-data.ts';
 import { ensureDemoModel } from '../demo/demo-model.ts';
-import { downloadFile } from '../downloads/downloader.ts';
+import { downloadFile, type DownloadPolicy } from '../downloads/downloader.ts';
 import { RedisJobWorker } from '../jobs/redis-job-worker.ts';
-import type { CatalogEntry } from '../models/catalog.ts';
+import { readVerifiedCatalog, type Catalog, type CatalogEntry } from '../models/catalog.ts';
+import type { CatalogKey } from '../models/catalog-signature.ts';
 import { openModelStore } from '../models/model-store.ts';
 import { pullModel } from '../models/pull-model.ts';
 import { readContainedFile } from '../outputs/contained-file.ts';
@@ -28,6 +29,10 @@ export interface WorkerNodeOptions {
   id?: string;
   /** Apply Node's permission model to the inference processes (default true). */
   restrict?: boolean;
+  /** The signed catalog `"workerModels": "pull"` fetches from (default: the shipped one, with the built-in keys). */
+  catalog?: { file: string; keys?: readonly CatalogKey[] };
+  /** Extra download trust for a catalog served from a private address with its own CA (tests). */
+  downloadTrust?: Pick<DownloadPolicy, 'ca' | 'allowPrivateAddresses'>;
 }
 
 export interface WorkerNode {
@@ -49,13 +54,14 @@ export async function startWorkerNode(config: AppConfig, options: WorkerNodeOpti
     cacheDir: config.paths.cache,
     threads: config.runtime.threads,
     executionProvider: config.runtime.executionProvider,
+    precision: config.runtime.precision,
     memory: config.runtime.memory,
     software: options.software,
     ...(options.restrict === undefined ? {} : { restrict: options.restrict }),
   }));
   const pulls = config.queue.workerModels === 'pull';
-  const catalog: readonly CatalogEntry[] = pulls ? ((await readShippedCatalog((err) => log(`catalog: ${err.message}; nothing can be pulled`)))?.entries ?? []) : [];
-  const policy = { allowedHosts: config.downloads.allowedHosts, pins: config.downloads.pins, maxRedirects: config.downloads.maxRedirects };
+  const catalog: readonly CatalogEntry[] = pulls ? ((await readWorkerCatalog(options, log))?.entries ?? []) : [];
+  const policy = { allowedHosts: config.downloads.allowedHosts, pins: config.downloads.pins, maxRedirects: config.downloads.maxRedirects, ...options.downloadTrust };
   const pull = pulls
     ? {
         entries: catalog,
@@ -95,4 +101,15 @@ export async function startWorkerNode(config: AppConfig, options: WorkerNodeOpti
       await Promise.all(pool.map((p) => p.close()));
     },
   };
+}
+
+async function readWorkerCatalog(options: WorkerNodeOptions, log: (line: string) => void): Promise<Catalog | null> {
+  const onError = (err: Error): void => log(`catalog: ${err.message}; nothing can be pulled`);
+  if (options.catalog === undefined) return readShippedCatalog(onError);
+  try {
+    return (await readVerifiedCatalog(options.catalog.file, options.catalog.keys)).catalog;
+  } catch (err) {
+    onError(err as Error);
+    return null;
+  }
 }

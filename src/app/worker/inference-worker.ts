@@ -19,7 +19,6 @@ import { JobInterruptedError } from '../jobs/job-errors.ts';
 import type { FromWorker, ToWorker, WorkerSettings } from './worker-protocol.ts';
 
 export interface InferenceWorkerOptions extends WorkerSettings {
-  cacheDir: string;
   /** Apply Node's permission model to the child (default true). */
   restrict?: boolean;
   /**
@@ -107,6 +106,8 @@ export class InferenceWorker {
       outputsDir: path.resolve(this.options.outputsDir),
       threads: this.options.threads,
       executionProvider: this.options.executionProvider,
+      precision: this.options.precision ?? 'fp32',
+      cacheDir: path.resolve(this.options.cacheDir),
       ...(this.options.memory === undefined ? {} : { memory: this.options.memory }),
       software: this.options.software,
     };

@@ -6,7 +6,7 @@
 import { toErrorData } from '../../engine/index.ts';
 import { loadCreativeData, readShippedCatalog } from '../creative/creative-data.ts';
 import { createImageGenerator } from '../generation/generate-images.ts';
-import { GenerationService, type ServiceProgress } from '../generation/generation-service.ts';
+import { GenerationService, int8CacheDir, type ServiceProgress } from '../generation/generation-service.ts';
 import { createTokenizerLoader } from '../generation/tokenizer-selection.ts';
 import { openModelStore } from '../models/model-store.ts';
 import type { FromWorker, ToWorker, WorkerSettings } from './worker-protocol.ts';
@@ -24,6 +24,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const service = new GenerationService({
     runtime: { executionProvider: settings.executionProvider, ...(settings.threads > 0 ? { threads: settings.threads } : {}) },
     outputsDir: settings.outputsDir,
+    ...(settings.precision === 'int8' ? { int8CacheDir: int8CacheDir(settings.cacheDir) } : {}),
     software: settings.software,
     ...(settings.memory === undefined ? {} : { memory: settings.memory }),
     loadTokenizer: createTokenizerLoader(store),

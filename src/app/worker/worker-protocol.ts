@@ -15,6 +15,9 @@ export interface WorkerSettings {
   outputsDir: string;
   threads: number;
   executionProvider: 'cpu' | 'cuda' | 'dml' | 'coreml';
+  /** `int8`: UNets run in int8, their quantized weights cached under `cacheDir` (default fp32). */
+  precision?: 'fp32' | 'int8';
+  cacheDir: string;
   /** `runtime.memory` (default auto). */
   memory?: MemorySetting;
   software: string;

@@ -12,6 +12,7 @@ import { suggestStyleNames } from '../../app/creative/style-suggestions.ts';
 import type { VaryUpscaleChoice, VaryUpscaleMode } from '../../app/generation/image-request.ts';
 import { UsageError } from '../command.ts';
 import { CONFIG_OPTIONS } from '../command-config.ts';
+import { IMAGE_PROMPT_OPTIONS, IMAGE_PROMPT_USAGE } from './image-prompt-option.ts';
 import { INPAINT_OPTIONS, INPAINT_USAGE } from './inpaint-options.ts';
 
 import { parseNumberOption } from './number-option.ts';
@@ -54,11 +55,13 @@ export const GENERATE_OPTIONS = {
   input: { type: 'string' },
   denoise: { type: 'string' },
   ...INPAINT_OPTIONS,
+  ...IMAGE_PROMPT_OPTIONS,
   vary: { type: 'string' },
   upscale: { type: 'string' },
   factor: { type: 'string' },
   upscaler: { type: 'string' },
   'clip-skip': { type: 'string' },
+  precision: { type: 'string' },
   memory: { type: 'string' },
   ...IMAGE_OUTPUT_OPTIONS,
 } as const;
@@ -86,6 +89,8 @@ export const GENERATE_USAGE = [
   '  --steps N                 sampling steps (default: the performance mode\'s)',
   '  --cfg F  --sharpness F  --adaptive-cfg F  --sampler ID  --scheduler ID  --clip-skip N',
   '  --seed N|random           0..9223372036854775807; image i of a run uses seed + i',
+  '  --precision fp32|int8     UNet arithmetic (default: runtime.precision); int8 quantizes the weights once,',
+  '                            into the cache folder, and runs faster where the CPU has VNNI or AMX',
   '',
   'Size and count:',
   '  --size WxH, --aspect-ratio W*H   exact size (1152x896, 1152*896)',
@@ -98,6 +103,8 @@ export const GENERATE_USAGE = [
   '                            upscaler\'s image only); custom: factor F in 1..4; NAME: a file in the upscalers store',
   '',
   INPAINT_USAGE,
+  '',
+  IMAGE_PROMPT_USAGE,
   '',
   'Output and setup:',
   '  --out DIR  --format png|jpeg|webp  --metadata fooocus|a1111  --json  --threads N',

@@ -13,7 +13,7 @@ import { loadCreativeData, readShippedCatalog } from '../../app/creative/creativ
 import { ensureDemoModel, isDemoModel } from '../../app/demo/demo-model.ts';
 import { createImageGenerator, prepareImageRequest, readInputImage, type ImageRequestDraft } from '../../app/generation/generate-images.ts';
 import { GENERATION_DEFAULTS } from '../../app/generation/generation-defaults.ts';
-import { GenerationService, type ServiceProgress } from '../../app/generation/generation-service.ts';
+import { GenerationService, int8CacheDir, type ServiceProgress } from '../../app/generation/generation-service.ts';
 import { ImageRequestError, type ImageRequest } from '../../app/generation/image-request.ts';
 import { createTokenizerLoader } from '../../app/generation/tokenizer-selection.ts';
 import { MEMORY_SETTINGS, type MemorySetting } from '../../app/generation/memory-mode.ts';
@@ -27,6 +27,7 @@ import { loadCommandConfig } from '../command-config.ts';
 import { ProgressReporter } from '../progress-reporter.ts';
 import { chooseStyles, findPreset, GENERATE_OPTIONS, GENERATE_USAGE, parseNumberOption, parsePerformance, parseVaryUpscale, type GenerateValues } from './generate-options.ts';
 import { optionForInpaintField, toInpaintChoice } from './inpaint-options.ts';
+import { parseImagePromptOptions } from './image-prompt-option.ts';
 
 /** Request fields whose option is not the field's name in kebab case (`clipSkip` is `--clip-skip`). */
 const OPTION_FOR_FIELD: Record<string, string> = {
@@ -102,6 +103,12 @@ function describeProgress(p: ServiceProgress, reporter: ProgressReporter, index:
 }
 
 /** The options as the application's request; names (preset, styles, mode) are matched as the user may type them. */
+function imagePromptChoices(values: GenerateValues): Pick<ImageRequestDraft, 'imagePrompts' | 'mixImagePromptAndVary' | 'mixImagePromptAndInpaint'> {
+  const imagePrompts = parseImagePromptOptions(values['image-prompt']);
+  if (imagePrompts === undefined) return {};
+  return { imagePrompts, mixImagePromptAndVary: values['mix-image-prompt-vary'], mixImagePromptAndInpaint: values['mix-image-prompt-inpaint'] };
+}
+
 function toDraft(values: GenerateValues, prompt: string, data: Awaited<ReturnType<typeof loadCreativeData>>, defaultSteps: number): ImageRequestDraft {
   const preset = values.preset === undefined ? undefined : findPreset(data.presets, values.preset);
   const number = (option: string, text: string | undefined) => parseNumberOption(option, text);
@@ -141,6 +148,7 @@ function toDraft(values: GenerateValues, prompt: string, data: Awaited<ReturnTyp
     ...(values.input === undefined ? {} : { input: { file: path.resolve(values.input), denoise: denoise ?? GENERATION_DEFAULTS.denoise } }),
     inpaint,
     ...(varyUpscale === undefined ? {} : { varyUpscale }),
+    ...imagePromptChoices(values),
     format: values.format as ImageFormat,
     metadataScheme: values.metadata as MetadataSchemeName,
   };
@@ -201,7 +209,7 @@ export async function runGenerate(ctx: CommandContext, runOptions: GenerateRunOp
   const jsonLines = values.json || (ctx.stdout as NodeJS.WriteStream).isTTY !== true;
   const reporter = new ProgressReporter(jsonLines ? ctx.stdout : ctx.stderr, jsonLines ? 'json' : 'tty');
 
-  const { config } = await loadCommandConfig(ctx, { config: values.config, models: values.models, outputs: values.out, 'insecure-permissions': values['insecure-permissions'] }, ['models']);
+  const { config } = await loadCommandConfig(ctx, { config: values.config, models: values.models, outputs: values.out, 'insecure-permissions': values['insecure-permissions'], precision: values.precision }, ['models']);
   const store = await openModelStore(config.paths.models);
 
   // 1. the request, checked and with its defaults resolved: nothing has been loaded yet
@@ -216,6 +224,7 @@ export async function runGenerate(ctx: CommandContext, runOptions: GenerateRunOp
   const service = new GenerationService({
     runtime: { executionProvider: config.runtime.executionProvider, ...(threads > 0 ? { threads } : {}) },
     outputsDir: config.paths.outputs,
+    ...(config.runtime.precision === 'int8' ? { int8CacheDir: int8CacheDir(config.paths.cache) } : {}),
     loadTokenizer: createTokenizerLoader(store),
     software: 'Fooocus-TS',
     memory: memoryOption ?? config.runtime.memory,

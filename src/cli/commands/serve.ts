@@ -22,14 +22,16 @@ export async function runServe(ctx: CommandContext): Promise<number> {
     port: { type: 'string' },
     redis: { type: 'string' },
     'local-worker': { type: 'boolean' },
+    precision: { type: 'string' },
   });
-  if (positionals.length > 0) throw new UsageError('serve takes no arguments: npm run fooocus -- serve [--host 127.0.0.1] [--port 7865] [--config <file>] [--redis <url> [--local-worker]]');
+  if (positionals.length > 0) throw new UsageError('serve takes no arguments: npm run fooocus -- serve [--host 127.0.0.1] [--port 7865] [--config <file>] [--precision fp32|int8] [--redis <url> [--local-worker]]');
   if (values['local-worker'] !== undefined && values.redis === undefined) throw new UsageError('--local-worker goes with --redis <url>');
   const loaded = await loadCommandConfig(ctx, {
     config: values.config,
     models: values.models,
     outputs: values.outputs,
     'insecure-permissions': values['insecure-permissions'],
+    precision: values.precision,
     redis: values.redis,
     // --redis is the scale-out shortcut: inference on workers only, unless --local-worker keeps this machine in.
     'local-worker': values.redis === undefined ? undefined : (values['local-worker'] ?? false),

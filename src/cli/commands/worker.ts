@@ -7,10 +7,10 @@ import { startWorkerNode } from '../../app/studio/worker-node.ts';
 import { UsageError, type CommandContext } from '../command.ts';
 import { CONFIG_OPTIONS, loadCommandConfig } from '../command-config.ts';
 
-const USAGE = 'npm run fooocus -- worker --redis <url> [--name <id>] [--concurrency <n>] [--outputs <dir>] [--config <file>]';
+const USAGE = 'npm run fooocus -- worker --redis <url> [--name <id>] [--concurrency <n>] [--outputs <dir>] [--config <file>] [--precision fp32|int8]';
 
 export async function runWorker(ctx: CommandContext): Promise<number> {
-  const { values, positionals } = ctx.parse({ ...CONFIG_OPTIONS, outputs: { type: 'string' }, redis: { type: 'string' }, name: { type: 'string' }, concurrency: { type: 'string' } });
+  const { values, positionals } = ctx.parse({ ...CONFIG_OPTIONS, outputs: { type: 'string' }, redis: { type: 'string' }, name: { type: 'string' }, concurrency: { type: 'string' }, precision: { type: 'string' } });
   if (positionals.length > 0) throw new UsageError(`worker takes no arguments: ${USAGE}`);
   const loaded = await loadCommandConfig(ctx, {
     config: values.config,
@@ -19,6 +19,7 @@ export async function runWorker(ctx: CommandContext): Promise<number> {
     'insecure-permissions': values['insecure-permissions'],
     redis: values.redis,
     concurrency: values.concurrency,
+    precision: values.precision,
   });
   if (loaded.config.queue.redisUrl === null) throw new UsageError(`worker needs Redis: ${USAGE} (or queue.redisUrl in the config)`);
   const log = (line: string): void => {

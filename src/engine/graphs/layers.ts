@@ -3,6 +3,7 @@
  * (PyTorch module naming: `<prefix>weight`, `<prefix>bias`). Activations are float32.
  */
 import { attr, type GraphBuilder } from '../onnx/graph-builder.ts';
+import { int8Conv2d, int8ProjectLastAxis } from './int8-layers.ts';
 
 /**
  * y = x W^T + b over the last axis of x, for a weight value W of shape [out, in]. Written as Gemm with transB on
@@ -25,9 +26,11 @@ export function projectLastAxis(g: GraphBuilder, x: string, w: string, bias: str
 
 /** `nn.Linear`: y = x W^T + b over the last axis. W is stored [out, in]. */
 export function linear(g: GraphBuilder, x: string, prefix: string, opts: { bias?: boolean } = {}): string {
+  const bias = opts.bias === false || !g.has(`${prefix}bias`) ? null : g.weight(`${prefix}bias`);
+  const quantized = g.int8Weight(`${prefix}weight`);
+  if (quantized !== null) return int8ProjectLastAxis(g, x, quantized, bias, `${prefix}weight`);
   const w = g.weight(`${prefix}weight`); // a missing key fails here, by name
   const [outputs, inputs] = g.shapeOf(`${prefix}weight`)! as [number, number];
-  const bias = opts.bias === false || !g.has(`${prefix}bias`) ? null : g.weight(`${prefix}bias`);
   return projectLastAxis(g, x, w, bias, outputs, inputs, `${prefix}weight`);
 }
 
@@ -37,10 +40,13 @@ export function conv2d(g: GraphBuilder, x: string, prefix: string, opts: { strid
   const k = shape?.[2] ?? 1;
   const p = opts.padding ?? (k - 1) / 2;
   const s = opts.stride ?? 1;
-  const inputs = [x, g.weight(`${prefix}weight`)];
-  if (g.has(`${prefix}bias`)) inputs.push(g.weight(`${prefix}bias`));
+  const quantized = g.int8Weight(`${prefix}weight`);
+  const bias = g.has(`${prefix}bias`) ? g.weight(`${prefix}bias`) : null;
   const geometry = { pads: attr.ints([p, p, p, p]), strides: attr.ints([s, s]) };
-  const y = g.op('Conv', inputs, { kernel_shape: attr.ints([k, k]), ...geometry });
+  const y =
+    quantized !== null
+      ? int8Conv2d(g, x, quantized, bias, { kernel: k, stride: s, padding: p })
+      : g.op('Conv', bias === null ? [x, g.weight(`${prefix}weight`)] : [x, g.weight(`${prefix}weight`), bias], { kernel_shape: attr.ints([k, k]), ...geometry });
   const slot = g.lowRankSlot(`${prefix}weight`, [shape![1]!, k, k], shape![0]!, [1, 1]);
   if (slot === null) return y;
   // LoCon branch: the down projection is a conv with the layer's own kernel and stride, the up projection 1x1.

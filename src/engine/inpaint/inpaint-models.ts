@@ -36,6 +36,41 @@ const HEAD_INPUTS = 5; // latent mask + 4 latent channels
 /** The patch's keys are the UNet's state dict keys under the diffusion model; checkpoints add `model.` before them. */
 const PATCH_PREFIX = 'diffusion_model.';
 
+/** Cross-attention context widths of the UNets a patch could be made for, at their published sizes. */
+const CONTEXT_FAMILIES: Readonly<Record<number, string>> = { 768: 'SD 1.5', 1024: 'SD 2.x', 1280: 'the SDXL refiner', 2048: 'SDXL' };
+
+/**
+ * What an inpaint file is, from its tensors alone, as it enters the model store: Fooocus's head or an SDXL inpaint
+ * patch. Anything else is refused naming the file and what was expected, as is a patch made for another family:
+ * one whose cross-attention takes another published width (768 SD 1.5, 1024 SD 2.x, 1280 the refiner), or with
+ * attention at the UNet's first level (`input_blocks.1.1`, which SDXL does not have).
+ */
+export function checkInpaintFileLayout(header: SafetensorsHeader): 'head' | 'patch' {
+  const head = header.tensors.get(HEAD_KEY);
+  if (head !== undefined) {
+    const [, inputs, kh, kw] = head.shape;
+    if (header.tensors.size !== 1 || head.shape.length !== 4 || inputs !== HEAD_INPUTS || kh !== 3 || kw !== 3) {
+      throw new InpaintModelError(header.file, `not a Fooocus inpaint head: expected exactly one tensor "${HEAD_KEY}" [channels, ${HEAD_INPUTS}, 3, 3], found ${header.tensors.size} tensors with "${HEAD_KEY}" [${head.shape}]`);
+    }
+    return 'head';
+  }
+  const codes = [...header.tensors].filter(([key, info]) => key.endsWith('.0') && info.dtype === 'U8');
+  const complete = codes.length > 0 && codes.every(([key]) => key.startsWith(PATCH_PREFIX) && header.tensors.has(`${key.slice(0, -2)}.1`) && header.tensors.has(`${key.slice(0, -2)}.2`));
+  if (!complete) {
+    throw new InpaintModelError(
+      header.file,
+      `not a Fooocus inpaint head or patch: expected one tensor "${HEAD_KEY}" [channels, ${HEAD_INPUTS}, 3, 3], or UNet weights "${PATCH_PREFIX}<weight>.0" (U8) each with ".1" and ".2" (min, max)`,
+    );
+  }
+  for (const [key, info] of codes) {
+    const width = key.endsWith('.attn2.to_k.weight.0') ? info.shape[1] : undefined;
+    const family = width === undefined ? undefined : CONTEXT_FAMILIES[width];
+    if (family !== undefined && width !== 2048) throw new InpaintModelError(header.file, `a patch for ${family} (cross-attention width ${width} in "${key}"); the Fooocus inpaint patch is for SDXL base models (width 2048)`);
+    if (key.startsWith(`${PATCH_PREFIX}input_blocks.1.1.`)) throw new InpaintModelError(header.file, `a patch for a UNet with attention at its first level ("${key}"), as SD 1.5 and 2.x have; the Fooocus inpaint patch is for SDXL base models`);
+  }
+  return 'patch';
+}
+
 /** Reads the head and checks it fits a UNet of `modelChannels` channels. */
 export async function readInpaintHead(file: string, modelChannels: number): Promise<InpaintHead> {
   const header = await readSafetensorsHeader(file);

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { SafetensorsHeader, SafetensorsDtype } from '../io/safetensors-types.ts';
 import type { OnnxAttribute, OnnxDim, OnnxDtype, OnnxModel, OnnxNode, OnnxTensor, OnnxValueInfo } from './onnx-proto.ts';
 import { FooocusError } from '../errors/fooocus-error.ts';
+import { int8TensorNames } from '../quantize/int8-weight-cache.ts';
 
 /** A checkpoint key the graph needs is absent or has the wrong shape. */
 export class CheckpointKeyError extends FooocusError {
@@ -50,6 +51,8 @@ export interface GraphBuilderOptions {
   weightsRoot?: string;
   /** Weights that get a quantized full-size delta added (Fooocus's inpaint patch), by checkpoint key. */
   weightPatches?: ReadonlyMap<string, WeightPatch>;
+  /** Weights the layers run in int8: their codes and scales come from this file (see `int8Weight`). */
+  int8Weights?: { header: SafetensorsHeader; keys: ReadonlySet<string> };
   /** Keys whose tensor is read from another file (a control-LoRA's full weights replace the checkpoint's). */
   tensorSources?: ReadonlyMap<string, TensorSource>;
   /** Weights that get a low-rank delta `up @ down` added (a control-LoRA's adapted layers), by key. */
@@ -70,6 +73,14 @@ export interface LowRankDelta {
   header: SafetensorsHeader;
   up: string;
   down: string;
+}
+
+/** Graph values of an int8 weight: codes [rows, columns] (int8) and per-column scales [columns] (float32). */
+export interface Int8WeightValues {
+  codes: string;
+  scales: string;
+  rows: number;
+  columns: number;
 }
 
 /**
@@ -229,6 +240,65 @@ export class GraphBuilder {
     const down = this.op('Reshape', [this.externalFloat(`${key}#down`, delta.header, delta.down), this.constInt64([rank, inner])]);
     const product = this.op('Reshape', [this.op('MatMul', [up, down]), this.constInt64([...shape])]);
     return this.op('Add', [weight, product]);
+  }
+
+  /**
+   * The int8 form of weight `key` when this graph runs it in int8, else null (the layer then uses `weight`).
+   * A patched, replaced or delta-adapted weight stays float32: its change applies to the float values.
+   */
+  int8Weight(key: string): Int8WeightValues | null {
+    const source = this.options.int8Weights;
+    if (source === undefined || !this.runsInt8(key)) return null;
+    const names = int8TensorNames(key);
+    const codes = source.header.tensors.get(names.codes);
+    const scales = source.header.tensors.get(names.scales);
+    if (codes === undefined || scales === undefined) throw new CheckpointKeyError(source.header.file, names.codes, 'is missing');
+    for (const info of [codes, scales]) {
+      if (this.initializers.has(info.name)) continue;
+      this.initializers.set(info.name, {
+        name: info.name,
+        dtype: info.dtype === 'I8' ? 'int8' : 'float32',
+        dims: info.shape,
+        data: { kind: 'external', location: this.locationOf(source.header.file), offset: source.header.dataOffset + info.begin, length: info.end - info.begin },
+      });
+    }
+    return { codes: names.codes, scales: names.scales, rows: codes.shape[0]!, columns: codes.shape[1]! };
+  }
+
+  private runsInt8(key: string): boolean {
+    if (this.options.int8Weights?.keys.has(key) !== true) return false;
+    return this.options.weightPatches?.has(key) !== true && this.options.tensorSources?.has(key) !== true && this.options.lowRankDeltas?.has(key) !== true;
+  }
+
+  /**
+   * Rows [start, start + count) along the first axis of a checkpoint tensor, as a float32 value whose initializer
+   * is that byte range of the file: a layer that uses a tensor in parts (GEGLU's value and gate halves) reads
+   * each part in place instead of splitting a computed activation. A weight with a patch or an adapter slot
+   * (`changesWhole`) must be taken whole with `weight(key)`: those apply to the whole tensor.
+   */
+  weightRows(key: string, start: number, count: number): string {
+    if (this.changesWhole(key)) throw new Error(`graph "${this.name}": weight "${key}" has a patch or an adapter slot, so it cannot be read in parts`);
+    const header = this.checkpoint;
+    if (header === null) throw new Error(`graph "${this.name}" has no checkpoint to take "${key}" from`);
+    const info = header.tensors.get(key);
+    if (info === undefined) throw new CheckpointKeyError(header.file, key, 'is missing');
+    const dtype = CHECKPOINT_TO_ONNX[info.dtype];
+    if (dtype === undefined) throw new CheckpointKeyError(header.file, key, `has dtype ${info.dtype}; weights must be F32, F16, BF16 or F64`);
+    const rows = info.shape[0] ?? 0;
+    if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 1 || start + count > rows) {
+      throw new CheckpointKeyError(header.file, key, `has ${rows} rows; rows ${start}..${start + count - 1} were asked for`);
+    }
+    const rowBytes = (info.end - info.begin) / rows;
+    const name = `${key}#rows${start}-${start + count}`;
+    const dims = [count, ...info.shape.slice(1)];
+    const location = this.locationOf(header.file);
+    this.initializers.set(name, { name, dtype, dims, data: { kind: 'external', location, offset: header.dataOffset + info.begin + start * rowBytes, length: count * rowBytes } });
+    return dtype === 'float32' ? name : this.op('Cast', [name], { to: attr.int(1) });
+  }
+
+  /** Whether a patch, an adapter slot or int8 codes (quantized per whole weight) apply to the whole of weight `key`. */
+  changesWhole(key: string): boolean {
+    return this.options.weightPatches?.has(key) === true || this.options.lowRankSlots?.has(key) === true || this.runsInt8(key);
   }
 
   /** Location of a file's external data, relative to the weights root. */

@@ -5,9 +5,7 @@
  */
 import { parseFooocusJson } from './fooocus-metadata-scheme.ts';
 import { readInteger, readModelHash, readNumber, readSeed, readSide, readSteps, type GenerationParameters } from './generation-parameters.ts';
-import { INPUT_IMAGE_REASON } from './a1111-settings-reader.ts';
 import { SettingsBuilder, type ImportedLora, type SchemeReading } from './imported-settings.ts';
-import { listInputImageEntries } from './input-image-metadata.ts';
 import { textOf, type JsonRecord } from './metadata-json.ts';
 import { mapSamplerName, mapSchedulerName } from './sampler-name-mapping.ts';
 
@@ -16,7 +14,8 @@ export function readFooocusSettings(text: string): SchemeReading {
   const b = new SettingsBuilder();
   Object.assign(b.settings, fromGenerationParameters(p, b));
   for (const [key, value] of Object.entries(p.extra ?? {})) b.skip(key, value, 'has no equivalent here');
-  for (const entry of listInputImageEntries(p.inputImage)) b.skip(entry.key, entry.value, INPUT_IMAGE_REASON);
+  // The page restores the Input Image mode from these; the input image itself is not in the file.
+  if (p.inputImage !== undefined) b.settings.inputImage = p.inputImage;
   return { scheme: 'fooocus', tool: p.version || 'Fooocus', candidates: [b.finish('parameters')] };
 }
 

@@ -3,6 +3,7 @@
  * what it has, and a field the reader could not map (or whose value is out of bounds) is listed as not applied
  * instead, with the reason, so nothing read is silently dropped or guessed.
  */
+import type { InputImageParameters } from './generation-parameters.ts';
 import { FooocusError } from '../errors/fooocus-error.ts';
 
 export interface ImportedLora {
@@ -41,6 +42,8 @@ export interface ImportedSettings {
   clipSkip?: number;
   /** img2img strength in (0, 1]. */
   denoise?: number;
+  /** The Input Image mode and its parameters as this project or Fooocus recorded them (input-image-choices.ts reads them). */
+  inputImage?: InputImageParameters;
 }
 
 /** One field as the file holds it: its name in the tool's terms and its value as text. */

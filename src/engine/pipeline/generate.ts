@@ -26,6 +26,9 @@ import { decodeLatent, encodeToLatent, encodeToLatentTiled, type RgbImage, type 
 import type { InpaintHead } from '../inpaint/inpaint-models.ts';
 import { planInpaint, type InpaintPlan } from '../inpaint/inpaint-plan.ts';
 import { blendKnownLatent } from '../inpaint/latent-blend.ts';
+import { toHintTensor, type StageControls } from './control-feeds.ts';
+import type { ControlNetModel } from './control-lora-model.ts';
+import type { ControlPromptType } from './image-guidance.ts';
 
 /** A tiled image-to-image pass codes anything over one 64 x 64 latent tile (512 px) in tiles, as ComfyUI's tiled VAE. */
 const TILED_CODEC: TileOptions = { maxArea: 64 * 64, tile: 64, overlap: 16 };
@@ -155,6 +158,32 @@ export interface PipelineModels {
   vae?: VaeCodec;
   /** Fooocus's inpaint head, for the fooocus-v2.6 inpaint engine (the base UNet then carries the patch). */
   inpaintHead?: InpaintHead;
+  /** The base UNet built with image prompt inputs (UnetGraphOptions.imagePrompts), for requests with image prompts. */
+  imagePromptUnet?: ModelSession;
+  /** For requests with controls: the base UNet with residual inputs and each type's ControlNet (control-lora-model.ts). */
+  controls?: PipelineControls;
+}
+
+export interface PipelineControls {
+  /** The base UNet built with `controlResiduals`. */
+  unet: ModelSession;
+  /** The same with image prompt inputs too, for requests that mix both kinds. */
+  unetWithImagePrompts?: ModelSession;
+  nets: Partial<Record<ControlPromptType, ControlNetModel>>;
+}
+
+/** The stage controls of a request's control hints, or undefined without any. */
+function stageControlsFor(models: PipelineModels, request: GenerationRequest, steps: number): StageControls | undefined {
+  const hints = request.controls ?? [];
+  if (hints.length === 0) return undefined;
+  const controls = models.controls;
+  if (controls === undefined) throw new Error(`${models.base.name}: controls need the UNet built with control residual inputs`);
+  const nets = hints.map((hint) => {
+    const net = controls.nets[hint.type];
+    if (net === undefined) throw new Error(`${models.base.name}: no ControlNet loaded for ${hint.type}`);
+    return { session: net.session, hint: toHintTensor(hint.map), weight: hint.weight, stopAt: hint.stopAt, skips: net.skips };
+  });
+  return { unet: controls.unet, ...(controls.unetWithImagePrompts ? { unetWithImagePrompts: controls.unetWithImagePrompts } : {}), nets, skips: nets[0]!.skips, steps };
 }
 
 /** The inpaint preparation of a request (crop, fill, encodes), or null for text- and image-to-image. */
@@ -191,6 +220,9 @@ export async function generate(models: PipelineModels, request: GenerationReques
   const enterPhase = phaseEntryFor(models, request, options);
   await enterPhase('encode');
   const plan = await planFor(models, request, signal);
+  const imagePrompts = request.imagePrompts !== undefined && request.imagePrompts.length > 0 ? request.imagePrompts : undefined;
+  if (imagePrompts !== undefined && models.imagePromptUnet === undefined) throw new Error(`${base.name}: image prompts need the UNet built with image prompt inputs`);
+  const controls = stageControlsFor(models, request, steps);
   const latentDims = plan?.latentDims ?? [1, profile.latentChannels, request.height / profile.vaeScaleFactor, request.width / profile.vaeScaleFactor]; // [B, 4, H/8, W/8]
   const results: GeneratedImage[] = [];
 
@@ -207,7 +239,14 @@ export async function generate(models: PipelineModels, request: GenerationReques
       const common = { width: request.width, height: request.height, admScalers: request.admScalers };
       const positive = await buildStageConditioning(model.architecture, model.textEncoders, { ...common, parts: request.prompt, polarity: 'positive' }, signal);
       const negative = await buildStageConditioning(model.architecture, model.textEncoders, { ...common, parts: request.negativePrompt, polarity: 'negative' }, signal);
-      return (unet) => ({ unet, ...(model === base && plan?.inputs !== undefined ? { inpaint: plan.inputs } : {}), positive, negative });
+      return (unet) => ({
+        unet,
+        ...(model === base && plan?.inputs !== undefined ? { inpaint: plan.inputs } : {}),
+        ...(model === base && imagePrompts !== undefined ? { imagePrompts: { unet: models.imagePromptUnet!, prompts: imagePrompts, steps } } : {}),
+        ...(model === base && controls !== undefined ? { controls } : {}),
+        positive,
+        negative,
+      });
     };
     const baseCondition = await conditionFor(base);
     const refinerCondition = refiner !== undefined && switchStep < steps ? await conditionFor(refiner) : undefined;

@@ -10,6 +10,8 @@ import { FooocusError } from '../errors/fooocus-error.ts';
 import { MAX_SEED, REFINER_SWITCH_METHODS, SETTING_LIMITS as L, type RefinerSwitchMethod } from '../request-limits.ts';
 import type { InpaintSettings } from '../inpaint/inpaint-settings.ts';
 import { findInpaintProblem } from '../inpaint/inpaint-rules.ts';
+import { IMAGE_PROMPT_LIMITS } from '../request-limits.ts';
+import type { ControlHint, ImagePromptEmbedding } from './image-guidance.ts';
 
 export interface GenerationRequest {
   /** Prompt parts, each encoded separately and concatenated (Fooocus: the prompt's lines, then style parts). */
@@ -42,6 +44,13 @@ export interface GenerationRequest {
    * result's size, the input's plus the outpaint padding, and need not be multiples of 8.
    */
   inpaint?: InpaintSettings;
+  /** Image prompts through an IP-Adapter, already encoded (image-prompt-encoder.ts); at most four. */
+  imagePrompts?: ImagePromptEmbedding[];
+  /**
+   * PyraCanny and CPDS image prompts: preprocessed maps (control/control-map.ts) of the result's size, each for
+   * its type's control-LoRA ControlNet. With `imagePrompts`, four in all at most.
+   */
+  controls?: ControlHint[];
 }
 
 export class InvalidGenerationRequestError extends FooocusError {
@@ -106,10 +115,45 @@ export function validateGenerationRequest(r: GenerationRequest): void {
     throw new InvalidGenerationRequestError('sampler', (err as Error).message);
   }
   if (!isSchedulerName(r.scheduler)) throw new InvalidGenerationRequestError('scheduler', `must be one of ${SCHEDULER_NAMES.join(', ')}, got "${r.scheduler}"`);
+  checkImagePrompts(r.imagePrompts);
+  checkControls(r);
   if (r.inpaint === undefined && r.input !== undefined) {
     checkNumber('denoise', r.input.denoise, 0.01, 1);
     const { width, height, rgb } = r.input.image;
     if (width !== r.width || height !== r.height) throw new InvalidGenerationRequestError('input', `image is ${width}x${height} but the request asks for ${r.width}x${r.height}`);
     if (rgb.length !== width * height * 3) throw new InvalidGenerationRequestError('input', `image has ${rgb.length} bytes, expected ${width * height * 3} for ${width}x${height} RGB`);
   }
+}
+
+function checkControls(r: GenerationRequest): void {
+  const controls = r.controls;
+  if (controls === undefined) return;
+  const max = IMAGE_PROMPT_LIMITS.count.max;
+  if (!Array.isArray(controls) || controls.length + (r.imagePrompts?.length ?? 0) > max) {
+    throw new InvalidGenerationRequestError('controls', `must be a list; with the image prompts, at most ${max} in all`);
+  }
+  controls.forEach((c, i) => {
+    if (c.type !== 'PyraCanny' && c.type !== 'CPDS') throw new InvalidGenerationRequestError(`controls[${i}].type`, `must be PyraCanny or CPDS, got "${String(c.type)}"`);
+    checkNumber(`controls[${i}].stopAt`, c.stopAt, IMAGE_PROMPT_LIMITS.stopAt.min, IMAGE_PROMPT_LIMITS.stopAt.max);
+    checkNumber(`controls[${i}].weight`, c.weight, IMAGE_PROMPT_LIMITS.weight.min, IMAGE_PROMPT_LIMITS.weight.max);
+    const { width, height } = c.map;
+    const values = 'planes' in c.map ? c.map.planes.length : c.map.rgb.length;
+    if (width !== r.width || height !== r.height) throw new InvalidGenerationRequestError(`controls[${i}].map`, `is ${width}x${height} but the request asks for ${r.width}x${r.height}`);
+    if (values !== width * height * 3) throw new InvalidGenerationRequestError(`controls[${i}].map`, `has ${values} values, expected ${width * height * 3}`);
+  });
+}
+
+function checkImagePrompts(prompts: GenerationRequest['imagePrompts']): void {
+  if (prompts === undefined) return;
+  if (!Array.isArray(prompts) || prompts.length > IMAGE_PROMPT_LIMITS.count.max) {
+    throw new InvalidGenerationRequestError('imagePrompts', `must be a list of at most ${IMAGE_PROMPT_LIMITS.count.max} image prompts`);
+  }
+  prompts.forEach((p, i) => {
+    checkNumber(`imagePrompts[${i}].stopAt`, p.stopAt, IMAGE_PROMPT_LIMITS.stopAt.min, IMAGE_PROMPT_LIMITS.stopAt.max);
+    checkNumber(`imagePrompts[${i}].weight`, p.weight, IMAGE_PROMPT_LIMITS.weight.min, IMAGE_PROMPT_LIMITS.weight.max);
+    const layers = p.positive.keys.length;
+    if (layers === 0 || [p.positive.values, p.negative.keys, p.negative.values].some((list) => list.length !== layers)) {
+      throw new InvalidGenerationRequestError(`imagePrompts[${i}]`, 'needs keys and values for every cross-attention layer, for the image and the unconditional image');
+    }
+  });
 }

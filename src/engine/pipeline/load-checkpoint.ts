@@ -12,6 +12,8 @@ import { createModelSession, type ModelSession, type RuntimeOptions } from '../r
 import type { CheckpointArchitecture } from '../models/architecture.ts';
 import { planAdapters, type AdapterPlan, type WeightedLora } from '../lora/lora-plan.ts';
 import type { AdapterComponent } from '../lora/lora-targets.ts';
+import { ensureInt8Weights, type Int8WeightFile } from '../quantize/int8-weight-cache.ts';
+import { selectInt8UnetWeights } from '../quantize/int8-unet-weights.ts';
 
 export type CheckpointComponent = 'unet' | 'text' | 'vae-decoder' | 'vae-encoder';
 
@@ -24,6 +26,12 @@ export interface LoadCheckpointOptions {
   text?: readonly ClipTextGraphOptions[];
   /** LoRAs to apply from the start (the same as calling `applyLoras` afterwards, without building twice). */
   loras?: readonly WeightedLora[];
+  /**
+   * Runs the UNet's linear and conv layers in int8 (`runtime.precision: "int8"`), with the weights quantized once
+   * into `cacheDir`, keyed by the checkpoint's SHA-256, and read back from there on later loads (checked here,
+   * whether or not the UNet is among `components`, so that a later build finds them ready).
+   */
+  int8?: { cacheDir: string; sourceSha256: string };
   /** Called before each of `components` is built, for progress reporting. */
   onComponent?: (component: CheckpointComponent, index: number, total: number) => void;
   signal?: AbortSignal;
@@ -49,6 +57,8 @@ export interface LoadedCheckpoint {
   readonly inpaintFeature: boolean;
   /** Seconds spent building graphs and creating sessions, by component (latest build). */
   buildSeconds: Partial<Record<CheckpointComponent, number>>;
+  /** The UNet's int8 weights when `int8` was asked for: read from the cache or (re)built, and how long that took. */
+  int8Weights: Pick<Int8WeightFile, 'origin' | 'seconds'> | null;
   /**
    * How many times each component's sessions were built (a component released and built again counts twice):
    * what a job really built, for logs, the benchmark and the tests that check a job builds only what it uses.
@@ -106,8 +116,13 @@ export async function loadCheckpoint(
   options: LoadCheckpointOptions = {},
 ): Promise<LoadedCheckpoint> {
   const weightsDir = path.dirname(path.resolve(header.file));
-  // A patched UNet reads two files; the session's weights directory must hold both.
-  const unetWeightsDir = commonDirectory([header.file, ...[...(options.unet?.weightPatches?.values() ?? [])].map((p) => p.header.file)]);
+  const int8 = options.int8 !== undefined && architecture.unet !== null
+    ? await ensureInt8Weights(header, selectInt8UnetWeights(header, architecture.unet), { dir: options.int8.cacheDir, sourceSha256: options.int8.sourceSha256, ...(options.signal ? { signal: options.signal } : {}) })
+    : null;
+  // A patched or int8 UNet reads several files; the session's weights directory must hold them all.
+  const unetFiles = [header.file, ...[...(options.unet?.weightPatches?.values() ?? [])].map((p) => p.header.file), ...(int8 ? [int8.header.file] : [])];
+  const unetWeightsDir = commonDirectory(unetFiles);
+  const unetOptions: UnetGraphOptions = { ...options.unet, ...(int8 ? { int8Weights: { header: int8.header, keys: int8.keys } } : {}) };
   const buildSeconds: LoadedCheckpoint['buildSeconds'] = {};
   const sessionsBuilt: Record<CheckpointComponent, number> = { unet: 0, text: 0, 'vae-decoder': 0, 'vae-encoder': 0 };
   const { unet, vae, textEncoders } = architecture;
@@ -118,7 +133,7 @@ export async function loadCheckpoint(
 
   const optimizationOf = (component: CheckpointComponent): RuntimeOptions => ({ ...options.runtime, optimization: options.runtime?.optimization ?? DEFAULT_OPTIMIZATION[component] });
   const graphOf = (adapter: AdapterComponent, slots: Set<string>): OnnxModel => {
-    if (adapter === 'unet') return buildUnetGraph(header, unet!, { ...options.unet, lowRankSlots: slots, weightsRoot: unetWeightsDir });
+    if (adapter === 'unet') return buildUnetGraph(header, unet!, { ...unetOptions, lowRankSlots: slots, weightsRoot: unetWeightsDir });
     const index = Number(adapter.slice('text'.length));
     return buildClipTextGraph(header, textEncoders[index]!, { ...options.text?.[index], lowRankSlots: slots });
   };
@@ -234,6 +249,7 @@ export async function loadCheckpoint(
     },
     inpaintFeature: options.unet?.inpaintFeature === true,
     buildSeconds,
+    int8Weights: int8 === null ? null : { origin: int8.origin, seconds: int8.seconds },
     sessionsBuilt,
     ensureComponents: (components, build) => serialize(() => ensureComponents(components, build)),
     releaseComponents: (components) => serialize(() => releaseComponents(components)),

@@ -5,9 +5,9 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { PERFORMANCE_MODE_NAMES } from '../../app/creative/performance-modes.ts';
-import { INPAINT_ENGINES, INPAINT_MODES, VARY_UPSCALE_MODES, type InpaintEngine, type InpaintMode, type OutpaintAmount as OutpaintAmountChoice, type VaryUpscaleMode } from '../../app/generation/image-request.ts';
+import { IMAGE_PROMPT_TYPES, INPAINT_ENGINES, INPAINT_MODES, VARY_UPSCALE_MODES, type ImagePromptType, type InpaintEngine, type InpaintMode, type OutpaintAmount as OutpaintAmountChoice, type VaryUpscaleMode } from '../../app/generation/image-request.ts';
 import { METADATA_SCHEMES } from '../../app/outputs/output-writer.ts';
-import { IMAGE_SIZE_LIMITS, INPUT_IMAGE_LIMITS, REFINER_SWITCH_METHODS, SETTING_LIMITS, type RefinerSwitchMethod } from '../../engine/index.ts';
+import { IMAGE_PROMPT_LIMITS, IMAGE_SIZE_LIMITS, INPUT_IMAGE_LIMITS, REFINER_SWITCH_METHODS, SETTING_LIMITS, type RefinerSwitchMethod } from '../../engine/index.ts';
 import { ID_PATTERN } from './common-schemas.ts';
 
 export const OUTPUT_FORMATS = ['png', 'jpeg', 'webp'] as const;
@@ -55,6 +55,22 @@ const VaryUpscale = Type.Object(
       "Fooocus's Upscale or Variation on the input image (inputImageId): vary-subtle (denoise 0.5), vary-strong (0.85), " +
       'upscale-1.5x, upscale-2x and upscale-custom (upscaler, resample, then image to image at 0.382), upscale-fast-2x (the upscaler only).',
   },
+);
+
+const ImagePrompt = Type.Object(
+  {
+    imageId: Type.String({ pattern: ID_PATTERN, description: 'An uploaded image (POST /api/v1/uploads).' }),
+    type: Type.Optional(
+      Type.Unsafe<ImagePromptType>({ type: 'string', enum: [...IMAGE_PROMPT_TYPES], description: 'How the image guides the generation (default ImagePrompt).' }),
+    ),
+    stopAt: Type.Optional(
+      Type.Number({ ...bounds(IMAGE_PROMPT_LIMITS.stopAt), description: 'Active while step < stopAt * steps; default per type (ImagePrompt, PyraCanny, CPDS 0.5; FaceSwap 0.9).' }),
+    ),
+    weight: Type.Optional(
+      Type.Number({ ...bounds(IMAGE_PROMPT_LIMITS.weight), description: 'Strength; default per type (ImagePrompt 0.6, FaceSwap 0.75, PyraCanny and CPDS 1.0); 0 leaves the image out.' }),
+    ),
+  },
+  { additionalProperties: false },
 );
 
 function buildInpaintSchema(additionalPrompt: ReturnType<typeof Type.String>) {
@@ -156,6 +172,14 @@ export function buildGenerateRequestSchema(quotas: RequestQuotas) {
       denoise: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
       varyUpscale: Type.Optional(VaryUpscale),
       inpaint: Type.Optional(buildInpaintSchema(prompt('Added to the prompt for the masked area (Fooocus "inpaint additional prompt").'))),
+      imagePrompts: Type.Optional(
+        Type.Array(ImagePrompt, {
+          maxItems: IMAGE_PROMPT_LIMITS.count.max,
+          description: "Fooocus's Image Prompt tab: up to four uploaded images, each with a type, a stop-at fraction and a weight.",
+        }),
+      ),
+      mixImagePromptAndVary: Type.Optional(Type.Boolean({ description: 'Image prompts together with varyUpscale (Fooocus "Mixing Image Prompt and Vary/Upscale").' })),
+      mixImagePromptAndInpaint: Type.Optional(Type.Boolean({ description: 'Image prompts together with inpaint (Fooocus "Mixing Image Prompt and Inpaint").' })),
       metadataScheme: Type.Optional(
         Type.Unsafe<(typeof METADATA_SCHEMES)[number]>({ type: 'string', enum: [...METADATA_SCHEMES], description: 'How the image records its parameters: Fooocus JSON (default) or A1111 text.' }),
       ),

@@ -22,7 +22,7 @@ export interface AdvancedPanel {
   setContract(contract: GenerateContract): void;
   /** Shows the seed a run used while Random is ticked (Fooocus fills the box the same way). */
   showUsedSeed(seed: string): void;
-  read(): Omit<FormValues, 'prompt' | 'inputImageId' | 'denoise' | 'inputImage'>;
+  read(): Omit<FormValues, 'prompt' | 'inputImageId' | 'denoise' | 'inputImage' | 'imagePrompts'>;
   fill(patch: FormPatch): string[];
   /** Family of the chosen checkpoint (`sdxl`, `sd15`, or '' when unknown). */
   family(): string;

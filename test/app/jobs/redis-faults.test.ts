@@ -1,7 +1,8 @@
 /**
  * The Redis backend with several worker processes and the faults it must survive: fair sharing between two
  * workers, a worker killed mid-job, redis-server killed and restarted mid-run, the server restarted while a worker
- * runs a job, a job no announced worker can run, a worker whose model differs, and junk written into its keys.
+ * runs a job, a job no announced worker can run, a worker whose model differs, a job limited to providers the
+ * worker does not run, and junk written into its keys.
  * Everything runs against a real redis-server on 127.0.0.1 and stops by itself.
  */
 import { strict as assert } from 'node:assert';
@@ -11,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { Queue } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { openJobStore } from '../../../src/app/jobs/job-store.ts';
 import type { JobEvent } from '../../../src/app/jobs/job-types.ts';
@@ -260,6 +261,47 @@ describe('the redis backend with worker processes and faults', { skip: skipWitho
       await results.close();
       await work.close();
       client.disconnect();
+    }
+  });
+
+  it('a worker refuses a job limited to providers it does not run, before running it, naming queue.providers', T, async () => {
+    const prefix = `f${counter++}`;
+    let ran = false;
+    const worker = new RedisJobWorker({
+      redis: { url: redis.url, prefix },
+      id: 'cpu-only',
+      concurrency: 1,
+      provider: 'cpu',
+      listModels: async () => [],
+      executor: async () => {
+        ran = true;
+        return [];
+      },
+      maxResultBytes: 1024,
+      maxAttachmentPixels: 1024,
+    });
+    await worker.start();
+    const connection = { host: '127.0.0.1', port: redis.port };
+    const client = new Redis(redis.url);
+    const work = new Queue(workQueueName('cpu-only'), { connection, prefix });
+    const reports: unknown[] = [];
+    const reader = new Worker(RESULTS_QUEUE, async (job) => void reports.push(job.data), { connection, prefix });
+    try {
+      // What a studio that lists only cuda (or an older studio state) would hand this worker.
+      await client.hset(redisKeys(prefix).assigned, 'job-p', JSON.stringify({ dispatch: 'd-p', worker: 'cpu-only' }));
+      await work.add('job', { jobId: 'job-p', dispatch: 'd-p', owner: 'alice', createdAt: 1, retryOf: null, request: {}, models: [], providers: ['cuda'], attachments: [] });
+      while (reports.length === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+      const report = reports[0] as { type: string; error: { name: string; kind: string; message: string; field?: string } };
+      assert.equal(report.type, 'failed');
+      assert.equal(report.error.name, 'ProviderNotAllowedError');
+      assert.equal(report.error.field, 'queue.providers');
+      assert.match(report.error.message, /this worker runs cpu; the job may run only on cuda/);
+      assert.equal(ran, false);
+    } finally {
+      await reader.close();
+      await work.close();
+      client.disconnect();
+      await worker.close();
     }
   });
 });

@@ -4,13 +4,13 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { PickleFormatError, readSafetensorsHeader, TorchFileError } from '../../../src/engine/index.ts';
+import { InpaintModelError, PickleFormatError, readSafetensorsHeader, TorchFileError, UpscalerLayoutError } from '../../../src/engine/index.ts';
 import { convertModel, defaultConvertedName } from '../../../src/app/models/convert-model.ts';
 import { ModelExistsError, UnsupportedModelFileError } from '../../../src/app/models/model-errors.ts';
 import { openModelStore } from '../../../src/app/models/model-store.ts';
 import { readTrustManifest } from '../../../src/app/models/trust-manifest.ts';
 import { buildTinyInpaintHead, buildTinyInpaintPatch, buildTinyUpscaler, writeTorchFile } from '../../fixtures/torch-files.ts';
-import { PickleEmitter, writeTorchZip } from '../../fixtures/torch-save-writer.ts';
+import { PickleEmitter, writeTorchZip, type TestValue } from '../../fixtures/torch-save-writer.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'fooocus-convert-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -92,11 +92,30 @@ describe('convertModel', () => {
     await assert.rejects(convertModel(store, text, { kind: 'upscalers' }), (err: Error) => err instanceof TorchFileError && err.rule === 'not-zip');
     await assert.rejects(convertModel(store, head, { name: 'head.ckpt' }), UnsupportedModelFileError);
     assert.deepEqual(listTree(models), []);
-    // An explicit kind for an undetected layout is the user's call.
-    const kept = await convertModel(store, other, { kind: 'upscalers' });
-    assert.equal(kept.role, 'upscaler');
-    await assert.rejects(convertModel(store, other, { kind: 'upscalers' }), ModelExistsError);
+    const kept = await convertModel(store, await writeTorchFile(dir, 'x4.pth', buildTinyUpscaler()));
+    await assert.rejects(convertModel(store, await writeTorchFile(dir, 'x4.bin', buildTinyUpscaler()), { name: 'x4.safetensors' }), ModelExistsError);
     assert.equal(existsSync(kept.path), true);
+  });
+
+  it('refuses, once written under its temp name, an explicit kind whose layout the tensors do not have, naming the file; nothing stays', async () => {
+    const models = freshDir('models');
+    const dir = freshDir('src');
+    const store = await openModelStore(models);
+    const other = await writeTorchFile(dir, 'classifier.pth', { dict: [['fc.weight', { tensor: { dtype: 'F32', shape: [2], bytes: new Uint8Array(8) } }]] });
+    await assert.rejects(convertModel(store, other, { kind: 'upscalers' }), (err: Error) => err instanceof UpscalerLayoutError && /^classifier\.pth: not a supported upscaler .*found none of "model\.0\.weight"/.test(err.message));
+    await assert.rejects(convertModel(store, other, { kind: 'inpaint' }), (err: Error) => err instanceof InpaintModelError && /^classifier\.pth: not a Fooocus inpaint head or patch: expected one tensor "head"/.test(err.message));
+    assert.deepEqual(listTree(models).filter((f) => !f.endsWith('.trust-cache.json')), []);
+  });
+
+  it('refuses an inpaint patch made for SD 1.5 (cross-attention width 768), naming the file; nothing stays', async () => {
+    const models = freshDir('models');
+    const store = await openModelStore(models);
+    const u8 = (shape: number[]): TestValue => ({ tensor: { dtype: 'U8', shape, bytes: new Uint8Array(shape.reduce((a, b) => a * b, 1)) } });
+    const scalar: TestValue = { tensor: { dtype: 'F16', shape: [], bytes: new Uint8Array(2) } };
+    const sd15Patch: TestValue = { dict: [['diffusion_model.input_blocks.1.1.transformer_blocks.0.attn2.to_k.weight', { tuple: [u8([320, 768]), scalar, scalar] }]] };
+    const source = await writeTorchFile(freshDir('src'), 'sd15-inpaint.patch', sd15Patch);
+    await assert.rejects(convertModel(store, source), (err: Error) => err instanceof InpaintModelError && /^sd15-inpaint\.patch: a patch for SD 1\.5 \(cross-attention width 768/.test(err.message));
+    assert.deepEqual(listTree(models).filter((f) => !f.endsWith('.trust-cache.json')), []);
   });
 
   it('derives the default name by replacing the last extension', () => {

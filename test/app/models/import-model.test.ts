@@ -4,12 +4,14 @@ import { copyFile, mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { InvalidSafetensorsError, PickleFormatError, UnsupportedCheckpointError } from '../../../src/engine/index.ts';
+import { InpaintModelError, InvalidSafetensorsError, PickleFormatError, UnsupportedCheckpointError, UpscalerLayoutError } from '../../../src/engine/index.ts';
 import { importModel } from '../../../src/app/models/import-model.ts';
 import { ModelExistsError, UnsupportedModelFileError } from '../../../src/app/models/model-errors.ts';
 import { openModelStore } from '../../../src/app/models/model-store.ts';
 import { CLIP_BPE_VOCAB_NAME, KNOWN_TOKENIZER_ASSETS } from '../../../src/app/models/tokenizer-assets.ts';
 import { writeTinyCheckpoint } from '../../fixtures/checkpoints.ts';
+import { writeTinyInpaintHead, writeTinyInpaintPatch } from '../../fixtures/inpaint-models.ts';
+import { writeTinyRrdb } from '../../fixtures/upscalers.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'fooocus-import-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -73,6 +75,38 @@ describe('importModel', () => {
     assertNothingWritten(models);
     const lora = await importModel(store, vaeOnly, { kind: 'loras' });
     assert.equal(lora.family, null);
+  });
+
+  it('refuses an upscaler whose tensors are no known upscaler layout, naming the file and what was expected; writes nothing', async () => {
+    const models = freshDir('models');
+    const store = await openModelStore(models);
+    const checkpoint = await writeTinyCheckpoint(freshDir('src'), 'sd15');
+    await assert.rejects(importModel(store, checkpoint, { kind: 'upscalers', name: 'x4.safetensors' }), (err: Error) => {
+      assert.ok(err instanceof UpscalerLayoutError);
+      assert.match(err.message, /^tiny-sd15-.*\.safetensors: not a supported upscaler \(RRDBNet\/ESRGAN or SRVGGNetCompact\): found none of "model\.0\.weight"/);
+      return true;
+    });
+    assertNothingWritten(models);
+    const good = await writeTinyRrdb(freshDir('src'), { dialect: 'fooocus' });
+    assert.equal((await importModel(store, good.file, { kind: 'upscalers' })).kind, 'upscalers');
+  });
+
+  it('refuses an inpaint file that is neither the head nor a patch, and a patch made for SD 1.5, naming the file; writes nothing', async () => {
+    const models = freshDir('models');
+    const store = await openModelStore(models);
+    const dir = freshDir('src');
+    const checkpoint = await writeTinyCheckpoint(dir, 'sd15');
+    await assert.rejects(importModel(store, checkpoint, { kind: 'inpaint' }), (err: Error) => err instanceof InpaintModelError && /not a Fooocus inpaint head or patch: expected one tensor "head" \[channels, 5, 3, 3\]/.test(err.message));
+    const sd15Patch = await writeTinyInpaintPatch(path.join(dir, 'sd15'), checkpoint);
+    await assert.rejects(importModel(store, sd15Patch, { kind: 'inpaint' }), (err: Error) => {
+      assert.ok(err instanceof InpaintModelError);
+      assert.match(err.message, /^tiny-inpaint-patch-tiny-sd15-.*\.safetensors: a patch for a UNet with attention at its first level .*is for SDXL base models/);
+      return true;
+    });
+    assertNothingWritten(models);
+    const sdxlPatch = await writeTinyInpaintPatch(path.join(dir, 'sdxl'), await writeTinyCheckpoint(dir, 'sdxl'));
+    assert.equal((await importModel(store, sdxlPatch, { kind: 'inpaint', name: 'inpaint_v26.fooocus.safetensors' })).kind, 'inpaint');
+    assert.equal((await importModel(store, await writeTinyInpaintHead(dir, 32), { kind: 'inpaint', name: 'fooocus_inpaint_head.safetensors' })).kind, 'inpaint');
   });
 
   it('refuses to replace a file already in the store', async () => {

@@ -9,10 +9,10 @@ import type { CatalogEntry } from '../../../src/app/models/catalog.ts';
 import { ModelChangedError } from '../../../src/app/models/model-errors.ts';
 import { openModelStore } from '../../../src/app/models/model-store.ts';
 import { pullModel, type DownloadRequest } from '../../../src/app/models/pull-model.ts';
-import { TorchFileError } from '../../../src/engine/index.ts';
+import { InpaintModelError, TorchFileError, UpscalerLayoutError } from '../../../src/engine/index.ts';
 import { writeTinyCheckpoint } from '../../fixtures/checkpoints.ts';
 import { buildTinyInpaintPatch, writeTorchFile } from '../../fixtures/torch-files.ts';
-import { PickleEmitter, writeTorchZip } from '../../fixtures/torch-save-writer.ts';
+import { PickleEmitter, writeTorchZip, type TestValue } from '../../fixtures/torch-save-writer.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'fooocus-pull-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -88,6 +88,49 @@ describe('pullModel', () => {
     const again = await pullModel(store, entry, { download });
     assert.equal(calls, 1);
     assert.equal(again.downloaded, false);
+  });
+});
+
+describe('pullModel: layout of the kind', () => {
+  it('refuses a verified download whose tensors are no upscaler, naming the published file; nothing stays in the store', async () => {
+    const { entry: checkpoint, file } = await tinyEntry();
+    const entry: CatalogEntry = { ...checkpoint, id: 'odd-upscaler', kind: 'upscalers', fileName: 'odd_x4.safetensors' };
+    const models = freshDir('models');
+    const store = await openModelStore(models);
+    await assert.rejects(pullModel(store, entry, { download: (request) => copyFile(file, request.destination) }), (err: Error) => {
+      assert.ok(err instanceof UpscalerLayoutError);
+      assert.match(err.message, /^odd_x4\.safetensors: not a supported upscaler/);
+      return true;
+    });
+    assert.deepEqual(readdirSync(path.join(models, 'upscalers')), [], 'no temp file and no upscaler');
+    assert.equal(existsSync(path.join(models, 'trust.json')), false);
+  });
+
+  it('refuses a PyTorch inpaint patch made for SD 1.5 after its verified download, naming the published file; nothing stays', async () => {
+    const u8: TestValue = { tensor: { dtype: 'U8', shape: [320, 768], bytes: new Uint8Array(320 * 768) } };
+    const scalar: TestValue = { tensor: { dtype: 'F16', shape: [], bytes: new Uint8Array(2) } };
+    const file = await writeTorchFile(freshDir('upstream'), 'sd15.patch', { dict: [['diffusion_model.input_blocks.1.1.transformer_blocks.0.attn2.to_k.weight', { tuple: [u8, scalar, scalar] }]] });
+    const entry: CatalogEntry = {
+      id: 'sd15-inpaint-patch',
+      kind: 'inpaint',
+      family: 'sdxl',
+      fileName: 'inpaint_sd15.fooocus.patch',
+      convertTo: 'inpaint_sd15.fooocus.safetensors',
+      size: statSync(file).size,
+      sha256: createHash('sha256').update(readFileSync(file)).digest('hex'),
+      urls: ['https://mirror.example/inpaint_sd15.fooocus.patch'],
+      licence: 'test',
+      hashSource: 'test fixture',
+    };
+    const models = freshDir('models');
+    const store = await openModelStore(models);
+    await assert.rejects(pullModel(store, entry, { download: (request) => copyFile(file, request.destination) }), (err: Error) => {
+      assert.ok(err instanceof InpaintModelError);
+      assert.match(err.message, /^inpaint_sd15\.fooocus\.patch: a patch for SD 1\.5 \(cross-attention width 768/);
+      return true;
+    });
+    assert.deepEqual(readdirSync(path.join(models, 'inpaint')), [], 'neither the pickle, a temp file nor a converted file');
+    assert.equal(existsSync(path.join(models, 'trust.json')), false);
   });
 });
 

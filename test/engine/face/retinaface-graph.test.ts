@@ -9,7 +9,9 @@ import { detectRetinaFaceLayout, RetinaFaceLayoutError } from '../../../src/engi
 import { readSafetensorsHeader, readTensorAsFloat32 } from '../../../src/engine/io/safetensors-reader.ts';
 import { writeSafetensors } from '../../../src/engine/io/safetensors-writer.ts';
 import type { RgbImage } from '../../../src/engine/rgb-image.ts';
-import { buildTinyRetinaFaceTensors, writeTinyRetinaFace } from '../../fixtures/retinaface.ts';
+import { buildRetinaFaceGraph } from '../../../src/engine/face/retinaface-graph.ts';
+import type { SafetensorsHeader, TensorInfo } from '../../../src/engine/io/safetensors-types.ts';
+import { buildTinyRetinaFaceTensors, listRetinaFaceTensors, RESNET50_RETINAFACE, writeTinyRetinaFace } from '../../fixtures/retinaface.ts';
 import { retinaFaceReference } from '../../reference/retinaface.ts';
 import { weightSourceFromMap, type RefTensor } from '../../reference/tensor.ts';
 import { maxAbsDiff } from '../graphs/graph-harness.ts';
@@ -60,6 +62,29 @@ describe('RetinaFace graph', () => {
     await writeSafetensors(other, [{ name: 'model.0.weight', dtype: 'F32', shape: [1], data: new Float32Array(1) }]);
     const header = await readSafetensorsHeader(other);
     assert.throws(() => detectRetinaFaceLayout(header), (err: unknown) => err instanceof RetinaFaceLayoutError && /other\.safetensors is not a RetinaFace/.test(err.message) && /body\.conv1\.weight/.test(err.message));
+  });
+
+  it("builds the full-size graph from detection_Resnet50_Final.pth's key layout, using every weight it holds", () => {
+    // A header only (shapes, no data): the real file's layout without its 100 MB.
+    const tensors = new Map<string, TensorInfo>();
+    let at = 0;
+    for (const t of listRetinaFaceTensors(RESNET50_RETINAFACE, 'module.')) {
+      const bytes = t.shape.reduce((a, b) => a * b, 1) * (t.dtype === 'I64' ? 8 : 4);
+      tensors.set(t.name, { name: t.name, dtype: t.dtype, shape: t.shape, begin: at, end: at + bytes });
+      at += bytes;
+    }
+    const header: SafetensorsHeader = { file: '/models/controlnet/detection_Resnet50_Final.safetensors', fileSize: 8 + at, dataOffset: 8, metadata: {}, tensors };
+    const layout = detectRetinaFaceLayout(header);
+    assert.deepEqual(layout, { prefix: 'module.', blocks: [3, 4, 6, 3], channels: 256, leaky: 0, anchors: 2 });
+    const model = buildRetinaFaceGraph(header, layout);
+    const used = new Set(model.graph.initializers.map((t) => t.name));
+    const weights = [...tensors.keys()].filter((k) => !k.endsWith('num_batches_tracked'));
+    assert.deepEqual(weights.filter((k) => !used.has(k)), [], 'every weight of the file is read');
+    assert.equal(model.graph.nodes.filter((n) => n.opType === 'LeakyRelu').length, 0, 'a 256-channel RetinaFace uses plain ReLU');
+    assert.equal(model.graph.nodes.filter((n) => n.opType === 'Conv').length, 1 + 16 * 3 + 4 + 5 + 3 * 5 + 9);
+    const parameters = weights.reduce((n, k) => n + tensors.get(k)!.shape.reduce((a, b) => a * b, 1), 0);
+    // 104 MB of float32 (the published file's size) is about 26 million values.
+    assert.ok(parameters > 25e6 && parameters < 28e6, `${parameters} parameters`);
   });
 
   it('matches the plain-TypeScript reference on tiny weights (max abs err <= 1e-4), odd image sizes included', async () => {

@@ -108,6 +108,19 @@ describe('Input Image settings', () => {
   });
 });
 
+describe('Input Image settings in the Fooocus scheme', () => {
+  it('carries the mode and its parameters as settings (the page restores them), not as not-applied fields', async () => {
+    const inputImage = { inpaintMethod: 'Improve Detail (face, hand, eyes, etc.)', inpaintEngine: 'v2.6', inpaintStrength: 0.6, inpaintErodeOrDilate: 4, invertMask: true, outpaint: [{ side: 'Left' as const, size: '64px' }] };
+    const json = formatFooocusJson({
+      prompt: 'a house', negativePrompt: '', styles: [], performance: 'Speed', steps: 30, sampler: 'euler', scheduler: 'karras',
+      cfg: 4, sharpness: 2, adaptiveCfg: 7, seed: '12', width: 1152, height: 896, modelName: 'm', modelHash: '', clipSkip: 2, version: 'Fooocus-TS', inputImage,
+    });
+    const report = await readImageMetadataReport(buildPng([{ type: 'iTXt', keyword: 'parameters', text: json }, { type: 'tEXt', keyword: 'fooocus_scheme', bytes: latin1('fooocus') }]));
+    assert.deepEqual(first(report).settings.inputImage, inputImage);
+    assert.deepEqual(first(report).notApplied, []);
+  });
+});
+
 describe('Fooocus and RuinedFooocus', () => {
   it('reads the Fooocus JSON scheme', async () => {
     const json = formatFooocusJson({

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { readSafetensorsHeader } from '../../../src/engine/io/safetensors-reader.ts';
+import { sha256File } from '../../../src/engine/io/sha256.ts';
 import { inspectHeader } from '../../../src/engine/models/inspect.ts';
 import { loadCheckpoint, type LoadedCheckpoint } from '../../../src/engine/pipeline/load-checkpoint.ts';
 import { preparePipelineModel, type PipelineModel } from '../../../src/engine/pipeline/generate.ts';
@@ -12,22 +13,29 @@ import { writeTinyCheckpoint, type TinyFamily } from '../../fixtures/checkpoints
 
 export interface LoadedTinyModel {
   model: PipelineModel;
+  loaded: LoadedCheckpoint;
   release(): Promise<void>;
 }
 
-/** Loads a tiny checkpoint with every component, using the byte-level tokenizer (its ids fit the tiny vocabulary). */
-export async function loadTinyPipelineModel(family: TinyFamily, clipSkip = 1): Promise<LoadedTinyModel> {
+/**
+ * Loads a tiny checkpoint with every component, using the byte-level tokenizer (its ids fit the tiny vocabulary).
+ * `int8`: the UNet runs in int8, its weights cached in that folder (keyed by the checkpoint's SHA-256).
+ */
+export async function loadTinyPipelineModel(family: TinyFamily, clipSkip = 1, options: { int8CacheDir?: string } = {}): Promise<LoadedTinyModel> {
   const dir = mkdtempSync(path.join(os.tmpdir(), `fooocus-pipe-${family}-`));
   const file = await writeTinyCheckpoint(dir, family);
   const header = await readSafetensorsHeader(file);
   const { architecture } = inspectHeader(header);
   const finalLayerNorm = family === 'sd15';
+  const int8 = options.int8CacheDir === undefined ? {} : { int8: { cacheDir: options.int8CacheDir, sourceSha256: await sha256File(file) } };
   const loaded: LoadedCheckpoint = await loadCheckpoint(header, architecture, {
     components: ['unet', 'text', 'vae-decoder', 'vae-encoder'],
     text: architecture.textEncoders.map(() => ({ clipSkip, finalLayerNorm })),
     runtime: { threads: 2 },
+    ...int8,
   });
   return {
+    loaded,
     model: preparePipelineModel(family, loaded, ClipTokenizer.byteLevel()),
     release: async () => {
       await loaded.release();

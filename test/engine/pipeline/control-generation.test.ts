@@ -1,0 +1,73 @@
+/**
+ * Generation with PyraCanny/CPDS controls on tiny SDXL: weight 0 (or stop 0) is the plain image bit for bit, an
+ * active control changes it, and a map of the wrong size is refused naming the field.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { computeControlMap, grayToRgb } from '../../../src/engine/control/control-map.ts';
+import { readSafetensorsHeader } from '../../../src/engine/io/safetensors-reader.ts';
+import { writeSafetensors } from '../../../src/engine/io/safetensors-writer.ts';
+import { inspectHeader } from '../../../src/engine/models/inspect.ts';
+import { loadControlledUnet, loadControlNet, type ControlNetModel } from '../../../src/engine/pipeline/control-lora-model.ts';
+import { generate, preparePipelineModel, type PipelineModels } from '../../../src/engine/pipeline/generate.ts';
+import { InvalidGenerationRequestError } from '../../../src/engine/pipeline/generation-request.ts';
+import { loadCheckpoint, type LoadedCheckpoint } from '../../../src/engine/pipeline/load-checkpoint.ts';
+import type { ModelSession } from '../../../src/engine/runtime/onnx-runtime.ts';
+import { ClipTokenizer } from '../../../src/engine/text/clip-tokenizer.ts';
+import { writeTinyCheckpoint } from '../../fixtures/checkpoints.ts';
+import { generateTinyControlLora } from '../../fixtures/control-loras.ts';
+import { controlTestImage } from '../../fixtures/control-maps/control-test-image.ts';
+import { tinyRequest } from './pipeline-harness.ts';
+
+describe('generation with controls (tiny SDXL)', () => {
+  let dir: string;
+  let loaded: LoadedCheckpoint;
+  let net: ControlNetModel;
+  let controlledUnet: ModelSession;
+  let models: PipelineModels;
+  before(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'fooocus-control-'));
+    const file = await writeTinyCheckpoint(dir, 'sdxl');
+    const header = await readSafetensorsHeader(file);
+    const { architecture } = inspectHeader(header);
+    loaded = await loadCheckpoint(header, architecture, {
+      components: ['unet', 'text', 'vae-decoder'],
+      text: architecture.textEncoders.map(() => ({ clipSkip: 1, finalLayerNorm: false })),
+      runtime: { threads: 2 },
+    });
+    const controlFile = path.join(dir, 'control-lora-canny-tiny.safetensors');
+    await writeSafetensors(controlFile, generateTinyControlLora(architecture.unet!));
+    net = await loadControlNet(controlFile, header, architecture.unet!, { threads: 2 });
+    controlledUnet = await loadControlledUnet(header, architecture.unet!, {}, dir, { threads: 2 });
+    models = { base: preparePipelineModel('sdxl', loaded, ClipTokenizer.byteLevel()), controls: { unet: controlledUnet, nets: { PyraCanny: net } } };
+  });
+  after(async () => {
+    await net.session.release();
+    await controlledUnet.release();
+    await loaded.release();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const map = grayToRgb(computeControlMap('PyraCanny', controlTestImage(64, 64, 5)));
+
+  it('makes the plain image bit for bit at weight 0 and at stop 0, and another image while active', async () => {
+    const [plain] = await generate(models, tinyRequest());
+    const [weightless] = await generate(models, tinyRequest({ controls: [{ type: 'PyraCanny', map, weight: 0, stopAt: 1 }] }));
+    const [stopped] = await generate(models, tinyRequest({ controls: [{ type: 'PyraCanny', map, weight: 1, stopAt: 0 }] }));
+    assert.deepEqual(weightless!.image.rgb, plain!.image.rgb);
+    assert.deepEqual(stopped!.image.rgb, plain!.image.rgb);
+    const [guided] = await generate(models, tinyRequest({ controls: [{ type: 'PyraCanny', map, weight: 1, stopAt: 0.5 }] }));
+    assert.notDeepEqual(guided!.image.rgb, plain!.image.rgb);
+  });
+
+  it('refuses a map of another size than the result, naming the field', async () => {
+    const wide = grayToRgb(computeControlMap('PyraCanny', controlTestImage(72, 64, 5)));
+    await assert.rejects(
+      generate(models, tinyRequest({ controls: [{ type: 'PyraCanny', map: wide, weight: 1, stopAt: 0.5 }] })),
+      (e: unknown) => e instanceof InvalidGenerationRequestError && e.field === 'controls[0].map',
+    );
+  });
+});
