@@ -1,12 +1,21 @@
 /**
  * Image prompts over HTTP: the schema's bounds (at most four, known types, stop and weight ranges), upload ids
- * resolved at submit, the IP-Adapter files checked before anything is queued, and the job report giving the
- * upload ids back with each type's defaults filled in.
+ * resolved at submit, the IP-Adapter and control-LoRA files (and PyraCanny/CPDS's SDXL-only rule) checked before
+ * anything is queued, and the job report giving the upload ids back with each type's defaults filled in.
  */
 import { strict as assert } from 'node:assert';
 import { before, describe, it } from 'node:test';
 import sharp from 'sharp';
+import path from 'node:path';
 import { DEMO_MODEL_NAME } from '../../src/app/demo/demo-model.ts';
+import { CONTROL_FILES } from '../../src/app/generation/image-prompt-files.ts';
+import { importModel } from '../../src/app/models/import-model.ts';
+import { openModelStore } from '../../src/app/models/model-store.ts';
+import { readSafetensorsHeader } from '../../src/engine/io/safetensors-reader.ts';
+import { writeSafetensors } from '../../src/engine/io/safetensors-writer.ts';
+import { inspectHeader } from '../../src/engine/models/inspect.ts';
+import { writeTinyCheckpoint } from '../fixtures/checkpoints.ts';
+import { generateTinyControlLora } from '../fixtures/control-loras.ts';
 import { STUDIO_HOST, useStudioServer, type StudioServer } from './studio-server.ts';
 
 const headers = { host: STUDIO_HOST, origin: `http://${STUDIO_HOST}` };
@@ -52,7 +61,20 @@ describe('image prompts over HTTP (real studio)', { timeout: 300_000 }, () => {
   it('needs the mixing switch with Vary, and reports the upload ids with the defaults filled in', async () => {
     const mixed = await refusal({ inputImageId: imageId, varyUpscale: { mode: 'vary-subtle' }, imagePrompts: [{ imageId, type: 'CPDS' }] });
     assert.deepEqual([mixed.field, mixed.rule], ['imagePrompts', 'conflict']);
-    const response = await submit({ imagePrompts: [{ imageId, type: 'CPDS', weight: 0.4 }, { imageId, type: 'PyraCanny' }] });
+    const sd15 = await refusal({ imagePrompts: [{ imageId, type: 'CPDS', weight: 0.4 }, { imageId, type: 'PyraCanny' }] });
+    assert.deepEqual([sd15.field, sd15.rule], ['imagePrompts[0].type', 'family']);
+
+    // PyraCanny and CPDS run on SDXL with their control-LoRAs installed.
+    const store = await openModelStore(path.join(server.dir, 'models'));
+    const checkpoint = await writeTinyCheckpoint(path.join(server.dir, 'files'), 'sdxl');
+    const model = (await importModel(store, checkpoint, { kind: 'checkpoints', name: 'tiny-sdxl.safetensors' })).name;
+    const missing = await refusal({ model, imagePrompts: [{ imageId, type: 'PyraCanny' }] });
+    assert.deepEqual([missing.field, missing.rule], ['imagePrompts[0].type', 'installed']);
+    assert.match(missing.message, /controlnet\/control-lora-canny-rank128\.safetensors.*models import <file> --kind controlnet/);
+    const controlLora = path.join(server.dir, 'files', 'control.safetensors');
+    await writeSafetensors(controlLora, generateTinyControlLora(inspectHeader(await readSafetensorsHeader(checkpoint)).architecture.unet!));
+    for (const file of Object.values(CONTROL_FILES)) await importModel(store, controlLora, { kind: 'controlnet', name: file.name });
+    const response = await submit({ model, imagePrompts: [{ imageId, type: 'CPDS', weight: 0.4 }, { imageId, type: 'PyraCanny' }] });
     assert.equal(response.statusCode, 202, response.body);
     const { id } = response.json() as { id: string };
     await server.app.inject({ method: 'POST', url: `/api/v1/jobs/${id}/cancel`, headers });
