@@ -2,100 +2,39 @@
  * The Image Prompt panel in a real browser (Playwright, Debian's Chromium) against the real server and studio on
  * 127.0.0.1: Advanced shows each slot's type, stop-at and weight (hidden before, as in Fooocus); choosing a type
  * sets its defaults; two slots get images through the real upload route, and the generate request the page sends
- * carries both, in slot order, with the mixing switch. The page shows the panel only when the server's OpenAPI
- * document lists `imagePrompts`; until the server's schema has the field this test adds it to the document the
- * page reads (the request itself still goes to the real server). A PyraCanny slot shows the server's map when the
- * server offers the preview route, and no map when it does not.
+ * carries both, in slot order, with the mixing switch. A PyraCanny slot shows the map the server's preview route
+ * computes; a FaceSwap slot shows none.
  *
- * Chromium comes from Debian (`.ci/run` installs it); without it the test is skipped locally, and fails under CI.
+ * Set-up (page, studio, server, Chromium): browser-studio.ts.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { createDefaultConfig } from '../../src/app/config/config-schema.ts';
-import { createStudio, type Studio } from '../../src/app/studio/create-studio.ts';
+import type { Page } from 'playwright-core';
 import { encodePng } from '../../src/engine/output/png.ts';
-import { createAppStudioPort } from '../../src/server/app-studio-port.ts';
-import { startServer, type RunningServer } from '../../src/server/serve.ts';
-import { buildUi } from '../../scripts/build-ui.ts';
+import type { RunningServer } from '../../src/server/serve.ts';
+import { SCREENSHOTS, skipWithoutChromium, startBrowserStudio, type BrowserStudio } from './browser-studio.ts';
 
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p)) ?? null;
-const ROOT = path.resolve(import.meta.dirname, '..', '..');
-const SCREENSHOTS = path.join(ROOT, 'test-artifacts', 'screenshots');
-const skip = CHROMIUM === null && process.env.CI === undefined ? 'Chromium is not installed: sudo apt-get install chromium (CI installs it, and fails instead of skipping)' : false;
 
 function pngOf(shade: number): Buffer {
   const rgb = new Uint8Array(64 * 64 * 3).map((_, i) => (i * shade) % 256);
   return Buffer.from(encodePng(rgb, 64, 64));
 }
 
-/** What the server's schema would say about image prompts, for a document that does not say it yet. */
-const IMAGE_PROMPT_SCHEMA = {
-  imagePrompts: {
-    type: 'array',
-    maxItems: 4,
-    items: {
-      type: 'object',
-      properties: {
-        imageId: { type: 'string' },
-        type: { type: 'string', enum: ['ImagePrompt', 'PyraCanny', 'CPDS', 'FaceSwap'] },
-        stopAt: { type: 'number', minimum: 0, maximum: 1 },
-        weight: { type: 'number', minimum: 0, maximum: 2 },
-      },
-    },
-  },
-  mixImagePromptAndVary: { type: 'boolean' },
-  mixImagePromptAndInpaint: { type: 'boolean' },
-};
-
-describe('the Image Prompt panel in Chromium', { skip, timeout: 300_000 }, () => {
-  let dir: string | undefined;
-  let studio: Studio | undefined;
+describe('the Image Prompt panel in Chromium', { skip: skipWithoutChromium, timeout: 300_000 }, () => {
+  let app: BrowserStudio | undefined;
   let server: RunningServer | undefined;
-  let browser: Browser | undefined;
   let page: Page;
-  const pageErrors: string[] = [];
-  const sentBodies: Record<string, unknown>[] = [];
-  let previewOffered = false;
+  let pageErrors: string[] = [];
+  let sentBodies: Record<string, unknown>[] = [];
 
   before(async () => {
-    assert.ok(CHROMIUM !== null, 'Chromium is required under CI');
-    await mkdir(SCREENSHOTS, { recursive: true });
-    dir = await mkdtemp(path.join(os.tmpdir(), 'fooocus-ip-browser-'));
-    const uiDir = path.join(dir, 'ui');
-    await buildUi(uiDir);
-    const config = createDefaultConfig();
-    config.paths = { models: path.join(dir, 'models'), outputs: path.join(dir, 'outputs'), cache: path.join(dir, 'cache') };
-    config.runtime.threads = 1;
-    studio = await createStudio(config, { software: 'Fooocus-TS browser test' });
-    server = await startServer(createAppStudioPort(studio), { host: '127.0.0.1', auth: null, outputsDir: studio.outputsDir, uiDir, logger: false }, { listenPort: 0, handleSignals: false });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: process.getuid?.() === 0 ? ['--no-sandbox'] : [] });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.setDefaultTimeout(60_000);
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.route('**/api/openapi.json', async (route) => {
-      const response = await route.fetch();
-      const doc = (await response.json()) as { paths: Record<string, { post: { requestBody: { content: Record<string, { schema: { properties: Record<string, unknown> } }> } } }> };
-      previewOffered = doc.paths['/api/v1/image-prompts/preview'] !== undefined;
-      const properties = doc.paths['/api/v1/generate']!.post.requestBody.content['application/json']!.schema.properties;
-      if (properties.imagePrompts === undefined) Object.assign(properties, IMAGE_PROMPT_SCHEMA);
-      await route.fulfill({ response, json: doc });
-    });
-    await page.route('**/api/v1/generate', async (route) => {
-      sentBodies.push(route.request().postDataJSON() as Record<string, unknown>);
-      await route.continue();
-    });
+    app = await startBrowserStudio({ name: 'ip-browser' });
+    ({ server, page, pageErrors, sentBodies } = app);
   });
 
   after(async () => {
-    await browser?.close().catch(() => undefined);
-    if (server !== undefined) await server.stop();
-    else await studio?.close();
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+    await app?.close();
   });
 
   test('fills two slots with uploaded images, FaceSwap in one, and submits both in slot order', async () => {
@@ -121,13 +60,9 @@ describe('the Image Prompt panel in Chromium', { skip, timeout: 300_000 }, () =>
       await slot(2).getByLabel('Image 3 type').selectOption('PyraCanny');
       await slot(2).getByLabel('Weight').fill('1.25');
       await panel.getByLabel('Mixing Image Prompt and Vary/Upscale').check();
-      if (previewOffered) {
-        const map = slot(2).getByRole('img', { name: 'PyraCanny map of image 3' });
-        await map.waitFor();
-        assert.ok(await map.evaluate((img) => (img as HTMLImageElement).naturalWidth === 64), 'the map has the image size');
-      } else {
-        assert.equal(await page.locator('img.ip-map:not([hidden])').count(), 0, 'no map without the preview route');
-      }
+      const map = slot(2).getByRole('img', { name: 'PyraCanny map of image 3' });
+      await map.waitFor();
+      assert.ok(await map.evaluate((img) => (img as HTMLImageElement).naturalWidth === 64), 'the map has the image size');
       assert.equal(await slot(0).locator('img.ip-map:not([hidden])').count(), 0, 'FaceSwap has no map');
       await page.screenshot({ path: path.join(SCREENSHOTS, 'image-prompt-01-two-slots.png'), fullPage: true });
 
@@ -142,7 +77,7 @@ describe('the Image Prompt panel in Chromium', { skip, timeout: 300_000 }, () =>
       assert.equal(sentBodies[0]!.mixImagePromptAndVary, true);
       assert.deepEqual(pageErrors, []);
     } catch (error) {
-      if (browser !== undefined) await page.screenshot({ path: path.join(SCREENSHOTS, 'failed-image-prompt.png'), fullPage: true }).catch(() => undefined);
+      if (app !== undefined) await page.screenshot({ path: path.join(SCREENSHOTS, 'failed-image-prompt.png'), fullPage: true }).catch(() => undefined);
       throw error;
     }
   });

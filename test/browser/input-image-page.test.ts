@@ -8,25 +8,15 @@
  * Chromium comes from Debian (`.ci/run` installs it); without it the test is skipped locally, and fails under CI.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { createDefaultConfig } from '../../src/app/config/config-schema.ts';
+import type { Browser, Page } from 'playwright-core';
 import { importModel } from '../../src/app/models/import-model.ts';
-import { createStudio, type Studio } from '../../src/app/studio/create-studio.ts';
 import { decodePng, encodePng } from '../../src/engine/output/png.ts';
-import { createAppStudioPort } from '../../src/server/app-studio-port.ts';
-import { startServer, type RunningServer } from '../../src/server/serve.ts';
-import { buildUi } from '../../scripts/build-ui.ts';
+import type { RunningServer } from '../../src/server/serve.ts';
 import { writeTinyRrdb } from '../fixtures/upscalers.ts';
+import { SCREENSHOTS, skipWithoutChromium, startBrowserStudio, type BrowserStudio } from './browser-studio.ts';
 
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p)) ?? null;
-const ROOT = path.resolve(import.meta.dirname, '..', '..');
-const SCREENSHOTS = path.join(ROOT, 'test-artifacts', 'screenshots');
-const skip = CHROMIUM === null && process.env.CI === undefined ? 'Chromium is not installed: sudo apt-get install chromium (CI installs it, and fails instead of skipping)' : false;
 const WIDTH = 128;
 const HEIGHT = 96;
 /** The stroke drawn, in image pixels: along y = 16 from x = 10 to x = 26. */
@@ -41,42 +31,26 @@ function inputRgb(): Uint8Array {
   return rgb;
 }
 
-describe('the Input Image panel in Chromium', { skip, timeout: 400_000 }, () => {
-  let dir: string | undefined;
-  let studio: Studio | undefined;
+describe('the Input Image panel in Chromium', { skip: skipWithoutChromium, timeout: 400_000 }, () => {
+  let app: BrowserStudio | undefined;
   let server: RunningServer | undefined;
   let browser: Browser | undefined;
   let page: Page;
-  const pageErrors: string[] = [];
-  const sentBodies: Record<string, unknown>[] = [];
+  let pageErrors: string[] = [];
+  let sentBodies: Record<string, unknown>[] = [];
 
   before(async () => {
-    assert.ok(CHROMIUM !== null, 'Chromium is required under CI');
-    await mkdir(SCREENSHOTS, { recursive: true });
-    dir = await mkdtemp(path.join(os.tmpdir(), 'fooocus-input-browser-'));
-    const uiDir = path.join(dir, 'ui');
-    await buildUi(uiDir);
-    const config = createDefaultConfig();
-    config.paths = { models: path.join(dir, 'models'), outputs: path.join(dir, 'outputs'), cache: path.join(dir, 'cache') };
-    config.runtime.threads = 1;
-    studio = await createStudio(config, { software: 'Fooocus-TS browser test' });
-    await importModel(studio.store, (await writeTinyRrdb(dir, { dialect: 'basicsr' }, 'tiny-rrdb-x4.safetensors')).file, { kind: 'upscalers' });
-    server = await startServer(createAppStudioPort(studio), { host: '127.0.0.1', auth: null, outputsDir: studio.outputsDir, uiDir, logger: false }, { listenPort: 0, handleSignals: false });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: process.getuid?.() === 0 ? ['--no-sandbox'] : [] });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.setDefaultTimeout(60_000);
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.route('**/api/v1/generate', async (route) => {
-      sentBodies.push(route.request().postDataJSON() as Record<string, unknown>);
-      await route.continue();
+    app = await startBrowserStudio({
+      name: 'input-browser',
+      prepare: async (created, folder) => {
+        await importModel(created.store, (await writeTinyRrdb(folder, { dialect: 'basicsr' }, 'tiny-rrdb-x4.safetensors')).file, { kind: 'upscalers' });
+      },
     });
+    ({ server, browser, page, pageErrors, sentBodies } = app);
   });
 
   after(async () => {
-    await browser?.close().catch(() => undefined);
-    if (server !== undefined) await server.stop();
-    else await studio?.close();
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+    await app?.close();
   });
 
   const shot = async (name: string): Promise<void> => {
@@ -87,7 +61,7 @@ describe('the Input Image panel in Chromium', { skip, timeout: 400_000 }, () => 
       try {
         await body();
       } catch (error) {
-        if (browser !== undefined) await shot(`failed-input-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 50)}`).catch(() => undefined);
+        if (app !== undefined) await shot(`failed-input-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 50)}`).catch(() => undefined);
         throw error;
       }
     });

@@ -6,21 +6,12 @@
  * locally, as the studio page test is.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { createDefaultConfig } from '../../src/app/config/config-schema.ts';
-import { createStudio, type Studio } from '../../src/app/studio/create-studio.ts';
-import { createAppStudioPort } from '../../src/server/app-studio-port.ts';
-import { startServer, type RunningServer } from '../../src/server/serve.ts';
-import { buildUi } from '../../scripts/build-ui.ts';
+import type { Page } from 'playwright-core';
+import type { RunningServer } from '../../src/server/serve.ts';
 import { buildJpeg, buildPng, buildTiff, latin1, utf16 } from '../engine/output/metadata-fixtures.ts';
+import { skipWithoutChromium, startBrowserStudio, type BrowserStudio } from './browser-studio.ts';
 
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p)) ?? null;
-const skip = CHROMIUM === null && process.env.CI === undefined ? 'Chromium is not installed: sudo apt-get install chromium (CI installs it, and fails instead of skipping)' : false;
 
 const A1111 = 'a red fox in the snow, <b>bold</b>\nNegative prompt: blurry\nSteps: 23, Sampler: DPM++ 2M Karras, CFG scale: 5.5, Seed: 424242, Size: 832x1216, Model: sd_xl_base_1.0, Hires upscale: 2';
 const GRAPH = {
@@ -32,29 +23,16 @@ const GRAPH = {
   '11': { class_type: 'KSampler', inputs: { seed: 7, steps: 9, cfg: 2, sampler_name: 'dpmpp_2m', scheduler: 'karras', denoise: 0.4, model: ['4', 0], positive: ['6', 0], negative: ['7', 0], latent_image: ['3', 0] } },
 };
 
-describe('image metadata on the page in Chromium', { skip, timeout: 180_000 }, () => {
-  let dir: string | undefined;
-  let studio: Studio | undefined;
+describe('image metadata on the page in Chromium', { skip: skipWithoutChromium, timeout: 180_000 }, () => {
+  let app: BrowserStudio | undefined;
   let server: RunningServer | undefined;
-  let browser: Browser | undefined;
   let page: Page;
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
   const uploads: string[] = [];
 
   before(async () => {
-    assert.ok(CHROMIUM !== null, 'Chromium is required under CI');
-    dir = await mkdtemp(path.join(os.tmpdir(), 'fooocus-metadata-browser-'));
-    const uiDir = path.join(dir, 'ui');
-    await buildUi(uiDir);
-    const config = createDefaultConfig();
-    config.paths = { models: path.join(dir, 'models'), outputs: path.join(dir, 'outputs'), cache: path.join(dir, 'cache') };
-    config.runtime.threads = 1;
-    studio = await createStudio(config, { software: 'Fooocus-TS metadata browser test' });
-    server = await startServer(createAppStudioPort(studio), { host: '127.0.0.1', auth: null, outputsDir: studio.outputsDir, uiDir, logger: false }, { listenPort: 0, handleSignals: false });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: process.getuid?.() === 0 ? ['--no-sandbox'] : [] });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.setDefaultTimeout(30_000);
-    page.on('pageerror', (error) => pageErrors.push(error.message));
+    app = await startBrowserStudio({ name: 'metadata-browser', timeoutMs: 30_000 });
+    ({ server, page, pageErrors } = app);
     page.on('request', (request) => {
       if (request.method() === 'POST') uploads.push(request.url());
     });
@@ -63,10 +41,7 @@ describe('image metadata on the page in Chromium', { skip, timeout: 180_000 }, (
   });
 
   after(async () => {
-    await browser?.close().catch(() => undefined);
-    if (server !== undefined) await server.stop();
-    else await studio?.close();
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+    await app?.close();
   });
 
   /** Drops a file on the page the way a file manager does: a drop event whose DataTransfer holds the file. */

@@ -10,25 +10,16 @@
  * command, and fails under CI, so CI cannot pass without running it.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { createDefaultConfig } from '../../src/app/config/config-schema.ts';
-import { createStudio, type Studio } from '../../src/app/studio/create-studio.ts';
-import { createAppStudioPort } from '../../src/server/app-studio-port.ts';
+import type { Page } from 'playwright-core';
 import { parseGenerationMetadata } from '../../src/engine/output/generation-metadata.ts';
 import { readPngTextChunks } from '../../src/engine/output/png-text.ts';
-import { startServer, type RunningServer } from '../../src/server/serve.ts';
-import { buildUi } from '../../scripts/build-ui.ts';
+import type { RunningServer } from '../../src/server/serve.ts';
 import { importModel } from '../../src/app/models/import-model.ts';
 import { writeTinyVae } from '../fixtures/checkpoints.ts';
+import { SCREENSHOTS, skipWithoutChromium, startBrowserStudio, type BrowserStudio } from './browser-studio.ts';
 
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p)) ?? null;
-const ROOT = path.resolve(import.meta.dirname, '..', '..');
-const SCREENSHOTS = path.join(ROOT, 'test-artifacts', 'screenshots');
 const XSS = '<img src=x onerror=alert(1)>';
 const PROMPT = 'a lighthouse on a cliff at dusk';
 /** Speed's 30 steps take a minute on two cores even with the demo model; the test sets the page's Steps box. */
@@ -36,7 +27,6 @@ const STEPS = 8;
 const HARBOUR = 'a harbour at dawn, two boats';
 /** A VAE file in the store, which the developer controls offer besides the model's own. */
 const VAE = 'tiny-vae-sd15-latent4-seed7.safetensors';
-const skip = CHROMIUM === null && process.env.CI === undefined ? 'Chromium is not installed: sudo apt-get install chromium (CI installs it, and fails instead of skipping)' : false;
 
 /** Records, inside the page, every way injected markup could announce itself, even when the CSP blocks it. */
 function installInjectionProbe(): void {
@@ -53,55 +43,31 @@ function installInjectionProbe(): void {
   document.addEventListener('securitypolicyviolation', (event) => probe.push(`csp: ${event.violatedDirective} ${event.sourceFile}:${event.lineNumber}`));
 }
 
-describe('the studio page in Chromium', { skip, timeout: 300_000 }, () => {
-  let dir: string | undefined;
-  let studio: Studio | undefined;
+describe('the studio page in Chromium', { skip: skipWithoutChromium, timeout: 300_000 }, () => {
+  let app: BrowserStudio | undefined;
   let server: RunningServer | undefined;
-  let browser: Browser | undefined;
   let page: Page;
   const dialogs: string[] = [];
-  const pageErrors: string[] = [];
-  const sentBodies: Record<string, unknown>[] = [];
+  let pageErrors: string[] = [];
+  let sentBodies: Record<string, unknown>[] = [];
 
   before(async () => {
-    assert.ok(CHROMIUM !== null, 'Chromium is required under CI: .ci/run installs it with apt-get install chromium');
-    await mkdir(SCREENSHOTS, { recursive: true });
-    dir = await mkdtemp(path.join(os.tmpdir(), 'fooocus-browser-'));
-    // Always from the current sources, and into a folder of its own, so the page under test is never a stale
-    // build nor one another test is rebuilding.
-    const uiDir = path.join(dir, 'ui');
-    await buildUi(uiDir);
-    const config = createDefaultConfig();
-    config.paths = { models: path.join(dir, 'models'), outputs: path.join(dir, 'outputs'), cache: path.join(dir, 'cache') };
-    config.runtime.threads = 1;
-    studio = await createStudio(config, { software: 'Fooocus-TS browser test' });
-    await importModel(studio.store, await writeTinyVae(dir, 'sd15'), { kind: 'vae' });
-    server = await startServer(createAppStudioPort(studio), { host: '127.0.0.1', auth: null, outputsDir: studio.outputsDir, uiDir, logger: false }, { listenPort: 0, handleSignals: false });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      // Chromium's sandbox cannot start as root (CI containers); as any other user it stays on.
-      args: process.getuid?.() === 0 ? ['--no-sandbox'] : [],
+    app = await startBrowserStudio({
+      name: 'browser',
+      prepare: async (created, folder) => {
+        await importModel(created.store, await writeTinyVae(folder, 'sd15'), { kind: 'vae' });
+      },
     });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.setDefaultTimeout(60_000);
+    ({ server, page, pageErrors, sentBodies } = app);
     await page.addInitScript(installInjectionProbe);
     page.on('dialog', (dialog) => {
       dialogs.push(dialog.message());
       void dialog.dismiss();
     });
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.route('**/api/v1/generate', async (route) => {
-      sentBodies.push(route.request().postDataJSON() as Record<string, unknown>);
-      await route.continue();
-    });
   });
 
   after(async () => {
-    // Each step on its own, so a failure in one still closes the rest.
-    await browser?.close().catch(() => undefined);
-    if (server !== undefined) await server.stop();
-    else await studio?.close();
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+    await app?.close();
   });
 
   /** The whole page, or only the window (a modal dialog covers the window, not the whole page). */
@@ -114,7 +80,7 @@ describe('the studio page in Chromium', { skip, timeout: 300_000 }, () => {
       try {
         await body();
       } catch (error) {
-        if (browser !== undefined) await shot(`failed-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`).catch(() => undefined);
+        if (app !== undefined) await shot(`failed-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`).catch(() => undefined);
         throw error;
       }
     });
