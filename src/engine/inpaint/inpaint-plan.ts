@@ -48,6 +48,11 @@ export interface InpaintPlan {
   inputs: StageInpaintInputs | undefined;
   /** Decoded working-size image to the final result. */
   finish(decoded: RgbImage): RgbImage;
+  /**
+   * An image the size of the (padded) input, such as a control map, cropped and resized exactly as the working
+   * area was, so it lines up with what is generated.
+   */
+  toWorkingArea(image: RgbImage): RgbImage;
 }
 
 export interface InpaintPlanModels {
@@ -125,5 +130,6 @@ export async function planInpaint(models: InpaintPlanModels, request: Generation
     known: { latent: known, mask: latentMask },
     inputs,
     finish: (decoded) => pasteBack(image, decoded, box, soft),
+    toWorkingArea: (full) => resizeRgb(cropRgb(full, box), size.width, size.height),
   };
 }

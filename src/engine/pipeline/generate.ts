@@ -14,7 +14,7 @@ import { getSigmas } from '../sampling/sigmas.ts';
 import type { ClipTokenizer } from '../text/clip-tokenizer.ts';
 import type { Denoiser } from '../sampling/sampler-types.ts';
 import type { Tensor } from '../tensor.ts';
-import { MAX_SEED, validateGenerationRequest, type GenerationRequest } from './generation-request.ts';
+import { InvalidGenerationRequestError, MAX_SEED, validateGenerationRequest, type GenerationRequest } from './generation-request.ts';
 import type { TextEncoder } from './prompt-encoding.ts';
 import { buildStageConditioning } from './stage-conditioning.ts';
 import { createUnetDenoiser, type DenoiserStage } from './unet-denoiser.ts';
@@ -172,16 +172,24 @@ export interface PipelineControls {
   nets: Partial<Record<ControlPromptType, ControlNetModel>>;
 }
 
-/** The stage controls of a request's control hints, or undefined without any. */
-function stageControlsFor(models: PipelineModels, request: GenerationRequest, steps: number): StageControls | undefined {
+/**
+ * The stage controls of a request's control hints, or undefined without any. With inpaint, each map (the size of
+ * the padded input) is cropped and resized as the working area was, so the control lines up with what is generated.
+ */
+function stageControlsFor(models: PipelineModels, request: GenerationRequest, steps: number, plan: InpaintPlan | null): StageControls | undefined {
   const hints = request.controls ?? [];
   if (hints.length === 0) return undefined;
   const controls = models.controls;
   if (controls === undefined) throw new Error(`${models.base.name}: controls need the UNet built with control residual inputs`);
-  const nets = hints.map((hint) => {
+  const nets = hints.map((hint, i) => {
     const net = controls.nets[hint.type];
     if (net === undefined) throw new Error(`${models.base.name}: no ControlNet loaded for ${hint.type}`);
-    return { session: net.session, hint: toHintTensor(hint.map), weight: hint.weight, stopAt: hint.stopAt, skips: net.skips };
+    let map = hint.map;
+    if (plan !== null) {
+      if ('planes' in map) throw new InvalidGenerationRequestError(`controls[${i}].map`, 'must be an RGB image when the request inpaints (it is cropped to the inpaint area)');
+      map = plan.toWorkingArea(map);
+    }
+    return { session: net.session, hint: toHintTensor(map), weight: hint.weight, stopAt: hint.stopAt, skips: net.skips };
   });
   return { unet: controls.unet, ...(controls.unetWithImagePrompts ? { unetWithImagePrompts: controls.unetWithImagePrompts } : {}), nets, skips: nets[0]!.skips, steps };
 }
@@ -222,7 +230,7 @@ export async function generate(models: PipelineModels, request: GenerationReques
   const plan = await planFor(models, request, signal);
   const imagePrompts = request.imagePrompts !== undefined && request.imagePrompts.length > 0 ? request.imagePrompts : undefined;
   if (imagePrompts !== undefined && models.imagePromptUnet === undefined) throw new Error(`${base.name}: image prompts need the UNet built with image prompt inputs`);
-  const controls = stageControlsFor(models, request, steps);
+  const controls = stageControlsFor(models, request, steps, plan);
   const latentDims = plan?.latentDims ?? [1, profile.latentChannels, request.height / profile.vaeScaleFactor, request.width / profile.vaeScaleFactor]; // [B, 4, H/8, W/8]
   const results: GeneratedImage[] = [];
 

@@ -1,6 +1,7 @@
 /**
  * Generation with PyraCanny/CPDS controls on tiny SDXL: weight 0 (or stop 0) is the plain image bit for bit, an
- * active control changes it, and a map of the wrong size is refused naming the field.
+ * active control changes it, and a map of the wrong size is refused naming the field. With inpaint, the map (the
+ * size of the input) is cropped to the inpaint area: the control changes the repainted area and nothing outside.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,6 +21,8 @@ import { ClipTokenizer } from '../../../src/engine/text/clip-tokenizer.ts';
 import { writeTinyCheckpoint } from '../../fixtures/checkpoints.ts';
 import { generateTinyControlLora } from '../../fixtures/control-loras.ts';
 import { controlTestImage } from '../../fixtures/control-maps/control-test-image.ts';
+import { inpaintSettings, makePicture, pixelsFarFrom, rectangleMask } from '../inpaint/inpaint-harness.ts';
+import { SOFT_MASK_REACH } from '../../../src/engine/inpaint/grey-mask.ts';
 import { tinyRequest } from './pipeline-harness.ts';
 
 describe('generation with controls (tiny SDXL)', () => {
@@ -34,7 +37,7 @@ describe('generation with controls (tiny SDXL)', () => {
     const header = await readSafetensorsHeader(file);
     const { architecture } = inspectHeader(header);
     loaded = await loadCheckpoint(header, architecture, {
-      components: ['unet', 'text', 'vae-decoder'],
+      components: ['unet', 'text', 'vae-decoder', 'vae-encoder'],
       text: architecture.textEncoders.map(() => ({ clipSkip: 1, finalLayerNorm: false })),
       runtime: { threads: 2 },
     });
@@ -69,5 +72,25 @@ describe('generation with controls (tiny SDXL)', () => {
       generate(models, tinyRequest({ controls: [{ type: 'PyraCanny', map: wide, weight: 1, stopAt: 0.5 }] })),
       (e: unknown) => e instanceof InvalidGenerationRequestError && e.field === 'controls[0].map',
     );
+  });
+
+  it('with inpaint, crops the map to the inpaint area: the masked area changes, pixels outside the soft mask do not', async () => {
+    const picture = makePicture(96, 64);
+    const mask = rectangleMask(96, 64, { left: 8, right: 24, top: 8, bottom: 24 });
+    const request = (controls: { weight: number }[]) =>
+      tinyRequest({
+        width: 96,
+        height: 64,
+        steps: 3,
+        input: { image: picture, denoise: 1 },
+        inpaint: inpaintSettings({ mask }),
+        controls: controls.map((c) => ({ type: 'PyraCanny' as const, map: grayToRgb(computeControlMap('PyraCanny', controlTestImage(96, 64, 5))), weight: c.weight, stopAt: 1 })),
+      });
+    const [plain] = await generate(models, request([]));
+    const [guided] = await generate(models, request([{ weight: 1 }]));
+    assert.notDeepEqual(guided!.image.rgb, plain!.image.rgb, 'the control changed the repainted area');
+    const far = pixelsFarFrom(mask, SOFT_MASK_REACH - 1);
+    assert.ok(far.length > 1000);
+    for (const p of far) for (let c = 0; c < 3; c++) assert.equal(guided!.image.rgb[p * 3 + c], picture.rgb[p * 3 + c]);
   });
 });
