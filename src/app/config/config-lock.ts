@@ -46,7 +46,7 @@ export async function lockConfig(
   parseConfigBytes(bytes, file);
   const previous = await readLock(file, lockFile, permissions);
   const sha256 = hashConfigBytes(bytes);
-  await writeFileAtomic(lockFile, `${sha256}  ${path.basename(file)}\n`, 0o600);
+  await writeFileAtomic(lockFile, `${sha256}  ${path.basename(file)}\n`, { mode: 0o600 });
   return { lockFile, sha256, previous };
 }
 

@@ -36,7 +36,7 @@ export async function editConfigFile<T>(file: string, change: (config: ConfigJso
   const result = change(config);
   const text = `${JSON.stringify(config, null, 2)}\n`;
   checkConfigJson(Buffer.from(text), file);
-  await writeFileAtomic(target, text, 0o600);
+  await writeFileAtomic(target, text, { mode: 0o600 });
   return result;
 }
 

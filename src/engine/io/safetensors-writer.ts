@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { open, rename, rm } from 'node:fs/promises';
+import { writeFileStreamAtomic } from './atomic-write.ts';
 import { SAFETENSORS_DTYPE_BYTES, type SafetensorsDtype, type TensorToWrite } from './safetensors-types.ts';
 
 /**
@@ -20,21 +19,10 @@ export async function writeSafetensors(
   }
   const prefix = encodeSafetensorsHeader(tensors, metadata);
 
-  const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-  const handle = await open(tmp, 'wx');
-  try {
-    await handle.write(prefix);
-    for (const t of tensors) {
-      await handle.write(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
-    }
-    await handle.sync();
-    await handle.close();
-    await rename(tmp, file);
-  } catch (err) {
-    await handle.close().catch(() => undefined);
-    await rm(tmp, { force: true });
-    throw err;
-  }
+  await writeFileStreamAtomic(file, async (write) => {
+    await write(prefix);
+    for (const t of tensors) await write(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  });
 }
 
 /** A tensor as the header describes it: name, element type and shape, its bytes following in list order. */

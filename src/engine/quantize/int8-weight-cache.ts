@@ -4,9 +4,10 @@
  * scheme and its version; its own SHA-256 sits in a sidecar and is checked on every read. A file that fails any
  * check (digest, scheme, a missing or mis-shaped tensor) is deleted and rebuilt, never used.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomic, writeFileStreamAtomic } from '../io/atomic-write.ts';
 import { readSafetensorsHeader, readTensorAsFloat32 } from '../io/safetensors-reader.ts';
 import { encodeSafetensorsHeader, type TensorHeaderEntry } from '../io/safetensors-writer.ts';
 import type { SafetensorsHeader } from '../io/safetensors-types.ts';
@@ -97,13 +98,11 @@ async function readVerified(file: string, expected: readonly TensorHeaderEntry[]
 async function writeInt8File(source: SafetensorsHeader, keys: readonly string[], entries: readonly TensorHeaderEntry[], file: string, options: Int8WeightOptions): Promise<void> {
   const metadata = { scheme: INT8_SCHEME, version: INT8_SCHEME_VERSION, source_sha256: options.sourceSha256 };
   const hash = createHash('sha256');
-  const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-  const handle = await open(tmp, 'wx');
-  const write = async (bytes: Uint8Array): Promise<void> => {
-    hash.update(bytes);
-    await handle.write(bytes);
-  };
-  try {
+  await writeFileStreamAtomic(file, async (writeChunk) => {
+    const write = async (bytes: Uint8Array): Promise<void> => {
+      hash.update(bytes);
+      await writeChunk(bytes);
+    };
     await write(encodeSafetensorsHeader(entries, metadata));
     for (const key of keys) {
       options.signal?.throwIfAborted();
@@ -112,26 +111,8 @@ async function writeInt8File(source: SafetensorsHeader, keys: readonly string[],
       await write(new Uint8Array(q.codes.buffer, q.codes.byteOffset, q.codes.byteLength));
       await write(new Uint8Array(q.scales.buffer, q.scales.byteOffset, q.scales.byteLength));
     }
-    await handle.sync();
-    await handle.close();
-    await rename(tmp, file);
-  } catch (err) {
-    await handle.close().catch(() => undefined);
-    await rm(tmp, { force: true });
-    throw err;
-  }
+  });
   // The digest goes last: a crash before this line leaves a file without one, which the next read rebuilds.
-  const sidecarTmp = `${file}.sha256.${randomBytes(6).toString('hex')}.tmp`;
-  await writeTextFile(sidecarTmp, `${hash.digest('hex')}\n`);
-  await rename(sidecarTmp, `${file}.sha256`);
+  await writeFileAtomic(`${file}.sha256`, `${hash.digest('hex')}\n`);
 }
 
-async function writeTextFile(file: string, text: string): Promise<void> {
-  const handle = await open(file, 'wx');
-  try {
-    await handle.write(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
