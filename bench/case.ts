@@ -1,7 +1,7 @@
 /**
  * One benchmark case in its own process, so its peak RSS is its own. Prints one JSON line: the timings, the
  * FLOPs counted from the component's graph, the achieved GFLOP/s and, given the machine's limits (JSON in
- * FOOOCUS_BENCH_LIMITS, measured by machine-limits.ts), the fraction of them reached. With `--profile`, ONNX
+ * BENCH_MACHINE_LIMITS, measured by machine-limits.ts), the fraction of them reached. With `--profile`, ONNX
  * Runtime's profiler runs too and its summary (time per operator type, slowest nodes) is printed to stderr
  * and added to the JSON; the profile file lives in a temp dir removed afterwards.
  * Usage: node --import tsx bench/case.ts <sd15|sdxl> <unet|vae|text> <cacheDir> [repeats] [--profile]
@@ -25,7 +25,7 @@ import { idealSeconds, type MachineLimits } from './machine-limits.ts';
 const profile = process.argv.includes('--profile');
 const [family, part, cacheDir, repeatArg] = process.argv.slice(2).filter((a) => !a.startsWith('--')) as ['sd15' | 'sdxl', 'unet' | 'vae' | 'text', string, string?];
 const repeats = Number(repeatArg ?? 2);
-const limits = process.env.FOOOCUS_BENCH_LIMITS === undefined ? null : (JSON.parse(process.env.FOOOCUS_BENCH_LIMITS) as MachineLimits);
+const limits = process.env.BENCH_MACHINE_LIMITS === undefined ? null : (JSON.parse(process.env.BENCH_MACHINE_LIMITS) as MachineLimits);
 const profileDir = profile ? mkdtempSync(path.join(os.tmpdir(), 'fooocus-bench-profile-')) : null;
 
 function randomTensor(dims: number[]): Tensor {

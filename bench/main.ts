@@ -227,7 +227,10 @@ if (cases.some((c) => MODEL_FAMILIES.has(c.split(':')[0]!))) {
   process.stderr.write('bench: machine:limits ...\n');
   limits = runScript('machine:limits', ['machine-limits.ts']) as typeof limits;
 }
-const caseEnv = limits === null ? process.env : { ...process.env, FOOOCUS_BENCH_LIMITS: JSON.stringify(limits) };
+// The bench's own FOOOCUS_BENCH_* settings are read here; cases that run the CLI would refuse them as unknown
+// FOOOCUS_* settings, so the cases do not inherit them.
+const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('FOOOCUS_BENCH_')));
+const caseEnv = limits === null ? inherited : { ...inherited, BENCH_MACHINE_LIMITS: JSON.stringify(limits) };
 
 const results: CaseResult[] = [];
 const images: ImageResult[] = [];

@@ -86,7 +86,7 @@ function testPicture(size: number) {
 
 /** The machine's fp32 3x3-conv limit: the one `npm run bench` measured first, or measured here when run alone. */
 async function convLimitGflops(): Promise<number> {
-  const shared = process.env.FOOOCUS_BENCH_LIMITS;
+  const shared = process.env.BENCH_MACHINE_LIMITS;
   return shared === undefined ? measureFp32ConvGflops() : (JSON.parse(shared) as MachineLimits).fp32ConvGflops;
 }
 
