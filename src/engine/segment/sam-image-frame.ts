@@ -110,30 +110,31 @@ export function toSamEncoderInput(image: RgbImage, frame: SamFrame): Tensor {
 /**
  * Bilinear resize of a [inH, inW] plane to [outH, outW] with half-pixel centres and no antialiasing, the
  * behaviour of `F.interpolate(mode="bilinear", align_corners=False)`; reads only the top-left `srcW` x `srcH` of
- * a plane `stride` wide (a crop without a copy).
+ * a plane `stride` wide (a crop without a copy) and computes only the top-left `keepW` x `keepH` of the result
+ * (the crop that follows, without the pixels it would drop).
  */
-export function resizeBilinear(plane: Float32Array, stride: number, srcW: number, srcH: number, outW: number, outH: number): Float32Array {
-  const out = new Float32Array(outW * outH);
+export function resizeBilinear(plane: Float32Array, stride: number, srcW: number, srcH: number, outW: number, outH: number, keepW = outW, keepH = outH): Float32Array {
+  const out = new Float32Array(keepW * keepH);
   const sx = srcW / outW;
   const sy = srcH / outH;
-  const xs0 = new Int32Array(outW);
-  const xs1 = new Int32Array(outW);
-  const fx = new Float64Array(outW);
-  for (let x = 0; x < outW; x++) {
+  const xs0 = new Int32Array(keepW);
+  const xs1 = new Int32Array(keepW);
+  const fx = new Float64Array(keepW);
+  for (let x = 0; x < keepW; x++) {
     const src = Math.max(0, (x + 0.5) * sx - 0.5);
     xs0[x] = Math.min(Math.floor(src), srcW - 1);
     xs1[x] = Math.min(xs0[x]! + 1, srcW - 1);
     fx[x] = src - xs0[x]!;
   }
-  for (let y = 0; y < outH; y++) {
+  for (let y = 0; y < keepH; y++) {
     const src = Math.max(0, (y + 0.5) * sy - 0.5);
     const y0 = Math.min(Math.floor(src), srcH - 1);
     const y1 = Math.min(y0 + 1, srcH - 1);
     const fy = src - y0;
-    for (let x = 0; x < outW; x++) {
+    for (let x = 0; x < keepW; x++) {
       const top = plane[y0 * stride + xs0[x]!]! * (1 - fx[x]!) + plane[y0 * stride + xs1[x]!]! * fx[x]!;
       const bottom = plane[y1 * stride + xs0[x]!]! * (1 - fx[x]!) + plane[y1 * stride + xs1[x]!]! * fx[x]!;
-      out[y * outW + x] = top * (1 - fy) + bottom * fy;
+      out[y * keepW + x] = top * (1 - fy) + bottom * fy;
     }
   }
   return out;
@@ -141,6 +142,7 @@ export function resizeBilinear(plane: Float32Array, stride: number, srcW: number
 
 /** Low-resolution logits [side, side] -> the frame S x S -> crop to the resized image -> the image's size. */
 export function logitsToImage(lowRes: Float32Array, side: number, frame: SamFrame): Float32Array {
-  const full = resizeBilinear(lowRes, side, side, side, frame.size, frame.size);
-  return resizeBilinear(full, frame.size, frame.resizedWidth, frame.resizedHeight, frame.width, frame.height);
+  const { resizedWidth: w, resizedHeight: h } = frame;
+  const cropped = resizeBilinear(lowRes, side, side, side, frame.size, frame.size, w, h); // [h, w]
+  return resizeBilinear(cropped, w, w, h, frame.width, frame.height);
 }

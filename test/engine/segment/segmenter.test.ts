@@ -80,6 +80,16 @@ describe('SAM input frame', () => {
     for (let y = 0; y < 20; y++) for (let x = 0; x < 32; x++) assert.equal(out[y * 32 + x]! > 0, x < 16 && y < 8, `(${x}, ${y})`);
   });
 
+  it('crops while upsampling: the same values as the whole frame upsampled, then cropped, then resized', () => {
+    const frame = computeSamFrame(30, 47, 64); // resized 41 x 64
+    const low = Float32Array.from({ length: 16 * 16 }, (_, i) => Math.sin(i * 0.7) * 3);
+    const full = resizeBilinear(low, 16, 16, 16, 64, 64);
+    const crop = new Float32Array(frame.resizedWidth * frame.resizedHeight);
+    for (let y = 0; y < frame.resizedHeight; y++) crop.set(full.subarray(y * 64, y * 64 + frame.resizedWidth), y * frame.resizedWidth);
+    const expected = resizeBilinear(crop, frame.resizedWidth, frame.resizedWidth, frame.resizedHeight, 30, 47);
+    assert.deepEqual(logitsToImage(low, 16, frame), expected);
+  });
+
   it('resizes bilinearly with half-pixel centres (F.interpolate, align_corners=False)', () => {
     // 2 -> 4: source positions -0.25 (clamped to 0), 0.25, 0.75, 1.25 (clamped to the last pixel).
     assert.deepEqual([...resizeBilinear(Float32Array.from([0, 4]), 2, 2, 1, 4, 1)], [0, 1, 3, 4]);
