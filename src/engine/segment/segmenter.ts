@@ -14,10 +14,11 @@ import { FooocusError } from '../errors/fooocus-error.ts';
 import type { RgbImage } from '../rgb-image.ts';
 import { createModelSession, type ModelSession, type RuntimeOptions } from '../runtime/onnx-runtime.ts';
 import { createTensor, type Tensor } from '../tensor.ts';
+import { fillSmallHoles } from './mask-holes.ts';
 import { computeSamFrame, logitsToImage, mapBoxToFrame, toSamEncoderInput, type SamBox, type SamFrame } from './sam-image-frame.ts';
 import { detectSamLayout, SAM_PROFILE, type SamLayout } from './sam-layout.ts';
 
-/** A box that is not four finite numbers with x1 <= x2 and y1 <= y2 inside the image. */
+/** A box that is not four finite numbers with x1 <= x2 and y1 <= y2. */
 export class InvalidBoxError extends FooocusError {
   constructor(index: number, detail: string) {
     super('invalid', `boxes[${index}]: ${detail}`, { field: `boxes[${index}]`, rule: 'box' });
@@ -45,6 +46,11 @@ export interface SegmentedMask {
 export interface SegmentOptions {
   /** Pick the best of the three multimask candidates instead of the single mask (default false, as for boxes). */
   multimask?: boolean;
+  /**
+   * Fill every region outside the mask smaller than this many pixels (8-connected; default 0: none). Fooocus's
+   * Enhance fills below `FOOOCUS_SAM_HOLE_AREA` (400).
+   */
+  fillHolesBelow?: number;
 }
 
 export class Segmenter {
@@ -88,15 +94,16 @@ export class Segmenter {
   /** 3. One mask per box, at the image's size. */
   async segmentEmbedded(embedded: SamImageEmbedding, boxes: readonly SamBox[], options: SegmentOptions = {}, signal?: AbortSignal): Promise<SegmentedMask[]> {
     const { frame } = embedded;
-    boxes.forEach((box, i) => checkBox(box, i, frame));
+    boxes.forEach((box, i) => checkBox(box, i));
     const results: SegmentedMask[] = [];
     for (const box of boxes) {
       const { masks, iou } = await this.decodeFrameBoxes(embedded.embedding, [mapBoxToFrame(box, frame)], signal);
       const [, count, side] = masks.dims as [number, number, number, number];
       const pick = chooseMask(iou.data, count, options.multimask === true);
       const logits = logitsToImage(masks.data.subarray(pick * side * side, (pick + 1) * side * side), side, frame);
-      const mask = new Uint8Array(logits.length);
+      let mask = new Uint8Array(logits.length);
       for (let i = 0; i < logits.length; i++) mask[i] = logits[i]! > SAM_PROFILE.maskThreshold ? 1 : 0;
+      if ((options.fillHolesBelow ?? 0) > 0) mask = fillSmallHoles(mask, frame.width, frame.height, options.fillHolesBelow!);
       results.push({ box, width: frame.width, height: frame.height, mask, iou: iou.data[pick]! });
     }
     return results;
@@ -104,8 +111,7 @@ export class Segmenter {
 
   /** Encodes the image once and returns one mask per box (image pixels, x1 y1 x2 y2). */
   async segmentBoxes(image: RgbImage, boxes: readonly SamBox[], options: SegmentOptions = {}, signal?: AbortSignal): Promise<SegmentedMask[]> {
-    const frame = computeSamFrame(image.width, image.height, this.layout.vision.imageSize);
-    boxes.forEach((box, i) => checkBox(box, i, frame));
+    boxes.forEach((box, i) => checkBox(box, i));
     if (boxes.length === 0) return [];
     return this.segmentEmbedded(await this.encodeImage(image, signal), boxes, options, signal);
   }
@@ -123,11 +129,14 @@ export function chooseMask(iou: ArrayLike<number>, count: number, multimask: boo
   return best;
 }
 
-function checkBox(box: SamBox, index: number, frame: SamFrame): void {
+/**
+ * A box may reach past the image (Fooocus dilates detected boxes without clipping them; SAM's position encoding
+ * takes any coordinate), but must be four finite numbers, top-left before bottom-right.
+ */
+function checkBox(box: SamBox, index: number): void {
   if (box.length !== 4 || !box.every(Number.isFinite)) throw new InvalidBoxError(index, 'must be four finite numbers x1, y1, x2, y2');
   const [x1, y1, x2, y2] = box;
   if (x1 > x2 || y1 > y2) throw new InvalidBoxError(index, `[${box.join(', ')}] has x1 > x2 or y1 > y2`);
-  if (x1 < 0 || y1 < 0 || x2 > frame.width || y2 > frame.height) throw new InvalidBoxError(index, `[${box.join(', ')}] leaves the ${frame.width}x${frame.height} image`);
 }
 
 /** Reads a Segment Anything `.safetensors` file and opens it; another family's file is refused, naming the file. */

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { readSafetensorsHeader, readTensorAsFloat32 } from '../../../src/engine/io/safetensors-reader.ts';
 import type { RgbImage } from '../../../src/engine/rgb-image.ts';
 import { computeSamFrame, logitsToImage, mapBoxToFrame, resizeBilinear, toSamEncoderInput } from '../../../src/engine/segment/sam-image-frame.ts';
+import { fillSmallHoles } from '../../../src/engine/segment/mask-holes.ts';
 import { chooseMask, InvalidBoxError, loadSegmenter, type Segmenter } from '../../../src/engine/segment/segmenter.ts';
 import { TINY_SAM, writeSamModel } from '../../fixtures/sam-models.ts';
 import { referenceSamDecoder, referenceSamEncoder } from '../../reference/sam.ts';
@@ -150,12 +151,25 @@ describe('Segmenter', () => {
     assert.equal(multi!.iou, Math.max(...raw.iou.data.subarray(1, 4)));
   });
 
-  it('refuses a box that leaves the image or is inverted, naming it, before running anything', async (t) => {
+  it('refuses an inverted or non-finite box, naming it, before running anything', async (t) => {
     const encode = t.mock.method(segmenter, 'encodeImage');
     const image = drawnShape(48, 32);
-    await assert.rejects(segmenter.segmentBoxes(image, [[0, 0, 10, 10], [5, 5, 60, 20]]), (e: unknown) => e instanceof InvalidBoxError && e.field === 'boxes[1]' && /leaves the 48x32 image/.test(e.message));
-    await assert.rejects(segmenter.segmentBoxes(image, [[20, 5, 10, 20]]), (e: unknown) => e instanceof InvalidBoxError && e.field === 'boxes[0]');
-    await assert.rejects(segmenter.segmentBoxes(image, [[0, Number.NaN, 10, 20]]), InvalidBoxError);
+    await assert.rejects(segmenter.segmentBoxes(image, [[0, 0, 10, 10], [20, 5, 10, 20]]), (e: unknown) => e instanceof InvalidBoxError && e.field === 'boxes[1]' && /x1 > x2/.test(e.message));
+    await assert.rejects(segmenter.segmentBoxes(image, [[0, Number.NaN, 10, 20]]), (e: unknown) => e instanceof InvalidBoxError && e.field === 'boxes[0]');
     assert.equal(encode.mock.callCount(), 0);
+  });
+
+  it('takes a box dilated past the image (as Fooocus leaves them) and still gives an image-size mask', async () => {
+    const [result] = await segmenter.segmentBoxes(drawnShape(48, 32), [[-6, -4, 54, 40]]);
+    assert.equal(result!.mask.length, 48 * 32);
+  });
+
+  it('fills holes below the asked area in the result', async () => {
+    const image = drawnShape(48, 32);
+    const embedded = await segmenter.encodeImage(image);
+    const [plain] = await segmenter.segmentEmbedded(embedded, [[10, 6, 32, 24]]);
+    const [filled] = await segmenter.segmentEmbedded(embedded, [[10, 6, 32, 24]], { fillHolesBelow: 48 * 32 + 1 });
+    assert.ok(filled!.mask.every((v) => v === 1) || plain!.mask.every((v) => v === 0), 'every outside region is below the whole image');
+    assert.deepEqual(filled!.mask, fillSmallHoles(plain!.mask, 48, 32, 48 * 32 + 1));
   });
 });
