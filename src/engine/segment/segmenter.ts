@@ -101,7 +101,7 @@ export class Segmenter {
       const [, count, side] = masks.dims as [number, number, number, number];
       const pick = chooseMask(iou.data, count, options.multimask === true);
       const logits = logitsToImage(masks.data.subarray(pick * side * side, (pick + 1) * side * side), side, frame);
-      let mask = new Uint8Array(logits.length);
+      let mask: Uint8Array = new Uint8Array(logits.length);
       for (let i = 0; i < logits.length; i++) mask[i] = logits[i]! > SAM_PROFILE.maskThreshold ? 1 : 0;
       if ((options.fillHolesBelow ?? 0) > 0) mask = fillSmallHoles(mask, frame.width, frame.height, options.fillHolesBelow!);
       results.push({ box, width: frame.width, height: frame.height, mask, iou: iou.data[pick]! });
