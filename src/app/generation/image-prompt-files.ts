@@ -18,8 +18,8 @@ export interface StoreFile {
   name: string;
 }
 
-/** The catalog has no pinned entries for these files yet: the user imports (or converts) the ones Fooocus downloads. */
-const IMPORT_HINT = '`npm run fooocus -- models import <file> --kind <kind>` (IP-Adapters as the publisher\'s .safetensors; the face detector through `models convert`)';
+/** The signed catalog pins every SDXL file but the vision encoder, which (like the SD 1.5 adapters) is imported by hand. */
+const IMPORT_HINT = '`npm run fooocus -- models pull --preset image-prompt` (it also says how to import the vision encoder) or `npm run fooocus -- models import <file> --kind <kind>`';
 
 export const IMAGE_PROMPT_FILES = {
   visionEncoder: { kind: 'clip_vision', name: 'clip_vision_vit_h.safetensors' },
@@ -38,7 +38,7 @@ export const CONTROL_FILES = {
   CPDS: { kind: 'controlnet', name: 'fooocus_xl_cpds_128.safetensors' },
 } as const satisfies Record<ControlPromptType, StoreFile>;
 
-const CONTROL_IMPORT_HINT = '`npm run fooocus -- models import <file> --kind controlnet`';
+const CONTROL_IMPORT_HINT = '`npm run fooocus -- models pull --preset image-prompt` or `npm run fooocus -- models import <file> --kind controlnet`';
 
 export function isAdapterPromptType(type: string): type is AdapterPromptType {
   return type === 'ImagePrompt' || type === 'FaceSwap';
