@@ -62,7 +62,7 @@ function logitsAt(all: RefTensor, t: number): RefTensor {
 test('layout is read from the shapes', async () => {
   const { cfg } = await loadTiny({}, 'layout.safetensors');
   assert.deepEqual(cfg.vision, { width: 32, layers: 2, heads: 2, patch: 4, imageSize: 16, tokens: TINY_BLIP_IMAGE_TOKENS, mlpWidth: 64 });
-  assert.equal(cfg.text.vocabSize, TINY_BLIP_VOCABULARY.length);
+  assert.equal(cfg.text.vocabSize, TINY_BLIP_VOCABULARY.length + 2);
   assert.equal(cfg.text.layers, 2);
   assert.equal(cfg.text.heads, 2);
   assert.equal(cfg.text.headWeightKey, 'text_decoder.bert.embeddings.word_embeddings.weight');
@@ -81,7 +81,7 @@ for (const storedHead of [false, true]) {
   test(`the decoder graphs match the reference decoder within 1e-4, whole and token by token (${storedHead ? 'stored' : 'tied'} LM head)`, async () => {
     const { header, cfg, weights, ref } = await loadTiny({ storedHead, seed: storedHead ? 22 : 21 }, `decoder-${storedHead}.safetensors`);
     const image = sampleInput([1, TINY_BLIP_IMAGE_TOKENS, TINY_BLIP.vision.width], 5);
-    const dec = TINY_BLIP_VOCABULARY.indexOf('[DEC]');
+    const dec = TINY_BLIP_VOCABULARY.length; // [DEC], appended after the vocabulary
     const ids = [dec, 5, 6, 7, 8, 13, 10, 11, 12];
     const expected = blipDecoderReference(weights, ref, ids, image);
     const memory = await runGraph(buildBlipImageMemoryGraph(header, cfg.text), header, { image_embeds: { dims: [...image.shape], data: image.data } });
