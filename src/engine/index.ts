@@ -217,3 +217,6 @@ export { ipAdapterLayerOrder } from './graphs/decoupled-attention.ts';
 export { ImagePromptModelError } from './ip-adapter/image-prompt-model-error.ts';
 export { checkAdapterFitsUnet, loadImagePromptEncoder, type ImagePromptEncoder, type ImagePromptModelFiles } from './ip-adapter/image-prompt-encoder.ts';
 export { INPAINT_ENGINE_LABELS, INPAINT_METHOD_LABELS, readInputImageChoices, RECORDED_OUTPAINT_SIDES, UOV_METHOD_LABELS, type RecordedInputImageChoices } from './output/input-image-choices.ts';
+export type { DescribedTag, DescribeOptions, DescribeProgress, ImageDescriber, ImageDescription } from './describe/image-describer.ts';
+export { loadWd14Tagger, prepareWd14Input, selectWd14Tags, formatWd14Tags, WD14_INPUT_SIZE, WD14_THRESHOLDS, type LoadWd14TaggerOptions, type Wd14TaggerFiles, type Wd14Thresholds } from './describe/wd14-tagger.ts';
+export { parseTagList, readTagListFile, TagListFormatError, type TaggerTag, type TaggerTagCategory } from './describe/tagger-tag-list.ts';
