@@ -11,6 +11,7 @@ import { openModelStore } from '../../../src/app/models/model-store.ts';
 import { pullModel } from '../../../src/app/models/pull-model.ts';
 import { MissingPinnedModelError, pinRequestModels, verifyModelPins } from '../../../src/app/studio/model-pins.ts';
 import { CONTROL_FILES } from '../../../src/app/generation/image-prompt-files.ts';
+import type { ImageRequest } from '../../../src/app/generation/image-request.ts';
 import { importModel } from '../../../src/app/models/import-model.ts';
 import { inspectHeader, readSafetensorsHeader, writeSafetensors } from '../../../src/engine/index.ts';
 import { writeTinyCheckpoint } from '../../fixtures/checkpoints.ts';
@@ -59,7 +60,7 @@ describe('pinRequestModels with image prompts', () => {
     await writeSafetensors(control, generateTinyControlLora(inspectHeader(await readSafetensorsHeader(checkpoint)).architecture.unet!));
     const controlSha = (await importModel(studio, control, { kind: 'controlnet' })).sha256;
     const request = { ...tinyImageRequest('x'), model, imagePrompts: [{ file: 'a.png', type: 'PyraCanny' as const, stopAt: 0.5, weight: 1 }, { file: 'b.png', type: 'FaceSwap' as const, stopAt: 0.9, weight: 0.75 }] };
-    const pins = await pinRequestModels(studio, request as never, async () => model);
+    const pins = await pinRequestModels(studio, request as unknown as ImageRequest, async () => model);
     // Only files the studio has are pinned (the FaceSwap files are not installed here; submit would refuse them).
     assert.deepEqual(pins.map((p) => `${p.kind}/${p.name}`), [`checkpoints/${model}`, `controlnet/${CONTROL_FILES.PyraCanny.name}`]);
     assert.equal(pins[1]!.sha256, controlSha);
