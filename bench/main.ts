@@ -21,6 +21,8 @@
  *   npm run bench -- memory              # SD 1.5 text-to-image peak RSS, resident vs per-phase (memory-case.ts)
  *   npm run bench -- arena               # SD 1.5 UNet and VAE with each ONNX Runtime arena setting
  *   npm run bench -- int8                # int8 vs fp32 UNet (SD1.5 512 and the tiny fixture): speed-up, error, PSNR, cache
+ *   npm run bench -- --ep cuda --precision fp16 sdxl:image  # on a GPU provider (cuda, dml, coreml): SDXL 1024, 30 steps
+ *                                        # (--ep and --precision reach the sd15/sdxl unet, vae, text and image cases)
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -28,11 +30,13 @@ import path from 'node:path';
 import { printInt8Results, type Int8Result } from './int8-report.ts';
 import { formatLimits, type MachineLimits } from './machine-limits.ts';
 import { formatUpscalePhases, type UpscalePhases } from './upscale-phases.ts';
+import { benchRuntimeEnv, parseBenchOptions } from './bench-options.ts';
 
 /** Arena settings: on with the memory pattern (ONNX Runtime's default), on without it, off (the pattern needs the arena). */
 const ARENA_CASES = ['unet', 'vae'].flatMap((p) => ['on-on', 'on-off', 'off-off'].map((a) => `arena:sd15-${p}-${a}`));
 const ALL = ['sd15:text', 'sd15:unet', 'sd15:vae', 'sd15:image', 'sd15:lora', 'sd15:control', 'sd15:cancel', 'sdxl:text', 'sdxl:unet', 'sdxl:vae', 'sdxl:image', 'sdxl:lora', 'sdxl:control', 'sdxl:cancel', 'server:api', 'queue:backends', 'metadata:read', 'upscaler:rrdb', 'upscaler:image', 'upscaler:image-small', 'memory:sd15-resident', 'memory:sd15-per-phase', ...ARENA_CASES, 'int8:sd15', 'int8:tiny'];
-const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const options = parseBenchOptions(process.argv.slice(2));
+const args = options.cases;
 const json = process.argv.includes('--json');
 const profile = process.argv.includes('--profile');
 const cases = args.length === 0 ? ALL : ALL.filter((c) => args.some((a) => c === a || c.startsWith(`${a}:`)));
@@ -223,14 +227,16 @@ function runScript(label: string, script: string[], env: NodeJS.ProcessEnv = pro
 // The machine's limits first, for every case that runs a model: a case's fraction is measured against them.
 const MODEL_FAMILIES = new Set(['sd15', 'sdxl', 'upscaler']);
 let limits: (MachineLimits & { family: 'machine'; part: 'limits' }) | null = null;
-if (cases.some((c) => MODEL_FAMILIES.has(c.split(':')[0]!))) {
+// The limits are the CPU's: on a GPU provider they say nothing about the cases, so they are not measured.
+if (options.executionProvider === 'cpu' && cases.some((c) => MODEL_FAMILIES.has(c.split(':')[0]!))) {
   process.stderr.write('bench: machine:limits ...\n');
   limits = runScript('machine:limits', ['machine-limits.ts']) as typeof limits;
 }
 // The bench's own FOOOCUS_BENCH_* settings are read here; cases that run the CLI would refuse them as unknown
 // FOOOCUS_* settings, so the cases do not inherit them.
 const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('FOOOCUS_BENCH_')));
-const caseEnv = limits === null ? inherited : { ...inherited, BENCH_MACHINE_LIMITS: JSON.stringify(limits) };
+const runtimeEnv = { ...inherited, ...benchRuntimeEnv(options) };
+const caseEnv = limits === null ? runtimeEnv : { ...runtimeEnv, BENCH_MACHINE_LIMITS: JSON.stringify(limits) };
 
 const results: CaseResult[] = [];
 const images: ImageResult[] = [];
