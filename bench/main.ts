@@ -21,20 +21,21 @@
  *   npm run bench -- memory              # SD 1.5 text-to-image peak RSS, resident vs per-phase (memory-case.ts)
  *   npm run bench -- arena               # SD 1.5 UNet and VAE with each ONNX Runtime arena setting
  *   npm run bench -- int8                # int8 vs fp32 UNet (SD1.5 512 and the tiny fixture): speed-up, error, PSNR, cache
+ *   npm run bench -- int8:conv           # int8 3x3 conv kernels (our im2col + MatMulInteger vs QLinearConv) at SD1.5 shapes
  *   npm run bench -- --ep cuda --precision fp16 sdxl:image  # on a GPU provider (cuda, dml, coreml): SDXL 1024, 30 steps
  *                                        # (--ep and --precision reach the sd15/sdxl unet, vae, text and image cases)
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { printInt8Results, type Int8Result } from './int8-report.ts';
+import { printInt8ConvResults, printInt8Results, type Int8ConvResult, type Int8Result } from './int8-report.ts';
 import { formatLimits, type MachineLimits } from './machine-limits.ts';
 import { formatUpscalePhases, type UpscalePhases } from './upscale-phases.ts';
 import { benchRuntimeEnv, parseBenchOptions } from './bench-options.ts';
 
 /** Arena settings: on with the memory pattern (ONNX Runtime's default), on without it, off (the pattern needs the arena). */
 const ARENA_CASES = ['unet', 'vae'].flatMap((p) => ['on-on', 'on-off', 'off-off'].map((a) => `arena:sd15-${p}-${a}`));
-const ALL = ['sd15:text', 'sd15:unet', 'sd15:vae', 'sd15:image', 'sd15:lora', 'sd15:control', 'sd15:cancel', 'sdxl:text', 'sdxl:unet', 'sdxl:vae', 'sdxl:image', 'sdxl:lora', 'sdxl:control', 'sdxl:cancel', 'server:api', 'queue:backends', 'metadata:read', 'upscaler:rrdb', 'upscaler:image', 'upscaler:image-small', 'memory:sd15-resident', 'memory:sd15-per-phase', ...ARENA_CASES, 'int8:sd15', 'int8:tiny'];
+const ALL = ['sd15:text', 'sd15:unet', 'sd15:vae', 'sd15:image', 'sd15:lora', 'sd15:control', 'sd15:cancel', 'sdxl:text', 'sdxl:unet', 'sdxl:vae', 'sdxl:image', 'sdxl:lora', 'sdxl:control', 'sdxl:cancel', 'server:api', 'queue:backends', 'metadata:read', 'upscaler:rrdb', 'upscaler:image', 'upscaler:image-small', 'memory:sd15-resident', 'memory:sd15-per-phase', ...ARENA_CASES, 'int8:sd15', 'int8:tiny', 'int8:conv'];
 const options = parseBenchOptions(process.argv.slice(2));
 const args = options.cases;
 const json = process.argv.includes('--json');
@@ -250,6 +251,7 @@ const queues: QueueResult[] = [];
 const memories: MemoryResult[] = [];
 const arenas: ArenaResult[] = [];
 const int8s: Int8Result[] = [];
+const int8Convs: Int8ConvResult[] = [];
 for (const c of cases) {
   const [family, part] = c.split(':') as [string, string];
   process.stderr.write(`bench: ${c} ...\n`);
@@ -268,7 +270,7 @@ for (const c of cases) {
           : family === 'upscaler'
             ? ['upscale-case.ts', part, cacheDir]
             : family === 'int8'
-              ? ['int8-case.ts', part, cacheDir]
+              ? part === 'conv' ? ['int8-conv-case.ts'] : ['int8-case.ts', part, cacheDir]
             : part === 'image'
               ? ['image-case.ts', family, cacheDir]
               : part === 'lora'
@@ -284,6 +286,7 @@ for (const c of cases) {
   if ((parsed as { part: string }).part === 'memory') memories.push(parsed as unknown as MemoryResult);
   else if ((parsed as { part: string }).part === 'arena') arenas.push(parsed as unknown as ArenaResult);
   else if ((parsed as { part: string }).part === 'int8') int8s.push(parsed as unknown as Int8Result);
+  else if ((parsed as { family: string; part: string }).family === 'int8') int8Convs.push(parsed as unknown as Int8ConvResult);
   else if (parsed.family === 'queue') queues.push(parsed as QueueResult);
   else if (parsed.family === 'metadata') metadataReads.push(parsed as MetadataResult);
   else if (parsed.family === 'upscaler') upscalers.push(parsed as UpscalerResult);
@@ -296,7 +299,7 @@ for (const c of cases) {
 }
 
 if (json) {
-  console.log(JSON.stringify([...(limits === null ? [] : [limits]), ...results, ...images, ...loras, ...servers, ...cancels, ...metadataReads, ...upscalers, ...queues, ...memories, ...arenas, ...int8s], null, 2));
+  console.log(JSON.stringify([...(limits === null ? [] : [limits]), ...results, ...images, ...loras, ...servers, ...cancels, ...metadataReads, ...upscalers, ...queues, ...memories, ...arenas, ...int8s, ...int8Convs], null, 2));
 } else {
   if (limits !== null) console.log(formatLimits(limits));
   if (results.length > 0) {
@@ -421,3 +424,4 @@ if (!json && arenas.length > 0) {
   }
 }
 if (!json && int8s.length > 0) printInt8Results(int8s);
+if (!json && int8Convs.length > 0) printInt8ConvResults(int8Convs);
