@@ -97,14 +97,16 @@ describe('float16 graphs', () => {
       const graphs = (): [string, OnnxModel, OnnxModel][] => {
         const unet = fixture.architecture.unet!;
         const text = fixture.architecture.textEncoders[0]!;
+        const extras = { imagePrompts: true, controlResiduals: true, inpaintFeature: true };
         return [
           ['unet', buildUnetGraph(fixture.header, unet), buildUnetGraph(fixture.header, unet, { precision: 'float16' })],
           ['unet (plain attention)', buildUnetGraph(fixture.header, unet, { attention: 'plain' }), buildUnetGraph(fixture.header, unet, { attention: 'plain', precision: 'float16' })],
           ['text', buildClipTextGraph(fixture.header, text), buildClipTextGraph(fixture.header, text, { precision: 'float16' })],
+          ['unet (image prompts, control residuals, inpaint feature)', buildUnetGraph(fixture.header, unet, extras), buildUnetGraph(fixture.header, unet, { ...extras, precision: 'float16' })],
         ];
       };
 
-      it('every op is float16 but the float32 islands; casts only at island and graph edges; same float32 interface', () => {
+      it('every op is float16 but the float32 islands; casts only at island and graph edges; same float32 interface; ONNX Runtime loads it', async () => {
         for (const [label, fp32, fp16] of graphs()) {
           assert.deepEqual(fp16.graph.inputs, fp32.graph.inputs, label);
           assert.deepEqual(fp16.graph.outputs, fp32.graph.outputs, label);
@@ -131,6 +133,8 @@ describe('float16 graphs', () => {
             assert.ok(fromEdge || toEdge, `${label}: cast ${node.name} sits between two float16 ops`);
           }
           assert.ok(heavy > 0, label);
+          // ONNX Runtime checks every node's types when it loads a model.
+          await (await createModelSession(encodeOnnxModel(fp16), path.dirname(fixture.header.file), { threads: 1 })).release();
           for (const o of fp16.graph.outputs) assert.equal(valueKind.get(o.name), 'float32', `${label}: output ${o.name}`);
         }
       });
