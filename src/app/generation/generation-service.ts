@@ -117,6 +117,8 @@ export interface GenerationServiceOptions {
   memory?: MemorySetting;
   /** Runs UNets in int8 (`runtime.precision: "int8"`), with their quantized weights cached in this folder. */
   int8CacheDir?: string;
+  /** Runs the UNet and the text encoders as float16 graphs (`runtime.precision: "fp16"`, for GPU providers). */
+  float16?: boolean;
 }
 
 /** Where the int8 weights of checkpoints live inside the application's cache folder (`paths.cache`). */
@@ -174,6 +176,7 @@ export class GenerationService {
       text: architecture.textEncoders.map((cfg) => ({ clipSkip: Math.min(clipSkip, cfg.layers), finalLayerNorm })),
       ...(unet === undefined ? {} : { unet }),
       ...(this.options.int8CacheDir === undefined ? {} : { int8: { cacheDir: this.options.int8CacheDir, sourceSha256: model.sha256 } }),
+      ...(this.options.float16 === true ? { float16: true } : {}),
       ...(signal ? { signal } : {}),
     });
     const entry = { key, model: preparePipelineModel(name, loaded, tokenizer), loaded, bytes: measureComponentBytes(header, architecture), tokenizer, loraKey: '' };
