@@ -63,7 +63,7 @@ export class ControlRunner {
     for (const [key, net] of [...this.nets]) {
       if (sha256s.some((sha) => key === `${sha}|${baseKey}`)) continue;
       this.nets.delete(key);
-      await net.session.release();
+      await net.release();
     }
   }
 
@@ -82,7 +82,7 @@ export class ControlRunner {
     this.unet = null;
     await this.unetWithImagePrompts?.loaded.release();
     this.unetWithImagePrompts = null;
-    for (const net of this.nets.values()) await net.session.release();
+    for (const net of this.nets.values()) await net.release();
     this.nets.clear();
   }
 }

@@ -26,7 +26,7 @@ import { decodeLatent, encodeToLatent, encodeToLatentTiled, type RgbImage, type 
 import type { InpaintHead } from '../inpaint/inpaint-models.ts';
 import { planInpaint, type InpaintPlan } from '../inpaint/inpaint-plan.ts';
 import { blendKnownLatent } from '../inpaint/latent-blend.ts';
-import { toHintTensor, type StageControls } from './control-feeds.ts';
+import { toHintTensor, type StageControlNet, type StageControls } from './control-feeds.ts';
 import type { ControlNetModel } from './control-lora-model.ts';
 import type { ControlPromptType } from './image-guidance.ts';
 
@@ -176,12 +176,13 @@ export interface PipelineControls {
  * The stage controls of a request's control hints, or undefined without any. With inpaint, each map (the size of
  * the padded input) is cropped and resized as the working area was, so the control lines up with what is generated.
  */
-function stageControlsFor(models: PipelineModels, request: GenerationRequest, steps: number, plan: InpaintPlan | null): StageControls | undefined {
+async function stageControlsFor(models: PipelineModels, request: GenerationRequest, steps: number, plan: InpaintPlan | null, signal?: AbortSignal): Promise<StageControls | undefined> {
   const hints = request.controls ?? [];
   if (hints.length === 0) return undefined;
   const controls = models.controls;
   if (controls === undefined) throw new Error(`${models.base.name}: controls need the UNet built with control residual inputs`);
-  const nets = hints.map((hint, i) => {
+  const nets: StageControlNet[] = [];
+  for (const [i, hint] of hints.entries()) {
     const net = controls.nets[hint.type];
     if (net === undefined) throw new Error(`${models.base.name}: no ControlNet loaded for ${hint.type}`);
     let map = hint.map;
@@ -189,9 +190,11 @@ function stageControlsFor(models: PipelineModels, request: GenerationRequest, st
       if ('planes' in map) throw new InvalidGenerationRequestError(`controls[${i}].map`, 'must be an RGB image when the request inpaints (it is cropped to the inpaint area)');
       map = plan.toWorkingArea(map);
     }
-    return { session: net.session, hint: toHintTensor(map), weight: hint.weight, stopAt: hint.stopAt, skips: net.skips };
-  });
-  return { unet: controls.unet, ...(controls.unetWithImagePrompts ? { unetWithImagePrompts: controls.unetWithImagePrompts } : {}), nets, skips: nets[0]!.skips, steps };
+    // The hint encoder runs here, once per control image, not at every step.
+    nets.push({ session: net.session, features: await net.encodeHint(toHintTensor(map), signal), weight: hint.weight, stopAt: hint.stopAt });
+  }
+  const skips = controls.nets[hints[0]!.type]!.skips;
+  return { unet: controls.unet, ...(controls.unetWithImagePrompts ? { unetWithImagePrompts: controls.unetWithImagePrompts } : {}), nets, skips, steps };
 }
 
 /** The inpaint preparation of a request (crop, fill, encodes), or null for text- and image-to-image. */
@@ -230,7 +233,7 @@ export async function generate(models: PipelineModels, request: GenerationReques
   const plan = await planFor(models, request, signal);
   const imagePrompts = request.imagePrompts !== undefined && request.imagePrompts.length > 0 ? request.imagePrompts : undefined;
   if (imagePrompts !== undefined && models.imagePromptUnet === undefined) throw new Error(`${base.name}: image prompts need the UNet built with image prompt inputs`);
-  const controls = stageControlsFor(models, request, steps, plan);
+  const controls = await stageControlsFor(models, request, steps, plan, signal);
   const latentDims = plan?.latentDims ?? [1, profile.latentChannels, request.height / profile.vaeScaleFactor, request.width / profile.vaeScaleFactor]; // [B, 4, H/8, W/8]
   const results: GeneratedImage[] = [];
 
