@@ -28,6 +28,7 @@ import { planInpaint, type InpaintPlan } from '../inpaint/inpaint-plan.ts';
 import { blendKnownLatent } from '../inpaint/latent-blend.ts';
 import { toHintTensor, type StageControlNet, type StageControls } from './control-feeds.ts';
 import type { ControlNetModel } from './control-lora-model.ts';
+import { buildNeutralGuidanceFeeds } from './neutral-guidance-feeds.ts';
 import type { ControlPromptType } from './image-guidance.ts';
 
 /** A tiled image-to-image pass codes anything over one 64 x 64 latent tile (512 px) in tiles, as ComfyUI's tiled VAE. */
@@ -158,14 +159,18 @@ export interface PipelineModels {
   vae?: VaeCodec;
   /** Fooocus's inpaint head, for the fooocus-v2.6 inpaint engine (the base UNet then carries the patch). */
   inpaintHead?: InpaintHead;
-  /** The base UNet built with image prompt inputs (UnetGraphOptions.imagePrompts), for requests with image prompts. */
+  /**
+   * The base UNet built with image prompt inputs (UnetGraphOptions.imagePrompts), for requests with image prompts.
+   * It may have control residual inputs too (and be `controls.unet` as well): a step fills the inputs it does not
+   * use with neutral values (neutral-guidance-feeds.ts).
+   */
   imagePromptUnet?: ModelSession;
   /** For requests with controls: the base UNet with residual inputs and each type's ControlNet (control-lora-model.ts). */
   controls?: PipelineControls;
 }
 
 export interface PipelineControls {
-  /** The base UNet built with `controlResiduals`. */
+  /** The base UNet built with `controlResiduals` (with image prompt inputs too, possibly: see imagePromptUnet). */
   unet: ModelSession;
   /** The same with image prompt inputs too, for requests that mix both kinds. */
   unetWithImagePrompts?: ModelSession;
@@ -234,6 +239,7 @@ export async function generate(models: PipelineModels, request: GenerationReques
   const imagePrompts = request.imagePrompts !== undefined && request.imagePrompts.length > 0 ? request.imagePrompts : undefined;
   if (imagePrompts !== undefined && models.imagePromptUnet === undefined) throw new Error(`${base.name}: image prompts need the UNet built with image prompt inputs`);
   const controls = await stageControlsFor(models, request, steps, plan, signal);
+  const neutral = imagePrompts === undefined && controls === undefined ? undefined : buildNeutralGuidanceFeeds(base.architecture.unet!, imagePrompts);
   const latentDims = plan?.latentDims ?? [1, profile.latentChannels, request.height / profile.vaeScaleFactor, request.width / profile.vaeScaleFactor]; // [B, 4, H/8, W/8]
   const results: GeneratedImage[] = [];
 
@@ -255,6 +261,7 @@ export async function generate(models: PipelineModels, request: GenerationReques
         ...(model === base && plan?.inputs !== undefined ? { inpaint: plan.inputs } : {}),
         ...(model === base && imagePrompts !== undefined ? { imagePrompts: { unet: models.imagePromptUnet!, prompts: imagePrompts, steps } } : {}),
         ...(model === base && controls !== undefined ? { controls } : {}),
+        ...(neutral !== undefined && model === base ? { neutral } : {}),
         positive,
         negative,
       });
