@@ -21,6 +21,7 @@
  *   npm run bench -- memory              # SD 1.5 text-to-image peak RSS, resident vs per-phase (memory-case.ts)
  *   npm run bench -- arena               # SD 1.5 UNet and VAE with each ONNX Runtime arena setting
  *   npm run bench -- int8                # int8 vs fp32 UNet (SD1.5 512 and the tiny fixture): speed-up, error, PSNR, cache
+ *   npm run bench -- detect:grounding-dino  # GroundingDINO (full-size random weights) on a 1024x1024 image: seconds, peak RSS
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -31,13 +32,24 @@ import { formatUpscalePhases, type UpscalePhases } from './upscale-phases.ts';
 
 /** Arena settings: on with the memory pattern (ONNX Runtime's default), on without it, off (the pattern needs the arena). */
 const ARENA_CASES = ['unet', 'vae'].flatMap((p) => ['on-on', 'on-off', 'off-off'].map((a) => `arena:sd15-${p}-${a}`));
-const ALL = ['sd15:text', 'sd15:unet', 'sd15:vae', 'sd15:image', 'sd15:lora', 'sd15:control', 'sd15:cancel', 'sdxl:text', 'sdxl:unet', 'sdxl:vae', 'sdxl:image', 'sdxl:lora', 'sdxl:control', 'sdxl:cancel', 'server:api', 'queue:backends', 'metadata:read', 'upscaler:rrdb', 'upscaler:image', 'upscaler:image-small', 'memory:sd15-resident', 'memory:sd15-per-phase', ...ARENA_CASES, 'int8:sd15', 'int8:tiny'];
+const ALL = ['sd15:text', 'sd15:unet', 'sd15:vae', 'sd15:image', 'sd15:lora', 'sd15:control', 'sd15:cancel', 'sdxl:text', 'sdxl:unet', 'sdxl:vae', 'sdxl:image', 'sdxl:lora', 'sdxl:control', 'sdxl:cancel', 'server:api', 'queue:backends', 'metadata:read', 'upscaler:rrdb', 'upscaler:image', 'upscaler:image-small', 'memory:sd15-resident', 'memory:sd15-per-phase', ...ARENA_CASES, 'int8:sd15', 'int8:tiny', 'detect:grounding-dino'];
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const json = process.argv.includes('--json');
 const profile = process.argv.includes('--profile');
 const cases = args.length === 0 ? ALL : ALL.filter((c) => args.some((a) => c === a || c.startsWith(`${a}:`)));
 const cacheDir = path.resolve(process.env.FOOOCUS_BENCH_CACHE ?? '.cache/bench');
 mkdirSync(cacheDir, { recursive: true });
+
+interface DetectResult {
+  family: 'detect';
+  part: string;
+  shape: string;
+  loadSeconds: number;
+  firstSeconds: number;
+  secondSeconds: number;
+  peakRssBytes: number;
+  cpu: { model: string; cores: number; avx2: boolean; avx512: boolean };
+}
 
 interface ImageResult {
   family: string;
@@ -244,6 +256,7 @@ const queues: QueueResult[] = [];
 const memories: MemoryResult[] = [];
 const arenas: ArenaResult[] = [];
 const int8s: Int8Result[] = [];
+const detections: DetectResult[] = [];
 for (const c of cases) {
   const [family, part] = c.split(':') as [string, string];
   process.stderr.write(`bench: ${c} ...\n`);
@@ -263,6 +276,8 @@ for (const c of cases) {
             ? ['upscale-case.ts', part, cacheDir]
             : family === 'int8'
               ? ['int8-case.ts', part, cacheDir]
+            : family === 'detect'
+              ? ['detect-case.ts', part, cacheDir]
             : part === 'image'
               ? ['image-case.ts', family, cacheDir]
               : part === 'lora'
@@ -275,7 +290,8 @@ for (const c of cases) {
   const result = runScript(c, script, caseEnv);
   if (result === null) continue;
   const parsed = result as CaseResult | ImageResult | LoraResult | ServerResult | CancelResult | MetadataResult | UpscalerResult | QueueResult;
-  if ((parsed as { part: string }).part === 'memory') memories.push(parsed as unknown as MemoryResult);
+  if ((parsed as { family: string }).family === 'detect') detections.push(parsed as unknown as DetectResult);
+  else if ((parsed as { part: string }).part === 'memory') memories.push(parsed as unknown as MemoryResult);
   else if ((parsed as { part: string }).part === 'arena') arenas.push(parsed as unknown as ArenaResult);
   else if ((parsed as { part: string }).part === 'int8') int8s.push(parsed as unknown as Int8Result);
   else if (parsed.family === 'queue') queues.push(parsed as QueueResult);
@@ -290,7 +306,7 @@ for (const c of cases) {
 }
 
 if (json) {
-  console.log(JSON.stringify([...(limits === null ? [] : [limits]), ...results, ...images, ...loras, ...servers, ...cancels, ...metadataReads, ...upscalers, ...queues, ...memories, ...arenas, ...int8s], null, 2));
+  console.log(JSON.stringify([...(limits === null ? [] : [limits]), ...results, ...images, ...loras, ...servers, ...cancels, ...metadataReads, ...upscalers, ...queues, ...memories, ...arenas, ...int8s, ...detections], null, 2));
 } else {
   if (limits !== null) console.log(formatLimits(limits));
   if (results.length > 0) {
@@ -415,3 +431,11 @@ if (!json && arenas.length > 0) {
   }
 }
 if (!json && int8s.length > 0) printInt8Results(int8s);
+if (!json && detections.length > 0) {
+  console.log('\n| detector | shape | load s | first detection s (graph + session) | next detection s | peak RSS GiB | CPU |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const r of detections) {
+    const flags = [r.cpu.avx2 ? 'avx2' : '', r.cpu.avx512 ? 'avx512' : ''].filter((f) => f !== '').join(' ');
+    console.log(`| ${r.part} | ${r.shape} | ${r.loadSeconds.toFixed(2)} | ${r.firstSeconds.toFixed(1)} | ${r.secondSeconds.toFixed(1)} | ${(r.peakRssBytes / 2 ** 30).toFixed(2)} | ${r.cpu.model}, ${r.cpu.cores} cores, ${flags} |`);
+  }
+}
