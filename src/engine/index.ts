@@ -64,6 +64,10 @@ export { chooseMask, InvalidBoxError, loadSegmenter, SegmentImageError, Segmente
 export { detectSamLayout, SamLayoutError, type SamLayout } from './segment/sam-layout.ts';
 export { fillSmallHoles, FOOOCUS_SAM_HOLE_AREA } from './segment/mask-holes.ts';
 export type { SamBox, SamFrame } from './segment/sam-image-frame.ts';
+export { GroundingDino, loadGroundingDino, type GroundedBox, type GroundingThresholds, type GroundingRawOutputs } from './detect/grounding-dino.ts';
+export { DEFAULT_GROUNDING_THRESHOLDS } from './detect/grounding-dino-boxes.ts';
+export { detectGroundingDinoLayout, GroundingDinoLayoutError, type GroundingDinoLayout } from './detect/grounding-dino-layout.ts';
+export type { GroundingTokenizer } from './detect/grounding-dino-text.ts';
 export { createTensor, type Int64Tensor, type Tensor } from './tensor.ts';
 export type { Denoiser, SampleContext, Sampler } from './sampling/sampler-types.ts';
 export {
@@ -221,3 +225,6 @@ export { ipAdapterLayerOrder } from './graphs/decoupled-attention.ts';
 export { ImagePromptModelError } from './ip-adapter/image-prompt-model-error.ts';
 export { checkAdapterFitsUnet, loadImagePromptEncoder, type ImagePromptEncoder, type ImagePromptModelFiles } from './ip-adapter/image-prompt-encoder.ts';
 export { INPAINT_ENGINE_LABELS, INPAINT_METHOD_LABELS, readInputImageChoices, RECORDED_OUTPAINT_SIDES, UOV_METHOD_LABELS, type RecordedInputImageChoices } from './output/input-image-choices.ts';
+export type { DescribedTag, DescribeOptions, DescribeProgress, ImageDescriber, ImageDescription } from './describe/image-describer.ts';
+export { loadWd14Tagger, prepareWd14Input, selectWd14Tags, formatWd14Tags, WD14_INPUT_SIZE, WD14_THRESHOLDS, type LoadWd14TaggerOptions, type Wd14TaggerFiles, type Wd14Thresholds } from './describe/wd14-tagger.ts';
+export { parseTagList, readTagListFile, TagListFormatError, type TaggerTag, type TaggerTagCategory } from './describe/tagger-tag-list.ts';

@@ -36,14 +36,15 @@ import {
   type RgbImage,
   type RuntimeOptions,
   type ImagePromptEmbedding,
-  type ModelSession,
   type InpaintHead,
   upscaleImage,
 } from '../../engine/index.ts';
 import { saveImage, type MetadataSchemeName } from '../outputs/output-writer.ts';
 import { ControlRunner, type ControlFiles } from './control-runner.ts';
+import { GuidedUnetCache } from './guided-unet-cache.ts';
 import { ImagePromptRunner, type ImagePromptBase, type ImagePromptInputs } from './image-prompt-runner.ts';
 import { chooseMemoryMode, describeMemoryChoice, measureAvailableMemory, type MemoryChoice, type MemorySetting } from './memory-mode.ts';
+import { measureGuidanceBytes } from './guidance-memory.ts';
 
 /** A checkpoint the store has verified: where it is and what its bytes hash to. */
 export interface VerifiedModel {
@@ -116,6 +117,8 @@ export interface GenerationServiceOptions {
   memory?: MemorySetting;
   /** Runs UNets in int8 (`runtime.precision: "int8"`), with their quantized weights cached in this folder. */
   int8CacheDir?: string;
+  /** Runs the UNet and the text encoders as float16 graphs (`runtime.precision: "fp16"`, for GPU providers). */
+  float16?: boolean;
 }
 
 /** Where the int8 weights of checkpoints live inside the application's cache folder (`paths.cache`). */
@@ -152,8 +155,12 @@ export class GenerationService {
 
   private imagePromptRunner: ImagePromptRunner | null = null;
   private controlRunner: ControlRunner | null = null;
+  /** The base UNet built with the guidance inputs of the latest guided job, for both kinds of image prompt. */
+  readonly guidedUnets: GuidedUnetCache;
 
-  constructor(private readonly options: GenerationServiceOptions) {}
+  constructor(private readonly options: GenerationServiceOptions) {
+    this.guidedUnets = new GuidedUnetCache(options.runtime);
+  }
 
   private async load(model: VerifiedModel, clipSkip: number, report: (p: ServiceProgress) => void, signal?: AbortSignal, patch?: VerifiedModel): Promise<CachedModel> {
     // A patched build is another model: its UNet weights differ, so it is cached under its own key.
@@ -173,6 +180,7 @@ export class GenerationService {
       text: architecture.textEncoders.map((cfg) => ({ clipSkip: Math.min(clipSkip, cfg.layers), finalLayerNorm })),
       ...(unet === undefined ? {} : { unet }),
       ...(this.options.int8CacheDir === undefined ? {} : { int8: { cacheDir: this.options.int8CacheDir, sourceSha256: model.sha256 } }),
+      ...(this.options.float16 === true ? { float16: true } : {}),
       ...(signal ? { signal } : {}),
     });
     const entry = { key, model: preparePipelineModel(name, loaded, tokenizer), loaded, bytes: measureComponentBytes(header, architecture), tokenizer, loraKey: '' };
@@ -195,18 +203,16 @@ export class GenerationService {
     const vae = await this.loadVae(request.vae, opts.signal);
     await this.applyLoras(base, request.loras ?? [], report);
     const inpaintHead = request.inpaintFiles === undefined ? undefined : await this.loadInpaintHead(request.inpaintFiles.head, base.model);
-    const imagePrompts = request.imagePromptInputs === undefined ? undefined : await this.prepareImagePrompts(base, request, request.imagePromptInputs);
-    const controls = request.controls === undefined || request.controls.length === 0 ? undefined : await this.prepareControls(base, request, imagePrompts !== undefined);
+    const guided = await this.prepareGuidance(base, request);
     const models = {
       base: base.model,
       ...(refiner ? { refiner: refiner.model } : {}),
       ...(vae ? { vae } : {}),
       ...(inpaintHead ? { inpaintHead } : {}),
-      ...(imagePrompts ? { imagePromptUnet: imagePrompts.unet } : {}),
-      ...(controls ? { controls } : {}),
+      ...guided.models,
     };
-    if (imagePrompts !== undefined) request = { ...request, imagePrompts: imagePrompts.prompts };
-    const memory = this.chooseMemory(models, request, base, refiner);
+    if (guided.prompts !== undefined) request = { ...request, imagePrompts: guided.prompts };
+    const memory = this.chooseMemory(models, request, base, refiner, await this.measureGuidance(base, request));
     if (memory.mode !== this.lastMemoryChoice?.mode) report({ phase: 'memory', mode: memory.mode, message: describeMemoryChoice(memory) });
     this.lastMemoryChoice = memory;
     const results = await generate(models, request, {
@@ -231,30 +237,53 @@ export class GenerationService {
 
   /**
    * `runtime.memory` for this job. The components this service holds built now count as available: the job
-   * either reuses them or releases them.
+   * either reuses them or releases them. `guidanceBytes`: the image prompt and control sessions (guidance-memory.ts),
+   * needed by the job and, built by the runners before this choice, held now as well.
    */
-  private chooseMemory(models: PipelineModels, request: GenerationRequest, base: CachedModel, refiner: CachedModel | undefined): MemoryChoice {
+  private chooseMemory(models: PipelineModels, request: GenerationRequest, base: CachedModel, refiner: CachedModel | undefined, guidanceBytes: number): MemoryChoice {
     const wanted = unionOfPhases(planJobComponents(models, request));
     const sum = (bytes: Record<CheckpointComponent, number> | undefined, components: readonly CheckpointComponent[]) => components.reduce((n, c) => n + (bytes?.[c] ?? 0), 0);
-    const needed = sum(base.bytes, wanted.base) + sum(refiner?.bytes, wanted.refiner) + sum(this.vae?.bytes, wanted.vae);
+    const needed = sum(base.bytes, wanted.base) + sum(refiner?.bytes, wanted.refiner) + sum(this.vae?.bytes, wanted.vae) + guidanceBytes;
     const held = (): number => {
-      let n = 0;
+      let n = guidanceBytes;
       for (const c of this.cache) n += sum(c.bytes, (['unet', 'text', 'vae-decoder', 'vae-encoder'] as const).filter((k) => builtComponent(c.loaded, k)));
       return n;
     };
     return chooseMemoryMode(this.options.memory ?? 'auto', needed, () => measureAvailableMemory() + held());
   }
 
-  /** The job's image prompts encoded, and the base UNet built with their inputs (same patch and LoRAs as the base's). */
-  private async prepareImagePrompts(base: CachedModel, request: AppGenerationRequest, inputs: ImagePromptInputs): Promise<{ unet: ModelSession; prompts: ImagePromptEmbedding[] }> {
-    this.imagePromptRunner ??= new ImagePromptRunner(this.options.runtime);
-    return this.imagePromptRunner.prepare(await this.describeBase(base, request), inputs);
+  /** fp32 bytes of the job's image prompt and control sessions, from the files' headers (0 for a plain job). */
+  private async measureGuidance(base: CachedModel, request: AppGenerationRequest): Promise<number> {
+    const ip = request.imagePromptInputs;
+    const imagePromptFiles = ip === undefined ? [] : [ip.visionEncoder, ip.negative, ...Object.values(ip.adapters), ...(ip.faceDetector ? [ip.faceDetector] : [])];
+    const controlFiles = [...new Set((request.controls ?? []).map((c) => c.type))].flatMap((t) => request.controlFiles?.[t] ?? []);
+    const unetPrefix = base.model.architecture.unet?.prefix;
+    if (unetPrefix === undefined) return 0;
+    return measureGuidanceBytes({ base: { path: request.model.path, unetPrefix }, imagePromptFiles, controlFiles });
   }
 
-  /** The ControlNets of the job's control types and the base UNet built with control residual inputs. */
-  private async prepareControls(base: CachedModel, request: AppGenerationRequest, withImagePrompts: boolean): Promise<PipelineControls> {
-    this.controlRunner ??= new ControlRunner(this.options.runtime);
-    return this.controlRunner.prepare(await this.describeBase(base, request), request.controlFiles ?? {}, (request.controls ?? []).map((c) => c.type), withImagePrompts);
+  /**
+   * The job's image prompts encoded, the ControlNets of its control types, and one base UNet built with the
+   * inputs of both kinds the job has (same patch and LoRAs as the base's), which serves every guided step.
+   */
+  private async prepareGuidance(base: CachedModel, request: AppGenerationRequest): Promise<{ models: Pick<PipelineModels, 'imagePromptUnet' | 'controls'>; prompts?: ImagePromptEmbedding[] }> {
+    const controlTypes = (request.controls ?? []).map((c) => c.type);
+    const inputs = { imagePrompts: request.imagePromptInputs !== undefined, controlResiduals: controlTypes.length > 0 };
+    if (!inputs.imagePrompts && !inputs.controlResiduals) return { models: {} };
+    const described = await this.describeBase(base, request);
+    const unet = await this.guidedUnets.get(described, inputs);
+    let prompts: ImagePromptEmbedding[] | undefined;
+    if (request.imagePromptInputs !== undefined) {
+      this.imagePromptRunner ??= new ImagePromptRunner(this.options.runtime);
+      prompts = await this.imagePromptRunner.prepare(described, request.imagePromptInputs);
+    }
+    let controls: PipelineControls | undefined;
+    if (inputs.controlResiduals) {
+      this.controlRunner ??= new ControlRunner(this.options.runtime);
+      const nets = await this.controlRunner.prepare(described, request.controlFiles ?? {}, controlTypes);
+      controls = { unet, ...(inputs.imagePrompts ? { unetWithImagePrompts: unet } : {}), nets };
+    }
+    return { models: { ...(inputs.imagePrompts ? { imagePromptUnet: unet } : {}), ...(controls ? { controls } : {}) }, ...(prompts ? { prompts } : {}) };
   }
 
   /** The base model as the image prompt and control UNets are built from it: its file, patch and LoRAs. */
@@ -395,6 +424,7 @@ export class GenerationService {
     this.imagePromptRunner = null;
     await this.controlRunner?.release();
     this.controlRunner = null;
+    await this.guidedUnets.release();
     await this.evictExcept([]);
   }
 }

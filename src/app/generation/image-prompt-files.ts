@@ -4,8 +4,10 @@
  * unconditional image embedding; FaceSwap adds the face detector (converted from facexlib's RetinaFace). PyraCanny
  * and CPDS each need their SDXL control-LoRA.
  */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { readImageFile, type AdapterPromptType, type ControlHint, type ControlPromptType, type ModelFamily } from '../../engine/index.ts';
+import { readImageFile, type AdapterPromptType, type ControlHint, type ControlPromptType, type InputImageParameters, type ModelFamily, type RgbImage } from '../../engine/index.ts';
 import type { ModelKind } from '../models/model-kinds.ts';
 import type { ModelListing, ModelStore } from '../models/model-store.ts';
 import { prepareControlHints } from './control-hint-step.ts';
@@ -18,8 +20,8 @@ export interface StoreFile {
   name: string;
 }
 
-/** The catalog has no pinned entries for these files yet: the user imports (or converts) the ones Fooocus downloads. */
-const IMPORT_HINT = '`npm run fooocus -- models import <file> --kind <kind>` (IP-Adapters as the publisher\'s .safetensors; the face detector through `models convert`)';
+/** The signed catalog pins every SDXL file but the vision encoder, which (like the SD 1.5 adapters) is imported by hand. */
+const IMPORT_HINT = '`npm run fooocus -- models pull --preset image-prompt` (it also says how to import the vision encoder) or `npm run fooocus -- models import <file> --kind <kind>`';
 
 export const IMAGE_PROMPT_FILES = {
   visionEncoder: { kind: 'clip_vision', name: 'clip_vision_vit_h.safetensors' },
@@ -38,7 +40,7 @@ export const CONTROL_FILES = {
   CPDS: { kind: 'controlnet', name: 'fooocus_xl_cpds_128.safetensors' },
 } as const satisfies Record<ControlPromptType, StoreFile>;
 
-const CONTROL_IMPORT_HINT = '`npm run fooocus -- models import <file> --kind controlnet`';
+const CONTROL_IMPORT_HINT = '`npm run fooocus -- models pull --preset image-prompt` or `npm run fooocus -- models import <file> --kind controlnet`';
 
 export function isAdapterPromptType(type: string): type is AdapterPromptType {
   return type === 'ImagePrompt' || type === 'FaceSwap';
@@ -83,7 +85,23 @@ export interface ImagePromptReadContext {
   listing: readonly ModelListing[];
   /** Where relative image paths are (the outputs directory, for uploads). */
   inputDir: string;
+  /** Image prompt images decoded already (a Redis worker gets them with the job), by the file the request names. */
+  images?: readonly ProvidedImage[];
   signal?: AbortSignal;
+}
+
+/** An image prompt's image sent along with a job instead of read from a file this machine does not have. */
+export interface ProvidedImage {
+  file: string;
+  image: RgbImage;
+  /** SHA-256 of the original file's bytes, for the metadata. */
+  sha256?: string;
+}
+
+/** The prompt's image: the one sent with the job, else the file (through the engine's decoder and limits). */
+function readPromptImage(context: Pick<ImagePromptReadContext, 'inputDir' | 'images'>, file: string, field: string): Promise<RgbImage> {
+  const provided = context.images?.find((p) => p.file === file);
+  return provided !== undefined ? Promise.resolve(provided.image) : readImageFile(path.resolve(context.inputDir, file), { source: field });
 }
 
 /**
@@ -117,7 +135,7 @@ export async function readImagePromptInputs(request: ImageRequest, context: Imag
     if (files === null) throw new ImageRequestError(`${prompt.field}.type`, 'family', `${type} has no IP-Adapter for ${family} models`);
     inputs.adapters[type] = await verify(files[1]!, `${prompt.field}.type`);
     if (type === 'FaceSwap') inputs.faceDetector = await verify(IMAGE_PROMPT_FILES.faceDetector, `${prompt.field}.type`);
-    const image = await readImageFile(path.resolve(context.inputDir, prompt.file), { source: prompt.field });
+    const image = await readPromptImage(context, prompt.file, prompt.field);
     inputs.images.push({ image, type, stopAt: prompt.stopAt, weight: prompt.weight, field: prompt.field });
   }
   return inputs;
@@ -147,6 +165,27 @@ export async function readControlInputs(request: ImageRequest, context: ImagePro
     files[type] = { path: await context.store.resolve(file.kind, file.name, context.signal ? { signal: context.signal } : {}), sha256: entry.sha256 };
   }
   const fieldOf = (file: string): string => chosen.find((p) => p.file === file)?.field ?? 'imagePrompts';
-  const hints = await prepareControlHints(chosen, { width: request.width, height: request.height }, (file) => readImageFile(path.resolve(context.inputDir, file), { source: fieldOf(file) }));
+  const hints = await prepareControlHints(chosen, { width: request.width, height: request.height }, (file) => readPromptImage(context, file, fieldOf(file)));
   return { files, hints };
+}
+
+/**
+ * The image prompts and mixing switches as the saved image's metadata records them: each prompt's type, stop-at
+ * and weight, and its image's file name and the SHA-256 of its bytes (never the pixels); nothing without prompts.
+ */
+export async function recordImagePrompts(request: ImageRequest, inputDir: string, images: readonly ProvidedImage[] = []): Promise<Pick<InputImageParameters, 'imagePrompts' | 'mixImagePromptAndVary' | 'mixImagePromptAndInpaint'>> {
+  const prompts = request.imagePrompts ?? [];
+  if (prompts.length === 0) return {};
+  const imagePrompts = [];
+  for (const p of prompts) {
+    const provided = images.find((i) => i.file === p.file);
+    // A sent image without its digest is recorded by name only rather than hashed from something else.
+    const sha256 = provided !== undefined ? provided.sha256 : createHash('sha256').update(await readFile(path.resolve(inputDir, p.file))).digest('hex');
+    imagePrompts.push({ type: p.type, stopAt: p.stopAt, weight: p.weight, image: path.basename(p.file), ...(sha256 === undefined ? {} : { imageSha256: sha256 }) });
+  }
+  return {
+    imagePrompts,
+    ...(request.mixImagePromptAndVary === undefined ? {} : { mixImagePromptAndVary: request.mixImagePromptAndVary }),
+    ...(request.mixImagePromptAndInpaint === undefined ? {} : { mixImagePromptAndInpaint: request.mixImagePromptAndInpaint }),
+  };
 }

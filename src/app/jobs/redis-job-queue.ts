@@ -261,6 +261,7 @@ export class RedisJobQueue implements JobQueue {
       for (const id of this.#line.rotation.heads()) await this.#ensurePins(id);
     }
     this.#line.refreshPositions();
+    for (const id of this.#line.rotation.heads()) this.#line.setWaiting(id, this.#registry.explainWait(this.#pins.get(id) ?? [], this.#providers));
   }
 
   async #ensurePins(id: string): Promise<void> {
