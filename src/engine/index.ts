@@ -217,3 +217,5 @@ export { ipAdapterLayerOrder } from './graphs/decoupled-attention.ts';
 export { ImagePromptModelError } from './ip-adapter/image-prompt-model-error.ts';
 export { checkAdapterFitsUnet, loadImagePromptEncoder, type ImagePromptEncoder, type ImagePromptModelFiles } from './ip-adapter/image-prompt-encoder.ts';
 export { INPAINT_ENGINE_LABELS, INPAINT_METHOD_LABELS, readInputImageChoices, RECORDED_OUTPAINT_SIDES, UOV_METHOD_LABELS, type RecordedInputImageChoices } from './output/input-image-choices.ts';
+export type { RegionDetection, RegionDetector, RegionQuery } from './segment/region-detector.ts';
+export { binariseMask, checkForegroundSignature, classifyForegroundPrompt, ForegroundMaskModel, FOREGROUND_INPUT_SIZES, type ForegroundSignature } from './segment/foreground-mask.ts';
