@@ -4,6 +4,8 @@
  * served file must really be the type it is served as.
  */
 import type { ImageContentType } from './studio-port.ts';
+import { checkUploadSize } from '../app/uploads/upload-size.ts';
+import { RequestRefusal } from './request-refusal.ts';
 
 export interface ImageHeader {
   contentType: ImageContentType;
@@ -19,6 +21,22 @@ export function readImageHeader(bytes: Buffer): ImageHeader | null {
   if (bytes[0] === 0xff && bytes[1] === 0xd8) return readJpeg(bytes);
   if (bytes.toString('latin1', 0, 4) === 'RIFF' && bytes.toString('latin1', 8, 12) === 'WEBP') return readWebp(bytes);
   return null;
+}
+
+/**
+ * The header of an image request body, refused (400 naming the rule) when it is unreadable or not the type the
+ * `content-type` header declares, and (413) when its size is past the pixel quota: every route that takes an image
+ * body runs this before any decoder sees the bytes.
+ */
+export function checkImageBody(bytes: Buffer, contentTypeHeader: string | undefined, maxPixels: number): ImageHeader {
+  const header = readImageHeader(bytes);
+  const declared = contentTypeHeader?.split(';', 1)[0]?.trim().toLowerCase();
+  if (header === null) throw new RequestRefusal(400, 'invalid_request', 'the body is not a readable image header', { field: 'body', rule: 'image' });
+  if (header.contentType !== declared) {
+    throw new RequestRefusal(400, 'invalid_request', `the body is ${header.contentType}, not ${declared}`, { field: 'content-type', rule: 'matchesBody' });
+  }
+  checkUploadSize(header.width, header.height, maxPixels);
+  return header;
 }
 
 /** The type the leading bytes announce, for files too large to read whole. */

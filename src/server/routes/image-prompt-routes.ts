@@ -7,11 +7,9 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { ServerContext } from '../server-context.ts';
 import { requirePrincipal } from '../auth/authentication.ts';
-import { checkUploadSize } from '../../app/uploads/upload-size.ts';
 import { withErrorResponses } from '../schemas/common-schemas.ts';
-import { readImageHeader } from '../image-header.ts';
+import { checkImageBody } from '../image-header.ts';
 import { IMAGE_MEDIA_TYPES } from '../request-guards.ts';
-import { RequestRefusal } from '../request-refusal.ts';
 
 type PreviewType = 'PyraCanny' | 'CPDS';
 
@@ -43,13 +41,7 @@ export function registerImagePromptRoutes(app: FastifyInstance, context: ServerC
         },
       },
       async (request, reply) => {
-        const header = readImageHeader(request.body);
-        const declared = request.headers['content-type']?.split(';', 1)[0]?.trim().toLowerCase();
-        if (header === null) throw new RequestRefusal(400, 'invalid_request', 'the body is not a readable image header', { field: 'body', rule: 'image' });
-        if (header.contentType !== declared) {
-          throw new RequestRefusal(400, 'invalid_request', `the body is ${header.contentType}, not ${declared}`, { field: 'content-type', rule: 'matchesBody' });
-        }
-        checkUploadSize(header.width, header.height, options.quotas.maxPixels);
+        checkImageBody(request.body, request.headers['content-type'], options.quotas.maxPixels);
         const png = await port.previewControlMap(requirePrincipal(request).name, { bytes: request.body, type: request.query.type });
         return reply.type('image/png').header('x-content-type-options', 'nosniff').header('cache-control', 'no-store').send(Buffer.from(png));
       },

@@ -8,14 +8,12 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { ServerContext } from '../server-context.ts';
 import { requirePrincipal } from '../auth/authentication.ts';
-import { checkUploadSize } from '../../app/uploads/upload-size.ts';
 import { ImageIdParams, NoContent, withErrorResponses } from '../schemas/common-schemas.ts';
 import { UploadResponse } from '../schemas/job-schemas.ts';
 import { ImageRefusedError, openImageInside } from '../image-file.ts';
-import { readImageHeader } from '../image-header.ts';
+import { checkImageBody } from '../image-header.ts';
 import { IMAGE_MEDIA_TYPES } from '../request-guards.ts';
 import { NotFoundError } from '../studio-errors.ts';
-import { RequestRefusal } from '../request-refusal.ts';
 
 const UploadQuery = Type.Object(
   { purpose: Type.Optional(Type.Unsafe<'image' | 'mask'>({ type: 'string', enum: ['image', 'mask'], description: 'image (default): an input image; mask: an inpaint mask.' })) },
@@ -74,13 +72,7 @@ export function registerImageRoutes(app: FastifyInstance, context: ServerContext
         },
       },
       async (request, reply) => {
-        const header = readImageHeader(request.body);
-        const declared = request.headers['content-type']?.split(';', 1)[0]?.trim().toLowerCase();
-        if (header === null) throw new RequestRefusal(400, 'invalid_request', 'the body is not a readable image header', { field: 'body', rule: 'image' });
-        if (header.contentType !== declared) {
-          throw new RequestRefusal(400, 'invalid_request', `the body is ${header.contentType}, not ${declared}`, { field: 'content-type', rule: 'matchesBody' });
-        }
-        checkUploadSize(header.width, header.height, options.quotas.maxPixels);
+        const header = checkImageBody(request.body, request.headers['content-type'], options.quotas.maxPixels);
         const purpose = request.query.purpose ?? 'image';
         const saved = await port.saveUpload(requirePrincipal(request).name, { bytes: request.body, ...header, purpose });
         return reply.code(201).send(saved);
