@@ -141,6 +141,8 @@ export {
   InvalidMetadataError,
   type GenerationParameters,
   type InputImageParameters,
+  type EnhanceRecord,
+  type EnhanceTabRecord,
   type LoraReference,
   type OutpaintSide,
 } from './output/generation-parameters.ts';

@@ -94,6 +94,10 @@ function describeProgress(p: ServiceProgress, reporter: ProgressReporter, index:
     return;
   }
   const image = `[${index + 1}/${count}]`;
+  if (p.phase === 'enhance') {
+    reporter.message(`${image} ${p.message}`, { phase: 'enhance', image: index, tab: p.tab });
+    return;
+  }
   if (p.phase === 'upscale') {
     reporter.update({ label: `${image} upscaling with ${p.model}`, done: p.done, total: p.total, fields: { phase: 'upscale', image: index } });
     return;

@@ -32,6 +32,35 @@ export interface InputImageParameters {
   inpaintAdditionalPrompt?: string;
   /** Extended sides in order, each with its padding as written (`30%`, `128px`). */
   outpaint?: { side: OutpaintSide; size: string }[];
+  /** The Enhance tabs run over the image, and what each did (enhance-metadata.ts). */
+  enhance?: EnhanceRecord;
+}
+
+/** One Enhance tab as an image's metadata records it (enhance-metadata.ts). */
+export interface EnhanceTabRecord {
+  detectionPrompt: string;
+  prompt?: string;
+  negative?: string;
+  maskModel?: string;
+  mode?: string;
+  engine?: string;
+  strength?: number;
+  respectiveField?: number;
+  maskErode?: number;
+  invertMask?: boolean;
+  boxThreshold?: number;
+  textThreshold?: number;
+  maxDetections?: number;
+  /** Regions the detector found. */
+  regions?: number;
+  /** True when nothing was found and the tab repainted nothing. */
+  skipped?: boolean;
+}
+
+export interface EnhanceRecord {
+  tabs: EnhanceTabRecord[];
+  varyUpscale?: { mode: string; factor?: number; upscaler?: string };
+  varyUpscaleOrder?: string;
 }
 
 /** Everything needed to reproduce an image, typed; what the metadata schemes write and read back. */

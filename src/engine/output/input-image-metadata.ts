@@ -8,9 +8,10 @@
  * scheme writes the key, the A1111 scheme the label; each reader takes either.
  */
 import { InvalidMetadataError, OUTPAINT_SIDES, readInteger, readNumber, readString, type InputImageParameters, type OutpaintSide } from './generation-parameters.ts';
+import { ENHANCE_ENTRY, formatEnhanceRecord, readEnhanceRecord } from './enhance-metadata.ts';
 import { formatPythonList, parsePythonSequence } from './python-literal.ts';
 
-type Field = Exclude<keyof InputImageParameters, 'outpaint'>;
+type Field = Exclude<keyof InputImageParameters, 'outpaint' | 'enhance'>;
 
 /** Field -> [Fooocus key, label]. */
 const ENTRIES: Record<Field, [string, string]> = {
@@ -33,7 +34,7 @@ const FAST_2X = 'Upscale (Fast 2x)';
 const SIZE = /^\d+(?:\.\d+)?(?:%|px)$/;
 
 /** Every key and label this module reads, so a scheme does not keep them as unknown extras too. */
-export const INPUT_IMAGE_KEYS: ReadonlySet<string> = new Set([...Object.values(ENTRIES), OUTPAINT_SELECTIONS, OUTPAINT_SIZE, UPSCALE_FAST].flat());
+export const INPUT_IMAGE_KEYS: ReadonlySet<string> = new Set([...Object.values(ENTRIES), OUTPAINT_SELECTIONS, OUTPAINT_SIZE, UPSCALE_FAST, ENHANCE_ENTRY].flat());
 
 export interface InputImageEntry {
   key: string;
@@ -65,6 +66,7 @@ export function listInputImageEntries(p: InputImageParameters | undefined): Inpu
     add(OUTPAINT_SELECTIONS, formatPythonList(p.outpaint.map((o) => o.side)));
     add(OUTPAINT_SIZE, formatPythonList(p.outpaint.map((o) => o.size)));
   }
+  if (p.enhance !== undefined) add(ENHANCE_ENTRY as [string, string], formatEnhanceRecord(p.enhance));
   return entries;
 }
 
@@ -98,6 +100,8 @@ export function readInputImageEntries(take: (key: string, label: string) => { fi
   const sides = take(...OUTPAINT_SELECTIONS);
   const sizes = take(...OUTPAINT_SIZE);
   if (sides !== undefined) p.outpaint = readOutpaint(sides, sizes);
+  const enhance = take(...(ENHANCE_ENTRY as [string, string]));
+  if (enhance !== undefined) p.enhance = readEnhanceRecord(enhance.field, enhance.value);
   return Object.keys(p).length === 0 ? undefined : p;
 }
 
