@@ -91,6 +91,7 @@ export function readJob(value: unknown): Job {
     status: status as JobStatus,
     progress: readProgress(rec.progress),
     error: optStr(rec, 'error'),
+    waitingFor: optStr(rec, 'waitingFor'),
     results: results.map(readImageResult),
     request: typeof request === 'object' && request !== null && !Array.isArray(request) ? (request as Rec) : {},
     createdAt: optStr(rec, 'createdAt'),

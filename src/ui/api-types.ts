@@ -107,6 +107,8 @@ export interface Job {
   status: JobStatus;
   progress: JobProgress | null;
   error: string | null;
+  /** Why no worker can take the queued job (a model or provider none has); null when it only waits its turn. */
+  waitingFor: string | null;
   results: ImageResult[];
   /** The generate body the job ran with, as the server reports it: shown as text, reused to fill the form. */
   request: Record<string, unknown>;

@@ -8,7 +8,7 @@ import type { ImageResult, Job } from './api-types.ts';
 
 export type JobEvent =
   | { type: 'snapshot'; job: Job }
-  | { type: 'queued'; position: number }
+  | { type: 'queued'; position: number; waitingFor: string | null }
   | { type: 'started' }
   | { type: 'progress'; step: number; steps: number; image: number; images: number; etaSeconds: number | null; previewPng: string | null }
   | ({ type: 'image' } & ImageResult)
@@ -39,7 +39,7 @@ export function readJobEvent(name: JobEventName, data: string): JobEvent | null 
       case 'snapshot':
         return { type: 'snapshot', job: readJob(rec) };
       case 'queued':
-        return { type: 'queued', position: num(rec.position) };
+        return { type: 'queued', position: num(rec.position), waitingFor: typeof rec.waitingFor === 'string' ? rec.waitingFor : null };
       case 'progress': {
         const preview = typeof rec.previewPng === 'string' && BASE64.test(rec.previewPng) ? rec.previewPng : null;
         const eta = typeof rec.etaSeconds === 'number' && Number.isFinite(rec.etaSeconds) ? rec.etaSeconds : null;

@@ -12,6 +12,8 @@ export interface RunState {
   jobId: string | null;
   /** Place in line while queued (1 = next). */
   position: number | null;
+  /** Why no worker can take the queued job (a model or provider none has), from the server; null otherwise. */
+  waitingFor: string | null;
   step: number;
   steps: number;
   image: number;
@@ -38,6 +40,7 @@ export const IDLE_RUN: RunState = {
   phase: 'idle',
   jobId: null,
   position: null,
+  waitingFor: null,
   step: 0,
   steps: 0,
   image: 0,
@@ -92,17 +95,18 @@ function reduceEvent(state: RunState, event: JobEvent): RunState {
       const progress = job.progress ?? { step: state.step, steps: state.steps, image: state.image, images: state.images };
       const error = phase === 'failed' ? (job.error ?? (job.status === 'interrupted' ? 'The job was interrupted by a server restart.' : 'The job failed.')) : null;
       const ended = phase !== 'queued' && phase !== 'running';
-      return { ...state, ...progress, phase, results: job.results, error, stopping: ended ? false : state.stopping, previewPng: ended ? null : state.previewPng };
+      return { ...state, ...progress, phase, waitingFor: phase === 'queued' ? job.waitingFor : null, results: job.results, error, stopping: ended ? false : state.stopping, previewPng: ended ? null : state.previewPng };
     }
     case 'queued':
-      return state.phase === 'queued' ? { ...state, position: event.position } : state;
+      return state.phase === 'queued' ? { ...state, position: event.position, waitingFor: event.waitingFor } : state;
     case 'started':
-      return { ...state, phase: 'running', position: null };
+      return { ...state, phase: 'running', position: null, waitingFor: null };
     case 'progress':
       return {
         ...state,
         phase: 'running',
         position: null,
+        waitingFor: null,
         step: event.step,
         steps: event.steps,
         image: event.image,

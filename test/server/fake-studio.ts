@@ -31,6 +31,7 @@ export class FakeStudio implements StudioPort {
       owner,
       status: 'queued',
       position: 1,
+      waitingFor: null,
       createdAt: new Date(0).toISOString(),
       finishedAt: null,
       progress: null,

@@ -68,7 +68,7 @@ describe('job events', () => {
         const job = f.studio.addJob('local');
         const pending = f.app.inject({ url: `/api/v1/jobs/${job.id}/events`, headers: { host: HOST } });
         await untilSubscribed(f, job.id);
-        f.studio.emit(job.id, { type: 'queued', position: 2 });
+        f.studio.emit(job.id, { type: 'queued', position: 2, waitingFor: null });
         f.studio.emit(job.id, last);
         const messages = parseSse((await pending).body);
         assert.deepEqual(messages.map((m) => m.event), ['snapshot', 'queued', last.type]);

@@ -139,6 +139,7 @@ describe('queue.providers with workers of two execution providers', { skip: skip
     await new Promise((r) => setTimeout(r, 2500));
     const job = (await server.app.inject({ method: 'GET', url: `/api/v1/jobs/${reply.json().id}`, headers: { host: STUDIO_HOST } })).json();
     assert.equal(job.status, 'queued');
+    assert.equal(job.waitingFor, 'no connected worker runs on cpu (queue.providers)', 'the API says why the job does not start');
     assert.ok(!cuda?.output().includes(`job ${reply.json().id}`), cuda?.output());
   });
 });

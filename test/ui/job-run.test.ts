@@ -12,7 +12,7 @@ const run = (actions: RunAction[], from: RunState = IDLE_RUN): RunState => actio
 const image = (id: string, seed = '1'): RunAction => ({ type: 'image', imageId: id, url: `/api/v1/images/${id}`, seed });
 const snapshot = (id: string, status: Job['status'], extra: Partial<Job> = {}): RunAction => ({
   type: 'snapshot',
-  job: { id, status, progress: null, error: null, results: [], request: {}, createdAt: null, ...extra },
+  job: { id, status, progress: null, error: null, waitingFor: null, results: [], request: {}, createdAt: null, ...extra },
 });
 const progress = (step: number, previewPng: string | null = null): RunAction => ({
   type: 'progress', step, steps: 30, image: 1, images: 2, etaSeconds: 12.5, previewPng,
@@ -24,8 +24,13 @@ describe('run state', () => {
     assert.equal(submitting.phase, 'submitting');
     const queued = reduceRun(submitting, { type: 'submitted', id: 'j1', position: 3 });
     assert.deepEqual([queued.phase, queued.jobId, queued.position], ['queued', 'j1', 3]);
-    const moved = reduceRun(queued, { type: 'queued', position: 1 });
+    const moved = reduceRun(queued, { type: 'queued', position: 1, waitingFor: null });
     assert.equal(moved.position, 1);
+    const stuck = reduceRun(moved, { type: 'queued', position: 1, waitingFor: 'no connected worker runs on cuda (queue.providers)' });
+    assert.equal(stuck.waitingFor, 'no connected worker runs on cuda (queue.providers)');
+    assert.equal(reduceRun(stuck, { type: 'started' }).waitingFor, null, 'a started job waits for nothing');
+    const rejoined = reduceRun(queued, snapshot('j1', 'queued', { waitingFor: 'no worker is connected to the queue' }));
+    assert.equal(rejoined.waitingFor, 'no worker is connected to the queue', 'a page that reconnects reads the reason from the snapshot');
     const running = run([{ type: 'started' }, progress(5, 'iVBORw0KGgo=')], moved);
     assert.deepEqual([running.phase, running.step, running.steps, running.etaSeconds, running.previewPng], ['running', 5, 30, 12.5, 'iVBORw0KGgo=']);
     assert.equal(reduceRun(running, progress(6)).previewPng, 'iVBORw0KGgo=', 'a progress without preview keeps the last one');
@@ -73,7 +78,9 @@ describe('run state', () => {
 
 describe('job events', () => {
   it('parses event data and drops what does not fit the contract', () => {
-    assert.deepEqual(readJobEvent('queued', '{"position":2}'), { type: 'queued', position: 2 });
+    assert.deepEqual(readJobEvent('queued', '{"position":2}'), { type: 'queued', position: 2, waitingFor: null });
+    assert.deepEqual(readJobEvent('queued', '{"position":1,"waitingFor":"no worker is connected to the queue"}'), { type: 'queued', position: 1, waitingFor: 'no worker is connected to the queue' });
+    assert.deepEqual(readJobEvent('queued', '{"position":1,"waitingFor":7}'), { type: 'queued', position: 1, waitingFor: null }, 'a reason that is not text is dropped');
     const withScript = readJobEvent('progress', '{"step":1,"steps":4,"image":1,"images":1,"etaSeconds":null,"previewPng":"\\"><script>"}');
     assert.equal(withScript?.type === 'progress' && withScript.previewPng, null, 'a preview that is not base64 is dropped');
     assert.equal(readJobEvent('image', '{"imageId":"../../etc"}'), null);

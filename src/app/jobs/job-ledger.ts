@@ -10,15 +10,15 @@ import { JobLine, type LinePlace } from './job-line.ts';
 import type { JobStore, SubmitKey } from './job-store.ts';
 import type { JobPage, JobPageRequest, JobRecord, JobView, OwnerScope } from './job-types.ts';
 
+/** The settings both queue backends take for their ledger (their own options extend these). */
 export interface JobLedgerOptions {
   store: JobStore;
   /** Queued (not yet running) jobs allowed per owner; default 10. */
   maxQueuedPerOwner?: number | undefined;
-  reportError: (error: unknown) => void;
+  /** Where errors no caller can receive go; default a process warning. */
+  reportError?: ((error: unknown) => void) | undefined;
   /** Turns a failure into a message safe to show the user; also the place to log it. */
   describeFailure?: ((error: unknown, job: JobRecord) => string) | undefined;
-  /** Called after a job joins the line (a submit or a retry): the backend's cue to start work. */
-  onEnqueued: () => void;
 }
 
 export class JobLedger {
@@ -26,19 +26,21 @@ export class JobLedger {
   readonly line: JobLine;
   readonly #maxQueued: number;
   readonly #onEnqueued: () => void;
-  readonly #reportError: (error: unknown) => void;
+  /** The backend reports its own background errors here too, so both go to one place. */
+  readonly reportError: (error: unknown) => void;
   readonly #describeFailure: ((error: unknown, job: JobRecord) => string) | undefined;
   #closed = false;
 
-  constructor(options: JobLedgerOptions) {
+  /** `onEnqueued` runs after a job joins the line (a submit or a retry): the backend's cue to start work. */
+  constructor(options: JobLedgerOptions, onEnqueued: () => void) {
     const max = options.maxQueuedPerOwner ?? 10;
     if (!Number.isInteger(max) || max < 1) throw new RangeError(`maxQueuedPerOwner must be a positive integer, got ${max}`);
     this.store = options.store;
     this.#maxQueued = max;
-    this.#onEnqueued = options.onEnqueued;
-    this.#reportError = options.reportError;
+    this.#onEnqueued = onEnqueued;
+    this.reportError = options.reportError ?? ((error) => process.emitWarning(error instanceof Error ? error : String(error)));
     this.#describeFailure = options.describeFailure;
-    this.line = new JobLine(this.store, options.reportError);
+    this.line = new JobLine(this.store, this.reportError);
   }
 
   get closed(): boolean {
@@ -128,7 +130,7 @@ export class JobLedger {
     try {
       return this.#describeFailure?.(error, job) ?? GENERIC_FAILURE;
     } catch (describeError) {
-      this.#reportError(describeError);
+      this.reportError(describeError);
       return GENERIC_FAILURE;
     }
   }

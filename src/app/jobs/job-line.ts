@@ -18,6 +18,7 @@ export class JobLine {
   readonly #listeners = new Map<string, Set<JobListener>>();
   readonly #reportError: (error: unknown) => void;
   #positions: Map<string, number>;
+  readonly #waiting = new Map<string, string>();
 
   /** The queued jobs of the store, in the order they were in. */
   constructor(store: JobStore, reportError: (error: unknown) => void) {
@@ -40,15 +41,26 @@ export class JobLine {
   }
 
   view(job: JobRecord): JobView {
-    return { ...job, position: job.status === 'queued' ? (this.#positions.get(job.id) ?? null) : null };
+    const queued = job.status === 'queued';
+    return { ...job, position: queued ? (this.#positions.get(job.id) ?? null) : null, waitingFor: queued ? (this.#waiting.get(job.id) ?? null) : null };
+  }
+
+  /** Records why no worker can take a queued job (null: none), telling its listeners when that changes. */
+  setWaiting(jobId: string, reason: string | null): void {
+    if ((this.#waiting.get(jobId) ?? null) === reason) return;
+    if (reason === null) this.#waiting.delete(jobId);
+    else this.#waiting.set(jobId, reason);
+    const position = this.#positions.get(jobId);
+    if (position !== undefined) this.emit(jobId, { type: 'queued', jobId, position, waitingFor: reason });
   }
 
   /** Recomputes places in line and tells each queued job whose place changed. */
   refreshPositions(): void {
     const previous = this.#positions;
     this.#positions = this.rotation.positions();
+    for (const jobId of this.#waiting.keys()) if (!this.#positions.has(jobId)) this.#waiting.delete(jobId);
     for (const [jobId, position] of this.#positions) {
-      if (previous.get(jobId) !== position) this.emit(jobId, { type: 'queued', jobId, position });
+      if (previous.get(jobId) !== position) this.emit(jobId, { type: 'queued', jobId, position, waitingFor: this.#waiting.get(jobId) ?? null });
     }
   }
 

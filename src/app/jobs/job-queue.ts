@@ -5,7 +5,7 @@
  * `RedisJobQueue` (redis-job-queue.ts) keeps the same store and turns and runs jobs on worker machines.
  */
 import { JobInterruptedError, JobNotFoundError, JobStateError } from './job-errors.ts';
-import { JobLedger } from './job-ledger.ts';
+import { JobLedger, type JobLedgerOptions } from './job-ledger.ts';
 import type { JobStore, SubmitKey } from './job-store.ts';
 import type {
   JobListener,
@@ -94,16 +94,11 @@ export interface JobQueue {
   close(): Promise<void>;
 }
 
-export interface LocalJobQueueOptions {
+/** `reportError` takes the problems that must not stop the queue (a listener that throws). */
+export interface LocalJobQueueOptions extends JobLedgerOptions {
   /** The queue owns the store from now on and closes it in `close()`. */
   store: JobStore;
   executor: JobExecutor;
-  /** Queued (not yet running) jobs allowed per owner; default 10. */
-  maxQueuedPerOwner?: number;
-  /** Turns an executor failure into a message safe to show the user; also the place to log it. */
-  describeFailure?: (error: unknown, job: JobRecord) => string;
-  /** Problems that must not stop the queue (a listener that throws); default `process.emitWarning`. */
-  reportError?: (error: unknown) => void;
 }
 
 interface RunningJob {
@@ -129,14 +124,8 @@ export class LocalJobQueue implements JobQueue {
 
   /** Restores the queued jobs from the store in their order and starts working on the next microtask. */
   constructor(options: LocalJobQueueOptions) {
-    this.#reportError = options.reportError ?? ((error) => process.emitWarning(error instanceof Error ? error : String(error)));
-    this.#ledger = new JobLedger({
-      store: options.store,
-      maxQueuedPerOwner: options.maxQueuedPerOwner,
-      reportError: this.#reportError,
-      describeFailure: options.describeFailure,
-      onEnqueued: () => this.#scheduleStart(),
-    });
+    this.#ledger = new JobLedger(options, () => this.#scheduleStart());
+    this.#reportError = this.#ledger.reportError;
     this.#store = options.store;
     this.#line = this.#ledger.line;
     this.#executor = options.executor;

@@ -55,9 +55,14 @@ export interface JobRecord {
   retryOf: string | null;
 }
 
-/** A job as the queue reports it: the record plus its place in line (1 = starts next), null unless queued. */
+/**
+ * A job as the queue reports it: the record plus its place in line (1 = starts next), null unless queued, and
+ * `waitingFor`: why no connected worker can take it at all (a model or provider no live worker has), null when it
+ * only waits for its turn.
+ */
 export interface JobView extends JobRecord {
   position: number | null;
+  waitingFor: string | null;
 }
 
 /** A preview of the image being sampled: the PNG bytes in base64, or an id to fetch it by. */
@@ -70,7 +75,7 @@ export type JobPreview = { png: string } | { previewId: string };
  */
 export type JobEvent =
   | { type: 'snapshot'; job: JobView; preview: JobPreview | null }
-  | { type: 'queued'; jobId: string; position: number }
+  | { type: 'queued'; jobId: string; position: number; waitingFor: string | null }
   | { type: 'started'; jobId: string; startedAt: number }
   | { type: 'progress'; jobId: string; progress: JobProgress; preview: JobPreview | null }
   | { type: 'image-saved'; jobId: string; result: JobResult }

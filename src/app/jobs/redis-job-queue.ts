@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { JobNotFoundError, JobStateError } from './job-errors.ts';
-import { JobLedger } from './job-ledger.ts';
+import { JobLedger, type JobLedgerOptions } from './job-ledger.ts';
 import type { JobLine } from './job-line.ts';
 import type { JobQueue, JobSubmission, SubmitOptions, Unsubscribe } from './job-queue.ts';
 import type { JobStore } from './job-store.ts';
@@ -33,13 +33,10 @@ export type { WorkerStatus } from './redis-worker-registry.ts';
 
 const LOST_CHECK_MS = 3000;
 
-export interface RedisJobQueueOptions {
+export interface RedisJobQueueOptions extends JobLedgerOptions {
   /** Opened with `keepRunning`; the queue owns it and closes it in `close()`. */
   store: JobStore;
   redis: RedisSettings;
-  maxQueuedPerOwner?: number;
-  describeFailure?: (error: unknown, job: JobRecord) => string;
-  reportError?: (error: unknown) => void;
   log?: (line: string) => void;
   /** The models a request needs, pinned by SHA-256 (a job goes only to a worker that announced them all). */
   pinModels?: (request: unknown) => Promise<ModelPin[]>;
@@ -85,14 +82,8 @@ export class RedisJobQueue implements JobQueue {
   private constructor(options: RedisJobQueueOptions) {
     this.#options = options;
     this.#providers = [...(options.providers ?? [])];
-    this.#reportError = options.reportError ?? ((error) => process.emitWarning(error instanceof Error ? error : String(error)));
-    this.#ledger = new JobLedger({
-      store: options.store,
-      maxQueuedPerOwner: options.maxQueuedPerOwner,
-      reportError: this.#reportError,
-      describeFailure: options.describeFailure,
-      onEnqueued: () => this.#schedule(),
-    });
+    this.#ledger = new JobLedger(options, () => this.#schedule());
+    this.#reportError = this.#ledger.reportError;
     this.#store = options.store;
     this.#line = this.#ledger.line;
     this.#keys = redisKeys(options.redis.prefix);
@@ -270,6 +261,7 @@ export class RedisJobQueue implements JobQueue {
       for (const id of this.#line.rotation.heads()) await this.#ensurePins(id);
     }
     this.#line.refreshPositions();
+    for (const id of this.#line.rotation.heads()) this.#line.setWaiting(id, this.#registry.explainWait(this.#pins.get(id) ?? [], this.#providers));
   }
 
   async #ensurePins(id: string): Promise<void> {

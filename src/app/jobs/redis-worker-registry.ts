@@ -79,6 +79,20 @@ export class WorkerRegistry {
     return best?.worker;
   }
 
+  /**
+   * Why no live worker could ever take a job pinned to `pins` on `providers`, busy or not: none connected, none on
+   * an allowed provider, or a model none of them announced. Null when some worker could (the job waits its turn).
+   */
+  explainWait(pins: readonly ModelPin[], providers: readonly string[]): string | null {
+    if (this.#live.length === 0) return 'no worker is connected to the queue';
+    const allowed = this.#live.filter((worker) => allowsProvider(providers, worker.provider));
+    if (allowed.length === 0) return `no connected worker runs on ${providers.join(' or ')} (queue.providers)`;
+    if (allowed.some((worker) => pins.every((pin) => worker.models.includes(pin.sha256)))) return null;
+    const missing = pins.filter((pin) => !allowed.some((worker) => worker.models.includes(pin.sha256)));
+    if (missing.length > 0) return `no connected worker has ${missing.map((pin) => `${pin.kind}/${pin.name} (sha256 ${pin.sha256.slice(0, 12)})`).join(', ')}`;
+    return 'no connected worker has all of its models at once';
+  }
+
   /** The BullMQ queue that hands jobs to `workerId` (opened once, kept until `close`). */
   workQueue(workerId: string): Queue {
     let queue = this.#workQueues.get(workerId);

@@ -6,7 +6,7 @@ import type { ImagePromptChoice, ImageRequest, InpaintChoice } from '../generati
 import type { JobEvent, JobView } from '../jobs/job-types.ts';
 import type { StudioImagePrompt, StudioImageRequest } from './create-studio.ts';
 
-export type JobReport = Pick<JobView, 'id' | 'owner' | 'status' | 'position' | 'progress' | 'error'> & {
+export type JobReport = Pick<JobView, 'id' | 'owner' | 'status' | 'position' | 'waitingFor' | 'progress' | 'error'> & {
   createdAt: string;
   finishedAt: string | null;
   images: { imageId: string; seed: string }[];
@@ -15,7 +15,7 @@ export type JobReport = Pick<JobView, 'id' | 'owner' | 'status' | 'position' | '
 
 /** Events of one job, in order; `finished`, `failed` (also for an interrupted job) and `cancelled` come last. */
 export type JobUpdate =
-  | { type: 'queued'; position: number }
+  | { type: 'queued'; position: number; waitingFor: string | null }
   | { type: 'started' }
   | { type: 'progress'; step: number; steps: number; image: number; images: number; etaSeconds: number | null; previewPng?: string }
   | { type: 'image'; imageId: string; seed: string }
@@ -44,6 +44,7 @@ export function reportJob(job: JobView): JobReport {
     owner: job.owner,
     status: job.status,
     position: job.position,
+    waitingFor: job.waitingFor,
     createdAt: new Date(job.createdAt).toISOString(),
     finishedAt: job.finishedAt === null ? null : new Date(job.finishedAt).toISOString(),
     progress: job.progress,
@@ -64,7 +65,7 @@ export function toJobUpdate(e: JobEvent): JobUpdate | null {
     case 'snapshot':
       return null;
     case 'queued':
-      return { type: 'queued', position: e.position };
+      return { type: 'queued', position: e.position, waitingFor: e.waitingFor };
     case 'started':
       return { type: 'started' };
     case 'progress':

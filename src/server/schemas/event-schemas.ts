@@ -8,7 +8,10 @@ import type { StudioEvent } from '../studio-port.ts';
 const closed = (properties: Parameters<typeof Type.Object>[0]) => Type.Object(properties, { additionalProperties: false });
 
 export const EVENT_SCHEMAS: Record<StudioEvent['type'], TSchema> = {
-  queued: closed({ position: Type.Integer() }),
+  queued: closed({
+    position: Type.Integer(),
+    waitingFor: Type.Union([Type.String(), Type.Null()], { description: 'Why no connected worker can take the job (a model or provider none has); null while it only waits its turn.' }),
+  }),
   started: closed({}),
   progress: closed({
     step: Type.Integer(),

@@ -33,6 +33,7 @@ export function buildJobSummarySchema(request: TSchema) {
       owner: Type.String(),
       status: JobStatus,
       position: Type.Union([Type.Integer(), Type.Null()]),
+      waitingFor: Type.Union([Type.String(), Type.Null()], { description: 'Why no connected worker can take the queued job; null when it only waits its turn.' }),
       createdAt: Type.String({ format: 'date-time' }),
       finishedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
       progress: Type.Union([JobProgress, Type.Null()]),

@@ -75,6 +75,7 @@ export function describeRun(state: RunState): string {
     case 'submitting':
       return 'Sending…';
     case 'queued':
+      if (state.waitingFor !== null) return `Waiting: ${state.waitingFor}…`;
       return state.position !== null && state.position > 1 ? `Waiting in line (position ${state.position})…` : 'Starting soon…';
     case 'running': {
       if (state.steps === 0) return 'Loading models…';

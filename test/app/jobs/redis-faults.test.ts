@@ -188,8 +188,12 @@ describe('the redis backend with worker processes and faults', { skip: skipWitho
     const waiting = await queue.get(id, 'alice');
     assert.equal(waiting.status, 'queued');
     assert.equal(waiting.position, 1);
+    assert.equal(waiting.waitingFor, `no connected worker has checkpoints/x.safetensors (sha256 ${'a'.repeat(12)})`);
+    const events = recordEvents(queue, id, 'alice');
+    const snapshot = await events.until('snapshot');
+    assert.equal(snapshot.job.waitingFor, waiting.waitingFor, 'a listener joining late hears why the job waits');
     await startWorkerProcess(setup.prefix, 'm2', 10, 2, [sha]);
-    const finished = await recordEvents(queue, id, 'alice').until('finished');
+    const finished = await events.until('finished');
     assert.deepEqual(finished.job.results.map((r) => r.file), [`m2/${id}-1.png`]);
   });
 

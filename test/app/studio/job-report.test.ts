@@ -16,6 +16,7 @@ const job: JobView = {
   results: [{ imageId: 'img1', file: '2026-01-02/img1.png', seed: '18446744073709551', sha256: 'ab' }],
   retryOf: null,
   position: null,
+  waitingFor: null,
 };
 
 test('a job report shows ISO times, images by id and seed, and the upload by its denoise, never a path', () => {
@@ -25,6 +26,7 @@ test('a job report shows ISO times, images by id and seed, and the upload by its
     owner: 'ana',
     status: 'done',
     position: null,
+    waitingFor: null,
     createdAt: '2026-01-02T03:04:05.000Z',
     finishedAt: '2026-01-02T03:05:00.000Z',
     progress: null,
