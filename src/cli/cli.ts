@@ -7,6 +7,7 @@ import { describeFailure, EXIT_FAILURE } from './exit-codes.ts';
 import { runAuditCommand } from './commands/audit.ts';
 import { runCatalog } from './commands/catalog.ts';
 import { runConfig } from './commands/config.ts';
+import { runDescribe } from './commands/describe.ts';
 import { runDoctor } from './commands/doctor.ts';
 import { runGenerate } from './commands/generate.ts';
 import { runServe } from './commands/serve.ts';
@@ -28,6 +29,7 @@ const commands: Record<string, Command> = {
   generate: { summary: 'make images from a prompt (text-to-image, or image-to-image with --input)', run: runGenerate },
   inspect: { summary: 'show the family, architecture, parameter counts and SHA-256 of a .safetensors checkpoint', run: runInspect },
   metadata: { summary: 'show the generation settings an image records (A1111, Fooocus, ComfyUI, InvokeAI, ...) and how they map', run: runMetadata },
+  describe: { summary: 'describe an image as a prompt, as Fooocus\'s Describe (--type photo: BLIP caption; anime: WD14 tags)', run: runDescribe },
   models: { summary: 'list trusted models, import a .safetensors file, pull from the catalog, or convert a PyTorch upscaler/inpaint file', run: runModels },
   upscale: { summary: 'upscale an image as Fooocus does (upscaler model, then image-to-image; --mode fast: the upscaler alone)', run: runUpscale },
   tokens: { summary: 'create, revoke or list API tokens (stored as SHA-256, shown once)', run: runTokens },

@@ -8,6 +8,7 @@ import { readImageMetadataReport, type ImageMetadataReport } from '../engine/out
 import type { ImportedSettings, NotAppliedField } from '../engine/output/imported-settings.ts';
 import { readInputImageChoices } from '../engine/output/input-image-choices.ts';
 import type { FormPatch } from './form-values.ts';
+import { listImagePromptNotRestored, patchImagePromptsFromRequest } from './image-prompt-values.ts';
 import { listInputImageNotRestored, patchInputImageFromRequest } from './input-image-values.ts';
 import { toFormSampler } from './sampling-options.ts';
 
@@ -61,9 +62,16 @@ export function patchFromSettings(s: ImportedSettings): SettingsPatch {
   if (s.loras !== undefined) patch.loras = s.loras.map((l) => ({ name: l.name, weight: l.weight }));
   if (s.denoise !== undefined) patch.denoise = s.denoise;
   if (s.modelHash !== undefined) notRestored.push({ key: 'model hash', value: s.modelHash, reason: 'the form chooses models by name' });
-  if (s.inputImage !== undefined) {
-    const inputImage = patchInputImageFromRequest(readInputImageChoices(s.inputImage) as Record<string, unknown>);
-    if (inputImage === undefined) notRestored.push({ key: 'Input Image mode', value: s.inputImage.uovMethod ?? s.inputImage.inpaintMethod ?? '', reason: 'not known here' });
+  const recorded = s.inputImage;
+  if (recorded?.imagePrompts !== undefined) {
+    const { imagePrompts, mixImagePromptAndVary, mixImagePromptAndInpaint } = recorded;
+    patch.imagePrompts = patchImagePromptsFromRequest({ imagePrompts, mixImagePromptAndVary, mixImagePromptAndInpaint });
+    notRestored.push(...listImagePromptNotRestored(imagePrompts.flatMap((p) => (p.image === undefined ? [] : [p.image]))));
+  }
+  // Image prompts alone are no Input Image mode.
+  if (recorded !== undefined && (recorded.uovMethod !== undefined || recorded.inpaintMethod !== undefined || recorded.outpaint !== undefined)) {
+    const inputImage = patchInputImageFromRequest(readInputImageChoices(recorded) as Record<string, unknown>);
+    if (inputImage === undefined) notRestored.push({ key: 'Input Image mode', value: recorded.uovMethod ?? recorded.inpaintMethod ?? '', reason: 'not known here' });
     else {
       patch.inputImage = inputImage;
       notRestored.push(...listInputImageNotRestored(inputImage));
@@ -77,7 +85,7 @@ const LABELS: Partial<Record<keyof FormPatch, string>> = {
   prompt: 'prompt', negative: 'negative prompt', styles: 'styles', performance: 'performance', aspectRatio: 'size', steps: 'steps',
   cfg: 'CFG', sharpness: 'sharpness', adaptiveCfg: 'adaptive CFG', clipSkip: 'CLIP skip', sampler: 'sampler', scheduler: 'scheduler',
   seed: 'seed', model: 'model', refiner: 'refiner', refinerSwitch: 'refiner switch', refinerSwitchMethod: 'refiner switch method',
-  vae: 'VAE', admPositive: 'ADM guidance', loras: 'LoRAs', denoise: 'denoising strength', inputImage: 'Input Image mode',
+  vae: 'VAE', admPositive: 'ADM guidance', loras: 'LoRAs', denoise: 'denoising strength', inputImage: 'Input Image mode', imagePrompts: 'image prompts',
 };
 
 /**

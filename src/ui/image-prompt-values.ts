@@ -84,3 +84,11 @@ export function patchImagePromptsFromRequest(request: Record<string, unknown>): 
   });
   return { slots, advanced: true, mixVary: request.mixImagePromptAndVary === true, mixInpaint: request.mixImagePromptAndInpaint === true };
 }
+
+/**
+ * What a restored Image Prompt panel still lacks: its images. A job's request and a file's metadata name them
+ * (the metadata with their SHA-256) but hold no pixels the page can reuse, so they are chosen again.
+ */
+export function listImagePromptNotRestored(names: readonly string[] = []): { key: string; value: string; reason: string }[] {
+  return [{ key: 'image prompt images', value: names.join(', '), reason: 'choose or drop them again' }];
+}

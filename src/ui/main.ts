@@ -16,6 +16,7 @@ import { watchJobEvents } from './events.ts';
 import { buildGenerateRequest, normalizeSeed, patchFromPreset, patchFromRequest, type FormPatch } from './form-values.ts';
 import { describeRestore, patchFromSettings } from './image-parameters.ts';
 import { IDLE_RUN, isActive, reduceRun, type RunAction, type RunState } from './job-run.ts';
+import { listImagePromptNotRestored } from './image-prompt-values.ts';
 import { listInputImageNotRestored } from './input-image-values.ts';
 import { attachParameterDrop, createParameterPicker, type ParameterDropHandlers } from './metadata-drop.ts';
 import { createStore } from './state.ts';
@@ -88,6 +89,7 @@ function applySettings(candidate: SettingsCandidate, fileName: string): void {
   if (patch.prompt !== undefined) promptPanel.prompt.value = patch.prompt;
   const missing = advanced.fill(patch);
   if (patch.inputImage !== undefined) inputImage.fill(patch.inputImage);
+  if (patch.imagePrompts !== undefined) imagePrompts.fill(patch.imagePrompts);
   const where = candidate.label === 'parameters' ? fileName : `${fileName} (${candidate.label})`;
   showMessage(`Settings from ${where}: ${describeRestore(patch, missing, [...candidate.notApplied, ...notRestored])}.`);
 }
@@ -164,7 +166,8 @@ function fillForm(patch: FormPatch, source: string): void {
   const missing = advanced.fill(patch);
   if (patch.inputImage !== undefined) inputImage.fill(patch.inputImage);
   if (patch.imagePrompts !== undefined) imagePrompts.fill(patch.imagePrompts);
-  const notRestored = [...missing.map((m) => `${m} (not available here)`), ...(patch.inputImage === undefined ? [] : listInputImageNotRestored(patch.inputImage).map((f) => `${f.key} (${f.reason})`))];
+  const images = [...(patch.inputImage === undefined ? [] : listInputImageNotRestored(patch.inputImage)), ...(patch.imagePrompts === undefined ? [] : listImagePromptNotRestored())];
+  const notRestored = [...missing.map((m) => `${m} (not available here)`), ...images.map((f) => `${f.key} (${f.reason})`)];
   showMessage(notRestored.length === 0 ? `Settings loaded from ${source}.` : `Settings loaded from ${source}; not restored: ${notRestored.join(', ')}.`);
 }
 

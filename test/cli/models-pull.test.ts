@@ -20,7 +20,7 @@ describe('fooocus models pull', () => {
   it('names the presets when --preset is unknown, and needs ids or a preset', async () => {
     const r = await run(['models', 'pull', '--preset', 'nope', '--models', models]);
     assert.equal(r.code, 2, r.err);
-    assert.match(r.err, /"nope" does not exist; presets: .*realistic/);
+    assert.match(r.err, /"nope" does not exist; presets: .*realistic.*image-prompt/);
     const none = await run(['models', 'pull', '--models', models]);
     assert.equal(none.code, 2);
     assert.match(none.err, /catalog ids or --preset/);

@@ -73,6 +73,33 @@ describe('the page reads dropped images with the engine reader', () => {
     assert.deepEqual(await patchOf(png), EXPECTED);
   });
 
+  it('restores image prompt types and values and the mixing switches, and says their images must be chosen again', async () => {
+    const inputImage = {
+      uovMethod: 'Vary (Subtle)',
+      imagePrompts: [
+        { type: 'FaceSwap', stopAt: 0.8, weight: 0.7, image: 'face.png', imageSha256: 'a'.repeat(64) },
+        { type: 'CPDS', stopAt: 0.4, weight: 1.2, image: 'room.jpg', imageSha256: 'b'.repeat(64) },
+      ],
+      mixImagePromptAndVary: true,
+    };
+    const png = buildPng([{ type: 'iTXt', keyword: 'parameters', text: formatFooocusJson({ ...PARAMETERS, inputImage }), compressed: true }, { type: 'tEXt', keyword: 'fooocus_scheme', bytes: latin1('fooocus') }]);
+    const report = await readImageFileReport(new Blob([new Uint8Array(png)]));
+    const { patch, notRestored } = patchFromSettings(report.candidates[0]!.settings);
+    assert.deepEqual(
+      patch.imagePrompts?.slots.map((s) => [s.imageId, s.type, s.stopAt, s.weight]),
+      [[null, 'FaceSwap', 0.8, 0.7], [null, 'CPDS', 0.4, 1.2], [null, 'ImagePrompt', 0.5, 0.6], [null, 'ImagePrompt', 0.5, 0.6]],
+    );
+    assert.equal(patch.imagePrompts?.mixVary, true);
+    assert.equal(patch.imagePrompts?.mixInpaint, false);
+    assert.equal(patch.inputImage?.tab, 'uov', 'the Vary mode is restored beside them');
+    assert.deepEqual(notRestored.find((f) => f.key === 'image prompt images'), { key: 'image prompt images', value: 'face.png, room.jpg', reason: 'choose or drop them again' });
+    assert.match(describeRestore(patch, [], notRestored), /restored .*image prompts.*not restored: .*image prompt images face\.png, room\.jpg \(choose or drop them again\)/);
+    // Image prompts alone are no Input Image mode to restore or complain about.
+    const alone = patchFromSettings({ ...report.candidates[0]!.settings, inputImage: { imagePrompts: inputImage.imagePrompts } });
+    assert.equal(alone.patch.inputImage, undefined);
+    assert.ok(!alone.notRestored.some((f) => f.key === 'Input Image mode' || f.key === 'input image'));
+  });
+
   it('reads JPEG and WebP files, our own outputs included (EXIF UserComment and MakerNote)', async () => {
     const text = formatA1111Parameters({ ...PARAMETERS, prompt: 'plain' });
     const tiff = buildTiff({ userComment: { code: 'UNICODE', body: utf16(text, 'be') }, makerNote: latin1('a1111'), software: 'Fooocus-TS' }, 'MM');

@@ -21,7 +21,7 @@ import { suggestStyleNames } from '../creative/style-suggestions.ts';
 import type { ModelListing, ModelStore } from '../models/model-store.ts';
 import { GENERATION_DEFAULTS } from './generation-defaults.ts';
 import type { AppGenerationRequest, GenerationService, SavedImage, ServiceProgress, VerifiedModel } from './generation-service.ts';
-import { checkImagePromptFiles, readControlInputs, readImagePromptInputs } from './image-prompt-files.ts';
+import { checkImagePromptFiles, readControlInputs, readImagePromptInputs, recordImagePrompts } from './image-prompt-files.ts';
 import { ImageRequestError, resolveImagePrompts, type ImagePromptDraft, type ImageRequest } from './image-request.ts';
 import { parseSize, sizeForAspect } from './image-size.ts';
 import { describeInputImage } from './input-image-description.ts';
@@ -384,8 +384,10 @@ export function createImageGenerator(options: ImageGeneratorOptions) {
     const readContext = { store, listing, inputDir: options.inputDir, ...(opts.signal ? { signal: opts.signal } : {}) };
     const imagePromptInputs = await readImagePromptInputs(request, readContext);
     const controlInputs = await readControlInputs(request, readContext);
+    const recorded = await recordImagePrompts(request, options.inputDir);
     const appRequest = {
       ...image.fields,
+      ...(recorded.imagePrompts === undefined ? {} : { inputImage: { ...image.fields.inputImage, ...recorded } }),
       model,
       ...(refiner ? { refiner } : {}),
       ...(vae ? { vae } : {}),

@@ -47,6 +47,7 @@ import { saveImage, type MetadataSchemeName } from '../outputs/output-writer.ts'
 import { ControlRunner, type ControlFiles } from './control-runner.ts';
 import { ImagePromptRunner, type ImagePromptBase, type ImagePromptInputs } from './image-prompt-runner.ts';
 import { chooseMemoryMode, describeMemoryChoice, measureAvailableMemory, type MemoryChoice, type MemorySetting } from './memory-mode.ts';
+import { measureGuidanceBytes } from './guidance-memory.ts';
 
 /** A checkpoint the store has verified: where it is and what its bytes hash to. */
 export interface VerifiedModel {
@@ -224,7 +225,7 @@ export class GenerationService {
       ...(controls ? { controls } : {}),
     };
     if (imagePrompts !== undefined) request = { ...request, imagePrompts: imagePrompts.prompts };
-    const memory = this.chooseMemory(models, request, base, refiner);
+    const memory = this.chooseMemory(models, request, base, refiner, await this.measureGuidance(base, request));
     if (memory.mode !== this.lastMemoryChoice?.mode) report({ phase: 'memory', mode: memory.mode, message: describeMemoryChoice(memory) });
     this.lastMemoryChoice = memory;
     const results = await generate(models, request, {
@@ -250,18 +251,29 @@ export class GenerationService {
 
   /**
    * `runtime.memory` for this job. The components this service holds built now count as available: the job
-   * either reuses them or releases them.
+   * either reuses them or releases them. `guidanceBytes`: the image prompt and control sessions (guidance-memory.ts),
+   * needed by the job and, built by the runners before this choice, held now as well.
    */
-  private chooseMemory(models: PipelineModels, request: GenerationRequest, base: CachedModel, refiner: CachedModel | undefined): MemoryChoice {
+  private chooseMemory(models: PipelineModels, request: GenerationRequest, base: CachedModel, refiner: CachedModel | undefined, guidanceBytes: number): MemoryChoice {
     const wanted = unionOfPhases(planJobComponents(models, request));
     const sum = (bytes: Record<CheckpointComponent, number> | undefined, components: readonly CheckpointComponent[]) => components.reduce((n, c) => n + (bytes?.[c] ?? 0), 0);
-    const needed = sum(base.bytes, wanted.base) + sum(refiner?.bytes, wanted.refiner) + sum(this.vae?.bytes, wanted.vae);
+    const needed = sum(base.bytes, wanted.base) + sum(refiner?.bytes, wanted.refiner) + sum(this.vae?.bytes, wanted.vae) + guidanceBytes;
     const held = (): number => {
-      let n = 0;
+      let n = guidanceBytes;
       for (const c of this.cache) n += sum(c.bytes, (['unet', 'text', 'vae-decoder', 'vae-encoder'] as const).filter((k) => builtComponent(c.loaded, k)));
       return n;
     };
     return chooseMemoryMode(this.options.memory ?? 'auto', needed, () => measureAvailableMemory() + held());
+  }
+
+  /** fp32 bytes of the job's image prompt and control sessions, from the files' headers (0 for a plain job). */
+  private async measureGuidance(base: CachedModel, request: AppGenerationRequest): Promise<number> {
+    const ip = request.imagePromptInputs;
+    const imagePromptFiles = ip === undefined ? [] : [ip.visionEncoder, ip.negative, ...Object.values(ip.adapters), ...(ip.faceDetector ? [ip.faceDetector] : [])];
+    const controlFiles = [...new Set((request.controls ?? []).map((c) => c.type))].flatMap((t) => request.controlFiles?.[t] ?? []);
+    const unetPrefix = base.model.architecture.unet?.prefix;
+    if (unetPrefix === undefined) return 0;
+    return measureGuidanceBytes({ base: { path: request.model.path, unetPrefix }, imagePromptFiles, controlFiles });
   }
 
   /** The job's image prompts encoded, and the base UNet built with their inputs (same patch and LoRAs as the base's). */

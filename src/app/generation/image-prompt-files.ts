@@ -4,8 +4,10 @@
  * unconditional image embedding; FaceSwap adds the face detector (converted from facexlib's RetinaFace). PyraCanny
  * and CPDS each need their SDXL control-LoRA.
  */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { readImageFile, type AdapterPromptType, type ControlHint, type ControlPromptType, type ModelFamily } from '../../engine/index.ts';
+import { readImageFile, type AdapterPromptType, type ControlHint, type ControlPromptType, type InputImageParameters, type ModelFamily } from '../../engine/index.ts';
 import type { ModelKind } from '../models/model-kinds.ts';
 import type { ModelListing, ModelStore } from '../models/model-store.ts';
 import { prepareControlHints } from './control-hint-step.ts';
@@ -18,8 +20,8 @@ export interface StoreFile {
   name: string;
 }
 
-/** The catalog has no pinned entries for these files yet: the user imports (or converts) the ones Fooocus downloads. */
-const IMPORT_HINT = '`npm run fooocus -- models import <file> --kind <kind>` (IP-Adapters as the publisher\'s .safetensors; the face detector through `models convert`)';
+/** The signed catalog pins every SDXL file but the vision encoder, which (like the SD 1.5 adapters) is imported by hand. */
+const IMPORT_HINT = '`npm run fooocus -- models pull --preset image-prompt` (it also says how to import the vision encoder) or `npm run fooocus -- models import <file> --kind <kind>`';
 
 export const IMAGE_PROMPT_FILES = {
   visionEncoder: { kind: 'clip_vision', name: 'clip_vision_vit_h.safetensors' },
@@ -38,7 +40,7 @@ export const CONTROL_FILES = {
   CPDS: { kind: 'controlnet', name: 'fooocus_xl_cpds_128.safetensors' },
 } as const satisfies Record<ControlPromptType, StoreFile>;
 
-const CONTROL_IMPORT_HINT = '`npm run fooocus -- models import <file> --kind controlnet`';
+const CONTROL_IMPORT_HINT = '`npm run fooocus -- models pull --preset image-prompt` or `npm run fooocus -- models import <file> --kind controlnet`';
 
 export function isAdapterPromptType(type: string): type is AdapterPromptType {
   return type === 'ImagePrompt' || type === 'FaceSwap';
@@ -149,4 +151,23 @@ export async function readControlInputs(request: ImageRequest, context: ImagePro
   const fieldOf = (file: string): string => chosen.find((p) => p.file === file)?.field ?? 'imagePrompts';
   const hints = await prepareControlHints(chosen, { width: request.width, height: request.height }, (file) => readImageFile(path.resolve(context.inputDir, file), { source: fieldOf(file) }));
   return { files, hints };
+}
+
+/**
+ * The image prompts and mixing switches as the saved image's metadata records them: each prompt's type, stop-at
+ * and weight, and its image's file name and the SHA-256 of its bytes (never the pixels); nothing without prompts.
+ */
+export async function recordImagePrompts(request: ImageRequest, inputDir: string): Promise<Pick<InputImageParameters, 'imagePrompts' | 'mixImagePromptAndVary' | 'mixImagePromptAndInpaint'>> {
+  const prompts = request.imagePrompts ?? [];
+  if (prompts.length === 0) return {};
+  const imagePrompts = [];
+  for (const p of prompts) {
+    const bytes = await readFile(path.resolve(inputDir, p.file));
+    imagePrompts.push({ type: p.type, stopAt: p.stopAt, weight: p.weight, image: path.basename(p.file), imageSha256: createHash('sha256').update(bytes).digest('hex') });
+  }
+  return {
+    imagePrompts,
+    ...(request.mixImagePromptAndVary === undefined ? {} : { mixImagePromptAndVary: request.mixImagePromptAndVary }),
+    ...(request.mixImagePromptAndInpaint === undefined ? {} : { mixImagePromptAndInpaint: request.mixImagePromptAndInpaint }),
+  };
 }

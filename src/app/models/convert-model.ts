@@ -30,7 +30,7 @@ import { readTrustManifest, recordTrustEntry, type ModelSource } from './trust-m
 export const CONVERTIBLE_KINDS = {
   upscalers: ['upscaler'],
   inpaint: ['inpaint-head', 'inpaint-patch'],
-  controlnet: ['face-detector'],
+  controlnet: ['face-detector', 'ip-adapter'],
 } as const satisfies Partial<Record<ModelKind, readonly ConvertedModelRole[]>>;
 
 export type ConvertibleKind = keyof typeof CONVERTIBLE_KINDS;

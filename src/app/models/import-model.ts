@@ -1,6 +1,6 @@
 /**
- * `fooocus models import`: the explicit act of trusting a local file. The file is checked (safetensors only,
- * pickle refused by extension and content, checkpoints must be a known family) and hashed before anything is
+ * `fooocus models import`: the explicit act of trusting a local file. The file is checked (safetensors only, but
+ * for the describers' checked ONNX graph and tag list in clip_vision; pickle refused by extension and content, checkpoints must be a known family) and hashed before anything is
  * written; it is then copied (or hard-linked) to a hidden temp name in the store, placed without clobbering, and
  * recorded in trust.json.
  */
@@ -12,6 +12,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { checkOnnxFile, inspectHeader, PickleFormatError, readSafetensorsHeader } from '../../engine/index.ts';
 import { createTempName } from './atomic-file.ts';
+import { checkDescriberFile } from './describer-file-check.ts';
 import { readFileStamp } from './hash-cache.ts';
 import { ModelChangedError, ModelExistsError, UnsupportedModelFileError } from './model-errors.ts';
 import type { ModelKind } from './model-kinds.ts';
@@ -110,6 +111,7 @@ async function checkImportFile(
     }
     return { sha256, family: null };
   }
+  if (checkDescriberFile(kind, name, sourceFile)) return { sha256: await store.hashFile(sourceReal, hashOptions), family: null };
   if (ONNX_KINDS.has(kind) && [sourceFile, name].every((file) => path.extname(file).toLowerCase() === '.onnx')) {
     // A published ONNX graph (a foreground-mask model): checked as ONNX Runtime would be given it, before it is placed.
     checkOnnxFile(sourceFile);

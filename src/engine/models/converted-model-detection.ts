@@ -1,12 +1,13 @@
 /**
  * What a converted PyTorch file is, from its tensor names and shapes alone (configuration is detected from the
- * weights): an ESRGAN-family upscaler, Fooocus's inpaint head, Fooocus's inpaint patch, or facexlib's RetinaFace
- * face detector (FaceSwap). Used to file a
+ * weights): an ESRGAN-family upscaler, Fooocus's inpaint head, Fooocus's inpaint patch, facexlib's RetinaFace
+ * face detector (FaceSwap), or an IP-Adapter Plus published as a pickled nested dict (Fooocus's .bin copies,
+ * `{ image_proj: {...}, ip_adapter: {...} }`, which flatten to the publisher's .safetensors keys). Used to file a
  * conversion under the right store kind and to refuse a file given the wrong `--kind`.
  */
 import type { SafetensorsDtype } from '../io/safetensors-types.ts';
 
-export type ConvertedModelRole = 'upscaler' | 'inpaint-head' | 'inpaint-patch' | 'face-detector';
+export type ConvertedModelRole = 'upscaler' | 'inpaint-head' | 'inpaint-patch' | 'face-detector' | 'ip-adapter';
 
 export interface NamedTensorShape {
   name: string;
@@ -20,6 +21,9 @@ const WRAPPERS = ['params_ema.', 'params.', 'state_dict.', 'model_state_dict.'];
 /** RetinaFace (detection_Resnet50_Final.pth): a ResNet body with the three detection heads, maybe under `module.`. */
 const FACE_DETECTOR_KEYS = ['body.conv1.weight', 'ClassHead.0.conv1x1.weight', 'BboxHead.0.conv1x1.weight', 'LandmarkHead.0.conv1x1.weight'];
 
+/** IP-Adapter Plus: the Resampler's learned queries and the first cross-attention layer's extra key projection. */
+const IP_ADAPTER_KEYS = ['image_proj.latents', 'image_proj.proj_in.weight', 'ip_adapter.1.to_k_ip.weight'];
+
 /**
  * The upscaler key dialects: ESRGAN's original `model.N.…` layout (Fooocus's own file, with `residual_block_`
  * names), the `RRDB_trunk` / `body.N.rdbK` RRDBNet layouts, and the compact SRVGGNet's `body.N` convolutions.
@@ -32,6 +36,7 @@ export function detectConvertedModelRole(tensors: readonly NamedTensorShape[]): 
   const names = tensors.map((t) => stripWrapper(t.name));
   const unwrapped = new Set(tensors.map((t) => t.name.replace(/^module\./, '')));
   if (FACE_DETECTOR_KEYS.every((key) => unwrapped.has(key))) return 'face-detector';
+  if (IP_ADAPTER_KEYS.every((key) => unwrapped.has(key))) return 'ip-adapter';
   if (names.some((n) => UPSCALER_MARKERS.some((m) => m.test(n)))) return 'upscaler';
   return null;
 }

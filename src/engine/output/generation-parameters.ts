@@ -32,8 +32,24 @@ export interface InputImageParameters {
   inpaintAdditionalPrompt?: string;
   /** Extended sides in order, each with its padding as written (`30%`, `128px`). */
   outpaint?: { side: OutpaintSide; size: string }[];
+  /** The image prompts, in order (see image-prompt-metadata.ts); their images are named and hashed, never stored. */
+  imagePrompts?: ImagePromptRecord[];
+  /** Fooocus's "Mixing Image Prompt and Vary/Upscale" and "Mixing Image Prompt and Inpaint" switches. */
+  mixImagePromptAndVary?: boolean;
+  mixImagePromptAndInpaint?: boolean;
   /** The Enhance tabs run over the image, and what each did (enhance-metadata.ts). */
   enhance?: EnhanceRecord;
+}
+
+/** One image prompt as the metadata records it. */
+export interface ImagePromptRecord {
+  /** `ImagePrompt`, `PyraCanny`, `CPDS` or `FaceSwap`. */
+  type: string;
+  stopAt: number;
+  weight: number;
+  /** The image's file name (no folder) and the SHA-256 of its bytes, so the same image can be found again. */
+  image?: string;
+  imageSha256?: string;
 }
 
 /** One Enhance tab as an image's metadata records it (enhance-metadata.ts). */

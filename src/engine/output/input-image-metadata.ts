@@ -9,9 +9,10 @@
  */
 import { InvalidMetadataError, OUTPAINT_SIDES, readInteger, readNumber, readString, type InputImageParameters, type OutpaintSide } from './generation-parameters.ts';
 import { ENHANCE_ENTRY, formatEnhanceRecord, readEnhanceRecord } from './enhance-metadata.ts';
+import { IMAGE_PROMPT_KEYS, listImagePromptEntries, readImagePromptEntries } from './image-prompt-metadata.ts';
 import { formatPythonList, parsePythonSequence } from './python-literal.ts';
 
-type Field = Exclude<keyof InputImageParameters, 'outpaint' | 'enhance'>;
+type Field = Exclude<keyof InputImageParameters, 'outpaint' | 'enhance' | 'imagePrompts' | 'mixImagePromptAndVary' | 'mixImagePromptAndInpaint'>;
 
 /** Field -> [Fooocus key, label]. */
 const ENTRIES: Record<Field, [string, string]> = {
@@ -34,7 +35,7 @@ const FAST_2X = 'Upscale (Fast 2x)';
 const SIZE = /^\d+(?:\.\d+)?(?:%|px)$/;
 
 /** Every key and label this module reads, so a scheme does not keep them as unknown extras too. */
-export const INPUT_IMAGE_KEYS: ReadonlySet<string> = new Set([...Object.values(ENTRIES), OUTPAINT_SELECTIONS, OUTPAINT_SIZE, UPSCALE_FAST, ENHANCE_ENTRY].flat());
+export const INPUT_IMAGE_KEYS: ReadonlySet<string> = new Set([...[...Object.values(ENTRIES), OUTPAINT_SELECTIONS, OUTPAINT_SIZE, UPSCALE_FAST, ENHANCE_ENTRY].flat(), ...IMAGE_PROMPT_KEYS]);
 
 export interface InputImageEntry {
   key: string;
@@ -66,6 +67,7 @@ export function listInputImageEntries(p: InputImageParameters | undefined): Inpu
     add(OUTPAINT_SELECTIONS, formatPythonList(p.outpaint.map((o) => o.side)));
     add(OUTPAINT_SIZE, formatPythonList(p.outpaint.map((o) => o.size)));
   }
+  entries.push(...listImagePromptEntries(p));
   if (p.enhance !== undefined) add(ENHANCE_ENTRY as [string, string], formatEnhanceRecord(p.enhance));
   return entries;
 }
@@ -100,6 +102,7 @@ export function readInputImageEntries(take: (key: string, label: string) => { fi
   const sides = take(...OUTPAINT_SELECTIONS);
   const sizes = take(...OUTPAINT_SIZE);
   if (sides !== undefined) p.outpaint = readOutpaint(sides, sizes);
+  readImagePromptEntries(take, p, readBoolean);
   const enhance = take(...(ENHANCE_ENTRY as [string, string]));
   if (enhance !== undefined) p.enhance = readEnhanceRecord(enhance.field, enhance.value);
   return Object.keys(p).length === 0 ? undefined : p;

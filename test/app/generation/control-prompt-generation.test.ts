@@ -4,6 +4,7 @@
  * runs the ControlNet. Weight 0 gives the plain image bit for bit; an active control changes it.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,7 +20,9 @@ import { openModelStore, type ModelListing, type ModelStore } from '../../../src
 import { readSafetensorsHeader } from '../../../src/engine/io/safetensors-reader.ts';
 import { writeSafetensors } from '../../../src/engine/io/safetensors-writer.ts';
 import { inspectHeader } from '../../../src/engine/models/inspect.ts';
+import { parseGenerationMetadata } from '../../../src/engine/output/generation-metadata.ts';
 import { decodePng, encodePng } from '../../../src/engine/output/png.ts';
+import { readPngTextChunks } from '../../../src/engine/output/png-text.ts';
 import { ClipTokenizer } from '../../../src/engine/text/clip-tokenizer.ts';
 import { writeTinyCheckpoint } from '../../fixtures/checkpoints.ts';
 import { generateTinyControlLora } from '../../fixtures/control-loras.ts';
@@ -98,6 +101,11 @@ describe('PyraCanny through the image generator (tiny SDXL)', () => {
     const guided = await run(await prepare(draft(1)), 0);
     assert.deepEqual(await pixels(weightless.path), await pixels(plain.path));
     assert.notDeepEqual(await pixels(guided.path), await pixels(plain.path), 'the control changed nothing');
+    // The metadata records the prompt's values, its image's name and SHA-256 (never its pixels), and reads back.
+    const chunks = readPngTextChunks(new Uint8Array(await readFile(guided.path)));
+    const recorded = parseGenerationMetadata(chunks.parameters!, chunks.fooocus_scheme).inputImage?.imagePrompts;
+    const sha256 = createHash('sha256').update(await readFile(path.join(outputs, 'edges.png'))).digest('hex');
+    assert.deepEqual(recorded, [{ type: 'PyraCanny', stopAt: 0.5, weight: 1, image: 'edges.png', imageSha256: sha256 }]);
     // The ControlNet and controlled UNet are kept for the next job with the same model: it gives the same image.
     const again = await run(await prepare(draft(1)), 0);
     assert.deepEqual(await pixels(again.path), await pixels(guided.path));

@@ -1,0 +1,89 @@
+/**
+ * Image prompts and the mixing switches in the metadata: written by both schemes (Fooocus-style keys in the JSON,
+ * labels in the A1111 text) and read back the same, with the image's name and SHA-256 but never its pixels; bad
+ * values are refused naming the key as written.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { formatA1111Parameters } from '../../../src/engine/output/a1111-metadata-scheme.ts';
+import { formatFooocusJson } from '../../../src/engine/output/fooocus-metadata-scheme.ts';
+import { parseGenerationMetadata } from '../../../src/engine/output/generation-metadata.ts';
+import { InvalidMetadataError, type GenerationParameters, type InputImageParameters } from '../../../src/engine/output/generation-parameters.ts';
+
+const base: GenerationParameters = {
+  prompt: 'a lighthouse',
+  negativePrompt: '',
+  styles: ['Fooocus V2'],
+  steps: 30,
+  sampler: 'dpmpp_2m_sde_gpu',
+  scheduler: 'karras',
+  cfg: 4,
+  sharpness: 2,
+  adaptiveCfg: 7,
+  seed: '12345',
+  width: 1024,
+  height: 1024,
+  modelName: 'juggernautXL_v8Rundiffusion',
+  modelHash: 'aeb7e9e689',
+  clipSkip: 2,
+  version: 'Fooocus-TS v0.1.0',
+};
+
+const sha = (c: string) => c.repeat(64);
+const withPrompts: InputImageParameters = {
+  uovMethod: 'Vary (Subtle)',
+  imagePrompts: [
+    { type: 'ImagePrompt', stopAt: 0.5, weight: 0.6, image: 'ref.png', imageSha256: sha('a') },
+    { type: 'FaceSwap', stopAt: 0.9, weight: 0.75, image: 'face one.jpg', imageSha256: sha('b') },
+    { type: 'PyraCanny', stopAt: 0.45, weight: 1, image: 'edges.png', imageSha256: sha('c') },
+    { type: 'CPDS', stopAt: 0, weight: 2, image: 'depth.webp', imageSha256: sha('d') },
+  ],
+  mixImagePromptAndVary: true,
+  mixImagePromptAndInpaint: false,
+};
+
+describe('image prompt metadata', () => {
+  it('round-trips four prompts and both switches through the Fooocus and the A1111 scheme', () => {
+    const p = { ...base, inputImage: withPrompts };
+    assert.deepEqual(parseGenerationMetadata(formatFooocusJson(p), 'fooocus').inputImage, withPrompts);
+    assert.deepEqual(parseGenerationMetadata(formatA1111Parameters(p), 'a1111').inputImage, withPrompts);
+    // Without a scheme name, each is recognised by its shape.
+    assert.deepEqual(parseGenerationMetadata(formatFooocusJson(p)).inputImage, withPrompts);
+  });
+
+  it('writes Fooocus-style keys (its control names) and labels, and nothing that is not a setting', () => {
+    const json = JSON.parse(formatFooocusJson({ ...base, inputImage: withPrompts })) as Record<string, unknown>;
+    assert.equal(json.ip_type_2, 'FaceSwap');
+    assert.equal(json.ip_stop_2, 0.9);
+    assert.equal(json.ip_weight_3, 1.0);
+    assert.equal(json.ip_image_2, 'face one.jpg');
+    assert.equal(json.ip_image_sha256_4, sha('d'));
+    assert.equal(json.mixing_image_prompt_and_vary_upscale, 'True');
+    assert.equal(json.mixing_image_prompt_and_inpaint, 'False');
+    const text = formatA1111Parameters({ ...base, inputImage: withPrompts });
+    assert.match(text, /Image Prompt 1 Type: ImagePrompt/);
+    assert.match(text, /Mixing Image Prompt and Vary\/Upscale: True/);
+    assert.equal(parseGenerationMetadata(formatFooocusJson({ ...base, inputImage: withPrompts }), 'fooocus').extra, undefined, 'no key is left over as unknown');
+  });
+
+  it('keeps a prompt recorded without its image (values only)', () => {
+    const inputImage: InputImageParameters = { imagePrompts: [{ type: 'ImagePrompt', stopAt: 0.5, weight: 0.6 }] };
+    assert.deepEqual(parseGenerationMetadata(formatFooocusJson({ ...base, inputImage }), 'fooocus').inputImage, inputImage);
+  });
+
+  for (const [change, field] of [
+    [{ ip_type_1: 'Depth' }, 'ip_type_1'],
+    [{ ip_stop_1: 1.5 }, 'ip_stop_1'],
+    [{ ip_weight_2: -1 }, 'ip_weight_2'],
+    [{ ip_image_sha256_1: 'abc' }, 'ip_image_sha256_1'],
+    [{ mixing_image_prompt_and_inpaint: 'sometimes' }, 'mixing_image_prompt_and_inpaint'],
+    [{ ip_type_1: undefined }, 'ip_stop_1'],
+    [{ ip_type_2: undefined, ip_stop_2: undefined, ip_weight_2: undefined, ip_image_2: undefined, ip_image_sha256_2: undefined }, 'ip_type_3'],
+  ] as const) {
+    it(`refuses ${JSON.stringify(change)} naming ${field}`, () => {
+      const json = JSON.parse(formatFooocusJson({ ...base, inputImage: withPrompts })) as Record<string, unknown>;
+      Object.assign(json, change);
+      assert.throws(() => parseGenerationMetadata(JSON.stringify(json), 'fooocus'), (e: unknown) => e instanceof InvalidMetadataError && e.field === field);
+    });
+  }
+});
