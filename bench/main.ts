@@ -21,6 +21,7 @@
  *   npm run bench -- memory              # SD 1.5 text-to-image peak RSS, resident vs per-phase (memory-case.ts)
  *   npm run bench -- arena               # SD 1.5 UNet and VAE with each ONNX Runtime arena setting
  *   npm run bench -- int8                # int8 vs fp32 UNet (SD1.5 512 and the tiny fixture): speed-up, error, PSNR, cache
+ *   npm run bench -- enhance:tab         # One Enhance tab on a 1024x1024 input: SD 1.5 full-size inpaint at 512, 20 steps: s, peak RSS
  *   npm run bench -- sam:segment         # Segment Anything ViT-B: 1024x1024 image, 3 boxes: encoder s, s per box, peak RSS
  */
 import { spawnSync } from 'node:child_process';
@@ -32,7 +33,7 @@ import { formatUpscalePhases, type UpscalePhases } from './upscale-phases.ts';
 
 /** Arena settings: on with the memory pattern (ONNX Runtime's default), on without it, off (the pattern needs the arena). */
 const ARENA_CASES = ['unet', 'vae'].flatMap((p) => ['on-on', 'on-off', 'off-off'].map((a) => `arena:sd15-${p}-${a}`));
-const ALL = ['sd15:text', 'sd15:unet', 'sd15:vae', 'sd15:image', 'sd15:lora', 'sd15:control', 'sd15:cancel', 'sdxl:text', 'sdxl:unet', 'sdxl:vae', 'sdxl:image', 'sdxl:lora', 'sdxl:control', 'sdxl:cancel', 'server:api', 'queue:backends', 'metadata:read', 'upscaler:rrdb', 'upscaler:image', 'upscaler:image-small', 'memory:sd15-resident', 'memory:sd15-per-phase', ...ARENA_CASES, 'int8:sd15', 'int8:tiny', 'sam:segment'];
+const ALL = ['sd15:text', 'sd15:unet', 'sd15:vae', 'sd15:image', 'sd15:lora', 'sd15:control', 'sd15:cancel', 'sdxl:text', 'sdxl:unet', 'sdxl:vae', 'sdxl:image', 'sdxl:lora', 'sdxl:control', 'sdxl:cancel', 'server:api', 'queue:backends', 'metadata:read', 'upscaler:rrdb', 'upscaler:image', 'upscaler:image-small', 'memory:sd15-resident', 'memory:sd15-per-phase', ...ARENA_CASES, 'int8:sd15', 'int8:tiny', 'sam:segment', 'enhance:tab'];
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const json = process.argv.includes('--json');
 const profile = process.argv.includes('--profile');
@@ -156,6 +157,17 @@ interface SamResult {
   cpu: { model: string; flags: string[] };
 }
 
+interface EnhanceResult {
+  family: 'enhance';
+  part: 'tab';
+  shape: string;
+  regions: number;
+  totalSeconds: number;
+  beforeSamplingSeconds: number | null;
+  peakRssBytes: number;
+  cpu: { model: string; flags: string[] };
+}
+
 interface MetadataTiming {
   medianMs: number;
   p90Ms: number;
@@ -258,6 +270,7 @@ const memories: MemoryResult[] = [];
 const arenas: ArenaResult[] = [];
 const int8s: Int8Result[] = [];
 const sams: SamResult[] = [];
+const enhances: EnhanceResult[] = [];
 for (const c of cases) {
   const [family, part] = c.split(':') as [string, string];
   process.stderr.write(`bench: ${c} ...\n`);
@@ -279,6 +292,8 @@ for (const c of cases) {
               ? ['int8-case.ts', part, cacheDir]
             : family === 'sam'
               ? ['sam-case.ts', part, cacheDir]
+            : family === 'enhance'
+              ? ['enhance-case.ts', part, cacheDir]
             : part === 'image'
               ? ['image-case.ts', family, cacheDir]
               : part === 'lora'
@@ -295,6 +310,7 @@ for (const c of cases) {
   else if ((parsed as { part: string }).part === 'arena') arenas.push(parsed as unknown as ArenaResult);
   else if ((parsed as { part: string }).part === 'int8') int8s.push(parsed as unknown as Int8Result);
   else if ((parsed as { family: string }).family === 'sam') sams.push(parsed as unknown as SamResult);
+  else if ((parsed as { family: string }).family === 'enhance') enhances.push(parsed as unknown as EnhanceResult);
   else if (parsed.family === 'queue') queues.push(parsed as QueueResult);
   else if (parsed.family === 'metadata') metadataReads.push(parsed as MetadataResult);
   else if (parsed.family === 'upscaler') upscalers.push(parsed as UpscalerResult);
@@ -307,7 +323,7 @@ for (const c of cases) {
 }
 
 if (json) {
-  console.log(JSON.stringify([...(limits === null ? [] : [limits]), ...results, ...images, ...loras, ...servers, ...cancels, ...metadataReads, ...upscalers, ...queues, ...memories, ...arenas, ...int8s, ...sams], null, 2));
+  console.log(JSON.stringify([...(limits === null ? [] : [limits]), ...results, ...images, ...loras, ...servers, ...cancels, ...metadataReads, ...upscalers, ...queues, ...memories, ...arenas, ...int8s, ...sams, ...enhances], null, 2));
 } else {
   if (limits !== null) console.log(formatLimits(limits));
   if (results.length > 0) {
