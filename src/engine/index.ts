@@ -60,7 +60,7 @@ export {
 export { FaceDetector, type DetectedFace, type FaceDetectionOptions } from './face/face-detection.ts';
 export { alignFace, cropFaceForFaceSwap, NoFaceFoundError, FACE_CROP_SIZE } from './face/face-alignment.ts';
 export { detectRetinaFaceLayout, RetinaFaceLayoutError, type RetinaFaceLayout } from './face/retinaface-layout.ts';
-export { chooseMask, InvalidBoxError, loadSegmenter, Segmenter, type SamImageEmbedding, type SegmentedMask, type SegmentOptions } from './segment/segmenter.ts';
+export { chooseMask, InvalidBoxError, loadSegmenter, SegmentImageError, Segmenter, type SamImageEmbedding, type SegmentedMask, type SegmentOptions } from './segment/segmenter.ts';
 export { detectSamLayout, SamLayoutError, type SamLayout } from './segment/sam-layout.ts';
 export { fillSmallHoles, FOOOCUS_SAM_HOLE_AREA } from './segment/mask-holes.ts';
 export type { SamBox, SamFrame } from './segment/sam-image-frame.ts';
