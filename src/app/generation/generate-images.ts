@@ -21,12 +21,15 @@ import { suggestStyleNames } from '../creative/style-suggestions.ts';
 import type { ModelListing, ModelStore } from '../models/model-store.ts';
 import { GENERATION_DEFAULTS } from './generation-defaults.ts';
 import type { AppGenerationRequest, GenerationService, SavedImage, ServiceProgress, VerifiedModel } from './generation-service.ts';
-import { checkImagePromptFiles, readControlInputs, readImagePromptInputs, recordImagePrompts } from './image-prompt-files.ts';
+import { checkImagePromptFiles, readControlInputs, readImagePromptInputs, recordImagePrompts, type ProvidedImage } from './image-prompt-files.ts';
 import { ImageRequestError, resolveImagePrompts, type ImagePromptDraft, type ImageRequest } from './image-request.ts';
 import { parseSize, sizeForAspect } from './image-size.ts';
 import { describeInputImage } from './input-image-description.ts';
 import { findLoraName, verifyLoras } from './lora-selection.ts';
-import { composeInputImageSteps, prepareInputImageSteps, runInputImageSteps, type EngineCheck, type PreparedStep } from './input-image-steps.ts';
+import { composeInputImageSteps, findInputImageSteps, INPUT_IMAGE_STEPS, prepareInputImageSteps, runInputImageSteps, type EngineCheck, type PreparedStep } from './input-image-steps.ts';
+import { placeholderInpaint } from './inpaint-step.ts';
+import { resolveEnhanceChoice } from '../enhance/enhance-choice.ts';
+import { generateEnhanced, type EnhancedImageContext } from '../enhance/enhanced-image.ts';
 
 /** What is installed, read once per request. */
 export interface GenerationContext {
@@ -96,7 +99,10 @@ export async function prepareImageRequest(draft: ImageRequestDraft, context: Gen
     ...(options.maxPixels === undefined ? {} : { maxPixels: options.maxPixels }),
   });
   if (steps.denoise !== undefined) input = { file: input!.file, denoise: steps.denoise };
-  const size = steps.size ?? (await chooseSize(draft, preset, family, readInput));
+  // Enhance on an input image alone works on the image as it is: no generation before the tabs.
+  const enhanceOnly = draft.enhance !== undefined && input !== undefined && !INPUT_IMAGE_STEPS.some((step) => draft[step.field] !== undefined);
+  const size = steps.size ?? (enhanceOnly && readInput !== undefined ? await readImageSize(readInput) : await chooseSize(draft, preset, family, readInput));
+  const enhance = draft.enhance === undefined ? undefined : await resolveEnhanceChoice(draft.enhance, { family, listing, size, ...(options.readUpscalerScale === undefined ? {} : { readUpscalerScale: options.readUpscalerScale }), ...(options.maxPixels === undefined ? {} : { maxPixels: options.maxPixels }) });
   const imagePrompts = resolveImagePrompts(draft.imagePrompts, { ...draft, ...steps.request });
   checkImagePromptFiles(imagePrompts, family, listing);
   const { aspectRatio: _exact, aspect: _ratio, imagePrompts: _drafts, ...choices } = draft;
@@ -114,9 +120,21 @@ export async function prepareImageRequest(draft: ImageRequestDraft, context: Gen
     ...(input === undefined ? {} : { input }),
     ...steps.request,
     ...(imagePrompts === undefined ? {} : { imagePrompts }),
+    ...(enhance === undefined ? {} : { enhance }),
   };
-  checkFirstImage(request, context, steps.adjustCheck);
+  checkFirstImage(request, context, enhanceOnly ? checkAsEnhanceInput : steps.adjustCheck);
   return request;
+}
+
+async function readImageSize(readInput: () => Promise<RgbImage>): Promise<{ width: number; height: number }> {
+  const { width, height } = await readInput();
+  return { width, height };
+}
+
+/** An input enhanced alone keeps its own size, which need not be on the latent grid: image 0 is held to the inpaint's rules. */
+function checkAsEnhanceInput(check: EngineCheck): EngineCheck {
+  const placeholder = placeholderInpaint({ mode: 'default' }, check.size);
+  return { ...check, input: { image: placeholder.image, denoise: 1 }, inpaint: placeholder.settings };
 }
 
 function onceOnly<T>(read: () => Promise<T>): () => Promise<T> {
@@ -338,6 +356,8 @@ export interface GenerateImageOptions {
    * engine's `maskFromImage`); else read from the file through the same image decoder and limits as `input`.
    */
   mask?: GreyMask;
+  /** Image prompt images decoded already (a Redis worker gets them with the job); others are read from their files. */
+  imagePromptImages?: readonly ProvidedImage[];
   onProgress?: (p: ServiceProgress) => void;
   /** The job the image is for: its id marks the file name (see SaveImageOptions.jobTag). */
   jobTag?: string;
@@ -346,7 +366,7 @@ export interface GenerateImageOptions {
 /** Makes image `index` of a prepared request: compose it, verify its models (hash), generate, save. */
 export function createImageGenerator(options: ImageGeneratorOptions) {
   const { store, service } = options;
-  const verify = async (name: string, opts: GenerateImageOptions, kind: 'checkpoints' | 'vae' | 'upscalers' = 'checkpoints'): Promise<VerifiedModel> => {
+  const verify = async (name: string, opts: GenerateImageOptions, kind: 'checkpoints' | 'vae' | 'upscalers' | 'detection' = 'checkpoints'): Promise<VerifiedModel> => {
     const file = await store.resolve(kind, name, {
       ...(opts.signal ? { signal: opts.signal } : {}),
       onHashProgress: (done, total) => opts.onProgress?.({ phase: 'verify', model: name, done, total }),
@@ -363,10 +383,10 @@ export function createImageGenerator(options: ImageGeneratorOptions) {
     const vae = image.vae === null ? undefined : { ...(await verify(image.vae, opts, 'vae')), name: image.vae };
     const loras = await verifyLoras(store, listing, image.loras, opts.signal);
     const pixels = request.input === undefined ? undefined : (opts.input ?? (await readInputImage(options.inputDir, request.input.file, options.inputSource)));
-    const readContext = { store, listing, inputDir: options.inputDir, ...(opts.signal ? { signal: opts.signal } : {}) };
+    const readContext = { store, listing, inputDir: options.inputDir, ...(opts.imagePromptImages ? { images: opts.imagePromptImages } : {}), ...(opts.signal ? { signal: opts.signal } : {}) };
     const imagePromptInputs = await readImagePromptInputs(request, readContext);
     const controlInputs = await readControlInputs(request, readContext);
-    const recorded = await recordImagePrompts(request, options.inputDir);
+    const recorded = await recordImagePrompts(request, options.inputDir, opts.imagePromptImages);
     const appRequest = {
       ...image.fields,
       ...(recorded.imagePrompts === undefined ? {} : { inputImage: { ...image.fields.inputImage, ...recorded } }),
@@ -378,32 +398,52 @@ export function createImageGenerator(options: ImageGeneratorOptions) {
       ...(controlInputs && controlInputs.hints.length > 0 ? { controls: controlInputs.hints, controlFiles: controlInputs.files } : {}),
       ...(opts.jobTag === undefined ? {} : { jobTag: opts.jobTag }),
     };
+    if (request.enhance !== undefined) {
+      const family = (listing.find((m) => m.kind === 'checkpoints' && m.name === request.model)?.family ?? 'sdxl') as ModelFamily;
+      const enhanceContext: EnhancedImageContext = {
+        request,
+        appRequest,
+        listing,
+        store,
+        family,
+        inputDir: options.inputDir,
+        service,
+        compose: (tabRequest) => composeImage(tabRequest, index, { data: options.data, listing }).fields,
+        verify: (name, kind) => verify(name, opts, kind),
+      };
+      const steps = pixels === undefined || findInputImageSteps(request).length === 0 ? undefined : () => runSteps(pixels);
+      return generateEnhanced(enhanceContext, pixels, opts, steps);
+    }
     if (pixels === undefined) {
       const [saved] = await service.generate(appRequest, opts);
       return saved!;
     }
-    const step = await runInputImageSteps(
-      {
-        request,
-        pixels,
-        model,
-        listing,
-        store,
-        verify: (name, kind) => verify(name, opts, kind),
-        upscale: (upscaler, img) => service.upscale(upscaler, img, opts),
-        inputDir: options.inputDir,
-        ...(options.maskSource === undefined ? {} : { maskSource: options.maskSource }),
-        ...(opts.mask === undefined ? {} : { mask: opts.mask }),
-        ...(opts.signal === undefined ? {} : { signal: opts.signal }),
-      },
-      { image: cropToGrid(pixels), denoise: request.input!.denoise },
-    );
+    const step = await runSteps(pixels);
     if (step.kind === 'final') return service.saveUpscaled(appRequest, step.image);
     const [saved] = await service.generate({ ...appRequest, input: step.input, ...step.extra }, opts);
     return saved!;
+
+    function runSteps(input: RgbImage) {
+      return runInputImageSteps(
+        {
+          request,
+          pixels: input,
+          model,
+          listing,
+          store,
+          verify: (name, kind) => verify(name, opts, kind),
+          upscale: (upscaler, img) => service.upscale(upscaler, img, opts),
+          inputDir: options.inputDir,
+          ...(options.maskSource === undefined ? {} : { maskSource: options.maskSource }),
+          ...(opts.mask === undefined ? {} : { mask: opts.mask }),
+          ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+        },
+        { image: cropToGrid(input), denoise: request.input!.denoise },
+      );
+    }
   };
 }
 /** The request field that names a model of each kind, for the error when it left the trust manifest. */
-const VERIFIED_FIELD = { checkpoints: 'model', vae: 'vae', upscalers: 'varyUpscale.upscaler' } as const;
+const VERIFIED_FIELD = { checkpoints: 'model', vae: 'vae', upscalers: 'varyUpscale.upscaler', detection: 'enhance.tabs' } as const;
 
 export type ImageGenerator = ReturnType<typeof createImageGenerator>;

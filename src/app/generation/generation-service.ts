@@ -36,12 +36,15 @@ import {
   type RgbImage,
   type RuntimeOptions,
   type ImagePromptEmbedding,
-  type ModelSession,
   type InpaintHead,
   upscaleImage,
+  ForegroundMaskModel,
+  type RegionDetection,
+  type RegionQuery,
 } from '../../engine/index.ts';
 import { saveImage, type MetadataSchemeName } from '../outputs/output-writer.ts';
 import { ControlRunner, type ControlFiles } from './control-runner.ts';
+import { GuidedUnetCache } from './guided-unet-cache.ts';
 import { ImagePromptRunner, type ImagePromptBase, type ImagePromptInputs } from './image-prompt-runner.ts';
 import { chooseMemoryMode, describeMemoryChoice, measureAvailableMemory, type MemoryChoice, type MemorySetting } from './memory-mode.ts';
 import { measureGuidanceBytes } from './guidance-memory.ts';
@@ -101,6 +104,8 @@ export type ServiceProgress =
   | { phase: 'verify'; model: string; done: number; total: number }
   /** Running an upscaler model over the input image, tile by tile. */
   | { phase: 'upscale'; model: string; done: number; total: number }
+  /** An Enhance tab: what it is finding, that it found nothing and was skipped, or that it is repainting. */
+  | { phase: 'enhance'; tab: number; tabs: number; message: string }
   /** How the job keeps its models in memory (sent when it differs from the previous job's). */
   | { phase: 'memory'; mode: MemoryChoice['mode']; message: string };
 
@@ -117,6 +122,8 @@ export interface GenerationServiceOptions {
   memory?: MemorySetting;
   /** Runs UNets in int8 (`runtime.precision: "int8"`), with their quantized weights cached in this folder. */
   int8CacheDir?: string;
+  /** Runs the UNet and the text encoders as float16 graphs (`runtime.precision: "fp16"`, for GPU providers). */
+  float16?: boolean;
 }
 
 /** Where the int8 weights of checkpoints live inside the application's cache folder (`paths.cache`). */
@@ -144,6 +151,8 @@ export class GenerationService {
   /** The chosen VAE, kept while requests ask for it (at most one: a VAE is small and quick to build). */
   private vae: { sha256: string; loaded: LoadedVae; bytes: Record<CheckpointComponent, number> } | null = null;
   private inpaintHead: { sha256: string; head: InpaintHead } | null = null;
+  /** The last foreground-mask model used by Enhance, kept while requests ask for it (at most one). */
+  private foreground: { sha256: string; model: ForegroundMaskModel } | null = null;
   /** The last upscaler used, kept while requests ask for it (at most one). */
   private upscaler: { sha256: string; loaded: LoadedUpscaler } | null = null;
   /** The latest LoRA switch that changed anything, or null. */
@@ -153,8 +162,12 @@ export class GenerationService {
 
   private imagePromptRunner: ImagePromptRunner | null = null;
   private controlRunner: ControlRunner | null = null;
+  /** The base UNet built with the guidance inputs of the latest guided job, for both kinds of image prompt. */
+  readonly guidedUnets: GuidedUnetCache;
 
-  constructor(private readonly options: GenerationServiceOptions) {}
+  constructor(private readonly options: GenerationServiceOptions) {
+    this.guidedUnets = new GuidedUnetCache(options.runtime);
+  }
 
   private async load(model: VerifiedModel, clipSkip: number, report: (p: ServiceProgress) => void, signal?: AbortSignal, patch?: VerifiedModel): Promise<CachedModel> {
     // A patched build is another model: its UNet weights differ, so it is cached under its own key.
@@ -174,6 +187,7 @@ export class GenerationService {
       text: architecture.textEncoders.map((cfg) => ({ clipSkip: Math.min(clipSkip, cfg.layers), finalLayerNorm })),
       ...(unet === undefined ? {} : { unet }),
       ...(this.options.int8CacheDir === undefined ? {} : { int8: { cacheDir: this.options.int8CacheDir, sourceSha256: model.sha256 } }),
+      ...(this.options.float16 === true ? { float16: true } : {}),
       ...(signal ? { signal } : {}),
     });
     const entry = { key, model: preparePipelineModel(name, loaded, tokenizer), loaded, bytes: measureComponentBytes(header, architecture), tokenizer, loraKey: '' };
@@ -189,6 +203,17 @@ export class GenerationService {
   }
 
   async generate(request: AppGenerationRequest, opts: { onProgress?: (p: ServiceProgress) => void; signal?: AbortSignal } = {}): Promise<SavedImage[]> {
+    const results = await this.render(request, opts);
+    const saved: SavedImage[] = [];
+    for (const r of results) saved.push(await this.saveResult(request, r.image, r.seed, r.seconds));
+    return saved;
+  }
+
+  /** Runs the engine for a request and returns its images unsaved (Enhance works on them before the one save). */
+  async render(
+    request: AppGenerationRequest,
+    opts: { onProgress?: (p: ServiceProgress) => void; signal?: AbortSignal } = {},
+  ): Promise<{ image: RgbImage; seed: bigint; seconds: SavedImage['seconds'] }[]> {
     const report = opts.onProgress ?? (() => undefined);
     const base = await this.load(request.model, request.clipSkip, report, opts.signal, request.inpaintFiles?.patch);
     const refiner = request.refiner === undefined ? undefined : await this.load(request.refiner, request.clipSkip, report, opts.signal);
@@ -196,17 +221,15 @@ export class GenerationService {
     const vae = await this.loadVae(request.vae, opts.signal);
     await this.applyLoras(base, request.loras ?? [], report);
     const inpaintHead = request.inpaintFiles === undefined ? undefined : await this.loadInpaintHead(request.inpaintFiles.head, base.model);
-    const imagePrompts = request.imagePromptInputs === undefined ? undefined : await this.prepareImagePrompts(base, request, request.imagePromptInputs);
-    const controls = request.controls === undefined || request.controls.length === 0 ? undefined : await this.prepareControls(base, request, imagePrompts !== undefined);
+    const guided = await this.prepareGuidance(base, request);
     const models = {
       base: base.model,
       ...(refiner ? { refiner: refiner.model } : {}),
       ...(vae ? { vae } : {}),
       ...(inpaintHead ? { inpaintHead } : {}),
-      ...(imagePrompts ? { imagePromptUnet: imagePrompts.unet } : {}),
-      ...(controls ? { controls } : {}),
+      ...guided.models,
     };
-    if (imagePrompts !== undefined) request = { ...request, imagePrompts: imagePrompts.prompts };
+    if (guided.prompts !== undefined) request = { ...request, imagePrompts: guided.prompts };
     const memory = this.chooseMemory(models, request, base, refiner, await this.measureGuidance(base, request));
     if (memory.mode !== this.lastMemoryChoice?.mode) report({ phase: 'memory', mode: memory.mode, message: describeMemoryChoice(memory) });
     this.lastMemoryChoice = memory;
@@ -216,18 +239,19 @@ export class GenerationService {
       onComponent: (model, component, index, total) => report({ phase: 'load', model, component, index, total }),
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
-    const saved: SavedImage[] = [];
-    for (const r of results) {
-      const parameters = this.describe(request, base.model.name, r.seed);
-      const file = await saveImage(this.options.outputsDir, r.image, parameters, {
-        format: request.format,
-        scheme: request.scheme,
-        software: this.options.software,
-        ...(request.jobTag === undefined ? {} : { jobTag: request.jobTag }),
-      });
-      saved.push({ path: file.path, sha256: file.sha256, seed: r.seed, seconds: r.seconds });
-    }
-    return saved;
+    return results;
+  }
+
+  /** Saves one image with the metadata of `request` (its size is the image's). */
+  async saveResult(request: Omit<AppGenerationRequest, 'input'> & Pick<Partial<AppGenerationRequest>, 'input'>, image: RgbImage, seed: bigint, seconds: SavedImage['seconds']): Promise<SavedImage> {
+    const parameters = this.describe({ ...request, width: image.width, height: image.height }, modelName(request.model.path), seed);
+    const file = await saveImage(this.options.outputsDir, image, parameters, {
+      format: request.format,
+      scheme: request.scheme,
+      software: this.options.software,
+      ...(request.jobTag === undefined ? {} : { jobTag: request.jobTag }),
+    });
+    return { path: file.path, sha256: file.sha256, seed, seconds };
   }
 
   /**
@@ -257,16 +281,28 @@ export class GenerationService {
     return measureGuidanceBytes({ base: { path: request.model.path, unetPrefix }, imagePromptFiles, controlFiles });
   }
 
-  /** The job's image prompts encoded, and the base UNet built with their inputs (same patch and LoRAs as the base's). */
-  private async prepareImagePrompts(base: CachedModel, request: AppGenerationRequest, inputs: ImagePromptInputs): Promise<{ unet: ModelSession; prompts: ImagePromptEmbedding[] }> {
-    this.imagePromptRunner ??= new ImagePromptRunner(this.options.runtime);
-    return this.imagePromptRunner.prepare(await this.describeBase(base, request), inputs);
-  }
-
-  /** The ControlNets of the job's control types and the base UNet built with control residual inputs. */
-  private async prepareControls(base: CachedModel, request: AppGenerationRequest, withImagePrompts: boolean): Promise<PipelineControls> {
-    this.controlRunner ??= new ControlRunner(this.options.runtime);
-    return this.controlRunner.prepare(await this.describeBase(base, request), request.controlFiles ?? {}, (request.controls ?? []).map((c) => c.type), withImagePrompts);
+  /**
+   * The job's image prompts encoded, the ControlNets of its control types, and one base UNet built with the
+   * inputs of both kinds the job has (same patch and LoRAs as the base's), which serves every guided step.
+   */
+  private async prepareGuidance(base: CachedModel, request: AppGenerationRequest): Promise<{ models: Pick<PipelineModels, 'imagePromptUnet' | 'controls'>; prompts?: ImagePromptEmbedding[] }> {
+    const controlTypes = (request.controls ?? []).map((c) => c.type);
+    const inputs = { imagePrompts: request.imagePromptInputs !== undefined, controlResiduals: controlTypes.length > 0 };
+    if (!inputs.imagePrompts && !inputs.controlResiduals) return { models: {} };
+    const described = await this.describeBase(base, request);
+    const unet = await this.guidedUnets.get(described, inputs);
+    let prompts: ImagePromptEmbedding[] | undefined;
+    if (request.imagePromptInputs !== undefined) {
+      this.imagePromptRunner ??= new ImagePromptRunner(this.options.runtime);
+      prompts = await this.imagePromptRunner.prepare(described, request.imagePromptInputs);
+    }
+    let controls: PipelineControls | undefined;
+    if (inputs.controlResiduals) {
+      this.controlRunner ??= new ControlRunner(this.options.runtime);
+      const nets = await this.controlRunner.prepare(described, request.controlFiles ?? {}, controlTypes);
+      controls = { unet, ...(inputs.imagePrompts ? { unetWithImagePrompts: unet } : {}), nets };
+    }
+    return { models: { ...(inputs.imagePrompts ? { imagePromptUnet: unet } : {}), ...(controls ? { controls } : {}) }, ...(prompts ? { prompts } : {}) };
   }
 
   /** The base model as the image prompt and control UNets are built from it: its file, patch and LoRAs. */
@@ -306,6 +342,19 @@ export class GenerationService {
       ...(opts.signal ? { signal: opts.signal } : {}),
       onTile: (done, total) => report({ phase: 'upscale', model: file.name, done, total }),
     });
+  }
+
+  /** Finds a region with a foreground-mask model (checked and built from its file once, then kept). */
+  async detectForeground(file: VerifiedModel & { name: string }, image: RgbImage, query: RegionQuery, opts: { onProgress?: (p: ServiceProgress) => void; signal?: AbortSignal } = {}): Promise<RegionDetection> {
+    if (this.foreground !== null && this.foreground.sha256 !== file.sha256) {
+      await this.foreground.model.release();
+      this.foreground = null;
+    }
+    if (this.foreground === null) {
+      opts.onProgress?.({ phase: 'load', model: file.name, component: 'detector', index: 0, total: 1 });
+      this.foreground = { sha256: file.sha256, model: await ForegroundMaskModel.load(file.path, file.name, this.options.runtime) };
+    }
+    return this.foreground.model.detect(image, query, opts.signal);
   }
 
   /** Saves an upscaler's image as the request's result (Upscale (Fast 2x), or an upscale too large to diffuse). */
@@ -403,10 +452,13 @@ export class GenerationService {
     await this.loadVae(undefined);
     await this.upscaler?.loaded.release();
     this.upscaler = null;
+    await this.foreground?.model.release();
+    this.foreground = null;
     await this.imagePromptRunner?.release();
     this.imagePromptRunner = null;
     await this.controlRunner?.release();
     this.controlRunner = null;
+    await this.guidedUnets.release();
     await this.evictExcept([]);
   }
 }

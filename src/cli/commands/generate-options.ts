@@ -12,6 +12,7 @@ import { suggestStyleNames } from '../../app/creative/style-suggestions.ts';
 import type { VaryUpscaleChoice, VaryUpscaleMode } from '../../app/generation/image-request.ts';
 import { UsageError } from '../command.ts';
 import { CONFIG_OPTIONS } from '../command-config.ts';
+import { ENHANCE_OPTIONS, ENHANCE_USAGE } from './enhance-option.ts';
 import { IMAGE_PROMPT_OPTIONS, IMAGE_PROMPT_USAGE } from './image-prompt-option.ts';
 import { INPAINT_OPTIONS, INPAINT_USAGE } from './inpaint-options.ts';
 
@@ -56,6 +57,7 @@ export const GENERATE_OPTIONS = {
   denoise: { type: 'string' },
   ...INPAINT_OPTIONS,
   ...IMAGE_PROMPT_OPTIONS,
+  ...ENHANCE_OPTIONS,
   vary: { type: 'string' },
   upscale: { type: 'string' },
   factor: { type: 'string' },
@@ -89,8 +91,9 @@ export const GENERATE_USAGE = [
   '  --steps N                 sampling steps (default: the performance mode\'s)',
   '  --cfg F  --sharpness F  --adaptive-cfg F  --sampler ID  --scheduler ID  --clip-skip N',
   '  --seed N|random           0..9223372036854775807; image i of a run uses seed + i',
-  '  --precision fp32|int8     UNet arithmetic (default: runtime.precision); int8 quantizes the weights once,',
-  '                            into the cache folder, and runs faster where the CPU has VNNI or AMX',
+  '  --precision fp32|int8|fp16  UNet arithmetic (default: runtime.precision); int8 quantizes the weights once,',
+  '                            into the cache folder, and runs faster where the CPU has VNNI or AMX; fp16 runs the',
+  '                            UNet and text encoders in half precision, for GPU providers (cuda, dml, coreml)',
   '',
   'Size and count:',
   '  --size WxH, --aspect-ratio W*H   exact size (1152x896, 1152*896)',
@@ -105,6 +108,7 @@ export const GENERATE_USAGE = [
   INPAINT_USAGE,
   '',
   IMAGE_PROMPT_USAGE,
+  ENHANCE_USAGE,
   '',
   'Output and setup:',
   '  --out DIR  --format png|jpeg|webp  --metadata fooocus|a1111  --json  --threads N',
