@@ -65,6 +65,7 @@ export function createAppStudioPort(studio: Studio): StudioPort {
       return { imageId: saved.id, width: saved.width, height: saved.height };
     },
     previewControlMap: async (_owner, image) => studio.previewControlMap(image.type, image.bytes),
+    describeImage: async (_owner, image) => studio.describeImage(image.type, image.bytes),
     deleteUpload: async (owner, imageId) => {
       if (!(await studio.uploads.remove(owner === ALL_OWNERS ? null : owner, imageId))) throw new NotFoundError('image');
     },

@@ -22,6 +22,7 @@ import { registerJobRoutes } from './routes/job-routes.ts';
 import { registerJobEventsRoute } from './routes/job-events-route.ts';
 import { registerImageRoutes } from './routes/image-routes.ts';
 import { registerImagePromptRoutes } from './routes/image-prompt-routes.ts';
+import { registerDescribeRoute } from './routes/describe-route.ts';
 import { registerMetadataRoute } from './routes/metadata-route.ts';
 import { registerCatalogRoutes } from './routes/catalog-routes.ts';
 import { registerSessionRoutes } from './routes/session-routes.ts';
@@ -71,6 +72,7 @@ export async function buildServer(port: StudioPort, serverOptions: ServerOptions
   registerJobEventsRoute(app, context);
   registerImageRoutes(app, context);
   registerImagePromptRoutes(app, context);
+  registerDescribeRoute(app, context);
   registerMetadataRoute(app, context);
   registerCatalogRoutes(app, context);
   registerSessionRoutes(app, context);

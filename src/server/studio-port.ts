@@ -18,6 +18,13 @@ import type { AspectRatioLists, ModelInfo, PresetInfo, StyleInfo } from '../app/
 export type { GenerateRequestBody } from './schemas/generate-request-schema.ts';
 export type { AspectRatioInfo, AspectRatioLists, ModelInfo, PresetInfo, StyleInfo } from '../app/studio/studio-catalog.ts';
 
+/** What Describe answers: the prompt text, and a tagger's tags with their scores. */
+export interface ImageDescriptionView {
+  type: 'photo' | 'anime';
+  text: string;
+  tags?: { name: string; score: number; category: 'general' | 'character' }[];
+}
+
 /** The owner scope of an admin: every owner's jobs, history and images. */
 export const ALL_OWNERS = '*';
 /** The single owner when the server runs without auth (loopback only). */
@@ -117,6 +124,11 @@ export interface StudioPort {
    * UploadRefusedError for bytes that do not decode or a size no job can use.
    */
   previewControlMap(owner: string, image: { bytes: Buffer; type: 'PyraCanny' | 'CPDS' }): Promise<Uint8Array>;
+  /**
+   * Describe: a prompt for an image by the type's describer; nothing is stored. Throws DescriberNotInstalledError
+   * (field `type`) when its files are not installed, UploadRefusedError for bytes that do not decode.
+   */
+  describeImage(owner: string, image: { bytes: Buffer; type: 'photo' | 'anime' }): Promise<ImageDescriptionView>;
   listModels(): Promise<ModelInfo[]>;
   /** Styles with their templates (`{prompt}` marks the user's prompt); the built-in switches come first. */
   listStyles(): Promise<StyleInfo[]>;

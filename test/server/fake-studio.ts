@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { ALL_OWNERS, type GenerateRequestBody, type JobSummary, type StudioEvent, type StudioEventListener, type StudioPort, type UploadedImage } from '../../src/server/studio-port.ts';
+import { ALL_OWNERS, type GenerateRequestBody, type ImageDescriptionView, type JobSummary, type StudioEvent, type StudioEventListener, type StudioPort, type UploadedImage } from '../../src/server/studio-port.ts';
 import { InvalidRequestError, JobStateConflictError, NotFoundError } from '../../src/server/studio-errors.ts';
 import { computeControlMap, grayToRgb } from '../../src/engine/index.ts';
 import { decodePng, encodePng } from '../../src/engine/output/png.ts';
@@ -129,6 +129,13 @@ export class FakeStudio implements StudioPort {
     this.#record('previewControlMap', owner);
     const map = grayToRgb(computeControlMap(image.type, decodePng(image.bytes)));
     return encodePng(map.rgb, map.width, map.height);
+  }
+
+  /** Decodes PNG bodies in process and answers their size as the text: the route's tests check what reaches the port. */
+  async describeImage(owner: string, image: { bytes: Buffer; type: 'photo' | 'anime' }): Promise<ImageDescriptionView> {
+    this.#record('describeImage', owner, image.type);
+    const { width, height } = decodePng(image.bytes);
+    return { type: image.type, text: `${image.type} ${width}x${height}` };
   }
 
   async deleteUpload(owner: string, imageId: string): Promise<void> {

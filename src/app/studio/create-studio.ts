@@ -30,6 +30,9 @@ import { openModelStore, type ModelStore } from '../models/model-store.ts';
 import { InferenceWorker } from '../worker/inference-worker.ts';
 import { UploadDecoder } from '../uploads/upload-decoder.ts';
 import { previewControlMap } from '../image-prompts/control-map-preview.ts';
+import { ImageDescribers, type ImageDescriptionResult } from '../describe/describe-image.ts';
+import { describeUpload } from '../describe/describe-upload.ts';
+import { createDescriberRegistry, type DescribeType } from '../describe/describer-registry.ts';
 import type { ControlPromptType } from '../../engine/index.ts';
 import { UploadStore } from '../uploads/upload-store.ts';
 import { UploadUsage } from '../uploads/upload-usage.ts';
@@ -53,8 +56,8 @@ export type StudioImagePrompt = Omit<ImagePromptDraft, 'file'> & { imageId: stri
 
 /** The upload files a stored request names: its input image and its inpaint mask. */
 export function uploadFilesOf(request: unknown): string[] {
-  const { input, inpaint } = request as ImageRequest;
-  return [input?.file, inpaint?.mask].filter((file): file is string => file !== undefined);
+  const { input, inpaint, imagePrompts } = request as ImageRequest;
+  return [input?.file, inpaint?.mask, ...(imagePrompts ?? []).map((p) => p.file)].filter((file): file is string => file !== undefined);
 }
 
 export interface Studio {
@@ -69,6 +72,8 @@ export interface Studio {
   uploads: UploadStore;
   /** The PyraCanny or CPDS map of an image (decoded as uploads are), as a PNG; nothing is stored. */
   previewControlMap(type: ControlPromptType, bytes: Uint8Array): Promise<Uint8Array>;
+  /** Describe: a prompt for an image (decoded as uploads are) from the type's describer; nothing is stored. */
+  describeImage(type: DescribeType, bytes: Uint8Array): Promise<ImageDescriptionResult>;
   /**
    * Checks a request against what is installed (ImageRequestError naming the field), resolves its defaults and
    * queues it for `owner`.
@@ -184,6 +189,11 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
     });
     queue = new LocalJobQueue({ store: jobStore, executor: uploadUsage.track(executor), maxQueuedPerOwner: config.server.maxQueuedJobs, describeFailure });
   }
+  // Describers run in this process (one tagger run takes about a second) and stay loaded between requests.
+  const describers = new ImageDescribers(store, createDescriberRegistry(), {
+    executionProvider: config.runtime.executionProvider,
+    ...(config.runtime.threads > 0 ? { threads: config.runtime.threads } : {}),
+  });
   // Probes arrive every few seconds; while a large model is being hashed they share the one check in flight.
   let modelCheck: Promise<StudioReadiness> | null = null;
   const checkDefaultModel = async (): Promise<StudioReadiness> => {
@@ -208,6 +218,7 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
     catalogFiles: data.catalogFiles,
     uploads,
     previewControlMap: (type, bytes) => previewControlMap({ decoder: uploadDecoder, maxPixels: config.server.quotas.maxPixels }, type, bytes),
+    describeImage: (type, bytes) => describeUpload({ decoder: uploadDecoder, maxPixels: config.server.quotas.maxPixels, describers }, type, bytes),
     submitImages: async (owner, { inputImageId, denoise, imagePrompts, ...studioChoices }, submitKey, limits) => {
       const choices: ImageRequestDraft = { ...studioChoices };
       if (imagePrompts !== undefined) {
@@ -263,6 +274,7 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
       if (running !== null) log(`stopping: job ${running} recorded as interrupted (it can be retried)`);
       uploads.close();
       uploadDecoder.close();
+      await describers.release();
       await worker.close();
       log('stopping: inference process ended, job database closed');
     },
