@@ -28,6 +28,7 @@
  *   npm run bench -- --ep cuda --precision fp16 sdxl:image  # on a GPU provider (cuda, dml, coreml): SDXL 1024, 30 steps
  *                                        # (--ep and --precision reach the sd15/sdxl unet, vae, text and image cases)
  *   npm run bench -- sam:segment         # Segment Anything ViT-B: 1024x1024 image, 3 boxes: encoder s, s per box, peak RSS
+ *   npm run bench -- detect:grounding-dino  # GroundingDINO (full-size random weights) on a 1024x1024 image: seconds, peak RSS
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -40,7 +41,7 @@ import { benchRuntimeEnv, parseBenchOptions } from './bench-options.ts';
 
 /** Arena settings: on with the memory pattern (ONNX Runtime's default), on without it, off (the pattern needs the arena). */
 const ARENA_CASES = ['unet', 'vae'].flatMap((p) => ['on-on', 'on-off', 'off-off'].map((a) => `arena:sd15-${p}-${a}`));
-const ALL = ['sd15:text', 'sd15:unet', 'sd15:vae', 'sd15:image', 'sd15:lora', 'sd15:control', 'sd15:cancel', 'sdxl:text', 'sdxl:unet', 'sdxl:vae', 'sdxl:image', 'sdxl:lora', 'sdxl:control', 'sdxl:image-prompt', 'sdxl:cancel', 'server:api', 'queue:backends', 'metadata:read', 'upscaler:rrdb', 'upscaler:image', 'upscaler:image-small', 'memory:sd15-resident', 'memory:sd15-per-phase', ...ARENA_CASES, 'int8:sd15', 'int8:tiny', 'int8:conv', 'sam:segment', 'describe:photo'];
+const ALL = ['sd15:text', 'sd15:unet', 'sd15:vae', 'sd15:image', 'sd15:lora', 'sd15:control', 'sd15:cancel', 'sdxl:text', 'sdxl:unet', 'sdxl:vae', 'sdxl:image', 'sdxl:lora', 'sdxl:control', 'sdxl:image-prompt', 'sdxl:cancel', 'server:api', 'queue:backends', 'metadata:read', 'upscaler:rrdb', 'upscaler:image', 'upscaler:image-small', 'memory:sd15-resident', 'memory:sd15-per-phase', ...ARENA_CASES, 'int8:sd15', 'int8:tiny', 'int8:conv', 'sam:segment', 'describe:photo', 'detect:grounding-dino'];
 const options = parseBenchOptions(process.argv.slice(2));
 const args = options.cases;
 const json = process.argv.includes('--json');
@@ -48,6 +49,17 @@ const profile = process.argv.includes('--profile');
 const cases = args.length === 0 ? ALL : ALL.filter((c) => args.some((a) => c === a || c.startsWith(`${a}:`)));
 const cacheDir = path.resolve(process.env.FOOOCUS_BENCH_CACHE ?? '.cache/bench');
 mkdirSync(cacheDir, { recursive: true });
+
+interface DetectResult {
+  family: 'detect';
+  part: string;
+  shape: string;
+  loadSeconds: number;
+  firstSeconds: number;
+  secondSeconds: number;
+  peakRssBytes: number;
+  cpu: { model: string; cores: number; avx2: boolean; avx512: boolean };
+}
 
 interface ImageResult {
   family: string;
@@ -286,6 +298,7 @@ const int8Convs: Int8ConvResult[] = [];
 const imagePrompts: ImagePromptResult[] = [];
 const stepRuns = process.env.FOOOCUS_BENCH_STEP_RUNS ?? '2';
 const sams: SamResult[] = [];
+const detections: DetectResult[] = [];
 for (const c of cases) {
   const [family, part] = c.split(':') as [string, string];
   process.stderr.write(`bench: ${c} ...\n`);
@@ -309,6 +322,8 @@ for (const c of cases) {
               ? part === 'conv' ? ['int8-conv-case.ts'] : ['int8-case.ts', part, cacheDir]
             : family === 'sam'
               ? ['sam-case.ts', part, cacheDir]
+            : family === 'detect'
+              ? ['detect-case.ts', part, cacheDir]
             : part === 'image'
               ? ['image-case.ts', family, cacheDir]
               : part === 'lora'
@@ -323,7 +338,8 @@ for (const c of cases) {
   const result = runScript(c, script, caseEnv);
   if (result === null) continue;
   const parsed = result as CaseResult | ImageResult | LoraResult | ServerResult | CancelResult | MetadataResult | UpscalerResult | QueueResult;
-  if ((parsed as { part: string }).part === 'memory') memories.push(parsed as unknown as MemoryResult);
+  if ((parsed as { family: string }).family === 'detect') detections.push(parsed as unknown as DetectResult);
+  else if ((parsed as { part: string }).part === 'memory') memories.push(parsed as unknown as MemoryResult);
   else if ((parsed as { part: string }).part === 'arena') arenas.push(parsed as unknown as ArenaResult);
   else if ((parsed as { part: string }).part === 'int8') int8s.push(parsed as unknown as Int8Result);
   else if ((parsed as { family: string }).family === 'describe') describes.push(parsed as unknown as DescribeResult);
@@ -342,7 +358,7 @@ for (const c of cases) {
 }
 
 if (json) {
-  console.log(JSON.stringify([...(limits === null ? [] : [limits]), ...results, ...images, ...loras, ...servers, ...cancels, ...metadataReads, ...upscalers, ...queues, ...memories, ...arenas, ...int8s, ...int8Convs, ...sams, ...describes, ...controls, ...imagePrompts], null, 2));
+  console.log(JSON.stringify([...(limits === null ? [] : [limits]), ...results, ...images, ...loras, ...servers, ...cancels, ...metadataReads, ...upscalers, ...queues, ...memories, ...arenas, ...int8s, ...int8Convs, ...sams, ...describes, ...controls, ...imagePrompts, ...detections], null, 2));
 } else {
   if (limits !== null) console.log(formatLimits(limits));
   if (results.length > 0) {
@@ -486,3 +502,11 @@ if (!json && arenas.length > 0) {
 }
 if (!json && int8s.length > 0) printInt8Results(int8s);
 if (!json && int8Convs.length > 0) printInt8ConvResults(int8Convs);
+if (!json && detections.length > 0) {
+  console.log('\n| detector | shape | load s | first detection s (graph + session) | next detection s | peak RSS GiB | CPU |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const r of detections) {
+    const flags = [r.cpu.avx2 ? 'avx2' : '', r.cpu.avx512 ? 'avx512' : ''].filter((f) => f !== '').join(' ');
+    console.log(`| ${r.part} | ${r.shape} | ${r.loadSeconds.toFixed(2)} | ${r.firstSeconds.toFixed(1)} | ${r.secondSeconds.toFixed(1)} | ${(r.peakRssBytes / 2 ** 30).toFixed(2)} | ${r.cpu.model}, ${r.cpu.cores} cores, ${flags} |`);
+  }
+}
