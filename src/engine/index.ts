@@ -60,7 +60,7 @@ export {
 export { FaceDetector, type DetectedFace, type FaceDetectionOptions } from './face/face-detection.ts';
 export { alignFace, cropFaceForFaceSwap, NoFaceFoundError, FACE_CROP_SIZE } from './face/face-alignment.ts';
 export { detectRetinaFaceLayout, RetinaFaceLayoutError, type RetinaFaceLayout } from './face/retinaface-layout.ts';
-export { chooseMask, InvalidBoxError, loadSegmenter, Segmenter, type SamImageEmbedding, type SegmentedMask, type SegmentOptions } from './segment/segmenter.ts';
+export { chooseMask, InvalidBoxError, loadSegmenter, SegmentImageError, Segmenter, type SamImageEmbedding, type SegmentedMask, type SegmentOptions } from './segment/segmenter.ts';
 export { detectSamLayout, SamLayoutError, type SamLayout } from './segment/sam-layout.ts';
 export { fillSmallHoles, FOOOCUS_SAM_HOLE_AREA } from './segment/mask-holes.ts';
 export type { SamBox, SamFrame } from './segment/sam-image-frame.ts';
@@ -149,6 +149,8 @@ export {
   InvalidMetadataError,
   type GenerationParameters,
   type InputImageParameters,
+  type EnhanceRecord,
+  type EnhanceTabRecord,
   type LoraReference,
   type OutpaintSide,
 } from './output/generation-parameters.ts';
@@ -231,3 +233,5 @@ export { parseTagList, readTagListFile, TagListFormatError, type TaggerTag, type
 export { BlipCaptioner, CAPTION_DEFAULTS, CAPTION_PROMPT, type BlipFiles, type CaptionOptions } from './describe/blip-captioner.ts';
 export { BlipLayoutError, detectBlipLayout, type BlipConfig } from './describe/blip-layout.ts';
 export { VocabularyFormatError, WordPieceTokenizer } from './text/word-piece.ts';
+export type { RegionDetection, RegionDetector, RegionQuery } from './segment/region-detector.ts';
+export { binariseMask, checkForegroundSignature, classifyForegroundPrompt, ForegroundMaskModel, FOREGROUND_INPUT_SIZES, type ForegroundSignature } from './segment/foreground-mask.ts';
