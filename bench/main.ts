@@ -21,6 +21,7 @@
  *   npm run bench -- memory              # SD 1.5 text-to-image peak RSS, resident vs per-phase (memory-case.ts)
  *   npm run bench -- arena               # SD 1.5 UNet and VAE with each ONNX Runtime arena setting
  *   npm run bench -- int8                # int8 vs fp32 UNet (SD1.5 512 and the tiny fixture): speed-up, error, PSNR, cache
+ *   npm run bench -- describe:photo      # BLIP-base captioner (random weights) on a 1024x1024 image, with and without its cache
  *   npm run bench -- sam:segment         # Segment Anything ViT-B: 1024x1024 image, 3 boxes: encoder s, s per box, peak RSS
  */
 import { spawnSync } from 'node:child_process';
@@ -32,7 +33,7 @@ import { formatUpscalePhases, type UpscalePhases } from './upscale-phases.ts';
 
 /** Arena settings: on with the memory pattern (ONNX Runtime's default), on without it, off (the pattern needs the arena). */
 const ARENA_CASES = ['unet', 'vae'].flatMap((p) => ['on-on', 'on-off', 'off-off'].map((a) => `arena:sd15-${p}-${a}`));
-const ALL = ['sd15:text', 'sd15:unet', 'sd15:vae', 'sd15:image', 'sd15:lora', 'sd15:control', 'sd15:cancel', 'sdxl:text', 'sdxl:unet', 'sdxl:vae', 'sdxl:image', 'sdxl:lora', 'sdxl:control', 'sdxl:cancel', 'server:api', 'queue:backends', 'metadata:read', 'upscaler:rrdb', 'upscaler:image', 'upscaler:image-small', 'memory:sd15-resident', 'memory:sd15-per-phase', ...ARENA_CASES, 'int8:sd15', 'int8:tiny', 'sam:segment'];
+const ALL = ['sd15:text', 'sd15:unet', 'sd15:vae', 'sd15:image', 'sd15:lora', 'sd15:control', 'sd15:cancel', 'sdxl:text', 'sdxl:unet', 'sdxl:vae', 'sdxl:image', 'sdxl:lora', 'sdxl:control', 'sdxl:cancel', 'server:api', 'queue:backends', 'metadata:read', 'upscaler:rrdb', 'upscaler:image', 'upscaler:image-small', 'memory:sd15-resident', 'memory:sd15-per-phase', ...ARENA_CASES, 'int8:sd15', 'int8:tiny', 'sam:segment', 'describe:photo'];
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const json = process.argv.includes('--json');
 const profile = process.argv.includes('--profile');
@@ -129,6 +130,18 @@ interface CancelResult {
   unetStepSeconds: number;
   submitToFirstStepSeconds: number;
   cpu: { model: string; flags: string[] };
+}
+
+interface DescribeResult {
+  family: 'describe';
+  part: string;
+  shape: string;
+  loadSeconds: number;
+  seconds: number;
+  recomputeSeconds: number;
+  cacheSpeedup: number;
+  peakRssBytes: number;
+  cpu: { model: string; cores: number; avx2: boolean; avx512: boolean };
 }
 
 interface UpscalerResult {
@@ -257,6 +270,7 @@ const queues: QueueResult[] = [];
 const memories: MemoryResult[] = [];
 const arenas: ArenaResult[] = [];
 const int8s: Int8Result[] = [];
+const describes: DescribeResult[] = [];
 const sams: SamResult[] = [];
 for (const c of cases) {
   const [family, part] = c.split(':') as [string, string];
@@ -275,6 +289,8 @@ for (const c of cases) {
           ? ['metadata-case.ts']
           : family === 'upscaler'
             ? ['upscale-case.ts', part, cacheDir]
+            : family === 'describe'
+              ? ['describe-case.ts', part, cacheDir]
             : family === 'int8'
               ? ['int8-case.ts', part, cacheDir]
             : family === 'sam'
@@ -294,6 +310,7 @@ for (const c of cases) {
   if ((parsed as { part: string }).part === 'memory') memories.push(parsed as unknown as MemoryResult);
   else if ((parsed as { part: string }).part === 'arena') arenas.push(parsed as unknown as ArenaResult);
   else if ((parsed as { part: string }).part === 'int8') int8s.push(parsed as unknown as Int8Result);
+  else if ((parsed as { family: string }).family === 'describe') describes.push(parsed as unknown as DescribeResult);
   else if ((parsed as { family: string }).family === 'sam') sams.push(parsed as unknown as SamResult);
   else if (parsed.family === 'queue') queues.push(parsed as QueueResult);
   else if (parsed.family === 'metadata') metadataReads.push(parsed as MetadataResult);
@@ -307,7 +324,7 @@ for (const c of cases) {
 }
 
 if (json) {
-  console.log(JSON.stringify([...(limits === null ? [] : [limits]), ...results, ...images, ...loras, ...servers, ...cancels, ...metadataReads, ...upscalers, ...queues, ...memories, ...arenas, ...int8s, ...sams], null, 2));
+  console.log(JSON.stringify([...(limits === null ? [] : [limits]), ...results, ...images, ...loras, ...servers, ...cancels, ...metadataReads, ...upscalers, ...queues, ...memories, ...arenas, ...int8s, ...sams, ...describes], null, 2));
 } else {
   if (limits !== null) console.log(formatLimits(limits));
   if (results.length > 0) {
@@ -388,6 +405,15 @@ if (!json && upscalers.length > 0) {
     console.log(`| ${r.part} | ${r.shape} | ${r.seconds.toFixed(1)} | ${figure(r.gflops, 1)} | ${figure(r.convGflops, 1)} | ${r.percentOfConv === undefined ? '' : `${r.percentOfConv.toFixed(0)} %`} | ${(r.peakRssBytes / 2 ** 30).toFixed(2)} | ${cpu} |`);
   }
   for (const r of upscalers.filter((u) => u.phases !== undefined)) console.log(`\n${r.part} phases: ${formatUpscalePhases(r.phases!)}`);
+}
+if (!json && describes.length > 0) {
+  console.log('');
+  console.log('| describe | shape | load s | s | s re-running the decoder per token | cache speed-up | peak RSS GiB | CPU |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const r of describes) {
+    const cpu = `${r.cpu.model}, ${r.cpu.cores} cores${r.cpu.avx512 ? ', AVX-512' : r.cpu.avx2 ? ', AVX2' : ''}`;
+    console.log(`| ${r.part} | ${r.shape} | ${r.loadSeconds.toFixed(1)} | ${r.seconds.toFixed(1)} | ${r.recomputeSeconds.toFixed(1)} | ${r.cacheSpeedup.toFixed(2)}x | ${(r.peakRssBytes / 2 ** 30).toFixed(2)} | ${cpu} |`);
+  }
 }
 if (!json && sams.length > 0) {
   console.log('');

@@ -21,7 +21,7 @@ import { suggestStyleNames } from '../creative/style-suggestions.ts';
 import type { ModelListing, ModelStore } from '../models/model-store.ts';
 import { GENERATION_DEFAULTS } from './generation-defaults.ts';
 import type { AppGenerationRequest, GenerationService, SavedImage, ServiceProgress, VerifiedModel } from './generation-service.ts';
-import { checkImagePromptFiles, readControlInputs, readImagePromptInputs, recordImagePrompts } from './image-prompt-files.ts';
+import { checkImagePromptFiles, readControlInputs, readImagePromptInputs, recordImagePrompts, type ProvidedImage } from './image-prompt-files.ts';
 import { ImageRequestError, resolveImagePrompts, type ImagePromptDraft, type ImageRequest } from './image-request.ts';
 import { parseSize, sizeForAspect } from './image-size.ts';
 import { describeInputImage } from './input-image-description.ts';
@@ -338,6 +338,8 @@ export interface GenerateImageOptions {
    * engine's `maskFromImage`); else read from the file through the same image decoder and limits as `input`.
    */
   mask?: GreyMask;
+  /** Image prompt images decoded already (a Redis worker gets them with the job); others are read from their files. */
+  imagePromptImages?: readonly ProvidedImage[];
   onProgress?: (p: ServiceProgress) => void;
   /** The job the image is for: its id marks the file name (see SaveImageOptions.jobTag). */
   jobTag?: string;
@@ -363,10 +365,10 @@ export function createImageGenerator(options: ImageGeneratorOptions) {
     const vae = image.vae === null ? undefined : { ...(await verify(image.vae, opts, 'vae')), name: image.vae };
     const loras = await verifyLoras(store, listing, image.loras, opts.signal);
     const pixels = request.input === undefined ? undefined : (opts.input ?? (await readInputImage(options.inputDir, request.input.file, options.inputSource)));
-    const readContext = { store, listing, inputDir: options.inputDir, ...(opts.signal ? { signal: opts.signal } : {}) };
+    const readContext = { store, listing, inputDir: options.inputDir, ...(opts.imagePromptImages ? { images: opts.imagePromptImages } : {}), ...(opts.signal ? { signal: opts.signal } : {}) };
     const imagePromptInputs = await readImagePromptInputs(request, readContext);
     const controlInputs = await readControlInputs(request, readContext);
-    const recorded = await recordImagePrompts(request, options.inputDir);
+    const recorded = await recordImagePrompts(request, options.inputDir, opts.imagePromptImages);
     const appRequest = {
       ...image.fields,
       ...(recorded.imagePrompts === undefined ? {} : { inputImage: { ...image.fields.inputImage, ...recorded } }),

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { readImageFile, type AdapterPromptType, type ControlHint, type ControlPromptType, type InputImageParameters, type ModelFamily } from '../../engine/index.ts';
+import { readImageFile, type AdapterPromptType, type ControlHint, type ControlPromptType, type InputImageParameters, type ModelFamily, type RgbImage } from '../../engine/index.ts';
 import type { ModelKind } from '../models/model-kinds.ts';
 import type { ModelListing, ModelStore } from '../models/model-store.ts';
 import { prepareControlHints } from './control-hint-step.ts';
@@ -85,7 +85,23 @@ export interface ImagePromptReadContext {
   listing: readonly ModelListing[];
   /** Where relative image paths are (the outputs directory, for uploads). */
   inputDir: string;
+  /** Image prompt images decoded already (a Redis worker gets them with the job), by the file the request names. */
+  images?: readonly ProvidedImage[];
   signal?: AbortSignal;
+}
+
+/** An image prompt's image sent along with a job instead of read from a file this machine does not have. */
+export interface ProvidedImage {
+  file: string;
+  image: RgbImage;
+  /** SHA-256 of the original file's bytes, for the metadata. */
+  sha256?: string;
+}
+
+/** The prompt's image: the one sent with the job, else the file (through the engine's decoder and limits). */
+function readPromptImage(context: Pick<ImagePromptReadContext, 'inputDir' | 'images'>, file: string, field: string): Promise<RgbImage> {
+  const provided = context.images?.find((p) => p.file === file);
+  return provided !== undefined ? Promise.resolve(provided.image) : readImageFile(path.resolve(context.inputDir, file), { source: field });
 }
 
 /**
@@ -119,7 +135,7 @@ export async function readImagePromptInputs(request: ImageRequest, context: Imag
     if (files === null) throw new ImageRequestError(`${prompt.field}.type`, 'family', `${type} has no IP-Adapter for ${family} models`);
     inputs.adapters[type] = await verify(files[1]!, `${prompt.field}.type`);
     if (type === 'FaceSwap') inputs.faceDetector = await verify(IMAGE_PROMPT_FILES.faceDetector, `${prompt.field}.type`);
-    const image = await readImageFile(path.resolve(context.inputDir, prompt.file), { source: prompt.field });
+    const image = await readPromptImage(context, prompt.file, prompt.field);
     inputs.images.push({ image, type, stopAt: prompt.stopAt, weight: prompt.weight, field: prompt.field });
   }
   return inputs;
@@ -149,7 +165,7 @@ export async function readControlInputs(request: ImageRequest, context: ImagePro
     files[type] = { path: await context.store.resolve(file.kind, file.name, context.signal ? { signal: context.signal } : {}), sha256: entry.sha256 };
   }
   const fieldOf = (file: string): string => chosen.find((p) => p.file === file)?.field ?? 'imagePrompts';
-  const hints = await prepareControlHints(chosen, { width: request.width, height: request.height }, (file) => readImageFile(path.resolve(context.inputDir, file), { source: fieldOf(file) }));
+  const hints = await prepareControlHints(chosen, { width: request.width, height: request.height }, (file) => readPromptImage(context, file, fieldOf(file)));
   return { files, hints };
 }
 
@@ -157,13 +173,15 @@ export async function readControlInputs(request: ImageRequest, context: ImagePro
  * The image prompts and mixing switches as the saved image's metadata records them: each prompt's type, stop-at
  * and weight, and its image's file name and the SHA-256 of its bytes (never the pixels); nothing without prompts.
  */
-export async function recordImagePrompts(request: ImageRequest, inputDir: string): Promise<Pick<InputImageParameters, 'imagePrompts' | 'mixImagePromptAndVary' | 'mixImagePromptAndInpaint'>> {
+export async function recordImagePrompts(request: ImageRequest, inputDir: string, images: readonly ProvidedImage[] = []): Promise<Pick<InputImageParameters, 'imagePrompts' | 'mixImagePromptAndVary' | 'mixImagePromptAndInpaint'>> {
   const prompts = request.imagePrompts ?? [];
   if (prompts.length === 0) return {};
   const imagePrompts = [];
   for (const p of prompts) {
-    const bytes = await readFile(path.resolve(inputDir, p.file));
-    imagePrompts.push({ type: p.type, stopAt: p.stopAt, weight: p.weight, image: path.basename(p.file), imageSha256: createHash('sha256').update(bytes).digest('hex') });
+    const provided = images.find((i) => i.file === p.file);
+    // A sent image without its digest is recorded by name only rather than hashed from something else.
+    const sha256 = provided !== undefined ? provided.sha256 : createHash('sha256').update(await readFile(path.resolve(inputDir, p.file))).digest('hex');
+    imagePrompts.push({ type: p.type, stopAt: p.stopAt, weight: p.weight, image: path.basename(p.file), ...(sha256 === undefined ? {} : { imageSha256: sha256 }) });
   }
   return {
     imagePrompts,

@@ -59,6 +59,8 @@ export interface Attachment {
   height: number;
   /** Interleaved 8-bit RGB, base64. */
   rgb: string;
+  /** SHA-256 of the file's bytes, for an image prompt (its image's metadata records it). */
+  sha256?: string;
 }
 
 /** One dispatch of a job to one worker. */
@@ -198,11 +200,13 @@ function parseAttachment(o: Fields, maxPixels: number): Attachment {
   if (width * height > maxPixels) throw new MalformedMessageError(what, 'width', `x height must be at most ${maxPixels} pixels`);
   const rgb = readString(o, 'rgb', what, /^[A-Za-z0-9+/]*={0,2}$/, Math.ceil((width * height * 3) / 3) * 4 + 4);
   if (Buffer.byteLength(rgb, 'base64') !== width * height * 3) throw new MalformedMessageError(what, 'rgb', 'must hold width x height x 3 bytes');
-  return { file: readString(o, 'file', what, undefined, 4096), width, height, rgb };
+  const sha256 = o.sha256 === undefined ? undefined : readString(o, 'sha256', what, /^[0-9a-f]{64}$/, 64);
+  return { file: readString(o, 'file', what, undefined, 4096), width, height, rgb, ...(sha256 === undefined ? {} : { sha256 }) };
 }
 
-export function encodeAttachment(file: string, image: RgbImage): Attachment {
-  return { file, width: image.width, height: image.height, rgb: Buffer.from(image.rgb.buffer, image.rgb.byteOffset, image.rgb.byteLength).toString('base64') };
+export function encodeAttachment(file: string, image: RgbImage, sha256?: string): Attachment {
+  const rgb = Buffer.from(image.rgb.buffer, image.rgb.byteOffset, image.rgb.byteLength).toString('base64');
+  return { file, width: image.width, height: image.height, rgb, ...(sha256 === undefined ? {} : { sha256 }) };
 }
 
 export function decodeAttachment(attachment: Attachment): RgbImage {

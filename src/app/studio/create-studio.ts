@@ -56,8 +56,8 @@ export type StudioImagePrompt = Omit<ImagePromptDraft, 'file'> & { imageId: stri
 
 /** The upload files a stored request names: its input image and its inpaint mask. */
 export function uploadFilesOf(request: unknown): string[] {
-  const { input, inpaint } = request as ImageRequest;
-  return [input?.file, inpaint?.mask].filter((file): file is string => file !== undefined);
+  const { input, inpaint, imagePrompts } = request as ImageRequest;
+  return [input?.file, inpaint?.mask, ...(imagePrompts ?? []).map((p) => p.file)].filter((file): file is string => file !== undefined);
 }
 
 export interface Studio {

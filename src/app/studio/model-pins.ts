@@ -1,12 +1,13 @@
 /**
  * Models named by SHA-256 across machines: the studio pins each model a request names (checkpoint, refiner, VAE,
- * LoRAs, upscaler) to the SHA-256 its own trust manifest records, and a worker runs the job only when its own store
+ * LoRAs, upscaler, the image prompt types' files) to the SHA-256 its own trust manifest records, and a worker runs the job only when its own store
  * has each model under the same name with the same SHA-256 and the file still matches it (or, when configured to,
  * pulls it from the signed catalog first). Models the creative layer adds by itself (a performance mode's LoRA, a
  * preset's, the inpaint patch) are checked by the worker's store as every model is: by its own trust manifest.
  */
-import { FooocusError } from '../../engine/index.ts';
+import { FooocusError, type ModelFamily } from '../../engine/index.ts';
 import { formatCliCommand } from '../cli-invocation.ts';
+import { CONTROL_FILES, findImagePromptFiles, isAdapterPromptType } from '../generation/image-prompt-files.ts';
 import type { ImageRequest } from '../generation/image-request.ts';
 import type { ModelPin } from '../jobs/remote-job-protocol.ts';
 import type { CatalogEntry } from '../models/catalog.ts';
@@ -39,6 +40,12 @@ export async function pinRequestModels(store: ModelStore, request: ImageRequest,
   for (const lora of request.loras ?? []) named.push({ kind: 'loras', name: lora.name });
   if (request.varyUpscale?.upscaler !== undefined) named.push({ kind: 'upscalers', name: request.varyUpscale.upscaler });
   const listing = await store.list();
+  // The image prompt files for the checkpoint's family (submit checked they are installed).
+  const family = listing.find((m) => m.kind === 'checkpoints' && m.name === named[0]!.name)?.family ?? 'sdxl';
+  for (const prompt of request.imagePrompts ?? []) {
+    const files = isAdapterPromptType(prompt.type) ? (findImagePromptFiles(prompt.type, family as ModelFamily) ?? []) : [CONTROL_FILES[prompt.type]];
+    named.push(...files);
+  }
   const pins: ModelPin[] = [];
   for (const { kind, name } of named) {
     const found = listing.find((m) => m.kind === kind && m.name === name);

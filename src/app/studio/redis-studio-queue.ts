@@ -3,7 +3,10 @@
  * file, jobs run on `fooocus worker` machines (and on the studio's own inference process when queue.localWorker),
  * and the images they make come back through Redis, checked, into the studio's outputs (outputs/received-image.ts).
  */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 import type { AppConfig } from '../config/config-schema.ts';
 import type { ImageRequest } from '../generation/image-request.ts';
 import type { JobStore } from '../jobs/job-store.ts';
@@ -69,8 +72,9 @@ export async function openRedisStudioQueue(options: RedisStudioQueueOptions): Pr
     });
     await local.start();
   }
+  // Each image goes with the SHA-256 of its file, which an image prompt's metadata records.
   const attach = async (request: unknown): Promise<Attachment[]> =>
-    Promise.all(options.imagesOf(request).map(async (file) => encodeAttachment(file, await options.readPixels(file))));
+    Promise.all([...new Set(options.imagesOf(request))].map(async (file) => encodeAttachment(file, await options.readPixels(file), createHash('sha256').update(await readFile(path.resolve(outputsDir, file))).digest('hex'))));
   try {
     return await RedisJobQueue.open({
       store: options.jobStore,

@@ -1,6 +1,7 @@
 /**
  * How a Redis worker runs a job: the studio's own executor (image after image in a restricted inference process),
- * on one of the worker's inference processes, with the images the studio sent along (its input, a mask) instead of
+ * on one of the worker's inference processes, with the images the studio sent along (its input, a mask, its image
+ * prompts' images) instead of
  * reading uploads it does not have, and the job's pinned checkpoint for a request stored without one.
  */
 import { FooocusError } from '../../engine/index.ts';
@@ -38,6 +39,12 @@ export function createRemoteJobExecutor(options: RemoteJobExecutorOptions): Remo
           const image = readAttachment(remote, file, 'inpaint.mask');
           return greyFromRgb(image.rgb, image.width, image.height);
         },
+        readImagePrompts: (request) =>
+          (request.imagePrompts ?? []).map((p, i) => {
+            const attachment = remote.attachments.find((a) => a.file === p.file);
+            if (attachment === undefined) throw new FooocusError('not-found', `the image ${JSON.stringify(p.file)} the request reads was not sent with the job`, { field: `imagePrompts[${i}]` });
+            return { file: p.file, image: decodeAttachment(attachment), ...(attachment.sha256 === undefined ? {} : { sha256: attachment.sha256 }) };
+          }),
         ...(options.sweepOutputs === undefined ? {} : { sweepOutputs: options.sweepOutputs }),
       });
       return await executor(job, execution);

@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { encodePng, type GenerationProgress, type RgbImage } from '../../engine/index.ts';
 import type { GreyImage } from '../../engine/output/mask-image.ts';
+import type { ProvidedImage } from '../generation/image-prompt-files.ts';
 import type { ImageRequest } from '../generation/image-request.ts';
 import { createOutputImageId } from '../outputs/image-ids.ts';
 import type { JobExecutor } from '../jobs/job-queue.ts';
@@ -23,6 +24,8 @@ export interface StudioExecutorOptions {
   readInput: (file: string) => Promise<RgbImage>;
   /** The grey pixels of an inpaint mask (a path relative to outputs), read through the upload store's checks. */
   readMask?: (file: string) => Promise<GreyImage>;
+  /** The request's image prompt images when they came with the job (a Redis worker); without it the inference process reads their files. */
+  readImagePrompts?: (request: ImageRequest) => ProvidedImage[];
   /** Removes files a killed inference process left in outputs that no job records (while this job still runs). */
   sweepOutputs?: () => Promise<void>;
 }
@@ -44,6 +47,7 @@ export function createStudioExecutor(options: StudioExecutorOptions): JobExecuto
     const input = request.input === undefined ? undefined : await options.readInput(request.input.file);
     const maskFile = request.inpaint?.mask;
     const mask = maskFile === undefined || options.readMask === undefined ? undefined : await options.readMask(maskFile);
+    const imagePromptImages = options.readImagePrompts?.(request) ?? [];
     for (let index = 0; index < request.imageCount; index++) {
       execution.signal.throwIfAborted();
       const skip = execution.skipSignal();
@@ -53,6 +57,7 @@ export function createStudioExecutor(options: StudioExecutorOptions): JobExecuto
           jobTag: job.id,
           ...(input ? { input } : {}),
           ...(mask ? { mask } : {}),
+          ...(imagePromptImages.length > 0 ? { imagePromptImages } : {}),
           onProgress: (p) => {
             if (p.phase !== 'sample') return;
             const position = { step: p.step, steps: p.steps, image: index + 1, images: request.imageCount };

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { RevivedError, type ErrorData, type RgbImage } from '../../engine/index.ts';
 import type { GreyImage } from '../../engine/output/mask-image.ts';
 import type { SavedImage, ServiceProgress } from '../generation/generation-service.ts';
+import type { ProvidedImage } from '../generation/image-prompt-files.ts';
 import type { ImageRequest } from '../generation/image-request.ts';
 import { JobInterruptedError } from '../jobs/job-errors.ts';
 import type { FromWorker, ToWorker, WorkerSettings } from './worker-protocol.ts';
@@ -163,7 +164,7 @@ export class InferenceWorker {
   async generate(
     request: ImageRequest,
     imageIndex: number,
-    opts: { onProgress?: (p: ServiceProgress) => void; signal?: AbortSignal; input?: RgbImage; mask?: GreyImage; jobTag?: string } = {},
+    opts: { onProgress?: (p: ServiceProgress) => void; signal?: AbortSignal; input?: RgbImage; mask?: GreyImage; imagePromptImages?: ProvidedImage[]; jobTag?: string } = {},
   ): Promise<SavedImage[]> {
     await (this.ready ?? this.start());
     // A cancel that came while the child was starting (or before this call) has no listener to hear it.
@@ -202,7 +203,7 @@ export class InferenceWorker {
         onProgress: opts.onProgress ?? (() => undefined),
       });
       signal?.addEventListener('abort', cancel, { once: true });
-      sendTo(child, { type: 'generate', id, request, imageIndex, ...(opts.input ? { input: opts.input } : {}), ...(opts.mask ? { mask: opts.mask } : {}), ...(opts.jobTag === undefined ? {} : { jobTag: opts.jobTag }) });
+      sendTo(child, { type: 'generate', id, request, imageIndex, ...(opts.input ? { input: opts.input } : {}), ...(opts.mask ? { mask: opts.mask } : {}), ...(opts.imagePromptImages ? { imagePromptImages: opts.imagePromptImages } : {}), ...(opts.jobTag === undefined ? {} : { jobTag: opts.jobTag }) });
     });
   }
 

@@ -37,11 +37,11 @@ async function main(argv: readonly string[]): Promise<void> {
     send({ type: 'progress', id, progress });
   };
 
-  async function runJob({ id, request, imageIndex, input, mask, jobTag }: Extract<ToWorker, { type: 'generate' }>): Promise<void> {
+  async function runJob({ id, request, imageIndex, input, mask, imagePromptImages, jobTag }: Extract<ToWorker, { type: 'generate' }>): Promise<void> {
     const controller = new AbortController();
     running.set(id, controller);
     try {
-      const image = await generateImage(request, imageIndex, { signal: controller.signal, onProgress: (progress) => reportProgress(id, progress), ...(input ? { input } : {}), ...(mask ? { mask } : {}), ...(jobTag === undefined ? {} : { jobTag }) });
+      const image = await generateImage(request, imageIndex, { signal: controller.signal, onProgress: (progress) => reportProgress(id, progress), ...(input ? { input } : {}), ...(mask ? { mask } : {}), ...(imagePromptImages ? { imagePromptImages } : {}), ...(jobTag === undefined ? {} : { jobTag }) });
       send({ type: 'done', id, images: [image] });
     } catch (err) {
       const error = toErrorData(err);

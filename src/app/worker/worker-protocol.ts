@@ -7,6 +7,7 @@
 import type { ErrorData, RgbImage } from '../../engine/index.ts';
 import type { GreyImage } from '../../engine/output/mask-image.ts';
 import type { SavedImage, ServiceProgress } from '../generation/generation-service.ts';
+import type { ProvidedImage } from '../generation/image-prompt-files.ts';
 import type { ImageRequest } from '../generation/image-request.ts';
 import type { MemorySetting } from '../generation/memory-mode.ts';
 
@@ -23,9 +24,14 @@ export interface WorkerSettings {
   software: string;
 }
 
-/** `input`, `mask`: the request's input image and inpaint mask, decoded by the server through the upload store's checks. */
+/**
+ * `input`, `mask`: the request's input image and inpaint mask, decoded by the server through the upload store's checks;
+ * `imagePromptImages`: its image prompt images when they came with the job (a Redis worker), else read from outputs.
+ */
 /** `jobTag`: the job the image is for; its id marks the file names (output-writer's SaveImageOptions.jobTag). */
-export type ToWorker = { type: 'generate'; id: number; request: ImageRequest; imageIndex: number; input?: RgbImage; mask?: GreyImage; jobTag?: string } | { type: 'cancel'; id: number };
+export type ToWorker =
+  | { type: 'generate'; id: number; request: ImageRequest; imageIndex: number; input?: RgbImage; mask?: GreyImage; imagePromptImages?: ProvidedImage[]; jobTag?: string }
+  | { type: 'cancel'; id: number };
 
 export type FromWorker =
   | { type: 'ready' }

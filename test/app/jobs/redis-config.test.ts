@@ -107,6 +107,9 @@ describe('messages read from Redis', () => {
     assert.deepEqual(parseRemoteJob(older, 100).providers, []);
     const attachment = { file: 'uploads/a.png', width: 2, height: 1, rgb: Buffer.alloc(6, 7).toString('base64') };
     assert.deepEqual(parseRemoteJob({ ...job, attachments: [attachment] }, 100).attachments, [attachment]);
+    // An image prompt's image comes with the SHA-256 of its file.
+    const hashed = { ...attachment, sha256: 'e'.repeat(64) };
+    assert.deepEqual(parseRemoteJob({ ...job, attachments: [hashed] }, 100).attachments, [hashed]);
   });
 
   it('refuses each malformed part by name', () => {
@@ -118,6 +121,7 @@ describe('messages read from Redis', () => {
       [{ ...job, providers: 'cuda' }, 'providers'],
       [{ ...job, attachments: [{ file: 'a', width: 4000, height: 4000, rgb: '' }] }, 'width'],
       [{ ...job, attachments: [{ file: 'a', width: 2, height: 1, rgb: 'AAAA' }] }, 'rgb'],
+      [{ ...job, attachments: [{ file: 'a', width: 2, height: 1, rgb: Buffer.alloc(6).toString('base64'), sha256: 'E'.repeat(64) }] }, 'sha256'],
     ];
     for (const [data, field] of refusals) {
       assert.throws(() => parseRemoteJob(data, 100), (error: unknown) => error instanceof MalformedMessageError && error.field === field, field);

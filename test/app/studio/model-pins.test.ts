@@ -9,7 +9,14 @@ import type { CatalogEntry } from '../../../src/app/models/catalog.ts';
 import { convertModel } from '../../../src/app/models/convert-model.ts';
 import { openModelStore } from '../../../src/app/models/model-store.ts';
 import { pullModel } from '../../../src/app/models/pull-model.ts';
-import { MissingPinnedModelError, verifyModelPins } from '../../../src/app/studio/model-pins.ts';
+import { MissingPinnedModelError, pinRequestModels, verifyModelPins } from '../../../src/app/studio/model-pins.ts';
+import { CONTROL_FILES } from '../../../src/app/generation/image-prompt-files.ts';
+import type { ImageRequest } from '../../../src/app/generation/image-request.ts';
+import { importModel } from '../../../src/app/models/import-model.ts';
+import { inspectHeader, readSafetensorsHeader, writeSafetensors } from '../../../src/engine/index.ts';
+import { writeTinyCheckpoint } from '../../fixtures/checkpoints.ts';
+import { generateTinyControlLora } from '../../fixtures/control-loras.ts';
+import { tinyImageRequest } from '../../fixtures/generation-requests.ts';
 import { buildTinyUpscaler, writeTorchFile } from '../../fixtures/torch-files.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'fooocus-pins-'));
@@ -40,5 +47,25 @@ describe('verifyModelPins with a converted catalog entry', () => {
     const pull = { entries: [entry], fetch: (e: CatalogEntry) => pullModel(worker, e, { download: (request) => copyFile(source, request.destination) }).then(() => undefined) };
     await verifyModelPins(worker, pins, pull);
     assert.equal((await worker.list())[0]?.sha256, converted.sha256);
+  });
+});
+
+describe('pinRequestModels with image prompts', () => {
+  it('pins each image prompt type\'s files for the checkpoint\'s family, so a worker without them refuses the job', async () => {
+    const studio = await openModelStore(freshDir('studio'));
+    const files = freshDir('files');
+    const checkpoint = await writeTinyCheckpoint(files, 'sdxl');
+    const model = (await importModel(studio, checkpoint, { kind: 'checkpoints' })).name;
+    const control = path.join(files, CONTROL_FILES.PyraCanny.name);
+    await writeSafetensors(control, generateTinyControlLora(inspectHeader(await readSafetensorsHeader(checkpoint)).architecture.unet!));
+    const controlSha = (await importModel(studio, control, { kind: 'controlnet' })).sha256;
+    const request = { ...tinyImageRequest('x'), model, imagePrompts: [{ file: 'a.png', type: 'PyraCanny' as const, stopAt: 0.5, weight: 1 }, { file: 'b.png', type: 'FaceSwap' as const, stopAt: 0.9, weight: 0.75 }] };
+    const pins = await pinRequestModels(studio, request as unknown as ImageRequest, async () => model);
+    // Only files the studio has are pinned (the FaceSwap files are not installed here; submit would refuse them).
+    assert.deepEqual(pins.map((p) => `${p.kind}/${p.name}`), [`checkpoints/${model}`, `controlnet/${CONTROL_FILES.PyraCanny.name}`]);
+    assert.equal(pins[1]!.sha256, controlSha);
+    const worker = await openModelStore(freshDir('worker'));
+    await importModel(worker, checkpoint, { kind: 'checkpoints' });
+    await assert.rejects(verifyModelPins(worker, pins), (err: unknown) => err instanceof MissingPinnedModelError && /controlnet\/control-lora-canny-rank128\.safetensors/.test(err.message));
   });
 });

@@ -34,7 +34,7 @@ const withPrompts: InputImageParameters = {
   uovMethod: 'Vary (Subtle)',
   imagePrompts: [
     { type: 'ImagePrompt', stopAt: 0.5, weight: 0.6, image: 'ref.png', imageSha256: sha('a') },
-    { type: 'FaceSwap', stopAt: 0.9, weight: 0.75, image: 'face one.jpg', imageSha256: sha('b') },
+    { type: 'FaceSwap', stopAt: 0.9, weight: 0.75, image: 'face, "one": 2.jpg', imageSha256: sha('b') },
     { type: 'PyraCanny', stopAt: 0.45, weight: 1, image: 'edges.png', imageSha256: sha('c') },
     { type: 'CPDS', stopAt: 0, weight: 2, image: 'depth.webp', imageSha256: sha('d') },
   ],
@@ -56,7 +56,7 @@ describe('image prompt metadata', () => {
     assert.equal(json.ip_type_2, 'FaceSwap');
     assert.equal(json.ip_stop_2, 0.9);
     assert.equal(json.ip_weight_3, 1.0);
-    assert.equal(json.ip_image_2, 'face one.jpg');
+    assert.equal(json.ip_image_2, 'face, "one": 2.jpg');
     assert.equal(json.ip_image_sha256_4, sha('d'));
     assert.equal(json.mixing_image_prompt_and_vary_upscale, 'True');
     assert.equal(json.mixing_image_prompt_and_inpaint, 'False');
