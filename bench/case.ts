@@ -21,6 +21,7 @@ import type { ModelSession } from '../src/engine/runtime/onnx-runtime.ts';
 import { createTensor, type Int64Tensor, type Tensor } from '../src/engine/tensor.ts';
 import { ensureFullCheckpoint } from './fixtures/full-checkpoints.ts';
 import { idealSeconds, type MachineLimits } from './machine-limits.ts';
+import { readBenchRuntime } from './bench-options.ts';
 
 const profile = process.argv.includes('--profile');
 const [family, part, cacheDir, repeatArg] = process.argv.slice(2).filter((a) => !a.startsWith('--')) as ['sd15' | 'sdxl', 'unet' | 'vae' | 'text', string, string?];
@@ -53,7 +54,12 @@ const file = await ensureFullCheckpoint(family, cacheDir);
 const header = await readSafetensorsHeader(file);
 const { architecture, parameterCounts } = inspectHeader(header);
 const component: CheckpointComponent = part === 'unet' ? 'unet' : part === 'vae' ? 'vae-decoder' : 'text';
-const loaded = await loadCheckpoint(header, architecture, { components: [component], ...(profileDir === null ? {} : { runtime: { profileFilePrefix: path.join(profileDir, 'profile') } }) });
+const runtime = readBenchRuntime();
+const loaded = await loadCheckpoint(header, architecture, {
+  components: [component],
+  runtime: { executionProvider: runtime.executionProvider, ...(profileDir === null ? {} : { profileFilePrefix: path.join(profileDir, 'profile') }) },
+  ...(runtime.float16 ? { float16: true } : {}),
+});
 const size = family === 'sd15' ? 512 : 1024;
 let weightsFp32Bytes = 0;
 let runs: { first: number; mean: number; cpu: number };
@@ -115,7 +121,7 @@ console.log(
   JSON.stringify({
     family,
     part,
-    shape,
+    shape: runtime.executionProvider === 'cpu' && !runtime.float16 ? shape : `${shape}, ${runtime.executionProvider} ${runtime.float16 ? 'fp16' : 'fp32'}`,
     buildSeconds: loaded.buildSeconds[component],
     firstRunSeconds: runs.first,
     secondsPerRun: runs.mean,

@@ -2,9 +2,12 @@
  * ControlNet benchmark in its own process: what a PyraCanny/CPDS control costs per sampling step on a full-size
  * random-weight checkpoint. A control-LoRA of the released layout (hint encoder, zero convs, middle block out;
  * F16) is written once; the ControlNet graph is the UNet's down path and middle block over the checkpoint's
- * weights. Prints one JSON line with the UNet step (batch 2) without a control, the ControlNet step, the UNet
- * step with residual inputs, and the overhead of a controlled step over a plain one.
- * Usage: node --import tsx bench/control-case.ts <sd15|sdxl> <cacheDir> [image size]
+ * weights. Prints one JSON line with the UNet step (batch 2) without a control, the hint encoder (once per
+ * control image, not per step), the ControlNet step, the UNet step with residual inputs, and the overhead of a
+ * controlled step over a plain one.
+ * Usage: node --import tsx bench/control-case.ts <sd15|sdxl> <cacheDir> [image size|default] [runs]
+ *   runs: timed runs per variant (default 2: the first warms up, the second is timed; 1 times the first run,
+ *   which includes its allocations, the same way for every variant)
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -21,8 +24,10 @@ import type { ModelSession } from '../src/engine/runtime/onnx-runtime.ts';
 import { createTensor, type Tensor } from '../src/engine/tensor.ts';
 import { ensureFullCheckpoint } from './fixtures/full-checkpoints.ts';
 
-const [family, cacheDir, sizeArg] = process.argv.slice(2) as ['sd15' | 'sdxl', string, string?];
-const size = sizeArg === undefined ? (family === 'sd15' ? 512 : 1024) : Number(sizeArg);
+const [family, cacheDir, sizeArg, runsArg] = process.argv.slice(2) as ['sd15' | 'sdxl', string, string?, string?];
+const size = sizeArg === undefined || sizeArg === 'default' ? (family === 'sd15' ? 512 : 1024) : Number(sizeArg);
+const runs = Number(runsArg ?? 2);
+if (runs !== 1 && runs !== 2) throw new Error(`runs must be 1 or 2, got "${runsArg}"`);
 
 function filled(dims: number[], phase: number): Tensor {
   const t = createTensor(dims);
@@ -59,9 +64,9 @@ async function ensureControlLora(unet: UnetConfig): Promise<string> {
   return file;
 }
 
-/** Seconds of the second of two runs (the first allocates and prepacks). */
+/** Seconds of the timed run: the second of two (the first allocates), or the only one. */
 async function timeRun(session: ModelSession, feeds: Record<string, Tensor>): Promise<[Record<string, Tensor>, number]> {
-  await session.run(feeds);
+  if (runs === 2) await session.run(feeds);
   const t = performance.now();
   const out = await session.run(feeds);
   return [out, (performance.now() - t) / 1000];
@@ -85,9 +90,12 @@ const [, plainStep] = await timeRun(plain.unet!, feeds);
 await plain.release();
 
 const net = await loadControlNet(controlFile, header, unet);
-const hint = filled([2, 3, size, size], 3).data.map((v) => Math.abs(v));
-const [residuals, controlNetStep] = await timeRun(net.session, { ...feeds, hint: { dims: [2, 3, size, size], data: hint }, strength: createTensor([1], Float32Array.of(1)) });
-await net.session.release();
+const hint = filled([1, 3, size, size], 3).data.map((v) => Math.abs(v));
+const started = performance.now();
+const features = await net.encodeHint({ dims: [1, 3, size, size], data: hint });
+const hintEncoderSeconds = (performance.now() - started) / 1000;
+const [residuals, controlNetStep] = await timeRun(net.session, { ...feeds, hint_features: features, strength: createTensor([1], Float32Array.of(1)) });
+await net.release();
 
 const controlled = await loadControlledUnet(header, unet, {}, path.dirname(checkpoint));
 const [, controlledStep] = await timeRun(controlled, { ...feeds, ...residuals });
@@ -102,6 +110,8 @@ console.log(
     plainStepSeconds: plainStep,
     controlNetStepSeconds: controlNetStep,
     controlledUnetStepSeconds: controlledStep,
+    hintEncoderSeconds,
+    runs,
     stepOverheadPercent: ((controlStep - plainStep) / plainStep) * 100,
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
   }),

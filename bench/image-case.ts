@@ -2,7 +2,7 @@
  * Whole-image benchmark in its own process: SD1.5 512x512, 20 steps, CFG 7, or SDXL 1024x1024, 4 steps, CFG 1,
  * on a full-size random-weight checkpoint. Prints one JSON line with the wall time split into text encoding,
  * sampling and decode, the time spent inside ONNX Runtime, the pipeline's own overhead and peak RSS.
- * Usage: node --import tsx bench/image-case.ts <sd15|sdxl> <cacheDir>
+ * Usage: node --import tsx bench/image-case.ts <sd15|sdxl> <cacheDir> (provider and precision: bench-options.ts)
  */
 import path from 'node:path';
 import { readSafetensorsHeader } from '../src/engine/io/safetensors-reader.ts';
@@ -10,10 +10,14 @@ import { inspectHeader } from '../src/engine/models/inspect.ts';
 import { loadCheckpoint } from '../src/engine/pipeline/load-checkpoint.ts';
 import { generate, preparePipelineModel } from '../src/engine/pipeline/generate.ts';
 import { ClipTokenizer } from '../src/engine/text/clip-tokenizer.ts';
+import { readBenchRuntime } from './bench-options.ts';
 import { ensureFullCheckpoint } from './fixtures/full-checkpoints.ts';
 
 const [family, cacheDir] = process.argv.slice(2) as ['sd15' | 'sdxl', string];
-const setup = family === 'sd15' ? { size: 512, steps: 20, cfg: 7 } : { size: 1024, steps: 4, cfg: 1 };
+const runtime = readBenchRuntime();
+// On a GPU provider SDXL runs Fooocus's Speed setting (30 steps, CFG 7); on the CPU 4 steps keep it within minutes.
+const onGpu = runtime.executionProvider !== 'cpu';
+const setup = family === 'sd15' ? { size: 512, steps: 20, cfg: 7 } : onGpu ? { size: 1024, steps: 30, cfg: 7 } : { size: 1024, steps: 4, cfg: 1 };
 
 // The CLIP vocabulary the application ships (data/tokenizers), as the tests use it.
 const vocab = path.resolve(import.meta.dirname, '..', 'data', 'tokenizers', 'bpe_simple_vocab_16e6.txt.gz');
@@ -23,6 +27,8 @@ const { architecture } = inspectHeader(header);
 const loadStarted = performance.now();
 const loaded = await loadCheckpoint(header, architecture, {
   components: ['unet', 'text', 'vae-decoder'],
+  runtime: { executionProvider: runtime.executionProvider },
+  ...(runtime.float16 ? { float16: true } : {}),
   text: architecture.textEncoders.map(() => ({ clipSkip: 2, finalLayerNorm: family === 'sd15' })),
 });
 const loadSeconds = (performance.now() - loadStarted) / 1000;
@@ -58,7 +64,7 @@ console.log(
   JSON.stringify({
     family,
     part: 'image',
-    shape: `${setup.size}x${setup.size}, ${setup.steps} steps, CFG ${setup.cfg}`,
+    shape: `${setup.size}x${setup.size}, ${setup.steps} steps, CFG ${setup.cfg}, ${runtime.executionProvider} ${runtime.float16 ? 'fp16' : 'fp32'}`,
     loadSeconds,
     encodeSeconds: image!.seconds.encode,
     sampleSeconds: image!.seconds.sample,

@@ -27,3 +27,28 @@ export function printInt8Results(results: readonly Int8Result[]): void {
     );
   }
 }
+
+/** The int8 conv kernel comparison (bench/int8-conv-case.ts). */
+export interface Int8ConvResult {
+  family: 'int8';
+  part: 'conv';
+  layers: { shape: string; gop: number; timings: Record<'fp32' | 'fp32-all' | 'im2col' | 'qlinear', { wallMs: number; oneThreadCpuMs: number }> }[];
+  cpu: { model: string; flags: string[] };
+}
+
+export function printInt8ConvResults(results: readonly Int8ConvResult[]): void {
+  console.log('');
+  console.log('| conv layer | fp32 ms (extended / all) | int8 im2col + MatMulInteger ms | int8 QLinearConv ms | QLinearConv / im2col | CPU | SIMD flags |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const r of results) {
+    for (const l of r.layers) {
+      for (const clock of ['wallMs', 'oneThreadCpuMs'] as const) {
+        const t = l.timings;
+        const label = clock === 'wallMs' ? 'wall, all cores' : 'CPU, one thread';
+        console.log(
+          `| ${l.shape} (${label}) | ${t.fp32[clock].toFixed(1)} / ${t['fp32-all'][clock].toFixed(1)} | ${t.im2col[clock].toFixed(1)} | ${t.qlinear[clock].toFixed(1)} | ${(t.qlinear[clock] / t.im2col[clock]).toFixed(2)} | ${r.cpu.model} | ${r.cpu.flags.join(' ')} |`,
+        );
+      }
+    }
+  }
+}

@@ -12,6 +12,8 @@
  *   npm run bench -- sd15:unet sdxl:vae  # chosen cases
  *   npm run bench -- sdxl:lora           # LoRA switch time and per-step overhead on SDXL
  *   npm run bench -- sd15:control        # ControlNet (control-LoRA) per-step overhead; FOOOCUS_BENCH_CONTROL_SIZE=256 for a smaller image
+ *   npm run bench -- sdxl:image-prompt   # IP-Adapter Plus on SDXL 1024: encode per image prompt, step overhead of 1 and 4 prompts
+ *                                        # (control and image-prompt: FOOOCUS_BENCH_STEP_RUNS=1 times one step per variant, not two)
  *   npm run bench -- server              # HTTP API latency/throughput under load and queue overhead
  *   npm run bench -- sdxl:cancel         # cancel latency of a running SDXL 1024 job (sd15:cancel: 512)
  *   npm run bench -- upscaler            # RRDBNet x4 on 512x512 (GFLOP/s beside a conv microbench), Upscale (2x) of 1024x1024
@@ -23,24 +25,42 @@
  *   npm run bench -- int8                # int8 vs fp32 UNet (SD1.5 512 and the tiny fixture): speed-up, error, PSNR, cache
  *   npm run bench -- describe:anime      # the WD14 tagger path on a 1024x1024 image (tiny network, 9,083 tags): s, peak RSS
  *   npm run bench -- describe:photo      # BLIP-base captioner (random weights) on a 1024x1024 image, with and without its cache
+ *   npm run bench -- int8:conv           # int8 3x3 conv kernels (our im2col + MatMulInteger vs QLinearConv) at SD1.5 shapes
+ *   npm run bench -- --ep cuda --precision fp16 sdxl:image  # on a GPU provider (cuda, dml, coreml): SDXL 1024, 30 steps
+ *                                        # (--ep and --precision reach the sd15/sdxl unet, vae, text and image cases)
  *   npm run bench -- sam:segment         # Segment Anything ViT-B: 1024x1024 image, 3 boxes: encoder s, s per box, peak RSS
+ *   npm run bench -- detect:grounding-dino  # GroundingDINO (full-size random weights) on a 1024x1024 image: seconds, peak RSS
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { printInt8Results, type Int8Result } from './int8-report.ts';
+import { printImagePromptResults, type ImagePromptResult } from './image-prompt-report.ts';
+import { printInt8ConvResults, printInt8Results, type Int8ConvResult, type Int8Result } from './int8-report.ts';
 import { formatLimits, type MachineLimits } from './machine-limits.ts';
 import { formatUpscalePhases, type UpscalePhases } from './upscale-phases.ts';
+import { benchRuntimeEnv, parseBenchOptions } from './bench-options.ts';
 
 /** Arena settings: on with the memory pattern (ONNX Runtime's default), on without it, off (the pattern needs the arena). */
 const ARENA_CASES = ['unet', 'vae'].flatMap((p) => ['on-on', 'on-off', 'off-off'].map((a) => `arena:sd15-${p}-${a}`));
-const ALL = ['sd15:text', 'sd15:unet', 'sd15:vae', 'sd15:image', 'sd15:lora', 'sd15:control', 'sd15:cancel', 'sdxl:text', 'sdxl:unet', 'sdxl:vae', 'sdxl:image', 'sdxl:lora', 'sdxl:control', 'sdxl:cancel', 'server:api', 'queue:backends', 'metadata:read', 'upscaler:rrdb', 'upscaler:image', 'upscaler:image-small', 'memory:sd15-resident', 'memory:sd15-per-phase', ...ARENA_CASES, 'int8:sd15', 'int8:tiny', 'sam:segment', 'describe:photo', 'describe:anime'];
-const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const ALL = ['sd15:text', 'sd15:unet', 'sd15:vae', 'sd15:image', 'sd15:lora', 'sd15:control', 'sd15:cancel', 'sdxl:text', 'sdxl:unet', 'sdxl:vae', 'sdxl:image', 'sdxl:lora', 'sdxl:control', 'sdxl:image-prompt', 'sdxl:cancel', 'server:api', 'queue:backends', 'metadata:read', 'upscaler:rrdb', 'upscaler:image', 'upscaler:image-small', 'memory:sd15-resident', 'memory:sd15-per-phase', ...ARENA_CASES, 'int8:sd15', 'int8:tiny', 'int8:conv', 'sam:segment', 'describe:photo', 'describe:anime', 'detect:grounding-dino'];
+const options = parseBenchOptions(process.argv.slice(2));
+const args = options.cases;
 const json = process.argv.includes('--json');
 const profile = process.argv.includes('--profile');
 const cases = args.length === 0 ? ALL : ALL.filter((c) => args.some((a) => c === a || c.startsWith(`${a}:`)));
 const cacheDir = path.resolve(process.env.FOOOCUS_BENCH_CACHE ?? '.cache/bench');
 mkdirSync(cacheDir, { recursive: true });
+
+interface DetectResult {
+  family: 'detect';
+  part: string;
+  shape: string;
+  loadSeconds: number;
+  firstSeconds: number;
+  secondSeconds: number;
+  peakRssBytes: number;
+  cpu: { model: string; cores: number; avx2: boolean; avx512: boolean };
+}
 
 interface ImageResult {
   family: string;
@@ -64,6 +84,7 @@ interface ControlResult {
   plainStepSeconds: number;
   controlNetStepSeconds: number;
   controlledUnetStepSeconds: number;
+  hintEncoderSeconds: number;
   stepOverheadPercent: number;
   peakRssBytes: number;
 }
@@ -251,14 +272,16 @@ function runScript(label: string, script: string[], env: NodeJS.ProcessEnv = pro
 // The machine's limits first, for every case that runs a model: a case's fraction is measured against them.
 const MODEL_FAMILIES = new Set(['sd15', 'sdxl', 'upscaler']);
 let limits: (MachineLimits & { family: 'machine'; part: 'limits' }) | null = null;
-if (cases.some((c) => MODEL_FAMILIES.has(c.split(':')[0]!))) {
+// The limits are the CPU's: on a GPU provider they say nothing about the cases, so they are not measured.
+if (options.executionProvider === 'cpu' && cases.some((c) => MODEL_FAMILIES.has(c.split(':')[0]!))) {
   process.stderr.write('bench: machine:limits ...\n');
   limits = runScript('machine:limits', ['machine-limits.ts']) as typeof limits;
 }
 // The bench's own FOOOCUS_BENCH_* settings are read here; cases that run the CLI would refuse them as unknown
 // FOOOCUS_* settings, so the cases do not inherit them.
 const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('FOOOCUS_BENCH_')));
-const caseEnv = limits === null ? inherited : { ...inherited, BENCH_MACHINE_LIMITS: JSON.stringify(limits) };
+const runtimeEnv = { ...inherited, ...benchRuntimeEnv(options) };
+const caseEnv = limits === null ? runtimeEnv : { ...runtimeEnv, BENCH_MACHINE_LIMITS: JSON.stringify(limits) };
 
 const results: CaseResult[] = [];
 const images: ImageResult[] = [];
@@ -273,7 +296,11 @@ const memories: MemoryResult[] = [];
 const arenas: ArenaResult[] = [];
 const int8s: Int8Result[] = [];
 const describes: DescribeResult[] = [];
+const int8Convs: Int8ConvResult[] = [];
+const imagePrompts: ImagePromptResult[] = [];
+const stepRuns = process.env.FOOOCUS_BENCH_STEP_RUNS ?? '2';
 const sams: SamResult[] = [];
+const detections: DetectResult[] = [];
 for (const c of cases) {
   const [family, part] = c.split(':') as [string, string];
   process.stderr.write(`bench: ${c} ...\n`);
@@ -294,25 +321,31 @@ for (const c of cases) {
             : family === 'describe'
               ? part === 'anime' ? ['describe-anime-case.ts', cacheDir] : ['describe-case.ts', part, cacheDir]
             : family === 'int8'
-              ? ['int8-case.ts', part, cacheDir]
+              ? part === 'conv' ? ['int8-conv-case.ts'] : ['int8-case.ts', part, cacheDir]
             : family === 'sam'
               ? ['sam-case.ts', part, cacheDir]
+            : family === 'detect'
+              ? ['detect-case.ts', part, cacheDir]
             : part === 'image'
               ? ['image-case.ts', family, cacheDir]
               : part === 'lora'
                 ? ['lora-case.ts', family, cacheDir]
                 : part === 'control'
-                ? ['control-case.ts', family, cacheDir, ...(process.env.FOOOCUS_BENCH_CONTROL_SIZE ? [process.env.FOOOCUS_BENCH_CONTROL_SIZE] : [])]
+                ? ['control-case.ts', family, cacheDir, process.env.FOOOCUS_BENCH_CONTROL_SIZE ?? 'default', stepRuns]
+                : part === 'image-prompt'
+                ? ['image-prompt-case.ts', cacheDir, stepRuns]
                 : part === 'cancel'
                   ? ['cancel-case.ts', family, cacheDir]
                   : ['case.ts', family, part, cacheDir, ...(profile ? ['2', '--profile'] : [])];
   const result = runScript(c, script, caseEnv);
   if (result === null) continue;
   const parsed = result as CaseResult | ImageResult | LoraResult | ServerResult | CancelResult | MetadataResult | UpscalerResult | QueueResult;
-  if ((parsed as { part: string }).part === 'memory') memories.push(parsed as unknown as MemoryResult);
+  if ((parsed as { family: string }).family === 'detect') detections.push(parsed as unknown as DetectResult);
+  else if ((parsed as { part: string }).part === 'memory') memories.push(parsed as unknown as MemoryResult);
   else if ((parsed as { part: string }).part === 'arena') arenas.push(parsed as unknown as ArenaResult);
   else if ((parsed as { part: string }).part === 'int8') int8s.push(parsed as unknown as Int8Result);
   else if ((parsed as { family: string }).family === 'describe') describes.push(parsed as unknown as DescribeResult);
+  else if ((parsed as { family: string; part: string }).family === 'int8') int8Convs.push(parsed as unknown as Int8ConvResult);
   else if ((parsed as { family: string }).family === 'sam') sams.push(parsed as unknown as SamResult);
   else if (parsed.family === 'queue') queues.push(parsed as QueueResult);
   else if (parsed.family === 'metadata') metadataReads.push(parsed as MetadataResult);
@@ -322,11 +355,12 @@ for (const c of cases) {
   else if (parsed.part === 'image') images.push(parsed as ImageResult);
   else if (parsed.part === 'lora') loras.push(parsed as LoraResult);
   else if ((parsed as { part: string }).part === 'control') controls.push(parsed as unknown as ControlResult);
+  else if ((parsed as { part: string }).part === 'image-prompt') imagePrompts.push(parsed as unknown as ImagePromptResult);
   else results.push(parsed as CaseResult);
 }
 
 if (json) {
-  console.log(JSON.stringify([...(limits === null ? [] : [limits]), ...results, ...images, ...loras, ...servers, ...cancels, ...metadataReads, ...upscalers, ...queues, ...memories, ...arenas, ...int8s, ...sams, ...describes], null, 2));
+  console.log(JSON.stringify([...(limits === null ? [] : [limits]), ...results, ...images, ...loras, ...servers, ...cancels, ...metadataReads, ...upscalers, ...queues, ...memories, ...arenas, ...int8s, ...int8Convs, ...sams, ...describes, ...controls, ...imagePrompts, ...detections], null, 2));
 } else {
   if (limits !== null) console.log(formatLimits(limits));
   if (results.length > 0) {
@@ -367,14 +401,15 @@ if (!json && loras.length > 0) {
 }
 if (!json && controls.length > 0) {
   console.log('');
-  console.log('| model | shape | UNet step s, plain | ControlNet s | UNet with residuals s | step overhead (aim <= 60%) | peak RSS GiB |');
-  console.log('|---|---|---|---|---|---|---|');
+  console.log('| model | shape | hint encoder s, once per job | UNet step s, plain | ControlNet s | UNet with residuals s | step overhead (aim <= 60%) | peak RSS GiB |');
+  console.log('|---|---|---|---|---|---|---|---|');
   for (const r of controls) {
     console.log(
-      `| ${r.family} | ${r.shape} | ${r.plainStepSeconds.toFixed(2)} | ${r.controlNetStepSeconds.toFixed(2)} | ${r.controlledUnetStepSeconds.toFixed(2)} | ${r.stepOverheadPercent.toFixed(1)}% | ${(r.peakRssBytes / 2 ** 30).toFixed(2)} |`,
+      `| ${r.family} | ${r.shape} | ${r.hintEncoderSeconds.toFixed(2)} | ${r.plainStepSeconds.toFixed(2)} | ${r.controlNetStepSeconds.toFixed(2)} | ${r.controlledUnetStepSeconds.toFixed(2)} | ${r.stepOverheadPercent.toFixed(1)}% | ${(r.peakRssBytes / 2 ** 30).toFixed(2)} |`,
     );
   }
 }
+if (!json) printImagePromptResults(imagePrompts);
 if (!json && servers.length > 0) {
   console.log('');
   console.log('| server (127.0.0.1, load from a second process) | requests | non-2xx | p50 ms | p99 ms | requests/s |');
@@ -468,3 +503,12 @@ if (!json && arenas.length > 0) {
   }
 }
 if (!json && int8s.length > 0) printInt8Results(int8s);
+if (!json && int8Convs.length > 0) printInt8ConvResults(int8Convs);
+if (!json && detections.length > 0) {
+  console.log('\n| detector | shape | load s | first detection s (graph + session) | next detection s | peak RSS GiB | CPU |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const r of detections) {
+    const flags = [r.cpu.avx2 ? 'avx2' : '', r.cpu.avx512 ? 'avx512' : ''].filter((f) => f !== '').join(' ');
+    console.log(`| ${r.part} | ${r.shape} | ${r.loadSeconds.toFixed(2)} | ${r.firstSeconds.toFixed(1)} | ${r.secondSeconds.toFixed(1)} | ${(r.peakRssBytes / 2 ** 30).toFixed(2)} | ${r.cpu.model}, ${r.cpu.cores} cores, ${flags} |`);
+  }
+}

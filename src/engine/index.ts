@@ -64,6 +64,10 @@ export { chooseMask, InvalidBoxError, loadSegmenter, Segmenter, type SamImageEmb
 export { detectSamLayout, SamLayoutError, type SamLayout } from './segment/sam-layout.ts';
 export { fillSmallHoles, FOOOCUS_SAM_HOLE_AREA } from './segment/mask-holes.ts';
 export type { SamBox, SamFrame } from './segment/sam-image-frame.ts';
+export { GroundingDino, loadGroundingDino, type GroundedBox, type GroundingThresholds, type GroundingRawOutputs } from './detect/grounding-dino.ts';
+export { DEFAULT_GROUNDING_THRESHOLDS } from './detect/grounding-dino-boxes.ts';
+export { detectGroundingDinoLayout, GroundingDinoLayoutError, type GroundingDinoLayout } from './detect/grounding-dino-layout.ts';
+export type { GroundingTokenizer } from './detect/grounding-dino-text.ts';
 export { createTensor, type Int64Tensor, type Tensor } from './tensor.ts';
 export type { Denoiser, SampleContext, Sampler } from './sampling/sampler-types.ts';
 export {

@@ -94,7 +94,7 @@ describe('fooocus generate', () => {
     ['too many threads', ['--threads', '100000'], /--threads: must be an integer in 1\.\.\d+ \(4 x \d+ cores\), got 100000/],
     ['fractional threads', ['--threads', '1.5'], /--threads: must be an integer in 1\.\./],
     ['negative threads', ['--threads=-1'], /--threads: must be an integer in 1\.\./],
-    ['unknown precision', ['--precision', 'int4'], /--precision \(runtime\.precision\): expected "fp32" or "int8", got "int4"/],
+    ['unknown precision', ['--precision', 'int4'], /--precision \(runtime\.precision\): expected "fp32" or "int8" or "fp16", got "int4"/],
     ['unknown memory mode', ['--memory', 'low'], /--memory must be auto, resident, per-phase, got "low"/],
   ];
   for (const [label, extra, message] of invalid) {

@@ -80,7 +80,7 @@ export const DEFAULT_ALLOWED_HOSTS: readonly string[] = [
 ];
 
 export const EXECUTION_PROVIDERS = ['cpu', 'cuda', 'dml', 'coreml'] as const;
-export const PRECISIONS = ['fp32', 'int8'] as const;
+export const PRECISIONS = ['fp32', 'int8', 'fp16'] as const;
 
 const strict = { additionalProperties: false } as const;
 
@@ -229,7 +229,7 @@ export const AppConfigSchema = Type.Object(
           PRECISIONS.map((p) => Type.Literal(p)),
           {
             default: 'fp32',
-            description: 'UNet arithmetic: fp32, or int8 (linear and conv weights quantized once per checkpoint into the cache folder; faster on CPUs with VNNI or AMX, slightly different images).',
+            description: 'UNet arithmetic: fp32; int8 (linear and conv weights quantized once per checkpoint into the cache folder; faster on CPUs with VNNI or AMX, slightly different images); or fp16 (UNet and text encoders in half precision for GPU providers; the VAE stays fp32; on the cpu provider it runs, slower than fp32).',
           },
         ),
         memory: Type.Union(

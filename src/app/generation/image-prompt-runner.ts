@@ -1,21 +1,18 @@
 /**
- * Runs a job's IP-Adapter image prompts for the generation service: the base UNet built with image prompt inputs
- * (kept while the base model, its patch and LoRAs stay the same), one encoder per adapter file, the face detector
- * for FaceSwap, and each image encoded into the keys and values the UNet takes.
+ * Runs a job's IP-Adapter image prompts for the generation service: one encoder per adapter file, the face
+ * detector for FaceSwap, and each image encoded into the keys and values the UNet takes (the UNet built with
+ * their inputs is the service's, guided-unet-cache.ts).
  */
 import {
   cropFaceForFaceSwap,
   FaceDetector,
   ipAdapterLayerOrder,
-  loadCheckpoint,
   loadImagePromptEncoder,
   readSafetensorsHeader,
   type AdapterPromptType,
   type CheckpointArchitecture,
   type ImagePromptEmbedding,
   type ImagePromptEncoder,
-  type LoadedCheckpoint,
-  type ModelSession,
   type RgbImage,
   type RuntimeOptions,
   type UnetGraphOptions,
@@ -47,14 +44,12 @@ export interface ImagePromptBase {
 }
 
 export class ImagePromptRunner {
-  private unet: { key: string; loaded: LoadedCheckpoint } | null = null;
   private encoders = new Map<string, ImagePromptEncoder>();
   private detector: { sha256: string; detector: FaceDetector } | null = null;
 
   constructor(private readonly runtime: RuntimeOptions) {}
 
-  async prepare(base: ImagePromptBase, inputs: ImagePromptInputs): Promise<{ unet: ModelSession; prompts: ImagePromptEmbedding[] }> {
-    const unet = await this.loadUnet(base);
+  async prepare(base: ImagePromptBase, inputs: ImagePromptInputs): Promise<ImagePromptEmbedding[]> {
     const architecture = base.architecture.unet!;
     const header = await readSafetensorsHeader(base.path);
     const widths = ipAdapterLayerOrder(architecture).map((prefix) => header.tensors.get(`${prefix}to_q.weight`)?.shape[0] ?? 0);
@@ -71,24 +66,7 @@ export class ImagePromptRunner {
       const image = item.type === 'FaceSwap' ? await cropFaceForFaceSwap(await this.loadDetector(inputs, item.field), item.image, item.field) : item.image;
       prompts.push(await encoder.encode(image, item.type, { stopAt: item.stopAt, weight: item.weight }));
     }
-    return { unet, prompts };
-  }
-
-  private async loadUnet(base: ImagePromptBase): Promise<ModelSession> {
-    const key = `${base.key}|${base.loraKey}`;
-    if (this.unet?.key !== key) {
-      await this.unet?.loaded.release();
-      this.unet = null;
-      const header = await readSafetensorsHeader(base.path);
-      const loaded = await loadCheckpoint(header, base.architecture, {
-        components: ['unet'],
-        runtime: this.runtime,
-        unet: { ...base.unetOptions, imagePrompts: true },
-        ...(base.loras.length > 0 ? { loras: base.loras } : {}),
-      });
-      this.unet = { key, loaded };
-    }
-    return this.unet.loaded.unet!;
+    return prompts;
   }
 
   private async loadDetector(inputs: ImagePromptInputs, field: string): Promise<FaceDetector> {
@@ -102,8 +80,6 @@ export class ImagePromptRunner {
   }
 
   async release(): Promise<void> {
-    await this.unet?.loaded.release();
-    this.unet = null;
     for (const e of this.encoders.values()) await e.release();
     this.encoders.clear();
     await this.detector?.detector.release();

@@ -25,6 +25,7 @@ async function main(argv: readonly string[]): Promise<void> {
     runtime: { executionProvider: settings.executionProvider, ...(settings.threads > 0 ? { threads: settings.threads } : {}) },
     outputsDir: settings.outputsDir,
     ...(settings.precision === 'int8' ? { int8CacheDir: int8CacheDir(settings.cacheDir) } : {}),
+    ...(settings.precision === 'fp16' ? { float16: true } : {}),
     software: settings.software,
     ...(settings.memory === undefined ? {} : { memory: settings.memory }),
     loadTokenizer: createTokenizerLoader(store),

@@ -17,7 +17,7 @@ export interface WorkerSettings {
   threads: number;
   executionProvider: 'cpu' | 'cuda' | 'dml' | 'coreml';
   /** `int8`: UNets run in int8, their quantized weights cached under `cacheDir` (default fp32). */
-  precision?: 'fp32' | 'int8';
+  precision?: 'fp32' | 'int8' | 'fp16';
   cacheDir: string;
   /** `runtime.memory` (default auto). */
   memory?: MemorySetting;

@@ -225,6 +225,7 @@ export async function runGenerate(ctx: CommandContext, runOptions: GenerateRunOp
     runtime: { executionProvider: config.runtime.executionProvider, ...(threads > 0 ? { threads } : {}) },
     outputsDir: config.paths.outputs,
     ...(config.runtime.precision === 'int8' ? { int8CacheDir: int8CacheDir(config.paths.cache) } : {}),
+    ...(config.runtime.precision === 'fp16' ? { float16: true } : {}),
     loadTokenizer: createTokenizerLoader(store),
     software: 'Fooocus-TS',
     memory: memoryOption ?? config.runtime.memory,

@@ -24,7 +24,7 @@ export async function runServe(ctx: CommandContext): Promise<number> {
     'local-worker': { type: 'boolean' },
     precision: { type: 'string' },
   });
-  if (positionals.length > 0) throw new UsageError('serve takes no arguments: npm run fooocus -- serve [--host 127.0.0.1] [--port 7865] [--config <file>] [--precision fp32|int8] [--redis <url> [--local-worker]]');
+  if (positionals.length > 0) throw new UsageError('serve takes no arguments: npm run fooocus -- serve [--host 127.0.0.1] [--port 7865] [--config <file>] [--precision fp32|int8|fp16] [--redis <url> [--local-worker]]');
   if (values['local-worker'] !== undefined && values.redis === undefined) throw new UsageError('--local-worker goes with --redis <url>');
   const loaded = await loadCommandConfig(ctx, {
     config: values.config,

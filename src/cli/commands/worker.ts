@@ -7,7 +7,7 @@ import { startWorkerNode } from '../../app/studio/worker-node.ts';
 import { UsageError, type CommandContext } from '../command.ts';
 import { CONFIG_OPTIONS, loadCommandConfig } from '../command-config.ts';
 
-const USAGE = 'npm run fooocus -- worker --redis <url> [--name <id>] [--concurrency <n>] [--outputs <dir>] [--config <file>] [--precision fp32|int8]';
+const USAGE = 'npm run fooocus -- worker --redis <url> [--name <id>] [--concurrency <n>] [--outputs <dir>] [--config <file>] [--precision fp32|int8|fp16]';
 
 export async function runWorker(ctx: CommandContext): Promise<number> {
   const { values, positionals } = ctx.parse({ ...CONFIG_OPTIONS, outputs: { type: 'string' }, redis: { type: 'string' }, name: { type: 'string' }, concurrency: { type: 'string' }, precision: { type: 'string' } });

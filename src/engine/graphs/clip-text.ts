@@ -6,7 +6,7 @@
  * Outputs: hidden [B, 77, width] (the selected layer), pooled [B, projectionDim or width] (final layer at EOS)
  */
 import type { ClipTextConfig } from '../models/architecture.ts';
-import { attr, GraphBuilder, rejectUnusedSlots } from '../onnx/graph-builder.ts';
+import { attr, GraphBuilder, rejectUnusedSlots, type GraphBuilderOptions } from '../onnx/graph-builder.ts';
 import type { SafetensorsHeader } from '../io/safetensors-types.ts';
 import type { OnnxModel } from '../onnx/onnx-proto.ts';
 import { attention, gelu, layerNorm, linear, projectLastAxis, quickGelu } from './layers.ts';
@@ -18,6 +18,8 @@ export interface ClipTextGraphOptions {
   finalLayerNorm?: boolean;
   /** Weight keys that get a LoRA slot (see `GraphBuilderOptions.lowRankSlots`). */
   lowRankSlots?: ReadonlySet<string>;
+  /** `float16`: computed in float16 with float32 islands, inputs and outputs as before (GPU providers). */
+  precision?: GraphBuilderOptions['precision'];
 }
 
 /** Key names of one family's layout, so the graph code below reads the same for both. */
@@ -83,7 +85,7 @@ function selfAttention(g: GraphBuilder, cfg: ClipTextConfig, x: string, layer: s
 export function buildClipTextGraph(checkpoint: SafetensorsHeader, cfg: ClipTextConfig, options: ClipTextGraphOptions = {}): OnnxModel {
   const clipSkip = options.clipSkip ?? 1;
   if (!Number.isInteger(clipSkip) || clipSkip < 1 || clipSkip > cfg.layers) throw new RangeError(`clipSkip must be an integer in 1..${cfg.layers}, got ${clipSkip}`);
-  const g = new GraphBuilder(`clip-text-${cfg.layout}`, checkpoint, { lowRankSlots: options.lowRankSlots });
+  const g = new GraphBuilder(`clip-text-${cfg.layout}`, checkpoint, { lowRankSlots: options.lowRankSlots, ...(options.precision ? { precision: options.precision } : {}) });
   const k = keysFor(cfg);
   const n = cfg.maxPositions;
   const tokens = g.input('tokens', 'int64', ['batch', n]);

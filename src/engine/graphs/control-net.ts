@@ -6,9 +6,12 @@
  * low-rank deltas; the rest is the base UNet's weights, so the graph reads each key from whichever file holds it
  * (see control-lora.ts), with no rebuild per image: the hint is an input.
  *
- * Inputs:  x [B, 4, h, w], timesteps [B], context [B, T, ctx], y [B, adm] (SDXL), hint [B, Ch, 8h, 8w],
- *          strength [1] (each residual is scaled by it)
- * Outputs: control_<i> [B, C_i, h_i, w_i] for each input block (the UNet's skip i), control_middle
+ * Two graphs, because the hint encoder's output depends on the control image alone: the hint encoder runs once
+ * per control image, and the per-step graph takes its output as an input.
+ * Hint encoder: hint [B, Ch, 8h, 8w] -> hint_features [B, model channels, h, w]
+ * Per step:     x [B, 4, h, w], timesteps [B], context [B, T, ctx], y [B, adm] (SDXL), hint_features [1 or B,
+ *               model channels, h, w] (one row is added to every row), strength [1] (each residual is scaled by it)
+ *               -> control_<i> [B, C_i, h_i, w_i] for each input block (the UNet's skip i), control_middle
  */
 import type { UnetConfig } from '../models/architecture.ts';
 import { GraphBuilder, type GraphBuilderOptions } from '../onnx/graph-builder.ts';
@@ -33,8 +36,11 @@ export function controlOutputNames(skips: number): string[] {
   return [...Array.from({ length: skips }, (_, i) => `control_${i}`), 'control_middle'];
 }
 
+export const HINT_INPUT = 'hint';
+export const HINT_FEATURES = 'hint_features';
+
 /** The hint encoder: 3x3 convs with SiLU between, three of them strided, ending at the model's channel count. */
-function buildHintEncoder(g: GraphBuilder, hint: string, prefix: string): string {
+export function buildHintEncoder(g: GraphBuilder, hint: string, prefix: string): string {
   let h = hint;
   HINT_ENCODER_CONVS.forEach((index, i) => {
     if (i > 0) h = silu(g, h);
@@ -43,25 +49,38 @@ function buildHintEncoder(g: GraphBuilder, hint: string, prefix: string): string
   return h;
 }
 
-/** Builds the ControlNet graph over `checkpoint` (the base UNet's file) with the given key sources. */
-export function buildControlNetGraph(checkpoint: SafetensorsHeader, cfg: UnetConfig, hintChannels: number, options: ControlNetGraphOptions = {}): OnnxModel {
-  const g = new GraphBuilder('controlnet', checkpoint, {
+function createControlGraphBuilder(name: string, checkpoint: SafetensorsHeader, options: ControlNetGraphOptions): GraphBuilder {
+  return new GraphBuilder(name, checkpoint, {
     ...(options.tensorSources ? { tensorSources: options.tensorSources } : {}),
     ...(options.lowRankDeltas ? { lowRankDeltas: options.lowRankDeltas } : {}),
     ...(options.weightsRoot !== undefined ? { weightsRoot: options.weightsRoot } : {}),
   });
+}
+
+/** The hint encoder alone, over the same key sources as the per-step graph: run once per control image. */
+export function buildHintEncoderGraph(checkpoint: SafetensorsHeader, cfg: UnetConfig, hintChannels: number, options: ControlNetGraphOptions = {}): OnnxModel {
+  const g = createControlGraphBuilder('controlnet-hint', checkpoint, options);
+  const hint = g.input(HINT_INPUT, 'float32', ['batch', hintChannels, 'hint_height', 'hint_width']);
+  g.output(buildHintEncoder(g, hint, options.controlPrefix ?? cfg.prefix), HINT_FEATURES, 'float32', ['batch', cfg.modelChannels, 'height', 'width']);
+  return g.build({ 'fooocus.graph': 'controlnet-hint' });
+}
+
+/**
+ * Adds the per-step ControlNet to `g` (its inputs x, timesteps, context, y, strength and its outputs), with the
+ * encoded hint `features` [1 or B, model channels, h, w] added after the first convolution.
+ */
+export function addControlNetStep(g: GraphBuilder, cfg: UnetConfig, features: string, options: ControlNetGraphOptions = {}): void {
   const p = cfg.prefix;
   const cp = options.controlPrefix ?? p;
   const x = g.input('x', 'float32', ['batch', cfg.inChannels, 'height', 'width']);
   const timesteps = g.input('timesteps', 'float32', ['batch']);
   const context = g.input('context', 'float32', ['batch', 'tokens', cfg.contextDim]);
   const emb = buildEmbedding(g, cfg, timesteps);
-  const hint = g.input('hint', 'float32', ['batch', hintChannels, 'hint_height', 'hint_width']);
   const strength = g.input('strength', 'float32', [1]);
   const u: UnetContext = { g, cfg, opts: { attention: options.attention ?? 'fused' }, embSilu: silu(g, emb), context };
 
   // 1. the first block sees the latent and the encoded hint
-  const first = g.op('Add', [conv2d(g, x, `${p}input_blocks.0.0.`), buildHintEncoder(g, hint, cp)]);
+  const first = g.op('Add', [conv2d(g, x, `${p}input_blocks.0.0.`), features]);
   // 2. the down path and middle block as in the UNet, each output through its zero conv
   const down = buildInputBlocks(u, first);
   const middle = buildMiddleBlock(u, down.h, down.channels);
@@ -72,5 +91,12 @@ export function buildControlNetGraph(checkpoint: SafetensorsHeader, cfg: UnetCon
   });
   const mid = g.op('Mul', [conv2d(g, middle, `${cp}middle_block_out.0.`), strength]);
   g.output(mid, 'control_middle', 'float32', ['batch', down.channels, 'middle_height', 'middle_width']);
+}
+
+/** The per-step ControlNet graph over `checkpoint` (the base UNet's file) with the given key sources. */
+export function buildControlNetGraph(checkpoint: SafetensorsHeader, cfg: UnetConfig, options: ControlNetGraphOptions = {}): OnnxModel {
+  const g = createControlGraphBuilder('controlnet', checkpoint, options);
+  const features = g.input(HINT_FEATURES, 'float32', ['hint_batch', cfg.modelChannels, 'height', 'width']);
+  addControlNetStep(g, cfg, features, options);
   return g.build({ 'fooocus.graph': 'controlnet' });
 }

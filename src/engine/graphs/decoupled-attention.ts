@@ -65,7 +65,8 @@ export function addImagePromptAttention(g: GraphBuilder, layers: ImagePromptLaye
   const kt = g.op('Transpose', [g.op('Reshape', [keys, split])], { perm: attr.ints([0, 3, 1, 4, 2]) }); // [B, H, P, D, T]
   const vh = g.op('Transpose', [g.op('Reshape', [values, split])], { perm: attr.ints([0, 3, 1, 2, 4]) }); // [B, H, P, T, D]
   const scores = g.op('Mul', [g.op('MatMul', [qh, kt]), g.constFloat([1 / Math.sqrt(headDim)], [])]); // [B, H, P, N, T]
-  const perPrompt = g.op('MatMul', [g.op('Softmax', [scores], { axis: attr.int(-1) }), vh]); // [B, H, P, N, D]
+  const probs = g.float32Island(() => g.op('Softmax', [scores], { axis: attr.int(-1) })); // float32 in a float16 graph, as attention()
+  const perPrompt = g.op('MatMul', [probs, vh]); // [B, H, P, N, D]
   const lambda = g.op('Reshape', [g.op('Gather', [layers.scale, g.constInt64([layer], [])], { axis: attr.int(0) }), g.constInt64([1, 1, -1, 1, 1])]); // [1, 1, P, 1, 1]
   const summed = g.op('ReduceSum', [g.op('Mul', [perPrompt, lambda]), g.constInt64([2])], { keepdims: attr.int(0) }); // [B, H, N, D]
   const merged = g.op('Reshape', [g.op('Transpose', [summed], { perm: attr.ints([0, 2, 1, 3]) }), g.constInt64([0, 0, width])]); // [B, N, C]

@@ -63,9 +63,12 @@ export function groupNorm(g: GraphBuilder, x: string, prefix: string, groups: nu
   const channels = g.shapeOf(`${prefix}weight`)![0]!;
   if (channels % groups !== 0) throw new Error(`${prefix}: ${channels} channels do not divide into ${groups} groups`);
   const grouped = g.op('Reshape', [x, g.constInt64([0, groups, -1])]);
-  const normed = g.op('InstanceNormalization', [grouped, g.constFloat(new Float32Array(groups).fill(1), [groups]), g.constFloat(new Float32Array(groups), [groups])], {
-    epsilon: attr.float(eps),
-  });
+  // The statistics stay float32 in a float16 graph, as PyTorch's half-precision GroupNorm accumulates them.
+  const normed = g.float32Island(() =>
+    g.op('InstanceNormalization', [grouped, g.constFloat(new Float32Array(groups).fill(1), [groups]), g.constFloat(new Float32Array(groups), [groups])], {
+      epsilon: attr.float(eps),
+    }),
+  );
   const restored = g.op('Reshape', [normed, g.op('Shape', [x])]);
   const perChannel = g.constInt64([channels, 1, 1]);
   const scaled = g.op('Mul', [restored, g.op('Reshape', [gamma, perChannel])]);
@@ -105,7 +108,9 @@ export function attention(g: GraphBuilder, q: string, k: string, v: string, head
   const vh = g.op('Transpose', [g.op('Reshape', [v, split])], { perm: attr.ints([0, 2, 1, 3]) }); // [B, H, S, D]
   let scores = g.op('Mul', [g.op('MatMul', [qh, kt]), g.constFloat([1 / Math.sqrt(headDim)], [])]); // [B, H, T, S]
   if (mask !== undefined) scores = g.op('Add', [scores, mask]);
-  const out = g.op('MatMul', [g.op('Softmax', [scores], { axis: attr.int(-1) }), vh]); // [B, H, T, D]
+  // Softmax in float32 within a float16 graph (the "upcast softmax" of the reference attention implementations).
+  const probs = g.float32Island(() => g.op('Softmax', [scores], { axis: attr.int(-1) }));
+  const out = g.op('MatMul', [probs, vh]); // [B, H, T, D]
   return g.op('Reshape', [g.op('Transpose', [out], { perm: attr.ints([0, 2, 1, 3]) }), g.constInt64([0, 0, heads * headDim])]);
 }
 

@@ -36,6 +36,8 @@ export interface UnetGraphOptions {
   controlResiduals?: boolean;
   /** Adds image prompt keys and values to every cross-attention layer (IP-Adapter), as graph inputs. */
   imagePrompts?: boolean;
+  /** `float16`: computed in float16 with float32 islands, inputs and outputs float32 (GPU providers). */
+  precision?: GraphBuilderOptions['precision'];
 }
 
 const UNET_NORM_EPS = 1e-5;
@@ -45,9 +47,12 @@ const TRANSFORMER_NORM_EPS = 1e-6;
 export function buildTimestepEmbedding(g: GraphBuilder, timesteps: string, dim: number): string {
   const half = dim / 2;
   const freqs = Float32Array.from({ length: half }, (_, i) => Math.exp((-Math.log(10000) * i) / half));
-  const t = g.op('Unsqueeze', [timesteps, g.constInt64([1])]); // [B, 1]
-  const args = g.op('Mul', [t, g.constFloat(freqs, [1, half])]); // [B, half]
-  return g.op('Concat', [g.op('Cos', [args]), g.op('Sin', [args])], { axis: attr.int(1) }); // [B, dim]
+  // float32 even in a float16 graph: t f_i reaches ~1000 rad, where float16 steps by 0.5.
+  return g.float32Island(() => {
+    const t = g.op('Unsqueeze', [timesteps, g.constInt64([1])]); // [B, 1]
+    const args = g.op('Mul', [t, g.constFloat(freqs, [1, half])]); // [B, half]
+    return g.op('Concat', [g.op('Cos', [args]), g.op('Sin', [args])], { axis: attr.int(1) }); // [B, dim]
+  });
 }
 
 /** What every UNet block builder needs besides its input: exported so tests can build single blocks. */
@@ -191,6 +196,7 @@ export function buildUnetGraph(checkpoint: SafetensorsHeader, cfg: UnetConfig, o
     ...(options.weightPatches ? { weightPatches: options.weightPatches } : {}),
     ...(options.weightsRoot !== undefined ? { weightsRoot: options.weightsRoot } : {}),
     ...(options.int8Weights ? { int8Weights: options.int8Weights } : {}),
+    ...(options.precision ? { precision: options.precision } : {}),
   });
   const p = cfg.prefix;
   const mc = cfg.modelChannels;

@@ -8,6 +8,7 @@ import type { SafetensorsHeader, SafetensorsDtype } from '../io/safetensors-type
 import type { OnnxAttribute, OnnxDim, OnnxDtype, OnnxModel, OnnxNode, OnnxTensor, OnnxValueInfo } from './onnx-proto.ts';
 import { FooocusError } from '../errors/fooocus-error.ts';
 import { int8TensorNames } from '../quantize/int8-weight-cache.ts';
+import { convertGraphToFloat16 } from './float16-graph.ts';
 
 /** A checkpoint key the graph needs is absent or has the wrong shape. */
 export class CheckpointKeyError extends FooocusError {
@@ -57,6 +58,11 @@ export interface GraphBuilderOptions {
   tensorSources?: ReadonlyMap<string, TensorSource>;
   /** Weights that get a low-rank delta `up @ down` added (a control-LoRA's adapted layers), by key. */
   lowRankDeltas?: ReadonlyMap<string, LowRankDelta>;
+  /**
+   * `float16`: `build` returns the graph computed in float16 except its float32 islands (see `float32Island` and
+   * float16-graph.ts), its inputs and outputs still float32. For GPU execution providers. Default `float32`.
+   */
+  precision?: 'float32' | 'float16';
 }
 
 /** A tensor of another .safetensors file, used under a key of the graph's own checkpoint. */
@@ -106,6 +112,8 @@ export class GraphBuilder {
   readonly opsets: Record<string, number> = { '': 17 };
 
   private readonly slotsUsed = new Set<string>();
+  private readonly float32Nodes = new Set<string>();
+  private islandDepth = 0;
 
   constructor(
     readonly name: string,
@@ -165,7 +173,22 @@ export class GraphBuilder {
     const outputs = Array.from({ length: outputCount }, (_, i) => (outputCount === 1 ? name : `${name}:${i}`));
     if (domain !== '' && this.opsets[domain] === undefined) this.opsets[domain] = 1;
     this.nodes.push({ opType, domain, name, inputs, outputs, attributes });
+    if (this.islandDepth > 0) this.float32Nodes.add(name);
     return outputs;
+  }
+
+  /**
+   * Builds the nodes `build` emits inside as float32 even in a float16 graph: for arithmetic whose range or
+   * precision float16 cannot hold (normalization statistics, softmax, sinusoidal embeddings of large timesteps).
+   * No effect on a float32 graph.
+   */
+  float32Island<T>(build: () => T): T {
+    this.islandDepth++;
+    try {
+      return build();
+    } finally {
+      this.islandDepth--;
+    }
   }
 
   /** Shape of a checkpoint tensor (or of the tensor that replaces it), or null when the key is absent. */
@@ -349,7 +372,7 @@ export class GraphBuilder {
   }
 
   build(metadata: Record<string, string> = {}): OnnxModel {
-    return {
+    const model: OnnxModel = {
       producer: 'fooocus-ts',
       opsets: { ...this.opsets },
       metadata,
@@ -361,6 +384,7 @@ export class GraphBuilder {
         outputs: [...this.outputs],
       },
     };
+    return this.options.precision === 'float16' ? convertGraphToFloat16(model, this.float32Nodes) : model;
   }
 }
 

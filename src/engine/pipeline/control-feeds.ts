@@ -1,18 +1,19 @@
 /**
  * The UNet inputs of the control-LoRA ControlNets active at a step: each active net runs on the same x,
- * timesteps, context and y as the UNet plus its control map, its residuals scaled by its weight, and the
+ * timesteps, context and y as the UNet plus its encoded control map (one row, added to every row; encoded once
+ * per control image, control-lora-model.ts), its residuals scaled by its weight, and the
  * residuals of several nets are summed (as ControlNets chain). A step where none is active runs the plain UNet
  * graph, so weight 0 or a step past "stop at" is the plain generation bit for bit.
  */
-import { controlOutputNames } from '../graphs/control-net.ts';
+import { controlOutputNames, HINT_FEATURES } from '../graphs/control-net.ts';
 import type { ModelSession } from '../runtime/onnx-runtime.ts';
 import type { Tensor } from '../tensor.ts';
 import { isGuidanceActive, type ControlMap, type GuidanceWindow } from './image-guidance.ts';
 
-/** One control-LoRA ControlNet with its map, as the hint input [1, 3, H, W] in 0..1. */
+/** One control-LoRA ControlNet's per-step graph with its map, encoded by the net's hint encoder: [1, C, h, w]. */
 export interface StageControlNet extends GuidanceWindow {
   session: ModelSession;
-  hint: Tensor;
+  features: Tensor;
 }
 
 /** What a denoiser stage needs to apply controls: the UNet graph with residual inputs, and the nets. */
@@ -44,15 +45,8 @@ export function selectActiveControls(stage: StageControls | undefined, step: num
   return stage === undefined ? [] : stage.nets.filter((net) => isGuidanceActive(net, step, stage.steps));
 }
 
-function repeatHint(hint: Tensor, rows: number): Tensor {
-  const data = new Float32Array(rows * hint.data.length);
-  for (let r = 0; r < rows; r++) data.set(hint.data, r * hint.data.length);
-  return { dims: [rows, ...hint.dims.slice(1)], data };
-}
-
 /** Runs the active nets on the UNet's own feeds (x, timesteps, context, y); the summed residuals, by UNet input name. */
 export async function runControlNets(active: readonly StageControlNet[], unetFeeds: Record<string, Tensor>, skips: number, signal?: AbortSignal): Promise<Record<string, Tensor>> {
-  const rows = unetFeeds.x!.dims[0]!;
   const names = controlOutputNames(skips);
   const sums: Record<string, Tensor> = {};
   for (const net of active) {
@@ -60,7 +54,7 @@ export async function runControlNets(active: readonly StageControlNet[], unetFee
       x: unetFeeds.x!,
       timesteps: unetFeeds.timesteps!,
       context: unetFeeds.context!,
-      hint: repeatHint(net.hint, rows),
+      [HINT_FEATURES]: net.features,
       strength: { dims: [1], data: Float32Array.of(net.weight) },
     };
     if (unetFeeds.y !== undefined) feeds.y = unetFeeds.y;

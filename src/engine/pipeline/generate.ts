@@ -26,8 +26,9 @@ import { decodeLatent, encodeToLatent, encodeToLatentTiled, type RgbImage, type 
 import type { InpaintHead } from '../inpaint/inpaint-models.ts';
 import { planInpaint, type InpaintPlan } from '../inpaint/inpaint-plan.ts';
 import { blendKnownLatent } from '../inpaint/latent-blend.ts';
-import { toHintTensor, type StageControls } from './control-feeds.ts';
+import { toHintTensor, type StageControlNet, type StageControls } from './control-feeds.ts';
 import type { ControlNetModel } from './control-lora-model.ts';
+import { buildNeutralGuidanceFeeds } from './neutral-guidance-feeds.ts';
 import type { ControlPromptType } from './image-guidance.ts';
 
 /** A tiled image-to-image pass codes anything over one 64 x 64 latent tile (512 px) in tiles, as ComfyUI's tiled VAE. */
@@ -158,14 +159,18 @@ export interface PipelineModels {
   vae?: VaeCodec;
   /** Fooocus's inpaint head, for the fooocus-v2.6 inpaint engine (the base UNet then carries the patch). */
   inpaintHead?: InpaintHead;
-  /** The base UNet built with image prompt inputs (UnetGraphOptions.imagePrompts), for requests with image prompts. */
+  /**
+   * The base UNet built with image prompt inputs (UnetGraphOptions.imagePrompts), for requests with image prompts.
+   * It may have control residual inputs too (and be `controls.unet` as well): a step fills the inputs it does not
+   * use with neutral values (neutral-guidance-feeds.ts).
+   */
   imagePromptUnet?: ModelSession;
   /** For requests with controls: the base UNet with residual inputs and each type's ControlNet (control-lora-model.ts). */
   controls?: PipelineControls;
 }
 
 export interface PipelineControls {
-  /** The base UNet built with `controlResiduals`. */
+  /** The base UNet built with `controlResiduals` (with image prompt inputs too, possibly: see imagePromptUnet). */
   unet: ModelSession;
   /** The same with image prompt inputs too, for requests that mix both kinds. */
   unetWithImagePrompts?: ModelSession;
@@ -176,12 +181,13 @@ export interface PipelineControls {
  * The stage controls of a request's control hints, or undefined without any. With inpaint, each map (the size of
  * the padded input) is cropped and resized as the working area was, so the control lines up with what is generated.
  */
-function stageControlsFor(models: PipelineModels, request: GenerationRequest, steps: number, plan: InpaintPlan | null): StageControls | undefined {
+async function stageControlsFor(models: PipelineModels, request: GenerationRequest, steps: number, plan: InpaintPlan | null, signal?: AbortSignal): Promise<StageControls | undefined> {
   const hints = request.controls ?? [];
   if (hints.length === 0) return undefined;
   const controls = models.controls;
   if (controls === undefined) throw new Error(`${models.base.name}: controls need the UNet built with control residual inputs`);
-  const nets = hints.map((hint, i) => {
+  const nets: StageControlNet[] = [];
+  for (const [i, hint] of hints.entries()) {
     const net = controls.nets[hint.type];
     if (net === undefined) throw new Error(`${models.base.name}: no ControlNet loaded for ${hint.type}`);
     let map = hint.map;
@@ -189,9 +195,11 @@ function stageControlsFor(models: PipelineModels, request: GenerationRequest, st
       if ('planes' in map) throw new InvalidGenerationRequestError(`controls[${i}].map`, 'must be an RGB image when the request inpaints (it is cropped to the inpaint area)');
       map = plan.toWorkingArea(map);
     }
-    return { session: net.session, hint: toHintTensor(map), weight: hint.weight, stopAt: hint.stopAt, skips: net.skips };
-  });
-  return { unet: controls.unet, ...(controls.unetWithImagePrompts ? { unetWithImagePrompts: controls.unetWithImagePrompts } : {}), nets, skips: nets[0]!.skips, steps };
+    // The hint encoder runs here, once per control image, not at every step.
+    nets.push({ session: net.session, features: await net.encodeHint(toHintTensor(map), signal), weight: hint.weight, stopAt: hint.stopAt });
+  }
+  const skips = controls.nets[hints[0]!.type]!.skips;
+  return { unet: controls.unet, ...(controls.unetWithImagePrompts ? { unetWithImagePrompts: controls.unetWithImagePrompts } : {}), nets, skips, steps };
 }
 
 /** The inpaint preparation of a request (crop, fill, encodes), or null for text- and image-to-image. */
@@ -230,7 +238,8 @@ export async function generate(models: PipelineModels, request: GenerationReques
   const plan = await planFor(models, request, signal);
   const imagePrompts = request.imagePrompts !== undefined && request.imagePrompts.length > 0 ? request.imagePrompts : undefined;
   if (imagePrompts !== undefined && models.imagePromptUnet === undefined) throw new Error(`${base.name}: image prompts need the UNet built with image prompt inputs`);
-  const controls = stageControlsFor(models, request, steps, plan);
+  const controls = await stageControlsFor(models, request, steps, plan, signal);
+  const neutral = imagePrompts === undefined && controls === undefined ? undefined : buildNeutralGuidanceFeeds(base.architecture.unet!, imagePrompts);
   const latentDims = plan?.latentDims ?? [1, profile.latentChannels, request.height / profile.vaeScaleFactor, request.width / profile.vaeScaleFactor]; // [B, 4, H/8, W/8]
   const results: GeneratedImage[] = [];
 
@@ -252,6 +261,7 @@ export async function generate(models: PipelineModels, request: GenerationReques
         ...(model === base && plan?.inputs !== undefined ? { inpaint: plan.inputs } : {}),
         ...(model === base && imagePrompts !== undefined ? { imagePrompts: { unet: models.imagePromptUnet!, prompts: imagePrompts, steps } } : {}),
         ...(model === base && controls !== undefined ? { controls } : {}),
+        ...(neutral !== undefined && model === base ? { neutral } : {}),
         positive,
         negative,
       });

@@ -32,6 +32,11 @@ export interface LoadCheckpointOptions {
    * whether or not the UNet is among `components`, so that a later build finds them ready).
    */
   int8?: { cacheDir: string; sourceSha256: string };
+  /**
+   * Builds the UNet and the text encoders as float16 graphs (`runtime.precision: "fp16"`, for GPU providers), with
+   * float32 islands (GroupNorm statistics, softmax, the timestep embedding) and float32 inputs and outputs. The VAE stays float32 for every family, as Fooocus and ComfyUI keep it by default.
+   */
+  float16?: boolean;
   /** Called before each of `components` is built, for progress reporting. */
   onComponent?: (component: CheckpointComponent, index: number, total: number) => void;
   signal?: AbortSignal;
@@ -116,6 +121,8 @@ export async function loadCheckpoint(
   options: LoadCheckpointOptions = {},
 ): Promise<LoadedCheckpoint> {
   const weightsDir = path.dirname(path.resolve(header.file));
+  if (options.float16 === true && options.int8 !== undefined) throw new RangeError('loadCheckpoint: int8 and float16 are alternatives; ask for one');
+  const precision = options.float16 === true ? { precision: 'float16' as const } : {};
   const int8 = options.int8 !== undefined && architecture.unet !== null
     ? await ensureInt8Weights(header, selectInt8UnetWeights(header, architecture.unet), { dir: options.int8.cacheDir, sourceSha256: options.int8.sourceSha256, ...(options.signal ? { signal: options.signal } : {}) })
     : null;
@@ -133,9 +140,9 @@ export async function loadCheckpoint(
 
   const optimizationOf = (component: CheckpointComponent): RuntimeOptions => ({ ...options.runtime, optimization: options.runtime?.optimization ?? DEFAULT_OPTIMIZATION[component] });
   const graphOf = (adapter: AdapterComponent, slots: Set<string>): OnnxModel => {
-    if (adapter === 'unet') return buildUnetGraph(header, unet!, { ...unetOptions, lowRankSlots: slots, weightsRoot: unetWeightsDir });
+    if (adapter === 'unet') return buildUnetGraph(header, unet!, { ...unetOptions, ...precision, lowRankSlots: slots, weightsRoot: unetWeightsDir });
     const index = Number(adapter.slice('text'.length));
-    return buildClipTextGraph(header, textEncoders[index]!, { ...options.text?.[index], lowRankSlots: slots });
+    return buildClipTextGraph(header, textEncoders[index]!, { ...options.text?.[index], ...precision, lowRankSlots: slots });
   };
   const buildAdaptable = async (adapter: AdapterComponent, slots: Set<string>): Promise<BuiltSession> => {
     const component: CheckpointComponent = adapter === 'unet' ? 'unet' : 'text';

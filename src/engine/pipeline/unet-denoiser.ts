@@ -14,6 +14,7 @@ import { sigmaToTimestep } from '../sampling/sigma-table.ts';
 import type { Tensor } from '../tensor.ts';
 import { buildImagePromptFeeds, selectActivePrompts, type StageImagePrompts } from './image-prompt-feeds.ts';
 import { runControlNets, selectActiveControls, type StageControls } from './control-feeds.ts';
+import { fillNeutralInputs } from './neutral-guidance-feeds.ts';
 
 /** ADM vector `y` of one prompt: fixed (refiner), or Fooocus's scaled/original pair chosen by timestep (SDXL). */
 export type AdmConditioning = { kind: 'fixed'; y: Float32Array } | { kind: 'timed'; scaled: Float32Array; original: Float32Array; end: number };
@@ -34,6 +35,11 @@ export interface DenoiserStage {
   imagePrompts?: StageImagePrompts;
   /** Control-LoRA ControlNets (PyraCanny, CPDS): steps where one is active add their residuals. */
   controls?: StageControls;
+  /**
+   * Values for guidance inputs a step leaves unset (neutral-guidance-feeds.ts), so one graph with both kinds of
+   * inputs can serve as the image prompt, the controlled and the mixed UNet.
+   */
+  neutral?: Readonly<Record<string, Tensor>>;
 }
 
 /** The UNet graph a step runs: the plain one unless image prompts or controls are active there. */
@@ -131,6 +137,7 @@ async function predictEps(stage: DenoiserStage, xIn: Tensor, timestep: number, c
   if (controls.length > 0) Object.assign(feeds, await runControlNets(controls, feeds, stage.controls!.skips, signal));
   onCall?.(rows);
   const unet = selectUnetSession(stage, prompts.length > 0, controls.length > 0);
+  if (stage.neutral !== undefined && unet !== stage.unet) fillNeutralInputs(unet, feeds, stage.neutral);
   const out = (await unet.run(feeds, signal)).out!.data;
   return conds.map((_, r) => out.subarray(r * n, (r + 1) * n));
 }

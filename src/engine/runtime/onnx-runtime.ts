@@ -2,7 +2,10 @@
  * The one module that imports onnxruntime-node (a dependency-cruiser rule keeps it that way). Everything else
  * in the engine runs models through `createModelSession` and the `ModelSession` it returns.
  */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
+import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Int64Tensor, Tensor } from '../tensor.ts';
 import { FooocusError } from '../errors/fooocus-error.ts';
@@ -61,15 +64,34 @@ export class RunCancelledError extends Error {
 
 const INSTALL_HINT: Record<ExecutionProvider, string> = {
   cpu: '',
-  cuda: 'install the CUDA 12 libraries with `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node --allow-scripts=onnxruntime-node` (README, "Running on a GPU")',
+  cuda: 'fetch its CUDA 12 files with `ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js` (Linux x64; needs CUDA 12 and cuDNN 9; README, "Running on a GPU")',
   dml: 'DirectML is available on Windows only, with a DirectX 12 GPU',
   coreml: 'CoreML is available on macOS only',
 };
 
-function checkProviderListed(ep: ExecutionProvider): void {
+/**
+ * Fails with the install step when `ep` cannot run here: this onnxruntime-node build does not list it, or lists it
+ * as not bundled (CUDA on Linux) and its provider library is not beside the binding (the install script was not
+ * run with ONNXRUNTIME_NODE_INSTALL=cuda12). CUDA's own libraries (cudart, cuBLAS, cuDNN) are found only when the
+ * session loads the provider; a failure there is reported by `createModelSession` with the same hint.
+ */
+export function checkExecutionProvider(ep: ExecutionProvider): void {
   if (ep === 'cpu') return;
-  const listed = listExecutionProviders().some((p) => p.name === ep);
-  if (!listed) throw new ExecutionProviderUnavailableError(ep, `this onnxruntime-node build for ${process.platform}-${process.arch} has no ${ep} provider; ${INSTALL_HINT[ep]}`);
+  const listed = listExecutionProviders().find((p) => p.name === ep);
+  if (listed === undefined) throw new ExecutionProviderUnavailableError(ep, `this onnxruntime-node build for ${process.platform}-${process.arch} has no ${ep} provider; ${INSTALL_HINT[ep]}`);
+  if (listed.bundled) return;
+  const library = providerLibraryPath(ep);
+  if (library !== null && !existsSync(library)) {
+    throw new ExecutionProviderUnavailableError(ep, `onnxruntime-node ${onnxRuntimeVersion()} has no ${ep} files (${path.basename(library)} is missing); ${INSTALL_HINT[ep]}`);
+  }
+}
+
+/** Where onnxruntime-node's install script puts a provider's shared library, or null when we do not know the name. */
+function providerLibraryPath(ep: ExecutionProvider): string | null {
+  const file = process.platform === 'win32' ? `onnxruntime_providers_${ep}.dll` : process.platform === 'linux' ? `libonnxruntime_providers_${ep}.so` : null;
+  if (file === null) return null;
+  const packageDir = path.dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
+  return path.join(packageDir, 'bin', 'napi-v6', process.platform, process.arch, file);
 }
 
 function providerConfig(options: RuntimeOptions): ort.InferenceSession.ExecutionProviderConfig[] {
@@ -174,7 +196,7 @@ export class ModelSession {
  */
 export async function createModelSession(model: Uint8Array, weightsDir: string | null, options: RuntimeOptions = {}): Promise<ModelSession> {
   const ep = options.executionProvider ?? 'cpu';
-  checkProviderListed(ep);
+  checkExecutionProvider(ep);
   const started = performance.now();
   const sessionOptions: ort.InferenceSession.SessionOptions = {
     executionProviders: providerConfig(options),

@@ -191,17 +191,18 @@ describe('loadConfig', () => {
     await rejectsConfig(loadConfig({ cwd, flags: { port: '70000' }, env: {} }), '--port (server.port): expected integer from 1 to 65535, got 70000');
   });
 
-  it('runtime.precision defaults to fp32, takes int8 from the file, env or --precision, and refuses anything else by name', async () => {
+  it('runtime.precision defaults to fp32, takes int8 or fp16 from the file, env or --precision, and refuses anything else by name', async () => {
     const cwd = createTempDir();
     assert.equal((await loadConfig({ cwd, env: {} })).config.runtime.precision, 'fp32');
     const flagged = await loadConfig({ cwd, env: {}, flags: { precision: 'int8' } });
     assert.equal(flagged.config.runtime.precision, 'int8');
     assert.equal(flagged.sources['runtime.precision'], 'flag:--precision');
     assert.equal((await loadConfig({ cwd, env: { FOOOCUS_RUNTIME_PRECISION: 'int8' } })).config.runtime.precision, 'int8');
-    await rejectsConfig(loadConfig({ cwd, env: {}, flags: { precision: 'int4' } }), '--precision (runtime.precision): expected "fp32" or "int8", got "int4"');
-    await rejectsConfig(loadConfig({ cwd, env: { FOOOCUS_RUNTIME_PRECISION: 'fp16' } }), 'FOOOCUS_RUNTIME_PRECISION (runtime.precision): expected "fp32" or "int8", got "fp16"');
+    assert.equal((await loadConfig({ cwd, env: { FOOOCUS_RUNTIME_PRECISION: 'fp16' } })).config.runtime.precision, 'fp16');
+    await rejectsConfig(loadConfig({ cwd, env: {}, flags: { precision: 'int4' } }), '--precision (runtime.precision): expected "fp32" or "int8" or "fp16", got "int4"');
+    await rejectsConfig(loadConfig({ cwd, env: { FOOOCUS_RUNTIME_PRECISION: 'bf16' } }), 'FOOOCUS_RUNTIME_PRECISION (runtime.precision): expected "fp32" or "int8" or "fp16", got "bf16"');
     writeConfig(cwd, { runtime: { precision: 'INT8' } });
-    const err = await rejectsConfig(loadConfig({ cwd, env: {} }), 'runtime.precision: expected "fp32" or "int8", got "INT8"');
+    const err = await rejectsConfig(loadConfig({ cwd, env: {} }), 'runtime.precision: expected "fp32" or "int8" or "fp16", got "INT8"');
     assert.equal(err.key, 'runtime.precision');
   });
 

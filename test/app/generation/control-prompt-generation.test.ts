@@ -13,6 +13,7 @@ import { loadCreativeData, type CreativeData } from '../../../src/app/creative/c
 import { createImageGenerator, prepareImageRequest, type ImageRequestDraft } from '../../../src/app/generation/generate-images.ts';
 import { GenerationService } from '../../../src/app/generation/generation-service.ts';
 import { ControlRunner } from '../../../src/app/generation/control-runner.ts';
+import { GuidedUnetCache } from '../../../src/app/generation/guided-unet-cache.ts';
 import { checkImagePromptFiles, CONTROL_FILES } from '../../../src/app/generation/image-prompt-files.ts';
 import { ImageRequestError } from '../../../src/app/generation/image-request.ts';
 import { importModel } from '../../../src/app/models/import-model.ts';
@@ -109,32 +110,41 @@ describe('PyraCanny through the image generator (tiny SDXL)', () => {
     // The ControlNet and controlled UNet are kept for the next job with the same model: it gives the same image.
     const again = await run(await prepare(draft(1)), 0);
     assert.deepEqual(await pixels(again.path), await pixels(guided.path));
+    assert.equal(service.guidedUnets.builds, 1, 'one controlled UNet build for the three guided jobs');
   });
 });
 
-describe('the control runner', () => {
-  it('builds the controlled UNet, and one with image prompt inputs too for a mixed job, and keeps them for the same base', async () => {
+describe('the guided UNet cache and the control runner', () => {
+  it('builds one UNet with both kinds of inputs for a mixed job, keeps it for the same base and kinds, and frees it on release', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'fooocus-control-runner-'));
+    const cache = new GuidedUnetCache({ threads: 2 });
     const runner = new ControlRunner({ threads: 2 });
     try {
       const checkpoint = await writeTinyCheckpoint(dir, 'sdxl');
       const { architecture } = inspectHeader(await readSafetensorsHeader(checkpoint));
+      const base = { key: 'base', path: checkpoint, architecture, loras: [], loraKey: '' };
+      const mixed = await cache.get(base, { imagePrompts: true, controlResiduals: true });
+      assert.ok(mixed.inputNames.includes('control_middle'));
+      assert.ok(mixed.inputNames.includes('ip_scale'));
+      assert.equal(await cache.get(base, { imagePrompts: true, controlResiduals: true }), mixed, 'kept for the same base and kinds');
+      assert.equal(cache.builds, 1);
+      const controlsOnly = await cache.get(base, { imagePrompts: false, controlResiduals: true });
+      assert.ok(!controlsOnly.inputNames.includes('ip_scale'));
+      assert.equal(cache.builds, 2);
+      await assert.rejects(mixed.run({}), /session was released/, 'the replaced build was released');
+      await cache.release();
+      await assert.rejects(controlsOnly.run({}), /session was released/, 'release frees the held build');
+      assert.notEqual(await cache.get(base, { imagePrompts: false, controlResiduals: true }), controlsOnly, 'built again after release');
+
       const controlFile = path.join(dir, CONTROL_FILES.PyraCanny.name);
       await writeSafetensors(controlFile, generateTinyControlLora(architecture.unet!));
-      const base = { key: 'base', path: checkpoint, architecture, loras: [], loraKey: '' };
       const files = { PyraCanny: { path: controlFile, sha256: 'a'.repeat(64) } };
-      const plain = await runner.prepare(base, files, ['PyraCanny'], false);
-      assert.ok(plain.unet.inputNames.includes('control_middle'));
-      assert.ok(!plain.unet.inputNames.includes('ip_scale'));
-      assert.equal(plain.unetWithImagePrompts, undefined);
-      const mixed = await runner.prepare(base, files, ['PyraCanny', 'PyraCanny'], true);
-      assert.equal(mixed.unet, plain.unet, 'the controlled UNet is kept for the same base');
-      assert.equal(mixed.nets.PyraCanny, plain.nets.PyraCanny, 'the ControlNet is kept for the same file and base');
-      assert.ok(mixed.unetWithImagePrompts!.inputNames.includes('control_middle'));
-      assert.ok(mixed.unetWithImagePrompts!.inputNames.includes('ip_scale'));
-      await assert.rejects(runner.prepare(base, files, ['CPDS'], false), /no CPDS control-LoRA file/);
+      const nets = await runner.prepare(base, files, ['PyraCanny']);
+      assert.equal((await runner.prepare(base, files, ['PyraCanny', 'PyraCanny'])).PyraCanny, nets.PyraCanny, 'the ControlNet is kept for the same file and base');
+      await assert.rejects(runner.prepare(base, files, ['CPDS']), /no CPDS control-LoRA file/);
     } finally {
       await runner.release();
+      await cache.release();
       await rm(dir, { recursive: true, force: true });
     }
   });

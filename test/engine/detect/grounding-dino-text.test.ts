@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { decodeGroundedBoxes } from '../../../src/engine/detect/grounding-dino-boxes.ts';
 import { buildPhraseMasks, encodeGroundingPrompt, listPhraseSpans, readPhraseDelimiters, type GroundingTokenizer } from '../../../src/engine/detect/grounding-dino-text.ts';
+import { WordPieceTokenizer } from '../../../src/engine/text/word-piece.ts';
 
 /** bert-base-uncased's ids for the pieces these tests use. */
 const VOCAB: Record<string, number> = { '[PAD]': 0, '[CLS]': 101, '[SEP]': 102, '.': 1012, '?': 1029, a: 1037, cat: 4937, remote: 6556, control: 2491, face: 2227, hand: 2192, '##s': 2015 };
@@ -95,5 +96,16 @@ describe('GroundingDINO detections', () => {
 
   it('refuses outputs whose sizes disagree with the prompt', () => {
     assert.throws(() => decodeGroundedBoxes({ logits: new Float32Array(6), boxes: new Float32Array(4), queries: 1, tokens: 6 }, ids, tokenizer, delimiters, { width: 1, height: 1 }), /do not match/);
+  });
+});
+
+describe('GroundingDINO prompts through the WordPiece tokenizer', () => {
+  it('frames and splits a prompt with the BERT tokenizer the checkpoint ships a vocabulary for', () => {
+    const vocab = WordPieceTokenizer.fromVocabularyText(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '.', '?', 'face', 'hand', '##s'].join('\n') + '\n', 'vocab.txt');
+    const marks = readPhraseDelimiters(vocab, 'vocab.txt');
+    const ids = encodeGroundingPrompt(vocab, marks, 'Hands. Face');
+    assert.deepEqual(ids, [2, 7, 8, 4, 6, 4, 3]);
+    assert.deepEqual(buildPhraseMasks(ids, marks).positions, [0, 0, 1, 2, 0, 1, 0]);
+    assert.equal(vocab.decode([7, 8]), 'hands');
   });
 });

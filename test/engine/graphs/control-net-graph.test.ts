@@ -2,13 +2,14 @@ import { strict as assert } from 'node:assert';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ControlModelError, planControlLora } from '../../../src/engine/control/control-lora.ts';
-import { buildControlNetGraph, controlOutputNames } from '../../../src/engine/graphs/control-net.ts';
+import { addControlNetStep, buildControlNetGraph, buildHintEncoder, buildHintEncoderGraph, controlOutputNames, HINT_FEATURES } from '../../../src/engine/graphs/control-net.ts';
 import { buildUnetGraph } from '../../../src/engine/graphs/unet.ts';
 import { readSafetensorsHeader, readTensorAsFloat32 } from '../../../src/engine/io/safetensors-reader.ts';
 import { writeSafetensors } from '../../../src/engine/io/safetensors-writer.ts';
 import type { SafetensorsHeader } from '../../../src/engine/io/safetensors-types.ts';
 import type { UnetConfig } from '../../../src/engine/models/architecture.ts';
-import { encodeOnnxModel } from '../../../src/engine/onnx/onnx-proto.ts';
+import { GraphBuilder } from '../../../src/engine/onnx/graph-builder.ts';
+import { encodeOnnxModel, type OnnxModel } from '../../../src/engine/onnx/onnx-proto.ts';
 import { createModelSession } from '../../../src/engine/runtime/onnx-runtime.ts';
 import type { Tensor } from '../../../src/engine/tensor.ts';
 import { generateTinyControlLora } from '../../fixtures/control-loras.ts';
@@ -32,6 +33,22 @@ async function readAll(header: SafetensorsHeader): Promise<Map<string, RefTensor
   const map = new Map<string, RefTensor>();
   for (const [name, info] of header.tensors) map.set(name, { shape: info.shape, data: await readTensorAsFloat32(header, name) });
   return map;
+}
+
+/** The hint encoder's graph, then the per-step graph on its output: how a job runs a ControlNet. */
+async function runSplit(header: SafetensorsHeader, cfg: UnetConfig, plan: ReturnType<typeof planControlLora>, dir: string, feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
+  const { hint, ...step } = feeds;
+  const options = { ...plan, weightsRoot: dir };
+  const features = (await runModel(encodeOnnxModel(buildHintEncoderGraph(header, cfg, plan.hintChannels, options)), dir, { hint: hint! }))[HINT_FEATURES]!;
+  return runModel(encodeOnnxModel(buildControlNetGraph(header, cfg, options)), dir, { ...step, [HINT_FEATURES]: features });
+}
+
+/** The ControlNet as one graph with the hint encoder inside, as it ran before the split (the hint encoded per step). */
+function buildOneGraphControlNet(header: SafetensorsHeader, cfg: UnetConfig, plan: ReturnType<typeof planControlLora>, dir: string): OnnxModel {
+  const g = new GraphBuilder('controlnet-one-graph', header, { tensorSources: plan.tensorSources, lowRankDeltas: plan.lowRankDeltas, weightsRoot: dir });
+  const hint = g.input('hint', 'float32', ['batch', plan.hintChannels, 'hint_height', 'hint_width']);
+  addControlNetStep(g, cfg, buildHintEncoder(g, hint, plan.controlPrefix), plan);
+  return g.build({});
 }
 
 describe('control-LoRA ControlNet graph (tiny SDXL)', () => {
@@ -62,9 +79,8 @@ describe('control-LoRA ControlNet graph (tiny SDXL)', () => {
     const plan = planControlLora(control, sdxl.header, cfg);
     assert.equal(plan.hintChannels, 3);
     assert.ok(plan.lowRankDeltas.size >= 3);
-    const model = buildControlNetGraph(sdxl.header, cfg, plan.hintChannels, { ...plan, weightsRoot: dir });
     const inputs = inputsFor(0.7);
-    const out = await runModel(encodeOnnxModel(model), dir, {
+    const out = await runSplit(sdxl.header, cfg, plan, dir, {
       x: fromRef(inputs.x),
       hint: fromRef(inputs.hint),
       timesteps: { dims: [1], data: Float32Array.from(inputs.timesteps) },
@@ -86,7 +102,7 @@ describe('control-LoRA ControlNet graph (tiny SDXL)', () => {
   it('feeds the UNet: residuals on the skips and middle match the reference, zero residuals give the plain UNet bit for bit', async () => {
     const plan = planControlLora(control, sdxl.header, cfg);
     const inputs = inputsFor(1);
-    const controlOut = await runModel(encodeOnnxModel(buildControlNetGraph(sdxl.header, cfg, 3, { ...plan, weightsRoot: dir })), dir, {
+    const controlOut = await runSplit(sdxl.header, cfg, plan, dir, {
       x: fromRef(inputs.x),
       hint: fromRef(inputs.hint),
       timesteps: { dims: [1], data: Float32Array.from(inputs.timesteps) },
@@ -109,6 +125,36 @@ describe('control-LoRA ControlNet graph (tiny SDXL)', () => {
     const plain = await runModel(encodeOnnxModel(buildUnetGraph(sdxl.header, cfg)), dir, base);
     assert.deepEqual(withZeros.out!.data, plain.out!.data);
     assert.ok(maxAbsDiff(withControl.out!, toRef(plain.out!)) > 1e-3, 'the residuals change the prediction');
+  });
+
+  it('split into the hint encoder (once, one row) and the per-step graph: the residuals of the one-graph form, bit for bit', async () => {
+    const plan = planControlLora(control, sdxl.header, cfg);
+    const row = inputsFor(0.7);
+    // two rows (a CFG batch): the one-graph form took the hint repeated per row, the split one row for all
+    const twoRows = (t: RefTensor): Tensor => {
+      const one = fromRef(t);
+      const data = new Float32Array(2 * one.data.length);
+      data.set(one.data);
+      data.set(one.data.map((v) => v * 0.5 - 0.1), one.data.length);
+      return { dims: [2, ...one.dims.slice(1)], data };
+    };
+    const hint = fromRef(row.hint);
+    const repeated = { dims: [2, ...hint.dims.slice(1)], data: new Float32Array(2 * hint.data.length) };
+    repeated.data.set(hint.data);
+    repeated.data.set(hint.data, hint.data.length);
+    const step = {
+      x: twoRows(row.x),
+      timesteps: { dims: [2], data: Float32Array.of(421, 421) },
+      context: twoRows(row.context),
+      y: twoRows(row.y),
+      strength: { dims: [1], data: Float32Array.of(0.7) },
+    };
+    const oneGraph = await runModel(encodeOnnxModel(buildOneGraphControlNet(sdxl.header, cfg, plan, dir)), dir, { ...step, hint: repeated });
+    const split = await runSplit(sdxl.header, cfg, plan, dir, { ...step, hint });
+    for (const name of controlOutputNames(plan.skips)) {
+      assert.deepEqual(split[name]!.dims, oneGraph[name]!.dims, name);
+      assert.deepEqual(split[name]!.data, oneGraph[name]!.data, name);
+    }
   });
 
   it('refuses, naming the file, a file without the marker, one made for another UNet size, and one for another family', async () => {

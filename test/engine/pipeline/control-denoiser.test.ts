@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { planControlLora } from '../../../src/engine/control/control-lora.ts';
-import { buildControlNetGraph } from '../../../src/engine/graphs/control-net.ts';
+import { buildControlNetGraph, buildHintEncoderGraph, HINT_FEATURES } from '../../../src/engine/graphs/control-net.ts';
 import { buildUnetGraph } from '../../../src/engine/graphs/unet.ts';
 import { readSafetensorsHeader } from '../../../src/engine/io/safetensors-reader.ts';
 import { writeSafetensors } from '../../../src/engine/io/safetensors-writer.ts';
@@ -35,7 +35,7 @@ describe('controls in the denoiser', () => {
   let controlled: ModelSession;
   let controlNet: ModelSession;
   let skips: number;
-  let hint: Tensor;
+  let features: Tensor;
   let stage: Omit<DenoiserStage, 'unet'>;
   before(async () => {
     fx = await loadTinyFixture('sdxl');
@@ -47,9 +47,11 @@ describe('controls in the denoiser', () => {
     skips = plan.skips;
     plain = await createModelSession(encodeOnnxModel(buildUnetGraph(fx.header, cfg)), dir, { threads: 1 });
     controlled = await createModelSession(encodeOnnxModel(buildUnetGraph(fx.header, cfg, { controlResiduals: true })), dir, { threads: 1 });
-    controlNet = await createModelSession(encodeOnnxModel(buildControlNetGraph(fx.header, cfg, plan.hintChannels, { ...plan, weightsRoot: dir })), dir, { threads: 1 });
+    controlNet = await createModelSession(encodeOnnxModel(buildControlNetGraph(fx.header, cfg, { ...plan, weightsRoot: dir })), dir, { threads: 1 });
     const rgb = Uint8Array.from({ length: 64 * 64 * 3 }, (_, i) => (i * 37) % 256);
-    hint = toHintTensor({ width: 64, height: 64, rgb });
+    const hintEncoder = await createModelSession(encodeOnnxModel(buildHintEncoderGraph(fx.header, cfg, plan.hintChannels, { ...plan, weightsRoot: dir })), dir, { threads: 1 });
+    features = (await hintEncoder.run({ hint: toHintTensor({ width: 64, height: 64, rgb }) }))[HINT_FEATURES]!;
+    await hintEncoder.release();
     const cond = (seed: number) => ({ context: fromRef(sampleInput([1, 5, cfg.contextDim], seed)), adm: { kind: 'fixed' as const, y: sampleInput([1, cfg.admInChannels!], seed + 1).data } });
     stage = { positive: cond(1), negative: cond(3) };
   });
@@ -60,7 +62,7 @@ describe('controls in the denoiser', () => {
     fx.cleanup();
   });
 
-  const net = (weight: number, stopAt: number): StageControlNet => ({ session: controlNet, hint, weight, stopAt });
+  const net = (weight: number, stopAt: number): StageControlNet => ({ session: controlNet, features, weight, stopAt });
 
   async function denoiseAt(step: number, nets: StageControlNet[] | null): Promise<Tensor> {
     const denoise = createUnetDenoiser({

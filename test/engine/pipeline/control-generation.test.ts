@@ -48,7 +48,7 @@ describe('generation with controls (tiny SDXL)', () => {
     models = { base: preparePipelineModel('sdxl', loaded, ClipTokenizer.byteLevel()), controls: { unet: controlledUnet, nets: { PyraCanny: net } } };
   });
   after(async () => {
-    await net.session.release();
+    await net.release();
     await controlledUnet.release();
     await loaded.release();
     rmSync(dir, { recursive: true, force: true });
@@ -64,6 +64,30 @@ describe('generation with controls (tiny SDXL)', () => {
     assert.deepEqual(stopped!.image.rgb, plain!.image.rgb);
     const [guided] = await generate(models, tinyRequest({ controls: [{ type: 'PyraCanny', map, weight: 1, stopAt: 0.5 }] }));
     assert.notDeepEqual(guided!.image.rgb, plain!.image.rgb);
+  });
+
+  it('encodes each control image once per job, not per step: the images of a job and a repeat of its map reuse it', async () => {
+    const count = (session: ModelSession): { calls: number } => {
+      const counter = { calls: 0 };
+      const run = session.run.bind(session);
+      session.run = (feeds, signal) => {
+        counter.calls++;
+        return run(feeds, signal);
+      };
+      return counter;
+    };
+    const encoder = count(net['hintEncoder']);
+    const steps = count(net.session);
+    const other = grayToRgb(computeControlMap('PyraCanny', controlTestImage(64, 64, 9)));
+    const controls = [
+      { type: 'PyraCanny' as const, map: other, weight: 1, stopAt: 1 },
+      { type: 'PyraCanny' as const, map: grayToRgb(computeControlMap('PyraCanny', controlTestImage(64, 64, 11))), weight: 0.5, stopAt: 1 },
+    ];
+    await generate(models, tinyRequest({ controls, imageCount: 2 }));
+    assert.equal(encoder.calls, 2, 'one encode per control image for the whole job');
+    assert.equal(steps.calls, 2 * 2 * 4, 'the per-step graph runs for each net at every step of both images');
+    await generate(models, tinyRequest({ controls: controls.slice(0, 1) }));
+    assert.equal(encoder.calls, 2, 'a map encoded before is not encoded again');
   });
 
   it('refuses a map of another size than the result, naming the field', async () => {

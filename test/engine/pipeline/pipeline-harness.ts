@@ -19,9 +19,10 @@ export interface LoadedTinyModel {
 
 /**
  * Loads a tiny checkpoint with every component, using the byte-level tokenizer (its ids fit the tiny vocabulary).
- * `int8`: the UNet runs in int8, its weights cached in that folder (keyed by the checkpoint's SHA-256).
+ * `int8`: the UNet runs in int8, its weights cached in that folder (keyed by the checkpoint's SHA-256);
+ * `float16`: the UNet and text encoders run as float16 graphs.
  */
-export async function loadTinyPipelineModel(family: TinyFamily, clipSkip = 1, options: { int8CacheDir?: string } = {}): Promise<LoadedTinyModel> {
+export async function loadTinyPipelineModel(family: TinyFamily, clipSkip = 1, options: { int8CacheDir?: string; float16?: boolean } = {}): Promise<LoadedTinyModel> {
   const dir = mkdtempSync(path.join(os.tmpdir(), `fooocus-pipe-${family}-`));
   const file = await writeTinyCheckpoint(dir, family);
   const header = await readSafetensorsHeader(file);
@@ -33,6 +34,7 @@ export async function loadTinyPipelineModel(family: TinyFamily, clipSkip = 1, op
     text: architecture.textEncoders.map(() => ({ clipSkip, finalLayerNorm })),
     runtime: { threads: 2 },
     ...int8,
+    ...(options.float16 === true ? { float16: true } : {}),
   });
   return {
     loaded,
