@@ -10,7 +10,7 @@
  * metadata with the same code.
  */
 const BROWSER_SHARED = [
-  '^src/engine/output/(generation-metadata|generation-parameters|input-image-metadata|image-prompt-metadata|input-image-choices|a1111-metadata-scheme|fooocus-metadata-scheme|python-literal|sampler-display-names)\\.ts$',
+  '^src/engine/output/(generation-metadata|generation-parameters|input-image-metadata|image-prompt-metadata|enhance-metadata|input-image-choices|a1111-metadata-scheme|fooocus-metadata-scheme|python-literal|sampler-display-names)\\.ts$',
   '^src/engine/output/(image-metadata-report|image-text-fields|text-bytes|exif-text-reader|png-stealth-info|png-filters|image-errors|imported-settings|metadata-json|sampler-name-mapping)\\.ts$',
   '^src/engine/output/(a1111|fooocus|comfyui|invokeai|novelai|swarmui)-settings-reader\\.ts$',
   '^src/engine/io/strict-json\\.ts$',

@@ -24,6 +24,7 @@
  *   npm run bench -- arena               # SD 1.5 UNet and VAE with each ONNX Runtime arena setting
  *   npm run bench -- int8                # int8 vs fp32 UNet (SD1.5 512 and the tiny fixture): speed-up, error, PSNR, cache
  *   npm run bench -- describe:anime      # the WD14 tagger path on a 1024x1024 image (tiny network, 9,083 tags): s, peak RSS
+ *   npm run bench -- enhance:tab         # One Enhance tab on a 1024x1024 input: SD 1.5 full-size inpaint at 512, 20 steps: s, peak RSS
  *   npm run bench -- describe:photo      # BLIP-base captioner (random weights) on a 1024x1024 image, with and without its cache
  *   npm run bench -- int8:conv           # int8 3x3 conv kernels (our im2col + MatMulInteger vs QLinearConv) at SD1.5 shapes
  *   npm run bench -- --ep cuda --precision fp16 sdxl:image  # on a GPU provider (cuda, dml, coreml): SDXL 1024, 30 steps
@@ -42,7 +43,7 @@ import { benchRuntimeEnv, parseBenchOptions } from './bench-options.ts';
 
 /** Arena settings: on with the memory pattern (ONNX Runtime's default), on without it, off (the pattern needs the arena). */
 const ARENA_CASES = ['unet', 'vae'].flatMap((p) => ['on-on', 'on-off', 'off-off'].map((a) => `arena:sd15-${p}-${a}`));
-const ALL = ['sd15:text', 'sd15:unet', 'sd15:vae', 'sd15:image', 'sd15:lora', 'sd15:control', 'sd15:cancel', 'sdxl:text', 'sdxl:unet', 'sdxl:vae', 'sdxl:image', 'sdxl:lora', 'sdxl:control', 'sdxl:image-prompt', 'sdxl:cancel', 'server:api', 'queue:backends', 'metadata:read', 'upscaler:rrdb', 'upscaler:image', 'upscaler:image-small', 'memory:sd15-resident', 'memory:sd15-per-phase', ...ARENA_CASES, 'int8:sd15', 'int8:tiny', 'int8:conv', 'sam:segment', 'describe:photo', 'describe:anime', 'detect:grounding-dino'];
+const ALL = ['sd15:text', 'sd15:unet', 'sd15:vae', 'sd15:image', 'sd15:lora', 'sd15:control', 'sd15:cancel', 'sdxl:text', 'sdxl:unet', 'sdxl:vae', 'sdxl:image', 'sdxl:lora', 'sdxl:control', 'sdxl:image-prompt', 'sdxl:cancel', 'server:api', 'queue:backends', 'metadata:read', 'upscaler:rrdb', 'upscaler:image', 'upscaler:image-small', 'memory:sd15-resident', 'memory:sd15-per-phase', ...ARENA_CASES, 'int8:sd15', 'int8:tiny', 'int8:conv', 'sam:segment', 'describe:photo', 'describe:anime', 'detect:grounding-dino', 'enhance:tab'];
 const options = parseBenchOptions(process.argv.slice(2));
 const args = options.cases;
 const json = process.argv.includes('--json');
@@ -192,6 +193,17 @@ interface SamResult {
   cpu: { model: string; flags: string[] };
 }
 
+interface EnhanceResult {
+  family: 'enhance';
+  part: 'tab';
+  shape: string;
+  regions: number;
+  totalSeconds: number;
+  beforeSamplingSeconds: number | null;
+  peakRssBytes: number;
+  cpu: { model: string; flags: string[] };
+}
+
 interface MetadataTiming {
   medianMs: number;
   p90Ms: number;
@@ -301,6 +313,7 @@ const imagePrompts: ImagePromptResult[] = [];
 const stepRuns = process.env.FOOOCUS_BENCH_STEP_RUNS ?? '2';
 const sams: SamResult[] = [];
 const detections: DetectResult[] = [];
+const enhances: EnhanceResult[] = [];
 for (const c of cases) {
   const [family, part] = c.split(':') as [string, string];
   process.stderr.write(`bench: ${c} ...\n`);
@@ -326,6 +339,8 @@ for (const c of cases) {
               ? ['sam-case.ts', part, cacheDir]
             : family === 'detect'
               ? ['detect-case.ts', part, cacheDir]
+            : family === 'enhance'
+              ? ['enhance-case.ts', part, cacheDir]
             : part === 'image'
               ? ['image-case.ts', family, cacheDir]
               : part === 'lora'
@@ -347,6 +362,7 @@ for (const c of cases) {
   else if ((parsed as { family: string }).family === 'describe') describes.push(parsed as unknown as DescribeResult);
   else if ((parsed as { family: string; part: string }).family === 'int8') int8Convs.push(parsed as unknown as Int8ConvResult);
   else if ((parsed as { family: string }).family === 'sam') sams.push(parsed as unknown as SamResult);
+  else if ((parsed as { family: string }).family === 'enhance') enhances.push(parsed as unknown as EnhanceResult);
   else if (parsed.family === 'queue') queues.push(parsed as QueueResult);
   else if (parsed.family === 'metadata') metadataReads.push(parsed as MetadataResult);
   else if (parsed.family === 'upscaler') upscalers.push(parsed as UpscalerResult);
@@ -360,7 +376,7 @@ for (const c of cases) {
 }
 
 if (json) {
-  console.log(JSON.stringify([...(limits === null ? [] : [limits]), ...results, ...images, ...loras, ...servers, ...cancels, ...metadataReads, ...upscalers, ...queues, ...memories, ...arenas, ...int8s, ...int8Convs, ...sams, ...describes, ...controls, ...imagePrompts, ...detections], null, 2));
+  console.log(JSON.stringify([...(limits === null ? [] : [limits]), ...results, ...images, ...loras, ...servers, ...cancels, ...metadataReads, ...upscalers, ...queues, ...memories, ...arenas, ...int8s, ...int8Convs, ...sams, ...describes, ...controls, ...imagePrompts, ...detections, ...enhances], null, 2));
 } else {
   if (limits !== null) console.log(formatLimits(limits));
   if (results.length > 0) {

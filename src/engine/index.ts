@@ -60,7 +60,7 @@ export {
 export { FaceDetector, type DetectedFace, type FaceDetectionOptions } from './face/face-detection.ts';
 export { alignFace, cropFaceForFaceSwap, NoFaceFoundError, FACE_CROP_SIZE } from './face/face-alignment.ts';
 export { detectRetinaFaceLayout, RetinaFaceLayoutError, type RetinaFaceLayout } from './face/retinaface-layout.ts';
-export { chooseMask, InvalidBoxError, loadSegmenter, Segmenter, type SamImageEmbedding, type SegmentedMask, type SegmentOptions } from './segment/segmenter.ts';
+export { chooseMask, InvalidBoxError, loadSegmenter, SegmentImageError, Segmenter, type SamImageEmbedding, type SegmentedMask, type SegmentOptions } from './segment/segmenter.ts';
 export { detectSamLayout, SamLayoutError, type SamLayout } from './segment/sam-layout.ts';
 export { fillSmallHoles, FOOOCUS_SAM_HOLE_AREA } from './segment/mask-holes.ts';
 export type { SamBox, SamFrame } from './segment/sam-image-frame.ts';
@@ -149,6 +149,8 @@ export {
   InvalidMetadataError,
   type GenerationParameters,
   type InputImageParameters,
+  type EnhanceRecord,
+  type EnhanceTabRecord,
   type LoraReference,
   type OutpaintSide,
 } from './output/generation-parameters.ts';
@@ -228,3 +230,5 @@ export { INPAINT_ENGINE_LABELS, INPAINT_METHOD_LABELS, readInputImageChoices, RE
 export type { DescribedTag, DescribeOptions, DescribeProgress, ImageDescriber, ImageDescription } from './describe/image-describer.ts';
 export { loadWd14Tagger, prepareWd14Input, selectWd14Tags, formatWd14Tags, WD14_INPUT_SIZE, WD14_THRESHOLDS, type LoadWd14TaggerOptions, type Wd14TaggerFiles, type Wd14Thresholds } from './describe/wd14-tagger.ts';
 export { parseTagList, readTagListFile, TagListFormatError, type TaggerTag, type TaggerTagCategory } from './describe/tagger-tag-list.ts';
+export type { RegionDetection, RegionDetector, RegionQuery } from './segment/region-detector.ts';
+export { binariseMask, checkForegroundSignature, classifyForegroundPrompt, ForegroundMaskModel, FOREGROUND_INPUT_SIZES, type ForegroundSignature } from './segment/foreground-mask.ts';

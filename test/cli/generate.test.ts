@@ -114,6 +114,21 @@ describe('fooocus generate', () => {
     assert.equal(cached.filter((f) => /^[0-9a-f]{64}\.int8-per-channel-symmetric-v1\.safetensors(\.sha256)?$/.test(f)).length, 2, cached.join(', '));
   });
 
+  it('--precision fp16 makes the image with float16 graphs: the same PNG run to run, not the fp32 PNG', async () => {
+    const pixels = async (label: string, extra: string[]): Promise<Buffer> => {
+      const out = path.join(dir, `out-${label}`);
+      const r = await run([...base(), '--seed', '5', '--format', 'png', '--out', out, ...extra]);
+      assert.equal(r.code, 0, r.err);
+      const day = readdirSync(out)[0]!;
+      return readFileSync(path.join(out, day, readdirSync(path.join(out, day))[0]!));
+    };
+    const first = await pixels('fp16-a', ['--precision', 'fp16']);
+    const second = await pixels('fp16-b', ['--precision', 'fp16']);
+    const fp32 = await pixels('fp32-ref', []);
+    assert.deepEqual(second, first);
+    assert.notDeepEqual(first, fp32);
+  });
+
   it('refuses a checkpoint that is not in the model store, saying how to import it', async () => {
     const outside = await writeTinyCheckpoint(dir, 'sd15', { seed: 2 });
     const r = await run(['generate', 'x', '--models', models, '--model', path.basename(outside)]);

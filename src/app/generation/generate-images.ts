@@ -26,7 +26,10 @@ import { ImageRequestError, resolveImagePrompts, type ImagePromptDraft, type Ima
 import { parseSize, sizeForAspect } from './image-size.ts';
 import { describeInputImage } from './input-image-description.ts';
 import { findLoraName, verifyLoras } from './lora-selection.ts';
-import { composeInputImageSteps, prepareInputImageSteps, runInputImageSteps, type EngineCheck, type PreparedStep } from './input-image-steps.ts';
+import { composeInputImageSteps, findInputImageSteps, INPUT_IMAGE_STEPS, prepareInputImageSteps, runInputImageSteps, type EngineCheck, type PreparedStep } from './input-image-steps.ts';
+import { placeholderInpaint } from './inpaint-step.ts';
+import { resolveEnhanceChoice } from '../enhance/enhance-choice.ts';
+import { generateEnhanced, type EnhancedImageContext } from '../enhance/enhanced-image.ts';
 
 /** What is installed, read once per request. */
 export interface GenerationContext {
@@ -96,7 +99,10 @@ export async function prepareImageRequest(draft: ImageRequestDraft, context: Gen
     ...(options.maxPixels === undefined ? {} : { maxPixels: options.maxPixels }),
   });
   if (steps.denoise !== undefined) input = { file: input!.file, denoise: steps.denoise };
-  const size = steps.size ?? (await chooseSize(draft, preset, family, readInput));
+  // Enhance on an input image alone works on the image as it is: no generation before the tabs.
+  const enhanceOnly = draft.enhance !== undefined && input !== undefined && !INPUT_IMAGE_STEPS.some((step) => draft[step.field] !== undefined);
+  const size = steps.size ?? (enhanceOnly && readInput !== undefined ? await readImageSize(readInput) : await chooseSize(draft, preset, family, readInput));
+  const enhance = draft.enhance === undefined ? undefined : await resolveEnhanceChoice(draft.enhance, { family, listing, size, ...(options.readUpscalerScale === undefined ? {} : { readUpscalerScale: options.readUpscalerScale }), ...(options.maxPixels === undefined ? {} : { maxPixels: options.maxPixels }) });
   const imagePrompts = resolveImagePrompts(draft.imagePrompts, { ...draft, ...steps.request });
   checkImagePromptFiles(imagePrompts, family, listing);
   const { aspectRatio: _exact, aspect: _ratio, imagePrompts: _drafts, ...choices } = draft;
@@ -114,9 +120,21 @@ export async function prepareImageRequest(draft: ImageRequestDraft, context: Gen
     ...(input === undefined ? {} : { input }),
     ...steps.request,
     ...(imagePrompts === undefined ? {} : { imagePrompts }),
+    ...(enhance === undefined ? {} : { enhance }),
   };
-  checkFirstImage(request, context, steps.adjustCheck);
+  checkFirstImage(request, context, enhanceOnly ? checkAsEnhanceInput : steps.adjustCheck);
   return request;
+}
+
+async function readImageSize(readInput: () => Promise<RgbImage>): Promise<{ width: number; height: number }> {
+  const { width, height } = await readInput();
+  return { width, height };
+}
+
+/** An input enhanced alone keeps its own size, which need not be on the latent grid: image 0 is held to the inpaint's rules. */
+function checkAsEnhanceInput(check: EngineCheck): EngineCheck {
+  const placeholder = placeholderInpaint({ mode: 'default' }, check.size);
+  return { ...check, input: { image: placeholder.image, denoise: 1 }, inpaint: placeholder.settings };
 }
 
 function onceOnly<T>(read: () => Promise<T>): () => Promise<T> {
@@ -348,7 +366,7 @@ export interface GenerateImageOptions {
 /** Makes image `index` of a prepared request: compose it, verify its models (hash), generate, save. */
 export function createImageGenerator(options: ImageGeneratorOptions) {
   const { store, service } = options;
-  const verify = async (name: string, opts: GenerateImageOptions, kind: 'checkpoints' | 'vae' | 'upscalers' = 'checkpoints'): Promise<VerifiedModel> => {
+  const verify = async (name: string, opts: GenerateImageOptions, kind: 'checkpoints' | 'vae' | 'upscalers' | 'detection' = 'checkpoints'): Promise<VerifiedModel> => {
     const file = await store.resolve(kind, name, {
       ...(opts.signal ? { signal: opts.signal } : {}),
       onHashProgress: (done, total) => opts.onProgress?.({ phase: 'verify', model: name, done, total }),
@@ -380,32 +398,52 @@ export function createImageGenerator(options: ImageGeneratorOptions) {
       ...(controlInputs && controlInputs.hints.length > 0 ? { controls: controlInputs.hints, controlFiles: controlInputs.files } : {}),
       ...(opts.jobTag === undefined ? {} : { jobTag: opts.jobTag }),
     };
+    if (request.enhance !== undefined) {
+      const family = (listing.find((m) => m.kind === 'checkpoints' && m.name === request.model)?.family ?? 'sdxl') as ModelFamily;
+      const enhanceContext: EnhancedImageContext = {
+        request,
+        appRequest,
+        listing,
+        store,
+        family,
+        inputDir: options.inputDir,
+        service,
+        compose: (tabRequest) => composeImage(tabRequest, index, { data: options.data, listing }).fields,
+        verify: (name, kind) => verify(name, opts, kind),
+      };
+      const steps = pixels === undefined || findInputImageSteps(request).length === 0 ? undefined : () => runSteps(pixels);
+      return generateEnhanced(enhanceContext, pixels, opts, steps);
+    }
     if (pixels === undefined) {
       const [saved] = await service.generate(appRequest, opts);
       return saved!;
     }
-    const step = await runInputImageSteps(
-      {
-        request,
-        pixels,
-        model,
-        listing,
-        store,
-        verify: (name, kind) => verify(name, opts, kind),
-        upscale: (upscaler, img) => service.upscale(upscaler, img, opts),
-        inputDir: options.inputDir,
-        ...(options.maskSource === undefined ? {} : { maskSource: options.maskSource }),
-        ...(opts.mask === undefined ? {} : { mask: opts.mask }),
-        ...(opts.signal === undefined ? {} : { signal: opts.signal }),
-      },
-      { image: cropToGrid(pixels), denoise: request.input!.denoise },
-    );
+    const step = await runSteps(pixels);
     if (step.kind === 'final') return service.saveUpscaled(appRequest, step.image);
     const [saved] = await service.generate({ ...appRequest, input: step.input, ...step.extra }, opts);
     return saved!;
+
+    function runSteps(input: RgbImage) {
+      return runInputImageSteps(
+        {
+          request,
+          pixels: input,
+          model,
+          listing,
+          store,
+          verify: (name, kind) => verify(name, opts, kind),
+          upscale: (upscaler, img) => service.upscale(upscaler, img, opts),
+          inputDir: options.inputDir,
+          ...(options.maskSource === undefined ? {} : { maskSource: options.maskSource }),
+          ...(opts.mask === undefined ? {} : { mask: opts.mask }),
+          ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+        },
+        { image: cropToGrid(input), denoise: request.input!.denoise },
+      );
+    }
   };
 }
 /** The request field that names a model of each kind, for the error when it left the trust manifest. */
-const VERIFIED_FIELD = { checkpoints: 'model', vae: 'vae', upscalers: 'varyUpscale.upscaler' } as const;
+const VERIFIED_FIELD = { checkpoints: 'model', vae: 'vae', upscalers: 'varyUpscale.upscaler', detection: 'enhance.tabs' } as const;
 
 export type ImageGenerator = ReturnType<typeof createImageGenerator>;

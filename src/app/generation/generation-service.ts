@@ -38,6 +38,9 @@ import {
   type ImagePromptEmbedding,
   type InpaintHead,
   upscaleImage,
+  ForegroundMaskModel,
+  type RegionDetection,
+  type RegionQuery,
 } from '../../engine/index.ts';
 import { saveImage, type MetadataSchemeName } from '../outputs/output-writer.ts';
 import { ControlRunner, type ControlFiles } from './control-runner.ts';
@@ -101,6 +104,8 @@ export type ServiceProgress =
   | { phase: 'verify'; model: string; done: number; total: number }
   /** Running an upscaler model over the input image, tile by tile. */
   | { phase: 'upscale'; model: string; done: number; total: number }
+  /** An Enhance tab: what it is finding, that it found nothing and was skipped, or that it is repainting. */
+  | { phase: 'enhance'; tab: number; tabs: number; message: string }
   /** How the job keeps its models in memory (sent when it differs from the previous job's). */
   | { phase: 'memory'; mode: MemoryChoice['mode']; message: string };
 
@@ -146,6 +151,8 @@ export class GenerationService {
   /** The chosen VAE, kept while requests ask for it (at most one: a VAE is small and quick to build). */
   private vae: { sha256: string; loaded: LoadedVae; bytes: Record<CheckpointComponent, number> } | null = null;
   private inpaintHead: { sha256: string; head: InpaintHead } | null = null;
+  /** The last foreground-mask model used by Enhance, kept while requests ask for it (at most one). */
+  private foreground: { sha256: string; model: ForegroundMaskModel } | null = null;
   /** The last upscaler used, kept while requests ask for it (at most one). */
   private upscaler: { sha256: string; loaded: LoadedUpscaler } | null = null;
   /** The latest LoRA switch that changed anything, or null. */
@@ -196,6 +203,17 @@ export class GenerationService {
   }
 
   async generate(request: AppGenerationRequest, opts: { onProgress?: (p: ServiceProgress) => void; signal?: AbortSignal } = {}): Promise<SavedImage[]> {
+    const results = await this.render(request, opts);
+    const saved: SavedImage[] = [];
+    for (const r of results) saved.push(await this.saveResult(request, r.image, r.seed, r.seconds));
+    return saved;
+  }
+
+  /** Runs the engine for a request and returns its images unsaved (Enhance works on them before the one save). */
+  async render(
+    request: AppGenerationRequest,
+    opts: { onProgress?: (p: ServiceProgress) => void; signal?: AbortSignal } = {},
+  ): Promise<{ image: RgbImage; seed: bigint; seconds: SavedImage['seconds'] }[]> {
     const report = opts.onProgress ?? (() => undefined);
     const base = await this.load(request.model, request.clipSkip, report, opts.signal, request.inpaintFiles?.patch);
     const refiner = request.refiner === undefined ? undefined : await this.load(request.refiner, request.clipSkip, report, opts.signal);
@@ -221,18 +239,19 @@ export class GenerationService {
       onComponent: (model, component, index, total) => report({ phase: 'load', model, component, index, total }),
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
-    const saved: SavedImage[] = [];
-    for (const r of results) {
-      const parameters = this.describe(request, base.model.name, r.seed);
-      const file = await saveImage(this.options.outputsDir, r.image, parameters, {
-        format: request.format,
-        scheme: request.scheme,
-        software: this.options.software,
-        ...(request.jobTag === undefined ? {} : { jobTag: request.jobTag }),
-      });
-      saved.push({ path: file.path, sha256: file.sha256, seed: r.seed, seconds: r.seconds });
-    }
-    return saved;
+    return results;
+  }
+
+  /** Saves one image with the metadata of `request` (its size is the image's). */
+  async saveResult(request: Omit<AppGenerationRequest, 'input'> & Pick<Partial<AppGenerationRequest>, 'input'>, image: RgbImage, seed: bigint, seconds: SavedImage['seconds']): Promise<SavedImage> {
+    const parameters = this.describe({ ...request, width: image.width, height: image.height }, modelName(request.model.path), seed);
+    const file = await saveImage(this.options.outputsDir, image, parameters, {
+      format: request.format,
+      scheme: request.scheme,
+      software: this.options.software,
+      ...(request.jobTag === undefined ? {} : { jobTag: request.jobTag }),
+    });
+    return { path: file.path, sha256: file.sha256, seed, seconds };
   }
 
   /**
@@ -323,6 +342,19 @@ export class GenerationService {
       ...(opts.signal ? { signal: opts.signal } : {}),
       onTile: (done, total) => report({ phase: 'upscale', model: file.name, done, total }),
     });
+  }
+
+  /** Finds a region with a foreground-mask model (checked and built from its file once, then kept). */
+  async detectForeground(file: VerifiedModel & { name: string }, image: RgbImage, query: RegionQuery, opts: { onProgress?: (p: ServiceProgress) => void; signal?: AbortSignal } = {}): Promise<RegionDetection> {
+    if (this.foreground !== null && this.foreground.sha256 !== file.sha256) {
+      await this.foreground.model.release();
+      this.foreground = null;
+    }
+    if (this.foreground === null) {
+      opts.onProgress?.({ phase: 'load', model: file.name, component: 'detector', index: 0, total: 1 });
+      this.foreground = { sha256: file.sha256, model: await ForegroundMaskModel.load(file.path, file.name, this.options.runtime) };
+    }
+    return this.foreground.model.detect(image, query, opts.signal);
   }
 
   /** Saves an upscaler's image as the request's result (Upscale (Fast 2x), or an upscale too large to diffuse). */
@@ -420,6 +452,8 @@ export class GenerationService {
     await this.loadVae(undefined);
     await this.upscaler?.loaded.release();
     this.upscaler = null;
+    await this.foreground?.model.release();
+    this.foreground = null;
     await this.imagePromptRunner?.release();
     this.imagePromptRunner = null;
     await this.controlRunner?.release();

@@ -77,6 +77,8 @@ export interface ImageRequest {
   mixImagePromptAndVary?: boolean;
   /** Image prompts together with `inpaint` (Fooocus's "Mixing Image Prompt and Inpaint"). */
   mixImagePromptAndInpaint?: boolean;
+  /** Fooocus's Enhance: regions found and repainted after the image is made (or on `input` alone); see EnhanceChoice. */
+  enhance?: EnhanceChoice;
 }
 
 export { IMAGE_PROMPT_TYPES, type ImagePromptType };
@@ -186,6 +188,40 @@ export interface InpaintChoice {
   additionalPrompt?: string;
   /** Sides to extend (Fooocus pads 30 % of the side; strength and field become 1.0). */
   outpaint?: { left?: OutpaintAmount; right?: OutpaintAmount; top?: OutpaintAmount; bottom?: OutpaintAmount };
+}
+
+/**
+ * Fooocus's Enhance: each tab finds a region by its detection prompt, and repaints it through the inpaint with
+ * its own prompt and settings; the next tab works on the result. An optional Upscale or Vary runs before the first
+ * tab or after the last.
+ */
+export interface EnhanceChoice {
+  tabs: EnhanceTab[];
+  varyUpscale?: VaryUpscaleChoice;
+  /** When `varyUpscale` runs (Fooocus's "Order of Processing"); default before. */
+  varyUpscaleOrder?: 'before' | 'after';
+}
+
+export interface EnhanceTab {
+  /** What to find: "face", "hand"... (GroundingDINO and SAM), or "person", "foreground", "background" (a foreground-mask model). */
+  detectionPrompt: string;
+  /** The tab's prompt and negative prompt; empty or absent: the request's own. */
+  prompt?: string;
+  negative?: string;
+  /** The foreground-mask model (store file in `detection`); absent: the one installed. */
+  maskModel?: string;
+  /** Inpaint mode; default `default` (Fooocus's Enhance uses the v2.6 engine, strength 1.0, field 0.618). */
+  mode?: InpaintMode;
+  engine?: InpaintEngine;
+  strength?: number;
+  respectiveField?: number;
+  /** Erode (positive) or dilate (negative) the found mask, in pixels, as `inpaint.maskErode`. */
+  maskErode?: number;
+  invertMask?: boolean;
+  /** The box detector's thresholds (default 0.3 and 0.25) and the most regions kept (0: all). */
+  boxThreshold?: number;
+  textThreshold?: number;
+  maxDetections?: number;
 }
 
 /**

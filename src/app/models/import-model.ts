@@ -10,7 +10,7 @@ import { link, mkdir, realpath, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { inspectHeader, PickleFormatError, readSafetensorsHeader } from '../../engine/index.ts';
+import { checkOnnxFile, inspectHeader, PickleFormatError, readSafetensorsHeader } from '../../engine/index.ts';
 import { createTempName } from './atomic-file.ts';
 import { checkDescriberFile } from './describer-file-check.ts';
 import { readFileStamp } from './hash-cache.ts';
@@ -20,6 +20,9 @@ import { checkModelLayout } from './model-layout.ts';
 import { checkContainedFile, toAbsoluteModelPath, toModelKey } from './model-path.ts';
 import type { ModelStore } from './model-store.ts';
 import { KNOWN_TOKENIZER_ASSETS } from './tokenizer-assets.ts';
+
+/** Kinds whose files may be ONNX graphs (checked by the ONNX checker at import and again when loaded). */
+const ONNX_KINDS: ReadonlySet<ModelKind> = new Set(['detection']);
 import { readTrustManifest, recordTrustEntry, type ModelSource } from './trust-manifest.ts';
 
 export interface ImportModelOptions {
@@ -109,6 +112,11 @@ async function checkImportFile(
     return { sha256, family: null };
   }
   if (checkDescriberFile(kind, name, sourceFile)) return { sha256: await store.hashFile(sourceReal, hashOptions), family: null };
+  if (ONNX_KINDS.has(kind) && [sourceFile, name].every((file) => path.extname(file).toLowerCase() === '.onnx')) {
+    // A published ONNX graph (a foreground-mask model): checked as ONNX Runtime would be given it, before it is placed.
+    checkOnnxFile(sourceFile);
+    return { sha256: await store.hashFile(sourceReal, hashOptions), family: null };
+  }
   for (const file of [sourceFile, name]) {
     const extension = path.extname(file).toLowerCase();
     if (PICKLE_EXTENSIONS.has(extension)) throw new PickleFormatError(file, 'extension');

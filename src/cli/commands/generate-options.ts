@@ -12,6 +12,7 @@ import { suggestStyleNames } from '../../app/creative/style-suggestions.ts';
 import type { VaryUpscaleChoice, VaryUpscaleMode } from '../../app/generation/image-request.ts';
 import { UsageError } from '../command.ts';
 import { CONFIG_OPTIONS } from '../command-config.ts';
+import { ENHANCE_OPTIONS, ENHANCE_USAGE } from './enhance-option.ts';
 import { IMAGE_PROMPT_OPTIONS, IMAGE_PROMPT_USAGE } from './image-prompt-option.ts';
 import { INPAINT_OPTIONS, INPAINT_USAGE } from './inpaint-options.ts';
 
@@ -56,6 +57,7 @@ export const GENERATE_OPTIONS = {
   denoise: { type: 'string' },
   ...INPAINT_OPTIONS,
   ...IMAGE_PROMPT_OPTIONS,
+  ...ENHANCE_OPTIONS,
   vary: { type: 'string' },
   upscale: { type: 'string' },
   factor: { type: 'string' },
@@ -106,6 +108,7 @@ export const GENERATE_USAGE = [
   INPAINT_USAGE,
   '',
   IMAGE_PROMPT_USAGE,
+  ENHANCE_USAGE,
   '',
   'Output and setup:',
   '  --out DIR  --format png|jpeg|webp  --metadata fooocus|a1111  --json  --threads N',

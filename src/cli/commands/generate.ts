@@ -8,6 +8,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
+import { parseEnhanceOptions } from './enhance-option.ts';
 import { ensureAppDirectories } from '../../app/config/app-directories.ts';
 import { loadCreativeData, readShippedCatalog } from '../../app/creative/creative-data.ts';
 import { ensureDemoModel, isDemoModel } from '../../app/demo/demo-model.ts';
@@ -46,6 +47,7 @@ const OPTION_FOR_FIELD: Record<string, string> = {
 };
 
 function optionFor(field: string, names: Readonly<Record<string, string>> = {}): string {
+  if (field.startsWith('enhance')) return '--enhance';
   return names[field] ?? OPTION_FOR_FIELD[field] ?? optionForInpaintField(field) ?? `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
@@ -94,6 +96,10 @@ function describeProgress(p: ServiceProgress, reporter: ProgressReporter, index:
     return;
   }
   const image = `[${index + 1}/${count}]`;
+  if (p.phase === 'enhance') {
+    reporter.message(`${image} ${p.message}`, { phase: 'enhance', image: index, tab: p.tab });
+    return;
+  }
   if (p.phase === 'upscale') {
     reporter.update({ label: `${image} upscaling with ${p.model}`, done: p.done, total: p.total, fields: { phase: 'upscale', image: index } });
     return;
@@ -149,6 +155,7 @@ function toDraft(values: GenerateValues, prompt: string, data: Awaited<ReturnTyp
     inpaint,
     ...(varyUpscale === undefined ? {} : { varyUpscale }),
     ...imagePromptChoices(values),
+    enhance: parseEnhanceOptions(values.enhance),
     format: values.format as ImageFormat,
     metadataScheme: values.metadata as MetadataSchemeName,
   };

@@ -37,6 +37,8 @@ export interface InputImageParameters {
   /** Fooocus's "Mixing Image Prompt and Vary/Upscale" and "Mixing Image Prompt and Inpaint" switches. */
   mixImagePromptAndVary?: boolean;
   mixImagePromptAndInpaint?: boolean;
+  /** The Enhance tabs run over the image, and what each did (enhance-metadata.ts). */
+  enhance?: EnhanceRecord;
 }
 
 /** One image prompt as the metadata records it. */
@@ -48,6 +50,33 @@ export interface ImagePromptRecord {
   /** The image's file name (no folder) and the SHA-256 of its bytes, so the same image can be found again. */
   image?: string;
   imageSha256?: string;
+}
+
+/** One Enhance tab as an image's metadata records it (enhance-metadata.ts). */
+export interface EnhanceTabRecord {
+  detectionPrompt: string;
+  prompt?: string;
+  negative?: string;
+  maskModel?: string;
+  mode?: string;
+  engine?: string;
+  strength?: number;
+  respectiveField?: number;
+  maskErode?: number;
+  invertMask?: boolean;
+  boxThreshold?: number;
+  textThreshold?: number;
+  maxDetections?: number;
+  /** Regions the detector found. */
+  regions?: number;
+  /** True when nothing was found and the tab repainted nothing. */
+  skipped?: boolean;
+}
+
+export interface EnhanceRecord {
+  tabs: EnhanceTabRecord[];
+  varyUpscale?: { mode: string; factor?: number; upscaler?: string };
+  varyUpscaleOrder?: string;
 }
 
 /** Everything needed to reproduce an image, typed; what the metadata schemes write and read back. */

@@ -8,10 +8,11 @@
  * scheme writes the key, the A1111 scheme the label; each reader takes either.
  */
 import { InvalidMetadataError, OUTPAINT_SIDES, readInteger, readNumber, readString, type InputImageParameters, type OutpaintSide } from './generation-parameters.ts';
+import { ENHANCE_ENTRY, formatEnhanceRecord, readEnhanceRecord } from './enhance-metadata.ts';
 import { IMAGE_PROMPT_KEYS, listImagePromptEntries, readImagePromptEntries } from './image-prompt-metadata.ts';
 import { formatPythonList, parsePythonSequence } from './python-literal.ts';
 
-type Field = Exclude<keyof InputImageParameters, 'outpaint' | 'imagePrompts' | 'mixImagePromptAndVary' | 'mixImagePromptAndInpaint'>;
+type Field = Exclude<keyof InputImageParameters, 'outpaint' | 'enhance' | 'imagePrompts' | 'mixImagePromptAndVary' | 'mixImagePromptAndInpaint'>;
 
 /** Field -> [Fooocus key, label]. */
 const ENTRIES: Record<Field, [string, string]> = {
@@ -34,7 +35,7 @@ const FAST_2X = 'Upscale (Fast 2x)';
 const SIZE = /^\d+(?:\.\d+)?(?:%|px)$/;
 
 /** Every key and label this module reads, so a scheme does not keep them as unknown extras too. */
-export const INPUT_IMAGE_KEYS: ReadonlySet<string> = new Set([...[...Object.values(ENTRIES), OUTPAINT_SELECTIONS, OUTPAINT_SIZE, UPSCALE_FAST].flat(), ...IMAGE_PROMPT_KEYS]);
+export const INPUT_IMAGE_KEYS: ReadonlySet<string> = new Set([...[...Object.values(ENTRIES), OUTPAINT_SELECTIONS, OUTPAINT_SIZE, UPSCALE_FAST, ENHANCE_ENTRY].flat(), ...IMAGE_PROMPT_KEYS]);
 
 export interface InputImageEntry {
   key: string;
@@ -67,6 +68,7 @@ export function listInputImageEntries(p: InputImageParameters | undefined): Inpu
     add(OUTPAINT_SIZE, formatPythonList(p.outpaint.map((o) => o.size)));
   }
   entries.push(...listImagePromptEntries(p));
+  if (p.enhance !== undefined) add(ENHANCE_ENTRY as [string, string], formatEnhanceRecord(p.enhance));
   return entries;
 }
 
@@ -101,6 +103,8 @@ export function readInputImageEntries(take: (key: string, label: string) => { fi
   const sizes = take(...OUTPAINT_SIZE);
   if (sides !== undefined) p.outpaint = readOutpaint(sides, sizes);
   readImagePromptEntries(take, p, readBoolean);
+  const enhance = take(...(ENHANCE_ENTRY as [string, string]));
+  if (enhance !== undefined) p.enhance = readEnhanceRecord(enhance.field, enhance.value);
   return Object.keys(p).length === 0 ? undefined : p;
 }
 

@@ -25,6 +25,13 @@ export class InvalidBoxError extends FooocusError {
   }
 }
 
+/** An image with no pixels, or whose bytes do not fill its size. */
+export class SegmentImageError extends FooocusError {
+  constructor(detail: string) {
+    super('invalid', `image: ${detail}`, { field: 'image', rule: 'rgb-image' });
+  }
+}
+
 /** An image encoded once, for any number of boxes. */
 export interface SamImageEmbedding {
   frame: SamFrame;
@@ -79,6 +86,9 @@ export class Segmenter {
 
   /** 1. The image embedding, computed once per image. */
   async encodeImage(image: RgbImage, signal?: AbortSignal): Promise<SamImageEmbedding> {
+    const { width, height, rgb } = image;
+    if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) throw new SegmentImageError(`${width}x${height} is not a size of at least 1x1`);
+    if (rgb.length !== width * height * 3) throw new SegmentImageError(`${rgb.length} bytes for ${width}x${height} RGB (${width * height * 3} expected)`);
     const frame = computeSamFrame(image.width, image.height, this.layout.vision.imageSize);
     const out = await this.encoder.run({ pixel_values: toSamEncoderInput(image, frame) }, signal);
     return { frame, embedding: out.image_embeddings! };

@@ -9,6 +9,7 @@ import { IMAGE_PROMPT_TYPES, INPAINT_ENGINES, INPAINT_MODES, VARY_UPSCALE_MODES,
 import { METADATA_SCHEMES } from '../../app/outputs/output-writer.ts';
 import { IMAGE_PROMPT_LIMITS, IMAGE_SIZE_LIMITS, INPUT_IMAGE_LIMITS, REFINER_SWITCH_METHODS, SETTING_LIMITS, type RefinerSwitchMethod } from '../../engine/index.ts';
 import { ID_PATTERN } from './common-schemas.ts';
+import { buildEnhanceSchema } from './enhance-schema.ts';
 
 export const OUTPUT_FORMATS = ['png', 'jpeg', 'webp'] as const;
 
@@ -180,6 +181,7 @@ export function buildGenerateRequestSchema(quotas: RequestQuotas) {
       ),
       mixImagePromptAndVary: Type.Optional(Type.Boolean({ description: 'Image prompts together with varyUpscale (Fooocus "Mixing Image Prompt and Vary/Upscale").' })),
       mixImagePromptAndInpaint: Type.Optional(Type.Boolean({ description: 'Image prompts together with inpaint (Fooocus "Mixing Image Prompt and Inpaint").' })),
+      enhance: Type.Optional(buildEnhanceSchema({ prompt, varyUpscale: VaryUpscale, namePattern: NAME_PATTERN })),
       metadataScheme: Type.Optional(
         Type.Unsafe<(typeof METADATA_SCHEMES)[number]>({ type: 'string', enum: [...METADATA_SCHEMES], description: 'How the image records its parameters: Fooocus JSON (default) or A1111 text.' }),
       ),

@@ -7,7 +7,7 @@ import { readSafetensorsHeader, readTensorAsFloat32 } from '../../../src/engine/
 import type { RgbImage } from '../../../src/engine/rgb-image.ts';
 import { computeSamFrame, logitsToImage, mapBoxToFrame, resizeBilinear, toSamEncoderInput } from '../../../src/engine/segment/sam-image-frame.ts';
 import { fillSmallHoles } from '../../../src/engine/segment/mask-holes.ts';
-import { chooseMask, InvalidBoxError, loadSegmenter, type Segmenter } from '../../../src/engine/segment/segmenter.ts';
+import { chooseMask, InvalidBoxError, loadSegmenter, SegmentImageError, type Segmenter } from '../../../src/engine/segment/segmenter.ts';
 import { TINY_SAM, writeSamModel } from '../../fixtures/sam-models.ts';
 import { referenceSamDecoder, referenceSamEncoder } from '../../reference/sam.ts';
 import { weightSourceFromMap, type RefTensor, type WeightSource } from '../../reference/tensor.ts';
@@ -157,6 +157,11 @@ describe('Segmenter', () => {
     await assert.rejects(segmenter.segmentBoxes(image, [[0, 0, 10, 10], [20, 5, 10, 20]]), (e: unknown) => e instanceof InvalidBoxError && e.field === 'boxes[1]' && /x1 > x2/.test(e.message));
     await assert.rejects(segmenter.segmentBoxes(image, [[0, Number.NaN, 10, 20]]), (e: unknown) => e instanceof InvalidBoxError && e.field === 'boxes[0]');
     assert.equal(encode.mock.callCount(), 0);
+  });
+
+  it('refuses an empty image or one whose bytes do not fill its size, naming the field', async () => {
+    await assert.rejects(segmenter.encodeImage({ width: 0, height: 4, rgb: new Uint8Array(0) }), (e: unknown) => e instanceof SegmentImageError && e.field === 'image');
+    await assert.rejects(segmenter.segmentBoxes({ width: 4, height: 4, rgb: new Uint8Array(47) }, [[0, 0, 2, 2]]), (e: unknown) => e instanceof SegmentImageError && /47 bytes for 4x4/.test(e.message));
   });
 
   it('takes a box dilated past the image (as Fooocus leaves them) and still gives an image-size mask', async () => {
