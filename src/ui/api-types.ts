@@ -53,6 +53,18 @@ export interface GenerateRequest {
   imagePrompts?: ImagePromptRequest[];
   mixImagePromptAndVary?: boolean;
   mixImagePromptAndInpaint?: boolean;
+  /** Enhance: up to three tabs, each finding a region and repainting it. */
+  enhance?: { tabs: EnhanceTabRequest[] };
+}
+
+/** One Enhance tab: what to find, and how to repaint it (absent fields: the server's defaults). */
+export interface EnhanceTabRequest {
+  detectionPrompt: string;
+  prompt?: string;
+  negative?: string;
+  strength?: number;
+  maskErode?: number;
+  invertMask?: boolean;
 }
 
 /** One image prompt: an upload's id, its type, stop-at fraction and weight. */

@@ -3,14 +3,14 @@
  * `varyUpscale` or `inpaint` field, and how a job's request (history Reuse) fills them back in. Field names and
  * values are the API's (GET /api/openapi.json); the labels live in the panel.
  */
-import type { GenerateRequest, InpaintRequest, OutpaintAmount } from './api-types.ts';
+import type { EnhanceTabRequest, GenerateRequest, InpaintRequest, OutpaintAmount } from './api-types.ts';
 
 export const OUTPAINT_SIDES = ['left', 'right', 'top', 'bottom'] as const;
 export type OutpaintSideName = (typeof OUTPAINT_SIDES)[number];
 
 export interface InputImageValues {
-  /** What the input image is for: image to image (`image`), Upscale or Variation (`uov`), Inpaint or Outpaint (`inpaint`). */
-  tab: 'image' | 'uov' | 'inpaint';
+  /** What the input image is for: image to image (`image`), Upscale or Variation (`uov`), Inpaint or Outpaint (`inpaint`), Enhance (`enhance`). */
+  tab: 'image' | 'uov' | 'inpaint' | 'enhance';
   uovMode: string;
   /** '' lets the server choose (Fooocus's upscaler, else the only one installed). */
   upscaler: string;
@@ -32,7 +32,22 @@ export interface InputImageValues {
   outpaintUnit: 'percent' | 'px';
   /** The drawn mask, uploaded just before the request is sent; null when none is drawn. */
   maskImageId: string | null;
+  /** The Enhance tabs (at most three); a tab without a detection prompt is left out of the request. */
+  enhanceTabs: EnhanceTabValues[];
 }
+
+export interface EnhanceTabValues {
+  detectionPrompt: string;
+  prompt: string;
+  negative: string;
+  /** null: the server's default (1.0). */
+  strength: number | null;
+  maskErode: number;
+  invertMask: boolean;
+}
+
+export const ENHANCE_TAB_COUNT = 3;
+export const EMPTY_ENHANCE_TAB: EnhanceTabValues = { detectionPrompt: '', prompt: '', negative: '', strength: null, maskErode: 0, invertMask: false };
 
 /** Fooocus's defaults: Vary (Subtle), the default inpaint method, 30 % outpaint. */
 export const DEFAULT_INPUT_IMAGE: InputImageValues = {
@@ -51,10 +66,22 @@ export const DEFAULT_INPUT_IMAGE: InputImageValues = {
   outpaintAmount: 30,
   outpaintUnit: 'percent',
   maskImageId: null,
+  enhanceTabs: Array.from({ length: ENHANCE_TAB_COUNT }, () => ({ ...EMPTY_ENHANCE_TAB })),
 };
 
+function toEnhanceTab(values: EnhanceTabValues): EnhanceTabRequest {
+  const tab: EnhanceTabRequest = { detectionPrompt: values.detectionPrompt.trim() };
+  if (values.prompt.trim() !== '') tab.prompt = values.prompt;
+  if (values.negative.trim() !== '') tab.negative = values.negative;
+  if (values.strength !== null) tab.strength = values.strength;
+  if (values.maskErode !== 0) tab.maskErode = values.maskErode;
+  if (values.invertMask) tab.invertMask = true;
+  return tab;
+}
+
 /** The `varyUpscale` or `inpaint` field for the chosen tab; nothing for plain image to image. */
-export function buildInputImageFields(values: InputImageValues): Pick<GenerateRequest, 'varyUpscale' | 'inpaint'> {
+export function buildInputImageFields(values: InputImageValues): Pick<GenerateRequest, 'varyUpscale' | 'inpaint' | 'enhance'> {
+  if (values.tab === 'enhance') return { enhance: { tabs: values.enhanceTabs.filter((t) => t.detectionPrompt.trim() !== '').map(toEnhanceTab) } };
   if (values.tab === 'uov') {
     const vary = values.uovMode.startsWith('vary-');
     return {
@@ -87,7 +114,19 @@ const finite = (value: unknown): number | null => (typeof value === 'number' && 
  * having to be chosen again), or undefined when the request used no Input Image mode.
  */
 export function patchInputImageFromRequest(request: Record<string, unknown>): InputImageValues | undefined {
-  const { varyUpscale, inpaint } = request;
+  const { varyUpscale, inpaint, enhance } = request;
+  if (isRecord(enhance) && Array.isArray(enhance.tabs)) {
+    const tabs = enhance.tabs.filter(isRecord).slice(0, ENHANCE_TAB_COUNT).map((t): EnhanceTabValues => ({
+      detectionPrompt: typeof t.detectionPrompt === 'string' ? t.detectionPrompt : '',
+      prompt: typeof t.prompt === 'string' ? t.prompt : '',
+      negative: typeof t.negative === 'string' ? t.negative : '',
+      strength: finite(t.strength),
+      maskErode: finite(t.maskErode) ?? 0,
+      invertMask: t.invertMask === true,
+    }));
+    while (tabs.length < ENHANCE_TAB_COUNT) tabs.push({ ...EMPTY_ENHANCE_TAB });
+    return { ...DEFAULT_INPUT_IMAGE, tab: 'enhance', enhanceTabs: tabs };
+  }
   if (isRecord(varyUpscale) && typeof varyUpscale.mode === 'string') {
     return {
       ...DEFAULT_INPUT_IMAGE,

@@ -84,7 +84,7 @@ describe('the Input Image panel in Chromium', { skip: skipWithoutChromium, timeo
     await panel().dispatchEvent('drop', { dataTransfer: transfer });
     await page.getByRole('alert').filter({ hasText: 'Input image set: gradient.png' }).waitFor();
     const tabs = page.getByRole('tablist', { name: 'What to do with the input image' }).getByRole('tab');
-    assert.deepEqual(await tabs.allTextContents(), ['Image to image', 'Upscale or Variation', 'Inpaint or Outpaint']);
+    assert.deepEqual(await tabs.allTextContents(), ['Image to image', 'Upscale or Variation', 'Inpaint or Outpaint', 'Enhance']);
     await page.getByRole('tab', { name: 'Upscale or Variation' }).click();
     const modes = await page.getByRole('group', { name: 'Upscale or Variation' }).getByRole('radio').evaluateAll((nodes) => nodes.map((n) => (n as HTMLInputElement).value));
     assert.deepEqual(modes, ['vary-subtle', 'vary-strong', 'upscale-1.5x', 'upscale-2x', 'upscale-fast-2x', 'upscale-custom']);

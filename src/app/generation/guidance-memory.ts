@@ -2,12 +2,13 @@
  * What `runtime.memory: auto` must count for a job with image prompts or PyraCanny/CPDS besides the base model's
  * phases: the sessions the image prompt and control runners build and keep while the job samples. Read from the
  * files' safetensors headers (shapes only, no weights), in fp32 bytes like the base model's components:
- * - IP-Adapter prompts: the UNet built with image prompt inputs (a second copy of the base UNet's weights), the
- *   vision encoder, each adapter (Resampler and per-layer K/V), the unconditional embedding, the face detector;
+ * - one guided UNet (a second copy of the base UNet's weights, built with the image prompt and/or control residual
+ *   inputs the job uses: the guided-UNet cache builds one graph for both kinds);
+ * - IP-Adapter prompts: the vision encoder, each adapter (Resampler and per-layer K/V), the unconditional
+ *   embedding, the face detector;
  * - control prompts: per control type a ControlNet, which copies the base UNet's encoder half (time and label
  *   embeddings, input blocks, middle block) and adds the control-LoRA file's own tensors (counted whole: its
- *   low-rank factors are merged, not kept, so this errs on the side of `per-phase`), plus the UNet built with
- *   control residual inputs, and one more with image prompt inputs too when the job mixes both kinds.
+ *   low-rank factors are merged, not kept, so this errs on the side of `per-phase`).
  */
 import { readSafetensorsHeader, type SafetensorsHeader } from '../../engine/index.ts';
 import type { VerifiedFile } from './image-prompt-runner.ts';
@@ -39,13 +40,11 @@ export async function measureGuidanceBytes(files: GuidanceFiles, readHeader: (fi
   const baseHeader = await readHeader(files.base.path);
   const unet = countFp32Bytes(baseHeader, (name) => name.startsWith(prefix));
   const encoderHalf = countFp32Bytes(baseHeader, (name) => name.startsWith(prefix) && ENCODER_PARTS.some((p) => name.startsWith(p, prefix.length)));
-  let bytes = 0;
+  let bytes = unet;
   if (adapters) {
-    bytes += unet;
     for (const f of new Map(files.imagePromptFiles.map((v) => [v.sha256, v])).values()) bytes += countFp32Bytes(await readHeader(f.path));
   }
   if (controls) {
-    bytes += unet * (adapters ? 2 : 1);
     for (const f of files.controlFiles) bytes += encoderHalf + countFp32Bytes(await readHeader(f.path));
   }
   return bytes;

@@ -11,6 +11,7 @@ import { DEFAULT_FORM, type FormValues } from '../form-values.ts';
 import { DEFAULT_INPUT_IMAGE, type InputImageValues } from '../input-image-values.ts';
 import type { GenerateContract } from '../request-contract.ts';
 import { applyLimits, labelled, numberInput, readNumber } from './form-fields.ts';
+import { createEnhanceOptions } from './enhance-options.ts';
 import { createInpaintOptions } from './inpaint-options.ts';
 import { createMaskCanvas } from './mask-canvas.ts';
 import { createUpscaleOptions } from './upscale-options.ts';
@@ -34,7 +35,7 @@ export interface InputImagePanel {
   resolveMask(upload: (png: Blob) => Promise<string>): Promise<string | null>;
 }
 
-const TAB_LABELS: Record<Tab, string> = { image: 'Image to image', uov: 'Upscale or Variation', inpaint: 'Inpaint or Outpaint' };
+const TAB_LABELS: Record<Tab, string> = { image: 'Image to image', uov: 'Upscale or Variation', inpaint: 'Inpaint or Outpaint', enhance: 'Enhance' };
 
 export function createInputImagePanel(upload: (file: File) => void): InputImagePanel {
   const thumbnail = el('img', { class: 'input-thumbnail', alt: '', hidden: true });
@@ -47,6 +48,7 @@ export function createInputImagePanel(upload: (file: File) => void): InputImageP
   const upscale = createUpscaleOptions();
   const inpaint = createInpaintOptions();
   const mask = createMaskCanvas();
+  const enhance = createEnhanceOptions();
 
   // Tabs (WAI-ARIA tabs pattern): one button per mode, one panel each.
   const tabIds = uniqueId('input-tab');
@@ -54,6 +56,7 @@ export function createInputImagePanel(upload: (file: File) => void): InputImageP
     image: el('div', { role: 'tabpanel' }, denoise.row),
     uov: el('div', { role: 'tabpanel' }, upscale.element),
     inpaint: el('div', { role: 'tabpanel' }, mask.element, inpaint.element),
+    enhance: el('div', { role: 'tabpanel' }, enhance.element),
   };
   const tabs = (Object.keys(panels) as Tab[]).map((tab) => {
     const button = el('button', { type: 'button', role: 'tab', id: `${tabIds}-${tab}`, 'aria-controls': `${tabIds}-${tab}-panel`, 'aria-selected': 'false', tabindex: '-1', 'data-tab': tab }, TAB_LABELS[tab]);
@@ -131,11 +134,12 @@ export function createInputImagePanel(upload: (file: File) => void): InputImageP
     read: () => ({
       inputImageId: imageId,
       denoise: readNumber(denoise.control, DEFAULT_FORM.denoise),
-      inputImage: { ...DEFAULT_INPUT_IMAGE, tab: current, ...upscale.read(), ...inpaint.read() },
+      inputImage: { ...DEFAULT_INPUT_IMAGE, tab: current, ...upscale.read(), ...inpaint.read(), ...enhance.read() },
     }),
     fill(values) {
       upscale.fill(values);
       inpaint.fill(values);
+      enhance.fill(values);
       const tab = tabs.find((t) => t.dataset.tab === values.tab && !t.hidden);
       select(tab === undefined ? 'image' : values.tab);
     },
@@ -146,7 +150,7 @@ export function createInputImagePanel(upload: (file: File) => void): InputImageP
       inpaint.setContract(contract);
       for (const button of tabs) {
         const tab = button.dataset.tab as Tab;
-        button.hidden = (tab === 'uov' && !contract.fields.has('varyUpscale')) || (tab === 'inpaint' && !contract.fields.has('inpaint'));
+        button.hidden = (tab === 'uov' && !contract.fields.has('varyUpscale')) || (tab === 'inpaint' && !contract.fields.has('inpaint')) || (tab === 'enhance' && !contract.fields.has('enhance'));
       }
       if (tabs.find((t) => t.dataset.tab === current)?.hidden === true) select('image');
     },
