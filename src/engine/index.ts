@@ -232,3 +232,4 @@ export { loadWd14Tagger, prepareWd14Input, selectWd14Tags, formatWd14Tags, WD14_
 export { parseTagList, readTagListFile, TagListFormatError, type TaggerTag, type TaggerTagCategory } from './describe/tagger-tag-list.ts';
 export type { RegionDetection, RegionDetector, RegionQuery } from './segment/region-detector.ts';
 export { binariseMask, checkForegroundSignature, classifyForegroundPrompt, ForegroundMaskModel, FOREGROUND_INPUT_SIZES, type ForegroundSignature } from './segment/foreground-mask.ts';
+export { mergeSegmentedMasks, TextRegionDetector, type BoxFinder, type BoxSegmenter } from './segment/text-region-detector.ts';
