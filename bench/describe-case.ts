@@ -8,7 +8,8 @@
  *
  * The random model and its synthetic bert-base-uncased-layout vocabulary are written once to the cache folder,
  * one tensor at a time, so generating them adds nothing to this process's peak memory beyond one tensor.
- * Usage: node --import tsx bench/describe-case.ts photo <cacheDir>
+ * `layers` (default 12, BLIP-base's) sets the depth of both towers, for a quick look at the same code path.
+ * Usage: node --import tsx bench/describe-case.ts photo <cacheDir> [layers]
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -20,12 +21,13 @@ import { createUniformRandom, deriveSeed } from '../src/engine/random/seeded-nor
 import type { RgbImage } from '../src/engine/rgb-image.ts';
 import { listBlipTensors, type BlipSizes } from '../test/fixtures/blip-models.ts';
 
-const [part, cacheDir] = process.argv.slice(2) as ['photo', string];
+const [part, cacheDir, layersArg] = process.argv.slice(2) as ['photo', string, string?];
 if (part !== 'photo') throw new Error(`unknown describe case "${part}"`);
+const layers = Number(layersArg ?? 12);
 
 const BLIP_BASE: BlipSizes = {
-  vision: { width: 768, layers: 12, patch: 16, imageSize: 384, mlpWidth: 3072 },
-  text: { width: 768, layers: 12, intermediate: 3072, maxPositions: 512 },
+  vision: { width: 768, layers, patch: 16, imageSize: 384, mlpWidth: 3072 },
+  text: { width: 768, layers, intermediate: 3072, maxPositions: 512 },
   vocabRows: 30524,
 };
 
@@ -61,7 +63,8 @@ function testPicture(size: number): RgbImage {
 }
 
 mkdirSync(cacheDir, { recursive: true });
-const files = { model: path.join(cacheDir, 'blip-base-random.safetensors'), vocabulary: path.join(cacheDir, 'blip-base-random-vocab.txt') };
+const stem = layers === 12 ? 'blip-base-random' : `blip-base-random-${layers}-layers`;
+const files = { model: path.join(cacheDir, `${stem}.safetensors`), vocabulary: path.join(cacheDir, 'blip-base-random-vocab.txt') };
 await ensureRandomBlip(files.model);
 ensureVocabulary(files.vocabulary);
 
@@ -87,7 +90,7 @@ console.log(
   JSON.stringify({
     family: 'describe',
     part: 'photo',
-    shape: `BLIP-base (random weights), 1024x1024 -> 384x384, greedy, ${cachedTokens} decoder steps`,
+    shape: `BLIP-base${layers === 12 ? '' : ` cut to ${layers} layers per tower`} (random weights), 1024x1024 -> 384x384, greedy, ${cachedTokens} decoder steps`,
     loadSeconds,
     seconds,
     recomputeSeconds,

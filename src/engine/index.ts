@@ -230,6 +230,9 @@ export { INPAINT_ENGINE_LABELS, INPAINT_METHOD_LABELS, readInputImageChoices, RE
 export type { DescribedTag, DescribeOptions, DescribeProgress, ImageDescriber, ImageDescription } from './describe/image-describer.ts';
 export { loadWd14Tagger, prepareWd14Input, selectWd14Tags, formatWd14Tags, WD14_INPUT_SIZE, WD14_THRESHOLDS, type LoadWd14TaggerOptions, type Wd14TaggerFiles, type Wd14Thresholds } from './describe/wd14-tagger.ts';
 export { parseTagList, readTagListFile, TagListFormatError, type TaggerTag, type TaggerTagCategory } from './describe/tagger-tag-list.ts';
+export { BlipCaptioner, CAPTION_DEFAULTS, CAPTION_PROMPT, type BlipFiles, type CaptionOptions } from './describe/blip-captioner.ts';
+export { BlipLayoutError, detectBlipLayout, type BlipConfig } from './describe/blip-layout.ts';
+export { VocabularyFormatError, WordPieceTokenizer } from './text/word-piece.ts';
 export type { RegionDetection, RegionDetector, RegionQuery } from './segment/region-detector.ts';
 export { binariseMask, checkForegroundSignature, classifyForegroundPrompt, ForegroundMaskModel, FOREGROUND_INPUT_SIZES, type ForegroundSignature } from './segment/foreground-mask.ts';
 export { mergeSegmentedMasks, TextRegionDetector, type BoxFinder, type BoxSegmenter } from './segment/text-region-detector.ts';

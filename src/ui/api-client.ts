@@ -13,6 +13,7 @@ import {
   readStyles,
   readSubmitResult,
   readUploadId,
+  readDescription,
 } from './api-responses.ts';
 import { readGenerateContract, type GenerateContract } from './request-contract.ts';
 import type { AspectRatios, GenerateRequest, HistoryPage, Job, ModelInfo, PresetInfo, StyleInfo, SubmitResult } from './api-types.ts';
@@ -32,6 +33,8 @@ export interface ApiClient {
   uploadImage(image: Blob, purpose?: 'image' | 'mask'): Promise<string>;
   /** The PyraCanny or CPDS map the server makes of an image (a PNG), for showing beside its slot. */
   previewControlMap(image: Blob, type: string): Promise<Blob>;
+  /** Describe: a prompt for the image from the server's describer of `type` (`photo` or `anime`). */
+  describeImage(image: Blob, type: string): Promise<{ type: string; text: string }>;
   listModels(): Promise<ModelInfo[]>;
   listStyles(): Promise<StyleInfo[]>;
   listPresets(): Promise<PresetInfo[]>;
@@ -107,6 +110,8 @@ export function createApiClient(fetchImpl: FetchLike, base = '/api/v1'): ApiClie
       }
       throw readErrorBody(response.status, response.statusText, body);
     },
+    describeImage: async (image, type) =>
+      readDescription(await call(`${base}/describe?type=${encodeURIComponent(type)}`, { method: 'POST', headers: { 'content-type': image.type || 'application/octet-stream' }, body: image })),
     listModels: async () => readModels(await call(`${base}/models`)),
     listStyles: async () => readStyles(await call(`${base}/styles`)),
     listPresets: async () => readPresets(await call(`${base}/presets`)),

@@ -193,6 +193,14 @@ export function readAspectRatios(value: unknown): AspectRatios {
   return { sdxl, sd15: sizes(rec.sd15) };
 }
 
+/** The answer to Describe: its type and prompt text (a tagger's scores are not shown on the page). */
+export function readDescription(value: unknown): { type: string; text: string } {
+  const rec = record(value, 'answer to describe');
+  const type = optStr(rec, 'type');
+  const text = optStr(rec, 'text');
+  return type !== null && text !== null ? { type, text } : bad('description');
+}
+
 export function readUploadId(value: unknown): string {
   const rec = record(value, 'answer to upload');
   const id = optStr(rec, 'id') ?? optStr(rec, 'imageId');

@@ -48,7 +48,14 @@ let contract: GenerateContract | null = null;
 const presetPicker = createPresetPicker((preset) => fillForm(patchFromPreset(preset, contract?.performanceModes ?? []), `preset ${preset.label}`));
 const viewer = createImageViewer((result) => void useAsInput(result));
 const results = createResultView((list, index) => viewer.open(list, index));
-const inputImage = createInputImagePanel((file) => void uploadInput(file, file.name, URL.createObjectURL(file)));
+const inputImage = createInputImagePanel(
+  (file) => void uploadInput(file, file.name, URL.createObjectURL(file)),
+  async (image, type) => {
+    const { text } = await api.describeImage(image, type);
+    promptPanel.prompt.value = text;
+    return text;
+  },
+);
 const imagePrompts = createImagePromptPanel(
   (index, file) => void uploadImagePrompt(index, file),
   (image, type) => api.previewControlMap(image, type),
@@ -239,7 +246,7 @@ async function readImageSize(blob: Blob): Promise<{ width: number; height: numbe
 async function uploadInput(image: Blob, label: string, preview: string): Promise<void> {
   try {
     const id = await api.uploadImage(image);
-    inputImage.set(id, preview, label);
+    inputImage.set(id, preview, label, image);
     showMessage(`Input image set: ${label}.`);
   } catch (error) {
     URL.revokeObjectURL(preview);

@@ -1,9 +1,10 @@
 /**
  * Which describer answers each Describe type, and the model-store files it reads: "anime" is the WD14 tagger
  * Fooocus downloads into its clip_vision folder (the .onnx graph and its .csv tag list); "photo" is the BLIP
- * captioner, whose entry the captioner's module supplies. A type is one entry here, not a branch in the use case.
+ * captioner (a .safetensors in transformers' layout and its WordPiece vocab.txt, both in clip_vision). A type is
+ * one entry here, not a branch in the use case.
  */
-import { FooocusError, loadWd14Tagger, type ImageDescriber, type RuntimeOptions } from '../../engine/index.ts';
+import { BlipCaptioner, FooocusError, loadWd14Tagger, type ImageDescriber, type RuntimeOptions } from '../../engine/index.ts';
 import { formatCliCommand } from '../cli-invocation.ts';
 import type { ModelKind } from '../models/model-kinds.ts';
 
@@ -41,9 +42,23 @@ export const WD14_TAGGER_ENTRY: DescriberEntry = {
   load: ([model, tags], runtime) => loadWd14Tagger({ model: model!, tags: tags! }, { runtime }),
 };
 
-/** The describers this build has; the captioner adds `photo` here. */
+/**
+ * The BLIP captioner in transformers' layout (Salesforce/blip-image-captioning-base: its model.safetensors and
+ * vocab.txt, imported under these names; Fooocus's own BLIP file is the same base model as a pickle).
+ */
+export const BLIP_CAPTIONER_FILES = [
+  { kind: 'clip_vision', name: 'blip-image-captioning-base.safetensors' },
+  { kind: 'clip_vision', name: 'blip-image-captioning-base-vocab.txt' },
+] as const satisfies readonly DescriberFile[];
+
+export const BLIP_CAPTIONER_ENTRY: DescriberEntry = {
+  files: BLIP_CAPTIONER_FILES,
+  load: ([model, vocabulary], runtime) => BlipCaptioner.load({ model: model!, vocabulary: vocabulary! }, runtime),
+};
+
+/** The describers this build has. */
 export function createDescriberRegistry(): DescriberRegistry {
-  return { anime: WD14_TAGGER_ENTRY };
+  return { photo: BLIP_CAPTIONER_ENTRY, anime: WD14_TAGGER_ENTRY };
 }
 
 /** A Describe type whose files are not in the model store, or that this build has no describer for. */

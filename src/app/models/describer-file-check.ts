@@ -1,16 +1,18 @@
 /**
  * The files of the image describers that are not .safetensors: the WD14 tagger's published ONNX graph and its CSV
- * tag list, both kept in clip_vision as Fooocus keeps them. Each is checked by the same reader that loads it (the
- * ONNX checker: standard operators only, no external data, bounded tensors; the strict tag-list parser) before it
- * is trusted, so an import never records a file the describer would refuse.
+ * tag list, both kept in clip_vision as Fooocus keeps them, and the BLIP captioner's WordPiece vocab.txt. Each is
+ * checked by the same reader that loads it (the ONNX checker: standard operators only, no external data, bounded
+ * tensors; the strict tag-list parser; the strict vocabulary reader) before it is trusted, so an import never
+ * records a file the describer would refuse.
  */
 import path from 'node:path';
-import { checkOnnxFile, readTagListFile } from '../../engine/index.ts';
+import { checkOnnxFile, readTagListFile, WordPieceTokenizer } from '../../engine/index.ts';
 import type { ModelKind } from './model-kinds.ts';
 
 const DESCRIBER_EXTENSIONS: Record<string, (file: string) => void> = {
   '.onnx': (file) => void checkOnnxFile(file),
   '.csv': (file) => void readTagListFile(file),
+  '.txt': (file) => void WordPieceTokenizer.fromFileSync(file),
 };
 
 /**

@@ -16,6 +16,7 @@ import { VocabularyFormatError, WordPieceTokenizer } from '../text/word-piece.ts
 import { detectBlipLayout, type BlipConfig } from './blip-layout.ts';
 import { preprocessBlipImage } from './blip-image-preprocess.ts';
 import { createTokenChooser, type CaptionDecodingOptions } from './caption-decoding.ts';
+import type { DescribeOptions, ImageDescriber, ImageDescription } from './image-describer.ts';
 
 export const CAPTION_PROMPT = 'a picture of ';
 /** BLIP's tokenizer appends `[DEC]` (the decoder's start token) right after the BERT vocabulary. */
@@ -23,20 +24,12 @@ const START_TOKEN = '[DEC]';
 const END_TOKEN = '[SEP]';
 export const CAPTION_DEFAULTS = { mode: 'greedy', seed: 0, maxLength: 75, minLength: 10 } as const satisfies CaptionDecodingOptions;
 
-export interface CaptionProgress {
-  phase: 'prepare' | 'run' | 'decode';
-  step: number;
-  total: number;
-}
-
-export interface CaptionOptions extends Partial<CaptionDecodingOptions> {
+export interface CaptionOptions extends Partial<CaptionDecodingOptions>, DescribeOptions {
   /**
    * Re-run the decoder over the whole sequence for every token instead of reusing its key/value cache. Same
    * caption; kept so the benchmark can measure what the cache saves.
    */
   recompute?: boolean;
-  signal?: AbortSignal;
-  onProgress?(progress: CaptionProgress): void;
 }
 
 export interface BlipFiles {
@@ -46,7 +39,7 @@ export interface BlipFiles {
   vocabulary: string;
 }
 
-export class BlipCaptioner {
+export class BlipCaptioner implements ImageDescriber {
   private constructor(
     readonly config: BlipConfig,
     private readonly tokenizer: WordPieceTokenizer,
@@ -114,6 +107,11 @@ export class BlipCaptioner {
     }
     // 4. the new tokens as text (ids past the vocabulary, BLIP's added `[DEC]`/`[ENC]`, have no spelling)
     return this.tokenizer.decode(sequence.slice(promptLength).filter((id) => id < this.tokenizer.vocabSize));
+  }
+
+  /** The Describe answer: the greedy caption, ready to use as a prompt. */
+  async describe(image: RgbImage, options: DescribeOptions = {}): Promise<ImageDescription> {
+    return { text: await this.caption(image, options) };
   }
 
   async release(): Promise<void> {

@@ -85,8 +85,8 @@ function buildHead(g: GraphBuilder, hidden: string, cfg: BlipTextConfig): string
   const last = g.op('Slice', [hidden, g.constInt64([-1]), g.constInt64([2 ** 31]), g.constInt64([1])]); // [1, 1, W]
   const h = gelu(g, linear(g, last, `${BLIP_HEAD_PREFIX}transform.dense.`));
   const normed = layerNorm(g, h, `${BLIP_HEAD_PREFIX}transform.LayerNorm.`, NORM_EPS);
-  // A plain Gemm on [1, W]: the generic last-axis projection's dynamic output shape trips ONNX Runtime's optimizer
-  // here, where the weight is also the embedding table Gathered from.
+  // A plain Gemm on [1, W]: with the generic last-axis projection (Reshape back through Shape/Concat) here, ONNX
+  // Runtime's graph optimizer failed at session creation, looking up a node output its own folding had removed.
   const flat = g.op('Reshape', [normed, g.constInt64([1, cfg.width])]);
   return g.op('Gemm', [flat, g.weight(cfg.headWeightKey), g.weight(cfg.headBiasKey)], { transB: attr.int(1) }); // [1, V]
 }

@@ -14,6 +14,7 @@
  * Special-token spellings in the text (`[SEP]`) are not honoured: they tokenize as the text they are, so a user's
  * prompt can never insert control tokens.
  */
+import { readFileSync, statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { FooocusError } from '../errors/fooocus-error.ts';
@@ -121,6 +122,18 @@ export function splitBasicTokens(text: string): string[] {
   return words;
 }
 
+function checkVocabularySize(file: string, size: number): void {
+  if (size > VOCABULARY_MAX_BYTES) throw new VocabularyFormatError(file, `it is ${size} bytes, more than ${VOCABULARY_MAX_BYTES}`);
+}
+
+function decodeVocabulary(file: string, bytes: Uint8Array): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new VocabularyFormatError(file, 'it is not valid UTF-8');
+  }
+}
+
 export class WordPieceTokenizer {
   readonly vocabSize: number;
   readonly unknownId: number;
@@ -162,16 +175,14 @@ export class WordPieceTokenizer {
 
   /** Reads a `vocab.txt` (strict UTF-8, at most 4 MiB). */
   static async fromFile(file: string): Promise<WordPieceTokenizer> {
-    const size = (await stat(file)).size;
-    if (size > VOCABULARY_MAX_BYTES) throw new VocabularyFormatError(file, `it is ${size} bytes, more than ${VOCABULARY_MAX_BYTES}`);
-    const bytes = await readFile(file);
-    let text: string;
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    } catch {
-      throw new VocabularyFormatError(file, 'it is not valid UTF-8');
-    }
-    return WordPieceTokenizer.fromVocabularyText(text, file);
+    checkVocabularySize(file, (await stat(file)).size);
+    return WordPieceTokenizer.fromVocabularyText(decodeVocabulary(file, await readFile(file)), file);
+  }
+
+  /** `fromFile` for callers that check files synchronously (the model store's import checks). */
+  static fromFileSync(file: string): WordPieceTokenizer {
+    checkVocabularySize(file, statSync(file).size);
+    return WordPieceTokenizer.fromVocabularyText(decodeVocabulary(file, readFileSync(file)), file);
   }
 
   /** The id of a vocabulary entry such as `[CLS]`; undefined when the vocabulary lacks it. */

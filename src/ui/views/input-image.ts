@@ -15,13 +15,17 @@ import { createEnhanceOptions } from './enhance-options.ts';
 import { createInpaintOptions } from './inpaint-options.ts';
 import { createMaskCanvas } from './mask-canvas.ts';
 import { createUpscaleOptions } from './upscale-options.ts';
+import { createDescribeControl, type DescribeType } from './describe-control.ts';
 
 type Tab = InputImageValues['tab'];
 
 export interface InputImagePanel {
   element: HTMLElement;
-  /** `preview` is a same-origin or blob: address of the image; the panel revokes blob: addresses it is done with. */
-  set(imageId: string, preview: string, label: string): void;
+  /**
+   * `preview` is a same-origin or blob: address of the image; the panel revokes blob: addresses it is done with.
+   * `image` is the uploaded bytes, kept for Describe (the page may not fetch blob: addresses).
+   */
+  set(imageId: string, preview: string, label: string, image: Blob): void;
   clear(): void;
   read(): Pick<FormValues, 'inputImageId' | 'denoise' | 'inputImage'>;
   /** Restores a mode and its choices (history Reuse); the mask and image are chosen again. */
@@ -37,7 +41,8 @@ export interface InputImagePanel {
 
 const TAB_LABELS: Record<Tab, string> = { image: 'Image to image', uov: 'Upscale or Variation', inpaint: 'Inpaint or Outpaint', enhance: 'Enhance' };
 
-export function createInputImagePanel(upload: (file: File) => void): InputImagePanel {
+/** `describe` sends the input image to Describe and fills the prompt with the answer (see describe-control.ts). */
+export function createInputImagePanel(upload: (file: File) => void, describe: (image: Blob, type: DescribeType) => Promise<string>): InputImagePanel {
   const thumbnail = el('img', { class: 'input-thumbnail', alt: '', hidden: true });
   const status = el('p', { class: 'hint' }, 'None: text to image. Drop an image here or upload one.');
   const denoise = labelled('Denoise', numberInput('denoise', { step: 0.05, value: DEFAULT_FORM.denoise }), 'How much of the input is redrawn (1: all of it).');
@@ -49,6 +54,11 @@ export function createInputImagePanel(upload: (file: File) => void): InputImageP
   const inpaint = createInpaintOptions();
   const mask = createMaskCanvas();
   const enhance = createEnhanceOptions();
+  const describer = createDescribeControl(async (type) => {
+    if (source === null) throw new Error('Upload an input image first.');
+    return describe(source, type);
+  });
+  describer.element.hidden = true;
 
   // Tabs (WAI-ARIA tabs pattern): one button per mode, one panel each.
   const tabIds = uniqueId('input-tab');
@@ -72,6 +82,7 @@ export function createInputImagePanel(upload: (file: File) => void): InputImageP
     thumbnail,
     status,
     el('div', { class: 'entry-buttons' }, picker, remove),
+    describer.element,
     modes,
   );
 
@@ -98,6 +109,7 @@ export function createInputImagePanel(upload: (file: File) => void): InputImageP
 
   let imageId: string | null = null;
   let preview: string | null = null;
+  let source: Blob | null = null;
   /** The upload of the mask as drawn now; dropped whenever the mask changes. */
   let maskUpload: Promise<string> | null = null;
   mask.onChange(() => (maskUpload = null));
@@ -108,14 +120,16 @@ export function createInputImagePanel(upload: (file: File) => void): InputImageP
 
   const panel: InputImagePanel = {
     element,
-    set(id, address, label) {
+    set(id, address, label, image) {
       release();
       imageId = id;
+      source = image;
       preview = address;
       setAttrs(thumbnail, { src: address, alt: `Input image: ${label}`, hidden: false });
       status.textContent = `${label}: choose what to do with it below.`;
       remove.hidden = false;
       modes.hidden = false;
+      describer.element.hidden = false;
       // The mask is drawn in the image's own pixels, so it waits for the image's size.
       const probe = new Image();
       probe.addEventListener('load', () => mask.setImage(address, probe.naturalWidth, probe.naturalHeight), { once: true });
@@ -124,10 +138,12 @@ export function createInputImagePanel(upload: (file: File) => void): InputImageP
     clear() {
       release();
       imageId = null;
+      source = null;
       setAttrs(thumbnail, { src: null, alt: '', hidden: true });
       status.textContent = 'None: text to image. Drop an image here or upload one.';
       remove.hidden = true;
       modes.hidden = true;
+      describer.element.hidden = true;
       mask.element.hidden = true;
       maskUpload = null;
     },

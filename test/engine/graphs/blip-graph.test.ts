@@ -12,7 +12,7 @@ import { writeSafetensors } from '../../../src/engine/io/safetensors-writer.ts';
 import { encodeOnnxModel, type OnnxModel } from '../../../src/engine/onnx/onnx-proto.ts';
 import { createModelSession } from '../../../src/engine/runtime/onnx-runtime.ts';
 import type { Int64Tensor, Tensor } from '../../../src/engine/tensor.ts';
-import { generateTinyBlip, TINY_BLIP, TINY_BLIP_IMAGE_TOKENS, TINY_BLIP_VOCABULARY, writeTinyBlip, type TinyBlipOptions } from '../../fixtures/blip-models.ts';
+import { TINY_BLIP, TINY_BLIP_IMAGE_TOKENS, TINY_BLIP_VOCABULARY, writeTinyBlip, type TinyBlipOptions } from '../../fixtures/blip-models.ts';
 import { generateTinyVisionEncoder } from '../../fixtures/image-prompt-models.ts';
 import { blipDecoderReference, blipVisionReference, type BlipReferenceConfig } from '../../reference/blip.ts';
 import { weightSourceFromMap, type RefTensor, type WeightSource } from '../../reference/tensor.ts';
@@ -134,5 +134,4 @@ test('wrong-shape, incomplete and other-family files are refused naming the file
   await writeSafetensors(clipFile, generateTinyVisionEncoder());
   const clip = await readSafetensorsHeader(clipFile);
   assert.throws(() => detectBlipLayout(clip), (error: unknown) => error instanceof BlipLayoutError && /^clip-vision\.safetensors: .*position_embedding" is missing/.test(error.message));
-  assert.ok(generateTinyBlip().length > 0);
 });

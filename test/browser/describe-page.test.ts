@@ -1,0 +1,59 @@
+/**
+ * Describe on the real page in Chromium: with the tiny WD14 tagger installed, an input image is uploaded, "Describe"
+ * is pressed with Art/Anime chosen, and the prompt fills with the tagger's tags while the panel says which describer
+ * wrote them; Photograph, not installed, shows the server's refusal instead and leaves the prompt alone. Skipped
+ * without Chromium locally, as the other page tests are.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { encodePng } from '../../src/engine/output/png.ts';
+import { importModel } from '../../src/app/models/import-model.ts';
+import { writeTinyTagger } from '../fixtures/wd14-taggers.ts';
+import { SCREENSHOTS, skipWithoutChromium, startBrowserStudio, type BrowserStudio } from './browser-studio.ts';
+import path from 'node:path';
+
+describe('Describe on the page in Chromium', { skip: skipWithoutChromium, timeout: 180_000 }, () => {
+  let app: BrowserStudio | undefined;
+  let page: Page;
+
+  before(async () => {
+    app = await startBrowserStudio({
+      name: 'describe-browser',
+      timeoutMs: 30_000,
+      prepare: async (studio, dir) => {
+        const files = writeTinyTagger(dir);
+        await importModel(studio.store, files.model, { kind: 'clip_vision' });
+        await importModel(studio.store, files.tags, { kind: 'clip_vision' });
+      },
+    });
+    page = app.page;
+    await page.goto(app.server.url);
+    await page.getByRole('textbox', { name: 'Prompt', exact: true }).waitFor();
+  });
+
+  after(async () => {
+    await app?.close();
+  });
+
+  test('fills the prompt with the Art/Anime tags of the input image and names the describer', async () => {
+    const rgb = new Uint8Array(96 * 96 * 3);
+    for (let i = 0; i < rgb.length; i += 3) rgb[i] = 255;
+    await page.getByLabel('Upload an input image').setInputFiles({ name: 'red.png', mimeType: 'image/png', buffer: Buffer.from(encodePng(rgb, 96, 96)) });
+    const prompt = page.getByRole('textbox', { name: 'Prompt', exact: true });
+    await prompt.fill('');
+    await page.getByLabel('Describer').selectOption('anime');
+    await page.getByRole('button', { name: 'Describe', exact: true }).click();
+    const status = page.locator('.describe-status');
+    await page.waitForFunction(() => /^(?!Describing)./.test(document.querySelector('.describe-status')?.textContent ?? ''));
+    assert.equal(await status.textContent(), 'Prompt written by Art/Anime (WD14 tags).');
+    assert.equal(await prompt.inputValue(), 'hatsune miku \\(vocaloid\\), 1girl, red theme, simple background');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'describe-anime.png') });
+
+    await page.getByLabel('Describer').selectOption('photo');
+    await page.getByRole('button', { name: 'Describe', exact: true }).click();
+    await page.waitForFunction(() => /Photograph describer/.test(document.querySelector('.describe-status')?.textContent ?? ''));
+    assert.equal(await prompt.inputValue(), 'hatsune miku \\(vocaloid\\), 1girl, red theme, simple background');
+    assert.deepEqual(app!.pageErrors, []);
+  });
+});
