@@ -235,3 +235,4 @@ export { BlipLayoutError, detectBlipLayout, type BlipConfig } from './describe/b
 export { VocabularyFormatError, WordPieceTokenizer } from './text/word-piece.ts';
 export type { RegionDetection, RegionDetector, RegionQuery } from './segment/region-detector.ts';
 export { binariseMask, checkForegroundSignature, classifyForegroundPrompt, ForegroundMaskModel, FOREGROUND_INPUT_SIZES, type ForegroundSignature } from './segment/foreground-mask.ts';
+export { mergeSegmentedMasks, TextRegionDetector, type BoxFinder, type BoxSegmenter } from './segment/text-region-detector.ts';
