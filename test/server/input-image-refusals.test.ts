@@ -51,6 +51,17 @@ describe('Input Image refusals at submit (real studio)', { timeout: 300_000 }, (
     nineChannel = (await importModel(server.studio.store, await writeTinyCheckpoint(server.dir, 'sd15', { inpaint: true }), { kind: 'checkpoints' })).name;
   });
 
+  it('refuses describe-then-generate without an input image, or with its describer not installed, naming describeFirst', async () => {
+    const alone = await refusal({ prompt: '', describeFirst: 'anime' });
+    assert.deepEqual([alone.field, alone.rule], ['describeFirst', 'needsInput']);
+    const missing = await refusal({ prompt: '', inputImageId: imageId, describeFirst: 'photo' });
+    assert.deepEqual([missing.field, missing.rule], ['describeFirst', 'installed']);
+    assert.match(missing.message, /clip_vision\/blip-image-captioning-base\.safetensors/);
+    const unknown = await server.app.inject({ method: 'POST', url: '/api/v1/generate', headers: { ...headers, 'content-type': 'application/json' }, payload: JSON.stringify({ prompt: '', model: DEMO_MODEL_NAME, inputImageId: imageId, describeFirst: 'poem' }) });
+    assert.equal(unknown.statusCode, 400, unknown.body);
+    assert.equal((unknown.json() as { field: string }).field, 'describeFirst');
+  });
+
   it('refuses an all-black mask, naming inpaint.mask', async () => {
     const error = await refusal({ inputImageId: imageId, inpaint: { mode: 'default', mask: blackId } });
     assert.deepEqual([error.field, error.rule], ['inpaint.mask', 'empty']);

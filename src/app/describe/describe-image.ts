@@ -5,7 +5,7 @@
  */
 import type { DescribeOptions, ImageDescriber, ImageDescription, RgbImage, RuntimeOptions } from '../../engine/index.ts';
 import type { ModelStore } from '../models/model-store.ts';
-import { DescriberNotInstalledError, formatImportHint, type DescribeType, type DescriberRegistry } from './describer-registry.ts';
+import { describerNotInstalled, findMissingDescriberFiles, type DescribeType, type DescriberRegistry } from './describer-registry.ts';
 
 export interface ImageDescriptionResult extends ImageDescription {
   type: DescribeType;
@@ -29,13 +29,8 @@ export class ImageDescribers {
 
   /** Refuses (naming the field `type`) a type this build lacks or whose files are not all trusted in the store. */
   async checkInstalled(type: DescribeType): Promise<void> {
-    const entry = this.registry[type];
-    if (entry === undefined) throw new DescriberNotInstalledError(type, 'is not part of this build');
-    const listing = await this.store.list();
-    const missing = entry.files.filter((f) => !listing.some((m) => m.kind === f.kind && m.name === f.name));
-    if (missing.length > 0) {
-      throw new DescriberNotInstalledError(type, `is not installed: it needs ${missing.map((f) => `${f.kind}/${f.name}`).join(', ')}; add ${missing.length > 1 ? 'them' : 'it'} with ${formatImportHint(missing)}`);
-    }
+    const missing = findMissingDescriberFiles(this.registry, type, await this.store.list());
+    if (missing === null || missing.length > 0) throw describerNotInstalled(type, missing);
   }
 
   async describe(type: DescribeType, image: RgbImage, options: DescribeOptions = {}): Promise<ImageDescriptionResult> {

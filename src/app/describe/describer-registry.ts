@@ -68,6 +68,19 @@ export class DescriberNotInstalledError extends FooocusError {
   }
 }
 
+/** The type's files missing from the store's listing (empty: all there); null when this build has no such describer. */
+export function findMissingDescriberFiles(registry: DescriberRegistry, type: DescribeType, listing: readonly { kind: string; name: string }[]): DescriberFile[] | null {
+  const entry = registry[type];
+  if (entry === undefined) return null;
+  return entry.files.filter((f) => !listing.some((m) => m.kind === f.kind && m.name === f.name));
+}
+
+/** The refusal for a type `findMissingDescriberFiles` did not find whole, naming the files and how to add them. */
+export function describerNotInstalled(type: DescribeType, missing: readonly DescriberFile[] | null): DescriberNotInstalledError {
+  if (missing === null) return new DescriberNotInstalledError(type, 'is not part of this build');
+  return new DescriberNotInstalledError(type, `is not installed: it needs ${missing.map((f) => `${f.kind}/${f.name}`).join(', ')}; add ${missing.length > 1 ? 'them' : 'it'} with ${formatImportHint(missing)}`);
+}
+
 export function formatImportHint(files: readonly DescriberFile[]): string {
   return files.map((f) => formatCliCommand(`models import ${f.name} --kind ${f.kind}`)).join(' and ');
 }

@@ -8,6 +8,9 @@
  * 2. `composeImage`: one image's engine request (styles, expansion, wildcards, preset and performance mode);
  * 3. `createImageGenerator`: verify the models, read the input image and run the generation service.
  */
+import { checkDescribeFirst, InputDescriber, needsDescription } from '../describe/describe-first.ts';
+import type { ImageDescribers } from '../describe/describe-image.ts';
+import { createDescriberRegistry, type DescriberRegistry } from '../describe/describer-registry.ts';
 import path from 'node:path';
 import { getFamilyProfile, InvalidGenerationRequestError, randomSeed, readImageFile, validateGenerationRequest, type GreyMask, type InputImageParameters, type ModelFamily, type RgbImage } from '../../engine/index.ts';
 import { composeRequest, type ComposedRequest, type SettingsChoices } from '../creative/compose-request.ts';
@@ -51,6 +54,8 @@ export type ImageRequestDraft = Partial<Omit<ImageRequest, 'imagePrompts'>> & {
 export interface PrepareOptions {
   /** The checkpoint when neither the request nor its preset names one; null when there is none. */
   defaultModel: () => Promise<string | null>;
+  /** The describers `describeFirst` may name (default: this build's). */
+  describerRegistry?: DescriberRegistry;
   /** Reads an input image (the size of an image-to-image request that gives none). */
   readInput?: (file: string) => Promise<RgbImage>;
   /** The scale of an upscaler in the store (upscale requests; see upscaler-selection.ts). */
@@ -105,6 +110,7 @@ export async function prepareImageRequest(draft: ImageRequestDraft, context: Gen
   const enhance = draft.enhance === undefined ? undefined : await resolveEnhanceChoice(draft.enhance, { family, listing, size, ...(options.readUpscalerScale === undefined ? {} : { readUpscalerScale: options.readUpscalerScale }), ...(options.maxPixels === undefined ? {} : { maxPixels: options.maxPixels }) });
   const imagePrompts = resolveImagePrompts(draft.imagePrompts, { ...draft, ...steps.request });
   checkImagePromptFiles(imagePrompts, family, listing);
+  checkDescribeFirst({ describeFirst: draft.describeFirst, hasInput: input !== undefined }, listing, options.describerRegistry ?? createDescriberRegistry());
   const { aspectRatio: _exact, aspect: _ratio, imagePrompts: _drafts, ...choices } = draft;
   const request: ImageRequest = {
     ...choices,
@@ -345,6 +351,8 @@ export interface ImageGeneratorOptions {
   inputSource?: string;
   /** What named the inpaint mask file (`--mask`), likewise. */
   maskSource?: string;
+  /** The describers a `describeFirst` job uses (loaded on first use, kept; the caller releases them). */
+  describers?: ImageDescribers;
 }
 
 export interface GenerateImageOptions {
@@ -375,14 +383,16 @@ export function createImageGenerator(options: ImageGeneratorOptions) {
     if (entry === undefined) throw new ImageRequestError(VERIFIED_FIELD[kind], 'installed', `${name}: not in the trust manifest`);
     return { path: file, sha256: entry.sha256 };
   };
-  return async (request: ImageRequest, index: number, opts: GenerateImageOptions = {}): Promise<SavedImage> => {
+  const inputDescriber = options.describers === undefined ? undefined : new InputDescriber(options.describers);
+  return async (submitted: ImageRequest, index: number, opts: GenerateImageOptions = {}): Promise<SavedImage> => {
     const listing = await store.list();
+    const pixels = submitted.input === undefined ? undefined : (opts.input ?? (await readInputImage(options.inputDir, submitted.input.file, options.inputSource)));
+    const request = needsDescription(submitted) ? { ...submitted, prompt: await describeInput(submitted, pixels, opts) } : submitted;
     const image = composeImage(request, index, { data: options.data, listing });
     const model = await verify(image.model, opts);
     const refiner = image.refiner === null ? undefined : await verify(image.refiner, opts);
     const vae = image.vae === null ? undefined : { ...(await verify(image.vae, opts, 'vae')), name: image.vae };
     const loras = await verifyLoras(store, listing, image.loras, opts.signal);
-    const pixels = request.input === undefined ? undefined : (opts.input ?? (await readInputImage(options.inputDir, request.input.file, options.inputSource)));
     const readContext = { store, listing, inputDir: options.inputDir, ...(opts.imagePromptImages ? { images: opts.imagePromptImages } : {}), ...(opts.signal ? { signal: opts.signal } : {}) };
     const imagePromptInputs = await readImagePromptInputs(request, readContext);
     const controlInputs = await readControlInputs(request, readContext);
@@ -422,6 +432,14 @@ export function createImageGenerator(options: ImageGeneratorOptions) {
     if (step.kind === 'final') return service.saveUpscaled(appRequest, step.image);
     const [saved] = await service.generate({ ...appRequest, input: step.input, ...step.extra }, opts);
     return saved!;
+
+    async function describeInput(request: ImageRequest, input: RgbImage | undefined, { signal, onProgress }: GenerateImageOptions): Promise<string> {
+      if (inputDescriber === undefined) throw new ImageRequestError('describeFirst', 'installed', 'describeFirst cannot run here: this process has no describers');
+      return inputDescriber.promptFor(request, input, {
+        ...(signal === undefined ? {} : { signal }),
+        onProgress: (p) => onProgress?.({ phase: 'describe', ...p }),
+      });
+    }
 
     function runSteps(input: RgbImage) {
       return runInputImageSteps(

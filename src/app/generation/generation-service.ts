@@ -108,6 +108,8 @@ export type ServiceProgress =
   | { phase: 'upscale'; model: string; done: number; total: number }
   /** An Enhance tab: what it is finding, that it found nothing and was skipped, or that it is repainting. */
   | { phase: 'enhance'; tab: number; tabs: number; message: string }
+  /** Describing the input image to make the prompt (`describeFirst`): a captioner's tokens, or one tagger run. */
+  | { phase: 'describe'; type: string; step: number; total: number }
   /** How the job keeps its models in memory (sent when it differs from the previous job's). */
   | { phase: 'memory'; mode: MemoryChoice['mode']; message: string };
 

@@ -20,6 +20,7 @@
  * `ImagePromptEmbedding` (IP-Adapter keys and values) or a `ControlHint` (a preprocessed control map), both in
  * src/engine/pipeline/image-guidance.ts.
  */
+import type { DescribeType } from '../describe/describer-registry.ts';
 import { FooocusError, IMAGE_PROMPT_LIMITS, IMAGE_PROMPT_TYPES, type ImageFormat, type ImagePromptType, type RefinerSwitchMethod } from '../../engine/index.ts';
 import type { MetadataSchemeName } from '../outputs/output-writer.ts';
 
@@ -79,6 +80,8 @@ export interface ImageRequest {
   mixImagePromptAndInpaint?: boolean;
   /** Fooocus's Enhance: regions found and repainted after the image is made (or on `input` alone); see EnhanceChoice. */
   enhance?: EnhanceChoice;
+  /** "Describe then generate": with a blank prompt, `input` is described by this describer and that is the prompt. */
+  describeFirst?: DescribeType;
 }
 
 export { IMAGE_PROMPT_TYPES, type ImagePromptType };

@@ -5,6 +5,8 @@
  */
 import { toErrorData } from '../../engine/index.ts';
 import { loadCreativeData, readShippedCatalog } from '../creative/creative-data.ts';
+import { ImageDescribers } from '../describe/describe-image.ts';
+import { createDescriberRegistry } from '../describe/describer-registry.ts';
 import { createImageGenerator } from '../generation/generate-images.ts';
 import { GenerationService, int8CacheDir, type ServiceProgress } from '../generation/generation-service.ts';
 import { createTokenizerLoader } from '../generation/tokenizer-selection.ts';
@@ -30,7 +32,9 @@ async function main(argv: readonly string[]): Promise<void> {
     ...(settings.memory === undefined ? {} : { memory: settings.memory }),
     loadTokenizer: createTokenizerLoader(store),
   });
-  const generateImage = createImageGenerator({ store, data, service, inputDir: settings.outputsDir });
+  // Kept loaded between jobs like the generation models; a `describeFirst` job loads its describer on first use.
+  const describers = new ImageDescribers(store, createDescriberRegistry(), { executionProvider: settings.executionProvider, ...(settings.threads > 0 ? { threads: settings.threads } : {}) });
+  const generateImage = createImageGenerator({ store, data, service, inputDir: settings.outputsDir, describers });
   const running = new Map<number, AbortController>();
   const reportProgress = (id: number, progress: ServiceProgress): void => {
     // The memory mode goes to the server's log (this process's stderr is the server's) as well as to the job.
@@ -59,7 +63,7 @@ async function main(argv: readonly string[]): Promise<void> {
   });
   process.on('disconnect', () => {
     for (const controller of running.values()) controller.abort(new Error('the server disconnected'));
-    void service.close().finally(() => process.exit(0));
+    void Promise.allSettled([service.close(), describers.release()]).finally(() => process.exit(0));
   });
   // Ctrl-C in a terminal and `systemctl stop` signal the whole process group, this process included. Dying with the
   // server would race its shutdown and record the running job as crashed; instead the server cancels the job (it is

@@ -6,6 +6,8 @@
  * (app/generation/generate-images.ts) checks the request against what is installed before anything loads, and
  * composes each image exactly as the studio does, so the same inputs make the same images in both.
  */
+import { ImageDescribers } from '../../app/describe/describe-image.ts';
+import { createDescriberRegistry, DESCRIBE_TYPES, isDescribeType, type DescribeType } from '../../app/describe/describer-registry.ts';
 import os from 'node:os';
 import path from 'node:path';
 import { parseEnhanceOptions } from './enhance-option.ts';
@@ -100,6 +102,10 @@ function describeProgress(p: ServiceProgress, reporter: ProgressReporter, index:
     reporter.message(`${image} ${p.message}`, { phase: 'enhance', image: index, tab: p.tab });
     return;
   }
+  if (p.phase === 'describe') {
+    reporter.update({ label: `${image} describing the input image (${p.type})`, done: p.step, total: p.total, fields: { phase: 'describe', image: index } });
+    return;
+  }
   if (p.phase === 'upscale') {
     reporter.update({ label: `${image} upscaling with ${p.model}`, done: p.done, total: p.total, fields: { phase: 'upscale', image: index } });
     return;
@@ -156,11 +162,18 @@ function toDraft(values: GenerateValues, prompt: string, data: Awaited<ReturnTyp
     ...(varyUpscale === undefined ? {} : { varyUpscale }),
     ...imagePromptChoices(values),
     enhance: parseEnhanceOptions(values.enhance),
+    describeFirst: parseDescribeFirst(values['describe-first']),
     format: values.format as ImageFormat,
     metadataScheme: values.metadata as MetadataSchemeName,
   };
   // Options left out stay out, so the preset and the defaults fill them.
   return Object.fromEntries(Object.entries(draft).filter(([, v]) => v !== undefined)) as ImageRequestDraft;
+}
+
+function parseDescribeFirst(text: string | undefined): DescribeType | undefined {
+  if (text === undefined) return undefined;
+  if (!isDescribeType(text)) throw new UsageError(`--describe-first must be one of ${DESCRIBE_TYPES.join(', ')}, got "${text}"`);
+  return text;
 }
 
 /** A refusal of the use case, in the words of the option that set the field. */
@@ -237,7 +250,8 @@ export async function runGenerate(ctx: CommandContext, runOptions: GenerateRunOp
     software: 'Fooocus-TS',
     memory: memoryOption ?? config.runtime.memory,
   });
-  const generateImage = createImageGenerator({ store, data, service, inputDir: process.cwd(), inputSource: '--input', maskSource: '--mask' });
+  const describers = new ImageDescribers(store, createDescriberRegistry(), { executionProvider: config.runtime.executionProvider, ...(threads > 0 ? { threads } : {}) });
+  const generateImage = createImageGenerator({ store, data, service, inputDir: process.cwd(), inputSource: '--input', maskSource: '--mask', describers });
   reporter.message(`seed ${request.seed}`, { seed: request.seed });
   let written = 0;
   try {
@@ -259,6 +273,7 @@ export async function runGenerate(ctx: CommandContext, runOptions: GenerateRunOp
     }
     throw err;
   } finally {
+    await describers.release();
     await service.close();
   }
 }

@@ -182,6 +182,13 @@ export function buildGenerateRequestSchema(quotas: RequestQuotas) {
       mixImagePromptAndVary: Type.Optional(Type.Boolean({ description: 'Image prompts together with varyUpscale (Fooocus "Mixing Image Prompt and Vary/Upscale").' })),
       mixImagePromptAndInpaint: Type.Optional(Type.Boolean({ description: 'Image prompts together with inpaint (Fooocus "Mixing Image Prompt and Inpaint").' })),
       enhance: Type.Optional(buildEnhanceSchema({ prompt, varyUpscale: VaryUpscale, namePattern: NAME_PATTERN })),
+      describeFirst: Type.Optional(
+        Type.Unsafe<'photo' | 'anime'>({
+          type: 'string',
+          enum: ['photo', 'anime'],
+          description: "Describe then generate (Fooocus's auto-describe): with an empty prompt, the input image (inputImageId) is described by this describer (photo: BLIP caption, anime: WD14 tags) and the description is the prompt. A typed prompt wins.",
+        }),
+      ),
       metadataScheme: Type.Optional(
         Type.Unsafe<(typeof METADATA_SCHEMES)[number]>({ type: 'string', enum: [...METADATA_SCHEMES], description: 'How the image records its parameters: Fooocus JSON (default) or A1111 text.' }),
       ),
