@@ -16,7 +16,8 @@ export const ENHANCE_USAGE = [
   '  --enhance "detect=PROMPT[;prompt=TEXT][;negative=TEXT][;mode=default|detail|modify][;engine=ENGINE]',
   '             [;strength=S][;field=K][;erode=PX][;invert][;box=T][;text=T][;max=N][;model=FILE]"',
   '                            detect: person, foreground, subject or background (a foreground-mask model in',
-  '                            the store\'s detection folder); a tab that finds nothing is skipped',
+  '                            the store\'s detection folder), or any other prompt such as face or hand',
+  '                            (GroundingDINO and SAM); a tab that finds nothing is skipped',
 ].join('\n');
 
 type TextKey = 'detectionPrompt' | 'prompt' | 'negative' | 'maskModel';
