@@ -55,6 +55,8 @@ export interface GenerateRequest {
   mixImagePromptAndInpaint?: boolean;
   /** Enhance: up to three tabs, each finding a region and repainting it. */
   enhance?: { tabs: EnhanceTabRequest[] };
+  /** Describe then generate: with an empty prompt, the input image is described by this describer first. */
+  describeFirst?: string;
 }
 
 /** One Enhance tab: what to find, and how to repaint it (absent fields: the server's defaults). */

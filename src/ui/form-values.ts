@@ -151,6 +151,7 @@ export function buildGenerateRequest(values: FormValues, family: string, accepte
     // Vary, upscale and inpaint set their own strength (Fooocus's numbers, or the inpaint strength).
     if (values.inputImage.tab === 'image') request.denoise = values.denoise;
     else Object.assign(request, buildInputImageFields(values.inputImage));
+    if (values.inputImage.describeFirst !== null) request.describeFirst = values.inputImage.describeFirst;
   }
   Object.assign(request, buildImagePromptFields(values.imagePrompts));
   if (!values.randomSeed) {

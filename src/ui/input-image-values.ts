@@ -34,6 +34,8 @@ export interface InputImageValues {
   maskImageId: string | null;
   /** The Enhance tabs (at most three); a tab without a detection prompt is left out of the request. */
   enhanceTabs: EnhanceTabValues[];
+  /** "Describe then generate": the describer that writes the prompt when it is empty, or null. */
+  describeFirst: 'photo' | 'anime' | null;
 }
 
 export interface EnhanceTabValues {
@@ -67,6 +69,7 @@ export const DEFAULT_INPUT_IMAGE: InputImageValues = {
   outpaintUnit: 'percent',
   maskImageId: null,
   enhanceTabs: Array.from({ length: ENHANCE_TAB_COUNT }, () => ({ ...EMPTY_ENHANCE_TAB })),
+  describeFirst: null,
 };
 
 function toEnhanceTab(values: EnhanceTabValues): EnhanceTabRequest {

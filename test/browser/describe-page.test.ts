@@ -7,6 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
+import { readImageMetadata } from '../../src/engine/index.ts';
+import { parseGenerationMetadata } from '../../src/engine/output/generation-metadata.ts';
 import { encodePng } from '../../src/engine/output/png.ts';
 import { importModel } from '../../src/app/models/import-model.ts';
 import { writeTinyTagger } from '../fixtures/wd14-taggers.ts';
@@ -54,6 +56,24 @@ describe('Describe on the page in Chromium', { skip: skipWithoutChromium, timeou
     await page.getByRole('button', { name: 'Describe', exact: true }).click();
     await page.waitForFunction(() => /Photograph describer/.test(document.querySelector('.describe-status')?.textContent ?? ''));
     assert.equal(await prompt.inputValue(), 'hatsune miku \\(vocaloid\\), 1girl, red theme, simple background');
+    assert.deepEqual(app!.pageErrors, []);
+  });
+
+  test('Describe then generate: an empty prompt is written by the describer when the job runs', async () => {
+    await page.getByLabel('Describer').selectOption('anime');
+    await page.getByRole('checkbox', { name: /Describe then generate/ }).check();
+    await page.getByRole('textbox', { name: 'Prompt', exact: true }).fill('');
+    await page.locator('details.debug-panel summary').click();
+    await page.getByLabel('Steps', { exact: true }).fill('2');
+    const sent = page.waitForRequest((r) => r.url().endsWith('/api/v1/generate') && r.method() === 'POST');
+    await page.getByRole('button', { name: 'Generate', exact: true }).click();
+    const body = (await sent).postDataJSON() as { prompt: string; describeFirst?: string };
+    assert.deepEqual([body.prompt, body.describeFirst], ['', 'anime']);
+    await page.getByRole('status').filter({ hasText: 'Done: 1 image.' }).waitFor({ timeout: 300_000 });
+    const src = await page.getByRole('region', { name: 'Latest image' }).getByRole('img').getAttribute('src');
+    const bytes = new Uint8Array(await (await page.request.get(new URL(src!, app!.server.url).toString())).body());
+    const text = await readImageMetadata(bytes);
+    assert.equal(parseGenerationMetadata(text.parameters!, text.fooocus_scheme).prompt, 'hatsune miku \\(vocaloid\\), 1girl, red theme, simple background');
     assert.deepEqual(app!.pageErrors, []);
   });
 });

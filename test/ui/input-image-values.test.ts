@@ -25,6 +25,15 @@ describe('Input Image values', () => {
     assert.deepEqual(buildGenerateRequest(withInput({ tab: 'uov', uovMode: 'upscale-2x', upscaleFactor: 3 }), 'sdxl').varyUpscale, { mode: 'upscale-2x' });
   });
 
+  it('sends describeFirst with an input image when Describe then generate is ticked, and only then', () => {
+    assert.equal(buildGenerateRequest(withInput({ tab: 'image', describeFirst: 'anime' }), 'sdxl').describeFirst, 'anime');
+    assert.equal(buildGenerateRequest(withInput({ tab: 'inpaint', describeFirst: 'photo' }), 'sdxl').describeFirst, 'photo');
+    assert.equal(buildGenerateRequest(withInput({ tab: 'image' }), 'sdxl').describeFirst, undefined);
+    const noInput = { ...DEFAULT_FORM, inputImage: { ...DEFAULT_INPUT_IMAGE, describeFirst: 'photo' as const } };
+    assert.equal(buildGenerateRequest(noInput, 'sdxl').describeFirst, undefined, 'nothing to describe without an input image');
+    assert.equal(buildGenerateRequest(withInput({ describeFirst: 'anime' }), 'sdxl', new Set(['prompt', 'inputImageId', 'denoise'])).describeFirst, undefined, 'a server without the field never receives it');
+  });
+
   it('sends an inpaint with only the choices made (empty boxes leave the method defaults)', () => {
     assert.deepEqual(buildInputImageFields({ ...DEFAULT_INPUT_IMAGE, tab: 'inpaint', maskImageId: 'up-BBBBBBBBBBBBBBBB' }), { inpaint: { mode: 'default', mask: 'up-BBBBBBBBBBBBBBBB' } });
     const full: InputImageValues = {

@@ -11,6 +11,9 @@ export type DescribeType = keyof typeof DESCRIBE_TYPE_LABELS;
 
 export interface DescribeControl {
   element: HTMLElement;
+  /** The describer a generation uses first when its prompt is empty ("Describe then generate"), or null. */
+  readDescribeFirst(): DescribeType | null;
+  fillDescribeFirst(type: DescribeType | null): void;
 }
 
 /** `describe` runs Describe on the current input image and puts the text into the prompt; it answers the text. */
@@ -22,7 +25,9 @@ export function createDescribeControl(describe: (type: DescribeType) => Promise<
   );
   const button = el('button', { type: 'button', class: 'secondary', 'data-action': 'describe' }, 'Describe');
   const status = el('p', { class: 'hint describe-status', role: 'status', 'aria-live': 'polite' });
-  const element = el('div', { class: 'describe-control' }, type, button, status);
+  const first = el('input', { type: 'checkbox', name: 'describeFirst' });
+  const firstLabel = el('label', { class: 'check' }, first, ' Describe then generate: with an empty prompt, Generate describes the image first and uses that as the prompt');
+  const element = el('div', { class: 'describe-control' }, type, button, firstLabel, status);
   button.addEventListener('click', () => {
     const chosen = type.value as DescribeType;
     button.disabled = true;
@@ -32,5 +37,12 @@ export function createDescribeControl(describe: (type: DescribeType) => Promise<
       .catch((err: unknown) => (status.textContent = err instanceof ApiError || err instanceof Error ? err.message : 'Describe failed.'))
       .finally(() => (button.disabled = false));
   });
-  return { element };
+  return {
+    element,
+    readDescribeFirst: () => (first.checked ? (type.value as DescribeType) : null),
+    fillDescribeFirst(chosen) {
+      first.checked = chosen !== null;
+      if (chosen !== null) type.value = chosen;
+    },
+  };
 }

@@ -150,9 +150,10 @@ export function createInputImagePanel(upload: (file: File) => void, describe: (i
     read: () => ({
       inputImageId: imageId,
       denoise: readNumber(denoise.control, DEFAULT_FORM.denoise),
-      inputImage: { ...DEFAULT_INPUT_IMAGE, tab: current, ...upscale.read(), ...inpaint.read(), ...enhance.read() },
+      inputImage: { ...DEFAULT_INPUT_IMAGE, tab: current, ...upscale.read(), ...inpaint.read(), ...enhance.read(), describeFirst: describer.readDescribeFirst() },
     }),
     fill(values) {
+      describer.fillDescribeFirst(values.describeFirst);
       upscale.fill(values);
       inpaint.fill(values);
       enhance.fill(values);
