@@ -12,13 +12,18 @@ import {
   WordPieceTokenizer,
   type RuntimeOptions,
 } from '../../engine/index.ts';
-import type { VerifiedModel } from '../generation/generation-service.ts';
 import { TEXT_DETECTOR_FILES } from './text-detector-files.ts';
 
+/** A store file checked by size and SHA-256 (the generation service's VerifiedModel, named here without it). */
+interface VerifiedFile {
+  path: string;
+  sha256: string;
+}
+
 export interface VerifiedTextDetectorFiles {
-  detector: VerifiedModel;
-  vocabulary: VerifiedModel;
-  segmenter: VerifiedModel;
+  detector: VerifiedFile;
+  vocabulary: VerifiedFile;
+  segmenter: VerifiedFile;
 }
 
 const WORD_EMBEDDINGS = 'model.text_backbone.embeddings.word_embeddings.weight';
