@@ -1,13 +1,14 @@
 /**
  * Models named by SHA-256 across machines: the studio pins each model a request names (checkpoint, refiner, VAE,
- * LoRAs, upscaler, the image prompt types' files, a describe-first describer's files) to the SHA-256 its own trust manifest records, and a worker runs the job only when its own store
+ * LoRAs, upscaler, the image prompt types' files, a describe-first describer's files, Enhance's detectors) to the SHA-256 its own trust manifest records, and a worker runs the job only when its own store
  * has each model under the same name with the same SHA-256 and the file still matches it (or, when configured to,
  * pulls it from the signed catalog first). Models the creative layer adds by itself (a performance mode's LoRA, a
  * preset's, the inpaint patch) are checked by the worker's store as every model is: by its own trust manifest.
  */
-import { FooocusError, type ModelFamily } from '../../engine/index.ts';
+import { classifyForegroundPrompt, FooocusError, type ModelFamily } from '../../engine/index.ts';
 import { formatCliCommand } from '../cli-invocation.ts';
 import { needsDescription } from '../describe/describe-first.ts';
+import { TEXT_DETECTOR_FILES } from '../enhance/text-detector-files.ts';
 import { createDescriberRegistry } from '../describe/describer-registry.ts';
 import { CONTROL_FILES, findImagePromptFiles, isAdapterPromptType } from '../generation/image-prompt-files.ts';
 import type { ImageRequest } from '../generation/image-request.ts';
@@ -50,6 +51,12 @@ export async function pinRequestModels(store: ModelStore, request: ImageRequest,
   }
   // A prompt the job writes by describing its input: that describer's files, when the prompt is blank.
   if (needsDescription(request)) named.push(...(createDescriberRegistry()[request.describeFirst]?.files ?? []));
+  // Enhance: each tab's detector (its foreground-mask model, or GroundingDINO, its vocabulary and SAM) and upscaler.
+  for (const tab of request.enhance?.tabs ?? []) {
+    if (tab.maskModel !== undefined) named.push({ kind: 'detection', name: tab.maskModel });
+    else if (classifyForegroundPrompt(tab.detectionPrompt) === null) named.push(...Object.values(TEXT_DETECTOR_FILES));
+  }
+  if (request.enhance?.varyUpscale?.upscaler !== undefined) named.push({ kind: 'upscalers', name: request.enhance.varyUpscale.upscaler });
   const pins: ModelPin[] = [];
   for (const { kind, name } of named) {
     const found = listing.find((m) => m.kind === kind && m.name === name);

@@ -16,6 +16,8 @@ import { importModel } from '../../../src/app/models/import-model.ts';
 import { inspectHeader, readSafetensorsHeader, writeSafetensors } from '../../../src/engine/index.ts';
 import { writeTinyCheckpoint } from '../../fixtures/checkpoints.ts';
 import { generateTinyControlLora } from '../../fixtures/control-loras.ts';
+import { writeTinyGroundingDino } from '../../fixtures/grounding-dino.ts';
+import { writeSamModel } from '../../fixtures/sam-models.ts';
 import { tinyImageRequest } from '../../fixtures/generation-requests.ts';
 import { buildTinyUpscaler, writeTorchFile } from '../../fixtures/torch-files.ts';
 
@@ -67,5 +69,25 @@ describe('pinRequestModels with image prompts', () => {
     const worker = await openModelStore(freshDir('worker'));
     await importModel(worker, checkpoint, { kind: 'checkpoints' });
     await assert.rejects(verifyModelPins(worker, pins), (err: unknown) => err instanceof MissingPinnedModelError && /controlnet\/control-lora-canny-rank128\.safetensors/.test(err.message));
+  });
+});
+
+describe('pinRequestModels with Enhance', () => {
+  it("pins a text tab's GroundingDINO, vocabulary and SAM files, so a worker without them refuses the job", async () => {
+    const studio = await openModelStore(freshDir('studio'));
+    const files = freshDir('files');
+    const checkpoint = await writeTinyCheckpoint(files, 'sd15');
+    const model = (await importModel(studio, checkpoint, { kind: 'checkpoints' })).name;
+    const dino = await writeTinyGroundingDino(files);
+    for (const file of [dino.model, dino.vocabulary]) await importModel(studio, file, { kind: 'detection' });
+    await importModel(studio, await writeSamModel(files, undefined, 'sam-vit-base.safetensors'), { kind: 'sam' });
+    const request = { ...tinyImageRequest('x'), model, enhance: { tabs: [{ detectionPrompt: 'face' }, { detectionPrompt: 'person', maskModel: 'u2net.onnx' }] } };
+    const pins = await pinRequestModels(studio, request as unknown as ImageRequest, async () => model);
+    // u2net.onnx is not installed here (submit would refuse it), so it is left to the worker to refuse.
+    assert.deepEqual(pins.map((p) => `${p.kind}/${p.name}`), [`checkpoints/${model}`, 'detection/grounding-dino-tiny.safetensors', 'detection/grounding-dino-tiny-vocab.txt', 'sam/sam-vit-base.safetensors']);
+    const worker = await openModelStore(freshDir('worker'));
+    await importModel(worker, checkpoint, { kind: 'checkpoints' });
+    await importModel(worker, dino.model, { kind: 'detection' });
+    await assert.rejects(verifyModelPins(worker, pins), (err: unknown) => err instanceof MissingPinnedModelError && /detection\/grounding-dino-tiny-vocab\.txt/.test(err.message));
   });
 });
