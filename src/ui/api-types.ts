@@ -107,6 +107,8 @@ export interface JobProgress {
   steps: number;
   image: number;
   images: number;
+  /** What the job does besides sampling (an Enhance tab skipped or repainting); null when it only samples. */
+  message: string | null;
 }
 
 export interface ImageResult {
