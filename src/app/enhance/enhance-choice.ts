@@ -14,6 +14,7 @@ import type { ModelListing } from '../models/model-store.ts';
 import { ImageRequestError, type EnhanceChoice, type EnhanceTab, type InpaintChoice } from '../generation/image-request.ts';
 import { resolveInpaintChoice } from '../generation/inpaint-step.ts';
 import { prepareVaryUpscale } from '../generation/vary-upscale-step.ts';
+import { describeTextDetectorImport, listMissingTextDetectorFiles } from './text-detector-files.ts';
 
 export const ENHANCE_LIMITS = {
   tabs: { min: 0, max: 3 },
@@ -29,8 +30,11 @@ export const PREFERRED_FOREGROUND_MODELS = ['isnet-general-use.onnx', 'u2net.onn
 
 export const ENHANCE_ORDERS = ['before', 'after'] as const;
 
-/** What finds a tab's region. The text detector (GroundingDINO boxes, SAM masks) plugs in as another kind. */
-export type DetectorPlan = { kind: 'foreground'; file: string };
+/**
+ * What finds a tab's region: a foreground-mask model for "person"/"foreground"/"subject"/"background", else the
+ * text detector (GroundingDINO boxes, SAM masks; its files are fixed, see text-detector-files.ts).
+ */
+export type DetectorPlan = { kind: 'foreground'; file: string } | { kind: 'text' };
 
 export interface EnhanceContext {
   family: ModelFamily;
@@ -87,11 +91,18 @@ export function listForegroundModels(listing: readonly ModelListing[]): string[]
 export function planRegionDetector(tab: EnhanceTab, listing: readonly ModelListing[], field: string): DetectorPlan {
   const side = classifyForegroundPrompt(tab.detectionPrompt);
   if (side === null) {
-    throw refuse(
-      `${field}.detectionPrompt`,
-      'detector',
-      `${field}.detectionPrompt "${tab.detectionPrompt}" needs GroundingDINO and SAM, which this version does not run yet; a foreground-mask model finds "person", "foreground", "subject" and "background"`,
-    );
+    if (tab.maskModel !== undefined) {
+      throw refuse(`${field}.maskModel`, 'detector', `${field}.maskModel picks a foreground-mask model, which finds only "person", "foreground", "subject" and "background"; "${tab.detectionPrompt}" is found by GroundingDINO and SAM`);
+    }
+    const missing = listMissingTextDetectorFiles(listing);
+    if (missing.length > 0) {
+      throw refuse(
+        `${field}.detectionPrompt`,
+        'detector',
+        `${field}.detectionPrompt "${tab.detectionPrompt}" needs GroundingDINO and SAM; missing from the model store: ${missing.map((f) => `${f.kind}/${f.name}`).join(', ')}. Add ${missing.length === 1 ? 'it' : 'each'} with ${missing.map(describeTextDetectorImport).join('; ')}`,
+      );
+    }
+    return { kind: 'text' };
   }
   const installed = listForegroundModels(listing);
   if (tab.maskModel !== undefined) {
@@ -141,7 +152,7 @@ function resolveTab(tab: EnhanceTab, at: number, context: EnhanceContext): Enhan
   const plan = planRegionDetector(tab, context.listing, field);
   return {
     ...tab,
-    maskModel: plan.file,
+    ...(plan.kind === 'foreground' ? { maskModel: plan.file } : {}),
     mode: inpaint.mode,
     strength: inpaint.strength!,
     respectiveField: inpaint.respectiveField!,

@@ -35,6 +35,8 @@ export interface EnhanceRunContext {
   family: ModelFamily;
   /** Finds a tab's region with a foreground-mask model from the store (verified by the caller). */
   detectForeground: (file: string, image: RgbImage, query: RegionQuery) => Promise<RegionDetection>;
+  /** Finds a tab's region with GroundingDINO boxes and SAM masks (the store's fixed files, verified by the caller). */
+  detectText: (image: RgbImage, query: RegionQuery) => Promise<RegionDetection>;
   /** Runs the engine and returns the image unsaved. */
   render: (request: AppGenerationRequest) => Promise<RgbImage>;
   upscale: (image: RgbImage) => Promise<RgbImage>;
@@ -68,7 +70,7 @@ async function repaintTab(context: EnhanceRunContext, tab: EnhanceTab, at: numbe
   const plan = planRegionDetector(tab, context.listing, `enhance.tabs[${at}]`);
   report(`Enhance ${at + 1}/${tabs}: finding "${tab.detectionPrompt}"`);
   const query: RegionQuery = { prompt: tab.detectionPrompt, boxThreshold: tab.boxThreshold ?? 0.3, textThreshold: tab.textThreshold ?? 0.25, maxDetections: tab.maxDetections ?? 0 };
-  const found = await context.detectForeground(plan.file, image, query);
+  const found = plan.kind === 'foreground' ? await context.detectForeground(plan.file, image, query) : await context.detectText(image, query);
   const prepared = prepareInpaintMask({ maskErode: tab.maskErode ?? 0, invertMask: tab.invertMask ?? false }, found.mask);
   if (found.regions === 0 || isMaskEmpty(prepared)) {
     report(`Enhance ${at + 1}/${tabs}: no "${tab.detectionPrompt}" found, tab skipped`);

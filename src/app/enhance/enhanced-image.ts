@@ -9,6 +9,8 @@ import type { AppGenerationRequest, GenerationService, SavedImage, ServiceProgre
 import type { EnhanceChoice, ImageRequest } from '../generation/image-request.ts';
 import type { StepResult } from '../generation/input-image-steps.ts';
 import { runEnhance, type EnhanceOutcome, type EnhanceRunContext } from './enhance-run.ts';
+import { TEXT_DETECTOR_FILES } from './text-detector-files.ts';
+import type { VerifiedTextDetectorFiles } from './text-detector-slot.ts';
 
 export interface EnhancedImageContext {
   request: ImageRequest;
@@ -18,9 +20,9 @@ export interface EnhancedImageContext {
   store: ModelStore;
   family: ModelFamily;
   inputDir: string;
-  service: Pick<GenerationService, 'render' | 'saveResult' | 'saveUpscaled' | 'upscale' | 'detectForeground'>;
+  service: Pick<GenerationService, 'render' | 'saveResult' | 'saveUpscaled' | 'upscale' | 'detectForeground' | 'detectText'>;
   compose: EnhanceRunContext['compose'];
-  verify: (name: string, kind: 'detection' | 'upscalers') => Promise<VerifiedModel>;
+  verify: (name: string, kind: 'detection' | 'sam' | 'upscalers') => Promise<VerifiedModel>;
 }
 
 export interface EnhancedImageOptions {
@@ -36,6 +38,16 @@ export function describeEnhance(choice: EnhanceChoice, outcomes: readonly Enhanc
       return { ...tab, ...(outcome === undefined ? {} : { regions: outcome.regions, skipped: outcome.skipped }) };
     }),
     ...(choice.varyUpscale === undefined ? {} : { varyUpscale: { ...choice.varyUpscale }, varyUpscaleOrder: choice.varyUpscaleOrder ?? 'before' }),
+  };
+}
+
+/** The text detector's three store files, each checked against its size and SHA-256 before it is read. */
+async function verifyTextDetector(context: EnhancedImageContext): Promise<VerifiedTextDetectorFiles> {
+  const { detector, vocabulary, segmenter } = TEXT_DETECTOR_FILES;
+  return {
+    detector: await context.verify(detector.name, detector.kind),
+    vocabulary: await context.verify(vocabulary.name, vocabulary.kind),
+    segmenter: await context.verify(segmenter.name, segmenter.kind),
   };
 }
 
@@ -70,6 +82,7 @@ export async function generateEnhanced(context: EnhancedImageContext, pixels: Rg
       inputDir: context.inputDir,
       family: context.family,
       detectForeground: async (file, img, query) => service.detectForeground({ ...(await context.verify(file, 'detection')), name: file }, img, query, serviceOpts),
+      detectText: async (img, query) => service.detectText(await verifyTextDetector(context), img, query, serviceOpts),
       render: async (request) => (await service.render(request, serviceOpts))[0]!.image,
       upscale: async (img) => {
         const name = context.request.enhance!.varyUpscale!.upscaler!;

@@ -374,7 +374,7 @@ export interface GenerateImageOptions {
 /** Makes image `index` of a prepared request: compose it, verify its models (hash), generate, save. */
 export function createImageGenerator(options: ImageGeneratorOptions) {
   const { store, service } = options;
-  const verify = async (name: string, opts: GenerateImageOptions, kind: 'checkpoints' | 'vae' | 'upscalers' | 'detection' = 'checkpoints'): Promise<VerifiedModel> => {
+  const verify = async (name: string, opts: GenerateImageOptions, kind: 'checkpoints' | 'vae' | 'upscalers' | 'detection' | 'sam' = 'checkpoints'): Promise<VerifiedModel> => {
     const file = await store.resolve(kind, name, {
       ...(opts.signal ? { signal: opts.signal } : {}),
       onHashProgress: (done, total) => opts.onProgress?.({ phase: 'verify', model: name, done, total }),
@@ -462,6 +462,6 @@ export function createImageGenerator(options: ImageGeneratorOptions) {
   };
 }
 /** The request field that names a model of each kind, for the error when it left the trust manifest. */
-const VERIFIED_FIELD = { checkpoints: 'model', vae: 'vae', upscalers: 'varyUpscale.upscaler', detection: 'enhance.tabs' } as const;
+const VERIFIED_FIELD = { checkpoints: 'model', vae: 'vae', upscalers: 'varyUpscale.upscaler', detection: 'enhance.tabs', sam: 'enhance.tabs' } as const;
 
 export type ImageGenerator = ReturnType<typeof createImageGenerator>;

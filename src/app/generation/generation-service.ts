@@ -48,6 +48,8 @@ import { GuidedUnetCache } from './guided-unet-cache.ts';
 import { ImagePromptRunner, type ImagePromptBase, type ImagePromptInputs } from './image-prompt-runner.ts';
 import { chooseMemoryMode, describeMemoryChoice, measureAvailableMemory, type MemoryChoice, type MemorySetting } from './memory-mode.ts';
 import { measureGuidanceBytes } from './guidance-memory.ts';
+import { TEXT_DETECTOR_FILES } from '../enhance/text-detector-files.ts';
+import { TextDetectorSlot, type VerifiedTextDetectorFiles } from '../enhance/text-detector-slot.ts';
 
 /** A checkpoint the store has verified: where it is and what its bytes hash to. */
 export interface VerifiedModel {
@@ -155,6 +157,8 @@ export class GenerationService {
   private inpaintHead: { sha256: string; head: InpaintHead } | null = null;
   /** The last foreground-mask model used by Enhance, kept while requests ask for it (at most one). */
   private foreground: { sha256: string; model: ForegroundMaskModel } | null = null;
+  /** GroundingDINO and SAM for text-prompted Enhance tabs, kept while requests ask for the same files. */
+  private readonly textDetector: TextDetectorSlot;
   /** The last upscaler used, kept while requests ask for it (at most one). */
   private upscaler: { sha256: string; loaded: LoadedUpscaler } | null = null;
   /** The latest LoRA switch that changed anything, or null. */
@@ -169,6 +173,7 @@ export class GenerationService {
 
   constructor(private readonly options: GenerationServiceOptions) {
     this.guidedUnets = new GuidedUnetCache(options.runtime);
+    this.textDetector = new TextDetectorSlot(options.runtime);
   }
 
   private async load(model: VerifiedModel, clipSkip: number, report: (p: ServiceProgress) => void, signal?: AbortSignal, patch?: VerifiedModel): Promise<CachedModel> {
@@ -359,6 +364,12 @@ export class GenerationService {
     return this.foreground.model.detect(image, query, opts.signal);
   }
 
+  /** Finds a region with GroundingDINO boxes and SAM masks (built from the verified files once, then kept). */
+  async detectText(files: VerifiedTextDetectorFiles, image: RgbImage, query: RegionQuery, opts: { onProgress?: (p: ServiceProgress) => void; signal?: AbortSignal } = {}): Promise<RegionDetection> {
+    const detector = await this.textDetector.acquire(files, () => opts.onProgress?.({ phase: 'load', model: TEXT_DETECTOR_FILES.detector.name, component: 'detector', index: 0, total: 1 }));
+    return detector.detect(image, query, opts.signal);
+  }
+
   /** Saves an upscaler's image as the request's result (Upscale (Fast 2x), or an upscale too large to diffuse). */
   async saveUpscaled(request: Omit<AppGenerationRequest, 'input'>, image: RgbImage): Promise<SavedImage> {
     const parameters = this.describe({ ...request, width: image.width, height: image.height }, modelName(request.model.path), request.seed);
@@ -456,6 +467,7 @@ export class GenerationService {
     this.upscaler = null;
     await this.foreground?.model.release();
     this.foreground = null;
+    await this.textDetector.release();
     await this.imagePromptRunner?.release();
     this.imagePromptRunner = null;
     await this.controlRunner?.release();

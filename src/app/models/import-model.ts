@@ -13,6 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { checkOnnxFile, inspectHeader, PickleFormatError, readSafetensorsHeader } from '../../engine/index.ts';
 import { createTempName } from './atomic-file.ts';
 import { checkDescriberFile } from './describer-file-check.ts';
+import { checkDetectionVocabularyFile } from './detection-vocabulary-check.ts';
 import { readFileStamp } from './hash-cache.ts';
 import { ModelChangedError, ModelExistsError, UnsupportedModelFileError } from './model-errors.ts';
 import type { ModelKind } from './model-kinds.ts';
@@ -111,7 +112,7 @@ async function checkImportFile(
     }
     return { sha256, family: null };
   }
-  if (checkDescriberFile(kind, name, sourceFile)) return { sha256: await store.hashFile(sourceReal, hashOptions), family: null };
+  if (checkDescriberFile(kind, name, sourceFile) || checkDetectionVocabularyFile(kind, name, sourceFile)) return { sha256: await store.hashFile(sourceReal, hashOptions), family: null };
   if (ONNX_KINDS.has(kind) && [sourceFile, name].every((file) => path.extname(file).toLowerCase() === '.onnx')) {
     // A published ONNX graph (a foreground-mask model): checked as ONNX Runtime would be given it, before it is placed.
     checkOnnxFile(sourceFile);

@@ -16,11 +16,11 @@ export function buildEnhanceSchema<V extends TSchema>(options: { prompt: (descri
       detectionPrompt: Type.String({
         minLength: 1,
         maxLength: ENHANCE_LIMITS.detectionPrompt.maxLength,
-        description: 'What to find: "person", "foreground", "subject" or "background" (a foreground-mask model); other prompts need GroundingDINO and SAM.',
+        description: 'What to find: "person", "foreground", "subject" or "background" (a foreground-mask model); any other prompt ("face", "hand") is found by GroundingDINO boxes and SAM masks (detection/grounding-dino-tiny.safetensors, detection/grounding-dino-tiny-vocab.txt, sam/sam-vit-base.safetensors).',
       }),
       prompt: Type.Optional(options.prompt("The tab's prompt; empty: the request's.")),
       negative: Type.Optional(options.prompt("The tab's negative prompt; empty: the request's.")),
-      maskModel: Type.Optional(Type.String({ pattern: options.namePattern, description: 'A foreground-mask ONNX file (GET /api/v1/models, kind detection); absent: the one installed.' })),
+      maskModel: Type.Optional(Type.String({ pattern: options.namePattern, description: 'A foreground-mask ONNX file (GET /api/v1/models, kind detection) for the foreground/background prompts; absent: the one installed.' })),
       mode: Type.Optional(Type.Unsafe<InpaintMode>({ type: 'string', enum: [...INPAINT_MODES], description: 'Inpaint mode for the repaint (default: default).' })),
       engine: Type.Optional(Type.Unsafe<InpaintEngine>({ type: 'string', enum: [...INPAINT_ENGINES], description: 'Absent: chosen from what is installed.' })),
       strength: Type.Optional(Type.Number({ exclusiveMinimum: INPUT_IMAGE_LIMITS.inpaintStrength.min, maximum: INPUT_IMAGE_LIMITS.inpaintStrength.max, description: 'Denoise of the region; default per mode (1.0).' })),

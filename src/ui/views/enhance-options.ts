@@ -48,7 +48,7 @@ function createVaryEditor() {
 }
 
 function createTabEditor(index: number) {
-  const detect = labelled('Detection prompt', el('input', { type: 'text', 'data-field': `enhance.tabs[${index}].detectionPrompt`, placeholder: 'person, background' }), 'What to find: person, foreground or background (a foreground-mask model).');
+  const detect = labelled('Detection prompt', el('input', { type: 'text', 'data-field': `enhance.tabs[${index}].detectionPrompt`, placeholder: 'face, hand, person, background' }), 'What to find: person, foreground or background (a foreground-mask model), or anything else such as face or hand (GroundingDINO and SAM).');
   const prompt = labelled('Enhance prompt', el('input', { type: 'text', 'data-field': `enhance.tabs[${index}].prompt` }), 'Empty: the main prompt.');
   const negative = labelled('Enhance negative prompt', el('input', { type: 'text', 'data-field': `enhance.tabs[${index}].negative` }), 'Empty: the main negative prompt.');
   const strength = labelled('Enhance strength', numberInput(`enhance.tabs[${index}].strength`, { step: 0.05, value: 1 }), 'Denoise of the region (default 1.0).');
