@@ -76,7 +76,7 @@ function readProgress(value: unknown): JobProgress | null {
   if (value === null || value === undefined) return null;
   const rec = record(value, 'progress');
   const what = 'progress';
-  return { step: int(rec, 'step', what), steps: int(rec, 'steps', what), image: int(rec, 'image', what), images: int(rec, 'images', what) };
+  return { step: int(rec, 'step', what), steps: int(rec, 'steps', what), image: int(rec, 'image', what), images: int(rec, 'images', what), message: optStr(rec, 'message') };
 }
 
 export function readJob(value: unknown): Job {

@@ -54,7 +54,7 @@ export interface GenerateRequest {
   mixImagePromptAndVary?: boolean;
   mixImagePromptAndInpaint?: boolean;
   /** Enhance: up to three tabs, each finding a region and repainting it. */
-  enhance?: { tabs: EnhanceTabRequest[] };
+  enhance?: { tabs: EnhanceTabRequest[]; varyUpscale?: { mode: string }; varyUpscaleOrder?: 'before' | 'after' };
   /** Describe then generate: with an empty prompt, the input image is described by this describer first. */
   describeFirst?: string;
 }
@@ -107,6 +107,8 @@ export interface JobProgress {
   steps: number;
   image: number;
   images: number;
+  /** What the job does besides sampling (an Enhance tab skipped or repainting); null when it only samples. */
+  message: string | null;
 }
 
 export interface ImageResult {

@@ -34,6 +34,9 @@ export interface InputImageValues {
   maskImageId: string | null;
   /** The Enhance tabs (at most three); a tab without a detection prompt is left out of the request. */
   enhanceTabs: EnhanceTabValues[];
+  /** Enhance's own Vary or Upscale (a `varyUpscale` mode), '' for none; and whether it runs before or after the tabs. */
+  enhanceVary: string;
+  enhanceVaryOrder: 'before' | 'after';
   /** "Describe then generate": the describer that writes the prompt when it is empty, or null. */
   describeFirst: 'photo' | 'anime' | null;
 }
@@ -69,6 +72,8 @@ export const DEFAULT_INPUT_IMAGE: InputImageValues = {
   outpaintUnit: 'percent',
   maskImageId: null,
   enhanceTabs: Array.from({ length: ENHANCE_TAB_COUNT }, () => ({ ...EMPTY_ENHANCE_TAB })),
+  enhanceVary: '',
+  enhanceVaryOrder: 'before',
   describeFirst: null,
 };
 
@@ -82,9 +87,16 @@ function toEnhanceTab(values: EnhanceTabValues): EnhanceTabRequest {
   return tab;
 }
 
+function buildEnhance(values: InputImageValues): NonNullable<GenerateRequest['enhance']> {
+  const tabs = values.enhanceTabs.filter((t) => t.detectionPrompt.trim() !== '').map(toEnhanceTab);
+  if (values.enhanceVary === '') return { tabs };
+  // Before is the server's default, so only "after" is sent.
+  return { tabs, varyUpscale: { mode: values.enhanceVary }, ...(values.enhanceVaryOrder === 'after' ? { varyUpscaleOrder: 'after' as const } : {}) };
+}
+
 /** The `varyUpscale` or `inpaint` field for the chosen tab; nothing for plain image to image. */
 export function buildInputImageFields(values: InputImageValues): Pick<GenerateRequest, 'varyUpscale' | 'inpaint' | 'enhance'> {
-  if (values.tab === 'enhance') return { enhance: { tabs: values.enhanceTabs.filter((t) => t.detectionPrompt.trim() !== '').map(toEnhanceTab) } };
+  if (values.tab === 'enhance') return { enhance: buildEnhance(values) };
   if (values.tab === 'uov') {
     const vary = values.uovMode.startsWith('vary-');
     return {
@@ -128,7 +140,8 @@ export function patchInputImageFromRequest(request: Record<string, unknown>): In
       invertMask: t.invertMask === true,
     }));
     while (tabs.length < ENHANCE_TAB_COUNT) tabs.push({ ...EMPTY_ENHANCE_TAB });
-    return { ...DEFAULT_INPUT_IMAGE, tab: 'enhance', enhanceTabs: tabs };
+    const vary = isRecord(enhance.varyUpscale) && typeof enhance.varyUpscale.mode === 'string' ? enhance.varyUpscale.mode : '';
+    return { ...DEFAULT_INPUT_IMAGE, tab: 'enhance', enhanceTabs: tabs, enhanceVary: vary, enhanceVaryOrder: vary !== '' && enhance.varyUpscaleOrder === 'after' ? 'after' : 'before' };
   }
   if (isRecord(varyUpscale) && typeof varyUpscale.mode === 'string') {
     return {

@@ -10,7 +10,7 @@ export type JobEvent =
   | { type: 'snapshot'; job: Job }
   | { type: 'queued'; position: number; waitingFor: string | null }
   | { type: 'started' }
-  | { type: 'progress'; step: number; steps: number; image: number; images: number; etaSeconds: number | null; previewPng: string | null }
+  | { type: 'progress'; step: number; steps: number; image: number; images: number; etaSeconds: number | null; previewPng: string | null; message: string | null }
   | ({ type: 'image' } & ImageResult)
   | { type: 'finished' }
   | { type: 'failed'; message: string }
@@ -21,6 +21,9 @@ export type JobEventName = (typeof JOB_EVENT_NAMES)[number];
 
 /** Base64 only, so a preview can only ever become a `data:image/png` address. */
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/** A progress message is one line of status text; a longer one is cut rather than stretching the page. */
+const MAX_MESSAGE = 200;
 
 const num = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
 
@@ -43,7 +46,8 @@ export function readJobEvent(name: JobEventName, data: string): JobEvent | null 
       case 'progress': {
         const preview = typeof rec.previewPng === 'string' && BASE64.test(rec.previewPng) ? rec.previewPng : null;
         const eta = typeof rec.etaSeconds === 'number' && Number.isFinite(rec.etaSeconds) ? rec.etaSeconds : null;
-        return { type: 'progress', step: num(rec.step), steps: num(rec.steps), image: num(rec.image), images: num(rec.images), etaSeconds: eta, previewPng: preview };
+        const message = typeof rec.message === 'string' && rec.message.trim() !== '' ? rec.message.slice(0, MAX_MESSAGE) : null;
+        return { type: 'progress', step: num(rec.step), steps: num(rec.steps), image: num(rec.image), images: num(rec.images), etaSeconds: eta, previewPng: preview, message };
       }
       case 'image':
         return { type: 'image', ...readImageResult(rec) };

@@ -21,6 +21,8 @@ export interface RunState {
   etaSeconds: number | null;
   /** Base64 PNG of the image being sampled. */
   previewPng: string | null;
+  /** What the job does besides sampling (an Enhance tab skipped or repainting), from its last progress. */
+  message: string | null;
   results: ImageResult[];
   /** Text for the user; shown with textContent. */
   error: string | null;
@@ -47,6 +49,7 @@ export const IDLE_RUN: RunState = {
   images: 0,
   etaSeconds: null,
   previewPng: null,
+  message: null,
   results: [],
   error: null,
   stopping: false,
@@ -92,7 +95,7 @@ function reduceEvent(state: RunState, event: JobEvent): RunState {
       const { job } = event;
       if (job.id !== state.jobId) return state;
       const phase = PHASE_OF_STATUS[job.status];
-      const progress = job.progress ?? { step: state.step, steps: state.steps, image: state.image, images: state.images };
+      const progress = job.progress ?? { step: state.step, steps: state.steps, image: state.image, images: state.images, message: state.message };
       const error = phase === 'failed' ? (job.error ?? (job.status === 'interrupted' ? 'The job was interrupted by a server restart.' : 'The job failed.')) : null;
       const ended = phase !== 'queued' && phase !== 'running';
       return { ...state, ...progress, phase, waitingFor: phase === 'queued' ? job.waitingFor : null, results: job.results, error, stopping: ended ? false : state.stopping, previewPng: ended ? null : state.previewPng };
@@ -113,6 +116,7 @@ function reduceEvent(state: RunState, event: JobEvent): RunState {
         images: event.images,
         etaSeconds: event.etaSeconds,
         previewPng: event.previewPng ?? state.previewPng,
+        message: event.message,
       };
     case 'image': {
       if (state.results.some((r) => r.imageId === event.imageId)) return state;

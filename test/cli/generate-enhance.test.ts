@@ -10,6 +10,9 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { importModel } from '../../src/app/models/import-model.ts';
 import { openModelStore } from '../../src/app/models/model-store.ts';
+import { planVaryUpscaleSize } from '../../src/app/generation/vary-upscale-step.ts';
+import { readImageMetadata } from '../../src/engine/index.ts';
+import { parseGenerationMetadata } from '../../src/engine/output/generation-metadata.ts';
 import { decodePng, encodePng } from '../../src/engine/output/png.ts';
 import { writeTinyCheckpoint } from '../fixtures/checkpoints.ts';
 import { redSquarePicture, writeTinyForegroundModel } from '../fixtures/foreground-models.ts';
@@ -62,5 +65,31 @@ describe('fooocus generate --enhance', () => {
     const face = await run([...base(file('bad3')), '--enhance', 'detect=face']);
     assert.equal(face.code, 2);
     assert.match(face.err, /GroundingDINO and SAM/);
+  });
+
+  it('runs --enhance-vary after the tabs when --enhance-order says so, and records both', async () => {
+    const r = await run([...base(file('vary')), '--enhance', 'detect=person;erode=40', '--enhance-vary', 'subtle', '--enhance-order', 'after']);
+    assert.equal(r.code, 0, r.err);
+    const bytes = new Uint8Array(readFileSync(savedPath(r.out)));
+    const image = decodePng(bytes);
+    const size = planVaryUpscaleSize({ mode: 'vary-subtle' }, { width: W, height: H }, 'sd15');
+    assert.deepEqual([image.width, image.height], [size.width, size.height], 'the Vary ran');
+    const text = await readImageMetadata(bytes);
+    const record = parseGenerationMetadata(text.parameters!, text.fooocus_scheme).inputImage?.enhance;
+    assert.deepEqual([record?.varyUpscale, record?.varyUpscaleOrder], [{ mode: 'vary-subtle' }, 'after']);
+  });
+
+  it('refuses --enhance-vary and --enhance-order that do not fit, naming the option', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--enhance', 'detect=person', '--enhance-vary', 'wild'], /--enhance-vary must be one of subtle, strong, 1\.5x, 2x, fast, got "wild"/],
+      [['--enhance', 'detect=person', '--enhance-vary', 'subtle', '--enhance-order', 'during'], /--enhance-order must be before or after/],
+      [['--enhance', 'detect=person', '--enhance-order', 'after'], /--enhance-order needs --enhance-vary/],
+      [['--enhance-vary', 'strong'], /--enhance-vary needs at least one --enhance tab/],
+    ];
+    for (const [extra, pattern] of cases) {
+      const r = await run([...base(file('bad-vary')), ...extra]);
+      assert.equal(r.code, 2, extra.join(' '));
+      assert.match(r.err, pattern);
+    }
   });
 });

@@ -37,6 +37,7 @@ describe('job events', () => {
       const events: StudioEvent[] = [
         { type: 'started' },
         { type: 'progress', step: 1, steps: 30, image: 1, images: 1, etaSeconds: 12.5, previewPng: 'iVBORw0KGgo=' },
+        { type: 'progress', step: 1, steps: 30, image: 1, images: 1, etaSeconds: null, message: 'Enhance 2/2: no "person" found, tab skipped' },
         { type: 'image', imageId: 'img1', url: '/api/v1/images/img1', seed: '9223372036854775807' },
         { type: 'finished' },
         { type: 'started' },
@@ -49,11 +50,12 @@ describe('job events', () => {
       assert.equal(response.headers['x-content-type-options'], 'nosniff');
       assert.match(String(response.headers['content-security-policy']), /script-src 'self'/);
       const messages = parseSse(response.body);
-      assert.deepEqual(messages.map((m) => m.event), ['snapshot', 'started', 'progress', 'image', 'finished']);
+      assert.deepEqual(messages.map((m) => m.event), ['snapshot', 'started', 'progress', 'progress', 'image', 'finished']);
       assert.equal(messages[0]?.data.id, job.id);
       assert.deepEqual(messages[0]?.data.request, { prompt: '<img src=x onerror=alert(1)>' });
       assert.deepEqual(messages[2]?.data, { step: 1, steps: 30, image: 1, images: 1, etaSeconds: 12.5, previewPng: 'iVBORw0KGgo=' });
-      assert.deepEqual(messages[3]?.data, { imageId: 'img1', url: '/api/v1/images/img1', seed: '9223372036854775807' }, 'the image event says its seed');
+      assert.deepEqual(messages[3]?.data, { step: 1, steps: 30, image: 1, images: 1, etaSeconds: null, message: 'Enhance 2/2: no "person" found, tab skipped' }, 'an Enhance message goes through');
+      assert.deepEqual(messages[4]?.data, { imageId: 'img1', url: '/api/v1/images/img1', seed: '9223372036854775807' }, 'the image event says its seed');
       assert.doesNotMatch(response.body, /secret|internal|"type"/);
       assert.equal(f.studio.listeners.get(job.id)?.size, 0, 'unsubscribed at the end');
     } finally {

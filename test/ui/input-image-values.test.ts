@@ -72,6 +72,20 @@ describe('Input Image values', () => {
     assert.equal('inputImage' in patchFromRequest({ prompt: 'a' }), false);
   });
 
+  it("sends Enhance's Upscale or Vary with its order (before is the default, so only after is sent), and restores both", () => {
+    const tabs = [{ detectionPrompt: 'person', prompt: '', negative: '', strength: 0.6, maskErode: 0, invertMask: false }, ...DEFAULT_INPUT_IMAGE.enhanceTabs.slice(1)];
+    const enhance = (extra: Partial<InputImageValues>) => buildGenerateRequest(withInput({ tab: 'enhance', enhanceTabs: tabs, ...extra }), 'sdxl').enhance;
+    assert.deepEqual(enhance({}), { tabs: [{ detectionPrompt: 'person', strength: 0.6 }] }, 'None sends no varyUpscale');
+    assert.deepEqual(enhance({ enhanceVaryOrder: 'after' }), { tabs: [{ detectionPrompt: 'person', strength: 0.6 }] }, 'an order alone means nothing');
+    assert.deepEqual(enhance({ enhanceVary: 'vary-subtle' }), { tabs: [{ detectionPrompt: 'person', strength: 0.6 }], varyUpscale: { mode: 'vary-subtle' } });
+    const after = enhance({ enhanceVary: 'upscale-fast-2x', enhanceVaryOrder: 'after' });
+    assert.deepEqual(after, { tabs: [{ detectionPrompt: 'person', strength: 0.6 }], varyUpscale: { mode: 'upscale-fast-2x' }, varyUpscaleOrder: 'after' });
+    const restored = patchInputImageFromRequest({ enhance: after });
+    assert.deepEqual([restored?.tab, restored?.enhanceVary, restored?.enhanceVaryOrder], ['enhance', 'upscale-fast-2x', 'after']);
+    const plain = patchInputImageFromRequest({ enhance: { tabs: [{ detectionPrompt: 'person' }], varyUpscaleOrder: 'after' } });
+    assert.deepEqual([plain?.enhanceVary, plain?.enhanceVaryOrder], ['', 'before']);
+  });
+
   it('leaves the mode out for a server whose schema does not take it', () => {
     const request = buildGenerateRequest(withInput({ tab: 'uov' }), 'sdxl', new Set(['prompt', 'inputImageId']));
     assert.equal(request.varyUpscale, undefined);

@@ -15,7 +15,7 @@ const snapshot = (id: string, status: Job['status'], extra: Partial<Job> = {}): 
   job: { id, status, progress: null, error: null, waitingFor: null, results: [], request: {}, createdAt: null, ...extra },
 });
 const progress = (step: number, previewPng: string | null = null): RunAction => ({
-  type: 'progress', step, steps: 30, image: 1, images: 2, etaSeconds: 12.5, previewPng,
+  type: 'progress', step, steps: 30, image: 1, images: 2, etaSeconds: 12.5, previewPng, message: null,
 });
 
 describe('run state', () => {
@@ -70,7 +70,7 @@ describe('run state', () => {
     const running = run([{ type: 'submit' }, { type: 'submitted', id: 'j1', position: 1 }, { type: 'started' }]);
     const caught = reduceRun(
       running,
-      snapshot('j1', 'running', { progress: { step: 7, steps: 30, image: 2, images: 2 }, results: [{ imageId: 'a', url: '/api/v1/images/a', seed: '5' }] }),
+      snapshot('j1', 'running', { progress: { step: 7, steps: 30, image: 2, images: 2, message: null }, results: [{ imageId: 'a', url: '/api/v1/images/a', seed: '5' }] }),
     );
     assert.deepEqual([caught.step, caught.image, caught.results.length, caught.phase], [7, 2, 1, 'running']);
   });
@@ -86,6 +86,20 @@ describe('job events', () => {
     assert.equal(readJobEvent('image', '{"imageId":"../../etc"}'), null);
     assert.equal(readJobEvent('failed', 'not json'), null);
     assert.deepEqual(readJobEvent('finished', ''), { type: 'finished' });
+  });
+
+  it("keeps a progress event's message as text, cut to one line's length, and clears it with the next plain step", () => {
+    const withMessage = readJobEvent('progress', '{"step":0,"steps":0,"image":1,"images":1,"etaSeconds":null,"message":"Enhance 2/2: no \\"person\\" found, tab skipped"}');
+    assert.equal(withMessage?.type === 'progress' && withMessage.message, 'Enhance 2/2: no "person" found, tab skipped');
+    const long = readJobEvent('progress', JSON.stringify({ step: 1, steps: 2, image: 1, images: 1, message: 'x'.repeat(900) }));
+    assert.equal(long?.type === 'progress' && long.message?.length, 200);
+    const odd = readJobEvent('progress', '{"step":1,"steps":2,"image":1,"images":1,"message":{"html":"<b>"}}');
+    assert.equal(odd?.type === 'progress' && odd.message, null);
+    const running = run([{ type: 'submit' }, { type: 'submitted', id: 'j1', position: 1 }, { type: 'started' }, withMessage!]);
+    assert.equal(running.message, 'Enhance 2/2: no "person" found, tab skipped');
+    assert.equal(reduceRun(running, progress(3)).message, null);
+    const caught = reduceRun(running, snapshot('j1', 'running', { progress: { step: 2, steps: 8, image: 1, images: 1, message: 'Enhance 1/2: finding "face"' } }));
+    assert.equal(caught.message, 'Enhance 1/2: finding "face"');
   });
 
   it('watchJobEvents delivers typed events and closes the stream after the last one', () => {

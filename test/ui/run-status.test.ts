@@ -14,4 +14,12 @@ describe('the run status line', () => {
   it('says why no worker takes the job when the server reports a reason, instead of a place that never moves', () => {
     assert.equal(describeRun({ ...queued, waitingFor: 'no connected worker runs on cuda (queue.providers)' }), 'Waiting: no connected worker runs on cuda (queue.providers)…');
   });
+
+  it("shows the job's progress message (an Enhance tab) before its steps, or alone before any step", () => {
+    const running: RunState = { ...IDLE_RUN, phase: 'running', jobId: 'j1', step: 3, steps: 8, image: 1, images: 1 };
+    assert.equal(describeRun(running), 'Step 3 of 8');
+    assert.equal(describeRun({ ...running, message: 'Enhance 1/2: repainting "face" (2 regions)' }), 'Enhance 1/2: repainting "face" (2 regions): Step 3 of 8');
+    assert.equal(describeRun({ ...running, step: 0, steps: 0, message: 'Enhance 2/2: no "hand" found, tab skipped' }), 'Enhance 2/2: no "hand" found, tab skipped');
+    assert.equal(describeRun({ ...running, step: 0, steps: 0 }), 'Loading models…');
+  });
 });

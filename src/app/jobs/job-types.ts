@@ -22,6 +22,8 @@ export interface JobProgress {
   images: number;
   /** Seconds left in the job, from the pace of its steps so far; null while unknown. */
   etaSeconds?: number | null;
+  /** What the job does besides sampling (an Enhance tab finding, skipping or repainting its region), for the user. */
+  message?: string;
 }
 
 /** One saved image. */

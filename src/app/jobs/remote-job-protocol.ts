@@ -268,6 +268,7 @@ export function parseProgressReport(text: string): ProgressReport {
     image: readInteger(p, 'image', what, 0, 100_000),
     images: readInteger(p, 'images', what, 0, 100_000),
     ...(eta === undefined ? {} : { etaSeconds: eta as number | null }),
+    ...(p.message === undefined ? {} : { message: readString(p, 'message', what, undefined, 500) }),
   };
   let preview: JobPreview | null = null;
   if (o.preview !== null && o.preview !== undefined) {

@@ -17,7 +17,7 @@ export type JobReport = Pick<JobView, 'id' | 'owner' | 'status' | 'position' | '
 export type JobUpdate =
   | { type: 'queued'; position: number; waitingFor: string | null }
   | { type: 'started' }
-  | { type: 'progress'; step: number; steps: number; image: number; images: number; etaSeconds: number | null; previewPng?: string }
+  | { type: 'progress'; step: number; steps: number; image: number; images: number; etaSeconds: number | null; previewPng?: string; message?: string }
   | { type: 'image'; imageId: string; seed: string }
   | { type: 'finished' }
   | { type: 'failed'; message: string }

@@ -1,16 +1,18 @@
 /**
  * Runs one queued job: image after image, the inference process makes and saves the image from the request as
  * the queue stored it (the generation use case composes it there); an uploaded input image and inpaint mask are
- * decoded here, through the upload store's checks, and sent with it. Skip stops the current image and goes on with
+ * decoded here, through the upload store's checks, and sent with it. Progress is the sampler's steps and the
+ * Enhance tabs' messages. Skip stops the current image and goes on with
  * the next; cancel stops the job.
  */
 import path from 'node:path';
 import { encodePng, type GenerationProgress, type RgbImage } from '../../engine/index.ts';
 import type { GreyImage } from '../../engine/output/mask-image.ts';
 import type { ProvidedImage } from '../generation/image-prompt-files.ts';
+import type { ServiceProgress } from '../generation/generation-service.ts';
 import type { ImageRequest } from '../generation/image-request.ts';
 import { createOutputImageId } from '../outputs/image-ids.ts';
-import type { JobExecutor } from '../jobs/job-queue.ts';
+import type { JobExecution, JobExecutor } from '../jobs/job-queue.ts';
 import type { JobResult } from '../jobs/job-types.ts';
 import { WorkerCrashedError, WorkerJobError, type InferenceWorker } from '../worker/inference-worker.ts';
 import { createEtaEstimator } from './eta.ts';
@@ -38,6 +40,28 @@ export function encodePreview(preview: NonNullable<GenerationProgress['preview']
   return Buffer.from(encodePng(rgb, width, height)).toString('base64');
 }
 
+/**
+ * Turns image `index`'s progress into job progress: each sampler step, and each Enhance message (kept on the steps
+ * that follow it, so the page says which tab is repainting). Other phases (loading, hashing) are not reported.
+ */
+function createStageReport(index: number, images: number, eta: ReturnType<typeof createEtaEstimator>, report: JobExecution['onProgress']): (p: ServiceProgress) => void {
+  let position = { step: 0, steps: 0, image: index + 1, images };
+  let etaSeconds: number | null = null;
+  let message: string | undefined;
+  return (p) => {
+    if (p.phase === 'enhance') {
+      message = p.message;
+      report({ ...position, etaSeconds, message });
+      return;
+    }
+    if (p.phase !== 'sample') return;
+    position = { step: p.step, steps: p.steps, image: index + 1, images };
+    const left = eta.update(position, performance.now());
+    etaSeconds = left === null ? null : Math.round(left * 10) / 10;
+    report({ ...position, etaSeconds, ...(message === undefined ? {} : { message }) }, p.preview ? { png: encodePreview(p.preview) } : undefined);
+  };
+}
+
 export function createStudioExecutor(options: StudioExecutorOptions): JobExecutor {
   return async (job, execution) => {
     const stored = job.request as ImageRequest;
@@ -51,6 +75,7 @@ export function createStudioExecutor(options: StudioExecutorOptions): JobExecuto
     for (let index = 0; index < request.imageCount; index++) {
       execution.signal.throwIfAborted();
       const skip = execution.skipSignal();
+      const stage = createStageReport(index, request.imageCount, eta, execution.onProgress);
       try {
         const [saved] = await options.worker.generate(request, index, {
           signal: skip,
@@ -58,13 +83,7 @@ export function createStudioExecutor(options: StudioExecutorOptions): JobExecuto
           ...(input ? { input } : {}),
           ...(mask ? { mask } : {}),
           ...(imagePromptImages.length > 0 ? { imagePromptImages } : {}),
-          onProgress: (p) => {
-            if (p.phase !== 'sample') return;
-            const position = { step: p.step, steps: p.steps, image: index + 1, images: request.imageCount };
-            const left = eta.update(position, performance.now());
-            const progress = { ...position, etaSeconds: left === null ? null : Math.round(left * 10) / 10 };
-            execution.onProgress(progress, p.preview ? { png: encodePreview(p.preview) } : undefined);
-          },
+          onProgress: stage,
         });
         const result: JobResult = { imageId: createOutputImageId(job.id), file: path.relative(options.outputsDir, saved!.path).split(path.sep).join('/'), seed: String(saved!.seed), sha256: saved!.sha256 };
         results.push(result);

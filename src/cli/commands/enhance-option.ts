@@ -1,15 +1,21 @@
 /**
  * `--enhance "detect=person;prompt=...;strength=0.8"` (repeatable, at most three): one Enhance tab per value, its
- * settings as `key=value` parts separated by semicolons (`invert` alone sets invertMask). The CLI parses the syntax
- * only; the use case checks each value and names the field (`enhance.tabs[1].strength`).
+ * settings as `key=value` parts separated by semicolons (`invert` alone sets invertMask); `--enhance-vary MODE` and
+ * `--enhance-order before|after` add Enhance's own Upscale or Vary, run before the first tab or after the last.
+ * The CLI parses the syntax only; the use case checks each value and names the field (`enhance.tabs[1].strength`).
  */
-import type { EnhanceTab, InpaintEngine, InpaintMode } from '../../app/generation/image-request.ts';
+import type { EnhanceChoice, EnhanceTab, InpaintEngine, InpaintMode, VaryUpscaleMode } from '../../app/generation/image-request.ts';
 import { ENHANCE_LIMITS } from '../../app/enhance/enhance-choice.ts';
 import { UsageError } from '../command.ts';
 
 export const ENHANCE_OPTIONS = {
   enhance: { type: 'string', multiple: true },
+  'enhance-vary': { type: 'string' },
+  'enhance-order': { type: 'string' },
 } as const;
+
+/** `--enhance-vary` names, as `--vary` and `--upscale` spell them (a custom factor has no spelling here). */
+const VARY_NAMES: Readonly<Record<string, VaryUpscaleMode>> = { subtle: 'vary-subtle', strong: 'vary-strong', '1.5x': 'upscale-1.5x', '2x': 'upscale-2x', fast: 'upscale-fast-2x' };
 
 export const ENHANCE_USAGE = [
   "Enhance (Fooocus's Enhance; up to three tabs, run after the image is made, or on --input alone):",
@@ -18,6 +24,10 @@ export const ENHANCE_USAGE = [
   '                            detect: person, foreground, subject or background (a foreground-mask model in',
   '                            the store\'s detection folder), or any other prompt such as face or hand',
   '                            (GroundingDINO and SAM); a tab that finds nothing is skipped',
+  '  --enhance-vary subtle|strong|1.5x|2x|fast',
+  '                            Vary or Upscale the image as part of Enhance (upscales use the default upscaler)',
+  '  --enhance-order before|after',
+  '                            run it before the first tab (default) or after the last',
 ].join('\n');
 
 type TextKey = 'detectionPrompt' | 'prompt' | 'negative' | 'maskModel';
@@ -55,9 +65,24 @@ function parseTab(value: string): EnhanceTab {
   return tab as EnhanceTab;
 }
 
-/** The tabs of the `--enhance` values; undefined when none is given. */
-export function parseEnhanceOptions(values: readonly string[] | undefined): { tabs: EnhanceTab[] } | undefined {
+/** The Upscale or Vary of `--enhance-vary` and `--enhance-order`; refused without tabs to go with. */
+function parseEnhanceVary(vary: string | undefined, order: string | undefined, tabs: boolean): Pick<EnhanceChoice, 'varyUpscale' | 'varyUpscaleOrder'> {
+  if (vary === undefined) {
+    if (order !== undefined) throw new UsageError('--enhance-order needs --enhance-vary: it says when that Upscale or Vary runs');
+    return {};
+  }
+  if (!tabs) throw new UsageError('--enhance-vary needs at least one --enhance tab');
+  const mode = VARY_NAMES[vary.trim().toLowerCase()];
+  if (mode === undefined) throw new UsageError(`--enhance-vary must be one of ${Object.keys(VARY_NAMES).join(', ')}, got "${vary}"`);
+  const when = order?.trim().toLowerCase();
+  if (when !== undefined && when !== 'before' && when !== 'after') throw new UsageError(`--enhance-order must be before or after, got "${order}"`);
+  return { varyUpscale: { mode }, ...(when === undefined ? {} : { varyUpscaleOrder: when }) };
+}
+
+/** The Enhance choice of `--enhance` (tabs), `--enhance-vary` and `--enhance-order`; undefined when no tab is given. */
+export function parseEnhanceOptions(values: readonly string[] | undefined, vary?: string, order?: string): EnhanceChoice | undefined {
+  const extra = parseEnhanceVary(vary, order, values !== undefined && values.length > 0);
   if (values === undefined || values.length === 0) return undefined;
   if (values.length > ENHANCE_LIMITS.tabs.max) throw new UsageError(`--enhance: ${values.length} given; at most ${ENHANCE_LIMITS.tabs.max} tabs`);
-  return { tabs: values.map(parseTab) };
+  return { tabs: values.map(parseTab), ...extra };
 }

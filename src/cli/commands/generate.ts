@@ -161,7 +161,7 @@ function toDraft(values: GenerateValues, prompt: string, data: Awaited<ReturnTyp
     inpaint,
     ...(varyUpscale === undefined ? {} : { varyUpscale }),
     ...imagePromptChoices(values),
-    enhance: parseEnhanceOptions(values.enhance),
+    enhance: parseEnhanceOptions(values.enhance, values['enhance-vary'], values['enhance-order']),
     describeFirst: parseDescribeFirst(values['describe-first']),
     format: values.format as ImageFormat,
     metadataScheme: values.metadata as MetadataSchemeName,

@@ -21,7 +21,7 @@ const ENGINE_LABELS: Record<string, string> = {
 };
 const SIDE_LABELS: Record<OutpaintSideName, string> = { left: 'Left', right: 'Right', top: 'Top', bottom: 'Bottom' };
 
-type InpaintValues = Omit<InputImageValues, 'tab' | 'uovMode' | 'upscaler' | 'upscaleFactor' | 'maskImageId' | 'enhanceTabs' | 'describeFirst'>;
+type InpaintValues = Omit<InputImageValues, 'tab' | 'uovMode' | 'upscaler' | 'upscaleFactor' | 'maskImageId' | 'enhanceTabs' | 'enhanceVary' | 'enhanceVaryOrder' | 'describeFirst'>;
 
 export interface InpaintOptions {
   element: HTMLElement;

@@ -78,10 +78,12 @@ export function describeRun(state: RunState): string {
       if (state.waitingFor !== null) return `Waiting: ${state.waitingFor}…`;
       return state.position !== null && state.position > 1 ? `Waiting in line (position ${state.position})…` : 'Starting soon…';
     case 'running': {
-      if (state.steps === 0) return 'Loading models…';
+      const stopping = state.stopping ? 'Stopping… ' : '';
+      if (state.steps === 0) return state.message === null ? 'Loading models…' : `${stopping}${state.message}`;
       const images = state.images > 1 ? `, image ${state.image} of ${state.images}` : '';
       const eta = state.etaSeconds !== null ? `, about ${formatSeconds(state.etaSeconds)} left` : '';
-      return `${state.stopping ? 'Stopping… ' : ''}Step ${state.step} of ${state.steps}${images}${eta}`;
+      const message = state.message === null ? '' : `${state.message}: `;
+      return `${stopping}${message}Step ${state.step} of ${state.steps}${images}${eta}`;
     }
     case 'done':
       return `Done: ${state.results.length} image${state.results.length === 1 ? '' : 's'}.`;

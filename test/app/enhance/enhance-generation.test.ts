@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { loadCreativeData, type CreativeData } from '../../../src/app/creative/creative-data.ts';
 import { resolveEnhanceChoice } from '../../../src/app/enhance/enhance-choice.ts';
 import { createImageGenerator, prepareImageRequest } from '../../../src/app/generation/generate-images.ts';
+import { planVaryUpscaleSize } from '../../../src/app/generation/vary-upscale-step.ts';
 import { GenerationService, type ServiceProgress } from '../../../src/app/generation/generation-service.ts';
 import { ImageRequestError, type EnhanceTab } from '../../../src/app/generation/image-request.ts';
 import { importModel } from '../../../src/app/models/import-model.ts';
@@ -139,4 +140,47 @@ describe('Enhance through the image generator (tiny SD 1.5, tiny foreground mode
     assert.equal(record!.tabs[1]!.skipped, true);
     assert.equal(record!.tabs[1]!.maskErode, 40);
   });
+
+  for (const order of ['before', 'after'] as const) {
+    it(`runs a Vary (Subtle) ${order} the tabs, in that order, and records it`, async () => {
+      const listing = await store.list();
+      const request = await prepareImageRequest(
+        {
+          ...tinyImageRequest('a toy'),
+          model,
+          steps: 2,
+          width: undefined,
+          height: undefined,
+          input: { file: 'input.png', denoise: 1 },
+          enhance: { tabs: [{ detectionPrompt: 'person', strength: 0.8 }], varyUpscale: { mode: 'vary-subtle' }, varyUpscaleOrder: order },
+        },
+        { data, listing },
+        { defaultModel: async () => model, readInput: async () => picture },
+      );
+      const events: string[] = [];
+      const generate = createImageGenerator({ store, data, service, inputDir: outputs });
+      const saved = await generate(request, 0, { input: picture, onProgress: (p) => events.push(p.phase === 'enhance' ? `enhance:${p.message}` : p.phase) });
+      const bytes = new Uint8Array(await readFile(saved.path));
+      const image = decodePng(bytes);
+      // Vary works at the family's size either way: before, the tab repaints at it; after, the Vary resizes the tab's result.
+      const size = planVaryUpscaleSize({ mode: 'vary-subtle' }, picture, 'sd15');
+      assert.deepEqual([image.width, image.height], [size.width, size.height]);
+      assert.ok(size.width > W, `${size.width}x${size.height}`);
+
+      // The Vary renders before the tab's first message, or after its last one (and after the tab's own repaint).
+      const firstTab = events.findIndex((e) => e.startsWith('enhance:'));
+      const lastTab = events.findLastIndex((e) => e.startsWith('enhance:'));
+      assert.ok(firstTab >= 0, events.join(' | '));
+      const rendersBefore = events.slice(0, firstTab).filter((e) => e === 'decode').length;
+      const tabRenders = events[lastTab]!.includes('repainting') ? 1 : 0;
+      const rendersAfter = events.slice(lastTab + 1).filter((e) => e === 'decode').length - tabRenders;
+      assert.deepEqual([rendersBefore, rendersAfter], order === 'before' ? [1, 0] : [0, 1], events.join(' | '));
+
+      const text = await readImageMetadata(bytes);
+      const record = parseGenerationMetadata(text.parameters!, text.fooocus_scheme).inputImage?.enhance;
+      assert.deepEqual(record?.varyUpscale, { mode: 'vary-subtle' });
+      assert.equal(record?.varyUpscaleOrder, order);
+      assert.equal(record?.tabs.length, 1);
+    });
+  }
 });

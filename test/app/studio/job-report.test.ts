@@ -47,6 +47,9 @@ test('job updates: no snapshot, an interrupted job reads as failed, progress is 
   assert.deepEqual(toJobUpdate({ type: 'progress', jobId: 'job1', progress: { step: 1, steps: 8, image: 1, images: 1, etaSeconds: 3 }, preview: { previewId: 'p1' } }), {
     type: 'progress', step: 1, steps: 8, image: 1, images: 1, etaSeconds: 3,
   });
+  assert.deepEqual(toJobUpdate({ type: 'progress', jobId: 'job1', progress: { step: 0, steps: 0, image: 1, images: 1, message: 'Enhance 1/1: no "face" found, tab skipped' }, preview: null }), {
+    type: 'progress', step: 0, steps: 0, image: 1, images: 1, etaSeconds: null, message: 'Enhance 1/1: no "face" found, tab skipped',
+  });
   assert.deepEqual(toJobUpdate({ type: 'image-saved', jobId: 'job1', result: job.results[0]! }), { type: 'image', imageId: 'img1', seed: '18446744073709551' });
 });
 
