@@ -468,6 +468,14 @@ if (!json && describes.length > 0) {
     console.log(`| ${r.part} | ${r.shape} | ${r.loadSeconds.toFixed(1)} | ${r.seconds.toFixed(r.part === 'anime' ? 3 : 1)} | ${r.recomputeSeconds?.toFixed(1) ?? ''} | ${r.cacheSpeedup === undefined ? '' : `${r.cacheSpeedup.toFixed(2)}x`} | ${(r.peakRssBytes / 2 ** 30).toFixed(2)} | ${cpu} |`);
   }
 }
+if (!json && enhances.length > 0) {
+  console.log('');
+  console.log('| Enhance | shape | regions | s | s before sampling | peak RSS GiB | CPU | SIMD flags |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const r of enhances) {
+    console.log(`| ${r.part} | ${r.shape} | ${r.regions} | ${r.totalSeconds.toFixed(1)} | ${r.beforeSamplingSeconds?.toFixed(1) ?? ''} | ${(r.peakRssBytes / 2 ** 30).toFixed(2)} | ${r.cpu.model} | ${r.cpu.flags.join(' ')} |`);
+  }
+}
 if (!json && sams.length > 0) {
   console.log('');
   console.log('| Segment Anything | load s | image encoder s | s per box | encoder + boxes s | peak RSS GiB | CPU | SIMD flags |');
