@@ -10,7 +10,7 @@
  */
 import { checkDescribeFirst, InputDescriber, needsDescription } from '../describe/describe-first.ts';
 import type { ImageDescribers } from '../describe/describe-image.ts';
-import { createDescriberRegistry, type DescriberRegistry } from '../describe/describer-registry.ts';
+import { createDescriberRegistry, DESCRIBE_TYPE_LABELS, type DescriberRegistry } from '../describe/describer-registry.ts';
 import path from 'node:path';
 import { getFamilyProfile, InvalidGenerationRequestError, randomSeed, readImageFile, validateGenerationRequest, type GreyMask, type InputImageParameters, type ModelFamily, type RgbImage } from '../../engine/index.ts';
 import { composeRequest, type ComposedRequest, type SettingsChoices } from '../creative/compose-request.ts';
@@ -377,7 +377,7 @@ export function createImageGenerator(options: ImageGeneratorOptions) {
   const verify = async (name: string, opts: GenerateImageOptions, kind: 'checkpoints' | 'vae' | 'upscalers' | 'detection' | 'sam' = 'checkpoints'): Promise<VerifiedModel> => {
     const file = await store.resolve(kind, name, {
       ...(opts.signal ? { signal: opts.signal } : {}),
-      onHashProgress: (done, total) => opts.onProgress?.({ phase: 'verify', model: name, done, total }),
+      onHashProgress: (done, total) => opts.onProgress?.({ phase: 'verify', model: name, message: `verifying ${name}`, done: Math.round(done / 2 ** 20), total: Math.round(total / 2 ** 20), unit: 'MiB' }),
     });
     const entry = (await store.list()).find((m) => m.kind === kind && m.name === name);
     if (entry === undefined) throw new ImageRequestError(VERIFIED_FIELD[kind], 'installed', `${name}: not in the trust manifest`);
@@ -437,7 +437,7 @@ export function createImageGenerator(options: ImageGeneratorOptions) {
       if (inputDescriber === undefined) throw new ImageRequestError('describeFirst', 'installed', 'describeFirst cannot run here: this process has no describers');
       return inputDescriber.promptFor(request, input, {
         ...(signal === undefined ? {} : { signal }),
-        onProgress: (p) => onProgress?.({ phase: 'describe', ...p }),
+        onProgress: (p) => onProgress?.({ phase: 'describe', type: p.type, message: `describing the input image (${DESCRIBE_TYPE_LABELS[p.type]})`, done: p.step, total: p.total }),
       });
     }
 

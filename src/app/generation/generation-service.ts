@@ -22,7 +22,6 @@ import {
   type ClipTokenizer,
   type GenerationParameters,
   type InputImageParameters,
-  type GenerationProgress,
   type GenerationRequest,
   type ImageFormat,
   type LoadedCheckpoint,
@@ -46,6 +45,7 @@ import { saveImage, type MetadataSchemeName } from '../outputs/output-writer.ts'
 import { ControlRunner, type ControlFiles } from './control-runner.ts';
 import { GuidedUnetCache } from './guided-unet-cache.ts';
 import { ImagePromptRunner, type ImagePromptBase, type ImagePromptInputs } from './image-prompt-runner.ts';
+import { toServiceProgress, type ServiceProgress } from './service-progress.ts';
 import { chooseMemoryMode, describeMemoryChoice, measureAvailableMemory, type MemoryChoice, type MemorySetting } from './memory-mode.ts';
 import { measureGuidanceBytes } from './guidance-memory.ts';
 import { TEXT_DETECTOR_FILES } from '../enhance/text-detector-files.ts';
@@ -99,19 +99,7 @@ export interface SavedImage {
   seconds: { encode: number; sample: number; decode: number };
 }
 
-export type ServiceProgress =
-  | GenerationProgress
-  | { phase: 'load'; model: string; component: string; index: number; total: number }
-  /** Hashing a model file against the trust manifest (bytes). */
-  | { phase: 'verify'; model: string; done: number; total: number }
-  /** Running an upscaler model over the input image, tile by tile. */
-  | { phase: 'upscale'; model: string; done: number; total: number }
-  /** An Enhance tab: what it is finding, that it found nothing and was skipped, or that it is repainting. */
-  | { phase: 'enhance'; tab: number; tabs: number; message: string }
-  /** Describing the input image to make the prompt (`describeFirst`): a captioner's tokens, or one tagger run. */
-  | { phase: 'describe'; type: string; step: number; total: number }
-  /** How the job keeps its models in memory (sent when it differs from the previous job's). */
-  | { phase: 'memory'; mode: MemoryChoice['mode']; message: string };
+export type { ServiceProgress } from './service-progress.ts';
 
 /** What the last LoRA switch cost (for logs and the benchmark). */
 export type LoraSwitch = LoraApplyReport & { loras: string[] };
@@ -241,9 +229,9 @@ export class GenerationService {
     if (memory.mode !== this.lastMemoryChoice?.mode) report({ phase: 'memory', mode: memory.mode, message: describeMemoryChoice(memory) });
     this.lastMemoryChoice = memory;
     const results = await generate(models, request, {
-      onProgress: report,
+      onProgress: (p) => report(toServiceProgress(p)),
       memory: memory.mode,
-      onComponent: (model, component, index, total) => report({ phase: 'load', model, component, index, total }),
+      onComponent: (model, component, index, total) => report({ phase: 'load', model, component, message: `loading ${model}: ${component}`, done: index, total }),
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
     return results;
@@ -342,12 +330,12 @@ export class GenerationService {
       this.upscaler = null;
     }
     if (this.upscaler === null) {
-      report({ phase: 'load', model: file.name, component: 'upscaler', index: 0, total: 1 });
+      report({ phase: 'load', model: file.name, component: 'upscaler', message: `loading ${file.name}`, done: 0, total: 1 });
       this.upscaler = { sha256: file.sha256, loaded: await loadUpscaler(await readSafetensorsHeader(file.path), { runtime: this.options.runtime }) };
     }
     return upscaleImage(this.upscaler.loaded, image, {
       ...(opts.signal ? { signal: opts.signal } : {}),
-      onTile: (done, total) => report({ phase: 'upscale', model: file.name, done, total }),
+      onTile: (done, total) => report({ phase: 'upscale', model: file.name, message: `upscaling with ${file.name}`, done, total }),
     });
   }
 
@@ -358,7 +346,7 @@ export class GenerationService {
       this.foreground = null;
     }
     if (this.foreground === null) {
-      opts.onProgress?.({ phase: 'load', model: file.name, component: 'detector', index: 0, total: 1 });
+      opts.onProgress?.({ phase: 'load', model: file.name, component: 'detector', message: `loading ${file.name}`, done: 0, total: 1 });
       this.foreground = { sha256: file.sha256, model: await ForegroundMaskModel.load(file.path, file.name, this.options.runtime) };
     }
     return this.foreground.model.detect(image, query, opts.signal);
@@ -366,7 +354,8 @@ export class GenerationService {
 
   /** Finds a region with GroundingDINO boxes and SAM masks (built from the verified files once, then kept). */
   async detectText(files: VerifiedTextDetectorFiles, image: RgbImage, query: RegionQuery, opts: { onProgress?: (p: ServiceProgress) => void; signal?: AbortSignal } = {}): Promise<RegionDetection> {
-    const detector = await this.textDetector.acquire(files, () => opts.onProgress?.({ phase: 'load', model: TEXT_DETECTOR_FILES.detector.name, component: 'detector', index: 0, total: 1 }));
+    const name = TEXT_DETECTOR_FILES.detector.name;
+    const detector = await this.textDetector.acquire(files, () => opts.onProgress?.({ phase: 'load', model: name, component: 'detector', message: `loading ${name}`, done: 0, total: 1 }));
     return detector.detect(image, query, opts.signal);
   }
 
@@ -405,7 +394,7 @@ export class GenerationService {
   private async applyLoras(entry: CachedModel, loras: readonly VerifiedLora[], report: (p: ServiceProgress) => void): Promise<void> {
     const key = loras.map((l) => `${l.sha256}@${l.weight}`).join('|');
     if (key === entry.loraKey) return;
-    report({ phase: 'load', model: entry.model.name, component: 'loras', index: 0, total: 1 });
+    report({ phase: 'load', model: entry.model.name, component: 'loras', message: `loading the LoRAs into ${entry.model.name}`, done: 0, total: 1 });
     const files = [];
     for (const l of loras) files.push({ lora: await readLoraFile(l.path), weight: l.weight });
     try {

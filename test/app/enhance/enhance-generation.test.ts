@@ -132,6 +132,10 @@ describe('Enhance through the image generator (tiny SD 1.5, tiny foreground mode
     const messages = progress.flatMap((p) => (p.phase === 'enhance' ? [p.message] : []));
     assert.ok(messages.includes('Enhance 1/2: repainting "person" (1 region)'), messages.join(' | '));
     assert.ok(messages.includes('Enhance 2/2: no "person" found, tab skipped'), messages.join(' | '));
+    // The repaint's sampler steps say which tab they repaint; every other step says what it does.
+    const repaintSteps = progress.filter((p) => p.phase === 'sample' && p.message === 'Enhance 1/2: repainting "person" (1 region)');
+    assert.ok(repaintSteps.length >= 2, `${repaintSteps.length} repaint steps carry the tab's message`);
+    assert.ok(progress.every((p) => p.phase === 'sample' || p.message.trim() !== ''), 'every step besides sampling has a message');
 
     const text = await readImageMetadata(bytes);
     const record = parseGenerationMetadata(text.parameters!, text.fooocus_scheme).inputImage?.enhance;
