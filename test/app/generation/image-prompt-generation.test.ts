@@ -1,7 +1,7 @@
 /**
- * Image Prompt and FaceSwap through the app, on tiny SD 1.5 and SDXL checkpoints: the request is checked at submit
- * (the family's files must be installed), then the job verifies the files, encodes the uploaded image and runs the
- * UNet with the adapter's inputs. The files are tiny stand-ins written here under the names the app looks for: a
+ * Image Prompt and FaceSwap through the app, each on tiny SD 1.5 and SDXL checkpoints: the request is checked at
+ * submit (the family's files must be installed), then the job verifies the files, encodes the uploaded image and
+ * runs the UNet with the adapter's inputs. The files are tiny stand-ins written here under the names the app looks for: a
  * vision encoder of a published width (so the app reads it with no overrides, as it reads the real one), the
  * family's adapter, the unconditional embedding and, for FaceSwap, a face detector with a fixed verdict. Weight 0
  * gives the plain image bit for bit, an active prompt changes it, the metadata records the prompt, and a FaceSwap
@@ -149,22 +149,27 @@ for (const family of ['sd15', 'sdxl'] as const) {
   });
 }
 
-describe('FaceSwap through the image generator (tiny sdxl)', () => {
-  let studio: Studio;
+for (const family of ['sd15', 'sdxl'] as const) {
+  describe(`FaceSwap through the image generator (tiny ${family})`, () => {
+    let studio: Studio;
+    before(async () => {
+      studio = await openStudio(family);
+    });
+    after(() => closeStudio(studio));
+
+    it('crops the face, changes the image only when active and records the prompt', async () => {
+      await installImagePromptFiles(studio, family, 'FaceSwap');
+      await checkPromptChangesOnlyWhenActive(studio, 'FaceSwap');
+    });
+  });
+}
+
+describe('FaceSwap without a face (tiny sdxl)', () => {
   let faceless: Studio;
   before(async () => {
-    studio = await openStudio('sdxl');
     faceless = await openStudio('sdxl');
   });
-  after(async () => {
-    await closeStudio(studio);
-    await closeStudio(faceless);
-  });
-
-  it('crops the face, changes the image only when active and records the prompt', async () => {
-    await installImagePromptFiles(studio, 'sdxl', 'FaceSwap');
-    await checkPromptChangesOnlyWhenActive(studio, 'FaceSwap');
-  });
+  after(() => closeStudio(faceless));
 
   it('fails a job whose FaceSwap image has no face, naming the slot, and saves nothing', async () => {
     await installImagePromptFiles(faceless, 'sdxl', 'FaceSwap', null);
