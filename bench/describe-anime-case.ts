@@ -22,7 +22,7 @@ import { MOAT_TAGGER_V2, writeMoatTagger } from '../test/fixtures/moat-tagger.ts
 import { describeCpu } from './cpu-description.ts';
 
 /** Bumped when the generator changes what it writes, so an older cached file is rewritten. */
-const GENERATOR_VERSION = 1;
+const GENERATOR_VERSION = 2;
 const SIDE = 1024;
 const REPEATS = 3;
 
