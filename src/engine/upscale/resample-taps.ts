@@ -50,13 +50,15 @@ export interface ResampleTaps<W extends Float32Array | Float64Array = Float64Arr
   stride: number;
 }
 
-/** Where the weights are kept: float32 rounds each raw weight before normalizing it (the Lanczos resize's goldens were recorded so). */
+/**
+ * How the weights are stored: 'float32' rounds each raw weight to float32 and normalizes it there, as the Lanczos
+ * resize always has (float64 weights move some of its rounded pixels by one level).
+ */
 export type TapPrecision = 'float32' | 'float64';
 
-export function computeResampleTaps(inSize: number, outSize: number, filter: ResampleFilter): ResampleTaps;
-export function computeResampleTaps(inSize: number, outSize: number, filter: ResampleFilter, precision: 'float32'): ResampleTaps<Float32Array>;
-export function computeResampleTaps(inSize: number, outSize: number, filter: ResampleFilter, precision: 'float64'): ResampleTaps;
 /** Taps for resizing `inSize` source pixels to `outSize` with `filter` (a size of 0 reads or writes nothing). */
+export function computeResampleTaps(inSize: number, outSize: number, filter: ResampleFilter, precision?: 'float64'): ResampleTaps;
+export function computeResampleTaps(inSize: number, outSize: number, filter: ResampleFilter, precision: 'float32'): ResampleTaps<Float32Array>;
 export function computeResampleTaps(inSize: number, outSize: number, filter: ResampleFilter, precision: TapPrecision = 'float64'): ResampleTaps<Float32Array | Float64Array> {
   if (!Number.isInteger(inSize) || !Number.isInteger(outSize) || inSize < 0 || outSize < 0) throw new RangeError(`cannot resample ${inSize} pixels to ${outSize}`);
   const allocate = (length: number): Float32Array | Float64Array => (precision === 'float32' ? new Float32Array(length) : new Float64Array(length));
