@@ -4,16 +4,13 @@
  * image prompt inputs.
  */
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildUnetGraph } from '../../../src/engine/graphs/unet.ts';
-import { encodeOnnxModel } from '../../../src/engine/onnx/onnx-proto.ts';
 import type { ImagePromptEmbedding } from '../../../src/engine/pipeline/image-guidance.ts';
 import type { DenoiserStage } from '../../../src/engine/pipeline/unet-denoiser.ts';
-import { createModelSession, type ModelSession } from '../../../src/engine/runtime/onnx-runtime.ts';
+import type { ModelSession } from '../../../src/engine/runtime/onnx-runtime.ts';
 import type { Tensor } from '../../../src/engine/tensor.ts';
 import { fromRef, loadTinyFixture, sampleInput, type TinyFixture } from '../graphs/graph-harness.ts';
-import { countRuns, denoiseSampleAt, ipLayerWidths, sampleStageConditioning } from '../pipeline/guidance-harness.ts';
+import { countRuns, createTinyUnetSession, denoiseSampleAt, ipLayerWidths, sampleStageConditioning } from '../pipeline/guidance-harness.ts';
 
 describe('image prompts in the denoiser', () => {
   let fx: TinyFixture;
@@ -24,8 +21,8 @@ describe('image prompts in the denoiser', () => {
   before(async () => {
     fx = await loadTinyFixture('sdxl');
     const cfg = fx.architecture.unet!;
-    plain = await createModelSession(encodeOnnxModel(buildUnetGraph(fx.header, cfg)), path.dirname(fx.file), { threads: 1 });
-    withPrompts = await createModelSession(encodeOnnxModel(buildUnetGraph(fx.header, cfg, { imagePrompts: true })), path.dirname(fx.file), { threads: 1 });
+    plain = await createTinyUnetSession(fx);
+    withPrompts = await createTinyUnetSession(fx, { imagePrompts: true });
     const widths = ipLayerWidths(fx.header, cfg);
     const kv = (seed: number) => ({ keys: widths.map((w, i) => fromRef(sampleInput([1, 4, w], seed + i))), values: widths.map((w, i) => fromRef(sampleInput([1, 4, w], seed + 50 + i))) });
     embeddings = (weight, stopAt) => ({ type: 'ImagePrompt', weight, stopAt, positive: kv(100), negative: kv(200) });

@@ -7,8 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import { generate, type PipelineModels } from '../../../src/engine/pipeline/generate.ts';
 import { InvalidGenerationRequestError } from '../../../src/engine/pipeline/generation-request.ts';
 import type { ImagePromptEmbedding } from '../../../src/engine/pipeline/image-guidance.ts';
-import { loadCheckpoint, type LoadedCheckpoint } from '../../../src/engine/pipeline/load-checkpoint.ts';
-import { encodeTinyImagePrompt } from '../pipeline/guidance-harness.ts';
+import type { LoadedCheckpoint } from '../../../src/engine/pipeline/load-checkpoint.ts';
+import { encodeTinyImagePrompt, loadTinyUnetVariant } from '../pipeline/guidance-harness.ts';
 import { loadTinyPipelineModel, tinyRequest, type LoadedTinyModel } from '../pipeline/pipeline-harness.ts';
 
 describe('generation with image prompts', () => {
@@ -18,10 +18,9 @@ describe('generation with image prompts', () => {
   let embedding: ImagePromptEmbedding;
   before(async () => {
     tiny = await loadTinyPipelineModel('sdxl', 1, { components: ['unet', 'text', 'vae-decoder'] });
-    const { architecture } = tiny.loaded;
-    promptUnet = await loadCheckpoint(tiny.header, architecture, { components: ['unet'], unet: { imagePrompts: true }, runtime: { threads: 2 } });
+    promptUnet = await loadTinyUnetVariant(tiny, { imagePrompts: true });
     models = { base: tiny.model, imagePromptUnet: promptUnet.unet! };
-    embedding = await encodeTinyImagePrompt(tiny.dir, tiny.header, architecture.unet!, { stopAt: 0.5, weight: 0.6 });
+    embedding = await encodeTinyImagePrompt(tiny.dir, tiny.header, tiny.loaded.architecture.unet!, { stopAt: 0.5, weight: 0.6 });
   });
   after(async () => {
     await promptUnet.release();

@@ -9,10 +9,10 @@ import { computeControlMap, grayToRgb } from '../../../src/engine/control/contro
 import type { ControlNetModel } from '../../../src/engine/pipeline/control-lora-model.ts';
 import { generate, type PipelineModel } from '../../../src/engine/pipeline/generate.ts';
 import type { ControlHint, ImagePromptEmbedding } from '../../../src/engine/pipeline/image-guidance.ts';
-import { loadCheckpoint, type LoadedCheckpoint } from '../../../src/engine/pipeline/load-checkpoint.ts';
+import type { LoadedCheckpoint } from '../../../src/engine/pipeline/load-checkpoint.ts';
 import type { ModelSession } from '../../../src/engine/runtime/onnx-runtime.ts';
 import { controlTestImage } from '../../fixtures/control-maps/control-test-image.ts';
-import { countRuns, encodeTinyImagePrompt, loadTinyControlNet } from '../pipeline/guidance-harness.ts';
+import { countRuns, encodeTinyImagePrompt, loadTinyControlNet, loadTinyUnetVariant } from '../pipeline/guidance-harness.ts';
 import { loadTinyPipelineModel, tinyRequest, type LoadedTinyModel } from '../pipeline/pipeline-harness.ts';
 
 describe('one UNet graph for image prompts and controls', () => {
@@ -25,12 +25,11 @@ describe('one UNet graph for image prompts and controls', () => {
   before(async () => {
     tiny = await loadTinyPipelineModel('sdxl', 1, { components: ['unet', 'text', 'vae-decoder'] });
     const { header } = tiny;
-    const { architecture } = tiny.loaded;
-    const unet = architecture.unet!;
+    const unet = tiny.loaded.architecture.unet!;
     base = tiny.model;
     const variants = { prompts: { imagePrompts: true }, controls: { controlResiduals: true }, both: { imagePrompts: true, controlResiduals: true } } as const;
     for (const [name, options] of Object.entries(variants)) {
-      const variant = await loadCheckpoint(header, architecture, { components: ['unet'], unet: options, runtime: { threads: 2 } });
+      const variant = await loadTinyUnetVariant(tiny, options);
       held.push(variant);
       unets[name as keyof typeof variants] = variant.unet!;
     }

@@ -8,7 +8,6 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { planControlLora } from '../../../src/engine/control/control-lora.ts';
 import { buildControlNetGraph, buildHintEncoderGraph, HINT_FEATURES } from '../../../src/engine/graphs/control-net.ts';
-import { buildUnetGraph } from '../../../src/engine/graphs/unet.ts';
 import { readSafetensorsHeader } from '../../../src/engine/io/safetensors-reader.ts';
 import { writeSafetensors } from '../../../src/engine/io/safetensors-writer.ts';
 import { encodeOnnxModel } from '../../../src/engine/onnx/onnx-proto.ts';
@@ -18,7 +17,7 @@ import { createModelSession, type ModelSession } from '../../../src/engine/runti
 import type { Tensor } from '../../../src/engine/tensor.ts';
 import { generateTinyControlLora } from '../../fixtures/control-loras.ts';
 import { loadTinyFixture, type TinyFixture } from '../graphs/graph-harness.ts';
-import { countRuns, denoiseSampleAt, sampleStageConditioning } from './guidance-harness.ts';
+import { countRuns, createTinyUnetSession, denoiseSampleAt, sampleStageConditioning } from './guidance-harness.ts';
 
 describe('controls in the denoiser', () => {
   let fx: TinyFixture;
@@ -36,8 +35,8 @@ describe('controls in the denoiser', () => {
     await writeSafetensors(file, generateTinyControlLora(cfg));
     const plan = planControlLora(await readSafetensorsHeader(file), fx.header, cfg);
     skips = plan.skips;
-    plain = await createModelSession(encodeOnnxModel(buildUnetGraph(fx.header, cfg)), dir, { threads: 1 });
-    controlled = await createModelSession(encodeOnnxModel(buildUnetGraph(fx.header, cfg, { controlResiduals: true })), dir, { threads: 1 });
+    plain = await createTinyUnetSession(fx);
+    controlled = await createTinyUnetSession(fx, { controlResiduals: true });
     controlNet = await createModelSession(encodeOnnxModel(buildControlNetGraph(fx.header, cfg, { ...plan, weightsRoot: dir })), dir, { threads: 1 });
     const rgb = Uint8Array.from({ length: 64 * 64 * 3 }, (_, i) => (i * 37) % 256);
     const hintEncoder = await createModelSession(encodeOnnxModel(buildHintEncoderGraph(fx.header, cfg, plan.hintChannels, { ...plan, weightsRoot: dir })), dir, { threads: 1 });

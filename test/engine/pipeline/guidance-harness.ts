@@ -5,18 +5,22 @@
  */
 import path from 'node:path';
 import { ipAdapterLayerOrder } from '../../../src/engine/graphs/decoupled-attention.ts';
+import { buildUnetGraph, type UnetGraphOptions } from '../../../src/engine/graphs/unet.ts';
 import type { SafetensorsHeader } from '../../../src/engine/io/safetensors-types.ts';
 import { writeSafetensors } from '../../../src/engine/io/safetensors-writer.ts';
+import { encodeOnnxModel } from '../../../src/engine/onnx/onnx-proto.ts';
 import { loadImagePromptEncoder } from '../../../src/engine/ip-adapter/image-prompt-encoder.ts';
 import type { UnetConfig } from '../../../src/engine/models/architecture.ts';
 import { loadControlNet, type ControlNetModel } from '../../../src/engine/pipeline/control-lora-model.ts';
 import type { ImagePromptEmbedding } from '../../../src/engine/pipeline/image-guidance.ts';
 import { createUnetDenoiser, type DenoiserStage } from '../../../src/engine/pipeline/unet-denoiser.ts';
-import type { ModelSession } from '../../../src/engine/runtime/onnx-runtime.ts';
+import { loadCheckpoint, type LoadedCheckpoint } from '../../../src/engine/pipeline/load-checkpoint.ts';
+import { createModelSession, type ModelSession } from '../../../src/engine/runtime/onnx-runtime.ts';
 import type { Tensor } from '../../../src/engine/tensor.ts';
 import { generateTinyControlLora } from '../../fixtures/control-loras.ts';
 import { generateTinyIpAdapter, generateTinyIpNegative, generateTinyVisionEncoder, TINY_VISION, writeTinyModel } from '../../fixtures/image-prompt-models.ts';
-import { fromRef, sampleInput } from '../graphs/graph-harness.ts';
+import { fromRef, sampleInput, type TinyFixture } from '../graphs/graph-harness.ts';
+import type { LoadedTinyModel } from './pipeline-harness.ts';
 
 /** Counts the session's runs from now on (wraps its `run`). */
 export function countRuns(session: ModelSession): { calls: number } {
@@ -62,6 +66,16 @@ export async function loadTinyControlNet(dir: string, header: SafetensorsHeader,
   const file = path.join(dir, fileName);
   await writeSafetensors(file, generateTinyControlLora(cfg));
   return loadControlNet(file, header, cfg, { threads: 2 });
+}
+
+/** A one-thread session of the fixture's UNet graph built with `options` (the denoiser tests' plain and guided graphs). */
+export function createTinyUnetSession(fx: TinyFixture, options: UnetGraphOptions = {}): Promise<ModelSession> {
+  return createModelSession(encodeOnnxModel(buildUnetGraph(fx.header, fx.architecture.unet!, options)), path.dirname(fx.file), { threads: 1 });
+}
+
+/** The loaded tiny checkpoint's UNet alone, built again with `options` (image prompt and/or control inputs). */
+export function loadTinyUnetVariant(tiny: LoadedTinyModel, options: UnetGraphOptions): Promise<LoadedCheckpoint> {
+  return loadCheckpoint(tiny.header, tiny.loaded.architecture, { components: ['unet'], unet: options, runtime: { threads: 2 } });
 }
 
 /** Seeded positive and negative conditioning (context and ADM vector) for one denoiser stage. */
