@@ -149,12 +149,14 @@ export class InferenceWorker {
       child.once('exit', (code, signal) => {
         const detail = signal ?? `exit code ${code}`;
         reject(new WorkerCrashedError(detail));
-        const cancelled = this.killedForCancel.has(child);
+        // The job a cancel ended the process for has failed as cancelled already; anything else it was running (a
+        // description) was not cancelled by anyone, so it fails as a crash, to be retried.
+        const why = this.killedForCancel.has(child) ? 'ended to stop a cancelled job' : detail;
         // Only this child's jobs: a process killed for a cancel may exit after a fresh one took the next job.
         for (const [id, job] of this.jobs) {
           if (job.child !== child) continue;
           this.jobs.delete(id);
-          job.reject(cancelled ? WorkerJobError.cancelled('cancelled: the model run in progress was stopped') : new WorkerCrashedError(detail));
+          job.reject(new WorkerCrashedError(why));
         }
         if (this.child === child) {
           this.child = null;
