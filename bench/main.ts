@@ -23,7 +23,7 @@
  *   npm run bench -- memory              # SD 1.5 text-to-image peak RSS, resident vs per-phase (memory-case.ts)
  *   npm run bench -- arena               # SD 1.5 UNet and VAE with each ONNX Runtime arena setting
  *   npm run bench -- int8                # int8 vs fp32 UNet (SD1.5 512 and the tiny fixture): speed-up, error, PSNR, cache
- *   npm run bench -- describe:anime      # the WD14 tagger path on a 1024x1024 image (tiny network, 9,083 tags): s, peak RSS
+ *   npm run bench -- describe:anime      # the WD14 tagger on a 1024x1024 image (full-size MOAT, random weights, 9,083 tags): s, GFLOP/s, peak RSS
  *   npm run bench -- enhance:tab         # One Enhance tab on a 1024x1024 input: SD 1.5 full-size inpaint at 512, 20 steps: s, peak RSS
  *   npm run bench -- describe:photo      # BLIP-base captioner (random weights) on a 1024x1024 image, with and without its cache
  *   npm run bench -- int8:conv           # int8 3x3 conv kernels (our im2col + MatMulInteger vs QLinearConv) at SD1.5 shapes
@@ -164,8 +164,12 @@ interface DescribeResult {
   /** photo only (the captioner's decoder with and without its cache). */
   recomputeSeconds?: number;
   cacheSpeedup?: number;
+  /** anime only: input preparation alone, the network's counted FLOPs and its rate. */
+  prepareSeconds?: number;
+  flops?: number;
+  gflopsPerSecond?: number;
   peakRssBytes: number;
-  cpu: { model: string; cores: number; avx2: boolean; avx512: boolean };
+  cpu: { model: string; cores: number; avx2: boolean; avx512: boolean; flags?: string[] };
 }
 
 interface UpscalerResult {
@@ -466,6 +470,9 @@ if (!json && describes.length > 0) {
   for (const r of describes) {
     const cpu = `${r.cpu.model}, ${r.cpu.cores} cores${r.cpu.avx512 ? ', AVX-512' : r.cpu.avx2 ? ', AVX2' : ''}`;
     console.log(`| ${r.part} | ${r.shape} | ${r.loadSeconds.toFixed(1)} | ${r.seconds.toFixed(r.part === 'anime' ? 3 : 1)} | ${r.recomputeSeconds?.toFixed(1) ?? ''} | ${r.cacheSpeedup === undefined ? '' : `${r.cacheSpeedup.toFixed(2)}x`} | ${(r.peakRssBytes / 2 ** 30).toFixed(2)} | ${cpu} |`);
+  }
+  for (const r of describes.filter((d) => d.flops !== undefined)) {
+    console.log(`\n${r.part} network: ${(r.flops! / 1e9).toFixed(1)} GFLOP per describe (counted from the graph), ${r.gflopsPerSecond!.toFixed(1)} GFLOP/s over the describe less its input preparation (${r.prepareSeconds!.toFixed(3)} s); CPU flags: ${r.cpu.flags?.join(' ') ?? ''}`);
   }
 }
 if (!json && enhances.length > 0) {

@@ -2,7 +2,7 @@
  * Counts the floating-point operations of a graph we build, from the graph itself: shapes are propagated from
  * the given input dimensions through every node (small int64/float constants are evaluated, since shapes and
  * resize scales are computed inside the graphs), and each matrix product or convolution adds 2 x its
- * multiply-accumulates. Element-wise work, norms and softmax are not counted: they are memory-bound, and the
+ * multiply-accumulates. Element-wise work, norms, pooling and softmax are not counted: they are memory-bound, and the
  * machine limits they are compared against are those of the GEMM and convolution kernels.
  */
 import type { OnnxAttribute, OnnxModel, OnnxNode, OnnxTensor } from './onnx-proto.ts';
@@ -99,8 +99,18 @@ function stepNode(node: OnnxNode, ins: (Value | undefined)[]): Step {
     case 'Cast':
       return { outputs: [{ ...x }] };
     case 'Sigmoid': case 'Erf': case 'Sin': case 'Cos': case 'Softmax': case 'LeakyRelu': case 'PRelu': case 'Relu': case 'Tanh': case 'Sqrt':
-    case 'InstanceNormalization': case 'LayerNormalization':
+    case 'InstanceNormalization': case 'LayerNormalization': case 'BatchNormalization':
       return { outputs: [{ dims: [...x.dims] }] };
+    case 'GlobalAveragePool':
+      return { outputs: [{ dims: x.dims.map((d, i) => (i < 2 ? d : 1)) }] };
+    case 'ReduceMean': {
+      // Axes are an attribute up to opset 17 and an input from opset 18; none given reduces every axis.
+      const axes = (intsAttr(a.axes) ?? (ins[1] ? needValues(ins[1], node, 'axes') : x.dims.map((_, i) => i))).map((ax) => axisOf(ax, x.dims.length));
+      const dims = numberAttr(a.keepdims, 1) === 1 ? x.dims.map((d, i) => (axes.includes(i) ? 1 : d)) : x.dims.filter((_, i) => !axes.includes(i));
+      return { outputs: [{ dims }] };
+    }
+    case 'AveragePool': case 'MaxPool':
+      return { outputs: [{ dims: poolDims(node, x.dims) }] };
     case 'Add': case 'Sub': case 'Mul': case 'Div': case 'Pow': {
       const dims = broadcast(ins.map((v) => v!.dims), node);
       return { outputs: [{ dims }] };
@@ -195,6 +205,20 @@ function stepNode(node: OnnxNode, ins: (Value | undefined)[]): Step {
     default:
       throw new FlopCountError(`${node.name}: operator ${node.domain === '' ? '' : `${node.domain}.`}${node.opType} is not known to the counter`);
   }
+}
+
+/** Output dimensions of a pooling node over NCHW input (explicit pads; `ceil_mode` rounds the window count up). */
+function poolDims(node: OnnxNode, xDims: number[]): number[] {
+  const a = node.attributes;
+  const kernel = intsAttr(a.kernel_shape);
+  if (kernel === undefined) throw new FlopCountError(`${node.name}: ${node.opType} has no kernel_shape`);
+  if (a.auto_pad !== undefined && !(a.auto_pad.type === 'string' && a.auto_pad.value === 'NOTSET')) throw new FlopCountError(`${node.name}: ${node.opType} auto_pad is not supported by the counter`);
+  const strides = intsAttr(a.strides) ?? kernel.map(() => 1);
+  const dilations = intsAttr(a.dilations) ?? kernel.map(() => 1);
+  const pads = intsAttr(a.pads) ?? kernel.map(() => 0).concat(kernel.map(() => 0));
+  const round = numberAttr(a.ceil_mode, 0) === 1 ? Math.ceil : Math.floor;
+  const out = kernel.map((k, i) => round((xDims[2 + i]! + pads[i]! + pads[i + kernel.length]! - dilations[i]! * (k - 1) - 1) / strides[i]!) + 1);
+  return [xDims[0]!, xDims[1]!, ...out];
 }
 
 /** numpy-style matrix product with batch broadcasting: 2 * batch * M * K * N. */

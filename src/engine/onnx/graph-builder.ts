@@ -349,6 +349,19 @@ export class GraphBuilder {
     return this.op('Add', [weight, delta]);
   }
 
+  /**
+   * A float32 tensor carried inside the model under `name`, with no checkpoint behind it: for self-contained files
+   * this project writes itself (a generated network standing in for a published ONNX file). Not deduplicated,
+   * so tensors of hundreds of megabytes cost no content key.
+   */
+  embeddedFloat(name: string, dims: number[], data: Float32Array): string {
+    if (this.initializers.has(name)) throw new Error(`graph "${this.name}": initializer "${name}" is declared twice`);
+    const count = dims.reduce((a, b) => a * b, 1);
+    if (data.length !== count) throw new Error(`graph "${this.name}": initializer "${name}" of shape [${dims}] needs ${count} values, got ${data.length}`);
+    this.initializers.set(name, { name, dtype: 'float32', dims, data: { kind: 'raw', bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) } });
+    return name;
+  }
+
   /** A float32 constant (deduplicated by content). */
   constFloat(values: ArrayLike<number>, dims: number[]): string {
     const data = Float32Array.from(values);

@@ -110,6 +110,26 @@ describe('FLOPs counted from a graph', () => {
     }
   }
 
+  it('follows batch norms, strided and ceil-mode pooling, a depthwise conv and means to the shapes ONNX Runtime produces', async () => {
+    const g = new GraphBuilder('t', null);
+    const x = g.input('x', 'float32', [1, 4, 10, 10]);
+    const ones = g.constFloat([1, 1, 1, 1], [4]);
+    const zeros = g.constFloat([0, 0, 0, 0], [4]);
+    const normed = g.op('BatchNormalization', [x, ones, zeros, zeros, ones]);
+    // TensorFlow's "same" 3x3 stride-2 pooling: the extra row and column after.
+    const pooled = g.op('AveragePool', [normed], { kernel_shape: attr.ints([3, 3]), strides: attr.ints([2, 2]), pads: attr.ints([0, 0, 1, 1]), count_include_pad: attr.int(0) }); // [1, 4, 5, 5]
+    const depthwise = g.op('Conv', [pooled, g.constFloat(new Float32Array(36), [4, 1, 3, 3])], { kernel_shape: attr.ints([3, 3]), pads: attr.ints([1, 1, 1, 1]), group: attr.int(4) }); // [1, 4, 5, 5]
+    const halved = g.op('MaxPool', [depthwise], { kernel_shape: attr.ints([2, 2]), strides: attr.ints([2, 2]), ceil_mode: attr.int(1) }); // [1, 4, 3, 3]
+    g.output(g.op('GlobalAveragePool', [halved]), 'global', 'float32', [1, 4, 1, 1]);
+    g.output(g.op('ReduceMean', [halved], { axes: attr.ints([2, 3]), keepdims: attr.int(0) }), 'mean', 'float32', [1, 4]);
+    g.output(g.op('ReduceMean', [halved], { axes: attr.ints([-1]) }), 'kept', 'float32', [1, 4, 3, 1]);
+    const model = g.build();
+    const count = countGraphFlops(model, { x: [1, 4, 10, 10] });
+    assert.equal(count.conv, 2 * 25 * 4 * 9);
+    assert.deepEqual(count.outputs, { global: [1, 4, 1, 1], mean: [1, 4], kept: [1, 4, 3, 1] });
+    await assertOutputsMatchRuntime(model, { x: createTensor([1, 4, 10, 10]) });
+  });
+
   it('follows the whole tiny UNet, VAE and text encoder to the shapes ONNX Runtime produces', async () => {
     const { unet, vae, textEncoders } = sd15.architecture;
     await assertOutputsMatchRuntime(buildUnetGraph(sd15.header, unet!), {
