@@ -15,7 +15,7 @@ import { printImagePromptResults } from './image-prompt-report.ts';
 import { printImageResults } from './image-report.ts';
 import { printInt8ConvResults, printInt8Results } from './int8-report.ts';
 import { printLoraResults } from './lora-report.ts';
-import { printArenaResults, printMemoryResults } from './memory-report.ts';
+import { printArenaResults, printMemoryResults, printSessionMemoryResults } from './memory-report.ts';
 import { printMetadataResults } from './metadata-report.ts';
 import { printModelPartResults } from './model-part-report.ts';
 import { printQueueResults } from './queue-report.ts';
@@ -56,6 +56,9 @@ function modelPart(name: string, about: string): BenchCase {
   const [family, part] = name.split(':') as [string, string];
   return { name, about, script: ({ cacheDir, profile }) => ['case.ts', family, part, cacheDir, ...(profile ? ['2', '--profile'] : [])], print: printModelPartResults };
 }
+
+/** The ONNX Runtime settings session-memory-case.ts compares (its variant names). */
+const SESSION_MEMORY_VARIANTS = ['default', 'no-prepacking', 'device-allocator-initializers', 'no-prepacking-device-allocator', 'arena-off', 'pattern-off', 'no-constant-folding'] as const;
 
 /** SD 1.5's UNet or VAE with one ONNX Runtime arena setting: `arena:sd15-<unet|vae>-<arena on|off>-<pattern on|off>`. */
 function arenaCase(component: 'unet' | 'vae', arena: 'on' | 'off', pattern: 'on' | 'off'): BenchCase {
@@ -136,6 +139,14 @@ export const BENCH_CASES: readonly BenchCase[] = [
     print: printMemoryResults,
   },
   ...(['unet', 'vae'] as const).flatMap((component) => [arenaCase(component, 'on', 'on'), arenaCase(component, 'on', 'off'), arenaCase(component, 'off', 'off')]),
+  ...SESSION_MEMORY_VARIANTS.map(
+    (variant): BenchCase => ({
+      name: `memory:sd15-unet-${variant}`,
+      about: `SD 1.5 UNet build and two runs with ONNX Runtime settings "${variant}": peak RSS per phase, s, output hash`,
+      script: ({ cacheDir }) => ['session-memory-case.ts', 'sd15', cacheDir, variant],
+      print: printSessionMemoryResults,
+    }),
+  ),
   { name: 'int8:sd15', about: 'int8 vs fp32 UNet on SD 1.5 512: speed-up, error, PSNR, cache', script: ({ cacheDir }) => ['int8-case.ts', 'sd15', cacheDir], print: printInt8Results },
   { name: 'int8:tiny', about: 'int8 vs fp32 UNet on the tiny fixture: speed-up, error, PSNR, cache', script: ({ cacheDir }) => ['int8-case.ts', 'tiny', cacheDir], print: printInt8Results },
   { name: 'int8:conv', about: 'int8 3x3 conv kernels (im2col + MatMulInteger vs QLinearConv) at SD 1.5 shapes', script: () => ['int8-conv-case.ts'], print: printInt8ConvResults },

@@ -5,6 +5,7 @@
  *   unet | vae: one component with an ONNX Runtime arena setting, for choosing those settings by measurement.
  * Usage: node --import tsx bench/memory-case.ts <sd15|sdxl> <image|unet|vae> <cacheDir> [resident|per-phase] [arena on|off] [pattern on|off] [steps]
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { readSafetensorsHeader } from '../src/engine/io/safetensors-reader.ts';
 import { inspectHeader } from '../src/engine/models/inspect.ts';
@@ -41,6 +42,27 @@ async function timeRuns(session: ModelSession, feeds: Record<string, Tensor>, re
   return { first, mean: (performance.now() - t) / 1000 / repeats };
 }
 
+/**
+ * Peak RSS between component builds: the kernel's high-water mark (VmHWM) read and reset (Linux: writing 5 to
+ * /proc/self/clear_refs) when each build starts, so each segment's peak is its own. Null where /proc is not Linux's.
+ */
+function createSegmentPeaks(): { mark: (next: string) => void; segments: { until: string; peakBytes: number }[] } | null {
+  const readPeak = () => Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? NaN) * 1024;
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+  } catch {
+    return null;
+  }
+  const segments: { until: string; peakBytes: number }[] = [];
+  return {
+    segments,
+    mark: (next) => {
+      segments.push({ until: next, peakBytes: readPeak() });
+      writeFileSync('/proc/self/clear_refs', '5');
+    },
+  };
+}
+
 if (part === 'image') {
   const steps = Number(stepsArg ?? 4);
   const vocab = path.resolve(import.meta.dirname, '..', 'data', 'tokenizers', 'bpe_simple_vocab_16e6.txt.gz');
@@ -50,6 +72,7 @@ if (part === 'image') {
   const plan = planPhaseComponents({ encodesImage: false, refines: false, vaeSwitch: false, standaloneVae: false, baseDecodes: true });
   const sum = (components: readonly CheckpointComponent[]) => components.reduce((n, c) => n + bytes[c], 0);
   const residentAtOnce = mode === 'resident' ? sum([...new Set(Object.values(plan).flatMap((p) => p.base))]) : Math.max(...Object.values(plan).map((p) => sum(p.base)));
+  const peaks = createSegmentPeaks();
   const started = performance.now();
   const [image] = await generate(
     { base: model },
@@ -70,9 +93,11 @@ if (part === 'image') {
       admScalers: { positive: 1.5, negative: 0.8, end: 0.3 },
       refinerSwitch: 1,
     },
-    { memory: mode, previewEvery: 0 },
+    { memory: mode, previewEvery: 0, ...(peaks ? { onComponent: (_: string, component: CheckpointComponent) => peaks.mark(`${component} build`) } : {}) },
   );
-  const peakRssBytes = process.resourceUsage().maxRSS * 1024;
+  peaks?.mark('end');
+  // A reset high-water mark may also reset the kernel's maxRSS, so the segments' peaks count too.
+  const peakRssBytes = Math.max(process.resourceUsage().maxRSS * 1024, ...(peaks?.segments.map((s) => s.peakBytes) ?? []));
   console.log(
     JSON.stringify({
       family,
@@ -88,6 +113,8 @@ if (part === 'image') {
       peakRssBytes,
       residentFp32Bytes: residentAtOnce,
       rssOverResident: peakRssBytes / residentAtOnce,
+      // What ran before each build: [start, first build), then each build with the phase it serves.
+      segmentPeaks: peaks?.segments ?? null,
     }),
   );
   await loaded.release();

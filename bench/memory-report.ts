@@ -45,3 +45,33 @@ export function printArenaResults(arenas: readonly ArenaResult[]): void {
     console.log(`| ${r.family} | ${r.shape} | ${r.arena ? 'on' : 'off'} | ${r.pattern ? 'on' : 'off'} | ${r.buildSeconds.toFixed(1)} | ${r.firstRunSeconds.toFixed(2)} | ${r.secondsPerRun.toFixed(2)} | ${gib(r.peakRssBytes)} | ${r.rssOverWeights.toFixed(2)} |`);
   }
 }
+
+export interface SessionMemoryResult {
+  family: string;
+  part: 'session-memory';
+  variant: string;
+  weightsFp32Bytes: number;
+  processStartRssBytes: number;
+  beforeBuildRssBytes: number;
+  buildSeconds: number;
+  buildPeakBytes: number;
+  afterBuild: { rssBytes: number; anonBytes: number; fileBytes: number };
+  runs: { seconds: number; peakBytes: number; rssAfterBytes: number }[];
+  peakBytes: number;
+  peakOverWeights: number;
+  outputSha256: string;
+}
+
+export function printSessionMemoryResults(results: readonly SessionMemoryResult[]): void {
+  const gib = (b: number) => (b / 2 ** 30).toFixed(2);
+  console.log('');
+  console.log('| model | settings | process before build GiB | build s | build peak GiB | after build GiB (file-backed) | first run peak GiB | later run s | later run peak GiB | peak / fp32 weights | output |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of results) {
+    const [first, ...later] = r.runs;
+    const last = later.at(-1);
+    console.log(
+      `| ${r.family} UNet | ${r.variant} | ${gib(r.beforeBuildRssBytes)} | ${r.buildSeconds.toFixed(1)} | ${gib(r.buildPeakBytes)} | ${gib(r.afterBuild.rssBytes)} (${gib(r.afterBuild.fileBytes)}) | ${first ? gib(first.peakBytes) : '-'} | ${last ? last.seconds.toFixed(2) : '-'} | ${last ? gib(last.peakBytes) : '-'} | ${r.peakOverWeights.toFixed(2)} | ${r.outputSha256.slice(0, 12)} |`,
+    );
+  }
+}

@@ -42,6 +42,20 @@ describe('ONNX graphs with weights read in place from a checkpoint', () => {
     await session.release();
   });
 
+  it('passes session config entries to ONNX Runtime beside the weights directory', async () => {
+    const header = await readSafetensorsHeader(await writeOddCheckpoint());
+    const g = new GraphBuilder('half', header);
+    g.output(g.op('Add', [g.input('x', 'float32', [4]), g.weight('w.half', [4])]), 'y', 'float32', [4]);
+    const model = encodeOnnxModel(g.build());
+    // An entry ONNX Runtime acts on visibly: told the bytes are in its own ORT format, it cannot load an ONNX model.
+    await assert.rejects(createModelSession(model, dir, { sessionConfig: { 'session.load_model_format': 'ORT' } }));
+    // Entries and the external weights directory together: the weights still resolve.
+    const session = await createModelSession(model, dir, { sessionConfig: { 'session.disable_prepacking': '1' } });
+    const out = await session.run({ x: createTensor([4], new Float32Array([1, 1, 1, 1])) });
+    assert.deepEqual(Array.from(out.y!.data), [2, -1, 4.5, 1.25]);
+    await session.release();
+  });
+
   it('names the missing key and the mis-shaped key', async () => {
     const header = await readSafetensorsHeader(await writeOddCheckpoint());
     const g = new GraphBuilder('bad', header);

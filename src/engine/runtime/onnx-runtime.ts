@@ -45,6 +45,11 @@ export interface RuntimeOptions {
    * events), written when `ModelSession.endProfiling` is called. For benchmarks; it slows runs slightly.
    */
   profileFilePrefix?: string;
+  /**
+   * ONNX Runtime session config entries (`session.*`, `optimization.*` keys, string values), added to the ones this
+   * module sets; for settings chosen by measurement (the memory benchmark compares them).
+   */
+  sessionConfig?: Readonly<Record<string, string>>;
 }
 
 /** The requested execution provider cannot run here; the message says what to install. */
@@ -212,9 +217,10 @@ export async function createModelSession(model: Uint8Array, weightsDir: string |
     sessionOptions.enableProfiling = true;
     sessionOptions.profileFilePrefix = options.profileFilePrefix;
   }
-  if (weightsDir !== null) {
-    sessionOptions.extra = { session: { model_external_initializers_file_folder_path: weightsDir } };
-  }
+  // Flat dotted keys: the binding joins nested `extra` objects with dots, so both spell the same entry.
+  const extra: Record<string, string> = { ...options.sessionConfig };
+  if (weightsDir !== null) extra['session.model_external_initializers_file_folder_path'] = weightsDir;
+  if (Object.keys(extra).length > 0) sessionOptions.extra = extra;
   try {
     const session = await ort.InferenceSession.create(model, sessionOptions);
     return new ModelSession(session, (performance.now() - started) / 1000);

@@ -1,0 +1,106 @@
+/**
+ * Where the SD 1.5 UNet's memory goes, phase by phase, for one set of ONNX Runtime session settings: the process
+ * before any model, the session build, the first run (batch 2, 512x512, which plans the activation buffers) and a
+ * second run. Each phase's peak is its own: the kernel's high-water mark is reset before it (Linux: writing 5 to
+ * /proc/self/clear_refs). Runs in its own process and prints one JSON line, with a hash of the UNet's output so
+ * that variants can be checked to compute the same numbers bit for bit.
+ * `tiny` runs the same phases on the tiny SD 1.5 test checkpoint (F16 like the full-size one), to check the script.
+ * Usage: node --import tsx bench/session-memory-case.ts <sd15|tiny> <cacheDir> <variant> [runs]
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { readSafetensorsHeader } from '../src/engine/io/safetensors-reader.ts';
+import { inspectHeader } from '../src/engine/models/inspect.ts';
+import { measureComponentBytes } from '../src/engine/pipeline/component-residency.ts';
+import { loadCheckpoint } from '../src/engine/pipeline/load-checkpoint.ts';
+import type { RuntimeOptions } from '../src/engine/runtime/onnx-runtime.ts';
+import { createTensor, type Tensor } from '../src/engine/tensor.ts';
+import { writeTinyCheckpoint } from '../test/fixtures/checkpoints.ts';
+import { ensureFullCheckpoint } from './fixtures/full-checkpoints.ts';
+
+/** The settings compared: ONNX Runtime's defaults (as the engine sets them) and one change each. */
+const SESSION_MEMORY_VARIANTS: Record<string, RuntimeOptions> = {
+  default: {},
+  'no-prepacking': { sessionConfig: { 'session.disable_prepacking': '1' } },
+  'device-allocator-initializers': { sessionConfig: { 'session.use_device_allocator_for_initializers': '1' } },
+  'no-prepacking-device-allocator': { sessionConfig: { 'session.disable_prepacking': '1', 'session.use_device_allocator_for_initializers': '1' } },
+  'arena-off': { memoryArena: false, memoryPattern: false },
+  'pattern-off': { memoryPattern: false },
+  // Keeps the f16 weights and their Cast nodes unfolded: the casts run on every evaluation.
+  'no-constant-folding': { sessionConfig: { 'optimization.disable_specified_optimizers': 'ConstantFolding' } },
+};
+
+const [family, cacheDir, variant, runsArg] = process.argv.slice(2) as ['sd15' | 'tiny', string, string, string?];
+const runtime = SESSION_MEMORY_VARIANTS[variant];
+if (runtime === undefined) throw new Error(`unknown variant "${variant}"; one of ${Object.keys(SESSION_MEMORY_VARIANTS).join(', ')}`);
+const runs = Number(runsArg ?? 2);
+
+/** The process's memory counters from /proc/self/status, in bytes. */
+function readMemory(): { rss: number; peak: number; anon: number; file: number } {
+  const status = readFileSync('/proc/self/status', 'utf8');
+  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+  return { rss: kib('VmRSS'), peak: kib('VmHWM'), anon: kib('RssAnon'), file: kib('RssFile') };
+}
+
+/** Starts a new high-water mark at the current RSS, so the next reading's peak is the next phase's alone. */
+function resetPeak(): void {
+  writeFileSync('/proc/self/clear_refs', '5');
+}
+
+function randomTensor(dims: number[]): Tensor {
+  const t = createTensor(dims);
+  for (let i = 0; i < t.data.length; i++) t.data[i] = Math.sin(i * 12.9898) * 0.5;
+  return t;
+}
+
+const start = readMemory();
+const file = family === 'tiny' ? await writeTinyCheckpoint(path.join(cacheDir, 'tiny'), 'sd15', { dtype: 'F16' }) : await ensureFullCheckpoint('sd15', cacheDir);
+const header = await readSafetensorsHeader(file);
+const { architecture } = inspectHeader(header);
+const unet = architecture.unet!;
+const weightsFp32Bytes = measureComponentBytes(header, architecture).unet;
+const beforeBuild = readMemory();
+
+resetPeak();
+let t = performance.now();
+const loaded = await loadCheckpoint(header, architecture, { components: ['unet'], runtime });
+const buildSeconds = (performance.now() - t) / 1000;
+const build = readMemory();
+
+const feeds: Record<string, Tensor> = {
+  x: randomTensor([2, unet.inChannels, 64, 64]),
+  timesteps: createTensor([2], new Float32Array([999, 999])),
+  context: randomTensor([2, 77, unet.contextDim]),
+};
+const runPhases: { seconds: number; peakBytes: number; rssAfterBytes: number }[] = [];
+let outputSha256 = '';
+for (let i = 0; i < runs; i++) {
+  resetPeak();
+  t = performance.now();
+  const out = await loaded.unet!.run(feeds);
+  const seconds = (performance.now() - t) / 1000;
+  const after = readMemory();
+  runPhases.push({ seconds, peakBytes: after.peak, rssAfterBytes: after.rss });
+  const data = Object.values(out)[0]!.data;
+  outputSha256 = createHash('sha256').update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)).digest('hex');
+}
+await loaded.release();
+const peakBytes = Math.max(build.peak, ...runPhases.map((r) => r.peakBytes));
+console.log(
+  JSON.stringify({
+    family,
+    part: 'session-memory',
+    variant,
+    weightsFp32Bytes,
+    processStartRssBytes: start.rss,
+    beforeBuildRssBytes: beforeBuild.rss,
+    buildSeconds,
+    buildPeakBytes: build.peak,
+    afterBuild: { rssBytes: build.rss, anonBytes: build.anon, fileBytes: build.file },
+    runs: runPhases,
+    peakBytes,
+    peakOverWeights: peakBytes / weightsFp32Bytes,
+    outputSha256,
+  }),
+);
