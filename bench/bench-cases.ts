@@ -58,7 +58,17 @@ function modelPart(name: string, about: string): BenchCase {
 }
 
 /** The ONNX Runtime settings session-memory-case.ts compares (its variant names). */
-const SESSION_MEMORY_VARIANTS = ['default', 'no-prepacking', 'device-allocator-initializers', 'no-prepacking-device-allocator', 'arena-off', 'pattern-off', 'no-constant-folding'] as const;
+const SESSION_MEMORY_VARIANTS = [
+  'default',
+  'pattern-on',
+  'pattern-off',
+  'device-allocator-initializers',
+  'device-allocator-pattern-off',
+  'arena-off',
+  'no-prepacking',
+  'no-prepacking-device-allocator',
+  'no-constant-folding',
+] as const;
 
 /** SD 1.5's UNet or VAE with one ONNX Runtime arena setting: `arena:sd15-<unet|vae>-<arena on|off>-<pattern on|off>`. */
 function arenaCase(component: 'unet' | 'vae', arena: 'on' | 'off', pattern: 'on' | 'off'): BenchCase {

@@ -19,13 +19,14 @@ import { ensureFullCheckpoint } from './fixtures/full-checkpoints.ts';
 
 const [family, part, cacheDir, modeArg, arenaArg, patternArg, stepsArg] = process.argv.slice(2) as ['sd15' | 'sdxl', 'image' | 'unet' | 'vae', string, string?, string?, string?, string?];
 const mode: MemoryMode = modeArg === 'per-phase' ? 'per-phase' : 'resident';
-const runtime: RuntimeOptions = { memoryArena: arenaArg !== 'off', memoryPattern: patternArg !== 'off' };
+// Without an explicit pattern setting the engine's per-component default applies (the image case's default).
+const runtime: RuntimeOptions = { memoryArena: arenaArg !== 'off', ...(patternArg === undefined ? {} : { memoryPattern: patternArg !== 'off' }) };
 const size = family === 'sd15' ? 512 : 1024;
 const file = await ensureFullCheckpoint(family, cacheDir);
 const header = await readSafetensorsHeader(file);
 const { architecture } = inspectHeader(header);
 const bytes = measureComponentBytes(header, architecture);
-const settings = { arena: runtime.memoryArena!, pattern: runtime.memoryPattern! };
+const settings = { arena: runtime.memoryArena!, pattern: runtime.memoryPattern ?? 'default' };
 
 function randomTensor(dims: number[]): Tensor {
   const t = createTensor(dims);

@@ -19,14 +19,16 @@ import { createTensor, type Tensor } from '../src/engine/tensor.ts';
 import { writeTinyCheckpoint } from '../test/fixtures/checkpoints.ts';
 import { ensureFullCheckpoint } from './fixtures/full-checkpoints.ts';
 
-/** The settings compared: ONNX Runtime's defaults (as the engine sets them) and one change each. */
+/** The settings compared: the engine's defaults (`default`) and one change each. */
 const SESSION_MEMORY_VARIANTS: Record<string, RuntimeOptions> = {
   default: {},
   'no-prepacking': { sessionConfig: { 'session.disable_prepacking': '1' } },
   'device-allocator-initializers': { sessionConfig: { 'session.use_device_allocator_for_initializers': '1' } },
   'no-prepacking-device-allocator': { sessionConfig: { 'session.disable_prepacking': '1', 'session.use_device_allocator_for_initializers': '1' } },
   'arena-off': { memoryArena: false, memoryPattern: false },
+  'pattern-on': { memoryPattern: true },
   'pattern-off': { memoryPattern: false },
+  'device-allocator-pattern-off': { memoryPattern: false, sessionConfig: { 'session.use_device_allocator_for_initializers': '1' } },
   // Keeps the f16 weights and their Cast nodes unfolded: the casts run on every evaluation.
   'no-constant-folding': { sessionConfig: { 'optimization.disable_specified_optimizers': 'ConstantFolding' } },
 };
