@@ -1,1 +1,1 @@
-QOc61i4+iLFMfaVxPV7BcS3vb9CYbP4vsAYbzkSDD/qT7WBnCvDcVPDDjGMoyMi0YyOm5VqGKNpik60S2LPhAA==
+b9d+ndTaT+he3RaL6pY/g58mfKuXKIunRuNmvoeDRV9URuDvqvUFUdlWunsqWyNjmxbIdKcm8UwZg9lDaUmnBA==

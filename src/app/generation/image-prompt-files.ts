@@ -20,8 +20,8 @@ export interface StoreFile {
   name: string;
 }
 
-/** The signed catalog pins every SDXL file but the vision encoder, which (like the SD 1.5 adapters) is imported by hand. */
-const IMPORT_HINT = '`npm run fooocus -- models pull --preset image-prompt` (it also says how to import the vision encoder) or `npm run fooocus -- models import <file> --kind <kind>`';
+/** The signed catalog pins every file (the vision encoder as the IP-Adapter publisher's copy); `models import` adds any of them by hand. */
+const IMPORT_HINT = '`npm run fooocus -- models pull --preset image-prompt` or `npm run fooocus -- models import <file> --kind <kind>`';
 
 export const IMAGE_PROMPT_FILES = {
   visionEncoder: { kind: 'clip_vision', name: 'clip_vision_vit_h.safetensors' },

@@ -1,7 +1,8 @@
 /**
  * Named sets of catalog models that `models pull --preset <name>` fetches besides the generation presets' own
- * `downloads`: `image-prompt` is every file Fooocus's Image Prompt tab needs on SDXL (its four types). A file with
- * no citable SHA-256 has no catalog entry; the set names it with how to add it by hand, and the pull prints that.
+ * `downloads`: `image-prompt` is every file Fooocus's Image Prompt tab needs on SDXL (its four types) and on SD 1.5
+ * (Image Prompt and FaceSwap; PyraCanny and CPDS are SDXL only). A file with no citable SHA-256 has no catalog
+ * entry; a set names such a file in `byHand` with how to add it, and the pull prints that.
  */
 import type { Catalog, CatalogEntry } from './catalog.ts';
 
@@ -20,23 +21,20 @@ export interface ModelBundle {
 
 export const MODEL_BUNDLES: Readonly<Record<string, ModelBundle>> = {
   'image-prompt': {
-    description: 'the Image Prompt, FaceSwap, PyraCanny and CPDS files for SDXL models',
-    ids: ['fooocus-ip-negative', 'ip-adapter-plus-sdxl-vit-h', 'ip-adapter-plus-face-sdxl-vit-h', 'retinaface-resnet50', 'control-lora-canny-rank128', 'fooocus-xl-cpds-128'],
-    byHand: [
-      {
-        stored: 'clip_vision/clip_vision_vit_h.safetensors',
-        how:
-          'no published SHA-256 could be pinned for it: download https://huggingface.co/lllyasviel/misc/resolve/main/clip_vision_vit_h.safetensors, ' +
-          'compare `sha256sum clip_vision_vit_h.safetensors` with the SHA-256 on that file\'s Hugging Face page, then ' +
-          '`npm run fooocus -- models import clip_vision_vit_h.safetensors --kind clip_vision`',
-      },
-      {
-        stored: 'controlnet/ip-adapter-plus_sd15.safetensors, controlnet/ip-adapter-plus-face_sd15.safetensors',
-        how:
-          'only for SD 1.5 models: download the publisher\'s files from https://huggingface.co/h94/IP-Adapter (models/), check them the same way, then ' +
-          '`npm run fooocus -- models import <file> --kind controlnet`',
-      },
+    description: 'the Image Prompt, FaceSwap, PyraCanny and CPDS files for SDXL models, and the Image Prompt and FaceSwap adapters for SD 1.5 models',
+    // The vision encoder last: a hand-imported file of the same name (a different digest) stops the pull only there.
+    ids: [
+      'fooocus-ip-negative',
+      'ip-adapter-plus-sdxl-vit-h',
+      'ip-adapter-plus-face-sdxl-vit-h',
+      'ip-adapter-plus-sd15',
+      'ip-adapter-plus-face-sd15',
+      'retinaface-resnet50',
+      'control-lora-canny-rank128',
+      'fooocus-xl-cpds-128',
+      'clip-vision-vit-h14-laion2b',
     ],
+    byHand: [],
   },
 };
 

@@ -1,7 +1,9 @@
 /**
  * The CLIP vision tower's configuration, read from a checkpoint in transformers' layout (`vision_model.*`, as
- * `clip_vision_vit_h.safetensors`): width, depth, patch and image size come from tensor shapes; the head count and
- * the MLP activation, which shapes do not carry, from the width of the published towers.
+ * Fooocus's float16 `clip_vision_vit_h.safetensors` and the IP-Adapter publisher's float32
+ * `models/image_encoder/model.safetensors`; keys the tower does not use, such as the `position_ids` buffer older
+ * transformers versions saved, are left alone): width, depth, patch and image size come from tensor shapes; the
+ * head count and the MLP activation, which shapes do not carry, from the width of the published towers.
  */
 import type { SafetensorsHeader } from '../io/safetensors-types.ts';
 import { ImagePromptModelError } from './image-prompt-model-error.ts';

@@ -1,7 +1,7 @@
 /**
  * `models pull --preset image-prompt`: the shipped, signed catalog has an entry for every file the bundle names,
- * the bundle and its by-hand notes together cover every file the four image prompt types need on SDXL, and the
- * bundle's entries (tiny stand-ins with the same ids, kinds and names, served over HTTPS on 127.0.0.1) pull into
+ * the bundle covers every file the four image prompt types need on SDXL and the two IP-Adapter types on SD 1.5, and
+ * the bundle's entries (tiny stand-ins with the same ids, kinds and names, served over HTTPS on 127.0.0.1) pull into
  * a store that the submit check then accepts; the pickled IP-Adapters arrive converted to the publisher's keys.
  */
 import { strict as assert } from 'node:assert';
@@ -15,11 +15,10 @@ import { CONTROL_FILES, checkImagePromptFiles, findImagePromptFiles } from '../.
 import type { ImagePromptChoice } from '../../../src/app/generation/image-request.ts';
 import { loadCatalog, type CatalogEntry } from '../../../src/app/models/catalog.ts';
 import { convertModel } from '../../../src/app/models/convert-model.ts';
-import { importModel } from '../../../src/app/models/import-model.ts';
 import { MODEL_BUNDLES, resolveModelBundle } from '../../../src/app/models/model-bundles.ts';
 import { openModelStore } from '../../../src/app/models/model-store.ts';
 import { pullModel } from '../../../src/app/models/pull-model.ts';
-import { detectRetinaFaceLayout, readSafetensorsHeader, writeSafetensors, type TensorToWrite } from '../../../src/engine/index.ts';
+import { detectRetinaFaceLayout, readSafetensorsHeader, type TensorToWrite } from '../../../src/engine/index.ts';
 import { detectIpAdapter } from '../../../src/engine/ip-adapter/ip-adapter-layout.ts';
 import { generateTinyIpAdapter, generateTinyIpNegative, generateTinyVisionEncoder, writeTinyModel } from '../../fixtures/image-prompt-models.ts';
 import { buildTinyRetinaFaceTensors } from '../../fixtures/retinaface.ts';
@@ -47,17 +46,24 @@ function toStateDict(tensors: readonly TensorToWrite[], nested: boolean): TestVa
 }
 
 describe('models pull --preset image-prompt', () => {
-  it('names only ids the signed catalog has, and with the by-hand notes covers every file the four types need on SDXL', async () => {
+  it('names only ids the signed catalog has, and covers every file the four types need on SDXL and the two IP-Adapter types on SD 1.5', async () => {
     const catalog = await loadCatalog(SHIPPED, { stateFile: path.join(root, 'state.json') });
     const { entries, missing } = resolveModelBundle(catalog, bundle);
     assert.deepEqual(missing, []);
     const stored = new Set(entries.map((e) => `${e.kind}/${e.convertTo ?? e.fileName}`));
     for (const e of entries) assert.match(e.hashSource, /https:\/\//, `${e.id} says where its SHA-256 was published`);
     const byHand = bundle.byHand.flatMap((f) => f.stored.split(', '));
-    const needed = [...findImagePromptFiles('ImagePrompt', 'sdxl')!, ...findImagePromptFiles('FaceSwap', 'sdxl')!, ...Object.values(CONTROL_FILES)].map((f) => `${f.kind}/${f.name}`);
+    const needed = [
+      ...(['sdxl', 'sd15'] as const).flatMap((family) => [...findImagePromptFiles('ImagePrompt', family)!, ...findImagePromptFiles('FaceSwap', family)!]),
+      ...Object.values(CONTROL_FILES),
+    ].map((f) => `${f.kind}/${f.name}`);
     for (const file of needed) assert.ok(stored.has(file) || byHand.includes(file), `${file} is pulled or named to import by hand`);
     assert.deepEqual(byHand.filter((f) => stored.has(f)), [], 'nothing is both pulled and imported by hand');
     assert.ok(bundle.byHand.every((f) => /models import/.test(f.how)), 'each by-hand file says how to import it');
+    // The vision encoder is the IP-Adapter publisher's copy, stored under the name the app looks for.
+    const encoder = entries.find((e) => e.kind === 'clip_vision')!;
+    assert.equal(`${encoder.kind}/${encoder.fileName}`, 'clip_vision/clip_vision_vit_h.safetensors');
+    assert.match(encoder.urls[0]!, /^https:\/\/huggingface\.co\/h94\/IP-Adapter\/resolve\/[0-9a-f]{40}\/models\/image_encoder\/model\.safetensors$/);
   });
 
   it('`models convert` files a Fooocus IP-Adapter .bin (a nested dict) as an IP-Adapter under controlnet/ by its tensors', async () => {
@@ -76,15 +82,16 @@ describe('models pull --preset image-prompt', () => {
     });
     after(() => https.close());
 
-    it('pulls, verifies and converts each file; the submit check then accepts all four types', async () => {
+    it('pulls, verifies and converts each file; the submit check then accepts all four types on SDXL and both IP-Adapter types on SD 1.5', async () => {
       const catalog = await loadCatalog(SHIPPED, { stateFile: path.join(root, 'state-2.json') });
       const { entries } = resolveModelBundle(catalog, bundle);
       const files = path.join(root, 'upstream');
       const adapter = generateTinyIpAdapter([32, 32], 32);
       const bytesFor = (entry: CatalogEntry): Promise<Buffer> | Buffer => {
-        if (entry.fileName.startsWith('ip-adapter')) return Buffer.from(writeTorchSave(toStateDict(adapter, true)));
+        if (entry.fileName.startsWith('ip-adapter') && entry.fileName.endsWith('.bin')) return Buffer.from(writeTorchSave(toStateDict(adapter, true)));
         if (entry.fileName.startsWith('detection_')) return Buffer.from(writeTorchSave(toStateDict(buildTinyRetinaFaceTensors({ prefix: 'module.' }), false)));
-        return writeTinyModel(mkdtempSync(`${files}-`), entry.fileName, generateTinyIpNegative()).then((f) => readFileSync(f));
+        const tensors = entry.fileName.startsWith('ip-adapter') ? adapter : entry.kind === 'clip_vision' ? generateTinyVisionEncoder() : generateTinyIpNegative();
+        return writeTinyModel(mkdtempSync(`${files}-`), entry.fileName, tensors).then((f) => readFileSync(f));
       };
       const models = path.join(root, 'models');
       const store = await openModelStore(models);
@@ -104,13 +111,11 @@ describe('models pull --preset image-prompt', () => {
 
       const prompts: ImagePromptChoice[] = (['ImagePrompt', 'FaceSwap', 'PyraCanny', 'CPDS'] as const).map((type) => ({ type, file: 'x.png', stopAt: 0.5, weight: 0.6 }));
       assert.throws(() => checkImagePromptFiles(prompts, 'sdxl', []), /models pull --preset image-prompt/);
-      // The one file the catalog cannot pin is the vision encoder: without it the submit check names it.
-      const before = await store.list();
-      assert.throws(() => checkImagePromptFiles(prompts, 'sdxl', before), /clip_vision\/clip_vision_vit_h\.safetensors/);
-      const encoder = path.join(root, 'clip_vision_vit_h.safetensors');
-      await writeSafetensors(encoder, generateTinyVisionEncoder());
-      await importModel(store, encoder, { kind: 'clip_vision' });
-      checkImagePromptFiles(prompts, 'sdxl', await store.list());
+      const listing = await store.list();
+      checkImagePromptFiles(prompts, 'sdxl', listing);
+      checkImagePromptFiles(prompts.slice(0, 2), 'sd15', listing);
+      assert.deepEqual(detectIpAdapter(await readSafetensorsHeader(path.join(models, 'controlnet', 'ip-adapter-plus-face_sd15.safetensors'))).layerWidths, [32, 32]);
+      assert.ok(listing.some((m) => m.kind === 'clip_vision' && m.name === 'clip_vision_vit_h.safetensors' && m.source !== 'local-import'), 'the vision encoder came from the catalog');
     });
   });
 });

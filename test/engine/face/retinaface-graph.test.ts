@@ -11,7 +11,7 @@ import { writeSafetensors } from '../../../src/engine/io/safetensors-writer.ts';
 import type { RgbImage } from '../../../src/engine/rgb-image.ts';
 import { buildRetinaFaceGraph } from '../../../src/engine/face/retinaface-graph.ts';
 import type { SafetensorsHeader, TensorInfo } from '../../../src/engine/io/safetensors-types.ts';
-import { buildTinyRetinaFaceTensors, listRetinaFaceTensors, RESNET50_RETINAFACE, writeTinyRetinaFace } from '../../fixtures/retinaface.ts';
+import { buildVerdictRetinaFaceTensors, listRetinaFaceTensors, RESNET50_RETINAFACE, writeTinyRetinaFace } from '../../fixtures/retinaface.ts';
 import { retinaFaceReference } from '../../reference/retinaface.ts';
 import { weightSourceFromMap, type RefTensor } from '../../reference/tensor.ts';
 import { maxAbsDiff } from '../graphs/graph-harness.ts';
@@ -38,17 +38,10 @@ async function weightsOf(file: string): Promise<Map<string, RefTensor>> {
   return map;
 }
 
-/** The tiny detector with its class heads set to a fixed verdict: every anchor of `faceLevel` a face, the rest background. */
+/** The tiny detector with a fixed verdict (see buildVerdictRetinaFaceTensors). */
 async function writeVerdictDetector(name: string, faceLevel: number | null): Promise<string> {
-  const tensors = buildTinyRetinaFaceTensors().map((t) => {
-    const m = /^ClassHead\.(\d)\.conv1x1\.(weight|bias)$/.exec(t.name);
-    if (m === null) return t;
-    if (m[2] === 'weight') return { ...t, data: new Float32Array(t.data.length) };
-    const face = Number(m[1]) === faceLevel;
-    return { ...t, data: Float32Array.from([face ? -10 : 10, face ? 10 : -10, face ? -10 : 10, face ? 10 : -10]) };
-  });
   const file = path.join(dir, name);
-  await writeSafetensors(file, tensors);
+  await writeSafetensors(file, buildVerdictRetinaFaceTensors(faceLevel));
   return file;
 }
 
