@@ -25,6 +25,7 @@
  *   npm run bench -- int8                # int8 vs fp32 UNet (SD1.5 512 and the tiny fixture): speed-up, error, PSNR, cache
  *   npm run bench -- describe:anime      # the WD14 tagger on a 1024x1024 image (full-size MOAT, random weights, 9,083 tags): s, GFLOP/s, peak RSS
  *   npm run bench -- enhance:tab         # One Enhance tab on a 1024x1024 input: SD 1.5 full-size inpaint at 512, 20 steps: s, peak RSS
+ *   npm run bench -- enhance:tab-detect  # The same with a "face" tab found by GroundingDINO + SAM (full-size random weights): s per phase, peak RSS
  *   npm run bench -- describe:photo      # BLIP-base captioner (random weights) on a 1024x1024 image, with and without its cache
  *   npm run bench -- int8:conv           # int8 3x3 conv kernels (our im2col + MatMulInteger vs QLinearConv) at SD1.5 shapes
  *   npm run bench -- --ep cuda --precision fp16 sdxl:image  # on a GPU provider (cuda, dml, coreml): SDXL 1024, 30 steps
@@ -43,7 +44,7 @@ import { benchRuntimeEnv, parseBenchOptions } from './bench-options.ts';
 
 /** Arena settings: on with the memory pattern (ONNX Runtime's default), on without it, off (the pattern needs the arena). */
 const ARENA_CASES = ['unet', 'vae'].flatMap((p) => ['on-on', 'on-off', 'off-off'].map((a) => `arena:sd15-${p}-${a}`));
-const ALL = ['sd15:text', 'sd15:unet', 'sd15:vae', 'sd15:image', 'sd15:lora', 'sd15:control', 'sd15:cancel', 'sdxl:text', 'sdxl:unet', 'sdxl:vae', 'sdxl:image', 'sdxl:lora', 'sdxl:control', 'sdxl:image-prompt', 'sdxl:cancel', 'server:api', 'queue:backends', 'metadata:read', 'upscaler:rrdb', 'upscaler:image', 'upscaler:image-small', 'memory:sd15-resident', 'memory:sd15-per-phase', ...ARENA_CASES, 'int8:sd15', 'int8:tiny', 'int8:conv', 'sam:segment', 'describe:photo', 'describe:anime', 'detect:grounding-dino', 'enhance:tab'];
+const ALL = ['sd15:text', 'sd15:unet', 'sd15:vae', 'sd15:image', 'sd15:lora', 'sd15:control', 'sd15:cancel', 'sdxl:text', 'sdxl:unet', 'sdxl:vae', 'sdxl:image', 'sdxl:lora', 'sdxl:control', 'sdxl:image-prompt', 'sdxl:cancel', 'server:api', 'queue:backends', 'metadata:read', 'upscaler:rrdb', 'upscaler:image', 'upscaler:image-small', 'memory:sd15-resident', 'memory:sd15-per-phase', ...ARENA_CASES, 'int8:sd15', 'int8:tiny', 'int8:conv', 'sam:segment', 'describe:photo', 'describe:anime', 'detect:grounding-dino', 'enhance:tab', 'enhance:tab-detect'];
 const options = parseBenchOptions(process.argv.slice(2));
 const args = options.cases;
 const json = process.argv.includes('--json');
@@ -199,7 +200,7 @@ interface SamResult {
 
 interface EnhanceResult {
   family: 'enhance';
-  part: 'tab';
+  part: 'tab' | 'tab-detect';
   shape: string;
   regions: number;
   totalSeconds: number;
