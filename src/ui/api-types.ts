@@ -107,7 +107,7 @@ export interface JobProgress {
   steps: number;
   image: number;
   images: number;
-  /** What the job does besides sampling (an Enhance tab skipped or repainting); null when it only samples. */
+  /** What the job does besides sampling (describing, loading, an Enhance tab); null when it only samples. */
   message: string | null;
 }
 

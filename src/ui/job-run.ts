@@ -21,7 +21,7 @@ export interface RunState {
   etaSeconds: number | null;
   /** Base64 PNG of the image being sampled. */
   previewPng: string | null;
-  /** What the job does besides sampling (an Enhance tab skipped or repainting), from its last progress. */
+  /** What the job does besides sampling (describing, loading, an Enhance tab), from its last progress. */
   message: string | null;
   results: ImageResult[];
   /** Text for the user; shown with textContent. */

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { encodePng } from '../../src/engine/index.ts';
 import { importModel } from '../../src/app/models/import-model.ts';
 import { openModelStore } from '../../src/app/models/model-store.ts';
+import { writeTinyCheckpoint } from '../fixtures/checkpoints.ts';
 import { writeTinyTagger } from '../fixtures/wd14-taggers.ts';
 import { runCli as run } from './cli-run.ts';
 
@@ -42,6 +43,18 @@ describe('fooocus describe (tiny WD14 tagger)', () => {
     assert.deepEqual(result.tags.map((t) => t.name), ['hatsune_miku_(vocaloid)', '1girl', 'red_theme', 'simple_background']);
     assert.ok(result.tags.every((t) => t.score > 0.35 && t.score < 1));
     assert.match(json.err, /Art\/Anime: (prepare|run|decode)/);
+  });
+
+  it('generate --describe-first: the describing step shows as its message, then the image is made from the tags', async () => {
+    const store = await openModelStore(models);
+    const model = (await importModel(store, await writeTinyCheckpoint(dir, 'sd15'), { kind: 'checkpoints' })).name;
+    const r = await run(['generate', '', '--input', red, '--describe-first', 'anime', '--models', models, '--model', model, '--steps', '1', '--seed', '3', '--out', path.join(dir, 'out')]);
+    assert.equal(r.code, 0, r.err);
+    const events = r.out.trim().split('\n').map((l) => JSON.parse(l) as { event: string; label?: string; phase?: string; type?: string });
+    const describing = events.filter((e) => e.phase === 'describe');
+    assert.ok(describing.length > 0, r.out);
+    assert.ok(describing.every((e) => e.event === 'progress' && e.label === '[1/1] describing the input image (Art/Anime)' && e.type === 'anime'), r.out);
+    assert.ok(events.findIndex((e) => e.phase === 'describe') < events.findIndex((e) => e.phase === 'sample'), 'described before sampling');
   });
 
   it('exits 2 naming the missing files and the import command when the describer is not installed', async () => {

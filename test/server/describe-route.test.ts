@@ -1,7 +1,8 @@
 /**
  * POST /api/v1/describe at the HTTP boundary (fake studio: authentication, the type, the image checks, the OpenAPI
  * document) and through the real studio with the tiny WD14 tagger installed (the tags as the prompt; a describer
- * whose files are missing refused with 400 naming the field and the files).
+ * whose files are missing refused with 400 naming the field and the files; the describer runs in the inference
+ * process, so the server answers other requests while it works).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +12,7 @@ import { startStudioServer, stopStudioServer, STUDIO_HOST, type StudioServer } f
 import { encodePng } from '../../src/engine/output/png.ts';
 import { importModel } from '../../src/app/models/import-model.ts';
 import { writeTinyTagger } from '../fixtures/wd14-taggers.ts';
+import { findInferencePids, skipWithoutProc } from '../app/worker/inference-processes.ts';
 
 const TOKEN = 'fooocus-test-token-0123456789abcdef';
 
@@ -103,6 +105,34 @@ describe('describe route (real studio, tiny WD14 tagger)', () => {
     assert.equal(response.json().field, 'type');
     assert.equal(response.json().rule, 'installed');
     assert.match(response.json().message, /Photograph describer/);
+  });
+
+  it('describes in the inference process: with it stopped, the server still answers, and the description comes once it resumes', { skip: skipWithoutProc }, async () => {
+    // The first description starts the inference process and loads the tagger there.
+    assert.equal((await post('?type=anime', redPng(64, 64))).statusCode, 200);
+    const [pid] = findInferencePids(s.dir);
+    assert.ok(pid !== undefined, 'the describer ran in the inference process');
+    const order: string[] = [];
+    process.kill(pid, 'SIGSTOP');
+    let settled = false;
+    const describing = post('?type=anime', redPng(80, 64)).then((response) => (order.push('described'), (settled = true), response));
+    try {
+      // Once the image is checked and decoded here, the request waits in the stopped process.
+      while (s.studio.inference.inFlight === 0 && !settled) await new Promise((resolve) => setTimeout(resolve, 5));
+      const get = async (url: string) => {
+        const response = await s.app.inject({ method: 'GET', url, headers: { host: STUDIO_HOST } });
+        order.push(`${url} ${response.statusCode}`);
+      };
+      await get('/healthz');
+      await get('/api/v1/history');
+      order.push('resumed');
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    const described = await describing;
+    assert.deepEqual(order, ['/healthz 200', '/api/v1/history 200', 'resumed', 'described']);
+    assert.equal(described.statusCode, 200, described.body);
+    assert.equal(described.json().text, 'hatsune miku \\(vocaloid\\), 1girl, red theme, simple background');
   });
 
   it('refuses bytes that pass the header check but do not decode, naming the body', async () => {

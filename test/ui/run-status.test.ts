@@ -22,4 +22,11 @@ describe('the run status line', () => {
     assert.equal(describeRun({ ...running, step: 0, steps: 0, message: 'Enhance 2/2: no "hand" found, tab skipped' }), 'Enhance 2/2: no "hand" found, tab skipped');
     assert.equal(describeRun({ ...running, step: 0, steps: 0 }), 'Loading models…');
   });
+
+  it('shows any step\'s message the same way: describing the input first, loading, decoding (first letter capitalised)', () => {
+    const running: RunState = { ...IDLE_RUN, phase: 'running', jobId: 'j1', image: 1, images: 1 };
+    assert.equal(describeRun({ ...running, message: 'describing the input image (Art/Anime)' }), 'Describing the input image (Art/Anime)');
+    assert.equal(describeRun({ ...running, message: 'loading demo.safetensors: unet (0/3)' }), 'Loading demo.safetensors: unet (0/3)');
+    assert.equal(describeRun({ ...running, step: 8, steps: 8, message: 'decoding (seed 5)' }), 'Decoding (seed 5): Step 8 of 8');
+  });
 });

@@ -17,6 +17,12 @@ interface LoadedDescriber {
   describer: Promise<ImageDescriber>;
 }
 
+/** Refuses (naming the field `type`) a type this build lacks or whose files are not all trusted in the store. */
+export async function checkDescriberInstalled(store: ModelStore, registry: DescriberRegistry, type: DescribeType): Promise<void> {
+  const missing = findMissingDescriberFiles(registry, type, await store.list());
+  if (missing === null || missing.length > 0) throw describerNotInstalled(type, missing);
+}
+
 export class ImageDescribers {
   private readonly loaded = new Map<DescribeType, LoadedDescriber>();
   private closed = false;
@@ -28,9 +34,8 @@ export class ImageDescribers {
   ) {}
 
   /** Refuses (naming the field `type`) a type this build lacks or whose files are not all trusted in the store. */
-  async checkInstalled(type: DescribeType): Promise<void> {
-    const missing = findMissingDescriberFiles(this.registry, type, await this.store.list());
-    if (missing === null || missing.length > 0) throw describerNotInstalled(type, missing);
+  checkInstalled(type: DescribeType): Promise<void> {
+    return checkDescriberInstalled(this.store, this.registry, type);
   }
 
   async describe(type: DescribeType, image: RgbImage, options: DescribeOptions = {}): Promise<ImageDescriptionResult> {

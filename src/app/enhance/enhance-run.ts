@@ -37,8 +37,8 @@ export interface EnhanceRunContext {
   detectForeground: (file: string, image: RgbImage, query: RegionQuery) => Promise<RegionDetection>;
   /** Finds a tab's region with GroundingDINO boxes and SAM masks (the store's fixed files, verified by the caller). */
   detectText: (image: RgbImage, query: RegionQuery) => Promise<RegionDetection>;
-  /** Runs the engine and returns the image unsaved. */
-  render: (request: AppGenerationRequest) => Promise<RgbImage>;
+  /** Runs the engine and returns the image unsaved; `stage`: what its sampling is for, in the progress (a tab's repaint). */
+  render: (request: AppGenerationRequest, stage?: string) => Promise<RgbImage>;
   upscale: (image: RgbImage) => Promise<RgbImage>;
   onProgress?: (p: ServiceProgress) => void;
   signal?: AbortSignal;
@@ -76,7 +76,8 @@ async function repaintTab(context: EnhanceRunContext, tab: EnhanceTab, at: numbe
     report(`Enhance ${at + 1}/${tabs}: no "${tab.detectionPrompt}" found, tab skipped`);
     return { image, outcome: { tab: at, regions: found.regions, skipped: true } };
   }
-  report(`Enhance ${at + 1}/${tabs}: repainting "${tab.detectionPrompt}" (${found.regions} region${found.regions === 1 ? '' : 's'})`);
+  const repainting = `Enhance ${at + 1}/${tabs}: repainting "${tab.detectionPrompt}" (${found.regions} region${found.regions === 1 ? '' : 's'})`;
+  report(repainting);
   const tabRequest = composeTab(context, tab, image);
   const run = await prepareInpaintRun(tabRequest.inpaint!, image, context.base.model, {
     store: context.store,
@@ -85,7 +86,7 @@ async function repaintTab(context: EnhanceRunContext, tab: EnhanceTab, at: numbe
     mask: found.mask,
     signal: context.signal,
   });
-  const result = await context.render({ ...context.compose(tabRequest), ...context.base, input: { image, denoise: tabRequest.input!.denoise }, ...run });
+  const result = await context.render({ ...context.compose(tabRequest), ...context.base, input: { image, denoise: tabRequest.input!.denoise }, ...run }, repainting);
   return { image: result, outcome: { tab: at, regions: found.regions, skipped: false } };
 }
 

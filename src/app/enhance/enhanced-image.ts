@@ -8,6 +8,7 @@ import type { ModelListing, ModelStore } from '../models/model-store.ts';
 import type { AppGenerationRequest, GenerationService, SavedImage, ServiceProgress, VerifiedModel } from '../generation/generation-service.ts';
 import type { EnhanceChoice, ImageRequest } from '../generation/image-request.ts';
 import type { StepResult } from '../generation/input-image-steps.ts';
+import { reportSamplingFor } from '../generation/service-progress.ts';
 import { runEnhance, type EnhanceOutcome, type EnhanceRunContext } from './enhance-run.ts';
 import { TEXT_DETECTOR_FILES } from './text-detector-files.ts';
 import type { VerifiedTextDetectorFiles } from './text-detector-slot.ts';
@@ -83,7 +84,10 @@ export async function generateEnhanced(context: EnhancedImageContext, pixels: Rg
       family: context.family,
       detectForeground: async (file, img, query) => service.detectForeground({ ...(await context.verify(file, 'detection')), name: file }, img, query, serviceOpts),
       detectText: async (img, query) => service.detectText(await verifyTextDetector(context), img, query, serviceOpts),
-      render: async (request) => (await service.render(request, serviceOpts))[0]!.image,
+      render: async (request, stage) => {
+        const onProgress = stage === undefined ? opts.onProgress : reportSamplingFor(stage, opts.onProgress);
+        return (await service.render(request, { ...serviceOpts, ...(onProgress ? { onProgress } : {}) }))[0]!.image;
+      },
       upscale: async (img) => {
         const name = context.request.enhance!.varyUpscale!.upscaler!;
         return service.upscale({ ...(await context.verify(name, 'upscalers')), name }, img, serviceOpts);

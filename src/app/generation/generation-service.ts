@@ -22,7 +22,6 @@ import {
   type ClipTokenizer,
   type GenerationParameters,
   type InputImageParameters,
-  type GenerationProgress,
   type GenerationRequest,
   type ImageFormat,
   type LoadedCheckpoint,
@@ -31,11 +30,9 @@ import {
   type LoraApplyReport,
   type CheckpointComponent,
   type PipelineModel,
-  type PipelineControls,
   type PipelineModels,
   type RgbImage,
   type RuntimeOptions,
-  type ImagePromptEmbedding,
   type InpaintHead,
   upscaleImage,
   ForegroundMaskModel,
@@ -43,11 +40,12 @@ import {
   type RegionQuery,
 } from '../../engine/index.ts';
 import { saveImage, type MetadataSchemeName } from '../outputs/output-writer.ts';
-import { ControlRunner, type ControlFiles } from './control-runner.ts';
-import { GuidedUnetCache } from './guided-unet-cache.ts';
-import { ImagePromptRunner, type ImagePromptBase, type ImagePromptInputs } from './image-prompt-runner.ts';
+import type { ControlFiles } from './control-runner.ts';
+import { GuidanceModels, type GuidanceBase } from './guidance-models.ts';
+import type { GuidedUnetCache } from './guided-unet-cache.ts';
+import type { ImagePromptInputs } from './image-prompt-runner.ts';
+import { toServiceProgress, type ServiceProgress } from './service-progress.ts';
 import { chooseMemoryMode, describeMemoryChoice, measureAvailableMemory, type MemoryChoice, type MemorySetting } from './memory-mode.ts';
-import { measureGuidanceBytes } from './guidance-memory.ts';
 import { TEXT_DETECTOR_FILES } from '../enhance/text-detector-files.ts';
 import { TextDetectorSlot, type VerifiedTextDetectorFiles } from '../enhance/text-detector-slot.ts';
 
@@ -99,19 +97,7 @@ export interface SavedImage {
   seconds: { encode: number; sample: number; decode: number };
 }
 
-export type ServiceProgress =
-  | GenerationProgress
-  | { phase: 'load'; model: string; component: string; index: number; total: number }
-  /** Hashing a model file against the trust manifest (bytes). */
-  | { phase: 'verify'; model: string; done: number; total: number }
-  /** Running an upscaler model over the input image, tile by tile. */
-  | { phase: 'upscale'; model: string; done: number; total: number }
-  /** An Enhance tab: what it is finding, that it found nothing and was skipped, or that it is repainting. */
-  | { phase: 'enhance'; tab: number; tabs: number; message: string }
-  /** Describing the input image to make the prompt (`describeFirst`): a captioner's tokens, or one tagger run. */
-  | { phase: 'describe'; type: string; step: number; total: number }
-  /** How the job keeps its models in memory (sent when it differs from the previous job's). */
-  | { phase: 'memory'; mode: MemoryChoice['mode']; message: string };
+export type { ServiceProgress } from './service-progress.ts';
 
 /** What the last LoRA switch cost (for logs and the benchmark). */
 export type LoraSwitch = LoraApplyReport & { loras: string[] };
@@ -166,13 +152,14 @@ export class GenerationService {
   /** The memory mode of the latest job. */
   lastMemoryChoice: MemoryChoice | null = null;
 
-  private imagePromptRunner: ImagePromptRunner | null = null;
-  private controlRunner: ControlRunner | null = null;
+  /** The image prompt and control runners and the guided UNet, made on a guided job's first need. */
+  private readonly guidance: GuidanceModels;
   /** The base UNet built with the guidance inputs of the latest guided job, for both kinds of image prompt. */
   readonly guidedUnets: GuidedUnetCache;
 
   constructor(private readonly options: GenerationServiceOptions) {
-    this.guidedUnets = new GuidedUnetCache(options.runtime);
+    this.guidance = new GuidanceModels(options.runtime);
+    this.guidedUnets = this.guidance.unets;
     this.textDetector = new TextDetectorSlot(options.runtime);
   }
 
@@ -228,7 +215,8 @@ export class GenerationService {
     const vae = await this.loadVae(request.vae, opts.signal);
     await this.applyLoras(base, request.loras ?? [], report);
     const inpaintHead = request.inpaintFiles === undefined ? undefined : await this.loadInpaintHead(request.inpaintFiles.head, base.model);
-    const guided = await this.prepareGuidance(base, request);
+    const guidanceBase: GuidanceBase = { key: base.key, loraKey: base.loraKey, architecture: base.model.architecture };
+    const guided = await this.guidance.prepare(guidanceBase, request);
     const models = {
       base: base.model,
       ...(refiner ? { refiner: refiner.model } : {}),
@@ -237,13 +225,13 @@ export class GenerationService {
       ...guided.models,
     };
     if (guided.prompts !== undefined) request = { ...request, imagePrompts: guided.prompts };
-    const memory = this.chooseMemory(models, request, base, refiner, await this.measureGuidance(base, request));
+    const memory = this.chooseMemory(models, request, base, refiner, await this.guidance.measureBytes(guidanceBase, request));
     if (memory.mode !== this.lastMemoryChoice?.mode) report({ phase: 'memory', mode: memory.mode, message: describeMemoryChoice(memory) });
     this.lastMemoryChoice = memory;
     const results = await generate(models, request, {
-      onProgress: report,
+      onProgress: (p) => report(toServiceProgress(p)),
       memory: memory.mode,
-      onComponent: (model, component, index, total) => report({ phase: 'load', model, component, index, total }),
+      onComponent: (model, component, index, total) => report({ phase: 'load', model, component, message: `loading ${model}: ${component}`, done: index, total }),
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
     return results;
@@ -278,56 +266,6 @@ export class GenerationService {
     return chooseMemoryMode(this.options.memory ?? 'auto', needed, () => measureAvailableMemory() + held());
   }
 
-  /** fp32 bytes of the job's image prompt and control sessions, from the files' headers (0 for a plain job). */
-  private async measureGuidance(base: CachedModel, request: AppGenerationRequest): Promise<number> {
-    const ip = request.imagePromptInputs;
-    const imagePromptFiles = ip === undefined ? [] : [ip.visionEncoder, ip.negative, ...Object.values(ip.adapters), ...(ip.faceDetector ? [ip.faceDetector] : [])];
-    const controlFiles = [...new Set((request.controls ?? []).map((c) => c.type))].flatMap((t) => request.controlFiles?.[t] ?? []);
-    const unetPrefix = base.model.architecture.unet?.prefix;
-    if (unetPrefix === undefined) return 0;
-    return measureGuidanceBytes({ base: { path: request.model.path, unetPrefix }, imagePromptFiles, controlFiles });
-  }
-
-  /**
-   * The job's image prompts encoded, the ControlNets of its control types, and one base UNet built with the
-   * inputs of both kinds the job has (same patch and LoRAs as the base's), which serves every guided step.
-   */
-  private async prepareGuidance(base: CachedModel, request: AppGenerationRequest): Promise<{ models: Pick<PipelineModels, 'imagePromptUnet' | 'controls'>; prompts?: ImagePromptEmbedding[] }> {
-    const controlTypes = (request.controls ?? []).map((c) => c.type);
-    const inputs = { imagePrompts: request.imagePromptInputs !== undefined, controlResiduals: controlTypes.length > 0 };
-    if (!inputs.imagePrompts && !inputs.controlResiduals) return { models: {} };
-    const described = await this.describeBase(base, request);
-    const unet = await this.guidedUnets.get(described, inputs);
-    let prompts: ImagePromptEmbedding[] | undefined;
-    if (request.imagePromptInputs !== undefined) {
-      this.imagePromptRunner ??= new ImagePromptRunner(this.options.runtime);
-      prompts = await this.imagePromptRunner.prepare(described, request.imagePromptInputs);
-    }
-    let controls: PipelineControls | undefined;
-    if (inputs.controlResiduals) {
-      this.controlRunner ??= new ControlRunner(this.options.runtime);
-      const nets = await this.controlRunner.prepare(described, request.controlFiles ?? {}, controlTypes);
-      controls = { unet, ...(inputs.imagePrompts ? { unetWithImagePrompts: unet } : {}), nets };
-    }
-    return { models: { ...(inputs.imagePrompts ? { imagePromptUnet: unet } : {}), ...(controls ? { controls } : {}) }, ...(prompts ? { prompts } : {}) };
-  }
-
-  /** The base model as the image prompt and control UNets are built from it: its file, patch and LoRAs. */
-  private async describeBase(base: CachedModel, request: AppGenerationRequest): Promise<ImagePromptBase> {
-    const header = await readSafetensorsHeader(request.model.path);
-    const patch = request.inpaintFiles?.patch;
-    const loras = [];
-    for (const l of request.loras ?? []) loras.push({ lora: await readLoraFile(l.path), weight: l.weight });
-    return {
-      key: base.key,
-      path: request.model.path,
-      architecture: base.model.architecture,
-      ...(patch === undefined ? {} : { unetOptions: { weightPatches: await readInpaintPatch(patch.path, header, base.model.architecture), inpaintFeature: true } }),
-      loras,
-      loraKey: base.loraKey,
-    };
-  }
-
   /** The inpaint head (a few kB), read once per file. */
   private async loadInpaintHead(file: VerifiedModel, base: PipelineModel): Promise<InpaintHead> {
     if (this.inpaintHead?.sha256 !== file.sha256) this.inpaintHead = { sha256: file.sha256, head: await readInpaintHead(file.path, base.architecture.unet?.modelChannels ?? 0) };
@@ -342,12 +280,12 @@ export class GenerationService {
       this.upscaler = null;
     }
     if (this.upscaler === null) {
-      report({ phase: 'load', model: file.name, component: 'upscaler', index: 0, total: 1 });
+      report({ phase: 'load', model: file.name, component: 'upscaler', message: `loading ${file.name}`, done: 0, total: 1 });
       this.upscaler = { sha256: file.sha256, loaded: await loadUpscaler(await readSafetensorsHeader(file.path), { runtime: this.options.runtime }) };
     }
     return upscaleImage(this.upscaler.loaded, image, {
       ...(opts.signal ? { signal: opts.signal } : {}),
-      onTile: (done, total) => report({ phase: 'upscale', model: file.name, done, total }),
+      onTile: (done, total) => report({ phase: 'upscale', model: file.name, message: `upscaling with ${file.name}`, done, total }),
     });
   }
 
@@ -358,7 +296,7 @@ export class GenerationService {
       this.foreground = null;
     }
     if (this.foreground === null) {
-      opts.onProgress?.({ phase: 'load', model: file.name, component: 'detector', index: 0, total: 1 });
+      opts.onProgress?.({ phase: 'load', model: file.name, component: 'detector', message: `loading ${file.name}`, done: 0, total: 1 });
       this.foreground = { sha256: file.sha256, model: await ForegroundMaskModel.load(file.path, file.name, this.options.runtime) };
     }
     return this.foreground.model.detect(image, query, opts.signal);
@@ -366,20 +304,14 @@ export class GenerationService {
 
   /** Finds a region with GroundingDINO boxes and SAM masks (built from the verified files once, then kept). */
   async detectText(files: VerifiedTextDetectorFiles, image: RgbImage, query: RegionQuery, opts: { onProgress?: (p: ServiceProgress) => void; signal?: AbortSignal } = {}): Promise<RegionDetection> {
-    const detector = await this.textDetector.acquire(files, () => opts.onProgress?.({ phase: 'load', model: TEXT_DETECTOR_FILES.detector.name, component: 'detector', index: 0, total: 1 }));
+    const name = TEXT_DETECTOR_FILES.detector.name;
+    const detector = await this.textDetector.acquire(files, () => opts.onProgress?.({ phase: 'load', model: name, component: 'detector', message: `loading ${name}`, done: 0, total: 1 }));
     return detector.detect(image, query, opts.signal);
   }
 
   /** Saves an upscaler's image as the request's result (Upscale (Fast 2x), or an upscale too large to diffuse). */
   async saveUpscaled(request: Omit<AppGenerationRequest, 'input'>, image: RgbImage): Promise<SavedImage> {
-    const parameters = this.describe({ ...request, width: image.width, height: image.height }, modelName(request.model.path), request.seed);
-    const file = await saveImage(this.options.outputsDir, image, parameters, {
-      format: request.format,
-      scheme: request.scheme,
-      software: this.options.software,
-      ...(request.jobTag === undefined ? {} : { jobTag: request.jobTag }),
-    });
-    return { path: file.path, sha256: file.sha256, seed: request.seed, seconds: { encode: 0, sample: 0, decode: 0 } };
+    return this.saveResult(request, image, request.seed, { encode: 0, sample: 0, decode: 0 });
   }
 
   /** The request's VAE (built from its file once, then kept), or undefined for the checkpoint's own. */
@@ -405,7 +337,7 @@ export class GenerationService {
   private async applyLoras(entry: CachedModel, loras: readonly VerifiedLora[], report: (p: ServiceProgress) => void): Promise<void> {
     const key = loras.map((l) => `${l.sha256}@${l.weight}`).join('|');
     if (key === entry.loraKey) return;
-    report({ phase: 'load', model: entry.model.name, component: 'loras', index: 0, total: 1 });
+    report({ phase: 'load', model: entry.model.name, component: 'loras', message: `loading the LoRAs into ${entry.model.name}`, done: 0, total: 1 });
     const files = [];
     for (const l of loras) files.push({ lora: await readLoraFile(l.path), weight: l.weight });
     try {
@@ -468,11 +400,7 @@ export class GenerationService {
     await this.foreground?.model.release();
     this.foreground = null;
     await this.textDetector.release();
-    await this.imagePromptRunner?.release();
-    this.imagePromptRunner = null;
-    await this.controlRunner?.release();
-    this.controlRunner = null;
-    await this.guidedUnets.release();
+    await this.guidance.release();
     await this.evictExcept([]);
   }
 }

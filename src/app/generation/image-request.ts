@@ -2,7 +2,7 @@
  * The application's generation request: what the job queue stores (as JSON), what the inference process receives
  * unchanged, and what `fooocus generate` builds from its options. It holds the user's choices with the defaults
  * resolved once, at submit (size, seed, performance, format, model); the creative layer turns it into one engine
- * request per image (generate-images.ts).
+ * request per image (compose-image.ts).
  *
  * Adding a field: the HTTP schema (server/schemas/generate-request-schema.ts), this type, the engine's
  * GenerationRequest, and the use case that maps one to the other; see ARCHITECTURE.md.

@@ -22,7 +22,10 @@ export interface JobProgress {
   images: number;
   /** Seconds left in the job, from the pace of its steps so far; null while unknown. */
   etaSeconds?: number | null;
-  /** What the job does besides sampling (an Enhance tab finding, skipping or repainting its region), for the user. */
+  /**
+   * What the job does besides sampling, for the user: describing its input, loading or hashing a model, an
+   * upscaler's tiles, an Enhance tab finding, skipping or repainting its region (kept on that repaint's steps).
+   */
   message?: string;
 }
 

@@ -30,7 +30,7 @@ import { openModelStore, type ModelStore } from '../models/model-store.ts';
 import { InferenceWorker } from '../worker/inference-worker.ts';
 import { UploadDecoder } from '../uploads/upload-decoder.ts';
 import { previewControlMap } from '../image-prompts/control-map-preview.ts';
-import { ImageDescribers, type ImageDescriptionResult } from '../describe/describe-image.ts';
+import { checkDescriberInstalled, type ImageDescriptionResult } from '../describe/describe-image.ts';
 import { describeUpload } from '../describe/describe-upload.ts';
 import { createDescriberRegistry, type DescribeType } from '../describe/describer-registry.ts';
 import type { ControlPromptType } from '../../engine/index.ts';
@@ -72,8 +72,13 @@ export interface Studio {
   uploads: UploadStore;
   /** The PyraCanny or CPDS map of an image (decoded as uploads are), as a PNG; nothing is stored. */
   previewControlMap(type: ControlPromptType, bytes: Uint8Array): Promise<Uint8Array>;
-  /** Describe: a prompt for an image (decoded as uploads are) from the type's describer; nothing is stored. */
+  /**
+   * Describe: a prompt for an image (decoded as uploads are) from the type's describer, run in the inference
+   * process; nothing is stored.
+   */
   describeImage(type: DescribeType, bytes: Uint8Array): Promise<ImageDescriptionResult>;
+  /** The inference process that runs jobs and Describe (started on first use). */
+  inference: InferenceWorker;
   /**
    * Checks a request against what is installed (ImageRequestError naming the field), resolves its defaults and
    * queues it for `owner`.
@@ -189,11 +194,9 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
     });
     queue = new LocalJobQueue({ store: jobStore, executor: uploadUsage.track(executor), maxQueuedPerOwner: config.server.maxQueuedJobs, describeFailure });
   }
-  // Describers run in this process (one tagger run takes about a second) and stay loaded between requests.
-  const describers = new ImageDescribers(store, createDescriberRegistry(), {
-    executionProvider: config.runtime.executionProvider,
-    ...(config.runtime.threads > 0 ? { threads: config.runtime.threads } : {}),
-  });
+  // Describe runs in the inference process (its describers stay loaded there): ONNX Runtime's runs would hold up
+  // every other request in this one. Only the check that the type is installed happens here.
+  const describerRegistry = createDescriberRegistry();
   // Probes arrive every few seconds; while a large model is being hashed they share the one check in flight.
   let modelCheck: Promise<StudioReadiness> | null = null;
   const checkDefaultModel = async (): Promise<StudioReadiness> => {
@@ -218,7 +221,13 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
     catalogFiles: data.catalogFiles,
     uploads,
     previewControlMap: (type, bytes) => previewControlMap({ decoder: uploadDecoder, maxPixels: config.server.quotas.maxPixels }, type, bytes),
-    describeImage: (type, bytes) => describeUpload({ decoder: uploadDecoder, maxPixels: config.server.quotas.maxPixels, describers }, type, bytes),
+    inference: worker,
+    describeImage: (type, bytes) =>
+      describeUpload(
+        { decoder: uploadDecoder, maxPixels: config.server.quotas.maxPixels, checkInstalled: (t) => checkDescriberInstalled(store, describerRegistry, t), describe: (t, image) => worker.describe(t, image) },
+        type,
+        bytes,
+      ),
     submitImages: async (owner, { inputImageId, denoise, imagePrompts, ...studioChoices }, submitKey, limits) => {
       const choices: ImageRequestDraft = { ...studioChoices };
       if (imagePrompts !== undefined) {
@@ -274,7 +283,6 @@ export async function createStudio(config: AppConfig, options: StudioOptions = {
       if (running !== null) log(`stopping: job ${running} recorded as interrupted (it can be retried)`);
       uploads.close();
       uploadDecoder.close();
-      await describers.release();
       await worker.close();
       log('stopping: inference process ended, job database closed');
     },

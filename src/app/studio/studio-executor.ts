@@ -2,14 +2,14 @@
  * Runs one queued job: image after image, the inference process makes and saves the image from the request as
  * the queue stored it (the generation use case composes it there); an uploaded input image and inpaint mask are
  * decoded here, through the upload store's checks, and sent with it. Progress is the sampler's steps and the
- * Enhance tabs' messages. Skip stops the current image and goes on with
- * the next; cancel stops the job.
+ * message of every other step (describing, loading, upscaling, Enhance tabs). Skip stops the current image and
+ * goes on with the next; cancel stops the job.
  */
 import path from 'node:path';
 import { encodePng, type GenerationProgress, type RgbImage } from '../../engine/index.ts';
 import type { GreyImage } from '../../engine/output/mask-image.ts';
 import type { ProvidedImage } from '../generation/image-prompt-files.ts';
-import type { ServiceProgress } from '../generation/generation-service.ts';
+import { formatStageProgress, type ServiceProgress } from '../generation/service-progress.ts';
 import type { ImageRequest } from '../generation/image-request.ts';
 import { createOutputImageId } from '../outputs/image-ids.ts';
 import type { JobExecution, JobExecutor } from '../jobs/job-queue.ts';
@@ -40,24 +40,31 @@ export function encodePreview(preview: NonNullable<GenerationProgress['preview']
   return Buffer.from(encodePng(rgb, width, height)).toString('base64');
 }
 
+/** A progress message is one status line: a longer one (a long model name) is cut, as the page and Redis limit it. */
+const MAX_PROGRESS_MESSAGE = 200;
+
 /**
- * Turns image `index`'s progress into job progress: each sampler step, and each Enhance message (kept on the steps
- * that follow it, so the page says which tab is repainting). Other phases (loading, hashing) are not reported.
+ * Turns image `index`'s progress into job progress: each sampler step (with the stage it samples for, such as an
+ * Enhance tab's repaint), and every other step's message with how far it has come, on the position of the last
+ * sampler step. A message that reads as the previous one is not sent again (hashing reports every chunk).
  */
 function createStageReport(index: number, images: number, eta: ReturnType<typeof createEtaEstimator>, report: JobExecution['onProgress']): (p: ServiceProgress) => void {
   let position = { step: 0, steps: 0, image: index + 1, images };
   let etaSeconds: number | null = null;
-  let message: string | undefined;
+  let last: string | undefined;
   return (p) => {
-    if (p.phase === 'enhance') {
-      message = p.message;
+    if (p.phase !== 'sample') {
+      const message = formatStageProgress(p).slice(0, MAX_PROGRESS_MESSAGE);
+      if (message === last) return;
+      last = message;
       report({ ...position, etaSeconds, message });
       return;
     }
-    if (p.phase !== 'sample') return;
+    last = undefined;
     position = { step: p.step, steps: p.steps, image: index + 1, images };
     const left = eta.update(position, performance.now());
     etaSeconds = left === null ? null : Math.round(left * 10) / 10;
+    const message = p.message?.slice(0, MAX_PROGRESS_MESSAGE);
     report({ ...position, etaSeconds, ...(message === undefined ? {} : { message }) }, p.preview ? { png: encodePreview(p.preview) } : undefined);
   };
 }

@@ -1,7 +1,7 @@
 /**
- * Runs generation in a separate, restricted process. A crash, an out-of-memory kill or a runaway allocation while
- * parsing a model or running inference fails that job with a clear reason; the caller (server, queue) keeps
- * running and the next job gets a fresh process.
+ * Runs generation and Describe in a separate, restricted process. A crash, an out-of-memory kill or a runaway
+ * allocation while parsing a model or running inference fails that job with a clear reason; the caller (server,
+ * queue) keeps running, its event loop free while ONNX Runtime works, and the next job gets a fresh process.
  *
  * The child runs under Node's permission model: it may read the application's own files, the models directory
  * and the user's styles and wildcards beside it, write only the outputs and cache directories, load native addons (ONNX Runtime, sharp), and may not
@@ -13,6 +13,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RevivedError, type ErrorData, type RgbImage } from '../../engine/index.ts';
 import type { GreyImage } from '../../engine/output/mask-image.ts';
+import type { ImageDescriptionResult } from '../describe/describe-image.ts';
+import type { DescribeType } from '../describe/describer-registry.ts';
 import type { SavedImage, ServiceProgress } from '../generation/generation-service.ts';
 import type { ProvidedImage } from '../generation/image-prompt-files.ts';
 import type { ImageRequest } from '../generation/image-request.ts';
@@ -63,11 +65,19 @@ export class WorkerJobError extends RevivedError {
   }
 }
 
+/** What a request ends with when it succeeds: a generation's images, or Describe's description. */
+type WorkerReply = Extract<FromWorker, { type: 'done' | 'described' }>;
+
 interface PendingJob {
   child: ChildProcess;
-  resolve: (images: SavedImage[]) => void;
+  resolve: (reply: WorkerReply) => void;
   reject: (err: Error) => void;
   onProgress: (p: ServiceProgress) => void;
+}
+
+interface RunOptions {
+  onProgress?: (p: ServiceProgress) => void;
+  signal?: AbortSignal;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -132,19 +142,21 @@ export class InferenceWorker {
         if (message.type === 'progress') job.onProgress(message.progress);
         else {
           this.jobs.delete(message.id);
-          if (message.type === 'done') job.resolve(message.images);
-          else job.reject(new WorkerJobError(message.error, message.cancelled));
+          if (message.type === 'failed') job.reject(new WorkerJobError(message.error, message.cancelled));
+          else job.resolve(message);
         }
       });
       child.once('exit', (code, signal) => {
         const detail = signal ?? `exit code ${code}`;
         reject(new WorkerCrashedError(detail));
-        const cancelled = this.killedForCancel.has(child);
+        // The job a cancel ended the process for has failed as cancelled already; anything else it was running (a
+        // description) was not cancelled by anyone, so it fails as a crash, to be retried.
+        const why = this.killedForCancel.has(child) ? 'ended to stop a cancelled job' : detail;
         // Only this child's jobs: a process killed for a cancel may exit after a fresh one took the next job.
         for (const [id, job] of this.jobs) {
           if (job.child !== child) continue;
           this.jobs.delete(id);
-          job.reject(cancelled ? WorkerJobError.cancelled('cancelled: the model run in progress was stopped') : new WorkerCrashedError(detail));
+          job.reject(new WorkerCrashedError(why));
         }
         if (this.child === child) {
           this.child = null;
@@ -153,6 +165,11 @@ export class InferenceWorker {
       });
     });
     return this.ready;
+  }
+
+  /** Requests sent to the child and not yet answered (tests use it to know a request has reached the child). */
+  get inFlight(): number {
+    return this.jobs.size;
   }
 
   /** The running child's pid (tests use it to simulate a crash), or null. */
@@ -164,8 +181,26 @@ export class InferenceWorker {
   async generate(
     request: ImageRequest,
     imageIndex: number,
-    opts: { onProgress?: (p: ServiceProgress) => void; signal?: AbortSignal; input?: RgbImage; mask?: GreyImage; imagePromptImages?: ProvidedImage[]; jobTag?: string } = {},
+    opts: RunOptions & { input?: RgbImage; mask?: GreyImage; imagePromptImages?: ProvidedImage[]; jobTag?: string } = {},
   ): Promise<SavedImage[]> {
+    const { input, mask, imagePromptImages, jobTag } = opts;
+    const reply = await this.run((id) => ({ type: 'generate', id, request, imageIndex, ...(input ? { input } : {}), ...(mask ? { mask } : {}), ...(imagePromptImages ? { imagePromptImages } : {}), ...(jobTag === undefined ? {} : { jobTag }) }), opts);
+    if (reply.type !== 'done') throw new Error(`the inference worker answered a generation with "${reply.type}"`);
+    return reply.images;
+  }
+
+  /**
+   * Describe: the image (decoded already, as an upload) described by the type's describer in the inference process,
+   * where ONNX Runtime's runs cannot hold up the server's other requests; the describer stays loaded there.
+   */
+  async describe(type: DescribeType, image: RgbImage, opts: RunOptions = {}): Promise<ImageDescriptionResult> {
+    const reply = await this.run((id) => ({ type: 'describe', id, describeType: type, image }), opts);
+    if (reply.type !== 'described') throw new Error(`the inference worker answered a description with "${reply.type}"`);
+    return reply.description;
+  }
+
+  /** Sends one request to the child (started if need be) and settles with its reply, its failure or the child's death. */
+  private async run(message: (id: number) => ToWorker, opts: RunOptions): Promise<WorkerReply> {
     await (this.ready ?? this.start());
     // A cancel that came while the child was starting (or before this call) has no listener to hear it.
     if (opts.signal?.aborted === true) throw WorkerJobError.cancelled('cancelled before it started');
@@ -191,19 +226,19 @@ export class InferenceWorker {
         job.reject(WorkerJobError.cancelled('cancelled: the model run in progress was stopped'));
       }, this.options.cancelGraceMs ?? CANCEL_GRACE_MS);
     };
-    return new Promise<SavedImage[]>((resolve, reject) => {
+    return new Promise<WorkerReply>((resolve, reject) => {
       const settle = (): void => {
         signal?.removeEventListener('abort', cancel);
         clearTimeout(killTimer);
       };
       this.jobs.set(id, {
         child,
-        resolve: (images) => (settle(), resolve(images)),
+        resolve: (reply) => (settle(), resolve(reply)),
         reject: (error) => (settle(), reject(error)),
         onProgress: opts.onProgress ?? (() => undefined),
       });
       signal?.addEventListener('abort', cancel, { once: true });
-      sendTo(child, { type: 'generate', id, request, imageIndex, ...(opts.input ? { input: opts.input } : {}), ...(opts.mask ? { mask: opts.mask } : {}), ...(opts.imagePromptImages ? { imagePromptImages: opts.imagePromptImages } : {}), ...(opts.jobTag === undefined ? {} : { jobTag: opts.jobTag }) });
+      sendTo(child, message(id));
     });
   }
 

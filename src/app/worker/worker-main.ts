@@ -32,7 +32,7 @@ async function main(argv: readonly string[]): Promise<void> {
     ...(settings.memory === undefined ? {} : { memory: settings.memory }),
     loadTokenizer: createTokenizerLoader(store),
   });
-  // Kept loaded between jobs like the generation models; a `describeFirst` job loads its describer on first use.
+  // Kept loaded between jobs like the generation models; a `describeFirst` job or Describe loads its describer on first use.
   const describers = new ImageDescribers(store, createDescriberRegistry(), { executionProvider: settings.executionProvider, ...(settings.threads > 0 ? { threads: settings.threads } : {}) });
   const generateImage = createImageGenerator({ store, data, service, inputDir: settings.outputsDir, describers });
   const running = new Map<number, AbortController>();
@@ -42,12 +42,12 @@ async function main(argv: readonly string[]): Promise<void> {
     send({ type: 'progress', id, progress });
   };
 
-  async function runJob({ id, request, imageIndex, input, mask, imagePromptImages, jobTag }: Extract<ToWorker, { type: 'generate' }>): Promise<void> {
+  /** Runs one request under its own cancel signal and sends its reply, or its failure as data. */
+  async function answer(id: number, work: (signal: AbortSignal) => Promise<FromWorker>): Promise<void> {
     const controller = new AbortController();
     running.set(id, controller);
     try {
-      const image = await generateImage(request, imageIndex, { signal: controller.signal, onProgress: (progress) => reportProgress(id, progress), ...(input ? { input } : {}), ...(mask ? { mask } : {}), ...(imagePromptImages ? { imagePromptImages } : {}), ...(jobTag === undefined ? {} : { jobTag }) });
-      send({ type: 'done', id, images: [image] });
+      send(await work(controller.signal));
     } catch (err) {
       const error = toErrorData(err);
       send({ type: 'failed', id, error, cancelled: controller.signal.aborted });
@@ -57,8 +57,19 @@ async function main(argv: readonly string[]): Promise<void> {
     }
   }
 
+  const runJob = ({ id, request, imageIndex, input, mask, imagePromptImages, jobTag }: Extract<ToWorker, { type: 'generate' }>) =>
+    answer(id, async (signal) => {
+      const image = await generateImage(request, imageIndex, { signal, onProgress: (progress) => reportProgress(id, progress), ...(input ? { input } : {}), ...(mask ? { mask } : {}), ...(imagePromptImages ? { imagePromptImages } : {}), ...(jobTag === undefined ? {} : { jobTag }) });
+      return { type: 'done', id, images: [image] };
+    });
+
+  /** Describe for the server's route: the describer runs here, so the server keeps answering while it does. */
+  const runDescribe = ({ id, describeType, image }: Extract<ToWorker, { type: 'describe' }>) =>
+    answer(id, async (signal) => ({ type: 'described', id, description: await describers.describe(describeType, image, { signal }) }));
+
   process.on('message', (message: ToWorker) => {
     if (message.type === 'cancel') running.get(message.id)?.abort(new Error('cancelled'));
+    else if (message.type === 'describe') void runDescribe(message);
     else void runJob(message);
   });
   process.on('disconnect', () => {

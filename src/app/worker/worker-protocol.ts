@@ -6,6 +6,8 @@
  */
 import type { ErrorData, RgbImage } from '../../engine/index.ts';
 import type { GreyImage } from '../../engine/output/mask-image.ts';
+import type { ImageDescriptionResult } from '../describe/describe-image.ts';
+import type { DescribeType } from '../describe/describer-registry.ts';
 import type { SavedImage, ServiceProgress } from '../generation/generation-service.ts';
 import type { ProvidedImage } from '../generation/image-prompt-files.ts';
 import type { ImageRequest } from '../generation/image-request.ts';
@@ -29,13 +31,16 @@ export interface WorkerSettings {
  * `imagePromptImages`: its image prompt images when they came with the job (a Redis worker), else read from outputs.
  */
 /** `jobTag`: the job the image is for; its id marks the file names (output-writer's SaveImageOptions.jobTag). */
+/** `describe`: Describe's image (decoded by the server as an upload) run through the type's describer here, off the server's event loop. */
 export type ToWorker =
   | { type: 'generate'; id: number; request: ImageRequest; imageIndex: number; input?: RgbImage; mask?: GreyImage; imagePromptImages?: ProvidedImage[]; jobTag?: string }
+  | { type: 'describe'; id: number; describeType: DescribeType; image: RgbImage }
   | { type: 'cancel'; id: number };
 
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'progress'; id: number; progress: ServiceProgress }
   | { type: 'done'; id: number; images: SavedImage[] }
+  | { type: 'described'; id: number; description: ImageDescriptionResult }
   /** The error as data (FooocusError.toData), re-created on the server's side with its kind and messages. */
   | { type: 'failed'; id: number; error: ErrorData; cancelled: boolean };

@@ -84,34 +84,29 @@ function parseMemory(value: string | undefined): MemorySetting | undefined {
   return value as MemorySetting;
 }
 
-function describeProgress(p: ServiceProgress, reporter: ProgressReporter, index: number, count: number): void {
-  if (p.phase === 'verify') {
-    reporter.update({ label: `verifying ${p.model}`, done: Math.round(p.done / 2 ** 20), total: Math.round(p.total / 2 ** 20), unit: 'MiB' });
-    return;
+/** Steps about the models rather than one image (hashing, loading, the memory mode) carry no image number. */
+const MODEL_PHASES: ReadonlySet<ServiceProgress['phase']> = new Set(['verify', 'load', 'memory']);
+
+/**
+ * Shows one progress event: its message (a bar when it counts, a line when it does not; sampling is a bar named
+ * by its stage). What the event is about (model, component, tab, memory mode) goes into the JSON-lines fields.
+ */
+function showProgress(p: ServiceProgress, reporter: ProgressReporter, index: number, count: number): void {
+  const forImage = !MODEL_PHASES.has(p.phase);
+  const prefix = forImage ? `[${index + 1}/${count}] ` : '';
+  const fields: Record<string, string | number> = { phase: p.phase, ...(forImage ? { image: index } : {}) };
+  for (const key of ['model', 'component', 'type', 'tab', 'mode'] as const) {
+    const value = (p as Partial<Record<typeof key, string | number>>)[key];
+    if (value !== undefined) fields[key] = value;
   }
-  if (p.phase === 'load') {
-    reporter.update({ label: `loading ${p.model}: ${p.component}`, done: p.index, total: p.total, fields: { phase: 'load' } });
-    return;
+  if (p.phase === 'sample') {
+    const stage = p.message === undefined ? '' : `${p.message}: `;
+    reporter.update({ label: `${prefix}${stage}sampling`, done: p.step, total: p.steps, fields: { ...fields, seed: String(p.seed) } });
+  } else if ('total' in p) {
+    reporter.update({ label: `${prefix}${p.message}`, done: p.done, total: p.total, ...(p.unit === undefined ? {} : { unit: p.unit }), fields });
+  } else {
+    reporter.message(`${prefix}${p.message}`, fields);
   }
-  if (p.phase === 'memory') {
-    reporter.message(p.message, { phase: 'memory', mode: p.mode });
-    return;
-  }
-  const image = `[${index + 1}/${count}]`;
-  if (p.phase === 'enhance') {
-    reporter.message(`${image} ${p.message}`, { phase: 'enhance', image: index, tab: p.tab });
-    return;
-  }
-  if (p.phase === 'describe') {
-    reporter.update({ label: `${image} describing the input image (${p.type})`, done: p.step, total: p.total, fields: { phase: 'describe', image: index } });
-    return;
-  }
-  if (p.phase === 'upscale') {
-    reporter.update({ label: `${image} upscaling with ${p.model}`, done: p.done, total: p.total, fields: { phase: 'upscale', image: index } });
-    return;
-  }
-  if (p.phase === 'sample') reporter.update({ label: `${image} sampling`, done: p.step, total: p.steps, fields: { phase: 'sample', image: index, seed: String(p.seed) } });
-  else reporter.message(`${image} ${p.phase === 'encode' ? 'encoding prompt' : 'decoding'} (seed ${p.seed})`, { phase: p.phase, image: index });
 }
 
 /** The options as the application's request; names (preset, styles, mode) are matched as the user may type them. */
@@ -256,7 +251,7 @@ export async function runGenerate(ctx: CommandContext, runOptions: GenerateRunOp
   let written = 0;
   try {
     for (let index = 0; index < request.imageCount; index++) {
-      const onProgress = (p: ServiceProgress) => describeProgress(p, reporter, index, request.imageCount);
+      const onProgress = (p: ServiceProgress) => showProgress(p, reporter, index, request.imageCount);
       const saved = await generateImage(request as ImageRequest, index, { onProgress, signal: ctx.signal });
       reporter.finishLine();
       written += 1;

@@ -6,6 +6,7 @@
  */
 import type { RgbImage } from '../rgb-image.ts';
 import type { Tensor } from '../tensor.ts';
+import { BILINEAR_FILTER, computeResampleTaps } from '../upscale/resample-taps.ts';
 
 export const GROUNDING_SHORT_SIDE = 800;
 export const GROUNDING_LONG_SIDE_MAX = 1333;
@@ -22,48 +23,27 @@ export function groundingInputSize(width: number, height: number): [number, numb
   return width < height ? [size, Math.trunc((size * height) / width)] : [Math.trunc((size * width) / height), size];
 }
 
-/** Per output index along one axis: Pillow's bilinear taps (first source index, normalized weights). */
-function triangleTaps(inSize: number, outSize: number): { start: number[]; weights: number[][] } {
-  const scale = inSize / outSize;
-  const support = Math.max(scale, 1);
-  const start: number[] = [];
-  const weights: number[][] = [];
-  for (let i = 0; i < outSize; i++) {
-    const centre = (i + 0.5) * scale;
-    const lo = Math.max(0, Math.floor(centre - support + 0.5));
-    const hi = Math.min(inSize, Math.floor(centre + support + 0.5));
-    const w: number[] = [];
-    for (let j = lo; j < hi; j++) w.push(Math.max(0, 1 - Math.abs((j + 0.5 - centre) / support)));
-    const total = w.reduce((a, b) => a + b, 0) || 1;
-    start.push(lo);
-    weights.push(w.map((v) => v / total));
-  }
-  return { start, weights };
-}
-
 /** Pillow-style bilinear resize of 8-bit RGB (rounded and clamped once, after both passes). */
 export function resampleBilinear(image: RgbImage, width: number, height: number): RgbImage {
   if (width === image.width && height === image.height) return { width, height, rgb: image.rgb.slice() };
-  const cols = triangleTaps(image.width, width);
-  const rows = triangleTaps(image.height, height);
+  const cols = computeResampleTaps(image.width, width, BILINEAR_FILTER);
+  const rows = computeResampleTaps(image.height, height, BILINEAR_FILTER);
   const mid = new Float32Array(image.height * width * 3);
   for (let y = 0; y < image.height; y++) {
     for (let x = 0; x < width; x++) {
-      const w = cols.weights[x]!;
       for (let c = 0; c < 3; c++) {
         let s = 0;
-        for (let k = 0; k < w.length; k++) s += w[k]! * image.rgb[(y * image.width + cols.start[x]! + k) * 3 + c]!;
+        for (let k = 0; k < cols.count[x]!; k++) s += cols.weights[x * cols.stride + k]! * image.rgb[(y * image.width + cols.start[x]! + k) * 3 + c]!;
         mid[(y * width + x) * 3 + c] = s;
       }
     }
   }
   const rgb = new Uint8Array(width * height * 3);
   for (let y = 0; y < height; y++) {
-    const w = rows.weights[y]!;
     for (let x = 0; x < width; x++) {
       for (let c = 0; c < 3; c++) {
         let s = 0;
-        for (let k = 0; k < w.length; k++) s += w[k]! * mid[((rows.start[y]! + k) * width + x) * 3 + c]!;
+        for (let k = 0; k < rows.count[y]!; k++) s += rows.weights[y * rows.stride + k]! * mid[((rows.start[y]! + k) * width + x) * 3 + c]!;
         rgb[(y * width + x) * 3 + c] = Math.min(255, Math.max(0, Math.round(s)));
       }
     }

@@ -7,6 +7,7 @@
  */
 import type { RgbImage } from '../rgb-image.ts';
 import { createTensor, type Tensor } from '../tensor.ts';
+import { BILINEAR_FILTER, computeResampleTaps } from '../upscale/resample-taps.ts';
 import { SAM_PROFILE } from './sam-layout.ts';
 
 /** Where an image sits in the encoder's S x S input. */
@@ -38,37 +39,12 @@ export function mapBoxToFrame(box: SamBox, frame: SamFrame): [number, number, nu
 }
 
 /**
- * Separable resampling weights with a triangle (bilinear) kernel widened by the scale on a downscale, Pillow's
- * `BILINEAR` resize that the published preprocessing uses: per output index, its first source index and weights.
+ * Resizes interleaved RGB bytes to `width` x `height` float planes [3, height, width] (0..255) with Pillow's
+ * `BILINEAR` filter, which the published preprocessing uses.
  */
-function triangleTaps(inSize: number, outSize: number): { start: Int32Array; count: Int32Array; weights: Float64Array; stride: number } {
-  const scale = inSize / outSize;
-  const support = Math.max(scale, 1);
-  const stride = Math.ceil(support) * 2 + 1;
-  const start = new Int32Array(outSize);
-  const count = new Int32Array(outSize);
-  const weights = new Float64Array(outSize * stride);
-  for (let i = 0; i < outSize; i++) {
-    const centre = (i + 0.5) * scale;
-    const lo = Math.max(0, Math.floor(centre - support + 0.5));
-    const hi = Math.min(inSize, Math.floor(centre + support + 0.5));
-    let total = 0;
-    for (let j = lo; j < hi; j++) {
-      const w = Math.max(0, 1 - Math.abs((j + 0.5 - centre) / support));
-      weights[i * stride + j - lo] = w;
-      total += w;
-    }
-    for (let j = lo; j < hi; j++) weights[i * stride + j - lo]! /= total || 1;
-    start[i] = lo;
-    count[i] = hi - lo;
-  }
-  return { start, count, weights, stride };
-}
-
-/** Resizes interleaved RGB bytes to `width` x `height` float planes [3, height, width] (0..255). */
 function resizeToPlanes(image: RgbImage, width: number, height: number): Float32Array {
-  const cols = triangleTaps(image.width, width);
-  const rows = triangleTaps(image.height, height);
+  const cols = computeResampleTaps(image.width, width, BILINEAR_FILTER);
+  const rows = computeResampleTaps(image.height, height, BILINEAR_FILTER);
   const wide = new Float32Array(image.height * width * 3); // rows resized first: [H, width, 3]
   for (let y = 0; y < image.height; y++) {
     for (let x = 0; x < width; x++) {

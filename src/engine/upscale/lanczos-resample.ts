@@ -5,55 +5,14 @@
  * Intermediate values stay float; the result is rounded and clamped once.
  */
 import type { RgbImage } from '../rgb-image.ts';
-
-const LOBES = 3;
-
-function lanczos(x: number): number {
-  if (x === 0) return 1;
-  if (x <= -LOBES || x >= LOBES) return 0;
-  const px = Math.PI * x;
-  return (LOBES * Math.sin(px) * Math.sin(px / LOBES)) / (px * px);
-}
-
-/** Per output index: the first source index and the normalized weights of the source pixels it reads. */
-interface Taps {
-  start: Int32Array;
-  count: Int32Array;
-  weights: Float32Array;
-  stride: number;
-}
-
-function computeTaps(inSize: number, outSize: number): Taps {
-  const scale = inSize / outSize;
-  const filterScale = Math.max(scale, 1);
-  const support = LOBES * filterScale;
-  const stride = Math.ceil(support) * 2 + 1;
-  const start = new Int32Array(outSize);
-  const count = new Int32Array(outSize);
-  const weights = new Float32Array(outSize * stride);
-  for (let i = 0; i < outSize; i++) {
-    const centre = (i + 0.5) * scale;
-    const lo = Math.max(0, Math.floor(centre - support + 0.5));
-    const hi = Math.min(inSize, Math.floor(centre + support + 0.5));
-    let total = 0;
-    for (let j = lo; j < hi; j++) {
-      const w = lanczos((j + 0.5 - centre) / filterScale);
-      weights[i * stride + j - lo] = w;
-      total += w;
-    }
-    for (let j = lo; j < hi; j++) weights[i * stride + j - lo]! /= total === 0 ? 1 : total;
-    start[i] = lo;
-    count[i] = hi - lo;
-  }
-  return { start, count, weights, stride };
-}
+import { computeResampleTaps, LANCZOS_FILTER } from './resample-taps.ts';
 
 /** Lanczos-3 resize to `width` x `height` (each >= 1). */
 export function resampleLanczos(image: RgbImage, width: number, height: number): RgbImage {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) throw new RangeError(`cannot resize to ${width}x${height}`);
   if (width === image.width && height === image.height) return { width, height, rgb: image.rgb.slice() };
-  const cols = computeTaps(image.width, width);
-  const rows = computeTaps(image.height, height);
+  const cols = computeResampleTaps(image.width, width, LANCZOS_FILTER, 'float32');
+  const rows = computeResampleTaps(image.height, height, LANCZOS_FILTER, 'float32');
   // 1. horizontal pass: [image.height, width, 3] floats
   const mid = new Float32Array(image.height * width * 3);
   for (let y = 0; y < image.height; y++) {

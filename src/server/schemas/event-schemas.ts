@@ -20,7 +20,7 @@ export const EVENT_SCHEMAS: Record<StudioEvent['type'], TSchema> = {
     images: Type.Integer(),
     etaSeconds: Type.Union([Type.Number(), Type.Null()]),
     previewPng: Type.Optional(Type.String({ contentEncoding: 'base64', contentMediaType: 'image/png' })),
-    message: Type.Optional(Type.String({ description: 'What the job does besides sampling, e.g. an Enhance tab skipped or repainting.' })),
+    message: Type.Optional(Type.String({ description: 'What the job does besides sampling: describing the input, loading a model, upscaling, an Enhance tab finding, skipped or repainting.' })),
   }),
   image: closed({ imageId: Type.String(), url: Type.String(), seed: Type.String({ description: 'Decimal seed the image was made with.' }) }),
   finished: closed({}),

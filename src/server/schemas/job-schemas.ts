@@ -21,7 +21,7 @@ export const JobProgress = Type.Object(
     image: Type.Integer(),
     images: Type.Integer(),
     etaSeconds: Type.Optional(Type.Union([Type.Number(), Type.Null()], { description: 'Seconds left in the job, from the pace so far.' })),
-    message: Type.Optional(Type.String({ description: 'What the job does besides sampling, e.g. an Enhance tab skipped or repainting.' })),
+    message: Type.Optional(Type.String({ description: 'What the job does besides sampling: describing the input, loading a model, upscaling, an Enhance tab finding, skipped or repainting.' })),
   },
   { additionalProperties: false },
 );

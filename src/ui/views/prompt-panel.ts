@@ -79,10 +79,12 @@ export function describeRun(state: RunState): string {
       return state.position !== null && state.position > 1 ? `Waiting in line (position ${state.position})…` : 'Starting soon…';
     case 'running': {
       const stopping = state.stopping ? 'Stopping… ' : '';
-      if (state.steps === 0) return state.message === null ? 'Loading models…' : `${stopping}${state.message}`;
+      // The job's message says what it does besides sampling (describing, loading, an Enhance tab), in its words.
+      const said = state.message === null ? null : state.message.charAt(0).toUpperCase() + state.message.slice(1);
+      if (state.steps === 0) return said === null ? 'Loading models…' : `${stopping}${said}`;
       const images = state.images > 1 ? `, image ${state.image} of ${state.images}` : '';
       const eta = state.etaSeconds !== null ? `, about ${formatSeconds(state.etaSeconds)} left` : '';
-      const message = state.message === null ? '' : `${state.message}: `;
+      const message = said === null ? '' : `${said}: `;
       return `${stopping}${message}Step ${state.step} of ${state.steps}${images}${eta}`;
     }
     case 'done':

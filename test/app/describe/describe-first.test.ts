@@ -92,7 +92,10 @@ describe('describe then generate (describeFirst)', () => {
     assert.deepEqual(prompts, [RED_TAGS, RED_TAGS]);
     assert.equal(loads, 1);
     assert.ok(progress.some((p) => p.phase === 'describe' && p.type === 'anime'), 'the describing shows as progress');
-    const describeRuns = progress.filter((p) => p.phase === 'describe' && p.step === p.total).length;
+    // Every describing event says so in words: the one field the CLI and the page show.
+    const describing = progress.filter((p) => p.phase === 'describe');
+    assert.deepEqual([...new Set(describing.map((p) => p.message))], ['describing the input image (Art/Anime)']);
+    const describeRuns = describing.filter((p) => p.done === p.total).length;
     assert.ok(describeRuns >= 1 && describeRuns <= 3, `the tagger ran for image 0 only (${describeRuns} finished phases)`);
     assert.ok(!progress.slice(progress.findIndex((p) => p.phase === 'sample')).some((p) => p.phase === 'describe'), 'image 1 reuses the description');
   });

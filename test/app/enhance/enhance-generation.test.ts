@@ -5,36 +5,18 @@
  * Pixels the repaint's soft mask does not reach stay as they were, bit for bit.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { loadCreativeData, type CreativeData } from '../../../src/app/creative/creative-data.ts';
 import { resolveEnhanceChoice } from '../../../src/app/enhance/enhance-choice.ts';
-import { createImageGenerator, prepareImageRequest } from '../../../src/app/generation/generate-images.ts';
 import { planVaryUpscaleSize } from '../../../src/app/generation/vary-upscale-step.ts';
-import { GenerationService, type ServiceProgress } from '../../../src/app/generation/generation-service.ts';
-import { ImageRequestError, type EnhanceTab } from '../../../src/app/generation/image-request.ts';
+import type { EnhanceTab } from '../../../src/app/generation/image-request.ts';
 import { importModel } from '../../../src/app/models/import-model.ts';
-import { openModelStore, type ModelListing, type ModelStore } from '../../../src/app/models/model-store.ts';
-import { ForegroundMaskModel, readImageMetadata } from '../../../src/engine/index.ts';
-import { SOFT_MASK_REACH } from '../../../src/engine/inpaint/grey-mask.ts';
-import { parseGenerationMetadata } from '../../../src/engine/output/generation-metadata.ts';
-import { decodePng, encodePng } from '../../../src/engine/output/png.ts';
-import { ClipTokenizer } from '../../../src/engine/text/clip-tokenizer.ts';
-import { writeTinyCheckpoint } from '../../fixtures/checkpoints.ts';
-import { redSquarePicture, writeTinyForegroundModel } from '../../fixtures/foreground-models.ts';
-import { tinyImageRequest } from '../../fixtures/generation-requests.ts';
-import { pixelsFarFrom } from '../../engine/inpaint/inpaint-harness.ts';
+import { ForegroundMaskModel } from '../../../src/engine/index.ts';
+import { writeTinyForegroundModel } from '../../fixtures/foreground-models.ts';
+import { assertRepaintedOnly, enhanceContext, listedModel, openEnhanceBench, picture, PICTURE_HEIGHT as H, PICTURE_WIDTH as W, readSavedEnhanceRecord, refusal, runEnhance, type EnhanceBench } from './enhance-harness.ts';
 
-const listed = (kind: ModelListing['kind'], name: string): ModelListing => ({ kind, name, size: 1, sha256: '0'.repeat(64), source: 'local-import', verifiedAt: '', family: null, convertedFrom: null });
-const withModel = [listed('detection', 'u2net.onnx')];
-const context = (listing: ModelListing[] = withModel) => ({ family: 'sd15' as const, listing, size: { width: 512, height: 512 } });
+const withModel = [listedModel('detection', 'u2net.onnx')];
+const context = (listing: ReturnType<typeof listedModel>[] = withModel) => enhanceContext(listing);
 const tab = (extra: Partial<EnhanceTab> = {}): EnhanceTab => ({ detectionPrompt: 'person', ...extra });
-
-function refusal(field: string, pattern?: RegExp): (err: unknown) => boolean {
-  return (err) => err instanceof ImageRequestError && err.field === field && (pattern === undefined || pattern.test(err.message));
-}
 
 describe('Enhance choices at submit', () => {
   it("fills in Fooocus's defaults: the inpaint's Default mode, thresholds 0.3 / 0.25, no detection cap, the installed model", async () => {
@@ -66,75 +48,38 @@ describe('Enhance choices at submit', () => {
 });
 
 describe('Enhance through the image generator (tiny SD 1.5, tiny foreground model)', () => {
-  let dir: string;
-  let outputs: string;
-  let store: ModelStore;
-  let data: CreativeData;
-  let model: string;
-  let service: GenerationService;
-  let detector: string;
-  const W = 136;
-  const H = 104;
-  const picture = redSquarePicture(W, H, { x0: 52, x1: 80, y0: 36, y1: 64 });
+  let bench: EnhanceBench<{ detector: string }>;
 
   before(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'fooocus-enhance-app-'));
-    outputs = path.join(dir, 'outputs');
-    for (const d of ['models', 'outputs', 'files']) await mkdir(path.join(dir, d));
-    store = await openModelStore(path.join(dir, 'models'));
-    model = (await importModel(store, await writeTinyCheckpoint(path.join(dir, 'files'), 'sd15'), { kind: 'checkpoints' })).name;
-    detector = await writeTinyForegroundModel(path.join(dir, 'files'));
-    await importModel(store, detector, { kind: 'detection' });
-    data = await loadCreativeData({ store, catalog: null });
-    await writeFile(path.join(outputs, 'input.png'), encodePng(picture.rgb, W, H));
-    service = new GenerationService({ runtime: { threads: 2 }, outputsDir: outputs, loadTokenizer: async () => ClipTokenizer.byteLevel(), software: 'Fooocus-TS test' });
+    bench = await openEnhanceBench('app', async (folder, store) => {
+      const detector = await writeTinyForegroundModel(folder);
+      await importModel(store, detector, { kind: 'detection' });
+      return { detector };
+    });
   });
-  after(async () => {
-    await service.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => bench.close());
 
   it('repaints the found region of an input image, skips a tab with nothing left, and keeps every other pixel', async () => {
-    const listing = await store.list();
-    const request = await prepareImageRequest(
-      {
-        ...tinyImageRequest('a toy'),
-        model,
-        steps: 2,
-        width: undefined,
-        height: undefined,
-        input: { file: 'input.png', denoise: 1 },
-        enhance: { tabs: [{ detectionPrompt: 'person', prompt: 'a red robot', strength: 0.8 }, { detectionPrompt: 'person', maskErode: 40 }] },
-      },
-      { data, listing },
-      { defaultModel: async () => model, readInput: async () => picture },
-    );
+    const { request, bytes, image, progress } = await runEnhance(bench, { tabs: [{ detectionPrompt: 'person', prompt: 'a red robot', strength: 0.8 }, { detectionPrompt: 'person', maskErode: 40 }] });
     assert.deepEqual([request.width, request.height], [W, H], 'an input enhanced alone keeps its size');
     assert.equal(request.enhance!.tabs[1]!.maskModel, 'u2net.onnx');
-    const progress: ServiceProgress[] = [];
-    const generate = createImageGenerator({ store, data, service, inputDir: outputs });
-    const saved = await generate(request, 0, { input: picture, onProgress: (p) => progress.push(p) });
-    const bytes = new Uint8Array(await readFile(saved.path));
-    const image = decodePng(bytes);
     assert.deepEqual([image.width, image.height], [W, H]);
 
     // The region the first tab found, as the detector finds it on the input.
-    const fg = await ForegroundMaskModel.load(detector, 'u2net.onnx', { threads: 1 });
+    const fg = await ForegroundMaskModel.load(bench.files.detector, 'u2net.onnx', { threads: 1 });
     const found = await fg.detect(picture, { prompt: 'person', boxThreshold: 0.3, textThreshold: 0.25, maxDetections: 0 });
     await fg.release();
-    const far = pixelsFarFrom(found.mask, SOFT_MASK_REACH - 1);
-    assert.ok(far.length > 4000, `${far.length} pixels outside the soft mask`);
-    for (const p of far) assert.deepEqual([...image.rgb.subarray(p * 3, p * 3 + 3)], [...picture.rgb.subarray(p * 3, p * 3 + 3)], `pixel ${p} changed`);
-    let changed = 0;
-    for (let i = 0; i < found.mask.data.length; i++) if (found.mask.data[i] === 255 && image.rgb[i * 3] !== picture.rgb[i * 3]) changed++;
-    assert.ok(changed > 100, `only ${changed} pixels of the region were repainted`);
+    assertRepaintedOnly(image, found.mask, { minFar: 4000, minChanged: 100 });
 
     const messages = progress.flatMap((p) => (p.phase === 'enhance' ? [p.message] : []));
     assert.ok(messages.includes('Enhance 1/2: repainting "person" (1 region)'), messages.join(' | '));
     assert.ok(messages.includes('Enhance 2/2: no "person" found, tab skipped'), messages.join(' | '));
+    // The repaint's sampler steps say which tab they repaint; every other step says what it does.
+    const repaintSteps = progress.filter((p) => p.phase === 'sample' && p.message === 'Enhance 1/2: repainting "person" (1 region)');
+    assert.ok(repaintSteps.length >= 2, `${repaintSteps.length} repaint steps carry the tab's message`);
+    assert.ok(progress.every((p) => p.phase === 'sample' || p.message.trim() !== ''), 'every step besides sampling has a message');
 
-    const text = await readImageMetadata(bytes);
-    const record = parseGenerationMetadata(text.parameters!, text.fooocus_scheme).inputImage?.enhance;
+    const record = await readSavedEnhanceRecord(bytes);
     assert.equal(record?.tabs.length, 2);
     assert.deepEqual({ ...record!.tabs[0], regions: record!.tabs[0]!.regions, skipped: record!.tabs[0]!.skipped }, { ...request.enhance!.tabs[0], regions: 1, skipped: false });
     assert.equal(record!.tabs[1]!.skipped, true);
@@ -143,25 +88,8 @@ describe('Enhance through the image generator (tiny SD 1.5, tiny foreground mode
 
   for (const order of ['before', 'after'] as const) {
     it(`runs a Vary (Subtle) ${order} the tabs, in that order, and records it`, async () => {
-      const listing = await store.list();
-      const request = await prepareImageRequest(
-        {
-          ...tinyImageRequest('a toy'),
-          model,
-          steps: 2,
-          width: undefined,
-          height: undefined,
-          input: { file: 'input.png', denoise: 1 },
-          enhance: { tabs: [{ detectionPrompt: 'person', strength: 0.8 }], varyUpscale: { mode: 'vary-subtle' }, varyUpscaleOrder: order },
-        },
-        { data, listing },
-        { defaultModel: async () => model, readInput: async () => picture },
-      );
-      const events: string[] = [];
-      const generate = createImageGenerator({ store, data, service, inputDir: outputs });
-      const saved = await generate(request, 0, { input: picture, onProgress: (p) => events.push(p.phase === 'enhance' ? `enhance:${p.message}` : p.phase) });
-      const bytes = new Uint8Array(await readFile(saved.path));
-      const image = decodePng(bytes);
+      const { bytes, image, progress } = await runEnhance(bench, { tabs: [{ detectionPrompt: 'person', strength: 0.8 }], varyUpscale: { mode: 'vary-subtle' }, varyUpscaleOrder: order });
+      const events = progress.map((p) => (p.phase === 'enhance' ? `enhance:${p.message}` : p.phase));
       // Vary works at the family's size either way: before, the tab repaints at it; after, the Vary resizes the tab's result.
       const size = planVaryUpscaleSize({ mode: 'vary-subtle' }, picture, 'sd15');
       assert.deepEqual([image.width, image.height], [size.width, size.height]);
@@ -176,8 +104,7 @@ describe('Enhance through the image generator (tiny SD 1.5, tiny foreground mode
       const rendersAfter = events.slice(lastTab + 1).filter((e) => e === 'decode').length - tabRenders;
       assert.deepEqual([rendersBefore, rendersAfter], order === 'before' ? [1, 0] : [0, 1], events.join(' | '));
 
-      const text = await readImageMetadata(bytes);
-      const record = parseGenerationMetadata(text.parameters!, text.fooocus_scheme).inputImage?.enhance;
+      const record = await readSavedEnhanceRecord(bytes);
       assert.deepEqual(record?.varyUpscale, { mode: 'vary-subtle' });
       assert.equal(record?.varyUpscaleOrder, order);
       assert.equal(record?.tabs.length, 1);

@@ -4,7 +4,6 @@
  * process.
  */
 import { strict as assert } from 'node:assert';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,23 +12,9 @@ import { createDefaultConfig, type AppConfig } from '../../../src/app/config/con
 import { ANY_OWNER, type JobEvent } from '../../../src/app/jobs/job-types.ts';
 import { createStudio } from '../../../src/app/studio/create-studio.ts';
 import type { ImageRequest } from '../../../src/app/generation/image-request.ts';
+import { findInferencePids, skipWithoutProc } from '../worker/inference-processes.ts';
 
-/** The inference processes started for `dir` (their command line names its directories). */
-function workerPids(dir: string): number[] {
-  return readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((entry) => {
-      try {
-        const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-        return cmdline.includes(dir) && cmdline.includes('worker-main');
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
-
-describe('the inference process killed mid-job', { timeout: 180_000, skip: existsSync('/proc') ? false : 'needs /proc to find the inference process' }, () => {
+describe('the inference process killed mid-job', { timeout: 180_000, skip: skipWithoutProc }, () => {
   let dir = '';
   after(async () => {
     if (dir !== '') await rm(dir, { recursive: true, force: true });
@@ -50,7 +35,7 @@ describe('the inference process killed mid-job', { timeout: 180_000, skip: exist
         studio.queue.subscribe(id, ANY_OWNER, (event) => {
           events.push(event);
           if (event.type === 'progress' && event.progress.step > 0 && killed === null) {
-            const [pid] = workerPids(dir);
+            const [pid] = findInferencePids(dir);
             assert.ok(pid !== undefined, 'the inference process is running');
             killed = pid;
             process.kill(pid, 'SIGKILL');
@@ -70,7 +55,7 @@ describe('the inference process killed mid-job', { timeout: 180_000, skip: exist
         });
       });
       assert.equal(done.type, 'finished', JSON.stringify(done));
-      const [fresh] = workerPids(dir);
+      const [fresh] = findInferencePids(dir);
       assert.ok(fresh !== undefined && fresh !== killed, 'a fresh inference process ran the next job');
     } finally {
       await studio.close();

@@ -8,8 +8,17 @@ import { importModel } from '../../../src/app/models/import-model.ts';
 import { openModelStore } from '../../../src/app/models/model-store.ts';
 import { InferenceWorker, WorkerCrashedError, WorkerJobError } from '../../../src/app/worker/inference-worker.ts';
 import type { ImageRequest } from '../../../src/app/generation/image-request.ts';
+import type { RgbImage } from '../../../src/engine/index.ts';
 import { writeTinyCheckpoint } from '../../fixtures/checkpoints.ts';
 import { tinyImageRequest } from '../../fixtures/generation-requests.ts';
+import { writeTinyTagger } from '../../fixtures/wd14-taggers.ts';
+
+/** A red image of the given size (the tiny tagger's tags for it are known). */
+function redImage(width: number, height: number): RgbImage {
+  const rgb = new Uint8Array(width * height * 3);
+  for (let i = 0; i < rgb.length; i += 3) rgb[i] = 255;
+  return { width, height, rgb };
+}
 
 describe('inference in a separate, restricted process', () => {
   let dir: string;
@@ -19,7 +28,11 @@ describe('inference in a separate, restricted process', () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'fooocus-worker-'));
     for (const d of ['models', 'outputs', 'cache']) mkdirSync(path.join(dir, d), { mode: 0o755 });
     const file = await writeTinyCheckpoint(dir, 'sd15');
-    model = (await importModel(await openModelStore(path.join(dir, 'models')), file, { kind: 'checkpoints' })).name;
+    const store = await openModelStore(path.join(dir, 'models'));
+    model = (await importModel(store, file, { kind: 'checkpoints' })).name;
+    const tagger = writeTinyTagger(dir);
+    await importModel(store, tagger.model, { kind: 'clip_vision' });
+    await importModel(store, tagger.tags, { kind: 'clip_vision' });
     worker = new InferenceWorker({
       modelsDir: path.join(dir, 'models'),
       outputsDir: path.join(dir, 'outputs'),
@@ -125,11 +138,18 @@ describe('inference in a separate, restricted process', () => {
     );
   });
 
+  it('describes an image with the describers the process keeps, and fails a type that is not installed as the user error naming the field', async () => {
+    const description = await worker.describe('anime', redImage(64, 64));
+    assert.equal(description.text, 'hatsune miku \\(vocaloid\\), 1girl, red theme, simple background');
+    await assert.rejects(worker.describe('photo', redImage(64, 64)), (e: unknown) => e instanceof WorkerJobError && e.userError && e.field === 'type' && /Photograph describer/.test(e.message));
+  });
+
   it('stops a cancelled job whose model run does not return by ending its process: cancelled, not crashed; the next job runs in a fresh process', { timeout: 60_000 }, async () => {
     // SIGSTOP stands in for a native run that cannot be interrupted (one SDXL 1024 step on a CPU): the process
     // cannot answer the cancel, so only ending it stops the work.
     const controller = new AbortController();
     let stopped: number | null = null;
+    let describing: Promise<unknown> | undefined;
     await assert.rejects(
       worker.generate(request({ steps: 40 }), 0, {
         signal: controller.signal,
@@ -137,6 +157,9 @@ describe('inference in a separate, restricted process', () => {
           if (p.phase === 'sample' && stopped === null) {
             stopped = worker.pid!;
             process.kill(stopped, 'SIGSTOP');
+            // A description waiting in the same process was not cancelled: it fails as a crash, to be retried.
+            describing = worker.describe('anime', redImage(64, 64));
+            describing.catch(() => undefined);
             controller.abort();
           }
         },
@@ -144,6 +167,7 @@ describe('inference in a separate, restricted process', () => {
       (e: unknown) => e instanceof WorkerJobError && e.cancelled && !e.userError,
     );
     assert.ok(stopped !== null);
+    await assert.rejects(describing!, (e: unknown) => e instanceof WorkerCrashedError && /ended to stop a cancelled job/.test(e.message));
     const alive = (): boolean => {
       try {
         process.kill(stopped!, 0);

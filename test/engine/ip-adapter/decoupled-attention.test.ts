@@ -19,12 +19,9 @@ import { imagePromptAttentionReference } from '../../reference/image-prompt.ts';
 import { linear } from '../../reference/ops.ts';
 import { unetReference } from '../../reference/unet.ts';
 import { fromRef, loadTinyFixture, maxAbsDiff, sampleInput, type TinyFixture } from '../graphs/graph-harness.ts';
+import { ipLayerWidths } from '../pipeline/guidance-harness.ts';
 
 const TOLERANCE = 1e-4;
-
-function layerWidthsOf(fx: TinyFixture, cfg: UnetConfig): number[] {
-  return ipAdapterLayerOrder(cfg).map((prefix) => fx.header.tensors.get(`${prefix}to_q.weight`)!.shape[0]!);
-}
 
 describe('decoupled cross-attention in the UNet graph', () => {
   let fx: TinyFixture;
@@ -43,7 +40,7 @@ describe('decoupled cross-attention in the UNet graph', () => {
   for (const kind of ['plain', 'fused'] as const) {
     it(`matches the reference with two image prompts (${kind} attention)`, async (t) => {
       const order = ipAdapterLayerOrder(cfg);
-      const widths = layerWidthsOf(fx, cfg);
+      const widths = ipLayerWidths(fx.header, cfg);
       const [B, P, T] = [2, 2, 3];
       const keys = widths.map((w, i) => sampleInput([B, P, T, w], 40 + i));
       const values = widths.map((w, i) => sampleInput([B, P, T, w], 60 + i));
@@ -74,7 +71,7 @@ describe('decoupled cross-attention in the UNet graph', () => {
   }
 
   it('projects image tokens into every layer’s keys and values', async () => {
-    const widths = layerWidthsOf(fx, cfg);
+    const widths = ipLayerWidths(fx.header, cfg);
     const file = await writeTinyModel(path.dirname(fx.file), 'ip.safetensors', generateTinyIpAdapter(widths, cfg.contextDim));
     const header = await readSafetensorsHeader(file);
     const ip = detectIpAdapter(header);

@@ -4,26 +4,13 @@
  * image prompt inputs.
  */
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ipAdapterLayerOrder } from '../../../src/engine/graphs/decoupled-attention.ts';
-import { buildUnetGraph } from '../../../src/engine/graphs/unet.ts';
-import { encodeOnnxModel } from '../../../src/engine/onnx/onnx-proto.ts';
 import type { ImagePromptEmbedding } from '../../../src/engine/pipeline/image-guidance.ts';
-import { createUnetDenoiser, type DenoiserStage } from '../../../src/engine/pipeline/unet-denoiser.ts';
-import { createModelSession, type ModelSession } from '../../../src/engine/runtime/onnx-runtime.ts';
+import type { DenoiserStage } from '../../../src/engine/pipeline/unet-denoiser.ts';
+import type { ModelSession } from '../../../src/engine/runtime/onnx-runtime.ts';
 import type { Tensor } from '../../../src/engine/tensor.ts';
 import { fromRef, loadTinyFixture, sampleInput, type TinyFixture } from '../graphs/graph-harness.ts';
-
-function countRuns(session: ModelSession): { calls: number } {
-  const counter = { calls: 0 };
-  const run = session.run.bind(session);
-  session.run = (feeds, signal) => {
-    counter.calls++;
-    return run(feeds, signal);
-  };
-  return counter;
-}
+import { countRuns, createTinyUnetSession, denoiseSampleAt, ipLayerWidths, sampleStageConditioning } from '../pipeline/guidance-harness.ts';
 
 describe('image prompts in the denoiser', () => {
   let fx: TinyFixture;
@@ -34,13 +21,12 @@ describe('image prompts in the denoiser', () => {
   before(async () => {
     fx = await loadTinyFixture('sdxl');
     const cfg = fx.architecture.unet!;
-    plain = await createModelSession(encodeOnnxModel(buildUnetGraph(fx.header, cfg)), path.dirname(fx.file), { threads: 1 });
-    withPrompts = await createModelSession(encodeOnnxModel(buildUnetGraph(fx.header, cfg, { imagePrompts: true })), path.dirname(fx.file), { threads: 1 });
-    const widths = ipAdapterLayerOrder(cfg).map((p) => fx.header.tensors.get(`${p}to_q.weight`)!.shape[0]!);
+    plain = await createTinyUnetSession(fx);
+    withPrompts = await createTinyUnetSession(fx, { imagePrompts: true });
+    const widths = ipLayerWidths(fx.header, cfg);
     const kv = (seed: number) => ({ keys: widths.map((w, i) => fromRef(sampleInput([1, 4, w], seed + i))), values: widths.map((w, i) => fromRef(sampleInput([1, 4, w], seed + 50 + i))) });
     embeddings = (weight, stopAt) => ({ type: 'ImagePrompt', weight, stopAt, positive: kv(100), negative: kv(200) });
-    const cond = (seed: number) => ({ context: fromRef(sampleInput([1, 5, cfg.contextDim], seed)), adm: { kind: 'fixed' as const, y: sampleInput([1, cfg.admInChannels!], seed + 1).data } });
-    stage = { positive: cond(1), negative: cond(3) };
+    stage = sampleStageConditioning(cfg);
   });
   after(async () => {
     await plain.release();
@@ -48,13 +34,8 @@ describe('image prompts in the denoiser', () => {
     fx.cleanup();
   });
 
-  async function denoiseAt(step: number, prompts: ImagePromptEmbedding[] | null): Promise<Tensor> {
-    const denoise = createUnetDenoiser({
-      base: { ...stage, unet: plain, ...(prompts === null ? {} : { imagePrompts: { unet: withPrompts, prompts, steps: 4 } }) },
-      guidance: { cfg: 4, sharpness: 2, adaptiveCfg: 7 },
-      currentStep: () => step,
-    });
-    return denoise(fromRef(sampleInput([1, 4, 8, 8], 7)), 2.5);
+  function denoiseAt(step: number, prompts: ImagePromptEmbedding[] | null): Promise<Tensor> {
+    return denoiseSampleAt({ ...stage, unet: plain, ...(prompts === null ? {} : { imagePrompts: { unet: withPrompts, prompts, steps: 4 } }) }, step);
   }
 
   it('runs the plain graph, bit for bit, at weight 0 and from the stop step on', async () => {

@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ipAdapterLayerOrder } from '../../../src/engine/graphs/decoupled-attention.ts';
 import { readSafetensorsHeader, readTensorAsFloat32 } from '../../../src/engine/io/safetensors-reader.ts';
 import { preprocessClipImage } from '../../../src/engine/ip-adapter/clip-image-preprocess.ts';
 import { loadImagePromptEncoder } from '../../../src/engine/ip-adapter/image-prompt-encoder.ts';
@@ -21,6 +20,7 @@ import { resamplerReference, visionEncoderReference } from '../../reference/imag
 import { linear } from '../../reference/ops.ts';
 import { weightSourceFromMap, type RefTensor } from '../../reference/tensor.ts';
 import { loadTinyFixture, maxAbsDiff, type TinyFixture } from '../graphs/graph-harness.ts';
+import { ipLayerWidths } from '../pipeline/guidance-harness.ts';
 
 const TOLERANCE = 1e-4;
 const overrides = { heads: TINY_VISION.heads, activation: 'gelu' as const };
@@ -48,7 +48,7 @@ describe('image prompt encoder', () => {
   before(async () => {
     fx = await loadTinyFixture('sdxl');
     cfg = fx.architecture.unet!;
-    widths = ipAdapterLayerOrder(cfg).map((p) => fx.header.tensors.get(`${p}to_q.weight`)!.shape[0]!);
+    widths = ipLayerWidths(fx.header, cfg);
     const dir = path.dirname(fx.file);
     files = {
       visionEncoder: await writeTinyModel(dir, 'clip_vision_tiny.safetensors', generateTinyVisionEncoder()),

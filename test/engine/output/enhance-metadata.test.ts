@@ -1,11 +1,9 @@
 /** The Enhance record in both metadata schemes: written, read back unchanged, and a malformed value refused by its key. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatA1111Parameters } from '../../../src/engine/output/a1111-metadata-scheme.ts';
-import { formatFooocusJson } from '../../../src/engine/output/fooocus-metadata-scheme.ts';
-import { parseGenerationMetadata } from '../../../src/engine/output/generation-metadata.ts';
 import { InvalidMetadataError, type EnhanceRecord, type GenerationParameters } from '../../../src/engine/output/generation-parameters.ts';
 import { readEnhanceRecord } from '../../../src/engine/output/enhance-metadata.ts';
+import { assertInputImageRoundTrip } from './metadata-round-trip.ts';
 
 const base: GenerationParameters = {
   prompt: 'a harbour', negativePrompt: '', styles: [], steps: 30, sampler: 'euler', scheduler: 'karras', cfg: 4, sharpness: 2,
@@ -23,9 +21,7 @@ const record: EnhanceRecord = {
 
 describe('Enhance in image metadata', () => {
   it('round-trips through the Fooocus and A1111 schemes', () => {
-    const p = { ...base, inputImage: { enhance: record } };
-    assert.deepEqual(parseGenerationMetadata(formatFooocusJson(p), 'fooocus').inputImage, { enhance: record });
-    assert.deepEqual(parseGenerationMetadata(formatA1111Parameters(p), 'a1111').inputImage, { enhance: record });
+    assertInputImageRoundTrip(base, { enhance: record });
   });
 
   it('refuses a malformed record naming the key, and drops fields it does not know', () => {

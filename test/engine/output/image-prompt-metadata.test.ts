@@ -8,26 +8,8 @@ import { describe, it } from 'node:test';
 import { formatA1111Parameters } from '../../../src/engine/output/a1111-metadata-scheme.ts';
 import { formatFooocusJson } from '../../../src/engine/output/fooocus-metadata-scheme.ts';
 import { parseGenerationMetadata } from '../../../src/engine/output/generation-metadata.ts';
-import { InvalidMetadataError, type GenerationParameters, type InputImageParameters } from '../../../src/engine/output/generation-parameters.ts';
-
-const base: GenerationParameters = {
-  prompt: 'a lighthouse',
-  negativePrompt: '',
-  styles: ['Fooocus V2'],
-  steps: 30,
-  sampler: 'dpmpp_2m_sde_gpu',
-  scheduler: 'karras',
-  cfg: 4,
-  sharpness: 2,
-  adaptiveCfg: 7,
-  seed: '12345',
-  width: 1024,
-  height: 1024,
-  modelName: 'juggernautXL_v8Rundiffusion',
-  modelHash: 'aeb7e9e689',
-  clipSkip: 2,
-  version: 'Fooocus-TS v0.1.0',
-};
+import type { InputImageParameters } from '../../../src/engine/output/generation-parameters.ts';
+import { assertInputImageRoundTrip, assertRefusedNaming, fooocusJsonOf, lighthouseParameters as base } from './metadata-round-trip.ts';
 
 const sha = (c: string) => c.repeat(64);
 const withPrompts: InputImageParameters = {
@@ -44,15 +26,13 @@ const withPrompts: InputImageParameters = {
 
 describe('image prompt metadata', () => {
   it('round-trips four prompts and both switches through the Fooocus and the A1111 scheme', () => {
-    const p = { ...base, inputImage: withPrompts };
-    assert.deepEqual(parseGenerationMetadata(formatFooocusJson(p), 'fooocus').inputImage, withPrompts);
-    assert.deepEqual(parseGenerationMetadata(formatA1111Parameters(p), 'a1111').inputImage, withPrompts);
+    assertInputImageRoundTrip(base, withPrompts);
     // Without a scheme name, each is recognised by its shape.
-    assert.deepEqual(parseGenerationMetadata(formatFooocusJson(p)).inputImage, withPrompts);
+    assert.deepEqual(parseGenerationMetadata(formatFooocusJson({ ...base, inputImage: withPrompts })).inputImage, withPrompts);
   });
 
   it('writes Fooocus-style keys (its control names) and labels, and nothing that is not a setting', () => {
-    const json = JSON.parse(formatFooocusJson({ ...base, inputImage: withPrompts })) as Record<string, unknown>;
+    const json = fooocusJsonOf({ ...base, inputImage: withPrompts });
     assert.equal(json.ip_type_2, 'FaceSwap');
     assert.equal(json.ip_stop_2, 0.9);
     assert.equal(json.ip_weight_3, 1.0);
@@ -81,9 +61,9 @@ describe('image prompt metadata', () => {
     [{ ip_type_2: undefined, ip_stop_2: undefined, ip_weight_2: undefined, ip_image_2: undefined, ip_image_sha256_2: undefined }, 'ip_type_3'],
   ] as const) {
     it(`refuses ${JSON.stringify(change)} naming ${field}`, () => {
-      const json = JSON.parse(formatFooocusJson({ ...base, inputImage: withPrompts })) as Record<string, unknown>;
+      const json = fooocusJsonOf({ ...base, inputImage: withPrompts });
       Object.assign(json, change);
-      assert.throws(() => parseGenerationMetadata(JSON.stringify(json), 'fooocus'), (e: unknown) => e instanceof InvalidMetadataError && e.field === field);
+      assertRefusedNaming(json, field);
     });
   }
 });

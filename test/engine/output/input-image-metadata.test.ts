@@ -8,28 +8,10 @@ import { describe, it } from 'node:test';
 import { formatA1111Parameters } from '../../../src/engine/output/a1111-metadata-scheme.ts';
 import { formatFooocusJson } from '../../../src/engine/output/fooocus-metadata-scheme.ts';
 import { parseGenerationMetadata } from '../../../src/engine/output/generation-metadata.ts';
-import { InvalidMetadataError, type GenerationParameters, type InputImageParameters } from '../../../src/engine/output/generation-parameters.ts';
+import type { GenerationParameters, InputImageParameters } from '../../../src/engine/output/generation-parameters.ts';
+import { assertInputImageRoundTrip, assertRefusedNaming, fooocusJsonOf, lighthouseParameters } from './metadata-round-trip.ts';
 
-const base: GenerationParameters = {
-  prompt: 'a lighthouse',
-  negativePrompt: '',
-  styles: ['Fooocus V2'],
-  performance: 'Speed',
-  steps: 30,
-  sampler: 'dpmpp_2m_sde_gpu',
-  scheduler: 'karras',
-  cfg: 4,
-  sharpness: 2,
-  adaptiveCfg: 7,
-  seed: '12345',
-  width: 1024,
-  height: 1024,
-  modelName: 'juggernautXL_v8Rundiffusion',
-  modelHash: 'aeb7e9e689',
-  clipSkip: 2,
-  denoise: 1,
-  version: 'Fooocus-TS v0.1.0',
-};
+const base: GenerationParameters = { ...lighthouseParameters, performance: 'Speed', denoise: 1 };
 
 const inpaint: InputImageParameters = {
   inpaintMethod: 'Improve Detail (face, hand, eyes, etc.)',
@@ -49,14 +31,12 @@ const upscale: InputImageParameters = { uovMethod: 'Upscale (Custom)', upscaleFa
 describe('Input Image metadata', () => {
   for (const [name, inputImage] of [['inpaint and outpaint', inpaint], ['a custom upscale', upscale], ['a vary', { uovMethod: 'Vary (Strong)' }]] as const) {
     it(`round-trips ${name} through the Fooocus and A1111 schemes`, () => {
-      const p = { ...base, inputImage };
-      assert.deepEqual(parseGenerationMetadata(formatFooocusJson(p), 'fooocus').inputImage, inputImage);
-      assert.deepEqual(parseGenerationMetadata(formatA1111Parameters(p), 'a1111').inputImage, inputImage);
+      assertInputImageRoundTrip(base, inputImage);
     });
   }
 
   it("writes Fooocus's keys (JSON) and labels (A1111), and none for an image made without a mode", () => {
-    const json = JSON.parse(formatFooocusJson({ ...base, inputImage: inpaint })) as Record<string, unknown>;
+    const json = fooocusJsonOf({ ...base, inputImage: inpaint });
     assert.equal(json.inpaint_method, inpaint.inpaintMethod);
     assert.equal(json.inpaint_engine_version, 'latent-blend');
     assert.equal(json.inpaint_strength, 0.5);
@@ -72,10 +52,10 @@ describe('Input Image metadata', () => {
   });
 
   it('reads what Fooocus writes: upscale_fast, and outpaint sides without sizes (30 % each)', () => {
-    const fast = JSON.parse(formatFooocusJson(base)) as Record<string, unknown>;
+    const fast = fooocusJsonOf(base);
     fast.upscale_fast = '2x';
     assert.deepEqual(parseGenerationMetadata(JSON.stringify(fast), 'fooocus').inputImage, { uovMethod: 'Upscale (Fast 2x)' });
-    const sides = JSON.parse(formatFooocusJson(base)) as Record<string, unknown>;
+    const sides = fooocusJsonOf(base);
     sides['Outpaint Direction'] = "['Right', 'Bottom']";
     sides['Inpaint Mode'] = 'Inpaint or Outpaint (default)';
     assert.deepEqual(parseGenerationMetadata(JSON.stringify(sides), 'fooocus').inputImage, {
@@ -96,9 +76,9 @@ describe('Input Image metadata', () => {
     ['inpaint_erode_or_dilate', 2.5, 'inpaint_erode_or_dilate'],
   ] as const) {
     it(`refuses ${key} = ${JSON.stringify(value)} naming it`, () => {
-      const json = JSON.parse(formatFooocusJson(base)) as Record<string, unknown>;
+      const json = fooocusJsonOf(base);
       json[key] = value;
-      assert.throws(() => parseGenerationMetadata(JSON.stringify(json), 'fooocus'), (e: unknown) => e instanceof InvalidMetadataError && e.field === field);
+      assertRefusedNaming(json, field);
     });
   }
 });

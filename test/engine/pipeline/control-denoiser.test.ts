@@ -8,26 +8,16 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { planControlLora } from '../../../src/engine/control/control-lora.ts';
 import { buildControlNetGraph, buildHintEncoderGraph, HINT_FEATURES } from '../../../src/engine/graphs/control-net.ts';
-import { buildUnetGraph } from '../../../src/engine/graphs/unet.ts';
 import { readSafetensorsHeader } from '../../../src/engine/io/safetensors-reader.ts';
 import { writeSafetensors } from '../../../src/engine/io/safetensors-writer.ts';
 import { encodeOnnxModel } from '../../../src/engine/onnx/onnx-proto.ts';
 import { toHintTensor, type StageControlNet } from '../../../src/engine/pipeline/control-feeds.ts';
-import { createUnetDenoiser, type DenoiserStage } from '../../../src/engine/pipeline/unet-denoiser.ts';
+import type { DenoiserStage } from '../../../src/engine/pipeline/unet-denoiser.ts';
 import { createModelSession, type ModelSession } from '../../../src/engine/runtime/onnx-runtime.ts';
 import type { Tensor } from '../../../src/engine/tensor.ts';
 import { generateTinyControlLora } from '../../fixtures/control-loras.ts';
-import { fromRef, loadTinyFixture, sampleInput, type TinyFixture } from '../graphs/graph-harness.ts';
-
-function countRuns(session: ModelSession): { calls: number } {
-  const counter = { calls: 0 };
-  const run = session.run.bind(session);
-  session.run = (feeds, signal) => {
-    counter.calls++;
-    return run(feeds, signal);
-  };
-  return counter;
-}
+import { loadTinyFixture, type TinyFixture } from '../graphs/graph-harness.ts';
+import { countRuns, createTinyUnetSession, denoiseSampleAt, sampleStageConditioning } from './guidance-harness.ts';
 
 describe('controls in the denoiser', () => {
   let fx: TinyFixture;
@@ -45,15 +35,14 @@ describe('controls in the denoiser', () => {
     await writeSafetensors(file, generateTinyControlLora(cfg));
     const plan = planControlLora(await readSafetensorsHeader(file), fx.header, cfg);
     skips = plan.skips;
-    plain = await createModelSession(encodeOnnxModel(buildUnetGraph(fx.header, cfg)), dir, { threads: 1 });
-    controlled = await createModelSession(encodeOnnxModel(buildUnetGraph(fx.header, cfg, { controlResiduals: true })), dir, { threads: 1 });
+    plain = await createTinyUnetSession(fx);
+    controlled = await createTinyUnetSession(fx, { controlResiduals: true });
     controlNet = await createModelSession(encodeOnnxModel(buildControlNetGraph(fx.header, cfg, { ...plan, weightsRoot: dir })), dir, { threads: 1 });
     const rgb = Uint8Array.from({ length: 64 * 64 * 3 }, (_, i) => (i * 37) % 256);
     const hintEncoder = await createModelSession(encodeOnnxModel(buildHintEncoderGraph(fx.header, cfg, plan.hintChannels, { ...plan, weightsRoot: dir })), dir, { threads: 1 });
     features = (await hintEncoder.run({ hint: toHintTensor({ width: 64, height: 64, rgb }) }))[HINT_FEATURES]!;
     await hintEncoder.release();
-    const cond = (seed: number) => ({ context: fromRef(sampleInput([1, 5, cfg.contextDim], seed)), adm: { kind: 'fixed' as const, y: sampleInput([1, cfg.admInChannels!], seed + 1).data } });
-    stage = { positive: cond(1), negative: cond(3) };
+    stage = sampleStageConditioning(cfg);
   });
   after(async () => {
     await plain.release();
@@ -64,13 +53,8 @@ describe('controls in the denoiser', () => {
 
   const net = (weight: number, stopAt: number): StageControlNet => ({ session: controlNet, features, weight, stopAt });
 
-  async function denoiseAt(step: number, nets: StageControlNet[] | null): Promise<Tensor> {
-    const denoise = createUnetDenoiser({
-      base: { ...stage, unet: plain, ...(nets === null ? {} : { controls: { unet: controlled, nets, skips, steps: 4 } }) },
-      guidance: { cfg: 4, sharpness: 2, adaptiveCfg: 7 },
-      currentStep: () => step,
-    });
-    return denoise(fromRef(sampleInput([1, 4, 8, 8], 7)), 2.5);
+  function denoiseAt(step: number, nets: StageControlNet[] | null): Promise<Tensor> {
+    return denoiseSampleAt({ ...stage, unet: plain, ...(nets === null ? {} : { controls: { unet: controlled, nets, skips, steps: 4 } }) }, step);
   }
 
   it('runs the plain graph, bit for bit, at weight 0 and from the stop step on', async () => {

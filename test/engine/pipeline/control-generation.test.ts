@@ -4,54 +4,34 @@
  * size of the input) is cropped to the inpaint area: the control changes the repainted area and nothing outside.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { computeControlMap, grayToRgb } from '../../../src/engine/control/control-map.ts';
-import { readSafetensorsHeader } from '../../../src/engine/io/safetensors-reader.ts';
-import { writeSafetensors } from '../../../src/engine/io/safetensors-writer.ts';
-import { inspectHeader } from '../../../src/engine/models/inspect.ts';
-import { loadControlledUnet, loadControlNet, type ControlNetModel } from '../../../src/engine/pipeline/control-lora-model.ts';
-import { generate, preparePipelineModel, type PipelineModels } from '../../../src/engine/pipeline/generate.ts';
+import { loadControlledUnet, type ControlNetModel } from '../../../src/engine/pipeline/control-lora-model.ts';
+import { generate, type PipelineModels } from '../../../src/engine/pipeline/generate.ts';
 import { InvalidGenerationRequestError } from '../../../src/engine/pipeline/generation-request.ts';
-import { loadCheckpoint, type LoadedCheckpoint } from '../../../src/engine/pipeline/load-checkpoint.ts';
 import type { ModelSession } from '../../../src/engine/runtime/onnx-runtime.ts';
-import { ClipTokenizer } from '../../../src/engine/text/clip-tokenizer.ts';
-import { writeTinyCheckpoint } from '../../fixtures/checkpoints.ts';
-import { generateTinyControlLora } from '../../fixtures/control-loras.ts';
 import { controlTestImage } from '../../fixtures/control-maps/control-test-image.ts';
 import { inpaintSettings, makePicture, pixelsFarFrom, rectangleMask } from '../inpaint/inpaint-harness.ts';
 import { SOFT_MASK_REACH } from '../../../src/engine/inpaint/grey-mask.ts';
-import { tinyRequest } from './pipeline-harness.ts';
+import { countRuns, loadTinyControlNet } from './guidance-harness.ts';
+import { loadTinyPipelineModel, tinyRequest, type LoadedTinyModel } from './pipeline-harness.ts';
 
 describe('generation with controls (tiny SDXL)', () => {
-  let dir: string;
-  let loaded: LoadedCheckpoint;
+  let tiny: LoadedTinyModel;
   let net: ControlNetModel;
   let controlledUnet: ModelSession;
   let models: PipelineModels;
   before(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'fooocus-control-'));
-    const file = await writeTinyCheckpoint(dir, 'sdxl');
-    const header = await readSafetensorsHeader(file);
-    const { architecture } = inspectHeader(header);
-    loaded = await loadCheckpoint(header, architecture, {
-      components: ['unet', 'text', 'vae-decoder', 'vae-encoder'],
-      text: architecture.textEncoders.map(() => ({ clipSkip: 1, finalLayerNorm: false })),
-      runtime: { threads: 2 },
-    });
-    const controlFile = path.join(dir, 'control-lora-canny-tiny.safetensors');
-    await writeSafetensors(controlFile, generateTinyControlLora(architecture.unet!));
-    net = await loadControlNet(controlFile, header, architecture.unet!, { threads: 2 });
-    controlledUnet = await loadControlledUnet(header, architecture.unet!, {}, dir, { threads: 2 });
-    models = { base: preparePipelineModel('sdxl', loaded, ClipTokenizer.byteLevel()), controls: { unet: controlledUnet, nets: { PyraCanny: net } } };
+    tiny = await loadTinyPipelineModel('sdxl');
+    const unet = tiny.loaded.architecture.unet!;
+    net = await loadTinyControlNet(tiny.dir, tiny.header, unet, 'control-lora-canny-tiny.safetensors');
+    controlledUnet = await loadControlledUnet(tiny.header, unet, {}, tiny.dir, { threads: 2 });
+    models = { base: tiny.model, controls: { unet: controlledUnet, nets: { PyraCanny: net } } };
   });
   after(async () => {
     await net.release();
     await controlledUnet.release();
-    await loaded.release();
-    rmSync(dir, { recursive: true, force: true });
+    await tiny.release();
   });
 
   const map = grayToRgb(computeControlMap('PyraCanny', controlTestImage(64, 64, 5)));
@@ -67,17 +47,8 @@ describe('generation with controls (tiny SDXL)', () => {
   });
 
   it('encodes each control image once per job, not per step: the images of a job and a repeat of its map reuse it', async () => {
-    const count = (session: ModelSession): { calls: number } => {
-      const counter = { calls: 0 };
-      const run = session.run.bind(session);
-      session.run = (feeds, signal) => {
-        counter.calls++;
-        return run(feeds, signal);
-      };
-      return counter;
-    };
-    const encoder = count(net['hintEncoder']);
-    const steps = count(net.session);
+    const encoder = countRuns(net['hintEncoder']);
+    const steps = countRuns(net.session);
     const other = grayToRgb(computeControlMap('PyraCanny', controlTestImage(64, 64, 9)));
     const controls = [
       { type: 'PyraCanny' as const, map: other, weight: 1, stopAt: 1 },

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { readSafetensorsHeader } from '../../../src/engine/io/safetensors-reader.ts';
 import { sha256File } from '../../../src/engine/io/sha256.ts';
 import { inspectHeader } from '../../../src/engine/models/inspect.ts';
-import { loadCheckpoint, type LoadedCheckpoint } from '../../../src/engine/pipeline/load-checkpoint.ts';
+import type { SafetensorsHeader } from '../../../src/engine/io/safetensors-types.ts';
+import { loadCheckpoint, type CheckpointComponent, type LoadedCheckpoint } from '../../../src/engine/pipeline/load-checkpoint.ts';
 import { preparePipelineModel, type PipelineModel } from '../../../src/engine/pipeline/generate.ts';
 import type { GenerationRequest } from '../../../src/engine/pipeline/generation-request.ts';
 import { ClipTokenizer } from '../../../src/engine/text/clip-tokenizer.ts';
@@ -14,15 +15,22 @@ import { writeTinyCheckpoint, type TinyFamily } from '../../fixtures/checkpoints
 export interface LoadedTinyModel {
   model: PipelineModel;
   loaded: LoadedCheckpoint;
+  header: SafetensorsHeader;
+  /** The temporary folder holding the checkpoint (removed by `release`), where a test may write models beside it. */
+  dir: string;
   release(): Promise<void>;
 }
 
 /**
  * Loads a tiny checkpoint with every component, using the byte-level tokenizer (its ids fit the tiny vocabulary).
  * `int8`: the UNet runs in int8, its weights cached in that folder (keyed by the checkpoint's SHA-256);
- * `float16`: the UNet and text encoders run as float16 graphs.
+ * `float16`: the UNet and text encoders run as float16 graphs; `components`: those built at once (default: all four).
  */
-export async function loadTinyPipelineModel(family: TinyFamily, clipSkip = 1, options: { int8CacheDir?: string; float16?: boolean } = {}): Promise<LoadedTinyModel> {
+export async function loadTinyPipelineModel(
+  family: TinyFamily,
+  clipSkip = 1,
+  options: { int8CacheDir?: string; float16?: boolean; components?: readonly CheckpointComponent[] } = {},
+): Promise<LoadedTinyModel> {
   const dir = mkdtempSync(path.join(os.tmpdir(), `fooocus-pipe-${family}-`));
   const file = await writeTinyCheckpoint(dir, family);
   const header = await readSafetensorsHeader(file);
@@ -30,7 +38,7 @@ export async function loadTinyPipelineModel(family: TinyFamily, clipSkip = 1, op
   const finalLayerNorm = family === 'sd15';
   const int8 = options.int8CacheDir === undefined ? {} : { int8: { cacheDir: options.int8CacheDir, sourceSha256: await sha256File(file) } };
   const loaded: LoadedCheckpoint = await loadCheckpoint(header, architecture, {
-    components: ['unet', 'text', 'vae-decoder', 'vae-encoder'],
+    components: options.components ?? ['unet', 'text', 'vae-decoder', 'vae-encoder'],
     text: architecture.textEncoders.map(() => ({ clipSkip, finalLayerNorm })),
     runtime: { threads: 2 },
     ...int8,
@@ -38,6 +46,8 @@ export async function loadTinyPipelineModel(family: TinyFamily, clipSkip = 1, op
   });
   return {
     loaded,
+    header,
+    dir,
     model: preparePipelineModel(family, loaded, ClipTokenizer.byteLevel()),
     release: async () => {
       await loaded.release();

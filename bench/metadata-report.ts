@@ -1,0 +1,25 @@
+/** The metadata case's result (metadata-case.ts: reading a large PNG's metadata) and its table. */
+interface MetadataTiming {
+  medianMs: number;
+  p90Ms: number;
+}
+
+export interface MetadataResult {
+  family: 'metadata';
+  part: 'read';
+  fileBytes: number;
+  parametersBytes: number;
+  withText: MetadataTiming;
+  withoutText: MetadataTiming;
+}
+
+export function printMetadataResults(metadataReads: readonly MetadataResult[]): void {
+  console.log('');
+  console.log('| metadata read (readImageMetadataReport) | file MB | median ms | p90 ms |');
+  console.log('|---|---|---|---|');
+  for (const r of metadataReads) {
+    const mb = (r.fileBytes / 1e6).toFixed(1);
+    console.log(`| PNG with a ${(r.parametersBytes / 1024).toFixed(0)} KiB parameters chunk | ${mb} | ${r.withText.medianMs.toFixed(1)} | ${r.withText.p90Ms.toFixed(1)} |`);
+    console.log(`| the same pixels without text (stealth probe) | ${mb} | ${r.withoutText.medianMs.toFixed(1)} | ${r.withoutText.p90Ms.toFixed(1)} |`);
+  }
+}
