@@ -133,6 +133,12 @@ export const BENCH_CASES: readonly BenchCase[] = [
     script: ({ cacheDir }) => ['enhance-case.ts', 'tab', cacheDir],
     print: printEnhanceResults,
   },
+  {
+    name: 'enhance:tab-detect',
+    about: 'the same with a "face" tab found by GroundingDINO + SAM (full-size random weights): s per phase, regions, peak RSS',
+    script: ({ cacheDir }) => ['enhance-case.ts', 'tab-detect', cacheDir],
+    print: printEnhanceResults,
+  },
   { name: 'sam:segment', about: 'Segment Anything ViT-B: 1024x1024 image, 3 boxes: encoder s, s per box, peak RSS', script: ({ cacheDir }) => ['sam-case.ts', 'segment', cacheDir], print: printSamResults },
   { name: 'metadata:read', about: 'metadata read time of a 20 MB PNG with a 64 KiB parameters chunk', script: () => ['metadata-case.ts'], print: printMetadataResults },
   { name: 'queue:backends', about: 'local vs Redis queue: added latency per job, jobs/s with 1 and 2 workers', script: ({ cacheDir }) => ['queue-case.ts', cacheDir], print: printQueueResults },

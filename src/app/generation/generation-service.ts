@@ -45,7 +45,7 @@ import { GuidanceModels, type GuidanceBase } from './guidance-models.ts';
 import type { GuidedUnetCache } from './guided-unet-cache.ts';
 import type { ImagePromptInputs } from './image-prompt-runner.ts';
 import { toServiceProgress, type ServiceProgress } from './service-progress.ts';
-import { chooseMemoryMode, describeMemoryChoice, measureAvailableMemory, type MemoryChoice, type MemorySetting } from './memory-mode.ts';
+import { chooseMemoryMode, describeMemoryChoice, estimateActivationBytes, measureAvailableMemory, type MemoryChoice, type MemorySetting } from './memory-mode.ts';
 import { TEXT_DETECTOR_FILES } from '../enhance/text-detector-files.ts';
 import { TextDetectorSlot, type VerifiedTextDetectorFiles } from '../enhance/text-detector-slot.ts';
 
@@ -263,7 +263,8 @@ export class GenerationService {
       for (const c of this.cache) n += sum(c.bytes, (['unet', 'text', 'vae-decoder', 'vae-encoder'] as const).filter((k) => builtComponent(c.loaded, k)));
       return n;
     };
-    return chooseMemoryMode(this.options.memory ?? 'auto', needed, () => measureAvailableMemory() + held());
+    const activations = estimateActivationBytes(base.model.architecture.family, request.width, request.height);
+    return chooseMemoryMode(this.options.memory ?? 'auto', needed, () => measureAvailableMemory() + held(), activations);
   }
 
   /** The inpaint head (a few kB), read once per file. */

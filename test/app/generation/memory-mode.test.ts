@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { GenerationService, type AppGenerationRequest, type ServiceProgress } from '../../../src/app/generation/generation-service.ts';
-import { chooseMemoryMode, describeMemoryChoice, measureAvailableMemory } from '../../../src/app/generation/memory-mode.ts';
+import { chooseMemoryMode, describeMemoryChoice, estimateActivationBytes, measureAvailableMemory } from '../../../src/app/generation/memory-mode.ts';
 import { decodePng } from '../../../src/engine/output/png.ts';
 import { sha256File } from '../../../src/engine/io/sha256.ts';
 import { ClipTokenizer } from '../../../src/engine/text/clip-tokenizer.ts';
@@ -27,6 +27,23 @@ describe('memory mode choice', () => {
     assert.equal(chooseMemoryMode('auto', 4 * GIB, () => 5.4 * GIB).mode, 'per-phase');
     const line = describeMemoryChoice(chooseMemoryMode('auto', 4 * GIB, () => 3 * GIB));
     assert.match(line, /^memory: per-phase \(auto: 3\.0 GiB available, the job's components take 4\.0 GiB in fp32/);
+  });
+
+  test("auto counts the UNet's activations at the job's size when they exceed the margin", () => {
+    // SDXL's fp32 components for an upscale to 2048x2048: 12.7 GiB of weights; 20 GiB free is enough at 1024 but
+    // not at 2048, where the activations (about 8.8 GB measured) outgrow the 25 % margin.
+    const weights = 12.7 * GIB;
+    const at1024 = estimateActivationBytes('sdxl', 1024, 1024);
+    const at2048 = estimateActivationBytes('sdxl', 2048, 2048);
+    assert.equal(at2048, 4 * at1024);
+    assert.ok(at2048 > 8 * GIB && at2048 < 10 * GIB, `${at2048 / GIB} GiB`);
+    assert.equal(chooseMemoryMode('auto', weights, () => 20 * GIB, at1024).mode, 'resident');
+    const big = chooseMemoryMode('auto', weights, () => 20 * GIB, at2048);
+    assert.equal(big.mode, 'per-phase');
+    assert.match(describeMemoryChoice(big), /plus 8\.\d GiB of activations at this size\)$/);
+    // Below the margin the activations change nothing: the margin's rule above still decides.
+    assert.equal(chooseMemoryMode('auto', 4 * GIB, () => 5.6 * GIB, 1 * GIB).mode, 'resident');
+    assert.equal(estimateActivationBytes('sd15', 512, 512), 480 * 1024 * 64 * 64);
   });
 
   test('the available memory is a positive figure no larger than the free memory', () => {
