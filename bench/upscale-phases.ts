@@ -19,6 +19,8 @@ export interface UpscalePhases {
 interface ProgressLine {
   event?: string;
   phase?: string;
+  /** Which component a `load` line builds: the upscaler's own load comes first and is part of its phase. */
+  component?: string;
   done?: number;
   total?: number;
 }
@@ -64,7 +66,7 @@ export class UpscalePhaseClock {
         this.#marks.set('upscaled', now);
         this.#end('upscalerSeconds', `upscaler (${line.total} tiles)`, now - start);
       }
-    } else if (line.phase === 'load') {
+    } else if (line.phase === 'load' && line.component !== 'upscaler') {
       if (!this.#marks.has('load')) {
         const upscaled = this.#marks.get('upscaled');
         if (upscaled !== undefined) this.#end('resampleAndVerifySeconds', 'resample and model verification', now - upscaled);
