@@ -18,6 +18,7 @@ import { after, describe, it } from 'node:test';
 import { openJobStore } from '../../src/app/jobs/job-store.ts';
 import { ANY_OWNER, type JobRecord } from '../../src/app/jobs/job-types.ts';
 import { encodePng } from '../../src/engine/output/png.ts';
+import { findInferencePids } from '../app/worker/inference-processes.ts';
 
 const LOAD_MS = 45_000;
 const CLIENTS = 8;
@@ -48,24 +49,9 @@ async function startSoakServer(dir: string, port: number): Promise<ChildProcess>
   return child;
 }
 
-/** The inference processes of this data directory (their command line names it). */
-function workerPids(dir: string): number[] {
-  return readdirSync('/proc')
-    .filter((e) => /^\d+$/.test(e))
-    .filter((e) => {
-      try {
-        const cmdline = readFileSync(`/proc/${e}/cmdline`, 'utf8');
-        return cmdline.includes(dir) && cmdline.includes('worker-main');
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
-
 async function killWorker(dir: string): Promise<boolean> {
   for (let i = 0; i < 40; i++) {
-    const [pid] = workerPids(dir);
+    const [pid] = findInferencePids(dir);
     if (pid !== undefined) {
       process.kill(pid, 'SIGKILL');
       return true;
