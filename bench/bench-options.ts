@@ -1,13 +1,15 @@
 /**
- * The bench's execution provider and precision (`--ep cpu|cuda|dml|coreml`, `--precision fp32|fp16`), checked
+ * The bench's execution provider and precision (`--ep cpu|cuda|dml|coreml`, `--precision fp32|fp16|int8`), checked
  * before anything runs: an unknown value, or a provider this onnxruntime-node install cannot load, stops the
  * bench with the message that says what to install. The cases receive them as BENCH_EXECUTION_PROVIDER and
  * BENCH_PRECISION.
  */
+import path from 'node:path';
+import { sha256File } from '../src/engine/io/sha256.ts';
 import { checkExecutionProvider, type ExecutionProvider } from '../src/engine/runtime/onnx-runtime.ts';
 
 const PROVIDERS: readonly ExecutionProvider[] = ['cpu', 'cuda', 'dml', 'coreml'];
-const PRECISIONS = ['fp32', 'fp16'] as const;
+const PRECISIONS = ['fp32', 'fp16', 'int8'] as const;
 export type BenchPrecision = (typeof PRECISIONS)[number];
 
 export interface BenchOptions {
@@ -48,11 +50,25 @@ export function benchRuntimeEnv(options: BenchOptions): Record<string, string> {
   return { BENCH_EXECUTION_PROVIDER: options.executionProvider, BENCH_PRECISION: options.precision };
 }
 
-/** The provider and precision a case process was started with (cpu and fp32 when run by hand). */
-export function readBenchRuntime(): { executionProvider: ExecutionProvider; float16: boolean } {
+/**
+ * The provider and precision a case process was started with (cpu and fp32 when run by hand). `int8` is the
+ * engine's `runtime.precision: "int8"`: the UNet in int8, everything else fp32.
+ */
+export function readBenchRuntime(): { executionProvider: ExecutionProvider; float16: boolean; int8: boolean } {
   const ep = (process.env.BENCH_EXECUTION_PROVIDER ?? 'cpu') as ExecutionProvider;
   if (!PROVIDERS.includes(ep)) throw new Error(`BENCH_EXECUTION_PROVIDER: unknown provider "${ep}"`);
-  return { executionProvider: ep, float16: process.env.BENCH_PRECISION === 'fp16' };
+  const precision = process.env.BENCH_PRECISION ?? 'fp32';
+  if (!(PRECISIONS as readonly string[]).includes(precision)) throw new Error(`BENCH_PRECISION: unknown precision "${precision}"`);
+  return { executionProvider: ep, float16: precision === 'fp16', int8: precision === 'int8' };
+}
+
+/**
+ * loadCheckpoint's `int8` option for a case run with `--precision int8`: the quantized UNet weights cached under
+ * <cacheDir>/int8-<family> (the first run quantizes, later runs read them back). Empty otherwise.
+ */
+export async function benchInt8Option(file: string, family: string, cacheDir: string): Promise<{ int8?: { cacheDir: string; sourceSha256: string } }> {
+  if (!readBenchRuntime().int8) return {};
+  return { int8: { cacheDir: path.join(cacheDir, `int8-${family}`), sourceSha256: await sha256File(file) } };
 }
 
 function fail(message: string): never {

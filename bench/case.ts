@@ -4,6 +4,8 @@
  * BENCH_MACHINE_LIMITS, measured by machine-limits.ts), the fraction of them reached. With `--profile`, ONNX
  * Runtime's profiler runs too and its summary (time per operator type, slowest nodes) is printed to stderr
  * and added to the JSON; the profile file lives in a temp dir removed afterwards.
+ * With BENCH_PRECISION=int8 (`npm run bench -- --precision int8`) the UNet runs in int8, its quantized weights
+ * cached under <cacheDir>/int8-<family> (the first run quantizes), and its fraction is of the int8 limits.
  * Usage: node --import tsx bench/case.ts <sd15|sdxl> <unet|vae|text> <cacheDir> [repeats] [--profile]
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -20,8 +22,8 @@ import { loadCheckpoint, type CheckpointComponent } from '../src/engine/pipeline
 import type { ModelSession } from '../src/engine/runtime/onnx-runtime.ts';
 import { createTensor, type Int64Tensor, type Tensor } from '../src/engine/tensor.ts';
 import { ensureFullCheckpoint } from './fixtures/full-checkpoints.ts';
-import { idealSeconds, type MachineLimits } from './machine-limits.ts';
-import { readBenchRuntime } from './bench-options.ts';
+import { idealInt8Seconds, idealSeconds, type MachineLimits } from './machine-limits.ts';
+import { benchInt8Option, readBenchRuntime } from './bench-options.ts';
 
 const profile = process.argv.includes('--profile');
 const [family, part, cacheDir, repeatArg] = process.argv.slice(2).filter((a) => !a.startsWith('--')) as ['sd15' | 'sdxl', 'unet' | 'vae' | 'text', string, string?];
@@ -55,10 +57,13 @@ const header = await readSafetensorsHeader(file);
 const { architecture, parameterCounts } = inspectHeader(header);
 const component: CheckpointComponent = part === 'unet' ? 'unet' : part === 'vae' ? 'vae-decoder' : 'text';
 const runtime = readBenchRuntime();
+// int8 is the UNet's precision; the text encoders and the VAE run fp32 in that mode as well.
+const int8 = runtime.int8 && component === 'unet';
 const loaded = await loadCheckpoint(header, architecture, {
   components: [component],
   runtime: { executionProvider: runtime.executionProvider, ...(profileDir === null ? {} : { profileFilePrefix: path.join(profileDir, 'profile') }) },
   ...(runtime.float16 ? { float16: true } : {}),
+  ...(int8 ? await benchInt8Option(file, family, cacheDir) : {}),
 });
 const size = family === 'sd15' ? 512 : 1024;
 let weightsFp32Bytes = 0;
@@ -116,12 +121,13 @@ if (profileDir !== null) {
   }
 }
 const { outputs: _outputs, ...counted } = flops;
-const ideal = limits === null ? null : idealSeconds(flops, limits);
+const ideal = limits === null ? null : int8 ? idealInt8Seconds(flops, limits) : idealSeconds(flops, limits);
+const precisionLabel = runtime.float16 ? 'fp16' : int8 ? 'int8' : 'fp32';
 console.log(
   JSON.stringify({
     family,
     part,
-    shape: runtime.executionProvider === 'cpu' && !runtime.float16 ? shape : `${shape}, ${runtime.executionProvider} ${runtime.float16 ? 'fp16' : 'fp32'}`,
+    shape: runtime.executionProvider === 'cpu' && precisionLabel === 'fp32' ? shape : `${shape}, ${runtime.executionProvider} ${precisionLabel}`,
     buildSeconds: loaded.buildSeconds[component],
     firstRunSeconds: runs.first,
     secondsPerRun: runs.mean,
@@ -135,7 +141,8 @@ console.log(
     fractionOfLimit: ideal === null ? null : ideal / runs.mean,
     // The same per CPU-second: all threads' CPU time (spin-waiting included, so a lower bound) against one core's limits.
     gflopsPerCpuSecond: flops.total / runs.cpu / 1e9,
-    fractionOfCoreLimit: limits === null ? null : idealSeconds(flops, limits.perCore) / runs.cpu,
+    // One core's limits are measured for fp32 only.
+    fractionOfCoreLimit: limits === null || int8 ? null : idealSeconds(flops, limits.perCore) / runs.cpu,
     ...(profileSummary === null ? {} : { profile: profileSummary }),
   }),
 );

@@ -2,7 +2,8 @@
  * Whole-image benchmark in its own process: SD1.5 512x512, 20 steps, CFG 7, or SDXL 1024x1024, 4 steps, CFG 1,
  * on a full-size random-weight checkpoint. Prints one JSON line with the wall time split into text encoding,
  * sampling and decode, the time spent inside ONNX Runtime, the pipeline's own overhead and peak RSS.
- * Usage: node --import tsx bench/image-case.ts <sd15|sdxl> <cacheDir> (provider and precision: bench-options.ts)
+ * Usage: node --import tsx bench/image-case.ts <sd15|sdxl> <cacheDir> (provider and precision: bench-options.ts;
+ * with int8 the load includes quantizing the UNet the first time, reading the cache after that)
  */
 import path from 'node:path';
 import { readSafetensorsHeader } from '../src/engine/io/safetensors-reader.ts';
@@ -10,7 +11,7 @@ import { inspectHeader } from '../src/engine/models/inspect.ts';
 import { loadCheckpoint } from '../src/engine/pipeline/load-checkpoint.ts';
 import { generate, preparePipelineModel } from '../src/engine/pipeline/generate.ts';
 import { ClipTokenizer } from '../src/engine/text/clip-tokenizer.ts';
-import { readBenchRuntime } from './bench-options.ts';
+import { benchInt8Option, readBenchRuntime } from './bench-options.ts';
 import { ensureFullCheckpoint } from './fixtures/full-checkpoints.ts';
 
 const [family, cacheDir] = process.argv.slice(2) as ['sd15' | 'sdxl', string];
@@ -29,6 +30,7 @@ const loaded = await loadCheckpoint(header, architecture, {
   components: ['unet', 'text', 'vae-decoder'],
   runtime: { executionProvider: runtime.executionProvider },
   ...(runtime.float16 ? { float16: true } : {}),
+  ...(await benchInt8Option(file, family, cacheDir)),
   text: architecture.textEncoders.map(() => ({ clipSkip: 2, finalLayerNorm: family === 'sd15' })),
 });
 const loadSeconds = (performance.now() - loadStarted) / 1000;
@@ -64,7 +66,7 @@ console.log(
   JSON.stringify({
     family,
     part: 'image',
-    shape: `${setup.size}x${setup.size}, ${setup.steps} steps, CFG ${setup.cfg}, ${runtime.executionProvider} ${runtime.float16 ? 'fp16' : 'fp32'}`,
+    shape: `${setup.size}x${setup.size}, ${setup.steps} steps, CFG ${setup.cfg}, ${runtime.executionProvider} ${runtime.float16 ? 'fp16' : runtime.int8 ? 'int8 UNet' : 'fp32'}`,
     loadSeconds,
     encodeSeconds: image!.seconds.encode,
     sampleSeconds: image!.seconds.sample,

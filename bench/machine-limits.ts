@@ -238,6 +238,17 @@ export function idealSeconds(flops: { gemm: number; conv: number; attention: num
   return (flops.gemm + flops.attention) / (limits.fp32GemmGflops * 1e9) + flops.conv / (limits.fp32ConvGflops * 1e9);
 }
 
+/**
+ * Ideal seconds for an int8 UNet (`runtime.precision: "int8"`): its linear layers at the fused
+ * DynamicQuantizeMatMul limit, its convolutions at the MatMulInteger limit (they run as uint8 im2col +
+ * MatMulInteger), attention in fp32 at the GEMM limit. Null where ONNX Runtime lacks either int8 kernel.
+ */
+export function idealInt8Seconds(flops: { gemm: number; conv: number; attention: number }, limits: Pick<MachineLimits, 'fp32GemmGflops' | 'int8'>): number | null {
+  const { dynamicQuantizeMatMul, matMulInteger } = limits.int8;
+  if (dynamicQuantizeMatMul === null || matMulInteger === null) return null;
+  return flops.gemm / (dynamicQuantizeMatMul * 1e9) + flops.conv / (matMulInteger * 1e9) + flops.attention / (limits.fp32GemmGflops * 1e9);
+}
+
 /** The limits as a table, with the CPU and its flags (every figure is only meaningful next to them). */
 export function formatLimits(l: MachineLimits): string {
   const c = l.cpu;

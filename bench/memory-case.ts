@@ -3,11 +3,14 @@
  *   image: a whole text-to-image (SD 1.5 512x512, a few steps, CFG 7) in one `runtime.memory` mode, with the fp32
  *          bytes of the components resident at once (all of them, or the largest phase's) for the 1.15x target.
  *   unet | vae: one component with an ONNX Runtime arena setting, for choosing those settings by measurement.
- * Usage: node --import tsx bench/memory-case.ts <sd15|sdxl> <image|unet|vae> <cacheDir> [resident|per-phase] [arena on|off] [pattern on|off] [steps]
+ *          With `--int8` the UNet runs in int8 (its quantized weights cached under <cacheDir>/int8-<family>), for the
+ *          whole-image figure the int8 mode is held to.
+ * Usage: node --import tsx bench/memory-case.ts <sd15|sdxl> <image|unet|vae> <cacheDir> [resident|per-phase] [arena on|off] [pattern on|off] [steps] [--int8]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { readSafetensorsHeader } from '../src/engine/io/safetensors-reader.ts';
+import { sha256File } from '../src/engine/io/sha256.ts';
 import { inspectHeader } from '../src/engine/models/inspect.ts';
 import { measureComponentBytes, planPhaseComponents, type MemoryMode } from '../src/engine/pipeline/component-residency.ts';
 import { generate, preparePipelineModel } from '../src/engine/pipeline/generate.ts';
@@ -17,7 +20,9 @@ import { createTensor, type Tensor } from '../src/engine/tensor.ts';
 import { ClipTokenizer } from '../src/engine/text/clip-tokenizer.ts';
 import { ensureFullCheckpoint } from './fixtures/full-checkpoints.ts';
 
-const [family, part, cacheDir, modeArg, arenaArg, patternArg, stepsArg] = process.argv.slice(2) as ['sd15' | 'sdxl', 'image' | 'unet' | 'vae', string, string?, string?, string?, string?];
+const args = process.argv.slice(2);
+const int8Unet = args.includes('--int8');
+const [family, part, cacheDir, modeArg, arenaArg, patternArg, stepsArg] = args.filter((a) => a !== '--int8') as ['sd15' | 'sdxl', 'image' | 'unet' | 'vae', string, string?, string?, string?, string?];
 const mode: MemoryMode = modeArg === 'per-phase' ? 'per-phase' : 'resident';
 // Without an explicit pattern setting the engine's per-component default applies (the image case's default).
 const runtime: RuntimeOptions = { memoryArena: arenaArg !== 'off', ...(patternArg === undefined ? {} : { memoryPattern: patternArg !== 'off' }) };
@@ -67,7 +72,8 @@ function createSegmentPeaks(): { mark: (next: string) => void; segments: { until
 if (part === 'image') {
   const steps = Number(stepsArg ?? 4);
   const vocab = path.resolve(import.meta.dirname, '..', 'data', 'tokenizers', 'bpe_simple_vocab_16e6.txt.gz');
-  const loaded = await loadCheckpoint(header, architecture, { components: [], runtime, text: architecture.textEncoders.map(() => ({ clipSkip: 2, finalLayerNorm: family === 'sd15' })) });
+  const int8 = int8Unet ? { cacheDir: path.join(cacheDir, `int8-${family}`), sourceSha256: await sha256File(file) } : undefined;
+  const loaded = await loadCheckpoint(header, architecture, { components: [], runtime, text: architecture.textEncoders.map(() => ({ clipSkip: 2, finalLayerNorm: family === 'sd15' })), ...(int8 ? { int8 } : {}) });
   const model = preparePipelineModel(family, loaded, await ClipTokenizer.fromGzipFile(vocab));
   // What is resident at once: every component of the job, or the largest phase's.
   const plan = planPhaseComponents({ encodesImage: false, refines: false, vaeSwitch: false, standaloneVae: false, baseDecodes: true });
@@ -105,6 +111,8 @@ if (part === 'image') {
       part: 'memory',
       shape: `${size}x${size}, ${steps} steps, CFG 7, text-to-image`,
       mode,
+      precision: int8Unet ? 'int8' : 'fp32',
+      int8Weights: loaded.int8Weights,
       ...settings,
       totalSeconds: (performance.now() - started) / 1000,
       sampleSecondsPerStep: image!.seconds.sample / steps,

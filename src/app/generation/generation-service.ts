@@ -263,7 +263,8 @@ export class GenerationService {
       for (const c of this.cache) n += sum(c.bytes, (['unet', 'text', 'vae-decoder', 'vae-encoder'] as const).filter((k) => builtComponent(c.loaded, k)));
       return n;
     };
-    const activations = estimateActivationBytes(base.model.architecture.family, request.width, request.height);
+    const { family, unet } = base.model.architecture;
+    const activations = estimateActivationBytes(family, request.width, request.height, unet?.modelChannels);
     return chooseMemoryMode(this.options.memory ?? 'auto', needed, () => measureAvailableMemory() + held(), activations);
   }
 

@@ -31,9 +31,17 @@ const ACTIVATION_BYTES_PER_LATENT_PIXEL: Partial<Record<ModelFamily, number>> = 
   sd15: 480 * 1024,
 };
 
-/** The UNet's activation bytes for a `width` x `height` image (0 for a family nothing was measured on). */
-export function estimateActivationBytes(family: ModelFamily, width: number, height: number): number {
-  return (ACTIVATION_BYTES_PER_LATENT_PIXEL[family] ?? 0) * Math.ceil(width / 8) * Math.ceil(height / 8);
+/** The UNet width the figures above were measured at (both families' released checkpoints). */
+const MEASURED_MODEL_CHANNELS = 320;
+
+/**
+ * The UNet's activation bytes for a `width` x `height` image (0 for a family nothing was measured on). Every
+ * feature map is a multiple of the UNet's base width, so a narrower or wider UNet (`modelChannels`: a small test
+ * model's 32, the SDXL refiner's 384) scales the measured figure by its width.
+ */
+export function estimateActivationBytes(family: ModelFamily, width: number, height: number, modelChannels = MEASURED_MODEL_CHANNELS): number {
+  const perPixel = (ACTIVATION_BYTES_PER_LATENT_PIXEL[family] ?? 0) * (modelChannels / MEASURED_MODEL_CHANNELS);
+  return Math.round(perPixel * Math.ceil(width / 8) * Math.ceil(height / 8));
 }
 
 export interface MemoryChoice {

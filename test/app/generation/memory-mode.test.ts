@@ -46,6 +46,14 @@ describe('memory mode choice', () => {
     assert.equal(estimateActivationBytes('sd15', 512, 512), 480 * 1024 * 64 * 64);
   });
 
+  test("the activation estimate scales with the UNet's base width", () => {
+    const full = estimateActivationBytes('sd15', 512, 512);
+    assert.equal(estimateActivationBytes('sd15', 512, 512, 320), full);
+    // A tiny test UNet (32 channels) holds a tenth of the full model's feature maps; the refiner's 384 a fifth more.
+    assert.equal(estimateActivationBytes('sd15', 512, 512, 32), Math.round(full / 10));
+    assert.equal(estimateActivationBytes('sdxl', 1024, 1024, 384), Math.round(estimateActivationBytes('sdxl', 1024, 1024) * 1.2));
+  });
+
   test('the available memory is a positive figure no larger than the free memory', () => {
     const available = measureAvailableMemory();
     assert.ok(available > 0 && available <= os.freemem() * 1.01, `${available}`);
