@@ -1,4 +1,6 @@
 /** The control case's result (control-case.ts: ControlNet step overhead) and its table. */
+import { printMarkdownTable } from './markdown-table.ts';
+
 export interface ControlResult {
   family: string;
   part: 'control';
@@ -12,12 +14,8 @@ export interface ControlResult {
 }
 
 export function printControlResults(controls: readonly ControlResult[]): void {
-  console.log('');
-  console.log('| model | shape | hint encoder s, once per job | UNet step s, plain | ControlNet s | UNet with residuals s | step overhead (aim <= 60%) | peak RSS GiB |');
-  console.log('|---|---|---|---|---|---|---|---|');
-  for (const r of controls) {
-    console.log(
-      `| ${r.family} | ${r.shape} | ${r.hintEncoderSeconds.toFixed(2)} | ${r.plainStepSeconds.toFixed(2)} | ${r.controlNetStepSeconds.toFixed(2)} | ${r.controlledUnetStepSeconds.toFixed(2)} | ${r.stepOverheadPercent.toFixed(1)}% | ${(r.peakRssBytes / 2 ** 30).toFixed(2)} |`,
-    );
-  }
+  printMarkdownTable(
+    ['model', 'shape', 'hint encoder s, once per job', 'UNet step s, plain', 'ControlNet s', 'UNet with residuals s', 'step overhead (aim <= 60%)', 'peak RSS GiB'],
+    controls.map((r) => [r.family, r.shape, r.hintEncoderSeconds.toFixed(2), r.plainStepSeconds.toFixed(2), r.controlNetStepSeconds.toFixed(2), r.controlledUnetStepSeconds.toFixed(2), `${r.stepOverheadPercent.toFixed(1)}%`, (r.peakRssBytes / 2 ** 30).toFixed(2)]),
+  );
 }

@@ -1,4 +1,6 @@
 /** The detector case's result (detect-case.ts) and its table. */
+import { printMarkdownTable } from './markdown-table.ts';
+
 export interface DetectResult {
   family: 'detect';
   part: string;
@@ -11,10 +13,11 @@ export interface DetectResult {
 }
 
 export function printDetectResults(detections: readonly DetectResult[]): void {
-  console.log('\n| detector | shape | load s | first detection s (graph + session) | next detection s | peak RSS GiB | CPU |');
-  console.log('|---|---|---|---|---|---|---|');
-  for (const r of detections) {
-    const flags = [r.cpu.avx2 ? 'avx2' : '', r.cpu.avx512 ? 'avx512' : ''].filter((f) => f !== '').join(' ');
-    console.log(`| ${r.part} | ${r.shape} | ${r.loadSeconds.toFixed(2)} | ${r.firstSeconds.toFixed(1)} | ${r.secondSeconds.toFixed(1)} | ${(r.peakRssBytes / 2 ** 30).toFixed(2)} | ${r.cpu.model}, ${r.cpu.cores} cores, ${flags} |`);
-  }
+  printMarkdownTable(
+    ['detector', 'shape', 'load s', 'first detection s (graph + session)', 'next detection s', 'peak RSS GiB', 'CPU'],
+    detections.map((r) => {
+      const flags = [r.cpu.avx2 ? 'avx2' : '', r.cpu.avx512 ? 'avx512' : ''].filter((f) => f !== '').join(' ');
+      return [r.part, r.shape, r.loadSeconds.toFixed(2), r.firstSeconds.toFixed(1), r.secondSeconds.toFixed(1), (r.peakRssBytes / 2 ** 30).toFixed(2), `${r.cpu.model}, ${r.cpu.cores} cores, ${flags}`];
+    }),
+  );
 }

@@ -1,4 +1,6 @@
 /** The image case's result (image-case.ts: one text-to-image run) and its table. */
+import { printMarkdownTable } from './markdown-table.ts';
+
 export interface ImageResult {
   family: string;
   part: 'image';
@@ -16,12 +18,8 @@ export interface ImageResult {
 
 export function printImageResults(images: readonly ImageResult[]): void {
   const gib = (b: number) => (b / 2 ** 30).toFixed(2);
-  console.log('');
-  console.log('| model | image | load s | text s | sampling s | decode s | total s | inside ONNX Runtime s | pipeline overhead | peak RSS GiB |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|');
-  for (const r of images) {
-    console.log(
-      `| ${r.family} | ${r.shape} | ${r.loadSeconds.toFixed(1)} | ${r.encodeSeconds.toFixed(2)} | ${r.sampleSeconds.toFixed(1)} | ${r.decodeSeconds.toFixed(1)} | ${r.totalSeconds.toFixed(1)} | ${r.modelSeconds.toFixed(1)} | ${r.overheadPercent.toFixed(2)}% | ${gib(r.peakRssBytes)} |`,
-    );
-  }
+  printMarkdownTable(
+    ['model', 'image', 'load s', 'text s', 'sampling s', 'decode s', 'total s', 'inside ONNX Runtime s', 'pipeline overhead', 'peak RSS GiB'],
+    images.map((r) => [r.family, r.shape, r.loadSeconds.toFixed(1), r.encodeSeconds.toFixed(2), r.sampleSeconds.toFixed(1), r.decodeSeconds.toFixed(1), r.totalSeconds.toFixed(1), r.modelSeconds.toFixed(1), `${r.overheadPercent.toFixed(2)}%`, gib(r.peakRssBytes)]),
+  );
 }

@@ -1,4 +1,6 @@
 /** The int8 case's result (bench/int8-case.ts) and its table. */
+import { printMarkdownTable } from './markdown-table.ts';
+
 export interface Int8Result {
   family: string;
   part: 'int8';
@@ -18,14 +20,23 @@ export interface Int8Result {
 }
 
 export function printInt8Results(results: readonly Int8Result[]): void {
-  console.log('');
-  console.log('| model | shape | fp32 UNet s | int8 UNet s | speed-up | UNet rel. error | image PSNR vs fp32 dB | int8 load s: cold / cached | quantize s / cache read s | peak RSS GiB | CPU | SIMD flags |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
-  for (const r of results) {
-    console.log(
-      `| ${r.family} | ${r.shape} | ${r.fp32StepSeconds.toFixed(2)} | ${r.int8StepSeconds.toFixed(2)} | ${r.speedup.toFixed(2)}x | ${(r.unetRelativeError * 100).toFixed(2)} % | ${r.imagePsnrDb.toFixed(1)} | ${r.int8ColdLoadSeconds.toFixed(1)} / ${r.int8WarmLoadSeconds.toFixed(1)} | ${r.quantizeSeconds.toFixed(1)} / ${r.cacheReadSeconds.toFixed(1)} | ${(r.peakRssBytes / 2 ** 30).toFixed(2)} | ${r.cpu.model} | ${r.cpu.flags.join(' ')} |`,
-    );
-  }
+  printMarkdownTable(
+    ['model', 'shape', 'fp32 UNet s', 'int8 UNet s', 'speed-up', 'UNet rel. error', 'image PSNR vs fp32 dB', 'int8 load s: cold / cached', 'quantize s / cache read s', 'peak RSS GiB', 'CPU', 'SIMD flags'],
+    results.map((r) => [
+      r.family,
+      r.shape,
+      r.fp32StepSeconds.toFixed(2),
+      r.int8StepSeconds.toFixed(2),
+      `${r.speedup.toFixed(2)}x`,
+      `${(r.unetRelativeError * 100).toFixed(2)} %`,
+      r.imagePsnrDb.toFixed(1),
+      `${r.int8ColdLoadSeconds.toFixed(1)} / ${r.int8WarmLoadSeconds.toFixed(1)}`,
+      `${r.quantizeSeconds.toFixed(1)} / ${r.cacheReadSeconds.toFixed(1)}`,
+      (r.peakRssBytes / 2 ** 30).toFixed(2),
+      r.cpu.model,
+      r.cpu.flags.join(' '),
+    ]),
+  );
 }
 
 /** The int8 conv kernel comparison (bench/int8-conv-case.ts). */
@@ -37,18 +48,16 @@ export interface Int8ConvResult {
 }
 
 export function printInt8ConvResults(results: readonly Int8ConvResult[]): void {
-  console.log('');
-  console.log('| conv layer | fp32 ms (extended / all) | int8 im2col + MatMulInteger ms | int8 QLinearConv ms | QLinearConv / im2col | CPU | SIMD flags |');
-  console.log('|---|---|---|---|---|---|---|');
-  for (const r of results) {
-    for (const l of r.layers) {
-      for (const clock of ['wallMs', 'oneThreadCpuMs'] as const) {
-        const t = l.timings;
-        const label = clock === 'wallMs' ? 'wall, all cores' : 'CPU, one thread';
-        console.log(
-          `| ${l.shape} (${label}) | ${t.fp32[clock].toFixed(1)} / ${t['fp32-all'][clock].toFixed(1)} | ${t.im2col[clock].toFixed(1)} | ${t.qlinear[clock].toFixed(1)} | ${(t.qlinear[clock] / t.im2col[clock]).toFixed(2)} | ${r.cpu.model} | ${r.cpu.flags.join(' ')} |`,
-        );
-      }
-    }
-  }
+  printMarkdownTable(
+    ['conv layer', 'fp32 ms (extended / all)', 'int8 im2col + MatMulInteger ms', 'int8 QLinearConv ms', 'QLinearConv / im2col', 'CPU', 'SIMD flags'],
+    results.flatMap((r) =>
+      r.layers.flatMap((l) =>
+        (['wallMs', 'oneThreadCpuMs'] as const).map((clock) => {
+          const t = l.timings;
+          const label = clock === 'wallMs' ? 'wall, all cores' : 'CPU, one thread';
+          return [`${l.shape} (${label})`, `${t.fp32[clock].toFixed(1)} / ${t['fp32-all'][clock].toFixed(1)}`, t.im2col[clock].toFixed(1), t.qlinear[clock].toFixed(1), (t.qlinear[clock] / t.im2col[clock]).toFixed(2), r.cpu.model, r.cpu.flags.join(' ')];
+        }),
+      ),
+    ),
+  );
 }

@@ -1,4 +1,6 @@
 /** The LoRA case's result (lora-case.ts) and its table. */
+import { printMarkdownTable } from './markdown-table.ts';
+
 export interface LoraResult {
   family: string;
   part: 'lora';
@@ -15,12 +17,8 @@ export interface LoraResult {
 }
 
 export function printLoraResults(loras: readonly LoraResult[]): void {
-  console.log('');
-  console.log('| model | LoRAs | UNet step s, no LoRA | with 1 LoRA | with 2 LoRAs | step overhead | first LoRA (build with slots) s | switch to another s | switch to 2 LoRAs s | switch to none s | peak RSS GiB |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
-  for (const r of loras) {
-    console.log(
-      `| ${r.family} | ${r.shape} | ${r.baseStepSeconds.toFixed(2)} | ${r.loraStepSeconds.toFixed(2)} | ${r.twoLoraStepSeconds.toFixed(2)} | ${r.stepOverheadPercent.toFixed(1)}% | ${r.firstApplySeconds.toFixed(1)} | ${r.switchSeconds.toFixed(2)} | ${r.switchTwoSeconds.toFixed(2)} | ${r.switchNoneSeconds.toFixed(2)} | ${(r.peakRssBytes / 2 ** 30).toFixed(2)} |`,
-    );
-  }
+  printMarkdownTable(
+    ['model', 'LoRAs', 'UNet step s, no LoRA', 'with 1 LoRA', 'with 2 LoRAs', 'step overhead', 'first LoRA (build with slots) s', 'switch to another s', 'switch to 2 LoRAs s', 'switch to none s', 'peak RSS GiB'],
+    loras.map((r) => [r.family, r.shape, r.baseStepSeconds.toFixed(2), r.loraStepSeconds.toFixed(2), r.twoLoraStepSeconds.toFixed(2), `${r.stepOverheadPercent.toFixed(1)}%`, r.firstApplySeconds.toFixed(1), r.switchSeconds.toFixed(2), r.switchTwoSeconds.toFixed(2), r.switchNoneSeconds.toFixed(2), (r.peakRssBytes / 2 ** 30).toFixed(2)]),
+  );
 }

@@ -1,4 +1,6 @@
 /** The metadata case's result (metadata-case.ts: reading a large PNG's metadata) and its table. */
+import { printMarkdownTable } from './markdown-table.ts';
+
 interface MetadataTiming {
   medianMs: number;
   p90Ms: number;
@@ -14,12 +16,14 @@ export interface MetadataResult {
 }
 
 export function printMetadataResults(metadataReads: readonly MetadataResult[]): void {
-  console.log('');
-  console.log('| metadata read (readImageMetadataReport) | file MB | median ms | p90 ms |');
-  console.log('|---|---|---|---|');
-  for (const r of metadataReads) {
-    const mb = (r.fileBytes / 1e6).toFixed(1);
-    console.log(`| PNG with a ${(r.parametersBytes / 1024).toFixed(0)} KiB parameters chunk | ${mb} | ${r.withText.medianMs.toFixed(1)} | ${r.withText.p90Ms.toFixed(1)} |`);
-    console.log(`| the same pixels without text (stealth probe) | ${mb} | ${r.withoutText.medianMs.toFixed(1)} | ${r.withoutText.p90Ms.toFixed(1)} |`);
-  }
+  printMarkdownTable(
+    ['metadata read (readImageMetadataReport)', 'file MB', 'median ms', 'p90 ms'],
+    metadataReads.flatMap((r) => {
+      const mb = (r.fileBytes / 1e6).toFixed(1);
+      return [
+        [`PNG with a ${(r.parametersBytes / 1024).toFixed(0)} KiB parameters chunk`, mb, r.withText.medianMs.toFixed(1), r.withText.p90Ms.toFixed(1)],
+        ['the same pixels without text (stealth probe)', mb, r.withoutText.medianMs.toFixed(1), r.withoutText.p90Ms.toFixed(1)],
+      ];
+    }),
+  );
 }
