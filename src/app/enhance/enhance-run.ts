@@ -7,7 +7,8 @@
  */
 import { isMaskEmpty, prepareInpaintMask, type ModelFamily, type RegionDetection, type RegionQuery, type RgbImage } from '../../engine/index.ts';
 import type { ModelListing, ModelStore } from '../models/model-store.ts';
-import type { AppGenerationRequest, ServiceProgress } from '../generation/generation-service.ts';
+import type { AppGenerationRequest } from '../generation/app-generation-request.ts';
+import type { ServiceProgress } from '../generation/generation-service.ts';
 import type { EnhanceChoice, EnhanceTab, ImageRequest } from '../generation/image-request.ts';
 import { prepareInpaintRun } from '../generation/inpaint-run.ts';
 import { needsUpscaler, planVaryUpscaleSize, runVaryUpscaleStep } from '../generation/vary-upscale-step.ts';

@@ -5,7 +5,8 @@
  */
 import type { EnhanceRecord, ModelFamily, RgbImage } from '../../engine/index.ts';
 import type { ModelListing, ModelStore } from '../models/model-store.ts';
-import type { AppGenerationRequest, GenerationService, SavedImage, ServiceProgress, VerifiedModel } from '../generation/generation-service.ts';
+import type { AppGenerationRequest, VerifiedModel } from '../generation/app-generation-request.ts';
+import type { GenerationService, SavedImage, ServiceProgress } from '../generation/generation-service.ts';
 import type { EnhanceChoice, ImageRequest } from '../generation/image-request.ts';
 import type { StepResult } from '../generation/input-image-steps.ts';
 import { reportSamplingFor } from '../generation/service-progress.ts';

@@ -11,8 +11,8 @@ import { MissingPerformanceLoraError, PromptSyntaxError, WildcardDepthError, Wil
 import { resolvePresetModels } from '../creative/preset-models.ts';
 import type { Preset } from '../creative/presets.ts';
 import type { ModelListing } from '../models/model-store.ts';
+import type { AppGenerationRequest } from './app-generation-request.ts';
 import { GENERATION_DEFAULTS } from './generation-defaults.ts';
-import type { AppGenerationRequest } from './generation-service.ts';
 import { ImageRequestError, type ImageRequest } from './image-request.ts';
 import { describeInputImage } from './input-image-description.ts';
 import { composeInputImageSteps } from './input-image-steps.ts';

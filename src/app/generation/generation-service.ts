@@ -20,10 +20,7 @@ import {
   readLoraFile,
   readSafetensorsHeader,
   type ClipTokenizer,
-  type GenerationParameters,
-  type InputImageParameters,
   type GenerationRequest,
-  type ImageFormat,
   type LoadedCheckpoint,
   type LoadedUpscaler,
   type LoadedVae,
@@ -39,55 +36,15 @@ import {
   type RegionDetection,
   type RegionQuery,
 } from '../../engine/index.ts';
-import { saveImage, type MetadataSchemeName } from '../outputs/output-writer.ts';
-import type { ControlFiles } from './control-runner.ts';
+import { saveImage } from '../outputs/output-writer.ts';
+import type { AppGenerationRequest, VerifiedLora, VerifiedModel } from './app-generation-request.ts';
+import { describeGeneration, toModelName } from './generation-description.ts';
 import { GuidanceModels, type GuidanceBase } from './guidance-models.ts';
 import type { GuidedUnetCache } from './guided-unet-cache.ts';
-import type { ImagePromptInputs } from './image-prompt-runner.ts';
 import { toServiceProgress, type ServiceProgress } from './service-progress.ts';
 import { chooseMemoryMode, describeMemoryChoice, estimateActivationBytes, measureAvailableMemory, type MemoryChoice, type MemorySetting } from './memory-mode.ts';
 import { TEXT_DETECTOR_FILES } from '../enhance/text-detector-files.ts';
 import { TextDetectorSlot, type VerifiedTextDetectorFiles } from '../enhance/text-detector-slot.ts';
-
-/** A checkpoint the store has verified: where it is and what its bytes hash to. */
-export interface VerifiedModel {
-  path: string;
-  sha256: string;
-}
-
-/** A LoRA file the store has verified, with the strength to apply it at. */
-export interface VerifiedLora extends VerifiedModel {
-  name: string;
-  weight: number;
-}
-
-export interface AppGenerationRequest extends GenerationRequest {
-  model: VerifiedModel;
-  refiner?: VerifiedModel;
-  /** A VAE file that decodes (and encodes input images) instead of the base checkpoint's own. */
-  vae?: VerifiedModel & { name: string };
-  /** Applied to the base model's UNet and text encoders, in order. */
-  loras?: VerifiedLora[];
-  /** Fooocus's inpaint head and patch (the fooocus-v2.6 inpaint engine): the base UNet is built with the patch. */
-  inpaintFiles?: { head: VerifiedModel; patch: VerifiedModel };
-  /** The prompt and negative prompt as typed (before splitting into parts), for the metadata. */
-  rawPrompt: string;
-  rawNegativePrompt: string;
-  /** The expansion part the prompt was encoded with ('' when expansion was off), for the metadata. */
-  promptExpansion?: string;
-  styles: string[];
-  performance?: string;
-  /** The job the images are for: its id marks their file names (see SaveImageOptions.jobTag). */
-  jobTag?: string;
-  format: ImageFormat;
-  scheme: MetadataSchemeName;
-  /** IP-Adapter image prompts (Image Prompt, FaceSwap): their files and images; encoded into `imagePrompts` here. */
-  imagePromptInputs?: ImagePromptInputs;
-  /** The control-LoRA file of each control type in `controls` (PyraCanny, CPDS). */
-  controlFiles?: ControlFiles;
-  /** The Input Image mode and its parameters as the metadata records them (input-image-description.ts). */
-  inputImage?: InputImageParameters;
-}
 
 export interface SavedImage {
   path: string;
@@ -132,10 +89,6 @@ interface CachedModel {
   loraKey: string;
 }
 
-function modelName(file: string): string {
-  return path.basename(file).replace(/\.safetensors$/i, '');
-}
-
 export class GenerationService {
   private cache: CachedModel[] = [];
   /** The chosen VAE, kept while requests ask for it (at most one: a VAE is small and quick to build). */
@@ -173,7 +126,7 @@ export class GenerationService {
     const unet = patch === undefined ? undefined : { weightPatches: await readInpaintPatch(patch.path, header, architecture), inpaintFeature: true };
     const tokenizer = await this.options.loadTokenizer(architecture.textEncoders[0]?.vocabSize ?? 0);
     const { finalLayerNorm } = getFamilyProfile(architecture.family);
-    const name = modelName(model.path);
+    const name = toModelName(model.path);
     // Nothing is built yet: generate builds the components the job's phases run, when they run them.
     const loaded = await loadCheckpoint(header, architecture, {
       components: [],
@@ -239,7 +192,7 @@ export class GenerationService {
 
   /** Saves one image with the metadata of `request` (its size is the image's). */
   async saveResult(request: Omit<AppGenerationRequest, 'input'> & Pick<Partial<AppGenerationRequest>, 'input'>, image: RgbImage, seed: bigint, seconds: SavedImage['seconds']): Promise<SavedImage> {
-    const parameters = this.describe({ ...request, width: image.width, height: image.height }, modelName(request.model.path), seed);
+    const parameters = describeGeneration({ ...request, width: image.width, height: image.height }, toModelName(request.model.path), seed, this.options.software);
     const file = await saveImage(this.options.outputsDir, image, parameters, {
       format: request.format,
       scheme: request.scheme,
@@ -353,46 +306,6 @@ export class GenerationService {
     }
     entry.loraKey = key;
     entry.model = preparePipelineModel(entry.model.name, entry.loaded, entry.tokenizer);
-  }
-
-  private describe(request: Omit<AppGenerationRequest, 'input'> & Pick<Partial<AppGenerationRequest>, 'input'>, baseName: string, seed: bigint): GenerationParameters {
-    return {
-      prompt: request.rawPrompt,
-      negativePrompt: request.rawNegativePrompt,
-      fullPrompt: request.prompt,
-      fullNegativePrompt: request.negativePrompt,
-      ...(request.promptExpansion ? { promptExpansion: request.promptExpansion } : {}),
-      styles: request.styles,
-      ...(request.performance ? { performance: request.performance } : {}),
-      steps: request.steps,
-      sampler: request.sampler,
-      scheduler: request.scheduler,
-      cfg: request.cfg,
-      sharpness: request.sharpness,
-      adaptiveCfg: request.adaptiveCfg,
-      // Fooocus writes the ADM guidance whatever the model (it reads it back the same way).
-      admScalers: [request.admScalers.positive, request.admScalers.negative, request.admScalers.end],
-      seed: String(seed),
-      width: request.width,
-      height: request.height,
-      modelName: baseName,
-      ...(request.loras?.length ? { loras: request.loras.map((l) => ({ name: l.name, weight: l.weight, hash: l.sha256.slice(0, 10) })) } : {}),
-      modelHash: request.model.sha256.slice(0, 10),
-      ...(request.refiner
-        ? {
-            refinerName: modelName(request.refiner.path),
-            refinerHash: request.refiner.sha256.slice(0, 10),
-            refinerSwitch: request.refinerSwitch,
-            refinerSwitchMethod: request.refinerSwitchMethod ?? 'joint',
-          }
-        : {}),
-      // Fooocus records the VAE by its file name in the vae folder.
-      ...(request.vae ? { vae: request.vae.name } : {}),
-      clipSkip: request.clipSkip,
-      ...(request.input ? { denoise: request.input.denoise } : {}),
-      ...(request.inputImage ? { inputImage: request.inputImage } : {}),
-      version: this.options.software,
-    };
   }
 
   async close(): Promise<void> {

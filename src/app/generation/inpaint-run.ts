@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { inspectHeader, readMaskFile, readSafetensorsHeader, type GreyMask, type InpaintSettings, type ModelFamily, type RgbImage } from '../../engine/index.ts';
 import type { ModelListing, ModelStore } from '../models/model-store.ts';
-import type { VerifiedModel } from './generation-service.ts';
+import type { VerifiedModel } from './app-generation-request.ts';
 import { ImageRequestError, type InpaintChoice } from './image-request.ts';
 import { checkInpaintMask, chooseInpaintEngine, findInpaintFiles, toInpaintSettings } from './inpaint-step.ts';
 

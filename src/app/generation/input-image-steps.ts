@@ -12,7 +12,7 @@
  */
 import { IMAGE_SIZE_LIMITS, type GreyMask, type ModelFamily, type RgbImage } from '../../engine/index.ts';
 import type { ModelListing, ModelStore } from '../models/model-store.ts';
-import type { AppGenerationRequest, VerifiedModel } from './generation-service.ts';
+import type { AppGenerationRequest, VerifiedModel } from './app-generation-request.ts';
 import { ImageRequestError, type ImageRequest } from './image-request.ts';
 import { prepareInpaintRun } from './inpaint-run.ts';
 import { addInpaintPrompt, checkInpaintEngineFits, checkInpaintInput, placeholderInpaint, resolveInpaintChoice } from './inpaint-step.ts';

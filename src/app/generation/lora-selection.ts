@@ -4,7 +4,7 @@
  * prompts write it.
  */
 import type { ModelListing, ModelStore } from '../models/model-store.ts';
-import type { VerifiedLora } from './generation-service.ts';
+import type { VerifiedLora } from './app-generation-request.ts';
 import { FooocusError } from '../../engine/index.ts';
 
 /** The store's name for the LoRA called `name`, or null when the store has no such trusted LoRA. */
