@@ -8,7 +8,9 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { buildUnetGraph } from '../src/engine/graphs/unet.ts';
 import { readSafetensorsHeader } from '../src/engine/io/safetensors-reader.ts';
+import { countGraphFlops } from '../src/engine/onnx/flop-count.ts';
 import type { SafetensorsHeader } from '../src/engine/io/safetensors-types.ts';
 import { sha256File } from '../src/engine/io/sha256.ts';
 import { inspectHeader } from '../src/engine/models/inspect.ts';
@@ -19,6 +21,7 @@ import { createTensor, type Tensor } from '../src/engine/tensor.ts';
 import { writeTinyCheckpoint } from '../test/fixtures/checkpoints.ts';
 import { describeCpu } from './cpu-description.ts';
 import { ensureFullCheckpoint } from './fixtures/full-checkpoints.ts';
+import { idealInt8Seconds, idealSeconds, type MachineLimits } from './machine-limits.ts';
 
 const [family, cacheDir] = process.argv.slice(2) as ['sd15' | 'tiny', string];
 const full = family === 'sd15';
@@ -68,12 +71,13 @@ async function measureUnet(header: SafetensorsHeader, int8: LoadCheckpointOption
     timesteps: createTensor([2], new Float32Array([500, 500])),
     context: sampleTensor([2, 77, unet.contextDim], 2),
   };
+  const flops = countGraphFlops(buildUnetGraph(header, unet), Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, v.dims])));
   const out = (await loaded.unet!.run(feeds)).out!;
   const t = performance.now();
   for (let i = 0; i < setup.repeats; i++) await loaded.unet!.run(feeds);
   const stepSeconds = (performance.now() - t) / 1000 / setup.repeats;
   await loaded.release();
-  return { out: out.data, stepSeconds, loadSeconds, cache: loaded.int8Weights };
+  return { out: out.data, stepSeconds, loadSeconds, cache: loaded.int8Weights, flops };
 }
 
 /** One image through the whole pipeline (text encoders, UNet, VAE decoder) at a fixed seed. */
@@ -124,6 +128,10 @@ const warm = await measureUnet(header, int8);
 if (cold.cache?.origin !== 'built' || warm.cache?.origin !== 'cache') throw new Error(`int8 cache: expected built then cache, got ${cold.cache?.origin} then ${warm.cache?.origin}`);
 // 2. whole images at the same seed
 const fp32Image = await makeImage(header, undefined);
+// 3. what the machine's measured kernel limits allow: the fp32 step's ideal time over the int8 step's, where the
+// int8 UNet still runs its attention in fp32 (bench/machine-limits.ts). Needs the limits from `npm run bench`.
+const limits = process.env.BENCH_MACHINE_LIMITS === undefined ? null : (JSON.parse(process.env.BENCH_MACHINE_LIMITS) as MachineLimits);
+const int8Ideal = limits === null ? null : idealInt8Seconds(fp32.flops, limits);
 const int8Image = await makeImage(header, int8);
 
 console.log(
@@ -134,6 +142,9 @@ console.log(
     fp32StepSeconds: fp32.stepSeconds,
     int8StepSeconds: warm.stepSeconds,
     speedup: fp32.stepSeconds / warm.stepSeconds,
+    // null when run by hand (no limits) or without the int8 kernels.
+    speedupAtLimits: limits === null || int8Ideal === null ? null : idealSeconds(fp32.flops, limits) / int8Ideal,
+    int8FractionOfLimit: int8Ideal === null ? null : int8Ideal / warm.stepSeconds,
     unetRelativeError: relativeError(warm.out, fp32.out),
     imagePsnrDb: psnr(int8Image, fp32Image),
     fp32LoadSeconds: fp32.loadSeconds,

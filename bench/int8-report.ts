@@ -8,6 +8,10 @@ export interface Int8Result {
   fp32StepSeconds: number;
   int8StepSeconds: number;
   speedup: number;
+  /** The speed-up the machine's measured limits allow (fp32 ideal over int8 ideal; attention stays fp32). */
+  speedupAtLimits: number | null;
+  /** The int8 step's ideal time at the int8 limits over its measured time. */
+  int8FractionOfLimit: number | null;
   unetRelativeError: number;
   imagePsnrDb: number;
   fp32LoadSeconds: number;
@@ -21,13 +25,15 @@ export interface Int8Result {
 
 export function printInt8Results(results: readonly Int8Result[]): void {
   printMarkdownTable(
-    ['model', 'shape', 'fp32 UNet s', 'int8 UNet s', 'speed-up', 'UNet rel. error', 'image PSNR vs fp32 dB', 'int8 load s: cold / cached', 'quantize s / cache read s', 'peak RSS GiB', 'CPU', 'SIMD flags'],
+    ['model', 'shape', 'fp32 UNet s', 'int8 UNet s', 'speed-up', 'speed-up the limits allow', 'int8 step of its limit', 'UNet rel. error', 'image PSNR vs fp32 dB', 'int8 load s: cold / cached', 'quantize s / cache read s', 'peak RSS GiB', 'CPU', 'SIMD flags'],
     results.map((r) => [
       r.family,
       r.shape,
       r.fp32StepSeconds.toFixed(2),
       r.int8StepSeconds.toFixed(2),
       `${r.speedup.toFixed(2)}x`,
+      r.speedupAtLimits === null ? '' : `${r.speedupAtLimits.toFixed(2)}x`,
+      r.int8FractionOfLimit === null ? '' : `${(r.int8FractionOfLimit * 100).toFixed(0)} %`,
       `${(r.unetRelativeError * 100).toFixed(2)} %`,
       r.imagePsnrDb.toFixed(1),
       `${r.int8ColdLoadSeconds.toFixed(1)} / ${r.int8WarmLoadSeconds.toFixed(1)}`,
