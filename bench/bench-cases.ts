@@ -65,6 +65,7 @@ const SESSION_MEMORY_VARIANTS = [
   'device-allocator-initializers',
   'device-allocator-pattern-off',
   'arena-off',
+  'prepacking',
   'no-prepacking',
   'no-prepacking-device-allocator',
   'no-constant-folding',

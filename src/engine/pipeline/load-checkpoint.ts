@@ -104,23 +104,44 @@ const DEFAULT_OPTIMIZATION: Record<CheckpointComponent, NonNullable<RuntimeOptio
 /**
  * ONNX Runtime's memory pattern per component when the caller sets none. The pattern is learnt from the first run
  * and allocated as one block from the second on; the arena cannot fit that block into the blocks the first run
- * left free, so it grows again. Measured on the SD 1.5 UNet (`npm run bench -- memory:sd15-unet-pattern-off`
- * against `memory:sd15-unet-default`): without the pattern the second run holds the first run's memory (about
- * 180 MB less, 5 % of the UNet's weights), at the same step time and with the same output bits.
+ * left free, so it grows again, and a block that size costs fresh pages at every run. Measured with the arena on
+ * (README, "Memory"): the SD 1.5 UNet holds about 180 MB less without it (5 % of its weights) at the same step
+ * time and output bits (`npm run bench -- memory:sd15-unet-pattern-off`); the VAE decoder, whose activations are
+ * many times its weights, peaks at 1.48 GiB instead of 2.45 GiB at 512x512 and 3.72 GiB instead of 7.31 GiB at
+ * 1024x1024, and decodes 23 % and 45 % faster (`memory-case.ts <family> vae <cache> resident on off`). The text
+ * encoders' activations are small; they keep it.
  */
 const DEFAULT_MEMORY_PATTERN: Record<CheckpointComponent, boolean> = {
   unet: false,
   text: true,
-  'vae-decoder': true,
-  'vae-encoder': true,
+  'vae-decoder': false,
+  'vae-encoder': false,
+};
+
+/**
+ * ONNX Runtime session settings per component, under the caller's own. The UNet is built without weight prepacking:
+ * ONNX Runtime would copy each linear layer's fp32 weight into its packed layout and free the original, and the
+ * freed blocks stay in the C heap. Measured on the full-size UNets (README, "Memory"; `npm run bench --
+ * memory:sd15-unet-no-prepacking`, `session-memory-case.ts sdxl`): SD 1.5 peaks 0.05-0.1 GiB lower (1.12x its
+ * weights instead of 1.13-1.15x), SDXL the same, at the same step time (SD 1.5 5.3-5.6 s against 5.6-5.9 s, SDXL
+ * 45.5 s against 45.3 s) and a shorter build; the int8 UNet computes the same bits either way. The GEMM packs its
+ * weight panels as it runs instead, which costs about 1/M of the product for M rows (M >= 128 in any UNet layer).
+ */
+const DEFAULT_SESSION_CONFIG: Record<CheckpointComponent, Readonly<Record<string, string>>> = {
+  unet: { 'session.disable_prepacking': '1' },
+  text: {},
+  'vae-decoder': {},
+  'vae-encoder': {},
 };
 
 /** The runtime options a component's sessions are built with: the caller's, and this module's defaults for the rest. */
 export function componentRuntimeOptions(component: CheckpointComponent, runtime: RuntimeOptions = {}): RuntimeOptions {
+  const sessionConfig = { ...DEFAULT_SESSION_CONFIG[component], ...runtime.sessionConfig };
   return {
     ...runtime,
     optimization: runtime.optimization ?? DEFAULT_OPTIMIZATION[component],
     memoryPattern: runtime.memoryPattern ?? DEFAULT_MEMORY_PATTERN[component],
+    ...(Object.keys(sessionConfig).length === 0 ? {} : { sessionConfig }),
   };
 }
 

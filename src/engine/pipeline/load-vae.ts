@@ -16,6 +16,7 @@ import { TensorShapes } from '../models/tensor-shapes.ts';
 import { detectVae } from '../models/vae-detection.ts';
 import { FooocusError } from '../errors/fooocus-error.ts';
 import type { ComponentHost } from './component-residency.ts';
+import { componentRuntimeOptions } from './load-checkpoint.ts';
 
 const CHECKPOINT_VAE_PREFIX = 'first_stage_model.';
 
@@ -82,7 +83,6 @@ export async function loadVae(header: SafetensorsHeader, options: LoadVaeOptions
   const config = inspectVaeHeader(header);
   const weightsDir = path.dirname(path.resolve(header.file));
   // The conv-heavy VAE gains from ONNX Runtime's full optimization at no build cost (see load-checkpoint.ts).
-  const runtime: RuntimeOptions = { ...options.runtime, optimization: options.runtime?.optimization ?? 'all' };
   const sessions = new Map<VaePart, ModelSession>();
   const sessionsBuilt: Record<VaePart, number> = { 'vae-decoder': 0, 'vae-encoder': 0 };
   const has = (part: VaePart): boolean => (part === 'vae-decoder' ? config.hasDecoder : config.hasEncoder);
@@ -93,7 +93,8 @@ export async function loadVae(header: SafetensorsHeader, options: LoadVaeOptions
         build.signal?.throwIfAborted();
         build.onComponent?.(part, index, missing.length);
         const graph = part === 'vae-decoder' ? buildVaeDecoderGraph(header, config) : buildVaeEncoderGraph(header, config);
-        sessions.set(part, await createModelSession(encodeOnnxModel(graph), weightsDir, runtime));
+        // The same session settings as a checkpoint's own VAE.
+        sessions.set(part, await createModelSession(encodeOnnxModel(graph), weightsDir, componentRuntimeOptions(part, options.runtime)));
         sessionsBuilt[part]++;
       }
     },
