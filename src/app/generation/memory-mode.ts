@@ -13,7 +13,7 @@ export const MEMORY_SETTINGS: readonly MemorySetting[] = ['auto', 'resident', 'p
 
 /**
  * Beyond the weights a job needs room for activations, the arena's buffers and the process itself. Measured with
- * `npm run bench -- sd15:memory` (README, "Memory"): SD 1.5 at 512 peaks at about 1.1x its weights.
+ * `npm run bench -- memory:sd15-per-phase` (README, "Memory"): SD 1.5 at 512 peaks at about 1.1x its weights.
  */
 const MARGIN_FRACTION = 0.25;
 const MARGIN_BYTES = 512 * 2 ** 20;
@@ -23,8 +23,9 @@ const MARGIN_BYTES = 512 * 2 ** 20;
  * image), with classifier-free guidance's batch of two. Measured as the peak RSS less the fp32 weights resident at
  * the time: SDXL from a full-size Upscale (2x) at 2048x2048 (about 8.8 GB over 13.7 GB of weights during sampling;
  * the 25 % margin alone let `auto` choose resident there, and the machine ran out of memory in the VAE decode);
- * SD 1.5 from the 512x512 row of README's Memory table (1.88 GiB over 3.84 GiB). Scaled linearly with the pixels:
- * attention grows faster than that, so for sizes far above the measured ones this is a lower bound.
+ * SD 1.5 from a resident 512x512 image (1.88 GiB over its 3.84 GiB of weights; 1.63 GiB in a later run on an idle
+ * machine). Scaled linearly with the pixels: attention grows faster than that, so for sizes far above the measured
+ * ones this is a lower bound.
  */
 const ACTIVATION_BYTES_PER_LATENT_PIXEL: Partial<Record<ModelFamily, number>> = {
   sdxl: 140 * 1024,
