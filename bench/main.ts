@@ -53,7 +53,7 @@ function runScript(label: string, script: string[], env: NodeJS.ProcessEnv = pro
 }
 
 // The machine's limits first, for every case that runs a model: a case's fraction is measured against them.
-const MODEL_FAMILIES = new Set(['sd15', 'sdxl', 'upscaler']);
+const MODEL_FAMILIES = new Set(['sd15', 'sdxl', 'upscaler', 'int8']);
 let limits: (MachineLimits & { family: 'machine'; part: 'limits' }) | null = null;
 // The limits are the CPU's: on a GPU provider they say nothing about the cases, so they are not measured.
 if (options.executionProvider === 'cpu' && cases.some((c) => MODEL_FAMILIES.has(c.name.split(':')[0]!))) {

@@ -119,13 +119,14 @@ const DEFAULT_MEMORY_PATTERN: Record<CheckpointComponent, boolean> = {
 };
 
 /**
- * ONNX Runtime session settings per component, under the caller's own. The UNet is built without weight prepacking:
- * ONNX Runtime would copy each linear layer's fp32 weight into its packed layout and free the original, and the
- * freed blocks stay in the C heap. Measured on the full-size UNets (README, "Memory"; `npm run bench --
- * memory:sd15-unet-no-prepacking`, `session-memory-case.ts sdxl`): SD 1.5 peaks 0.05-0.1 GiB lower (1.12x its
- * weights instead of 1.13-1.15x), SDXL the same, at the same step time (SD 1.5 5.3-5.6 s against 5.6-5.9 s, SDXL
- * 45.5 s against 45.3 s) and a shorter build; the int8 UNet computes the same bits either way. The GEMM packs its
- * weight panels as it runs instead, which costs about 1/M of the product for M rows (M >= 128 in any UNet layer).
+ * ONNX Runtime session settings per component, under the caller's own. The fp32 UNet is built without weight
+ * prepacking: ONNX Runtime would copy each linear layer's fp32 weight into its packed layout and free the original,
+ * and the freed blocks stay in the C heap. Measured on the full-size UNets (README, "Memory"; `npm run bench --
+ * memory:sd15-unet-prepacking` against `memory:sd15-unet-default`, `session-memory-case.ts sdxl`): SD 1.5 peaks
+ * 0.05-0.1 GiB lower (1.11-1.12x its weights instead of 1.13-1.15x), SDXL the same, at the same step time (SD 1.5
+ * median 5.80 s against 5.76 s over interleaved runs, SDXL 45.5 s against 45.3 s). The GEMM packs its weight panels
+ * as it runs instead, which costs about 1/M of the product for M rows (M >= 128 in any UNet layer). The int8 UNet
+ * keeps prepacking (see componentRuntimeOptions).
  */
 const DEFAULT_SESSION_CONFIG: Record<CheckpointComponent, Readonly<Record<string, string>>> = {
   unet: { 'session.disable_prepacking': '1' },
@@ -134,9 +135,14 @@ const DEFAULT_SESSION_CONFIG: Record<CheckpointComponent, Readonly<Record<string
   'vae-encoder': {},
 };
 
-/** The runtime options a component's sessions are built with: the caller's, and this module's defaults for the rest. */
-export function componentRuntimeOptions(component: CheckpointComponent, runtime: RuntimeOptions = {}): RuntimeOptions {
-  const sessionConfig = { ...DEFAULT_SESSION_CONFIG[component], ...runtime.sessionConfig };
+/**
+ * The runtime options a component's sessions are built with: the caller's, and this module's defaults for the rest.
+ * `int8`: the UNet runs in int8, whose integer GEMMs (DynamicQuantizeMatMul, MatMulIntegerToFloat) took 2.47-2.62 s
+ * per SD 1.5 step with their weights prepacked and 2.85-3.15 s without (three interleaved pairs of processes), for
+ * the same bits and peak; so it keeps ONNX Runtime's default there.
+ */
+export function componentRuntimeOptions(component: CheckpointComponent, runtime: RuntimeOptions = {}, int8 = false): RuntimeOptions {
+  const sessionConfig = { ...(int8 ? {} : DEFAULT_SESSION_CONFIG[component]), ...runtime.sessionConfig };
   return {
     ...runtime,
     optimization: runtime.optimization ?? DEFAULT_OPTIMIZATION[component],
@@ -182,7 +188,7 @@ export async function loadCheckpoint(
   const slotMemory = new Map<AdapterComponent, Set<string>>();
   const slotsFor = (adapter: AdapterComponent): Set<string> => slotMemory.get(adapter) ?? new Set(activePlan?.slots.get(adapter) ?? []);
 
-  const optimizationOf = (component: CheckpointComponent): RuntimeOptions => componentRuntimeOptions(component, options.runtime);
+  const optimizationOf = (component: CheckpointComponent): RuntimeOptions => componentRuntimeOptions(component, options.runtime, component === 'unet' && int8 !== null);
   const graphOf = (adapter: AdapterComponent, slots: Set<string>): OnnxModel => {
     if (adapter === 'unet') return buildUnetGraph(header, unet!, { ...unetOptions, ...precision, lowRankSlots: slots, weightsRoot: unetWeightsDir });
     const index = Number(adapter.slice('text'.length));

@@ -14,6 +14,8 @@ describe('runtime options per checkpoint component', () => {
     // Prepacking leaves the unpacked fp32 weights' freed blocks in the C heap (bench: memory:sd15-unet-no-prepacking).
     assert.deepEqual(componentRuntimeOptions('unet').sessionConfig, { 'session.disable_prepacking': '1' });
     for (const component of ['text', 'vae-decoder', 'vae-encoder'] as const) assert.equal(componentRuntimeOptions(component).sessionConfig, undefined, component);
+    // The int8 UNet's integer GEMMs are faster with their weights prepacked: it keeps ONNX Runtime's default.
+    assert.equal(componentRuntimeOptions('unet', {}, true).sessionConfig, undefined);
     // The caller's own entries are kept beside it, and win over it.
     assert.deepEqual(componentRuntimeOptions('unet', { sessionConfig: { 'session.disable_prepacking': '0', 'x.y': '1' } }).sessionConfig, { 'session.disable_prepacking': '0', 'x.y': '1' });
     assert.deepEqual(componentRuntimeOptions('text', { sessionConfig: { 'x.y': '1' } }).sessionConfig, { 'x.y': '1' });
