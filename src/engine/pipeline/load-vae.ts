@@ -82,7 +82,6 @@ export interface LoadVaeOptions {
 export async function loadVae(header: SafetensorsHeader, options: LoadVaeOptions = {}): Promise<LoadedVae> {
   const config = inspectVaeHeader(header);
   const weightsDir = path.dirname(path.resolve(header.file));
-  // The conv-heavy VAE gains from ONNX Runtime's full optimization at no build cost (see load-checkpoint.ts).
   const sessions = new Map<VaePart, ModelSession>();
   const sessionsBuilt: Record<VaePart, number> = { 'vae-decoder': 0, 'vae-encoder': 0 };
   const has = (part: VaePart): boolean => (part === 'vae-decoder' ? config.hasDecoder : config.hasEncoder);
@@ -93,7 +92,7 @@ export async function loadVae(header: SafetensorsHeader, options: LoadVaeOptions
         build.signal?.throwIfAborted();
         build.onComponent?.(part, index, missing.length);
         const graph = part === 'vae-decoder' ? buildVaeDecoderGraph(header, config) : buildVaeEncoderGraph(header, config);
-        // The same session settings as a checkpoint's own VAE.
+        // The same session settings as a checkpoint's own VAE (load-checkpoint.ts: full optimization, no memory pattern).
         sessions.set(part, await createModelSession(encodeOnnxModel(graph), weightsDir, componentRuntimeOptions(part, options.runtime)));
         sessionsBuilt[part]++;
       }
