@@ -66,9 +66,18 @@ export function readBenchRuntime(): { executionProvider: ExecutionProvider; floa
  * loadCheckpoint's `int8` option for a case run with `--precision int8`: the quantized UNet weights cached under
  * <cacheDir>/int8-<family> (the first run quantizes, later runs read them back). Empty otherwise.
  */
-export async function benchInt8Option(file: string, family: string, cacheDir: string): Promise<{ int8?: { cacheDir: string; sourceSha256: string } }> {
-  if (!readBenchRuntime().int8) return {};
-  return { int8: { cacheDir: path.join(cacheDir, `int8-${family}`), sourceSha256: await sha256File(file) } };
+export async function benchInt8Option(file: string, family: string, cacheDir: string): Promise<{ int8?: Int8CacheOption }> {
+  return readBenchRuntime().int8 ? { int8: await describeInt8Cache(file, family, cacheDir) } : {};
+}
+
+export interface Int8CacheOption {
+  cacheDir: string;
+  sourceSha256: string;
+}
+
+/** Where a case keeps a checkpoint's quantized UNet weights: <cacheDir>/int8-<family>, keyed by the file's digest. */
+export async function describeInt8Cache(file: string, family: string, cacheDir: string): Promise<Int8CacheOption> {
+  return { cacheDir: path.join(cacheDir, `int8-${family}`), sourceSha256: await sha256File(file) };
 }
 
 function fail(message: string): never {

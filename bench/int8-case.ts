@@ -12,13 +12,13 @@ import { buildUnetGraph } from '../src/engine/graphs/unet.ts';
 import { readSafetensorsHeader } from '../src/engine/io/safetensors-reader.ts';
 import { countGraphFlops } from '../src/engine/onnx/flop-count.ts';
 import type { SafetensorsHeader } from '../src/engine/io/safetensors-types.ts';
-import { sha256File } from '../src/engine/io/sha256.ts';
 import { inspectHeader } from '../src/engine/models/inspect.ts';
 import { generate, preparePipelineModel } from '../src/engine/pipeline/generate.ts';
 import { loadCheckpoint, type LoadCheckpointOptions } from '../src/engine/pipeline/load-checkpoint.ts';
 import { ClipTokenizer } from '../src/engine/text/clip-tokenizer.ts';
 import { createTensor, type Tensor } from '../src/engine/tensor.ts';
 import { writeTinyCheckpoint } from '../test/fixtures/checkpoints.ts';
+import { describeInt8Cache } from './bench-options.ts';
 import { describeCpu } from './cpu-description.ts';
 import { ensureFullCheckpoint } from './fixtures/full-checkpoints.ts';
 import { idealInt8Seconds, idealSeconds, type MachineLimits } from './machine-limits.ts';
@@ -118,7 +118,7 @@ async function makeImage(header: SafetensorsHeader, int8: LoadCheckpointOptions[
 
 const file = await checkpointFile();
 const header = await readSafetensorsHeader(file);
-const int8 = { cacheDir: path.join(cacheDir, `int8-${family}`), sourceSha256: await sha256File(file) };
+const int8 = await describeInt8Cache(file, family, cacheDir);
 await rm(int8.cacheDir, { recursive: true, force: true });
 
 // 1. UNet: fp32, int8 with a cold cache (quantizes), int8 again (reads the cache back)

@@ -10,7 +10,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { readSafetensorsHeader } from '../src/engine/io/safetensors-reader.ts';
-import { sha256File } from '../src/engine/io/sha256.ts';
 import { inspectHeader } from '../src/engine/models/inspect.ts';
 import { measureComponentBytes, planPhaseComponents, type MemoryMode } from '../src/engine/pipeline/component-residency.ts';
 import { generate, preparePipelineModel } from '../src/engine/pipeline/generate.ts';
@@ -18,6 +17,7 @@ import { loadCheckpoint, type CheckpointComponent } from '../src/engine/pipeline
 import type { ModelSession, RuntimeOptions } from '../src/engine/runtime/onnx-runtime.ts';
 import { createTensor, type Tensor } from '../src/engine/tensor.ts';
 import { ClipTokenizer } from '../src/engine/text/clip-tokenizer.ts';
+import { describeInt8Cache } from './bench-options.ts';
 import { ensureFullCheckpoint } from './fixtures/full-checkpoints.ts';
 
 const args = process.argv.slice(2);
@@ -72,7 +72,7 @@ function createSegmentPeaks(): { mark: (next: string) => void; segments: { until
 if (part === 'image') {
   const steps = Number(stepsArg ?? 4);
   const vocab = path.resolve(import.meta.dirname, '..', 'data', 'tokenizers', 'bpe_simple_vocab_16e6.txt.gz');
-  const int8 = int8Unet ? { cacheDir: path.join(cacheDir, `int8-${family}`), sourceSha256: await sha256File(file) } : undefined;
+  const int8 = int8Unet ? await describeInt8Cache(file, family, cacheDir) : undefined;
   const loaded = await loadCheckpoint(header, architecture, { components: [], runtime, text: architecture.textEncoders.map(() => ({ clipSkip: 2, finalLayerNorm: family === 'sd15' })), ...(int8 ? { int8 } : {}) });
   const model = preparePipelineModel(family, loaded, await ClipTokenizer.fromGzipFile(vocab));
   // What is resident at once: every component of the job, or the largest phase's.

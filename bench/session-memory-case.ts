@@ -12,13 +12,13 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { readSafetensorsHeader } from '../src/engine/io/safetensors-reader.ts';
-import { sha256File } from '../src/engine/io/sha256.ts';
 import { inspectHeader } from '../src/engine/models/inspect.ts';
 import { measureComponentBytes } from '../src/engine/pipeline/component-residency.ts';
 import { loadCheckpoint } from '../src/engine/pipeline/load-checkpoint.ts';
 import type { RuntimeOptions } from '../src/engine/runtime/onnx-runtime.ts';
 import { createTensor, type Tensor } from '../src/engine/tensor.ts';
 import { writeTinyCheckpoint } from '../test/fixtures/checkpoints.ts';
+import { describeInt8Cache } from './bench-options.ts';
 import { ensureFullCheckpoint } from './fixtures/full-checkpoints.ts';
 
 /** The settings compared: the engine's defaults (`default`) and one change each. */
@@ -71,7 +71,7 @@ const beforeBuild = readMemory();
 
 resetPeak();
 let t = performance.now();
-const int8 = int8Unet ? { int8: { cacheDir: path.join(cacheDir, `int8-${family}`), sourceSha256: await sha256File(file) } } : {};
+const int8 = int8Unet ? { int8: await describeInt8Cache(file, family, cacheDir) } : {};
 const loaded = await loadCheckpoint(header, architecture, { components: ['unet'], runtime, ...int8 });
 const buildSeconds = (performance.now() - t) / 1000;
 const build = readMemory();
