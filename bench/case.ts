@@ -22,6 +22,7 @@ import { loadCheckpoint, type CheckpointComponent } from '../src/engine/pipeline
 import type { ModelSession } from '../src/engine/runtime/onnx-runtime.ts';
 import { createTensor, type Int64Tensor, type Tensor } from '../src/engine/tensor.ts';
 import { ensureFullCheckpoint } from './fixtures/full-checkpoints.ts';
+import { createPatternTensor } from './fixtures/pattern-tensor.ts';
 import { idealInt8Seconds, idealSeconds, type MachineLimits } from './machine-limits.ts';
 import { benchInt8Option, readBenchRuntime } from './bench-options.ts';
 
@@ -30,12 +31,6 @@ const [family, part, cacheDir, repeatArg] = process.argv.slice(2).filter((a) => 
 const repeats = Number(repeatArg ?? 2);
 const limits = process.env.BENCH_MACHINE_LIMITS === undefined ? null : (JSON.parse(process.env.BENCH_MACHINE_LIMITS) as MachineLimits);
 const profileDir = profile ? mkdtempSync(path.join(os.tmpdir(), 'fooocus-bench-profile-')) : null;
-
-function randomTensor(dims: number[]): Tensor {
-  const t = createTensor(dims);
-  for (let i = 0; i < t.data.length; i++) t.data[i] = Math.sin(i * 12.9898) * 0.5;
-  return t;
-}
 
 /**
  * First and mean wall seconds of `repeats` runs, and the CPU seconds per run (all threads): on a machine shared
@@ -73,18 +68,18 @@ let flops: FlopCount;
 if (part === 'unet') {
   const unet = architecture.unet!;
   const feeds: Record<string, Tensor> = {
-    x: randomTensor([2, unet.inChannels, size / 8, size / 8]),
+    x: createPatternTensor([2, unet.inChannels, size / 8, size / 8]),
     timesteps: createTensor([2], new Float32Array([999, 999])),
-    context: randomTensor([2, 77, unet.contextDim]),
+    context: createPatternTensor([2, 77, unet.contextDim]),
   };
-  if (unet.admInChannels !== null) feeds.y = randomTensor([2, unet.admInChannels]);
+  if (unet.admInChannels !== null) feeds.y = createPatternTensor([2, unet.admInChannels]);
   flops = countGraphFlops(buildUnetGraph(header, unet), Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, v.dims])));
   runs = await timeRuns(loaded.unet!, feeds);
   weightsFp32Bytes = parameterCounts.unet * 4;
   shape = `batch 2, ${size}x${size}`;
 } else if (part === 'vae') {
   flops = countGraphFlops(buildVaeDecoderGraph(header, architecture.vae!), { latent: [1, 4, size / 8, size / 8] });
-  runs = await timeRuns(loaded.vaeDecoder!, { latent: randomTensor([1, 4, size / 8, size / 8]) });
+  runs = await timeRuns(loaded.vaeDecoder!, { latent: createPatternTensor([1, 4, size / 8, size / 8]) });
   weightsFp32Bytes = parameterCounts.vae * 4;
   shape = `1 image, ${size}x${size}`;
 } else {

@@ -7,7 +7,6 @@
  *          whole-image figure the int8 mode is held to.
  * Usage: node --import tsx bench/memory-case.ts <sd15|sdxl> <image|unet|vae> <cacheDir> [resident|per-phase] [arena on|off] [pattern on|off] [steps] [--int8]
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { readSafetensorsHeader } from '../src/engine/io/safetensors-reader.ts';
 import { inspectHeader } from '../src/engine/models/inspect.ts';
@@ -19,6 +18,8 @@ import { createTensor, type Tensor } from '../src/engine/tensor.ts';
 import { ClipTokenizer } from '../src/engine/text/clip-tokenizer.ts';
 import { describeInt8Cache } from './bench-options.ts';
 import { ensureFullCheckpoint } from './fixtures/full-checkpoints.ts';
+import { createPatternTensor } from './fixtures/pattern-tensor.ts';
+import { readProcessMemory, resetPeakRss } from './fixtures/process-memory.ts';
 
 const args = process.argv.slice(2);
 const int8Unet = args.includes('--int8');
@@ -32,12 +33,6 @@ const header = await readSafetensorsHeader(file);
 const { architecture } = inspectHeader(header);
 const bytes = measureComponentBytes(header, architecture);
 const settings = { arena: runtime.memoryArena!, pattern: runtime.memoryPattern ?? 'default' };
-
-function randomTensor(dims: number[]): Tensor {
-  const t = createTensor(dims);
-  for (let i = 0; i < t.data.length; i++) t.data[i] = Math.sin(i * 12.9898) * 0.5;
-  return t;
-}
 
 async function timeRuns(session: ModelSession, feeds: Record<string, Tensor>, repeats: number): Promise<{ first: number; mean: number }> {
   let t = performance.now();
@@ -53,9 +48,8 @@ async function timeRuns(session: ModelSession, feeds: Record<string, Tensor>, re
  * /proc/self/clear_refs) when each build starts, so each segment's peak is its own. Null where /proc is not Linux's.
  */
 function createSegmentPeaks(): { mark: (next: string) => void; segments: { until: string; peakBytes: number }[] } | null {
-  const readPeak = () => Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? NaN) * 1024;
   try {
-    writeFileSync('/proc/self/clear_refs', '5');
+    resetPeakRss();
   } catch {
     return null;
   }
@@ -63,8 +57,8 @@ function createSegmentPeaks(): { mark: (next: string) => void; segments: { until
   return {
     segments,
     mark: (next) => {
-      segments.push({ until: next, peakBytes: readPeak() });
-      writeFileSync('/proc/self/clear_refs', '5');
+      segments.push({ until: next, peakBytes: readProcessMemory().peak });
+      resetPeakRss();
     },
   };
 }
@@ -134,14 +128,14 @@ if (part === 'image') {
   if (part === 'unet') {
     const unet = architecture.unet!;
     const feeds: Record<string, Tensor> = {
-      x: randomTensor([2, unet.inChannels, size / 8, size / 8]),
+      x: createPatternTensor([2, unet.inChannels, size / 8, size / 8]),
       timesteps: createTensor([2], new Float32Array([999, 999])),
-      context: randomTensor([2, 77, unet.contextDim]),
+      context: createPatternTensor([2, 77, unet.contextDim]),
     };
-    if (unet.admInChannels !== null) feeds.y = randomTensor([2, unet.admInChannels]);
+    if (unet.admInChannels !== null) feeds.y = createPatternTensor([2, unet.admInChannels]);
     runs = await timeRuns(loaded.unet!, feeds, 1);
   } else {
-    runs = await timeRuns(loaded.vaeDecoder!, { latent: randomTensor([1, 4, size / 8, size / 8]) }, 1);
+    runs = await timeRuns(loaded.vaeDecoder!, { latent: createPatternTensor([1, 4, size / 8, size / 8]) }, 1);
   }
   const peakRssBytes = process.resourceUsage().maxRSS * 1024;
   console.log(

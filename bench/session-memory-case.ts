@@ -9,7 +9,6 @@
  * Usage: node --import tsx bench/session-memory-case.ts <sd15|sdxl|tiny> <cacheDir> <variant> [runs] [--int8]
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { readSafetensorsHeader } from '../src/engine/io/safetensors-reader.ts';
 import { inspectHeader } from '../src/engine/models/inspect.ts';
@@ -20,6 +19,8 @@ import { createTensor, type Tensor } from '../src/engine/tensor.ts';
 import { writeTinyCheckpoint } from '../test/fixtures/checkpoints.ts';
 import { describeInt8Cache } from './bench-options.ts';
 import { ensureFullCheckpoint } from './fixtures/full-checkpoints.ts';
+import { createPatternTensor } from './fixtures/pattern-tensor.ts';
+import { readProcessMemory, resetPeakRss } from './fixtures/process-memory.ts';
 
 /** The settings compared: the engine's defaults (`default`) and one change each. */
 const SESSION_MEMORY_VARIANTS: Record<string, RuntimeOptions> = {
@@ -43,54 +44,36 @@ const runtime = SESSION_MEMORY_VARIANTS[variant];
 if (runtime === undefined) throw new Error(`unknown variant "${variant}"; one of ${Object.keys(SESSION_MEMORY_VARIANTS).join(', ')}`);
 const runs = Number(runsArg ?? 2);
 
-/** The process's memory counters from /proc/self/status, in bytes. */
-function readMemory(): { rss: number; peak: number; anon: number; file: number } {
-  const status = readFileSync('/proc/self/status', 'utf8');
-  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
-  return { rss: kib('VmRSS'), peak: kib('VmHWM'), anon: kib('RssAnon'), file: kib('RssFile') };
-}
-
-/** Starts a new high-water mark at the current RSS, so the next reading's peak is the next phase's alone. */
-function resetPeak(): void {
-  writeFileSync('/proc/self/clear_refs', '5');
-}
-
-function randomTensor(dims: number[]): Tensor {
-  const t = createTensor(dims);
-  for (let i = 0; i < t.data.length; i++) t.data[i] = Math.sin(i * 12.9898) * 0.5;
-  return t;
-}
-
-const start = readMemory();
+const start = readProcessMemory();
 const file = family === 'tiny' ? await writeTinyCheckpoint(path.join(cacheDir, 'tiny'), 'sd15', { dtype: 'F16' }) : await ensureFullCheckpoint(family, cacheDir);
 const header = await readSafetensorsHeader(file);
 const { architecture } = inspectHeader(header);
 const unet = architecture.unet!;
 const weightsFp32Bytes = measureComponentBytes(header, architecture).unet;
-const beforeBuild = readMemory();
+const beforeBuild = readProcessMemory();
 
-resetPeak();
+resetPeakRss();
 let t = performance.now();
 const int8 = int8Unet ? { int8: await describeInt8Cache(file, family, cacheDir) } : {};
 const loaded = await loadCheckpoint(header, architecture, { components: ['unet'], runtime, ...int8 });
 const buildSeconds = (performance.now() - t) / 1000;
-const build = readMemory();
+const build = readProcessMemory();
 
 const latent = family === 'sdxl' ? 128 : 64;
 const feeds: Record<string, Tensor> = {
-  x: randomTensor([2, unet.inChannels, latent, latent]),
+  x: createPatternTensor([2, unet.inChannels, latent, latent]),
   timesteps: createTensor([2], new Float32Array([999, 999])),
-  context: randomTensor([2, 77, unet.contextDim]),
+  context: createPatternTensor([2, 77, unet.contextDim]),
 };
-if (unet.admInChannels !== null) feeds.y = randomTensor([2, unet.admInChannels]);
+if (unet.admInChannels !== null) feeds.y = createPatternTensor([2, unet.admInChannels]);
 const runPhases: { seconds: number; peakBytes: number; rssAfterBytes: number }[] = [];
 let outputSha256 = '';
 for (let i = 0; i < runs; i++) {
-  resetPeak();
+  resetPeakRss();
   t = performance.now();
   const out = await loaded.unet!.run(feeds);
   const seconds = (performance.now() - t) / 1000;
-  const after = readMemory();
+  const after = readProcessMemory();
   runPhases.push({ seconds, peakBytes: after.peak, rssAfterBytes: after.rss });
   const data = Object.values(out)[0]!.data;
   outputSha256 = createHash('sha256').update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)).digest('hex');
